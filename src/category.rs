@@ -1,0 +1,24 @@
+//! Categories: the sensitivity classes that note sections carry.
+
+/// The default policy's categories (BRIEF §2), in the order they are listed.
+pub const DEFAULT_CATEGORIES: &[&str] = &[
+    "identity",
+    "attendance",
+    "diagnosis",
+    "treatment-plan",
+    "progress",
+    "medication",
+    "risk",
+    "psychotherapy-notes",
+    "substance-use",
+    "sexual-health",
+    "third-party",
+];
+
+/// The category of text written before any `## <category>` heading.
+pub const UNHEADED_CATEGORY: &str = "progress";
+
+/// True when `name` is one of [`DEFAULT_CATEGORIES`].
+pub fn is_default_category(name: &str) -> bool {
+    DEFAULT_CATEGORIES.contains(&name)
+}

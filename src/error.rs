@@ -1,0 +1,108 @@
+//! The library's error type: what went wrong, and which class of failure it is.
+
+use crate::keyslot::KeyslotError;
+use crate::note::NoteParseError;
+use crate::record::IntegrityError;
+use crate::store::StoreError;
+
+/// The class of a failure, which the CLI turns into its exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Bad input, a missing record, or a failure of the system (exit 1).
+    Failure,
+    /// A wrong passphrase or recovery code (exit 3).
+    WrongSecret,
+    /// Tampering or corruption detected (exit 5).
+    Integrity,
+}
+
+/// Why a vault operation failed. Messages name the record or line involved and never
+/// contain secrets or record plaintext.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The vault file could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The passphrase does not open the vault.
+    #[error("wrong passphrase for this vault")]
+    WrongPassphrase,
+    /// The recovery code does not open the vault.
+    #[error("wrong recovery code for this vault")]
+    WrongRecoveryCode,
+    /// A keyslot is malformed or asks for out-of-range KDF parameters.
+    #[error("the {slot} keyslot cannot be used: {source}")]
+    Keyslot {
+        /// Which keyslot (`passphrase`, `recovery`).
+        slot: &'static str,
+        /// What is wrong with it.
+        source: KeyslotError,
+    },
+    /// A record failed to decrypt or verify.
+    #[error(transparent)]
+    Integrity(#[from] IntegrityError),
+    /// A record decrypted but its content is not what this version of casevault wrote.
+    #[error("{record} decrypted but its content is malformed")]
+    MalformedRecord {
+        /// The record.
+        record: String,
+    },
+    /// The audit trail's last event does not match its sealed head.
+    #[error("the audit trail does not match its sealed head (events removed or the head altered)")]
+    AuditHeadMismatch,
+    /// No client has this identifier.
+    #[error("no client {0}")]
+    ClientNotFound(String),
+    /// No note has this identifier.
+    #[error("no note {0}")]
+    NoteNotFound(String),
+    /// The note is signed and takes only addenda.
+    #[error("note {0} is signed and closed for edits")]
+    NoteSigned(String),
+    /// The note is a draft; an addendum makes sense only after signing.
+    #[error("note {0} is a draft, not signed")]
+    NoteNotSigned(String),
+    /// A note body cannot be split into sections.
+    #[error("note body, {0}")]
+    NoteBody(#[from] NoteParseError),
+    /// An argument is not acceptable; the message says which and why.
+    #[error("{0}")]
+    InvalidInput(String),
+}
+
+impl Error {
+    /// The class of this failure.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::WrongPassphrase | Error::WrongRecoveryCode => ErrorClass::WrongSecret,
+            Error::Keyslot {
+                source: KeyslotError::WrongSecret,
+                ..
+            } => ErrorClass::WrongSecret,
+            Error::Keyslot { .. }
+            | Error::Integrity(_)
+            | Error::MalformedRecord { .. }
+            | Error::AuditHeadMismatch
+            | Error::Store(StoreError::Corrupt(_)) => ErrorClass::Integrity,
+            _ => ErrorClass::Failure,
+        }
+    }
+
+    /// A short name for the audit trail (never the message, which may name a record).
+    pub(crate) fn audit_outcome(&self) -> String {
+        let what = match self {
+            Error::Store(_) => "storage error",
+            Error::WrongPassphrase => "wrong passphrase",
+            Error::WrongRecoveryCode => "wrong recovery code",
+            Error::Keyslot { .. } => "keyslot unusable",
+            Error::Integrity(_) | Error::MalformedRecord { .. } => "integrity failure",
+            Error::AuditHeadMismatch => "audit head mismatch",
+            Error::ClientNotFound(_) => "no such client",
+            Error::NoteNotFound(_) => "no such note",
+            Error::NoteSigned(_) => "note is signed",
+            Error::NoteNotSigned(_) => "note is not signed",
+            Error::NoteBody(_) => "malformed note body",
+            Error::InvalidInput(_) => "invalid input",
+        };
+        format!("failed: {what}")
+    }
+}

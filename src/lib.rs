@@ -1,0 +1,64 @@
+//! casevault: a confidentiality-first encrypted notes vault for psychotherapists.
+//!
+//! Every client profile, session note version and audit event is its own
+//! [age](https://age-encryption.org) file, encrypted under keys derived from the
+//! vault's root secret; the root secret is wrapped in keyslots under Argon2id. Every
+//! operation, reads included, appends one event to a keyed MAC chain in the same
+//! SQLite transaction as the action.
+//!
+//! The library never prompts and never prints: callers pass secrets in, and get
+//! typed results and errors back.
+//!
+//! ```
+//! use casevault::{KdfParams, NewClient, NewNote, Vault};
+//! use secrecy::SecretString;
+//!
+//! # fn main() -> Result<(), casevault::Error> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("practice.vault");
+//! let passphrase = SecretString::from("correct horse battery staple");
+//! let (mut session, _recovery_code) =
+//!     Vault::create(&path, &passphrase, KdfParams::default(), "dr-rivera")?;
+//! let client = session.add_client(NewClient {
+//!     name: "Ada Example".into(),
+//!     ..NewClient::default()
+//! })?;
+//! let note = session.add_note(NewNote::individual(
+//!     &client,
+//!     "2026-03-01".parse().unwrap(),
+//!     "Slept better this week.\n## risk\nNo current risk.\n",
+//! ))?;
+//! let shown = session.note(&note)?;
+//! assert_eq!(shown.sections.len(), 2);
+//! assert!(session.verify_audit(None)?.is_intact());
+//! # Ok(())
+//! # }
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod audit;
+mod category;
+mod client;
+mod error;
+mod keys;
+mod keyslot;
+mod note;
+mod record;
+mod store;
+mod vault;
+
+pub use audit::{AuditEvent, Target, TargetAccess, VerifyFinding, VerifyReport};
+pub use category::{DEFAULT_CATEGORIES, is_default_category};
+pub use client::{Client, ClientId, NewClient};
+pub use error::{Error, ErrorClass};
+pub use keys::RecoveryCode;
+pub use keyslot::{KdfParams, KeyslotError};
+pub use note::{
+    Addendum, Date, NewNote, Note, NoteId, NoteParseError, NoteStatus, NoteType, Section,
+    parse_sections,
+};
+pub use record::{RecordKind, RecordRef};
+pub use store::StoreError;
+pub use vault::{FailedUnlock, SearchHit, Session, Vault};

@@ -1,0 +1,306 @@
+//! Session notes: Markdown bodies split into sections by category.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::category::{DEFAULT_CATEGORIES, UNHEADED_CATEGORY};
+use crate::client::ClientId;
+
+/// A note's identifier: eight random hexadecimal digits.
+pub type NoteId = String;
+
+/// A calendar date, written and read as ISO 8601 (`2026-03-01`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date(pub time::Date);
+
+const ISO_DATE: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year]-[month]-[day]");
+
+impl FromStr for Date {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        time::Date::parse(s.trim(), ISO_DATE)
+            .map(Date)
+            .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01"))
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.format(ISO_DATE).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}
+
+impl Serialize for Date {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The kind of session a note records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoteType {
+    /// One client.
+    Individual,
+    /// Two partners.
+    Couples,
+    /// A family.
+    Family,
+    /// A group.
+    Group,
+}
+
+impl NoteType {
+    /// The type's name as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoteType::Individual => "individual",
+            NoteType::Couples => "couples",
+            NoteType::Family => "family",
+            NoteType::Group => "group",
+        }
+    }
+}
+
+/// One part of a note body, all of one category.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Section {
+    /// The section's category.
+    pub category: String,
+    /// The section's text, without its heading.
+    pub text: String,
+}
+
+/// A note's state: open for edits, or signed and closed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum NoteStatus {
+    /// Open for edits.
+    Draft,
+    /// Closed: further changes are addenda.
+    Signed {
+        /// When it was signed (RFC 3339, UTC).
+        at: String,
+        /// Who signed it.
+        by: String,
+    },
+}
+
+/// A change to a signed note, appended and never rewritten.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Addendum {
+    /// When it was written (RFC 3339, UTC).
+    pub written_at: String,
+    /// Who wrote it.
+    pub written_by: String,
+    /// The Markdown as written.
+    pub body: String,
+    /// The body split into sections.
+    pub sections: Vec<Section>,
+}
+
+/// One version of a session note: the whole note as it stood at that version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    /// The note's identifier.
+    pub id: NoteId,
+    /// The version, from 1; every edit, signature and addendum makes a new one.
+    pub version: u32,
+    /// The clients in the session.
+    pub clients: Vec<ClientId>,
+    /// The session date.
+    pub date: Date,
+    /// The kind of session.
+    pub note_type: NoteType,
+    /// The Markdown body as written.
+    pub body: String,
+    /// The body split into sections.
+    pub sections: Vec<Section>,
+    /// Draft or signed.
+    pub status: NoteStatus,
+    /// Addenda, oldest first.
+    #[serde(default)]
+    pub addenda: Vec<Addendum>,
+    /// When this version was written (RFC 3339, UTC).
+    pub written_at: String,
+    /// Who wrote this version.
+    pub written_by: String,
+}
+
+impl Note {
+    /// Every section, body then addenda.
+    pub fn all_sections(&self) -> impl Iterator<Item = &Section> {
+        self.sections
+            .iter()
+            .chain(self.addenda.iter().flat_map(|a| a.sections.iter()))
+    }
+
+    /// True when the note is signed.
+    pub fn is_signed(&self) -> bool {
+        matches!(self.status, NoteStatus::Signed { .. })
+    }
+}
+
+/// What `note add` takes.
+#[derive(Clone, Debug)]
+pub struct NewNote {
+    /// The clients in the session (one or more).
+    pub clients: Vec<ClientId>,
+    /// The session date.
+    pub date: Date,
+    /// The kind of session; when `None`, `individual` for one client, otherwise an error.
+    pub note_type: Option<NoteType>,
+    /// The Markdown body.
+    pub body: String,
+}
+
+impl NewNote {
+    /// A note of an individual session.
+    pub fn individual(client: &str, date: Date, body: &str) -> Self {
+        NewNote {
+            clients: vec![client.to_owned()],
+            date,
+            note_type: Some(NoteType::Individual),
+            body: body.to_owned(),
+        }
+    }
+}
+
+/// A note body that cannot be split into sections.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NoteParseError {
+    /// A `## ` heading names no known category.
+    #[error(
+        "line {line}: heading \"## {heading}\" is not a category; use one of: {known} (or ### for a heading inside a section)"
+    )]
+    UnknownCategory {
+        /// The 1-based line number.
+        line: usize,
+        /// The heading's text.
+        heading: String,
+        /// The known categories, comma-separated.
+        known: String,
+    },
+    /// The body has no text.
+    #[error("the note is empty")]
+    Empty,
+}
+
+/// Splits a Markdown body into sections: a `## <category>` heading starts a section
+/// of that category; text before any heading is `progress`. Headings inside fenced
+/// code blocks are text.
+pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, NoteParseError> {
+    if body.trim().is_empty() {
+        return Err(NoteParseError::Empty);
+    }
+    let mut sections = Vec::new();
+    let mut category = UNHEADED_CATEGORY.to_owned();
+    let mut text = String::new();
+    let mut headed = false;
+    let mut fence: Option<&str> = None;
+    for (index, line) in body.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if let Some(marker) = fence {
+            if trimmed.starts_with(marker) {
+                fence = None;
+            }
+        } else if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            fence = Some(&trimmed[..3]);
+        } else if let Some(heading) = line.strip_prefix("## ") {
+            let name = heading.trim().trim_end_matches('#').trim().to_lowercase();
+            if !categories.contains(&name.as_str()) {
+                return Err(NoteParseError::UnknownCategory {
+                    line: index + 1,
+                    heading: heading.trim().to_owned(),
+                    known: categories.join(", "),
+                });
+            }
+            if headed || !text.trim().is_empty() {
+                sections.push(Section {
+                    category,
+                    text: text.trim_matches('\n').to_owned(),
+                });
+            }
+            category = name;
+            text = String::new();
+            headed = true;
+            continue;
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    if headed || !text.trim().is_empty() {
+        sections.push(Section {
+            category,
+            text: text.trim_matches('\n').to_owned(),
+        });
+    }
+    Ok(sections)
+}
+
+/// [`parse_sections`] with the default categories.
+pub(crate) fn parse_default(body: &str) -> Result<Vec<Section>, NoteParseError> {
+    parse_sections(body, DEFAULT_CATEGORIES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_make_sections() {
+        let body = "Arrived on time.\n\n## risk\nDenies intent.\n## Diagnosis\nF41.1\n";
+        let s = parse_default(body).unwrap();
+        let cats: Vec<_> = s.iter().map(|s| s.category.as_str()).collect();
+        assert_eq!(cats, ["progress", "risk", "diagnosis"]);
+        assert_eq!(s[1].text, "Denies intent.");
+    }
+
+    #[test]
+    fn unknown_category_names_the_line() {
+        let err = parse_default("text\n\n## Plan\nmore").unwrap_err();
+        assert_eq!(
+            err,
+            NoteParseError::UnknownCategory {
+                line: 3,
+                heading: "Plan".into(),
+                known: DEFAULT_CATEGORIES.join(", ")
+            }
+        );
+        assert!(err.to_string().starts_with("line 3: heading \"## Plan\""));
+    }
+
+    #[test]
+    fn fenced_headings_and_subheadings_are_text() {
+        let s = parse_default("```\n## not a heading\n```\n### Sub\ntext").unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].category, "progress");
+    }
+
+    #[test]
+    fn empty_body_is_refused() {
+        assert_eq!(parse_default(" \n\n"), Err(NoteParseError::Empty));
+    }
+
+    #[test]
+    fn dates_are_iso() {
+        assert_eq!(
+            "2026-03-01".parse::<Date>().unwrap().to_string(),
+            "2026-03-01"
+        );
+        assert!("01/03/2026".parse::<Date>().is_err());
+        assert!("2026-02-30".parse::<Date>().is_err());
+    }
+}

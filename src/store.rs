@@ -1,0 +1,430 @@
+//! Storage: every SQL statement casevault runs lives in this module.
+//!
+//! Invariant: the store knows nothing of keys or plaintext. It holds opaque bytes
+//! (keyslots, record ciphertexts, audit rows) and gives them back; a server backend
+//! storing the same bytes could replace it behind the same methods.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use crate::record::{RecordKind, RecordRef};
+
+/// The schema version this build reads and writes (`PRAGMA user_version`).
+pub(crate) const SCHEMA_VERSION: i64 = 1;
+
+/// Marks the file as a casevault vault (`PRAGMA application_id`, "cvlt").
+const APPLICATION_ID: i64 = 0x6376_6c74;
+
+const MIGRATIONS: &[&str] = &[
+    // 0 -> 1
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+     CREATE TABLE keyslots (name TEXT PRIMARY KEY, keyslot BLOB NOT NULL) WITHOUT ROWID;
+     CREATE TABLE records (
+         kind TEXT NOT NULL,
+         id TEXT NOT NULL,
+         version INTEGER NOT NULL,
+         ciphertext BLOB NOT NULL,
+         PRIMARY KEY (kind, id, version)
+     ) WITHOUT ROWID;
+     CREATE TABLE audit (seq INTEGER PRIMARY KEY, mac BLOB NOT NULL, details BLOB NOT NULL);
+     CREATE TABLE failed_unlocks (
+         id INTEGER PRIMARY KEY,
+         at TEXT NOT NULL,
+         keyslot TEXT NOT NULL
+     );",
+];
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// There is no vault at the path.
+    #[error("no vault at {0}")]
+    Missing(PathBuf),
+    /// A file already exists where a new vault or backup was to be created.
+    #[error("{0} already exists")]
+    AlreadyExists(PathBuf),
+    /// The file is not a casevault vault.
+    #[error("{0} is not a casevault vault")]
+    NotAVault(PathBuf),
+    /// The vault was written by a newer casevault.
+    #[error(
+        "the vault's schema is version {found}, newer than the {supported} this casevault reads"
+    )]
+    NewerSchema {
+        /// The vault's schema version.
+        found: i64,
+        /// The newest version this build reads.
+        supported: i64,
+    },
+    /// A value read from the vault is malformed.
+    #[error("the vault is damaged: {0}")]
+    Corrupt(String),
+    /// SQLite reported an error.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file system reported an error.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file involved.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// A raw row of the audit table.
+pub(crate) struct AuditRow {
+    pub(crate) seq: u64,
+    pub(crate) mac: Vec<u8>,
+    pub(crate) details: Vec<u8>,
+}
+
+/// A raw row of the records table.
+pub(crate) struct RecordRow {
+    pub(crate) reference: RecordRef,
+    pub(crate) ciphertext: Vec<u8>,
+}
+
+/// An open vault file.
+pub(crate) struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    // Pragmas outside any transaction. secure_delete overwrites freed pages, so no
+    // earlier ciphertext lingers; FULL synchronous makes every commit durable.
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.pragma_update(None, "journal_mode", "DELETE")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+/// Creates `path` empty with mode 0600, failing if it exists.
+pub(crate) fn create_private_file(path: &Path) -> Result<()> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => StoreError::AlreadyExists(path.to_owned()),
+            _ => StoreError::Io {
+                path: path.to_owned(),
+                source,
+            },
+        })
+}
+
+impl Store {
+    /// Creates a new, empty vault file at `path` (mode 0600).
+    pub(crate) fn create(path: &Path) -> Result<Store> {
+        create_private_file(path)?;
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.commit()?;
+        migrate(&mut conn, path)?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Opens the vault at `path`, migrating an older schema in one transaction.
+    pub(crate) fn open(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(StoreError::Missing(path.to_owned()));
+        }
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        let app_id: i64 = conn
+            .pragma_query_value(None, "application_id", |r| r.get(0))
+            .map_err(|_| StoreError::NotAVault(path.to_owned()))?;
+        if app_id != APPLICATION_ID {
+            return Err(StoreError::NotAVault(path.to_owned()));
+        }
+        configure(&conn)?;
+        migrate(&mut conn, path)?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The vault file's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in one immediate (write-locked) transaction, committed only if `f`
+    /// succeeds.
+    pub(crate) fn transaction<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let tx = Tx(tx);
+        let value = f(&tx)?;
+        tx.0.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
+    /// Reads a keyslot outside any transaction (before the vault is unlocked).
+    pub(crate) fn keyslot(&self, name: &str) -> Result<Vec<u8>> {
+        self.conn
+            .query_row(
+                "SELECT keyslot FROM keyslots WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| StoreError::Corrupt(format!("the {name} keyslot is missing")))
+    }
+
+    /// Records a failed unlock: the only write made without a key.
+    pub(crate) fn record_failed_unlock(&mut self, keyslot: &str, at: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO failed_unlocks (at, keyslot) VALUES (?1, ?2)",
+            params![at, keyslot],
+        )?;
+        Ok(())
+    }
+
+    /// Writes a consistent copy of the vault to `out` (which must not exist), mode
+    /// 0600, atomically: the copy appears under its name only once complete.
+    pub(crate) fn backup_to(&self, out: &Path) -> Result<()> {
+        if out.exists() {
+            return Err(StoreError::AlreadyExists(out.to_owned()));
+        }
+        let dir = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        };
+        let io = |source| StoreError::Io {
+            path: out.to_owned(),
+            source,
+        };
+        // A private, empty file in the same directory: VACUUM INTO fills it and keeps
+        // its mode, and the rename below is atomic.
+        let partial = tempfile::Builder::new()
+            .prefix(".casevault-backup-")
+            .tempfile_in(&dir)
+            .map_err(io)?;
+        let partial_path = partial.path().to_owned();
+        self.conn
+            .execute("VACUUM INTO ?1", [partial_path.to_string_lossy()])?;
+        partial.as_file().sync_all().map_err(io)?;
+        partial.persist_noclobber(out).map_err(|e| io(e.error))?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            // Make the rename durable; failure here leaves a complete file anyway.
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    if version < 0 {
+        return Err(StoreError::NotAVault(path.to_owned()));
+    }
+    if version == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    for migration in &MIGRATIONS[version as usize..] {
+        tx.execute_batch(migration)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// An open write transaction.
+pub(crate) struct Tx<'c>(rusqlite::Transaction<'c>);
+
+fn kind_of(name: &str) -> rusqlite::Result<RecordKind> {
+    RecordKind::parse(name).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown record kind {name:?}").into(),
+        )
+    })
+}
+
+impl Tx<'_> {
+    pub(crate) fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .0
+            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub(crate) fn set_meta(&self, name: &str, value: &[u8]) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO meta (name, value) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            params![name, value],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn set_keyslot(&self, name: &str, keyslot: &[u8]) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO keyslots (name, keyslot) VALUES (?1, ?2)
+             ON CONFLICT (name) DO UPDATE SET keyslot = excluded.keyslot",
+            params![name, keyslot],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn insert_record(&self, reference: &RecordRef, ciphertext: &[u8]) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO records (kind, id, version, ciphertext) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                reference.kind.as_str(),
+                reference.id,
+                reference.version,
+                ciphertext
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn record_exists(&self, kind: RecordKind, id: &str) -> Result<bool> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT 1 FROM records WHERE kind = ?1 AND id = ?2 LIMIT 1",
+                params![kind.as_str(), id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// The newest version of one record.
+    pub(crate) fn latest_record(&self, kind: RecordKind, id: &str) -> Result<Option<RecordRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT version, ciphertext FROM records WHERE kind = ?1 AND id = ?2
+                 ORDER BY version DESC LIMIT 1",
+                params![kind.as_str(), id],
+                |r| {
+                    Ok(RecordRow {
+                        reference: RecordRef::new(kind, id, r.get(0)?),
+                        ciphertext: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The newest version of every record of `kind`.
+    pub(crate) fn latest_records(&self, kind: RecordKind) -> Result<Vec<RecordRow>> {
+        let mut stmt = self.0.prepare(
+            "SELECT id, MAX(version), ciphertext FROM records WHERE kind = ?1 GROUP BY id",
+        )?;
+        let rows = stmt.query_map([kind.as_str()], |r| {
+            Ok(RecordRow {
+                reference: RecordRef::new(kind, r.get::<_, String>(0)?, r.get(1)?),
+                ciphertext: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every stored record, every version.
+    pub(crate) fn all_records(&self) -> Result<Vec<RecordRow>> {
+        let mut stmt = self.0.prepare(
+            "SELECT kind, id, version, ciphertext FROM records ORDER BY kind, id, version",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RecordRow {
+                reference: RecordRef::new(
+                    kind_of(&r.get::<_, String>(0)?)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                ),
+                ciphertext: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn append_audit(&self, row: &AuditRow) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO audit (seq, mac, details) VALUES (?1, ?2, ?3)",
+            params![row.seq as i64, row.mac, row.details],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn last_audit(&self) -> Result<Option<AuditRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT seq, mac, details FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                audit_row,
+            )
+            .optional()?)
+    }
+
+    pub(crate) fn audit_rows(&self) -> Result<Vec<AuditRow>> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT seq, mac, details FROM audit ORDER BY seq")?;
+        let rows = stmt.query_map([], audit_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Removes and returns every recorded failed unlock, oldest first.
+    pub(crate) fn take_failed_unlocks(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT at, keyslot FROM failed_unlocks ORDER BY id")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        self.0.execute("DELETE FROM failed_unlocks", [])?;
+        Ok(rows)
+    }
+}
+
+fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
+    Ok(AuditRow {
+        seq: r.get::<_, i64>(0)? as u64,
+        mac: r.get(1)?,
+        details: r.get(2)?,
+    })
+}

@@ -1,0 +1,783 @@
+//! The vault: creating, unlocking, and every operation on an unlocked session.
+//!
+//! Invariant: every operation on a [`Session`] goes through [`Session::access`], the
+//! one place that checks access and appends the audit event, in the same SQLite
+//! transaction as the operation's own reads and writes. A failed operation is rolled
+//! back and then audited on its own, with its outcome.
+
+use std::path::Path;
+
+use rand::RngCore;
+use rand::rngs::OsRng;
+use secrecy::SecretString;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use zeroize::Zeroizing;
+
+use crate::audit::{self, AuditEvent, Target, TargetAccess, VerifyReport};
+use crate::client::{Client, ClientId, NewClient};
+use crate::error::Error;
+use crate::keys::{RecoveryCode, RootSecret, VaultKeys};
+use crate::keyslot::{self, KdfParams, KeyslotError};
+use crate::note::{self, Addendum, Date, NewNote, Note, NoteId, NoteStatus, NoteType};
+use crate::record::{self, RecordKind, RecordRef};
+use crate::store::{AuditRow, RecordRow, Store, StoreError, Tx};
+
+const PASSPHRASE_SLOT: &str = "passphrase";
+const RECOVERY_SLOT: &str = "recovery";
+const VAULT_ID: &str = "vault_id";
+const AUDIT_HEAD: &str = "audit_head";
+
+type Result<T> = std::result::Result<T, Error>;
+
+fn now() -> String {
+    OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// A failed unlock recorded while the vault was locked, reported at the next unlock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FailedUnlock {
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Which keyslot was tried (`passphrase`, `recovery`).
+    pub keyslot: String,
+}
+
+/// A vault file, opened but locked.
+pub struct Vault {
+    store: Store,
+}
+
+/// An unlocked vault. Holds the subkeys until dropped (they are zeroized then).
+pub struct Session {
+    store: Store,
+    keys: VaultKeys,
+    vault_id: Vec<u8>,
+    actor: String,
+    failed_unlocks: Vec<FailedUnlock>,
+}
+
+/// A line of a note that matched a search.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SearchHit {
+    /// The note.
+    pub note: NoteId,
+    /// The note's session date.
+    pub date: Date,
+    /// The note's clients.
+    pub clients: Vec<ClientId>,
+    /// The matching line, trimmed.
+    pub line: String,
+}
+
+impl Vault {
+    /// Creates a new vault at `path` (which must not exist), with a passphrase keyslot
+    /// and a recovery-code keyslot. Returns the unlocked session and the recovery code,
+    /// which is never stored in the clear and must be shown to the user once.
+    pub fn create(
+        path: &Path,
+        passphrase: &SecretString,
+        params: KdfParams,
+        actor: &str,
+    ) -> Result<(Session, RecoveryCode)> {
+        params
+            .check()
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let store = Store::create(path)?;
+        match Self::initialize(store, passphrase, params, actor) {
+            Ok(done) => Ok(done),
+            Err(e) => {
+                // The file holds no data yet; leaving it would block a retry.
+                let _ = std::fs::remove_file(path);
+                Err(e)
+            }
+        }
+    }
+
+    fn initialize(
+        store: Store,
+        passphrase: &SecretString,
+        params: KdfParams,
+        actor: &str,
+    ) -> Result<(Session, RecoveryCode)> {
+        let root = RootSecret::generate();
+        let code = RecoveryCode::generate();
+        let seal = |secret: &SecretString, slot: &'static str| {
+            keyslot::seal(secret, params, &root).map_err(|source| Error::Keyslot { slot, source })
+        };
+        let passphrase_slot = seal(passphrase, PASSPHRASE_SLOT)?;
+        let recovery_slot = seal(code.as_secret(), RECOVERY_SLOT)?;
+        let mut vault_id = vec![0u8; 16];
+        OsRng.fill_bytes(&mut vault_id);
+        let mut session = Session {
+            store,
+            keys: root.subkeys(),
+            vault_id: vault_id.clone(),
+            actor: actor.to_owned(),
+            failed_unlocks: Vec::new(),
+        };
+        session.access("vault.init", |a| {
+            a.tx.set_meta(VAULT_ID, &vault_id)?;
+            a.tx.set_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
+            a.tx.set_keyslot(RECOVERY_SLOT, &recovery_slot)?;
+            Ok(())
+        })?;
+        Ok((session, code))
+    }
+
+    /// Opens the vault at `path` without unlocking it.
+    pub fn open(path: &Path) -> Result<Vault> {
+        Ok(Vault {
+            store: Store::open(path)?,
+        })
+    }
+
+    /// The vault file's path.
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    fn open_slot(
+        &mut self,
+        slot: &'static str,
+        secret: &SecretString,
+        wrong: Error,
+    ) -> Result<RootSecret> {
+        let keyslot = self.store.keyslot(slot)?;
+        match keyslot::open(secret, &keyslot) {
+            Ok(root) => Ok(root),
+            Err(KeyslotError::WrongSecret) => {
+                self.store.record_failed_unlock(slot, &now())?;
+                Err(wrong)
+            }
+            Err(source) => Err(Error::Keyslot { slot, source }),
+        }
+    }
+
+    /// Unlocks with the passphrase. A wrong passphrase is recorded (the only write made
+    /// without a key) and reported at the next successful unlock.
+    pub fn unlock(mut self, passphrase: &SecretString, actor: &str) -> Result<Session> {
+        let root = self.open_slot(PASSPHRASE_SLOT, passphrase, Error::WrongPassphrase)?;
+        self.into_session(root, actor)
+    }
+
+    /// Unlocks with the recovery code and sets a new passphrase (keeping the
+    /// passphrase keyslot's KDF parameters unless `params` is given).
+    pub fn recover(
+        mut self,
+        code: &RecoveryCode,
+        new_passphrase: &SecretString,
+        params: Option<KdfParams>,
+        actor: &str,
+    ) -> Result<Session> {
+        let root = self.open_slot(RECOVERY_SLOT, code.as_secret(), Error::WrongRecoveryCode)?;
+        let params = match params {
+            Some(p) => p,
+            None => self.current_params()?,
+        };
+        let slot =
+            keyslot::seal(new_passphrase, params, &root).map_err(|source| Error::Keyslot {
+                slot: PASSPHRASE_SLOT,
+                source,
+            })?;
+        let mut session = self.into_session(root, actor)?;
+        session.access("vault.recover", |a| {
+            Ok(a.tx.set_keyslot(PASSPHRASE_SLOT, &slot)?)
+        })?;
+        Ok(session)
+    }
+
+    fn current_params(&self) -> Result<KdfParams> {
+        let slot = self.store.keyslot(PASSPHRASE_SLOT)?;
+        Ok(keyslot::params_of(&slot).unwrap_or_default())
+    }
+
+    fn into_session(self, root: RootSecret, actor: &str) -> Result<Session> {
+        let mut session = Session {
+            store: self.store,
+            keys: root.subkeys(),
+            vault_id: Vec::new(),
+            actor: actor.to_owned(),
+            failed_unlocks: Vec::new(),
+        };
+        let keys = &session.keys;
+        let (vault_id, failed) = session.store.transaction(|tx| -> Result<_> {
+            let vault_id = tx
+                .meta(VAULT_ID)?
+                .ok_or_else(|| StoreError::Corrupt("the vault identifier is missing".into()))?;
+            let failed = tx.take_failed_unlocks()?;
+            // Fold failed unlocks into the chain now that there is a key to do it with.
+            for (at, slot) in &failed {
+                append_event(
+                    tx,
+                    keys,
+                    &vault_id,
+                    EventDraft {
+                        at: at.clone(),
+                        actor: "unknown".into(),
+                        action: "vault.unlock".into(),
+                        targets: Vec::new(),
+                        outcome: format!("failed: wrong {slot}"),
+                    },
+                )?;
+            }
+            Ok((vault_id, failed))
+        })?;
+        session.vault_id = vault_id;
+        session.failed_unlocks = failed
+            .into_iter()
+            .map(|(at, keyslot)| FailedUnlock { at, keyslot })
+            .collect();
+        Ok(session)
+    }
+}
+
+/// An event before it is sealed and chained.
+struct EventDraft {
+    at: String,
+    actor: String,
+    action: String,
+    targets: Vec<Target>,
+    outcome: String,
+}
+
+/// Seals an event and appends it to the chain, refusing if the chain's last event
+/// does not match the sealed head (appending would hide a truncation).
+fn append_event(tx: &Tx<'_>, keys: &VaultKeys, vault_id: &[u8], draft: EventDraft) -> Result<()> {
+    let last = tx.last_audit()?;
+    let head = tx.meta(AUDIT_HEAD)?;
+    let prev = match (&last, head) {
+        (None, None) => audit::genesis(&keys.audit, vault_id),
+        (Some(last), Some(head)) => match audit::open_head(&keys.audit, &head) {
+            Some((seq, mac)) if seq == last.seq && mac[..] == last.mac[..] => mac,
+            _ => return Err(Error::AuditHeadMismatch),
+        },
+        _ => return Err(Error::AuditHeadMismatch),
+    };
+    let seq = last.map_or(1, |l| l.seq + 1);
+    let event = AuditEvent {
+        seq,
+        at: draft.at,
+        actor: draft.actor,
+        action: draft.action,
+        targets: draft.targets,
+        outcome: draft.outcome,
+        purpose: None,
+    };
+    let plain = to_json(&event)?;
+    let details = record::seal(&keys.records, &AuditEvent::reference(seq), &plain);
+    let mac = audit::chain_mac(&keys.audit, &prev, seq, &details);
+    tx.append_audit(&AuditRow {
+        seq,
+        mac: mac.to_vec(),
+        details,
+    })?;
+    tx.set_meta(AUDIT_HEAD, &audit::seal_head(&keys.audit, seq, &mac))?;
+    Ok(())
+}
+
+/// Serializes into a buffer of exactly the right size, so no partial copy of the
+/// plaintext is left behind by a reallocation; the buffer is wiped on drop.
+fn to_json<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value)
+        .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
+    let mut out = Zeroizing::new(Vec::with_capacity(count.0));
+    serde_json::to_writer(&mut *out, value)
+        .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
+    Ok(out)
+}
+
+/// What an operation may do inside [`Session::access`]: read and write records, each
+/// access noted as a target of the operation's audit event.
+pub(crate) struct Access<'a, 'c> {
+    tx: &'a Tx<'c>,
+    keys: &'a VaultKeys,
+    targets: Vec<Target>,
+}
+
+impl Access<'_, '_> {
+    fn decrypt<T: DeserializeOwned>(&mut self, row: &RecordRow) -> Result<T> {
+        self.targets.push(Target {
+            kind: row.reference.kind.as_str().into(),
+            id: row.reference.id.clone(),
+            version: row.reference.version,
+            access: TargetAccess::Read,
+            sha256: None,
+        });
+        let plain = record::open(&self.keys.records, &row.reference, &row.ciphertext)?;
+        serde_json::from_slice(&plain).map_err(|_| Error::MalformedRecord {
+            record: row.reference.to_string(),
+        })
+    }
+
+    fn read_latest<T: DeserializeOwned>(
+        &mut self,
+        kind: RecordKind,
+        id: &str,
+    ) -> Result<Option<T>> {
+        match self.tx.latest_record(kind, id)? {
+            Some(row) => self.decrypt(&row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn read_all<T: DeserializeOwned>(&mut self, kind: RecordKind) -> Result<Vec<T>> {
+        let rows = self.tx.latest_records(kind)?;
+        rows.iter().map(|row| self.decrypt(row)).collect()
+    }
+
+    fn write<T: Serialize>(&mut self, reference: RecordRef, value: &T) -> Result<()> {
+        let plain = to_json(value)?;
+        let ciphertext = record::seal(&self.keys.records, &reference, &plain);
+        self.tx.insert_record(&reference, &ciphertext)?;
+        self.targets.push(Target {
+            kind: reference.kind.as_str().into(),
+            id: reference.id,
+            version: reference.version,
+            access: TargetAccess::Write,
+            sha256: Some(audit::sha256_hex(&ciphertext)),
+        });
+        Ok(())
+    }
+
+    fn new_id(&self, kind: RecordKind) -> Result<String> {
+        loop {
+            let mut bytes = [0u8; 4];
+            OsRng.fill_bytes(&mut bytes);
+            let id = data_encoding::HEXLOWER.encode(&bytes);
+            if !self.tx.record_exists(kind, &id)? {
+                return Ok(id);
+            }
+        }
+    }
+
+    fn client(&mut self, id: &str) -> Result<Client> {
+        self.read_latest(RecordKind::Client, id)?
+            .ok_or_else(|| Error::ClientNotFound(id.to_owned()))
+    }
+
+    fn note(&mut self, id: &str) -> Result<Note> {
+        let note: Note = self
+            .read_latest(RecordKind::Note, id)?
+            .ok_or_else(|| Error::NoteNotFound(id.to_owned()))?;
+        Ok(note)
+    }
+}
+
+impl Session {
+    /// Failed unlocks recorded since the previous successful unlock, oldest first.
+    /// They have been entered in the audit trail by this unlock.
+    pub fn failed_unlocks(&self) -> &[FailedUnlock] {
+        &self.failed_unlocks
+    }
+
+    /// The vault's identifier (random, hex), as printed on backups and exports.
+    pub fn vault_id(&self) -> String {
+        data_encoding::HEXLOWER.encode(&self.vault_id)
+    }
+
+    /// The one gate every operation passes: runs `op` in a transaction and appends
+    /// the audit event in the same transaction. On failure the operation's writes
+    /// are rolled back and the failure is audited in a transaction of its own.
+    ///
+    /// Access control for group practices (roles, per-role keys) belongs here.
+    fn access<T>(
+        &mut self,
+        action: &str,
+        op: impl FnOnce(&mut Access<'_, '_>) -> Result<T>,
+    ) -> Result<T> {
+        let keys = &self.keys;
+        let vault_id = &self.vault_id;
+        let actor = &self.actor;
+        let mut attempted = Vec::new();
+        let result = self.store.transaction(|tx| {
+            let mut access = Access {
+                tx,
+                keys,
+                targets: Vec::new(),
+            };
+            let value = op(&mut access);
+            attempted = access.targets;
+            let value = value?;
+            append_event(
+                tx,
+                keys,
+                vault_id,
+                EventDraft {
+                    at: now(),
+                    actor: actor.clone(),
+                    action: action.to_owned(),
+                    targets: attempted.clone(),
+                    outcome: "ok".into(),
+                },
+            )?;
+            Ok(value)
+        });
+        if let Err(error) = &result {
+            // The writes were rolled back: keep only what was read.
+            attempted.retain(|t| t.access == TargetAccess::Read);
+            self.audit_failure(action, attempted, error);
+        }
+        result
+    }
+
+    fn audit_failure(&mut self, action: &str, targets: Vec<Target>, error: &Error) {
+        let draft = EventDraft {
+            at: now(),
+            actor: self.actor.clone(),
+            action: action.to_owned(),
+            targets,
+            outcome: error.audit_outcome(),
+        };
+        let (keys, vault_id) = (&self.keys, &self.vault_id);
+        // If even this fails (a broken chain), the original error is what matters.
+        let _ = self
+            .store
+            .transaction(|tx| append_event(tx, keys, vault_id, draft));
+    }
+
+    /// Sets a new passphrase: rewraps the root secret, nothing else changes. Keeps the
+    /// keyslot's KDF parameters unless `params` is given.
+    pub fn change_passphrase(
+        &mut self,
+        current: &SecretString,
+        new: &SecretString,
+        params: Option<KdfParams>,
+    ) -> Result<()> {
+        let slot = self.store.keyslot(PASSPHRASE_SLOT)?;
+        let params = match params {
+            Some(p) => p,
+            None => keyslot::params_of(&slot).unwrap_or_default(),
+        };
+        // Reopen rather than keep the root secret around for the whole session.
+        let root = keyslot::open(current, &slot).map_err(|source| match source {
+            KeyslotError::WrongSecret => Error::WrongPassphrase,
+            source => Error::Keyslot {
+                slot: PASSPHRASE_SLOT,
+                source,
+            },
+        })?;
+        let sealed = keyslot::seal(new, params, &root).map_err(|source| Error::Keyslot {
+            slot: PASSPHRASE_SLOT,
+            source,
+        })?;
+        self.access("vault.passwd", |a| {
+            Ok(a.tx.set_keyslot(PASSPHRASE_SLOT, &sealed)?)
+        })
+    }
+
+    /// Adds a client; returns the new client's identifier.
+    pub fn add_client(&mut self, new: NewClient) -> Result<ClientId> {
+        let name = new.name.trim().to_owned();
+        if name.is_empty() {
+            return Err(Error::InvalidInput("the client's name is empty".into()));
+        }
+        if new.third_parties.iter().any(|n| n.trim().is_empty()) {
+            return Err(Error::InvalidInput("a third-party name is empty".into()));
+        }
+        self.access("client.add", |a| {
+            let id = a.new_id(RecordKind::Client)?;
+            let client = Client {
+                id: id.clone(),
+                name,
+                date_of_birth: new.date_of_birth,
+                contact: new.contact.filter(|c| !c.trim().is_empty()),
+                third_parties: new
+                    .third_parties
+                    .iter()
+                    .map(|n| n.trim().to_owned())
+                    .collect(),
+                created_at: now(),
+            };
+            a.write(RecordRef::new(RecordKind::Client, &id, 1), &client)?;
+            Ok(id)
+        })
+    }
+
+    /// Every client, by name.
+    pub fn list_clients(&mut self) -> Result<Vec<Client>> {
+        let mut clients: Vec<Client> =
+            self.access("client.list", |a| a.read_all(RecordKind::Client))?;
+        clients.sort_by(|a, b| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(clients)
+    }
+
+    /// One client's profile.
+    pub fn client(&mut self, id: &str) -> Result<Client> {
+        self.access("client.show", |a| a.client(id))
+    }
+
+    /// Adds a draft note; returns its identifier.
+    pub fn add_note(&mut self, new: NewNote) -> Result<NoteId> {
+        let mut clients = new.clients.clone();
+        clients.dedup();
+        if clients.is_empty() {
+            return Err(Error::InvalidInput(
+                "a note needs at least one client".into(),
+            ));
+        }
+        let note_type = match (new.note_type, clients.len()) {
+            (Some(NoteType::Individual), n) if n > 1 => {
+                return Err(Error::InvalidInput(format!(
+                    "an individual note has one client, not {n}; say --type couples, family or group"
+                )));
+            }
+            (Some(t), 1) if t != NoteType::Individual => {
+                return Err(Error::InvalidInput(format!(
+                    "a {} note has more than one client; add each with --client",
+                    t.as_str()
+                )));
+            }
+            (Some(t), _) => t,
+            (None, 1) => NoteType::Individual,
+            (None, _) => {
+                return Err(Error::InvalidInput(
+                    "a note with several clients needs --type couples, family or group".into(),
+                ));
+            }
+        };
+        let sections = note::parse_default(&new.body)?;
+        let actor = self.actor.clone();
+        self.access("note.add", |a| {
+            for client in &clients {
+                a.client(client)?;
+            }
+            let id = a.new_id(RecordKind::Note)?;
+            let note = Note {
+                id: id.clone(),
+                version: 1,
+                clients,
+                date: new.date,
+                note_type,
+                body: new.body,
+                sections,
+                status: NoteStatus::Draft,
+                addenda: Vec::new(),
+                written_at: now(),
+                written_by: actor,
+            };
+            a.write(RecordRef::new(RecordKind::Note, &id, 1), &note)?;
+            Ok(id)
+        })
+    }
+
+    /// The current version of a note.
+    pub fn note(&mut self, id: &str) -> Result<Note> {
+        self.access("note.show", |a| a.note(id))
+    }
+
+    /// The current version of every note of `client`, by session date.
+    pub fn notes_for_client(&mut self, client: &str) -> Result<Vec<Note>> {
+        let mut notes = self.access("note.list", |a| {
+            a.client(client)?;
+            let notes: Vec<Note> = a.read_all(RecordKind::Note)?;
+            Ok(notes
+                .into_iter()
+                .filter(|n| n.clients.iter().any(|c| c == client))
+                .collect::<Vec<_>>())
+        })?;
+        notes.sort_by(|a, b| a.date.cmp(&b.date).then(a.id.cmp(&b.id)));
+        Ok(notes)
+    }
+
+    /// Replaces a draft note's body, keeping the earlier version.
+    pub fn edit_note(&mut self, id: &str, body: &str) -> Result<u32> {
+        let sections = note::parse_default(body)?;
+        let actor = self.actor.clone();
+        self.access("note.edit", |a| {
+            let mut note = a.note(id)?;
+            if note.is_signed() {
+                return Err(Error::NoteSigned(id.to_owned()));
+            }
+            note.version += 1;
+            note.body = body.to_owned();
+            note.sections = sections;
+            note.written_at = now();
+            note.written_by = actor;
+            a.write(RecordRef::new(RecordKind::Note, id, note.version), &note)?;
+            Ok(note.version)
+        })
+    }
+
+    /// Signs a note, closing it for edits.
+    pub fn sign_note(&mut self, id: &str) -> Result<u32> {
+        let actor = self.actor.clone();
+        self.access("note.sign", |a| {
+            let mut note = a.note(id)?;
+            if note.is_signed() {
+                return Err(Error::NoteSigned(id.to_owned()));
+            }
+            let at = now();
+            note.version += 1;
+            note.status = NoteStatus::Signed {
+                at: at.clone(),
+                by: actor.clone(),
+            };
+            note.written_at = at;
+            note.written_by = actor;
+            a.write(RecordRef::new(RecordKind::Note, id, note.version), &note)?;
+            Ok(note.version)
+        })
+    }
+
+    /// Appends an addendum to a signed note.
+    pub fn amend_note(&mut self, id: &str, body: &str) -> Result<u32> {
+        let sections = note::parse_default(body)?;
+        let actor = self.actor.clone();
+        self.access("note.amend", |a| {
+            let mut note = a.note(id)?;
+            if !note.is_signed() {
+                return Err(Error::NoteNotSigned(id.to_owned()));
+            }
+            let at = now();
+            note.version += 1;
+            note.addenda.push(Addendum {
+                written_at: at.clone(),
+                written_by: actor.clone(),
+                body: body.to_owned(),
+                sections,
+            });
+            note.written_at = at;
+            note.written_by = actor;
+            a.write(RecordRef::new(RecordKind::Note, id, note.version), &note)?;
+            Ok(note.version)
+        })
+    }
+
+    /// Searches the decrypted text of every note's current version (body and
+    /// addenda), case-insensitively; optionally only one client's notes. There is no
+    /// index: nothing derived from the plaintext is ever stored.
+    pub fn search(&mut self, query: &str, client: Option<&str>) -> Result<Vec<SearchHit>> {
+        let needle = query.trim().to_lowercase();
+        if needle.is_empty() {
+            return Err(Error::InvalidInput("the search query is empty".into()));
+        }
+        let mut hits = self.access("note.search", |a| {
+            if let Some(client) = client {
+                a.client(client)?;
+            }
+            let notes: Vec<Note> = a.read_all(RecordKind::Note)?;
+            let mut hits = Vec::new();
+            for note in notes {
+                if client.is_some_and(|c| !note.clients.iter().any(|n| n == c)) {
+                    continue;
+                }
+                let texts = std::iter::once(note.body.as_str())
+                    .chain(note.addenda.iter().map(|a| a.body.as_str()));
+                for line in texts.flat_map(str::lines) {
+                    if line.to_lowercase().contains(&needle) {
+                        hits.push(SearchHit {
+                            note: note.id.clone(),
+                            date: note.date,
+                            clients: note.clients.clone(),
+                            line: line.trim().to_owned(),
+                        });
+                    }
+                }
+            }
+            Ok(hits)
+        })?;
+        hits.sort_by(|a, b| a.date.cmp(&b.date).then(a.note.cmp(&b.note)));
+        Ok(hits)
+    }
+
+    /// Every audit event, oldest first (decrypted).
+    pub fn audit_log(&mut self) -> Result<Vec<AuditEvent>> {
+        self.access("audit.log", |a| {
+            let rows = a.tx.audit_rows()?;
+            rows.iter()
+                .map(|row| {
+                    let reference = AuditEvent::reference(row.seq);
+                    let plain = record::open(&a.keys.records, &reference, &row.details)?;
+                    serde_json::from_slice(&plain).map_err(|_| Error::MalformedRecord {
+                        record: reference.to_string(),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Checks the audit chain, its sealed head, an optional anchor, and that every
+    /// record's ciphertext is the one its last audited write produced.
+    pub fn verify_audit(&mut self, anchor: Option<&str>) -> Result<VerifyReport> {
+        let anchor_given = match anchor {
+            Some(text) => Some(audit::parse_anchor(text).ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "{text:?} is not an anchor; `casevault audit anchor` prints one like 42-0123456789abcdef0123456789abcdef"
+                ))
+            })?),
+            None => None,
+        };
+        let keys = &self.keys;
+        let vault_id = &self.vault_id;
+        let report = self.store.transaction(|tx| -> Result<_> {
+            let rows = tx.audit_rows()?;
+            let records = tx.all_records()?;
+            let head = tx.meta(AUDIT_HEAD)?;
+            Ok(audit::verify(
+                &keys.audit,
+                vault_id,
+                head.as_deref(),
+                &rows,
+                &records,
+                anchor_given,
+                |row| {
+                    let plain =
+                        record::open(&keys.records, &AuditEvent::reference(row.seq), &row.details)
+                            .ok()?;
+                    serde_json::from_slice(&plain).ok()
+                },
+            ))
+        })?;
+        // A broken chain cannot take a new event; the report says why.
+        let _ = self.access("audit.verify", |_| Ok(()));
+        Ok(report)
+    }
+
+    /// The anchor of the audit trail as it stands after this call's own event.
+    pub fn audit_anchor(&mut self) -> Result<String> {
+        self.access("audit.anchor", |_| Ok(()))?;
+        let keys = &self.keys;
+        self.store.transaction(|tx| -> Result<_> {
+            let head = tx.meta(AUDIT_HEAD)?.ok_or(Error::AuditHeadMismatch)?;
+            let (seq, mac) =
+                audit::open_head(&keys.audit, &head).ok_or(Error::AuditHeadMismatch)?;
+            Ok(audit::anchor(seq, &mac))
+        })
+    }
+
+    /// Writes a consistent copy of the vault (ciphertext only, same keyslots) to
+    /// `out`, which must not exist; mode 0600, complete or absent.
+    pub fn backup(&mut self, out: &Path) -> Result<()> {
+        // Audit first so the copy carries its own backup event; a failed copy is
+        // audited as failed below.
+        self.access("vault.backup", |_| Ok(()))?;
+        let result = self.store.backup_to(out).map_err(Error::from);
+        if let Err(error) = &result {
+            self.audit_failure("vault.backup", Vec::new(), error);
+        }
+        result
+    }
+}
