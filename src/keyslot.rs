@@ -265,10 +265,7 @@ impl age::Identity for KeyslotIdentity<'_> {
                 plain.zeroize();
                 Ok(())
             })
-            .or_else(|e| {
-                *self.failure.borrow_mut() = Some(KeyslotError::WrongSecret);
-                Err(e)
-            }),
+            .inspect_err(|_| *self.failure.borrow_mut() = Some(KeyslotError::WrongSecret)),
         )
     }
 }

@@ -331,6 +331,23 @@ impl Tx<'_> {
             .is_some())
     }
 
+    /// One version of one record.
+    pub(crate) fn record(&self, reference: &RecordRef) -> Result<Option<RecordRow>> {
+        Ok(self
+            .0
+            .query_row(
+                "SELECT ciphertext FROM records WHERE kind = ?1 AND id = ?2 AND version = ?3",
+                params![reference.kind.as_str(), reference.id, reference.version],
+                |r| {
+                    Ok(RecordRow {
+                        reference: reference.clone(),
+                        ciphertext: r.get(0)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
     /// The newest version of one record.
     pub(crate) fn latest_record(&self, kind: RecordKind, id: &str) -> Result<Option<RecordRow>> {
         Ok(self

@@ -588,6 +588,20 @@ impl Session {
         self.access("note.show", |a| a.note(id))
     }
 
+    /// One earlier (or the current) version of a note.
+    pub fn note_version(&mut self, id: &str, version: u32) -> Result<Note> {
+        self.access("note.show", |a| {
+            let reference = RecordRef::new(RecordKind::Note, id, version);
+            match a.tx.record(&reference)? {
+                Some(row) => a.decrypt(&row),
+                None if a.tx.record_exists(RecordKind::Note, id)? => Err(Error::InvalidInput(
+                    format!("note {id} has no version {version}"),
+                )),
+                None => Err(Error::NoteNotFound(id.to_owned())),
+            }
+        })
+    }
+
     /// The current version of every note of `client`, by session date.
     pub fn notes_for_client(&mut self, client: &str) -> Result<Vec<Note>> {
         let mut notes = self.access("note.list", |a| {

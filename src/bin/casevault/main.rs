@@ -1,1 +1,300 @@
-fn main() {}
+//! The `casevault` command: argument parsing, secret input, printing and exit codes.
+//! All vault work is done by the library.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod demo;
+mod error;
+mod output;
+mod secrets;
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use casevault::{KdfParams, NewClient, NewNote, RecoveryCode, Session, Vault};
+use clap::Parser;
+use secrecy::SecretString;
+
+use cli::{AuditCommand, Cli, ClientCommand, Command, KdfArgs, NoteCommand};
+use error::CliError;
+use output::Printer;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.code() as u8)
+        }
+    }
+}
+
+/// Who is acting, for the audit trail.
+fn actor() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn vault_path(cli: &Cli) -> Result<PathBuf, CliError> {
+    if let Some(path) = &cli.vault {
+        return Ok(path.clone());
+    }
+    let dirs = directories::ProjectDirs::from("", "", "casevault").ok_or_else(|| {
+        CliError::usage(
+            "cannot find a data directory for the default vault",
+            "pass --vault PATH or set CASEVAULT_VAULT",
+        )
+    })?;
+    Ok(dirs.data_dir().join("vault.casevault"))
+}
+
+fn passphrase(cli: &Cli, vault: &Path) -> Result<SecretString, CliError> {
+    secrets::read_secret(
+        "passphrase",
+        cli.passphrase_file.as_deref(),
+        "CASEVAULT_PASSPHRASE",
+        &format!("Passphrase for {}: ", vault.display()),
+        false,
+    )
+}
+
+fn new_passphrase(file: Option<&Path>) -> Result<SecretString, CliError> {
+    let new = secrets::read_secret(
+        "new passphrase",
+        file,
+        "CASEVAULT_NEW_PASSPHRASE",
+        "New passphrase: ",
+        true,
+    )?;
+    secrets::check_new_passphrase(&new)?;
+    Ok(new)
+}
+
+fn kdf_params(args: &KdfArgs) -> KdfParams {
+    KdfParams {
+        memory_kib: args.kdf_memory_mib.saturating_mul(1024),
+        iterations: args.kdf_iterations,
+        lanes: args.kdf_lanes,
+    }
+}
+
+/// Opens and unlocks the vault, telling the user about failed unlocks since the last one.
+fn unlock(cli: &Cli) -> Result<Session, CliError> {
+    let path = vault_path(cli)?;
+    let vault = Vault::open(&path)?;
+    let pass = passphrase(cli, &path)?;
+    let session = vault.unlock(&pass, &actor())?;
+    warn_failed_unlocks(&session);
+    Ok(session)
+}
+
+fn warn_failed_unlocks(session: &Session) {
+    let failed = session.failed_unlocks();
+    if let (Some(first), Some(last)) = (failed.first(), failed.last()) {
+        eprintln!(
+            "warning: {} failed unlock attempt(s) since the last unlock, from {} to {}; they are in the audit log",
+            failed.len(),
+            first.at,
+            last.at
+        );
+    }
+}
+
+/// Reads a note body from a file, or from standard input.
+fn read_body(file: Option<&Path>) -> Result<String, CliError> {
+    match file {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            CliError::input(
+                format!("cannot read {}: {e}", path.display()),
+                "check the path; the note must be UTF-8 Markdown",
+            )
+        }),
+        None => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("Type the note (Markdown), then Ctrl-D on a line of its own:");
+            }
+            let mut body = String::new();
+            std::io::stdin().read_to_string(&mut body).map_err(|e| {
+                CliError::input(
+                    format!("cannot read the note from standard input: {e}"),
+                    "pass --file FILE, or pipe UTF-8 Markdown in",
+                )
+            })?;
+            Ok(body)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, CliError> {
+    let out = Printer::new(cli.json);
+    match &cli.command {
+        Command::Init(kdf) => {
+            let path = vault_path(&cli)?;
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                create_private_dir(dir)?;
+            }
+            let pass = secrets::read_secret(
+                "passphrase",
+                cli.passphrase_file.as_deref(),
+                "CASEVAULT_PASSPHRASE",
+                &format!("New passphrase for {}: ", path.display()),
+                true,
+            )?;
+            secrets::check_new_passphrase(&pass)?;
+            let (session, code) = Vault::create(&path, &pass, kdf_params(kdf), &actor())?;
+            out.init(&path, &session.vault_id(), &code);
+        }
+        Command::Passwd(args) => {
+            let path = vault_path(&cli)?;
+            let vault = Vault::open(&path)?;
+            let current = passphrase(&cli, &path)?;
+            let mut session = vault.unlock(&current, &actor())?;
+            warn_failed_unlocks(&session);
+            let new = new_passphrase(args.new_passphrase_file.as_deref())?;
+            session.change_passphrase(&current, &new, None)?;
+            out.done("passphrase changed; the recovery code still works");
+        }
+        Command::Recover {
+            recovery_code_file,
+            new,
+        } => {
+            let path = vault_path(&cli)?;
+            let vault = Vault::open(&path)?;
+            let typed = secrets::read_secret(
+                "recovery code",
+                recovery_code_file.as_deref(),
+                "CASEVAULT_RECOVERY_CODE",
+                "Recovery code: ",
+                false,
+            )?;
+            let code = RecoveryCode::parse(&typed);
+            let new = new_passphrase(new.new_passphrase_file.as_deref())?;
+            let session = vault.recover(&code, &new, None, &actor())?;
+            warn_failed_unlocks(&session);
+            out.done("new passphrase set; the recovery code still works");
+        }
+        Command::Client(command) => {
+            let mut session = unlock(&cli)?;
+            match command {
+                ClientCommand::Add {
+                    name,
+                    dob,
+                    contact,
+                    third_parties,
+                } => {
+                    let id = session.add_client(NewClient {
+                        name: name.clone(),
+                        date_of_birth: *dob,
+                        contact: contact.clone(),
+                        third_parties: third_parties.clone(),
+                    })?;
+                    out.id(&id);
+                }
+                ClientCommand::List => out.clients(&session.list_clients()?),
+                ClientCommand::Show { id } => out.client(&session.client(id)?),
+            }
+        }
+        Command::Note(command) => {
+            // Read the body before unlocking, so a typo in the file path costs no KDF.
+            let body = match command {
+                NoteCommand::Add { file, .. }
+                | NoteCommand::Edit { file, .. }
+                | NoteCommand::Amend { file, .. } => Some(read_body(file.as_deref())?),
+                _ => None,
+            };
+            let body = body.unwrap_or_default();
+            let mut session = unlock(&cli)?;
+            match command {
+                NoteCommand::Add {
+                    clients,
+                    date,
+                    note_type,
+                    ..
+                } => {
+                    let id = session.add_note(NewNote {
+                        clients: clients.clone(),
+                        date: *date,
+                        note_type: note_type.map(Into::into),
+                        body,
+                    })?;
+                    out.id(&id);
+                }
+                NoteCommand::Show { id, version } => {
+                    let note = match version {
+                        Some(v) => session.note_version(id, *v)?,
+                        None => session.note(id)?,
+                    };
+                    out.note(&note);
+                }
+                NoteCommand::List { client } => out.notes(&session.notes_for_client(client)?),
+                NoteCommand::Edit { id, .. } => {
+                    let version = session.edit_note(id, &body)?;
+                    out.version(id, version, "edited");
+                }
+                NoteCommand::Sign { id } => {
+                    let version = session.sign_note(id)?;
+                    out.version(id, version, "signed");
+                }
+                NoteCommand::Amend { id, .. } => {
+                    let version = session.amend_note(id, &body)?;
+                    out.version(id, version, "amended");
+                }
+            }
+        }
+        Command::Search { query, client } => {
+            let mut session = unlock(&cli)?;
+            out.hits(&session.search(query, client.as_deref())?);
+        }
+        Command::Audit(command) => {
+            let mut session = unlock(&cli)?;
+            match command {
+                AuditCommand::Log => out.events(&session.audit_log()?),
+                AuditCommand::Verify { anchor } => {
+                    let report = session.verify_audit(anchor.as_deref())?;
+                    out.report(&report);
+                    if !report.is_intact() {
+                        return Err(CliError::integrity(
+                            format!(
+                                "audit verification found {} problem(s)",
+                                report.findings.len()
+                            ),
+                            "the vault has been altered outside casevault; restore it from a backup you trust, and keep the damaged copy for investigation",
+                        ));
+                    }
+                }
+                AuditCommand::Anchor => out.anchor(&session.audit_anchor()?),
+            }
+        }
+        Command::Backup { out: target } => {
+            let mut session = unlock(&cli)?;
+            session.backup(target)?;
+            out.done(&format!(
+                "backup written to {}; it opens with the same passphrase",
+                target.display()
+            ));
+        }
+        Command::Demo => demo::run(&out)?,
+    }
+    Ok(0)
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), CliError> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| {
+            CliError::input(
+                format!("cannot create {}: {e}", dir.display()),
+                "check the path and its permissions, or pass --vault PATH",
+            )
+        })
+}

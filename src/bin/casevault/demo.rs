@@ -1,0 +1,173 @@
+//! `casevault demo`: the whole flow on a throwaway vault, printing each step.
+
+use casevault::{KdfParams, NewClient, NewNote, NoteType, Vault};
+use secrecy::SecretString;
+
+use crate::error::CliError;
+use crate::output::Printer;
+
+fn step(n: &mut u32, what: &str) {
+    *n += 1;
+    println!();
+    println!("== {n}. {what}");
+}
+
+pub fn run(out: &Printer) -> Result<(), CliError> {
+    if out.json() {
+        return Err(CliError::usage(
+            "demo prints a walk-through for people and has no JSON form",
+            "run `casevault demo` without --json",
+        ));
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("casevault-demo-")
+        .tempdir()
+        .map_err(|e| {
+            CliError::input(
+                format!("cannot create a temporary directory: {e}"),
+                "check TMPDIR",
+            )
+        })?;
+    let path = dir.path().join("demo.casevault");
+    let passphrase = SecretString::from("demo passphrase, never use for real notes");
+    let mut n = 0;
+
+    step(
+        &mut n,
+        "Create a vault (Argon2id keyslots: passphrase and recovery code)",
+    );
+    let (mut session, code) = Vault::create(&path, &passphrase, KdfParams::default(), "demo")?;
+    println!("vault:         {}", path.display());
+    println!(
+        "recovery code: {} (a real vault shows it once)",
+        code.expose()
+    );
+
+    step(
+        &mut n,
+        "Add two clients; a partner's and a child's names are third parties",
+    );
+    let ada = session.add_client(NewClient {
+        name: "Ada Quill".into(),
+        date_of_birth: "1984-05-17".parse().ok(),
+        contact: Some("ada.quill@example.org".into()),
+        third_parties: vec!["Ben Quill".into(), "Cleo Quill".into()],
+    })?;
+    let ben = session.add_client(NewClient {
+        name: "Ben Quill".into(),
+        ..NewClient::default()
+    })?;
+    println!("client {ada}: Ada Quill");
+    println!("client {ben}: Ben Quill");
+
+    step(
+        &mut n,
+        "Write session notes; `## <category>` headings make sections",
+    );
+    let body = "Ada arrived on time; sleep is better since the last session.\n\n\
+                ## risk\nNo current thoughts of self-harm.\n\n\
+                ## psychotherapy-notes\nWonder whether the anger at Ben echoes her father.\n";
+    let first = session.add_note(NewNote::individual(
+        &ada,
+        "2026-03-01"
+            .parse()
+            .map_err(|e: String| CliError::input(e, ""))?,
+        body,
+    ))?;
+    let joint = session.add_note(NewNote {
+        clients: vec![ada.clone(), ben.clone()],
+        date: "2026-03-08".parse().map_err(|e: String| CliError::input(e, ""))?,
+        note_type: Some(NoteType::Couples),
+        body: "Worked on how they argue about Cleo's school.\n## treatment-plan\nWeekly couples sessions for eight weeks.\n".into(),
+    })?;
+    let note = session.note(&first)?;
+    println!(
+        "note {first} (individual): sections {:?}",
+        note.sections
+            .iter()
+            .map(|s| s.category.as_str())
+            .collect::<Vec<_>>()
+    );
+    println!("note {joint} (couples, Ada and Ben)");
+
+    step(
+        &mut n,
+        "Edit the draft (the old version is kept), sign it, then add an addendum",
+    );
+    let v = session.edit_note(
+        &first,
+        &format!("{body}\n## medication\nStarted sertraline 50 mg (prescriber: Dr. Osei).\n"),
+    )?;
+    println!("edited: version {v}");
+    let v = session.sign_note(&first)?;
+    println!("signed: version {v}");
+    match session.edit_note(&first, "rewrite") {
+        Err(e) => println!("editing a signed note is refused: {e}"),
+        Ok(_) => println!("unexpected: a signed note was edited"),
+    }
+    let v = session.amend_note(&first, "Correction: the session lasted 50 minutes.\n")?;
+    println!("addendum: version {v}");
+
+    step(
+        &mut n,
+        "Search the decrypted notes (no plaintext index exists)",
+    );
+    for hit in session.search("sleep", None)? {
+        println!("{}  {}  {}", hit.note, hit.date, hit.line);
+    }
+
+    step(&mut n, "What someone holding the vault file sees");
+    let bytes = std::fs::read(&path).map_err(|e| CliError::input(e.to_string(), ""))?;
+    for canary in [
+        "Ada Quill",
+        "Cleo",
+        "sertraline",
+        "2026-03-01",
+        "psychotherapy-notes",
+    ] {
+        let found = bytes.windows(canary.len()).any(|w| w == canary.as_bytes());
+        println!(
+            "{canary:>20}: {}",
+            if found {
+                "FOUND (a bug)"
+            } else {
+                "not in the file"
+            }
+        );
+    }
+
+    step(&mut n, "The audit trail: every access, reads included");
+    let events = session.audit_log()?;
+    for e in events.iter().rev().take(6).rev() {
+        println!("{:>4}  {:<14} {}", e.seq, e.action, e.outcome);
+    }
+    println!("({} events in all)", events.len());
+
+    step(&mut n, "Anchor the trail, verify it, and back the vault up");
+    let anchor = session.audit_anchor()?;
+    println!("anchor (keep it outside the vault): {anchor}");
+    let report = session.verify_audit(Some(&anchor))?;
+    println!(
+        "verify: {} ({} events, {} records)",
+        if report.is_intact() {
+            "intact"
+        } else {
+            "FAILED"
+        },
+        report.events,
+        report.records
+    );
+    let backup = dir.path().join("backup.casevault");
+    session.backup(&backup)?;
+    drop(session);
+    let mut restored = Vault::open(&backup)?.unlock(&passphrase, "demo")?;
+    println!(
+        "backup {} opens with the same passphrase and holds {} clients",
+        backup.display(),
+        restored.list_clients()?.len()
+    );
+
+    println!();
+    println!("Done. The throwaway vault is deleted now.");
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! CLI errors: a library error or a CLI-level problem, plus one line on what to do.
+
+use std::fmt;
+
+use casevault::{Error, ErrorClass, StoreError};
+
+/// The documented exit codes.
+pub mod exit {
+    pub const ERROR: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const WRONG_SECRET: i32 = 3;
+    pub const INTEGRITY: i32 = 5;
+}
+
+/// An error as the user sees it: what went wrong, and what to do next.
+#[derive(Debug)]
+pub struct CliError {
+    message: String,
+    hint: Option<String>,
+    code: i32,
+}
+
+impl CliError {
+    /// Bad input the CLI itself found (exit 1).
+    pub fn input(message: impl Into<String>, hint: &str) -> Self {
+        CliError {
+            message: message.into(),
+            hint: Some(hint.to_owned()),
+            code: exit::ERROR,
+        }
+    }
+
+    /// A usage problem (exit 2).
+    pub fn usage(message: impl Into<String>, hint: &str) -> Self {
+        CliError {
+            message: message.into(),
+            hint: Some(hint.to_owned()),
+            code: exit::USAGE,
+        }
+    }
+
+    /// An integrity failure found by a check (exit 5).
+    pub fn integrity(message: impl Into<String>, hint: &str) -> Self {
+        CliError {
+            message: message.into(),
+            hint: Some(hint.to_owned()),
+            code: exit::INTEGRITY,
+        }
+    }
+
+    pub fn code(&self) -> i32 {
+        self.code
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error: {}", self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\nhint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+fn hint(error: &Error) -> Option<&'static str> {
+    Some(match error {
+        Error::WrongPassphrase => {
+            "check the passphrase (--passphrase-file, CASEVAULT_PASSPHRASE or the prompt); if it is lost, run `casevault recover` with the recovery code"
+        }
+        Error::WrongRecoveryCode => {
+            "check the code as printed by `casevault init` (case and dashes do not matter)"
+        }
+        Error::Keyslot { .. } => {
+            "the keyslot has been altered or damaged; restore the vault from a backup"
+        }
+        Error::Integrity(_) | Error::MalformedRecord { .. } | Error::AuditHeadMismatch => {
+            "the vault may have been tampered with or damaged: run `casevault audit verify` and restore from a backup if needed"
+        }
+        Error::ClientNotFound(_) => "list clients with `casevault client list`",
+        Error::NoteNotFound(_) => "list a client's notes with `casevault note list --client ID`",
+        Error::NoteSigned(_) => "a signed note takes addenda: `casevault note amend ID`",
+        Error::NoteNotSigned(_) => {
+            "edit the draft with `casevault note edit ID`, or sign it first with `casevault note sign ID`"
+        }
+        Error::NoteBody(_) => "fix that line and run the command again; nothing was saved",
+        Error::Store(StoreError::Missing(_)) => {
+            "create a vault with `casevault init`, or point --vault (or CASEVAULT_VAULT) at an existing one"
+        }
+        Error::Store(StoreError::AlreadyExists(_)) => {
+            "choose another path; casevault never overwrites an existing file"
+        }
+        Error::Store(StoreError::NotAVault(_)) => "check the --vault path",
+        Error::Store(StoreError::NewerSchema { .. }) => "upgrade casevault to open this vault",
+        Error::Store(StoreError::Corrupt(_)) => "restore the vault from a backup",
+        _ => return None,
+    })
+}
+
+impl From<Error> for CliError {
+    fn from(error: Error) -> Self {
+        let code = match error.class() {
+            ErrorClass::Failure => exit::ERROR,
+            ErrorClass::WrongSecret => exit::WRONG_SECRET,
+            ErrorClass::Integrity => exit::INTEGRITY,
+        };
+        CliError {
+            message: error.to_string(),
+            hint: hint(&error).map(str::to_owned),
+            code,
+        }
+    }
+}

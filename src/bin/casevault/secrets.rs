@@ -1,0 +1,83 @@
+//! Where passphrases and recovery codes come from: a file, an environment variable,
+//! or a no-echo prompt on the terminal, in that order.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+use crate::error::CliError;
+
+/// Reads a secret from `file`, else from the environment variable `env`, else by
+/// prompting with `prompt` (twice when `confirm`).
+pub fn read_secret(
+    what: &str,
+    file: Option<&Path>,
+    env: &str,
+    prompt: &str,
+    confirm: bool,
+) -> Result<SecretString, CliError> {
+    if let Some(path) = file {
+        let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
+            CliError::input(
+                format!("cannot read the {what} file {}: {e}", path.display()),
+                "check the path and its permissions",
+            )
+        })?);
+        let text = std::str::from_utf8(&bytes).map_err(|_| {
+            CliError::input(
+                format!("the {what} file {} is not UTF-8 text", path.display()),
+                "write the secret as plain text on the file's first line",
+            )
+        })?;
+        // The first line; a trailing newline is not part of the secret.
+        let line = text.lines().next().unwrap_or("");
+        return Ok(SecretString::from(line.to_owned()));
+    }
+    if let Ok(value) = std::env::var(env) {
+        return Ok(SecretString::from(value));
+    }
+    if !std::io::stdin().is_terminal() && !Path::new("/dev/tty").exists() {
+        return Err(no_source(what, env));
+    }
+    let first =
+        SecretString::from(rpassword::prompt_password(prompt).map_err(|_| no_source(what, env))?);
+    if confirm {
+        let again = SecretString::from(
+            rpassword::prompt_password("Type it again: ").map_err(|_| no_source(what, env))?,
+        );
+        let same: bool = first
+            .expose_secret()
+            .as_bytes()
+            .ct_eq(again.expose_secret().as_bytes())
+            .into();
+        if !same {
+            return Err(CliError::input(
+                format!("the two {what}s differ"),
+                "run the command again and type the same one twice",
+            ));
+        }
+    }
+    Ok(first)
+}
+
+fn no_source(what: &str, env: &str) -> CliError {
+    CliError::usage(
+        format!("no {what} given and no terminal to ask on"),
+        &format!("set {env}, or pass the matching --…-file option"),
+    )
+}
+
+/// Refuses passphrases too short to resist guessing.
+pub fn check_new_passphrase(passphrase: &SecretString) -> Result<(), CliError> {
+    const MIN_CHARS: usize = 10;
+    if passphrase.expose_secret().chars().count() < MIN_CHARS {
+        return Err(CliError::input(
+            format!("the new passphrase is shorter than {MIN_CHARS} characters"),
+            "choose a longer one: several unrelated words make a good passphrase",
+        ));
+    }
+    Ok(())
+}
