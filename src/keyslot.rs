@@ -135,6 +135,18 @@ pub enum KeyslotError {
         /// The largest accepted value.
         max: u64,
     },
+    /// A stored Argon2id parameter is not a number in canonical form.
+    #[error(
+        "Argon2id {name} is not a plain decimal number (no sign, no leading zero) in the accepted range {min}..={max}"
+    )]
+    ParamNotANumber {
+        /// Which parameter.
+        name: &'static str,
+        /// The smallest accepted value.
+        min: u64,
+        /// The largest accepted value.
+        max: u64,
+    },
     /// The keyslot is not a well-formed casevault keyslot.
     #[error("the keyslot is malformed: {0}")]
     Malformed(&'static str),
@@ -232,15 +244,34 @@ impl age::Identity for KeyslotIdentity<'_> {
             },
             Err(_) => return self.fail(KeyslotError::Malformed("salt is not base64")),
         };
-        let (Some(memory_kib), Some(iterations), Some(lanes)) = (
-            canonical_u32(memory),
-            canonical_u32(iterations),
-            canonical_u32(lanes),
-        ) else {
-            return self.fail(KeyslotError::Malformed(
-                "Argon2id parameters are not numbers",
-            ));
-        };
+        let mut numbers = [0u32; 3];
+        for (slot, (name, text, min, max)) in numbers.iter_mut().zip([
+            (
+                "memory (KiB)",
+                memory,
+                KdfParams::MIN_MEMORY_KIB,
+                KdfParams::MAX_MEMORY_KIB,
+            ),
+            (
+                "iterations",
+                iterations,
+                KdfParams::MIN_ITERATIONS,
+                KdfParams::MAX_ITERATIONS,
+            ),
+            ("lanes", lanes, KdfParams::MIN_LANES, KdfParams::MAX_LANES),
+        ]) {
+            match canonical_u32(text) {
+                Some(value) => *slot = value,
+                None => {
+                    return self.fail(KeyslotError::ParamNotANumber {
+                        name,
+                        min: u64::from(min),
+                        max: u64::from(max),
+                    });
+                }
+            }
+        }
+        let [memory_kib, iterations, lanes] = numbers;
         let params = KdfParams {
             memory_kib,
             iterations,

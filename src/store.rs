@@ -65,7 +65,7 @@ pub enum StoreError {
     Corrupt(String),
     /// SQLite reported an error.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     /// The file system reported an error.
     #[error("{path}: {source}")]
     Io {
@@ -74,6 +74,36 @@ pub enum StoreError {
         /// What went wrong.
         source: std::io::Error,
     },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        use rusqlite::Error as E;
+        match error {
+            // casevault writes every column with one type; another type, or a value out
+            // of range, means the file was edited outside casevault.
+            E::InvalidColumnType(_, column, found) => {
+                StoreError::Corrupt(format!("column {column} holds a value of type {found}"))
+            }
+            E::IntegralValueOutOfRange(_, value) => {
+                StoreError::Corrupt(format!("a stored number ({value}) is out of range"))
+            }
+            E::FromSqlConversionFailure(_, _, cause) => StoreError::Corrupt(cause.to_string()),
+            other => StoreError::Sqlite(other),
+        }
+    }
+}
+
+impl StoreError {
+    /// Names the record involved in a corruption.
+    fn about(self, kind: RecordKind, id: &str) -> StoreError {
+        match self {
+            StoreError::Corrupt(what) => {
+                StoreError::Corrupt(format!("{} {id}: {what}", kind.as_str()))
+            }
+            other => other,
+        }
+    }
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -273,7 +303,11 @@ fn kind_of(name: &str) -> rusqlite::Result<RecordKind> {
         rusqlite::Error::FromSqlConversionFailure(
             0,
             rusqlite::types::Type::Text,
-            format!("unknown record kind {name:?}").into(),
+            format!(
+                "a record row has the unknown kind {:?}",
+                name.escape_debug().take(40).collect::<String>()
+            )
+            .into(),
         )
     })
 }
@@ -333,8 +367,7 @@ impl Tx<'_> {
 
     /// One version of one record.
     pub(crate) fn record(&self, reference: &RecordRef) -> Result<Option<RecordRow>> {
-        Ok(self
-            .0
+        self.0
             .query_row(
                 "SELECT ciphertext FROM records WHERE kind = ?1 AND id = ?2 AND version = ?3",
                 params![reference.kind.as_str(), reference.id, reference.version],
@@ -345,13 +378,13 @@ impl Tx<'_> {
                     })
                 },
             )
-            .optional()?)
+            .optional()
+            .map_err(|e| StoreError::from(e).about(reference.kind, &reference.id))
     }
 
     /// The newest version of one record.
     pub(crate) fn latest_record(&self, kind: RecordKind, id: &str) -> Result<Option<RecordRow>> {
-        Ok(self
-            .0
+        self.0
             .query_row(
                 "SELECT version, ciphertext FROM records WHERE kind = ?1 AND id = ?2
                  ORDER BY version DESC LIMIT 1",
@@ -363,7 +396,8 @@ impl Tx<'_> {
                     })
                 },
             )
-            .optional()?)
+            .optional()
+            .map_err(|e| StoreError::from(e).about(kind, id))
     }
 
     /// The newest version of every record of `kind`.
@@ -372,12 +406,21 @@ impl Tx<'_> {
             "SELECT id, MAX(version), ciphertext FROM records WHERE kind = ?1 GROUP BY id",
         )?;
         let rows = stmt.query_map([kind.as_str()], |r| {
-            Ok(RecordRow {
-                reference: RecordRef::new(kind, r.get::<_, String>(0)?, r.get(1)?),
-                ciphertext: r.get(2)?,
-            })
+            let id: String = r.get(0)?;
+            let version = r.get(1);
+            let ciphertext = r.get(2);
+            Ok((id, version.and_then(|v| ciphertext.map(|c| (v, c)))))
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, fields) = row?;
+            let (version, ciphertext) = fields.map_err(|e| StoreError::from(e).about(kind, &id))?;
+            out.push(RecordRow {
+                reference: RecordRef::new(kind, id, version),
+                ciphertext,
+            });
+        }
+        Ok(out)
     }
 
     /// Every stored record, every version.

@@ -211,7 +211,23 @@ impl Vault {
             let vault_id = tx
                 .meta(VAULT_ID)?
                 .ok_or_else(|| StoreError::Corrupt("the vault identifier is missing".into()))?;
-            let failed = tx.take_failed_unlocks()?;
+            // These rows were written without a key, so anyone holding the file can
+            // forge them: keep only a well-formed time and a known keyslot name.
+            let failed: Vec<(String, String)> = tx
+                .take_failed_unlocks()?
+                .into_iter()
+                .map(|(at, slot)| {
+                    let at = match OffsetDateTime::parse(&at, &Rfc3339) {
+                        Ok(_) => at,
+                        Err(_) => "an unreadable time".to_owned(),
+                    };
+                    let slot = match slot.as_str() {
+                        PASSPHRASE_SLOT | RECOVERY_SLOT => slot,
+                        _ => "unknown".to_owned(),
+                    };
+                    (at, slot)
+                })
+                .collect();
             // Fold failed unlocks into the chain now that there is a key to do it with.
             for (at, slot) in &failed {
                 append_event(
@@ -223,7 +239,10 @@ impl Vault {
                         actor: "unknown".into(),
                         action: "vault.unlock".into(),
                         targets: Vec::new(),
-                        outcome: format!("failed: wrong {slot}"),
+                        outcome: match slot.as_str() {
+                            RECOVERY_SLOT => "failed: wrong recovery code".into(),
+                            _ => "failed: wrong passphrase".into(),
+                        },
                     },
                 )?;
             }
@@ -531,8 +550,12 @@ impl Session {
 
     /// Adds a draft note; returns its identifier.
     pub fn add_note(&mut self, new: NewNote) -> Result<NoteId> {
-        let mut clients = new.clients.clone();
-        clients.dedup();
+        let mut clients: Vec<ClientId> = Vec::with_capacity(new.clients.len());
+        for client in &new.clients {
+            if !clients.contains(client) {
+                clients.push(client.clone());
+            }
+        }
         if clients.is_empty() {
             return Err(Error::InvalidInput(
                 "a note needs at least one client".into(),
@@ -785,13 +808,15 @@ impl Session {
     /// Writes a consistent copy of the vault (ciphertext only, same keyslots) to
     /// `out`, which must not exist; mode 0600, complete or absent.
     pub fn backup(&mut self, out: &Path) -> Result<()> {
-        // Audit first so the copy carries its own backup event; a failed copy is
-        // audited as failed below.
-        self.access("vault.backup", |_| Ok(()))?;
-        let result = self.store.backup_to(out).map_err(Error::from);
-        if let Err(error) = &result {
-            self.audit_failure("vault.backup", Vec::new(), error);
+        // The copy is made first, so the event records what happened; the copy itself
+        // ends with the event before it.
+        match self.store.backup_to(out) {
+            Ok(()) => self.access("vault.backup", |_| Ok(())),
+            Err(error) => {
+                let error = Error::from(error);
+                self.audit_failure("vault.backup", Vec::new(), &error);
+                Err(error)
+            }
         }
-        result
     }
 }
