@@ -41,10 +41,13 @@
 mod audit;
 mod category;
 mod client;
+mod consent;
+mod decision;
 mod error;
 mod keys;
 mod keyslot;
 mod note;
+mod policy;
 mod record;
 mod store;
 mod vault;
@@ -52,6 +55,14 @@ mod vault;
 pub use audit::{AuditEvent, Target, TargetAccess, VerifyFinding, VerifyReport};
 pub use category::{DEFAULT_CATEGORIES, is_default_category};
 pub use client::{Client, ClientId, NewClient};
+pub use consent::{
+    Consent, ConsentId, ConsentRecipient, IntakeAcknowledgement, NewConsent, Relationship,
+    Revocation, ToldException,
+};
+pub use decision::{
+    Basis, Decision, DecisionInput, DisclosureRequest, ExceptionRequest, JointNote, JointVerdict,
+    Obligation, Verdict, decide,
+};
 pub use error::{Error, ErrorClass};
 pub use keys::RecoveryCode;
 pub use keyslot::{KdfParams, KeyslotError};
@@ -59,6 +70,7 @@ pub use note::{
     Addendum, Date, NewNote, Note, NoteId, NoteParseError, NoteStatus, NoteType, Section,
     parse_sections,
 };
+pub use policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};
 pub use record::{RecordKind, RecordRef};
 pub use store::StoreError;
 pub use vault::{FailedUnlock, SearchHit, Session, Vault};

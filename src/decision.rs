@@ -1,0 +1,644 @@
+//! The disclosure decision engine: a pure function from a request, the consents on
+//! file, the joint notes involved, the policy and the date, to a decision.
+//!
+//! Invariant: [`decide`] does no I/O, reads no clock and keeps no state: the same
+//! inputs give the same decision, every time. It denies by default: a category is
+//! permitted only when a rule below permits it, and every verdict carries its reason.
+//!
+//! The rules (BRIEF §3), in the order they are applied:
+//! 1. Every requested category gets its own verdict; unknown names are denied.
+//! 2. Under consent, a consent permits only its recipient, its purposes, its
+//!    categories (less those it excludes), inside its period, while not revoked.
+//! 3. Sole-consent categories (`psychotherapy-notes`) need a consent naming them and
+//!    nothing else, or a court order naming them; never the client's own request.
+//! 4. Explicit-consent categories (`substance-use`) need a consent naming them (not
+//!    `all`); releasing them carries the redisclosure notice.
+//! 5. A joint note is released only when every participant permits the disclosure.
+//! 6. Third-party information is redacted unless its category is permitted.
+//! 7. An exception needs a justification (and a reference where the policy says so)
+//!    and releases only what the policy lets it; the client is told unless unsafe.
+//! 8. The client's own request releases everything but sole-consent categories and
+//!    is exempt from the accounting.
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::ClientId;
+use crate::consent::{Consent, ConsentId};
+use crate::note::{Date, NoteId};
+use crate::policy::{ALL_CATEGORIES, Policy};
+
+/// The legal exception a request invokes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionRequest {
+    /// The exception's kind, e.g. `duty-to-protect`.
+    pub kind: String,
+    /// Why the law permits this disclosure.
+    pub justification: String,
+    /// The order's or report's reference.
+    #[serde(default)]
+    pub reference: Option<String>,
+    /// For a court order: the categories it names (empty: the requested ones).
+    #[serde(default)]
+    pub order_categories: Vec<String>,
+}
+
+/// A request to disclose one client's information.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DisclosureRequest {
+    /// The client whose information would leave.
+    pub client: ClientId,
+    /// Who would receive it (`client` for the client's own request).
+    pub recipient: String,
+    /// Why.
+    pub purpose: String,
+    /// What.
+    pub categories: Vec<String>,
+    /// Under this consent only (otherwise any of the client's consents).
+    #[serde(default)]
+    pub consent: Option<ConsentId>,
+    /// Under this exception instead of consent.
+    #[serde(default)]
+    pub exception: Option<ExceptionRequest>,
+    /// Notes from this date.
+    #[serde(default)]
+    pub from: Option<Date>,
+    /// Notes up to this date.
+    #[serde(default)]
+    pub until: Option<Date>,
+}
+
+/// A note with several clients that a disclosure would draw from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JointNote {
+    /// The note.
+    pub note: NoteId,
+    /// Its session date.
+    pub date: Date,
+    /// Every client in it.
+    pub participants: Vec<ClientId>,
+}
+
+/// Everything a decision depends on.
+#[derive(Clone, Copy, Debug)]
+pub struct DecisionInput<'a> {
+    /// The request.
+    pub request: &'a DisclosureRequest,
+    /// The client's name, so a request to the client by name counts as their own.
+    pub client_name: &'a str,
+    /// The consents on file for the client and for every other participant of the
+    /// joint notes.
+    pub consents: &'a [Consent],
+    /// The joint notes in the requested range.
+    pub joint_notes: &'a [JointNote],
+    /// The policy in force.
+    pub policy: &'a Policy,
+    /// The day of the decision.
+    pub today: Date,
+}
+
+/// What a decision rests on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Basis {
+    /// The client's consent(s).
+    Consent {
+        /// The consents that permit something, in order.
+        consents: Vec<ConsentId>,
+    },
+    /// A legal exception.
+    Exception {
+        /// Its kind.
+        exception: String,
+        /// The justification given.
+        justification: String,
+        /// The reference given.
+        reference: Option<String>,
+    },
+    /// The client's own access request.
+    ClientRequest,
+}
+
+/// One category's verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The category.
+    pub category: String,
+    /// Permitted or not.
+    pub permitted: bool,
+    /// Why, in words.
+    pub reason: String,
+    /// The consent that permits it, when one does.
+    #[serde(default)]
+    pub consent: Option<ConsentId>,
+}
+
+/// A joint note's verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JointVerdict {
+    /// The note.
+    pub note: NoteId,
+    /// Its session date.
+    pub date: Date,
+    /// Released, or withheld whole.
+    pub permitted: bool,
+    /// The participants whose permission is missing.
+    pub missing: Vec<ClientId>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// What a permitted disclosure obliges the practice to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "obligation", rename_all = "kebab-case")]
+pub enum Obligation {
+    /// Enter the disclosure in the client's accounting of disclosures.
+    AccountingEntry,
+    /// List it in the accounting marked as the client's own request (HIPAA exempts it).
+    AccountingClientRequest,
+    /// Attach the redisclosure notice.
+    RedisclosureNotice {
+        /// The notice's text.
+        text: String,
+    },
+    /// Tell the client of the disclosure, unless that is unsafe.
+    TellClient,
+    /// Redact third parties' names and identifiers.
+    RedactThirdParties,
+}
+
+/// The answer to a disclosure request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The request, as made.
+    pub request: DisclosureRequest,
+    /// The day of the decision.
+    pub decided_on: Date,
+    /// The policy's name.
+    pub policy: String,
+    /// What it rests on.
+    pub basis: Basis,
+    /// One verdict per requested category, in the request's order.
+    pub verdicts: Vec<Verdict>,
+    /// One verdict per joint note in range.
+    pub joint_notes: Vec<JointVerdict>,
+    /// What a disclosure under this decision obliges.
+    pub obligations: Vec<Obligation>,
+}
+
+impl Decision {
+    /// True when every requested category is permitted.
+    pub fn all_permitted(&self) -> bool {
+        self.verdicts.iter().all(|v| v.permitted)
+    }
+
+    /// The categories permitted.
+    pub fn permitted(&self) -> Vec<&str> {
+        self.verdicts
+            .iter()
+            .filter(|v| v.permitted)
+            .map(|v| v.category.as_str())
+            .collect()
+    }
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    norm(a) == norm(b)
+}
+
+/// Whether `consent` permits `category` to `recipient` for `purpose` on `today`;
+/// the reason when it does not.
+fn consent_permits(
+    consent: &Consent,
+    recipient: &str,
+    purpose: &str,
+    category: &str,
+    policy: &Policy,
+    today: Date,
+) -> Result<(), String> {
+    let id = &consent.id;
+    if let Some(r) = &consent.revoked
+        && r.effective <= today
+    {
+        return Err(format!("consent {id} was revoked on {}", r.effective));
+    }
+    if today < consent.effective {
+        return Err(format!("consent {id} takes effect on {}", consent.effective));
+    }
+    if today > consent.expires {
+        return Err(format!("consent {id} expired on {}", consent.expires));
+    }
+    if !same_name(&consent.recipient.name, recipient) {
+        return Err(format!(
+            "consent {id} is for {}, not {recipient}",
+            consent.recipient.name
+        ));
+    }
+    if !consent.purposes.iter().any(|p| p == purpose) {
+        return Err(format!(
+            "consent {id} does not cover the purpose {purpose} (it covers {})",
+            consent.purposes.join(", ")
+        ));
+    }
+    if consent.excluded.iter().any(|c| c == category) {
+        return Err(format!("consent {id} excludes {category}"));
+    }
+    let named = consent.categories.iter().any(|c| c == category);
+    let through_all = consent.categories.iter().any(|c| c == ALL_CATEGORIES);
+    if policy.sole_consent.iter().any(|c| c == category) {
+        if !named {
+            return Err(format!(
+                "{category} need a consent that names them and no other category; consent {id} does not name them"
+            ));
+        }
+        let others: Vec<&str> = consent
+            .categories
+            .iter()
+            .filter(|c| *c != category)
+            .map(String::as_str)
+            .collect();
+        if !others.is_empty() {
+            return Err(format!(
+                "{category} need a consent that names them and no other category; consent {id} also names {}",
+                others.join(", ")
+            ));
+        }
+        return Ok(());
+    }
+    if policy.explicit_consent.iter().any(|c| c == category) && !named {
+        return Err(if through_all {
+            format!(
+                "{category} needs a consent that names it explicitly; consent {id} covers it only through \"all\""
+            )
+        } else {
+            format!("consent {id} does not name {category}")
+        });
+    }
+    if named || through_all {
+        Ok(())
+    } else {
+        Err(format!("consent {id} does not name {category}"))
+    }
+}
+
+/// The verdict for one category under consent: the first consent (by effective date,
+/// then id) that permits it, or every consent's reason.
+fn consent_verdict(
+    consents: &[&Consent],
+    request: &DisclosureRequest,
+    category: &str,
+    policy: &Policy,
+    today: Date,
+) -> Verdict {
+    let mut reasons = Vec::new();
+    for consent in consents {
+        match consent_permits(
+            consent,
+            &request.recipient,
+            &request.purpose,
+            category,
+            policy,
+            today,
+        ) {
+            Ok(()) => {
+                return Verdict {
+                    category: category.to_owned(),
+                    permitted: true,
+                    reason: format!(
+                        "permitted by consent {} (to {} for {}, {} to {})",
+                        consent.id,
+                        consent.recipient.name,
+                        consent.purposes.join(", "),
+                        consent.effective,
+                        consent.expires
+                    ),
+                    consent: Some(consent.id.clone()),
+                };
+            }
+            Err(reason) => reasons.push(reason),
+        }
+    }
+    let reason = match reasons.len() {
+        0 => format!("no consent from client {} is on file", request.client),
+        1 => reasons.remove(0),
+        _ => format!("no consent permits {category}: {}", reasons.join("; ")),
+    };
+    denied(category, reason)
+}
+
+fn denied(category: &str, reason: String) -> Verdict {
+    Verdict {
+        category: category.to_owned(),
+        permitted: false,
+        reason,
+        consent: None,
+    }
+}
+
+fn permitted(category: &str, reason: String) -> Verdict {
+    Verdict {
+        category: category.to_owned(),
+        permitted: true,
+        reason,
+        consent: None,
+    }
+}
+
+/// The consents of `client` that a consent-based request may rest on, in a fixed order.
+fn consents_of<'a>(input: &DecisionInput<'a>, client: &str, only: Option<&str>) -> Vec<&'a Consent> {
+    let mut out: Vec<&Consent> = input
+        .consents
+        .iter()
+        .filter(|c| c.client == client)
+        .filter(|c| only.is_none_or(|id| c.id == id))
+        .collect();
+    out.sort_by(|a, b| a.effective.cmp(&b.effective).then(a.id.cmp(&b.id)));
+    out
+}
+
+/// Verdicts for the requesting client, with the basis they rest on.
+fn verdicts(input: &DecisionInput<'_>, client: &str, only_consent: Option<&str>) -> (Basis, Vec<Verdict>) {
+    let request = input.request;
+    let policy = input.policy;
+    let requested: Vec<&str> = request.categories.iter().map(String::as_str).collect();
+    // Request-wide reasons to deny everything.
+    let deny_all = |reason: String| requested.iter().map(|c| denied(c, reason.clone())).collect();
+
+    if let Some(exception) = &request.exception {
+        let basis = Basis::Exception {
+            exception: exception.kind.clone(),
+            justification: exception.justification.clone(),
+            reference: exception.reference.clone(),
+        };
+        let Some(rule) = policy.exception(&exception.kind) else {
+            let known: Vec<&str> = policy.exceptions.iter().map(|e| e.kind.as_str()).collect();
+            return (
+                basis,
+                deny_all(format!(
+                    "{} is not an exception of the policy (it has: {})",
+                    exception.kind,
+                    known.join(", ")
+                )),
+            );
+        };
+        if exception.justification.trim().is_empty() {
+            return (
+                basis,
+                deny_all(format!(
+                    "{} needs a justification: say what makes the exception apply",
+                    rule.kind
+                )),
+            );
+        }
+        let reference = exception.reference.as_deref().map(str::trim).unwrap_or("");
+        if rule.requires_reference && reference.is_empty() {
+            return (
+                basis,
+                deny_all(format!("{} needs the order's reference", rule.kind)),
+            );
+        }
+        if let Some(denial) = &rule.denial {
+            return (basis, deny_all(denial.clone()));
+        }
+        let allowed: Vec<&str> = if rule.releases_what_order_names {
+            if exception.order_categories.is_empty() {
+                requested.clone()
+            } else {
+                exception.order_categories.iter().map(String::as_str).collect()
+            }
+        } else {
+            rule.releases.iter().map(String::as_str).collect()
+        };
+        let verdicts = requested
+            .iter()
+            .map(|&category| {
+                let sole = policy.sole_consent.iter().any(|c| c == category);
+                let in_allowed = allowed.contains(&category);
+                if rule.releases_what_order_names {
+                    if in_allowed {
+                        permitted(
+                            category,
+                            format!("named by the court order {reference}"),
+                        )
+                    } else if sole {
+                        denied(
+                            category,
+                            format!("the court order {reference} does not name {category}; they are released only under a consent of their own or an order that names them"),
+                        )
+                    } else {
+                        denied(
+                            category,
+                            format!("the court order {reference} does not name {category}"),
+                        )
+                    }
+                } else if sole {
+                    denied(
+                        category,
+                        format!("{category} are released without consent only under a court order that names them"),
+                    )
+                } else if in_allowed {
+                    permitted(
+                        category,
+                        format!("permitted under {}, which may release {}", rule.kind, rule.releases.join(", ")),
+                    )
+                } else {
+                    denied(
+                        category,
+                        format!(
+                            "{} may release only {}",
+                            rule.kind,
+                            if rule.releases.is_empty() { "nothing".to_owned() } else { rule.releases.join(", ") }
+                        ),
+                    )
+                }
+            })
+            .collect();
+        return (basis, verdicts);
+    }
+
+    if request.purpose == policy.client_request_purpose {
+        let to_client = same_name(&request.recipient, "client") || same_name(&request.recipient, input.client_name);
+        if !to_client {
+            return (
+                Basis::ClientRequest,
+                deny_all(format!(
+                    "{} releases only to the client (--to client); to send records to {} record the client's consent",
+                    policy.client_request_purpose, request.recipient
+                )),
+            );
+        }
+        let verdicts = requested
+            .iter()
+            .map(|&category| {
+                if policy.sole_consent.iter().any(|c| c == category) {
+                    denied(category, format!("{category} are never released to the client's own access request"))
+                } else {
+                    permitted(category, format!("the client's own request releases everything but {}", policy.sole_consent.join(", ")))
+                }
+            })
+            .collect();
+        return (Basis::ClientRequest, verdicts);
+    }
+
+    let consents = consents_of(input, client, only_consent);
+    let verdicts: Vec<Verdict> = requested
+        .iter()
+        .map(|&category| {
+            if only_consent.is_some() && consents.is_empty() {
+                denied(category, format!("consent {} is not a consent of client {client}", only_consent.unwrap_or_default()))
+            } else {
+                consent_verdict(&consents, request, category, policy, input.today)
+            }
+        })
+        .collect();
+    let mut used: Vec<ConsentId> = Vec::new();
+    for id in verdicts.iter().filter_map(|v| v.consent.clone()) {
+        if !used.contains(&id) {
+            used.push(id);
+        }
+    }
+    (Basis::Consent { consents: used }, verdicts)
+}
+
+/// Decides a disclosure request. Pure: see the module's invariant.
+pub fn decide(input: DecisionInput<'_>) -> Decision {
+    let request = input.request;
+    let policy = input.policy;
+    let (basis, mut verdicts) = if !policy.has_purpose(&request.purpose) {
+        let reason = format!(
+            "{} is not a purpose of the policy (it has: {})",
+            request.purpose,
+            policy.purposes.join(", ")
+        );
+        let basis = match &request.exception {
+            Some(e) => Basis::Exception {
+                exception: e.kind.clone(),
+                justification: e.justification.clone(),
+                reference: e.reference.clone(),
+            },
+            None => Basis::Consent { consents: Vec::new() },
+        };
+        (basis, request.categories.iter().map(|c| denied(c, reason.clone())).collect())
+    } else {
+        verdicts(&input, &request.client, request.consent.as_deref())
+    };
+    // Unknown categories are denied whatever the basis.
+    for v in &mut verdicts {
+        if !policy.has_category(&v.category) {
+            *v = denied(&v.category, format!("{} is not a category of the policy", v.category));
+        }
+    }
+
+    // Rule 5: a joint note needs every other participant to permit what would leave.
+    let released: Vec<String> = verdicts.iter().filter(|v| v.permitted).map(|v| v.category.clone()).collect();
+    let mut joint_notes = Vec::new();
+    for note in input.joint_notes {
+        let mut missing = Vec::new();
+        for other in note.participants.iter().filter(|p| **p != request.client) {
+            let other_request = DisclosureRequest {
+                client: other.clone(),
+                categories: released.clone(),
+                consent: None,
+                ..request.clone()
+            };
+            let other_input = DecisionInput {
+                request: &other_request,
+                ..input
+            };
+            let (_, theirs) = verdicts_for_participant(&other_input, other);
+            if released.is_empty() || !theirs.iter().all(|v| v.permitted) {
+                missing.push(other.clone());
+            }
+        }
+        let permitted = missing.is_empty();
+        let reason = if permitted {
+            "every participant permits this disclosure".to_owned()
+        } else {
+            format!(
+                "joint note {} of {} withheld whole: no permission from client {}",
+                note.note,
+                note.date,
+                missing.join(", client ")
+            )
+        };
+        joint_notes.push(JointVerdict {
+            note: note.note.clone(),
+            date: note.date,
+            permitted,
+            missing,
+            reason,
+        });
+    }
+
+    let mut obligations = Vec::new();
+    let any_permitted = verdicts.iter().any(|v| v.permitted);
+    if any_permitted {
+        obligations.push(match basis {
+            Basis::ClientRequest => Obligation::AccountingClientRequest,
+            _ => Obligation::AccountingEntry,
+        });
+        if matches!(basis, Basis::Exception { .. }) {
+            obligations.push(Obligation::TellClient);
+        }
+        if verdicts
+            .iter()
+            .any(|v| v.permitted && policy.explicit_consent.contains(&v.category))
+        {
+            obligations.push(Obligation::RedisclosureNotice {
+                text: policy.redisclosure_notice.clone(),
+            });
+        }
+        if let Some(tp) = &policy.third_party
+            && !verdicts.iter().any(|v| v.permitted && &v.category == tp)
+        {
+            obligations.push(Obligation::RedactThirdParties);
+        }
+    }
+
+    Decision {
+        request: request.clone(),
+        decided_on: input.today,
+        policy: policy.name.clone(),
+        basis,
+        verdicts,
+        joint_notes,
+        obligations,
+    }
+}
+
+/// A joint note's other participant permits under the same basis as the request:
+/// their own consent (any of theirs), or, for an exception or the client's own
+/// request, the same rules applied to them.
+fn verdicts_for_participant(input: &DecisionInput<'_>, participant: &str) -> (Basis, Vec<Verdict>) {
+    if input.request.exception.is_none() && input.request.purpose == input.policy.client_request_purpose {
+        // The requesting client's own access does not reach another client's
+        // information: that participant must consent to release to the requester.
+        let request = DisclosureRequest {
+            purpose: input.request.purpose.clone(),
+            ..input.request.clone()
+        };
+        let consents = consents_of(input, participant, None);
+        let verdicts = request
+            .categories
+            .iter()
+            .map(|c| consent_verdict(&consents, &request, c, input.policy, input.today))
+            .collect();
+        return (Basis::Consent { consents: Vec::new() }, verdicts);
+    }
+    if input.request.exception.is_some() {
+        // An exception concerns the client it was invoked for, not the others in the
+        // room: their information leaves only with their consent.
+        let request = DisclosureRequest {
+            exception: None,
+            ..input.request.clone()
+        };
+        let consents = consents_of(input, participant, None);
+        let verdicts = request
+            .categories
+            .iter()
+            .map(|c| consent_verdict(&consents, &request, c, input.policy, input.today))
+            .collect();
+        return (Basis::Consent { consents: Vec::new() }, verdicts);
+    }
+    verdicts(input, participant, None)
+}
