@@ -202,7 +202,12 @@ impl Decision {
 }
 
 fn same_name(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     norm(a) == norm(b)
 }
 
@@ -223,7 +228,10 @@ fn consent_permits(
         return Err(format!("consent {id} was revoked on {}", r.effective));
     }
     if today < consent.effective {
-        return Err(format!("consent {id} takes effect on {}", consent.effective));
+        return Err(format!(
+            "consent {id} takes effect on {}",
+            consent.effective
+        ));
     }
     if today > consent.expires {
         return Err(format!("consent {id} expired on {}", consent.expires));
@@ -345,7 +353,11 @@ fn permitted(category: &str, reason: String) -> Verdict {
 }
 
 /// The consents of `client` that a consent-based request may rest on, in a fixed order.
-fn consents_of<'a>(input: &DecisionInput<'a>, client: &str, only: Option<&str>) -> Vec<&'a Consent> {
+fn consents_of<'a>(
+    input: &DecisionInput<'a>,
+    client: &str,
+    only: Option<&str>,
+) -> Vec<&'a Consent> {
     let mut out: Vec<&Consent> = input
         .consents
         .iter()
@@ -357,12 +369,21 @@ fn consents_of<'a>(input: &DecisionInput<'a>, client: &str, only: Option<&str>) 
 }
 
 /// Verdicts for the requesting client, with the basis they rest on.
-fn verdicts(input: &DecisionInput<'_>, client: &str, only_consent: Option<&str>) -> (Basis, Vec<Verdict>) {
+fn verdicts(
+    input: &DecisionInput<'_>,
+    client: &str,
+    only_consent: Option<&str>,
+) -> (Basis, Vec<Verdict>) {
     let request = input.request;
     let policy = input.policy;
     let requested: Vec<&str> = request.categories.iter().map(String::as_str).collect();
     // Request-wide reasons to deny everything.
-    let deny_all = |reason: String| requested.iter().map(|c| denied(c, reason.clone())).collect();
+    let deny_all = |reason: String| {
+        requested
+            .iter()
+            .map(|c| denied(c, reason.clone()))
+            .collect()
+    };
 
     if let Some(exception) = &request.exception {
         let basis = Basis::Exception {
@@ -404,7 +425,11 @@ fn verdicts(input: &DecisionInput<'_>, client: &str, only_consent: Option<&str>)
             if exception.order_categories.is_empty() {
                 requested.clone()
             } else {
-                exception.order_categories.iter().map(String::as_str).collect()
+                exception
+                    .order_categories
+                    .iter()
+                    .map(String::as_str)
+                    .collect()
             }
         } else {
             rule.releases.iter().map(String::as_str).collect()
@@ -457,7 +482,8 @@ fn verdicts(input: &DecisionInput<'_>, client: &str, only_consent: Option<&str>)
     }
 
     if request.purpose == policy.client_request_purpose {
-        let to_client = same_name(&request.recipient, "client") || same_name(&request.recipient, input.client_name);
+        let to_client = same_name(&request.recipient, "client")
+            || same_name(&request.recipient, input.client_name);
         if !to_client {
             return (
                 Basis::ClientRequest,
@@ -471,9 +497,18 @@ fn verdicts(input: &DecisionInput<'_>, client: &str, only_consent: Option<&str>)
             .iter()
             .map(|&category| {
                 if policy.sole_consent.iter().any(|c| c == category) {
-                    denied(category, format!("{category} are never released to the client's own access request"))
+                    denied(
+                        category,
+                        format!("{category} are never released to the client's own access request"),
+                    )
                 } else {
-                    permitted(category, format!("the client's own request releases everything but {}", policy.sole_consent.join(", ")))
+                    permitted(
+                        category,
+                        format!(
+                            "the client's own request releases everything but {}",
+                            policy.sole_consent.join(", ")
+                        ),
+                    )
                 }
             })
             .collect();
@@ -485,7 +520,13 @@ fn verdicts(input: &DecisionInput<'_>, client: &str, only_consent: Option<&str>)
         .iter()
         .map(|&category| {
             if only_consent.is_some() && consents.is_empty() {
-                denied(category, format!("consent {} is not a consent of client {client}", only_consent.unwrap_or_default()))
+                denied(
+                    category,
+                    format!(
+                        "consent {} is not a consent of client {client}",
+                        only_consent.unwrap_or_default()
+                    ),
+                )
             } else {
                 consent_verdict(&consents, request, category, policy, input.today)
             }
@@ -516,21 +557,37 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
                 justification: e.justification.clone(),
                 reference: e.reference.clone(),
             },
-            None => Basis::Consent { consents: Vec::new() },
+            None => Basis::Consent {
+                consents: Vec::new(),
+            },
         };
-        (basis, request.categories.iter().map(|c| denied(c, reason.clone())).collect())
+        (
+            basis,
+            request
+                .categories
+                .iter()
+                .map(|c| denied(c, reason.clone()))
+                .collect(),
+        )
     } else {
         verdicts(&input, &request.client, request.consent.as_deref())
     };
     // Unknown categories are denied whatever the basis.
     for v in &mut verdicts {
         if !policy.has_category(&v.category) {
-            *v = denied(&v.category, format!("{} is not a category of the policy", v.category));
+            *v = denied(
+                &v.category,
+                format!("{} is not a category of the policy", v.category),
+            );
         }
     }
 
     // Rule 5: a joint note needs every other participant to permit what would leave.
-    let released: Vec<String> = verdicts.iter().filter(|v| v.permitted).map(|v| v.category.clone()).collect();
+    let released: Vec<String> = verdicts
+        .iter()
+        .filter(|v| v.permitted)
+        .map(|v| v.category.clone())
+        .collect();
     let mut joint_notes = Vec::new();
     for note in input.joint_notes {
         let mut missing = Vec::new();
@@ -610,7 +667,9 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
 /// their own consent (any of theirs), or, for an exception or the client's own
 /// request, the same rules applied to them.
 fn verdicts_for_participant(input: &DecisionInput<'_>, participant: &str) -> (Basis, Vec<Verdict>) {
-    if input.request.exception.is_none() && input.request.purpose == input.policy.client_request_purpose {
+    if input.request.exception.is_none()
+        && input.request.purpose == input.policy.client_request_purpose
+    {
         // The requesting client's own access does not reach another client's
         // information: that participant must consent to release to the requester.
         let request = DisclosureRequest {
@@ -623,7 +682,12 @@ fn verdicts_for_participant(input: &DecisionInput<'_>, participant: &str) -> (Ba
             .iter()
             .map(|c| consent_verdict(&consents, &request, c, input.policy, input.today))
             .collect();
-        return (Basis::Consent { consents: Vec::new() }, verdicts);
+        return (
+            Basis::Consent {
+                consents: Vec::new(),
+            },
+            verdicts,
+        );
     }
     if input.request.exception.is_some() {
         // An exception concerns the client it was invoked for, not the others in the
@@ -638,7 +702,12 @@ fn verdicts_for_participant(input: &DecisionInput<'_>, participant: &str) -> (Ba
             .iter()
             .map(|c| consent_verdict(&consents, &request, c, input.policy, input.today))
             .collect();
-        return (Basis::Consent { consents: Vec::new() }, verdicts);
+        return (
+            Basis::Consent {
+                consents: Vec::new(),
+            },
+            verdicts,
+        );
     }
     verdicts(input, participant, None)
 }

@@ -2,6 +2,7 @@
 
 use crate::keyslot::KeyslotError;
 use crate::note::NoteParseError;
+use crate::policy::PolicyError;
 use crate::record::IntegrityError;
 use crate::store::StoreError;
 
@@ -64,6 +65,12 @@ pub enum Error {
     /// A note body cannot be split into sections.
     #[error("note body, {0}")]
     NoteBody(#[from] NoteParseError),
+    /// No consent has this identifier.
+    #[error("no consent {0}")]
+    ConsentNotFound(String),
+    /// A policy file cannot be used.
+    #[error("policy file, {0}")]
+    Policy(#[from] PolicyError),
     /// An argument is not acceptable; the message says which and why.
     #[error("{0}")]
     InvalidInput(String),
@@ -101,6 +108,8 @@ impl Error {
             Error::NoteSigned(_) => "note is signed",
             Error::NoteNotSigned(_) => "note is not signed",
             Error::NoteBody(_) => "malformed note body",
+            Error::ConsentNotFound(_) => "no such consent",
+            Error::Policy(_) => "malformed policy",
             Error::InvalidInput(_) => "invalid input",
         };
         format!("failed: {what}")

@@ -49,6 +49,7 @@ mod keyslot;
 mod note;
 mod policy;
 mod record;
+mod session_consent;
 mod store;
 mod vault;
 
@@ -72,5 +73,6 @@ pub use note::{
 };
 pub use policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};
 pub use record::{RecordKind, RecordRef};
+pub use session_consent::{ClientDetails, DecisionRecord};
 pub use store::StoreError;
 pub use vault::{FailedUnlock, SearchHit, Session, Vault};

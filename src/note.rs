@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::category::{DEFAULT_CATEGORIES, UNHEADED_CATEGORY};
+use crate::category::UNHEADED_CATEGORY;
 use crate::client::ClientId;
 
 /// A note's identifier: eight random hexadecimal digits.
@@ -17,6 +17,15 @@ pub struct Date(pub time::Date);
 
 const ISO_DATE: &[time::format_description::BorrowedFormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
+
+impl Date {
+    /// Today in the local time zone (UTC where the zone cannot be read).
+    pub fn today() -> Date {
+        let now =
+            time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+        Date(now.date())
+    }
+}
 
 impl FromStr for Date {
     type Err = String;
@@ -251,13 +260,15 @@ pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, N
 }
 
 /// [`parse_sections`] with the default categories.
+#[cfg(test)]
 pub(crate) fn parse_default(body: &str) -> Result<Vec<Section>, NoteParseError> {
-    parse_sections(body, DEFAULT_CATEGORIES)
+    parse_sections(body, crate::category::DEFAULT_CATEGORIES)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::category::DEFAULT_CATEGORIES;
 
     #[test]
     fn headings_make_sections() {

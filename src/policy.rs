@@ -127,7 +127,11 @@ struct Lines<'a>(&'a str);
 impl Lines<'_> {
     fn at(&self, offset: usize) -> usize {
         let end = offset.min(self.0.len());
-        self.0.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() + 1
+        self.0.as_bytes()[..end]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
     fn err(&self, offset: usize, message: impl fmt::Display) -> PolicyError {
@@ -157,7 +161,9 @@ fn names(
         if !valid {
             return Err(lines.err(
                 item.span().start,
-                format!("{what}: {name:?} is not a valid name (lowercase letters, digits and dashes)"),
+                format!(
+                    "{what}: {name:?} is not a valid name (lowercase letters, digits and dashes)"
+                ),
             ));
         }
         if name == ALL_CATEGORIES {
@@ -167,7 +173,10 @@ fn names(
             ));
         }
         if !seen.insert(name.clone()) {
-            return Err(lines.err(item.span().start, format!("{what}: {name:?} is listed twice")));
+            return Err(lines.err(
+                item.span().start,
+                format!("{what}: {name:?} is listed twice"),
+            ));
         }
         out.push(name.clone());
     }
@@ -235,7 +244,12 @@ impl Policy {
                 }
             },
         };
-        let sole_consent = known(&lines, "rules.sole-consent", &rules.sole_consent, &categories)?;
+        let sole_consent = known(
+            &lines,
+            "rules.sole-consent",
+            &rules.sole_consent,
+            &categories,
+        )?;
         let explicit_consent = known(
             &lines,
             "rules.explicit-consent",
@@ -249,8 +263,13 @@ impl Policy {
             ));
         }
         let third_party = match &rules.third_party {
-            Some(t) => known(&lines, "rules.third-party", std::slice::from_ref(t), &categories)?
-                .pop(),
+            Some(t) => known(
+                &lines,
+                "rules.third-party",
+                std::slice::from_ref(t),
+                &categories,
+            )?
+            .pop(),
             None => None,
         };
         let crp = &rules.client_request_purpose;
@@ -286,12 +305,19 @@ impl Policy {
             if e.description.trim().is_empty() {
                 return Err(lines.err(
                     spanned.span().start,
-                    format!("exception {kind:?}: the description (told to clients at intake) is empty"),
+                    format!(
+                        "exception {kind:?}: the description (told to clients at intake) is empty"
+                    ),
                 ));
             }
             exceptions.push(Exception {
                 kind: kind.clone(),
-                releases: known(&lines, &format!("exception {kind:?}"), &e.releases, &categories)?,
+                releases: known(
+                    &lines,
+                    &format!("exception {kind:?}"),
+                    &e.releases,
+                    &categories,
+                )?,
                 releases_what_order_names: e.releases_what_order_names,
                 requires_reference: e.requires_reference,
                 denial: e.denial.clone().filter(|d| !d.trim().is_empty()),
@@ -345,11 +371,21 @@ mod tests {
         assert_eq!(p.categories, crate::category::DEFAULT_CATEGORIES);
         assert_eq!(p.sole_consent, ["psychotherapy-notes"]);
         assert_eq!(p.explicit_consent, ["substance-use"]);
-        assert_eq!(p.exception("emergency").unwrap().releases, ["identity", "risk", "medication", "diagnosis"]);
-        assert!(p.exception("court-order").unwrap().releases_what_order_names);
+        assert_eq!(
+            p.exception("emergency").unwrap().releases,
+            ["identity", "risk", "medication", "diagnosis"]
+        );
+        assert!(
+            p.exception("court-order")
+                .unwrap()
+                .releases_what_order_names
+        );
         assert!(p.exception("subpoena").unwrap().denial.is_some());
         assert_eq!(p.exceptions.len(), 7);
-        assert!(p.redisclosure_notice.starts_with("This record, which has been disclosed to you"));
+        assert!(
+            p.redisclosure_notice
+                .starts_with("This record, which has been disclosed to you")
+        );
     }
 
     fn with(edit: impl Fn(&str) -> String) -> Result<Policy, PolicyError> {
@@ -362,7 +398,10 @@ mod tests {
 
     #[test]
     fn unknown_category_names_its_line() {
-        let text = DEFAULT_POLICY.replace(r#"releases = ["identity", "risk", "medication""#, r#"releases = ["identity", "risks", "medication""#);
+        let text = DEFAULT_POLICY.replace(
+            r#"releases = ["identity", "risk", "medication""#,
+            r#"releases = ["identity", "risks", "medication""#,
+        );
         let err = Policy::parse(&text).unwrap_err();
         assert_eq!(err.line, line_of("\"risks\"", &text));
         assert!(err.message.contains("unknown category \"risks\""), "{err}");
@@ -373,29 +412,40 @@ mod tests {
         let text = DEFAULT_POLICY.replace("requires-reference = true", "requires-refrence = true");
         let err = Policy::parse(&text).unwrap_err();
         assert_eq!(err.line, line_of("requires-refrence", &text));
-        assert!(err.message.contains("unknown field `requires-refrence`"), "{err}");
+        assert!(
+            err.message.contains("unknown field `requires-refrence`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn bad_date_names_its_line() {
         let line = line_of("effective", DEFAULT_POLICY);
-        let err = with(|t| t.replace("effective = 2026-01-01", "effective = 2026-13-01")).unwrap_err();
+        let err =
+            with(|t| t.replace("effective = 2026-01-01", "effective = 2026-13-01")).unwrap_err();
         assert_eq!(err.line, line, "{err}");
-        let err = with(|t| t.replace("effective = 2026-01-01", "effective = \"soon\"")).unwrap_err();
+        let err =
+            with(|t| t.replace("effective = 2026-01-01", "effective = \"soon\"")).unwrap_err();
         assert_eq!(err.line, line, "{err}");
     }
 
     #[test]
     fn duplicate_exception_names_its_line() {
-        let text = format!("{DEFAULT_POLICY}\n[[exception]]\nkind = \"emergency\"\ndescription = \"again\"\n");
+        let text = format!(
+            "{DEFAULT_POLICY}\n[[exception]]\nkind = \"emergency\"\ndescription = \"again\"\n"
+        );
         let err = Policy::parse(&text).unwrap_err();
         assert_eq!(err.line, text.lines().count() - 1);
-        assert!(err.message.contains("\"emergency\" is defined twice"), "{err}");
+        assert!(
+            err.message.contains("\"emergency\" is defined twice"),
+            "{err}"
+        );
     }
 
     #[test]
     fn syntax_error_names_its_line() {
-        let err = with(|t| t.replace("name = \"casevault default\"", "name = casevault default")).unwrap_err();
+        let err = with(|t| t.replace("name = \"casevault default\"", "name = casevault default"))
+            .unwrap_err();
         assert_eq!(err.line, line_of("name =", DEFAULT_POLICY), "{err}");
     }
 }

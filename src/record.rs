@@ -43,6 +43,14 @@ pub enum RecordKind {
     Note,
     /// The encrypted details of one audit event.
     AuditEvent,
+    /// A consent (revoking it writes a new version).
+    Consent,
+    /// An intake acknowledgement.
+    Intake,
+    /// A version of the policy.
+    Policy,
+    /// A disclosure decision.
+    Decision,
 }
 
 impl RecordKind {
@@ -52,6 +60,10 @@ impl RecordKind {
             RecordKind::Client => "client",
             RecordKind::Note => "note",
             RecordKind::AuditEvent => "audit-event",
+            RecordKind::Consent => "consent",
+            RecordKind::Intake => "intake",
+            RecordKind::Policy => "policy",
+            RecordKind::Decision => "decision",
         }
     }
 
@@ -61,6 +73,10 @@ impl RecordKind {
             "client" => Some(RecordKind::Client),
             "note" => Some(RecordKind::Note),
             "audit-event" => Some(RecordKind::AuditEvent),
+            "consent" => Some(RecordKind::Consent),
+            "intake" => Some(RecordKind::Intake),
+            "policy" => Some(RecordKind::Policy),
+            "decision" => Some(RecordKind::Decision),
             _ => None,
         }
     }

@@ -21,7 +21,8 @@ use crate::client::{Client, ClientId, NewClient};
 use crate::error::Error;
 use crate::keys::{RecoveryCode, RootSecret, VaultKeys};
 use crate::keyslot::{self, KdfParams, KeyslotError};
-use crate::note::{self, Addendum, Date, NewNote, Note, NoteId, NoteStatus, NoteType};
+use crate::note::{Addendum, Date, NewNote, Note, NoteId, NoteStatus, NoteType};
+use crate::policy::DEFAULT_POLICY;
 use crate::record::{self, RecordKind, RecordRef};
 use crate::store::{AuditRow, RecordRow, Store, StoreError, Tx};
 
@@ -32,7 +33,7 @@ const AUDIT_HEAD: &str = "audit_head";
 
 type Result<T> = std::result::Result<T, Error>;
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
@@ -124,6 +125,7 @@ impl Vault {
         };
         session.access("vault.init", |a| {
             a.tx.set_meta(VAULT_ID, &vault_id)?;
+            a.write_policy(1, DEFAULT_POLICY, actor)?;
             a.tx.set_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
             a.tx.set_keyslot(RECOVERY_SLOT, &recovery_slot)?;
             Ok(())
@@ -239,6 +241,7 @@ impl Vault {
                         actor: "unknown".into(),
                         action: "vault.unlock".into(),
                         targets: Vec::new(),
+                        purpose: None,
                         outcome: match slot.as_str() {
                             RECOVERY_SLOT => "failed: wrong recovery code".into(),
                             _ => "failed: wrong passphrase".into(),
@@ -264,6 +267,7 @@ struct EventDraft {
     action: String,
     targets: Vec<Target>,
     outcome: String,
+    purpose: Option<String>,
 }
 
 /// Seals an event and appends it to the chain, refusing if the chain's last event
@@ -287,7 +291,7 @@ fn append_event(tx: &Tx<'_>, keys: &VaultKeys, vault_id: &[u8], draft: EventDraf
         action: draft.action,
         targets: draft.targets,
         outcome: draft.outcome,
-        purpose: None,
+        purpose: draft.purpose,
     };
     let plain = to_json(&event)?;
     let details = record::seal(&keys.records, &AuditEvent::reference(seq), &plain);
@@ -326,13 +330,18 @@ fn to_json<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>> {
 /// What an operation may do inside [`Session::access`]: read and write records, each
 /// access noted as a target of the operation's audit event.
 pub(crate) struct Access<'a, 'c> {
-    tx: &'a Tx<'c>,
+    pub(crate) tx: &'a Tx<'c>,
     keys: &'a VaultKeys,
     targets: Vec<Target>,
+    /// The purpose the operation states, for its audit event.
+    pub(crate) purpose: Option<String>,
+    /// The outcome to record when the operation succeeds (default `ok`), e.g. a
+    /// decision's `denied`.
+    pub(crate) outcome: Option<String>,
 }
 
 impl Access<'_, '_> {
-    fn decrypt<T: DeserializeOwned>(&mut self, row: &RecordRow) -> Result<T> {
+    pub(crate) fn decrypt<T: DeserializeOwned>(&mut self, row: &RecordRow) -> Result<T> {
         self.targets.push(Target {
             kind: row.reference.kind.as_str().into(),
             id: row.reference.id.clone(),
@@ -346,7 +355,7 @@ impl Access<'_, '_> {
         })
     }
 
-    fn read_latest<T: DeserializeOwned>(
+    pub(crate) fn read_latest<T: DeserializeOwned>(
         &mut self,
         kind: RecordKind,
         id: &str,
@@ -357,12 +366,12 @@ impl Access<'_, '_> {
         }
     }
 
-    fn read_all<T: DeserializeOwned>(&mut self, kind: RecordKind) -> Result<Vec<T>> {
+    pub(crate) fn read_all<T: DeserializeOwned>(&mut self, kind: RecordKind) -> Result<Vec<T>> {
         let rows = self.tx.latest_records(kind)?;
         rows.iter().map(|row| self.decrypt(row)).collect()
     }
 
-    fn write<T: Serialize>(&mut self, reference: RecordRef, value: &T) -> Result<()> {
+    pub(crate) fn write<T: Serialize>(&mut self, reference: RecordRef, value: &T) -> Result<()> {
         let plain = to_json(value)?;
         let ciphertext = record::seal(&self.keys.records, &reference, &plain);
         self.tx.insert_record(&reference, &ciphertext)?;
@@ -376,7 +385,7 @@ impl Access<'_, '_> {
         Ok(())
     }
 
-    fn new_id(&self, kind: RecordKind) -> Result<String> {
+    pub(crate) fn new_id(&self, kind: RecordKind) -> Result<String> {
         loop {
             let mut bytes = [0u8; 4];
             OsRng.fill_bytes(&mut bytes);
@@ -387,12 +396,12 @@ impl Access<'_, '_> {
         }
     }
 
-    fn client(&mut self, id: &str) -> Result<Client> {
+    pub(crate) fn client(&mut self, id: &str) -> Result<Client> {
         self.read_latest(RecordKind::Client, id)?
             .ok_or_else(|| Error::ClientNotFound(id.to_owned()))
     }
 
-    fn note(&mut self, id: &str) -> Result<Note> {
+    pub(crate) fn note(&mut self, id: &str) -> Result<Note> {
         let note: Note = self
             .read_latest(RecordKind::Note, id)?
             .ok_or_else(|| Error::NoteNotFound(id.to_owned()))?;
@@ -407,6 +416,11 @@ impl Session {
         &self.failed_unlocks
     }
 
+    /// The actor named in this session's audit events.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
     /// The vault's identifier (random, hex), as printed on backups and exports.
     pub fn vault_id(&self) -> String {
         data_encoding::HEXLOWER.encode(&self.vault_id)
@@ -417,7 +431,7 @@ impl Session {
     /// are rolled back and the failure is audited in a transaction of its own.
     ///
     /// Access control for group practices (roles, per-role keys) belongs here.
-    fn access<T>(
+    pub(crate) fn access<T>(
         &mut self,
         action: &str,
         op: impl FnOnce(&mut Access<'_, '_>) -> Result<T>,
@@ -426,14 +440,18 @@ impl Session {
         let vault_id = &self.vault_id;
         let actor = &self.actor;
         let mut attempted = Vec::new();
+        let mut purpose = None;
         let result = self.store.transaction(|tx| {
             let mut access = Access {
                 tx,
                 keys,
                 targets: Vec::new(),
+                purpose: None,
+                outcome: None,
             };
             let value = op(&mut access);
             attempted = access.targets;
+            purpose = access.purpose;
             let value = value?;
             append_event(
                 tx,
@@ -444,7 +462,8 @@ impl Session {
                     actor: actor.clone(),
                     action: action.to_owned(),
                     targets: attempted.clone(),
-                    outcome: "ok".into(),
+                    outcome: access.outcome.unwrap_or_else(|| "ok".into()),
+                    purpose: purpose.clone(),
                 },
             )?;
             Ok(value)
@@ -452,18 +471,25 @@ impl Session {
         if let Err(error) = &result {
             // The writes were rolled back: keep only what was read.
             attempted.retain(|t| t.access == TargetAccess::Read);
-            self.audit_failure(action, attempted, error);
+            self.audit_failure(action, attempted, purpose, error);
         }
         result
     }
 
-    fn audit_failure(&mut self, action: &str, targets: Vec<Target>, error: &Error) {
+    fn audit_failure(
+        &mut self,
+        action: &str,
+        targets: Vec<Target>,
+        purpose: Option<String>,
+        error: &Error,
+    ) {
         let draft = EventDraft {
             at: now(),
             actor: self.actor.clone(),
             action: action.to_owned(),
             targets,
             outcome: error.audit_outcome(),
+            purpose,
         };
         let (keys, vault_id) = (&self.keys, &self.vault_id);
         // If even this fails (a broken chain), the original error is what matters.
@@ -581,9 +607,9 @@ impl Session {
                 ));
             }
         };
-        let sections = note::parse_default(&new.body)?;
         let actor = self.actor.clone();
         self.access("note.add", |a| {
+            let sections = a.sections(&new.body)?;
             for client in &clients {
                 a.client(client)?;
             }
@@ -641,9 +667,9 @@ impl Session {
 
     /// Replaces a draft note's body, keeping the earlier version.
     pub fn edit_note(&mut self, id: &str, body: &str) -> Result<u32> {
-        let sections = note::parse_default(body)?;
         let actor = self.actor.clone();
         self.access("note.edit", |a| {
+            let sections = a.sections(body)?;
             let mut note = a.note(id)?;
             if note.is_signed() {
                 return Err(Error::NoteSigned(id.to_owned()));
@@ -681,9 +707,9 @@ impl Session {
 
     /// Appends an addendum to a signed note.
     pub fn amend_note(&mut self, id: &str, body: &str) -> Result<u32> {
-        let sections = note::parse_default(body)?;
         let actor = self.actor.clone();
         self.access("note.amend", |a| {
+            let sections = a.sections(body)?;
             let mut note = a.note(id)?;
             if !note.is_signed() {
                 return Err(Error::NoteNotSigned(id.to_owned()));
@@ -814,7 +840,7 @@ impl Session {
             Ok(()) => self.access("vault.backup", |_| Ok(())),
             Err(error) => {
                 let error = Error::from(error);
-                self.audit_failure("vault.backup", Vec::new(), &error);
+                self.audit_failure("vault.backup", Vec::new(), None, &error);
                 Err(error)
             }
         }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use casevault::{Date, NoteType};
+use casevault::{Date, NoteType, Relationship};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// casevault: an encrypted, audited notes vault for psychotherapists.
@@ -60,6 +60,23 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         client: Option<String>,
     },
+    /// Consents: authorizations to disclose.
+    #[command(subcommand)]
+    Consent(ConsentCommand),
+    /// Record that a client was told the limits of confidentiality.
+    Intake {
+        /// The client's id.
+        #[arg(long, value_name = "ID")]
+        client: String,
+        /// The day the client acknowledged it (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        acknowledged_on: Date,
+    },
+    /// The jurisdiction's policy: categories, purposes, exceptions.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Decide (and, later, make) a disclosure: what may leave, to whom, and why.
+    Disclose(DiscloseArgs),
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -191,6 +208,159 @@ pub enum NoteCommand {
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RelationshipArg {
+    #[value(name = "self")]
+    Client,
+    Guardian,
+    Representative,
+}
+
+impl From<RelationshipArg> for Relationship {
+    fn from(r: RelationshipArg) -> Self {
+        match r {
+            RelationshipArg::Client => Relationship::Client,
+            RelationshipArg::Guardian => Relationship::Guardian,
+            RelationshipArg::Representative => Relationship::Representative,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConsentCommand {
+    /// Record a consent; prints its id.
+    Add {
+        /// The client whose information it covers.
+        #[arg(long, value_name = "ID")]
+        client: String,
+        /// Who may receive the information (as disclosure requests will name them).
+        #[arg(long, value_name = "NAME")]
+        recipient: String,
+        /// The recipient's organization.
+        #[arg(long, value_name = "NAME")]
+        organization: Option<String>,
+        /// The recipient's age (age1…) or SSH public key, for encrypted exports.
+        #[arg(long, value_name = "KEY")]
+        recipient_key: Option<String>,
+        /// Purposes, comma-separated.
+        #[arg(
+            long = "purpose",
+            value_name = "P[,P]",
+            value_delimiter = ',',
+            required = true
+        )]
+        purposes: Vec<String>,
+        /// Categories, comma-separated (`all` covers every category that needs no
+        /// explicit naming).
+        #[arg(
+            long = "allow",
+            value_name = "CAT[,CAT]",
+            value_delimiter = ',',
+            required = true
+        )]
+        categories: Vec<String>,
+        /// Categories explicitly excluded, comma-separated.
+        #[arg(long = "exclude", value_name = "CAT[,CAT]", value_delimiter = ',')]
+        excluded: Vec<String>,
+        /// First day it permits disclosure [default: today].
+        #[arg(long, value_name = "DATE")]
+        from: Option<Date>,
+        /// Last day it permits disclosure.
+        #[arg(long, value_name = "DATE")]
+        expires: Date,
+        /// Who signed it [default: the client, when --relationship self].
+        #[arg(long, value_name = "NAME")]
+        signed_by: Option<String>,
+        /// In what capacity the signer signed.
+        #[arg(long, value_enum, default_value = "self")]
+        relationship: RelationshipArg,
+    },
+    /// List a client's consents.
+    List {
+        /// The client's id.
+        #[arg(long, value_name = "ID")]
+        client: String,
+    },
+    /// Show a consent.
+    Show {
+        /// The consent's id.
+        id: String,
+    },
+    /// Revoke a consent (it is kept, marked revoked).
+    Revoke {
+        /// The consent's id.
+        id: String,
+        /// The day the revocation takes effect [default: today].
+        #[arg(long, value_name = "DATE")]
+        on: Option<Date>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Print the policy in force (TOML).
+    Show,
+    /// Validate a policy file and make it the policy in force (earlier versions are kept).
+    Set {
+        /// The policy file (TOML).
+        file: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct DiscloseArgs {
+    /// The client whose information would leave.
+    #[arg(long, value_name = "ID")]
+    pub client: String,
+    /// Who would receive it (`client` for the client's own request).
+    #[arg(long = "to", value_name = "NAME")]
+    pub to: String,
+    /// Why.
+    #[arg(long, value_name = "P")]
+    pub purpose: String,
+    /// What, comma-separated.
+    #[arg(long, value_name = "CAT[,CAT]", value_delimiter = ',', required = true)]
+    pub categories: Vec<String>,
+    /// Under this consent only [default: any of the client's consents].
+    #[arg(long, value_name = "ID", conflicts_with = "exception")]
+    pub consent: Option<String>,
+    /// Under this legal exception instead of consent.
+    #[arg(long, value_name = "KIND", requires = "justification")]
+    pub exception: Option<String>,
+    /// Why the exception applies.
+    #[arg(long, value_name = "TEXT", requires = "exception")]
+    pub justification: Option<String>,
+    /// The order's or report's reference (required for court-order).
+    #[arg(long, value_name = "REF", requires = "exception")]
+    pub reference: Option<String>,
+    /// For court-order: the categories the order names [default: --categories].
+    #[arg(
+        long,
+        value_name = "CAT[,CAT]",
+        value_delimiter = ',',
+        requires = "exception"
+    )]
+    pub order_categories: Vec<String>,
+    /// Notes from this date.
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<Date>,
+    /// Notes up to this date.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<Date>,
+    /// Encrypt the export to this age (age1…) or SSH public key.
+    #[arg(long, value_name = "KEY")]
+    pub recipient: Option<String>,
+    /// Encrypt the export to the passphrase in this file.
+    #[arg(long, value_name = "FILE")]
+    pub export_passphrase_file: Option<PathBuf>,
+    /// The export to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Only decide: print the decision, write nothing but the decision and its audit event.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -9,6 +9,7 @@ pub mod exit {
     pub const ERROR: i32 = 1;
     pub const USAGE: i32 = 2;
     pub const WRONG_SECRET: i32 = 3;
+    pub const DENIED: i32 = 4;
     pub const INTEGRITY: i32 = 5;
 }
 
@@ -37,6 +38,21 @@ impl CliError {
             hint: Some(hint.to_owned()),
             code: exit::USAGE,
         }
+    }
+
+    /// A disclosure denied by policy (exit 4).
+    pub fn denied(message: impl Into<String>, hint: &str) -> Self {
+        CliError {
+            message: message.into(),
+            hint: Some(hint.to_owned()),
+            code: exit::DENIED,
+        }
+    }
+
+    /// Names the file the error is about (`policy.toml: line 3: …`).
+    pub fn in_file(mut self, file: &std::path::Path) -> Self {
+        self.message = format!("{}: {}", file.display(), self.message);
+        self
     }
 
     /// An integrity failure found by a check (exit 5).
@@ -84,6 +100,12 @@ fn hint(error: &Error) -> Option<&'static str> {
             "edit the draft with `casevault note edit ID`, or sign it first with `casevault note sign ID`"
         }
         Error::NoteBody(_) => "fix that line and run the command again; nothing was saved",
+        Error::ConsentNotFound(_) => {
+            "list a client's consents with `casevault consent list --client ID`"
+        }
+        Error::Policy(_) => {
+            "fix that line of the policy file and run the command again; the policy in force is unchanged"
+        }
         Error::Store(StoreError::Missing(_)) => {
             "create a vault with `casevault init`, or point --vault (or CASEVAULT_VAULT) at an existing one"
         }

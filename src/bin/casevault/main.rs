@@ -13,11 +13,17 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use casevault::{KdfParams, NewClient, NewNote, RecoveryCode, Session, Vault};
+use casevault::{
+    ConsentRecipient, Date, DisclosureRequest, ExceptionRequest, KdfParams, NewClient, NewConsent,
+    NewNote, RecoveryCode, Session, Vault,
+};
 use clap::Parser;
 use secrecy::SecretString;
 
-use cli::{AuditCommand, Cli, ClientCommand, Command, KdfArgs, NoteCommand};
+use cli::{
+    AuditCommand, Cli, ClientCommand, Command, ConsentCommand, DiscloseArgs, KdfArgs, NoteCommand,
+    PolicyCommand,
+};
 use error::CliError;
 use output::Printer;
 
@@ -195,7 +201,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                     out.id(&id);
                 }
                 ClientCommand::List => out.clients(&session.list_clients()?),
-                ClientCommand::Show { id } => out.client(&session.client(id)?),
+                ClientCommand::Show { id } => out.client(&session.client_details(id)?),
             }
         }
         Command::Note(command) => {
@@ -249,6 +255,80 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             let mut session = unlock(&cli)?;
             out.hits(&session.search(query, client.as_deref())?);
         }
+        Command::Consent(command) => {
+            let mut session = unlock(&cli)?;
+            match command {
+                ConsentCommand::Add {
+                    client,
+                    recipient,
+                    organization,
+                    recipient_key,
+                    purposes,
+                    categories,
+                    excluded,
+                    from,
+                    expires,
+                    signed_by,
+                    relationship,
+                } => {
+                    let (id, warnings) = session.add_consent(NewConsent {
+                        client: client.clone(),
+                        recipient: ConsentRecipient {
+                            name: recipient.trim().to_owned(),
+                            organization: organization.clone(),
+                            public_key: recipient_key.clone(),
+                        },
+                        purposes: purposes.clone(),
+                        categories: categories.clone(),
+                        excluded: excluded.clone(),
+                        effective: from.unwrap_or_else(Date::today),
+                        expires: *expires,
+                        signed_by: signed_by.clone().unwrap_or_default(),
+                        relationship: (*relationship).into(),
+                    })?;
+                    for warning in warnings {
+                        eprintln!("warning: {warning}");
+                    }
+                    out.id(&id);
+                }
+                ConsentCommand::List { client } => {
+                    out.consents(&session.consents_for_client(client)?, Date::today())
+                }
+                ConsentCommand::Show { id } => out.consent(&session.consent(id)?, Date::today()),
+                ConsentCommand::Revoke { id, on } => {
+                    let consent = session.revoke_consent(id, on.unwrap_or_else(Date::today))?;
+                    out.consent(&consent, Date::today());
+                }
+            }
+        }
+        Command::Intake {
+            client,
+            acknowledged_on,
+        } => {
+            let mut session = unlock(&cli)?;
+            out.intake(&session.record_intake(client, *acknowledged_on)?);
+        }
+        Command::Policy(command) => match command {
+            PolicyCommand::Show => {
+                let mut session = unlock(&cli)?;
+                let (version, policy) = session.policy()?;
+                out.policy(version, &policy);
+            }
+            PolicyCommand::Set { file } => {
+                let text = std::fs::read_to_string(file).map_err(|e| {
+                    CliError::input(
+                        format!("cannot read the policy file {}: {e}", file.display()),
+                        "check the path; a policy is a UTF-8 TOML file (see `casevault policy show`)",
+                    )
+                })?;
+                let mut session = unlock(&cli)?;
+                let version = session
+                    .set_policy(&text)
+                    .map_err(|e| CliError::from(e).in_file(file))?;
+                out.done(&format!("policy version {version} is now in force"));
+            }
+        },
+        Command::Disclose(args) => return disclose(&cli, args, &out),
         Command::Audit(command) => {
             let mut session = unlock(&cli)?;
             match command {
@@ -280,6 +360,77 @@ fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Demo => demo::run(&out)?,
     }
     Ok(0)
+}
+
+fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliError> {
+    if !args.dry_run {
+        return Err(CliError::input(
+            "this version of casevault decides disclosures but does not yet write exports",
+            "run the same command with --dry-run to see what may leave and why",
+        ));
+    }
+    if args.exception.as_deref() == Some("court-order")
+        && args
+            .reference
+            .as_deref()
+            .is_none_or(|r| r.trim().is_empty())
+    {
+        return Err(CliError::usage(
+            "a court-order disclosure needs the order's reference",
+            "add --reference with the order's docket or case number",
+        ));
+    }
+    if args
+        .justification
+        .as_deref()
+        .is_some_and(|j| j.trim().is_empty())
+    {
+        return Err(CliError::usage(
+            "the justification is empty",
+            "say in --justification what makes the exception apply",
+        ));
+    }
+    let request = DisclosureRequest {
+        client: args.client.clone(),
+        recipient: args.to.trim().to_owned(),
+        purpose: args.purpose.clone(),
+        categories: args.categories.clone(),
+        consent: args.consent.clone(),
+        exception: args.exception.as_ref().map(|kind| ExceptionRequest {
+            kind: kind.clone(),
+            justification: args.justification.clone().unwrap_or_default(),
+            reference: args.reference.clone(),
+            order_categories: args.order_categories.clone(),
+        }),
+        from: args.from,
+        until: args.until,
+    };
+    let mut session = unlock(cli)?;
+    let record = session.decide_disclosure(&request, Date::today(), true)?;
+    out.decision(&record);
+    if record.decision.all_permitted() {
+        return Ok(0);
+    }
+    let denied: Vec<&str> = record
+        .decision
+        .verdicts
+        .iter()
+        .filter(|v| !v.permitted)
+        .map(|v| v.category.as_str())
+        .collect();
+    let permitted = record.decision.permitted();
+    Err(CliError::denied(
+        format!("denied by policy: {}", denied.join(", ")),
+        &if permitted.is_empty() {
+            "nothing in this request would be permitted; see the reasons above".to_owned()
+        } else {
+            format!(
+                "would be permitted: {}; narrow the request to --categories {}",
+                permitted.join(", "),
+                permitted.join(",")
+            )
+        },
+    ))
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), CliError> {

@@ -1,0 +1,402 @@
+//! Session operations on consents, intake acknowledgements, the policy, and
+//! disclosure decisions. Every one goes through `Session::access`.
+
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::Client;
+use crate::consent::{
+    Consent, ConsentId, IntakeAcknowledgement, NewConsent, Relationship, Revocation, ToldException,
+};
+use crate::decision::{self, Decision, DecisionInput, DisclosureRequest, JointNote};
+use crate::error::Error;
+use crate::note::{Date, Note, Section, parse_sections};
+use crate::policy::{ALL_CATEGORIES, Policy};
+use crate::record::{RecordKind, RecordRef};
+use crate::vault::{Access, Session, now};
+
+/// The policy is one record whose versions are the policy's history.
+const POLICY_ID: &str = "policy";
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// A stored version of the policy: its TOML text, as set.
+#[derive(Serialize, Deserialize)]
+struct PolicyRecord {
+    source: String,
+    set_at: String,
+    set_by: String,
+}
+
+/// A stored decision: the decision and the policy version it was made under.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    /// The record's identifier.
+    pub id: String,
+    /// The policy version in force (0: the built-in default of a vault that had none).
+    pub policy_version: u32,
+    /// True for a dry run (nothing left the vault).
+    pub dry_run: bool,
+    /// The decision.
+    pub decision: Decision,
+    /// When it was made (RFC 3339, UTC).
+    pub made_at: String,
+    /// Who asked.
+    pub made_by: String,
+}
+
+/// A client's profile with what the vault knows of their intake.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientDetails {
+    /// The profile.
+    #[serde(flatten)]
+    pub client: Client,
+    /// The intake acknowledgements recorded, oldest first.
+    pub intake: Vec<IntakeAcknowledgement>,
+}
+
+impl Access<'_, '_> {
+    /// The policy in force and its version (0 for a vault created before policies
+    /// were stored: the built-in default applies).
+    pub(crate) fn policy(&mut self) -> Result<(u32, Policy)> {
+        match self.tx.latest_record(RecordKind::Policy, POLICY_ID)? {
+            None => Ok((0, Policy::default_policy())),
+            Some(row) => {
+                let record: PolicyRecord = self.decrypt(&row)?;
+                let policy = Policy::parse(&record.source).map_err(|_| Error::MalformedRecord {
+                    record: row.reference.to_string(),
+                })?;
+                Ok((row.reference.version, policy))
+            }
+        }
+    }
+
+    pub(crate) fn write_policy(&mut self, version: u32, source: &str, actor: &str) -> Result<()> {
+        self.write(
+            RecordRef::new(RecordKind::Policy, POLICY_ID, version),
+            &PolicyRecord {
+                source: source.to_owned(),
+                set_at: now(),
+                set_by: actor.to_owned(),
+            },
+        )
+    }
+
+    /// Splits a note body into sections by the policy's categories.
+    pub(crate) fn sections(&mut self, body: &str) -> Result<Vec<Section>> {
+        let (_, policy) = self.policy()?;
+        Ok(parse_sections(body, &policy.category_names())?)
+    }
+
+    fn consent(&mut self, id: &str) -> Result<Consent> {
+        self.read_latest(RecordKind::Consent, id)?
+            .ok_or_else(|| Error::ConsentNotFound(id.to_owned()))
+    }
+
+    fn consents_of(&mut self, clients: &[&str]) -> Result<Vec<Consent>> {
+        let all: Vec<Consent> = self.read_all(RecordKind::Consent)?;
+        Ok(all
+            .into_iter()
+            .filter(|c| clients.contains(&c.client.as_str()))
+            .collect())
+    }
+}
+
+fn check_names(what: &str, names: &[String], known: &[String], allow_all: bool) -> Result<()> {
+    for name in names {
+        if !(known.contains(name) || (allow_all && name == ALL_CATEGORIES)) {
+            return Err(Error::InvalidInput(format!(
+                "{name:?} is not a {what} of the policy; use one of: {}{}",
+                known.join(", "),
+                if allow_all { ", all" } else { "" }
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks an `age1…` or SSH public key, so a consent never names a key an export
+/// could not use.
+fn check_public_key(key: &str) -> Result<()> {
+    let key = key.trim();
+    let ok =
+        age::x25519::Recipient::from_str(key).is_ok() || age::ssh::Recipient::from_str(key).is_ok();
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(
+            "the recipient key is neither an age public key (age1…) nor an SSH public key (ssh-ed25519 … or ssh-rsa …)".into(),
+        ))
+    }
+}
+
+impl Session {
+    /// The policy in force and its version.
+    pub fn policy(&mut self) -> Result<(u32, Policy)> {
+        self.access("policy.show", |a| a.policy())
+    }
+
+    /// Validates `source` and makes it the policy in force; returns its version.
+    /// A malformed file changes nothing; the error names the line.
+    pub fn set_policy(&mut self, source: &str) -> Result<u32> {
+        let policy = Policy::parse(source)?;
+        let actor = self.actor().to_owned();
+        self.access("policy.set", |a| {
+            let (current, _) = a.policy()?;
+            // Version 0 is the unstored built-in default; stored versions start at 1.
+            let version = current + 1;
+            a.write_policy(version, &policy.source, &actor)?;
+            Ok(version)
+        })
+    }
+
+    /// Records a consent; returns its id and warnings for the user (a consent that
+    /// can never release something it names).
+    pub fn add_consent(&mut self, new: NewConsent) -> Result<(ConsentId, Vec<String>)> {
+        if new.recipient.name.trim().is_empty() {
+            return Err(Error::InvalidInput("the recipient's name is empty".into()));
+        }
+        if new.purposes.is_empty() || new.categories.is_empty() {
+            return Err(Error::InvalidInput(
+                "a consent names at least one purpose and one category".into(),
+            ));
+        }
+        if new.expires < new.effective {
+            return Err(Error::InvalidInput(format!(
+                "the consent expires ({}) before it takes effect ({})",
+                new.expires, new.effective
+            )));
+        }
+        if let Some(key) = &new.recipient.public_key {
+            check_public_key(key)?;
+        }
+        let actor = self.actor().to_owned();
+        self.access("consent.add", |a| {
+            let client = a.client(&new.client)?;
+            let (_, policy) = a.policy()?;
+            check_names("purpose", &new.purposes, &policy.purposes, false)?;
+            check_names("category", &new.categories, &policy.categories, true)?;
+            check_names("category", &new.excluded, &policy.categories, false)?;
+            let mut warnings = Vec::new();
+            for sole in &policy.sole_consent {
+                if new.categories.contains(sole) && new.categories.len() > 1 {
+                    warnings.push(format!(
+                        "this consent names {sole} with other categories, so it will never release {sole}: they need a consent of their own"
+                    ));
+                }
+            }
+            for explicit in &policy.explicit_consent {
+                if new.categories.iter().any(|c| c == ALL_CATEGORIES) && !new.categories.contains(explicit) {
+                    warnings.push(format!(
+                        "\"all\" does not cover {explicit}: it must be named explicitly"
+                    ));
+                }
+            }
+            let id = a.new_id(RecordKind::Consent)?;
+            let signed_by = match new.signed_by.trim() {
+                "" if new.relationship == Relationship::Client => client.name.clone(),
+                "" => {
+                    return Err(Error::InvalidInput(format!(
+                        "a consent signed by a {} needs the signer's name (--signed-by)",
+                        new.relationship.as_str()
+                    )));
+                }
+                name => name.to_owned(),
+            };
+            let consent = Consent {
+                id: id.clone(),
+                version: 1,
+                client: new.client,
+                recipient: new.recipient,
+                purposes: new.purposes,
+                categories: new.categories,
+                excluded: new.excluded,
+                effective: new.effective,
+                expires: new.expires,
+                signed_by,
+                relationship: new.relationship,
+                recorded_at: now(),
+                recorded_by: actor,
+                revoked: None,
+            };
+            a.write(RecordRef::new(RecordKind::Consent, &id, 1), &consent)?;
+            Ok((id, warnings))
+        })
+    }
+
+    /// One consent, as it stands.
+    pub fn consent(&mut self, id: &str) -> Result<Consent> {
+        self.access("consent.show", |a| a.consent(id))
+    }
+
+    /// A client's consents, by effective date.
+    pub fn consents_for_client(&mut self, client: &str) -> Result<Vec<Consent>> {
+        let mut consents = self.access("consent.list", |a| {
+            a.client(client)?;
+            a.consents_of(&[client])
+        })?;
+        consents.sort_by(|a, b| a.effective.cmp(&b.effective).then(a.id.cmp(&b.id)));
+        Ok(consents)
+    }
+
+    /// Revokes a consent from `effective` on; the consent is kept, with its revocation,
+    /// as a new version.
+    pub fn revoke_consent(&mut self, id: &str, effective: Date) -> Result<Consent> {
+        let actor = self.actor().to_owned();
+        self.access("consent.revoke", |a| {
+            let mut consent = a.consent(id)?;
+            if let Some(r) = &consent.revoked {
+                return Err(Error::InvalidInput(format!(
+                    "consent {id} is already revoked (from {})",
+                    r.effective
+                )));
+            }
+            consent.version += 1;
+            consent.revoked = Some(Revocation {
+                effective,
+                recorded_at: now(),
+                recorded_by: actor,
+            });
+            a.write(
+                RecordRef::new(RecordKind::Consent, id, consent.version),
+                &consent,
+            )?;
+            Ok(consent)
+        })
+    }
+
+    /// Records that the client was told the limits of confidentiality on `date`: the
+    /// exceptions of the policy in force, as their text stands today.
+    pub fn record_intake(&mut self, client: &str, date: Date) -> Result<IntakeAcknowledgement> {
+        let actor = self.actor().to_owned();
+        self.access("intake.add", |a| {
+            a.client(client)?;
+            let (version, policy) = a.policy()?;
+            let id = a.new_id(RecordKind::Intake)?;
+            let intake = IntakeAcknowledgement {
+                id: id.clone(),
+                client: client.to_owned(),
+                acknowledged_on: date,
+                policy_version: version,
+                policy_name: policy.name.clone(),
+                exceptions: policy
+                    .exceptions
+                    .iter()
+                    .map(|e| ToldException {
+                        kind: e.kind.clone(),
+                        description: e.description.clone(),
+                    })
+                    .collect(),
+                recorded_at: now(),
+                recorded_by: actor,
+            };
+            a.write(RecordRef::new(RecordKind::Intake, &id, 1), &intake)?;
+            Ok(intake)
+        })
+    }
+
+    /// A client's profile and intake acknowledgements.
+    pub fn client_details(&mut self, id: &str) -> Result<ClientDetails> {
+        self.access("client.show", |a| {
+            let client = a.client(id)?;
+            let mut intake: Vec<IntakeAcknowledgement> = a
+                .read_all::<IntakeAcknowledgement>(RecordKind::Intake)?
+                .into_iter()
+                .filter(|i| i.client == id)
+                .collect();
+            intake.sort_by_key(|i| i.acknowledged_on);
+            Ok(ClientDetails { client, intake })
+        })
+    }
+
+    /// Decides a disclosure request on `today` under the policy in force, stores the
+    /// decision and audits it (outcome `permitted` or `denied`, with the purpose).
+    pub fn decide_disclosure(
+        &mut self,
+        request: &DisclosureRequest,
+        today: Date,
+        dry_run: bool,
+    ) -> Result<DecisionRecord> {
+        if let (Some(from), Some(until)) = (request.from, request.until)
+            && until < from
+        {
+            return Err(Error::InvalidInput(format!(
+                "the date range ends ({until}) before it starts ({from})"
+            )));
+        }
+        let actor = self.actor().to_owned();
+        let action = if dry_run {
+            "disclose.dry-run"
+        } else {
+            "disclose"
+        };
+        self.access(action, |a| {
+            a.purpose = Some(request.purpose.clone());
+            let client = a.client(&request.client)?;
+            if let Some(id) = &request.consent {
+                let consent = a.consent(id)?;
+                if consent.client != request.client {
+                    return Err(Error::InvalidInput(format!(
+                        "consent {id} is not a consent of client {}",
+                        request.client
+                    )));
+                }
+            }
+            let (policy_version, policy) = a.policy()?;
+            let joint_notes = joint_notes_in_range(a, request)?;
+            let mut involved: Vec<&str> = vec![request.client.as_str()];
+            for note in &joint_notes {
+                involved.extend(note.participants.iter().map(String::as_str));
+            }
+            involved.sort_unstable();
+            involved.dedup();
+            let consents = a.consents_of(&involved)?;
+            let decision = decision::decide(DecisionInput {
+                request,
+                client_name: &client.name,
+                consents: &consents,
+                joint_notes: &joint_notes,
+                policy: &policy,
+                today,
+            });
+            a.outcome = Some(if decision.all_permitted() {
+                "permitted".into()
+            } else {
+                "denied".into()
+            });
+            let id = a.new_id(RecordKind::Decision)?;
+            let record = DecisionRecord {
+                id: id.clone(),
+                policy_version,
+                dry_run,
+                decision,
+                made_at: now(),
+                made_by: actor,
+            };
+            a.write(RecordRef::new(RecordKind::Decision, &id, 1), &record)?;
+            Ok(record)
+        })
+    }
+}
+
+/// The notes with several clients, including the requesting one, in the range.
+fn joint_notes_in_range(
+    a: &mut Access<'_, '_>,
+    request: &DisclosureRequest,
+) -> Result<Vec<JointNote>> {
+    let notes: Vec<Note> = a.read_all(RecordKind::Note)?;
+    let mut joint: Vec<JointNote> = notes
+        .into_iter()
+        .filter(|n| n.clients.len() > 1 && n.clients.contains(&request.client))
+        .filter(|n| request.from.is_none_or(|from| n.date >= from))
+        .filter(|n| request.until.is_none_or(|until| n.date <= until))
+        .map(|n| JointNote {
+            note: n.id,
+            date: n.date,
+            participants: n.clients,
+        })
+        .collect();
+    joint.sort_by(|x, y| x.date.cmp(&y.date).then(x.note.cmp(&y.note)));
+    Ok(joint)
+}
