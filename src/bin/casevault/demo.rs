@@ -1,6 +1,9 @@
 //! `casevault demo`: the whole flow on a throwaway vault, printing each step.
 
-use casevault::{KdfParams, NewClient, NewNote, NoteType, Vault};
+use casevault::{
+    ConsentRecipient, Date, DisclosureRequest, ExceptionRequest, KdfParams, NewClient, NewConsent,
+    NewNote, NoteType, Relationship, Vault,
+};
 use secrecy::SecretString;
 
 use crate::error::CliError;
@@ -115,6 +118,115 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
     for hit in session.search("sleep", None)? {
         println!("{}  {}  {}", hit.note, hit.date, hit.line);
     }
+
+    step(&mut n, "Intake: Ada is told the limits of confidentiality");
+    let today = Date::today();
+    let intake = session.record_intake(&ada, today)?;
+    for e in &intake.exceptions {
+        println!("  told of {}", e.kind);
+    }
+
+    step(
+        &mut n,
+        "Consent: Ada authorizes her psychiatrist to receive what treatment needs",
+    );
+    let year = today.0.year();
+    let period = |y: i32| {
+        Date(time::Date::from_calendar_date(y, time::Month::January, 1).unwrap_or(today.0))
+    };
+    let (consent, _) = session.add_consent(NewConsent {
+        client: ada.clone(),
+        recipient: ConsentRecipient {
+            name: "Dr. Osei".into(),
+            organization: Some("Riverside Psychiatry".into()),
+            public_key: None,
+        },
+        purposes: vec!["treatment".into(), "coordination-of-care".into()],
+        categories: vec!["diagnosis".into(), "medication".into(), "risk".into()],
+        excluded: Vec::new(),
+        effective: period(year - 1),
+        expires: period(year + 2),
+        signed_by: String::new(),
+        relationship: Relationship::Client,
+    })?;
+    println!("consent {consent}: to Dr. Osei for treatment; diagnosis, medication, risk");
+
+    let ask = |categories: &[&str],
+               exception: Option<ExceptionRequest>,
+               to: &str,
+               purpose: &str| DisclosureRequest {
+        client: ada.clone(),
+        recipient: to.into(),
+        purpose: purpose.into(),
+        categories: categories.iter().map(|c| c.to_string()).collect(),
+        consent: None,
+        exception,
+        from: None,
+        until: None,
+    };
+    let show = |title: &str, record: &casevault::DecisionRecord| {
+        println!("{title}:");
+        for v in &record.decision.verdicts {
+            println!(
+                "  {:<9} {:<20} {}",
+                if v.permitted { "permitted" } else { "DENIED" },
+                v.category,
+                v.reason
+            );
+        }
+        for j in record.decision.joint_notes.iter().filter(|j| !j.permitted) {
+            println!("  {}", j.reason);
+        }
+    };
+
+    step(
+        &mut n,
+        "Dry runs: what may leave, category by category, and why",
+    );
+    let permitted = session.decide_disclosure(
+        &ask(&["diagnosis", "medication"], None, "Dr. Osei", "treatment"),
+        today,
+        true,
+    )?;
+    show(
+        "to Dr. Osei for treatment: diagnosis, medication",
+        &permitted,
+    );
+    let denied = session.decide_disclosure(
+        &ask(
+            &["diagnosis", "psychotherapy-notes"],
+            None,
+            "Dr. Osei",
+            "treatment",
+        ),
+        today,
+        true,
+    )?;
+    show(
+        "to Dr. Osei for treatment: diagnosis, psychotherapy-notes",
+        &denied,
+    );
+
+    step(
+        &mut n,
+        "An exception: a serious threat, without consent, only what the law allows",
+    );
+    let exception = session.decide_disclosure(
+        &ask(
+            &["identity", "risk", "diagnosis"],
+            Some(ExceptionRequest {
+                kind: "duty-to-protect".into(),
+                justification: "Client named a specific person and a plan in session".into(),
+                reference: None,
+                order_categories: Vec::new(),
+            }),
+            "County Sheriff",
+            "legal",
+        ),
+        today,
+        true,
+    )?;
+    show("duty-to-protect to the County Sheriff", &exception);
 
     step(&mut n, "What someone holding the vault file sees");
     let bytes = std::fs::read(&path).map_err(|e| CliError::input(e.to_string(), ""))?;
