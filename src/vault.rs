@@ -124,8 +124,8 @@ impl Vault {
         };
         session.access("vault.init", |a| {
             a.tx.set_meta(VAULT_ID, &vault_id)?;
-            a.tx.set_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
-            a.tx.set_keyslot(RECOVERY_SLOT, &recovery_slot)?;
+            a.write_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
+            a.write_keyslot(RECOVERY_SLOT, &recovery_slot)?;
             Ok(())
         })?;
         Ok((session, code))
@@ -187,9 +187,7 @@ impl Vault {
                 source,
             })?;
         let mut session = self.into_session(root, actor)?;
-        session.access("vault.recover", |a| {
-            Ok(a.tx.set_keyslot(PASSPHRASE_SLOT, &slot)?)
-        })?;
+        session.access("vault.recover", |a| a.write_keyslot(PASSPHRASE_SLOT, &slot))?;
         Ok(session)
     }
 
@@ -376,6 +374,20 @@ impl Access<'_, '_> {
         Ok(())
     }
 
+    /// Stores a keyslot; the event keeps its digest so `audit verify` catches an old
+    /// keyslot put back.
+    fn write_keyslot(&mut self, name: &str, keyslot: &[u8]) -> Result<()> {
+        self.tx.set_keyslot(name, keyslot)?;
+        self.targets.push(Target {
+            kind: audit::KEYSLOT_TARGET.into(),
+            id: name.to_owned(),
+            version: 1,
+            access: TargetAccess::Write,
+            sha256: Some(audit::sha256_hex(keyslot)),
+        });
+        Ok(())
+    }
+
     fn new_id(&self, kind: RecordKind) -> Result<String> {
         loop {
             let mut bytes = [0u8; 4];
@@ -407,7 +419,7 @@ impl Session {
         &self.failed_unlocks
     }
 
-    /// The vault's identifier (random, hex), as printed on backups and exports.
+    /// The vault's identifier (random, hex).
     pub fn vault_id(&self) -> String {
         data_encoding::HEXLOWER.encode(&self.vault_id)
     }
@@ -498,7 +510,7 @@ impl Session {
             source,
         })?;
         self.access("vault.passwd", |a| {
-            Ok(a.tx.set_keyslot(PASSPHRASE_SLOT, &sealed)?)
+            a.write_keyslot(PASSPHRASE_SLOT, &sealed)
         })
     }
 
@@ -772,13 +784,17 @@ impl Session {
         let report = self.store.transaction(|tx| -> Result<_> {
             let rows = tx.audit_rows()?;
             let records = tx.all_records()?;
+            let keyslots = tx.keyslots()?;
             let head = tx.meta(AUDIT_HEAD)?;
             Ok(audit::verify(
                 &keys.audit,
                 vault_id,
-                head.as_deref(),
-                &rows,
-                &records,
+                audit::Stored {
+                    head: head.as_deref(),
+                    rows: &rows,
+                    records: &records,
+                    keyslots: &keyslots,
+                },
                 anchor_given,
                 |row| {
                     let plain =
