@@ -27,6 +27,10 @@ use crate::store::{AuditRow, RecordRow};
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The target kind of a keyslot write (keyslots are not records, but their writes
+/// are audited the same way).
+pub(crate) const KEYSLOT_TARGET: &str = "keyslot";
+
 /// How an operation touched a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -245,17 +249,33 @@ impl VerifyReport {
     }
 }
 
-/// Checks the chain, the head, an optional anchor and every record's ciphertext.
-/// `open_event` decrypts one event's details.
+/// What `verify` reads from the vault.
+pub(crate) struct Stored<'a> {
+    /// The sealed head, if any.
+    pub(crate) head: Option<&'a [u8]>,
+    /// Every audit row, in order.
+    pub(crate) rows: &'a [AuditRow],
+    /// Every record row.
+    pub(crate) records: &'a [RecordRow],
+    /// Every keyslot, by name.
+    pub(crate) keyslots: &'a [(String, Vec<u8>)],
+}
+
+/// Checks the chain, the head, an optional anchor, every record's ciphertext and
+/// every keyslot. `open_event` decrypts one event's details.
 pub(crate) fn verify(
     key: &SecretBox<[u8; 32]>,
     vault_id: &[u8],
-    head: Option<&[u8]>,
-    rows: &[AuditRow],
-    records: &[RecordRow],
+    stored: Stored<'_>,
     anchor_given: Option<(u64, Vec<u8>)>,
     open_event: impl Fn(&AuditRow) -> Option<AuditEvent>,
 ) -> VerifyReport {
+    let Stored {
+        head,
+        rows,
+        records,
+        keyslots,
+    } = stored;
     let mut report = VerifyReport {
         events: rows.len() as u64,
         records: records.len() as u64,
@@ -264,6 +284,7 @@ pub(crate) fn verify(
     let mut prev = genesis(key, vault_id);
     let mut expected_seq = 1u64;
     let mut last_writes: BTreeMap<RecordRef, String> = BTreeMap::new();
+    let mut keyslot_writes: BTreeMap<String, String> = BTreeMap::new();
     let mut anchor_ok = false;
     for row in rows {
         if row.seq != expected_seq {
@@ -293,6 +314,11 @@ pub(crate) fn verify(
         match open_event(row) {
             Some(event) => {
                 for t in event.targets {
+                    if t.kind == KEYSLOT_TARGET
+                        && let (TargetAccess::Write, Some(digest)) = (t.access, &t.sha256)
+                    {
+                        keyslot_writes.insert(t.id.clone(), digest.clone());
+                    }
                     if let (TargetAccess::Write, Some(digest), Some(kind)) =
                         (t.access, t.sha256, RecordKind::parse(&t.kind))
                     {
@@ -335,6 +361,18 @@ pub(crate) fn verify(
             None => report
                 .findings
                 .push(VerifyFinding::RecordUnaudited { record: name }),
+        }
+    }
+    for (name, keyslot) in keyslots {
+        let record = format!("the {name} keyslot");
+        match keyslot_writes.get(name) {
+            Some(digest) if *digest == sha256_hex(keyslot) => {}
+            Some(_) => report
+                .findings
+                .push(VerifyFinding::RecordChanged { record }),
+            None => report
+                .findings
+                .push(VerifyFinding::RecordUnaudited { record }),
         }
     }
     for reference in last_writes.into_keys() {

@@ -89,6 +89,9 @@ impl From<rusqlite::Error> for StoreError {
                 StoreError::Corrupt(format!("a stored number ({value}) is out of range"))
             }
             E::FromSqlConversionFailure(_, _, cause) => StoreError::Corrupt(cause.to_string()),
+            E::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseCorrupt => {
+                StoreError::Corrupt("SQLite reports the file is malformed".into())
+            }
             other => StoreError::Sqlite(other),
         }
     }
@@ -185,7 +188,10 @@ impl Store {
         )?;
         let app_id: i64 = conn
             .pragma_query_value(None, "application_id", |r| r.get(0))
-            .map_err(|_| StoreError::NotAVault(path.to_owned()))?;
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::from(e),
+                _ => StoreError::NotAVault(path.to_owned()),
+            })?;
         if app_id != APPLICATION_ID {
             return Err(StoreError::NotAVault(path.to_owned()));
         }
@@ -441,6 +447,15 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Every keyslot, by name.
+    pub(crate) fn keyslots(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut stmt = self
+            .0
+            .prepare("SELECT name, keyslot FROM keyslots ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub(crate) fn append_audit(&self, row: &AuditRow) -> Result<()> {
         self.0.execute(
             "INSERT INTO audit (seq, mac, details) VALUES (?1, ?2, ?3)",
@@ -483,7 +498,13 @@ impl Tx<'_> {
 
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
     Ok(AuditRow {
-        seq: r.get::<_, i64>(0)? as u64,
+        seq: u64::try_from(r.get::<_, i64>(0)?).map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Integer,
+                "an audit row has a negative sequence number".into(),
+            )
+        })?,
         mac: r.get(1)?,
         details: r.get(2)?,
     })

@@ -126,8 +126,8 @@ impl Vault {
         session.access("vault.init", |a| {
             a.tx.set_meta(VAULT_ID, &vault_id)?;
             a.write_policy(1, DEFAULT_POLICY, actor)?;
-            a.tx.set_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
-            a.tx.set_keyslot(RECOVERY_SLOT, &recovery_slot)?;
+            a.write_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
+            a.write_keyslot(RECOVERY_SLOT, &recovery_slot)?;
             Ok(())
         })?;
         Ok((session, code))
@@ -189,9 +189,7 @@ impl Vault {
                 source,
             })?;
         let mut session = self.into_session(root, actor)?;
-        session.access("vault.recover", |a| {
-            Ok(a.tx.set_keyslot(PASSPHRASE_SLOT, &slot)?)
-        })?;
+        session.access("vault.recover", |a| a.write_keyslot(PASSPHRASE_SLOT, &slot))?;
         Ok(session)
     }
 
@@ -385,6 +383,20 @@ impl Access<'_, '_> {
         Ok(())
     }
 
+    /// Stores a keyslot; the event keeps its digest so `audit verify` catches an old
+    /// keyslot put back.
+    fn write_keyslot(&mut self, name: &str, keyslot: &[u8]) -> Result<()> {
+        self.tx.set_keyslot(name, keyslot)?;
+        self.targets.push(Target {
+            kind: audit::KEYSLOT_TARGET.into(),
+            id: name.to_owned(),
+            version: 1,
+            access: TargetAccess::Write,
+            sha256: Some(audit::sha256_hex(keyslot)),
+        });
+        Ok(())
+    }
+
     pub(crate) fn new_id(&self, kind: RecordKind) -> Result<String> {
         loop {
             let mut bytes = [0u8; 4];
@@ -421,7 +433,7 @@ impl Session {
         &self.actor
     }
 
-    /// The vault's identifier (random, hex), as printed on backups and exports.
+    /// The vault's identifier (random, hex).
     pub fn vault_id(&self) -> String {
         data_encoding::HEXLOWER.encode(&self.vault_id)
     }
@@ -524,7 +536,7 @@ impl Session {
             source,
         })?;
         self.access("vault.passwd", |a| {
-            Ok(a.tx.set_keyslot(PASSPHRASE_SLOT, &sealed)?)
+            a.write_keyslot(PASSPHRASE_SLOT, &sealed)
         })
     }
 
@@ -798,13 +810,17 @@ impl Session {
         let report = self.store.transaction(|tx| -> Result<_> {
             let rows = tx.audit_rows()?;
             let records = tx.all_records()?;
+            let keyslots = tx.keyslots()?;
             let head = tx.meta(AUDIT_HEAD)?;
             Ok(audit::verify(
                 &keys.audit,
                 vault_id,
-                head.as_deref(),
-                &rows,
-                &records,
+                audit::Stored {
+                    head: head.as_deref(),
+                    rows: &rows,
+                    records: &records,
+                    keyslots: &keyslots,
+                },
                 anchor_given,
                 |row| {
                     let plain =

@@ -716,3 +716,62 @@ fn forged_failed_unlock_rows_cannot_put_control_characters_on_the_terminal() {
         }
     }
 }
+
+#[test]
+fn a_negative_audit_sequence_number_is_an_integrity_failure_not_a_panic() {
+    let (v, _, _) = vault_with_note();
+    let db = v.sqlite();
+    db.execute("UPDATE audit SET seq = -1 WHERE seq = 2", [])
+        .unwrap();
+    let (_, stderr) = fails(&v, &["audit", "verify"], INTEGRITY);
+    assert!(stderr.contains("negative sequence number"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn an_old_passphrase_keyslot_put_back_is_caught_by_verify() {
+    let (v, _, _) = vault_with_note();
+    let db = v.sqlite();
+    let old: Vec<u8> = db
+        .query_row(
+            "SELECT keyslot FROM keyslots WHERE name = 'passphrase'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    v.cmd()
+        .args(["passwd"])
+        .env("CASEVAULT_NEW_PASSPHRASE", "a brand new passphrase")
+        .assert()
+        .success();
+    v.cmd_with_passphrase("a brand new passphrase")
+        .args(["audit", "verify"])
+        .assert()
+        .success();
+    db.execute(
+        "UPDATE keyslots SET keyslot = ?1 WHERE name = 'passphrase'",
+        params![old],
+    )
+    .unwrap();
+    // The old passphrase opens the vault again (the root secret never changed), but the
+    // swap is visible to anyone who verifies.
+    let (stdout, _) = fails(&v, &["audit", "verify"], INTEGRITY);
+    assert!(
+        stdout.contains(
+            "the passphrase keyslot is not the ciphertext its last audited write produced"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_truncated_vault_file_is_an_integrity_failure() {
+    let (v, _, note) = vault_with_note();
+    let bytes = std::fs::read(&v.path).unwrap();
+    std::fs::write(&v.path, &bytes[..bytes.len() / 2]).unwrap();
+    let out = v.cmd().args(["note", "show", &note]).assert().failure();
+    let code = out.get_output().status.code();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(code, Some(INTEGRITY), "{stderr}");
+    assert!(stderr.contains("restore"), "{stderr}");
+}
