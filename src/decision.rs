@@ -423,7 +423,13 @@ fn verdicts(
         }
         let allowed: Vec<&str> = if rule.releases_what_order_names {
             if exception.order_categories.is_empty() {
-                requested.clone()
+                // The request stands for what the order names, except the
+                // sole-consent categories: those only when the order names them.
+                requested
+                    .iter()
+                    .copied()
+                    .filter(|c| !policy.sole_consent.iter().any(|s| s == c))
+                    .collect()
             } else {
                 exception
                     .order_categories
@@ -444,6 +450,11 @@ fn verdicts(
                         permitted(
                             category,
                             format!("named by the court order {reference}"),
+                        )
+                    } else if sole && exception.order_categories.is_empty() {
+                        denied(
+                            category,
+                            format!("{category} are released under a court order only when it names them: list the order's categories (--order-categories)"),
                         )
                     } else if sole {
                         denied(
@@ -532,20 +543,16 @@ fn verdicts(
             }
         })
         .collect();
-    let mut used: Vec<ConsentId> = Vec::new();
-    for id in verdicts.iter().filter_map(|v| v.consent.clone()) {
-        if !used.contains(&id) {
-            used.push(id);
-        }
-    }
-    (Basis::Consent { consents: used }, verdicts)
+    // `decide` lists the consents relied on once every verdict is final.
+    let consents = Vec::new();
+    (Basis::Consent { consents }, verdicts)
 }
 
 /// Decides a disclosure request. Pure: see the module's invariant.
 pub fn decide(input: DecisionInput<'_>) -> Decision {
     let request = input.request;
     let policy = input.policy;
-    let (basis, mut verdicts) = if !policy.has_purpose(&request.purpose) {
+    let (mut basis, mut verdicts) = if !policy.has_purpose(&request.purpose) {
         let reason = format!(
             "{} is not a purpose of the policy (it has: {})",
             request.purpose,
@@ -579,6 +586,14 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
                 &v.category,
                 format!("{} is not a category of the policy", v.category),
             );
+        }
+    }
+    // The basis names exactly the consents that permit something.
+    if let Basis::Consent { consents } = &mut basis {
+        for id in verdicts.iter().filter_map(|v| v.consent.as_ref()) {
+            if !consents.contains(id) {
+                consents.push(id.clone());
+            }
         }
     }
 
@@ -673,7 +688,7 @@ fn verdicts_for_participant(input: &DecisionInput<'_>, participant: &str) -> (Ba
         // The requesting client's own access does not reach another client's
         // information: that participant must consent to release to the requester.
         let request = DisclosureRequest {
-            purpose: input.request.purpose.clone(),
+            recipient: input.client_name.to_owned(),
             ..input.request.clone()
         };
         let consents = consents_of(input, participant, None);

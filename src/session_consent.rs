@@ -171,6 +171,15 @@ impl Session {
         if let Some(key) = &new.recipient.public_key {
             check_public_key(key)?;
         }
+        let mut new = new;
+        for list in [&mut new.purposes, &mut new.categories, &mut new.excluded] {
+            let mut seen: Vec<String> = Vec::with_capacity(list.len());
+            list.retain(|x| {
+                let first = !seen.contains(x);
+                seen.push(x.clone());
+                first
+            });
+        }
         let actor = self.actor().to_owned();
         self.access("consent.add", |a| {
             let client = a.client(&new.client)?;
@@ -360,10 +369,15 @@ impl Session {
                 policy: &policy,
                 today,
             });
-            a.outcome = Some(if decision.all_permitted() {
-                "permitted".into()
+            let withheld = decision.joint_notes.iter().filter(|j| !j.permitted).count();
+            let verdict = if decision.all_permitted() {
+                "permitted"
             } else {
-                "denied".into()
+                "denied"
+            };
+            a.outcome = Some(match withheld {
+                0 => verdict.to_owned(),
+                n => format!("{verdict} ({n} joint note(s) withheld)"),
             });
             let id = a.new_id(RecordKind::Decision)?;
             let record = DecisionRecord {

@@ -1072,15 +1072,14 @@ fn court_order_not_naming_psychotherapy_notes_does_not_release_them() {
 
 #[test]
 fn court_order_without_order_categories_takes_the_requested_ones_as_named() {
-    // Documented in `ExceptionRequest::order_categories`: empty means the requested
-    // categories stand for what the order names. (See the report: this lets a court
-    // order release psychotherapy notes when the caller gives no order categories.)
+    // Empty order categories: the request stands for what the order names, except
+    // psychotherapy-notes, which must be named explicitly.
     let req = exception_request(
         "court-order",
         "records requested by the court",
         Some("2026-CV-0142"),
         &[],
-        &["diagnosis", "substance-use"],
+        &["diagnosis", "substance-use", "psychotherapy-notes"],
     );
     let decision = run(&req, &[]);
     assert_permitted(
@@ -1092,6 +1091,11 @@ fn court_order_without_order_categories_takes_the_requested_ones_as_named() {
         &decision,
         "substance-use",
         "named by the court order 2026-CV-0142",
+    );
+    assert_denied(
+        &decision,
+        "psychotherapy-notes",
+        "psychotherapy-notes are released under a court order only when it names them: list the order's categories (--order-categories)",
     );
     assert!(
         has_notice(&decision),

@@ -408,6 +408,17 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
     let mut session = unlock(cli)?;
     let record = session.decide_disclosure(&request, Date::today(), true)?;
     out.decision(&record);
+    let withheld = record
+        .decision
+        .joint_notes
+        .iter()
+        .filter(|j| !j.permitted)
+        .count();
+    if withheld > 0 {
+        eprintln!(
+            "warning: {withheld} joint note(s) would be withheld whole: another participant has not permitted this disclosure"
+        );
+    }
     if record.decision.all_permitted() {
         return Ok(0);
     }
