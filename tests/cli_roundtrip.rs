@@ -821,3 +821,29 @@ fn a_client_given_twice_is_in_the_note_once() {
         );
     }
 }
+
+#[test]
+fn init_whose_recovery_code_cannot_be_printed_leaves_no_vault() {
+    let v = TestVault::empty();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists on Linux");
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("casevault"))
+        .arg("init")
+        .env_clear()
+        .env("CASEVAULT_VAULT", &v.path)
+        .env("CASEVAULT_PASSPHRASE", common::PASSPHRASE)
+        .env("HOME", v.dir.path())
+        .stdout(full)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("casevault runs");
+    assert_eq!(status.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&status.stderr);
+    assert!(
+        stderr.contains("cannot print the recovery code") && stderr.contains("removed"),
+        "{stderr}"
+    );
+    assert!(!v.path.exists(), "no vault without its recovery code");
+}

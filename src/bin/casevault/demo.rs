@@ -7,12 +7,12 @@ use casevault::{
 use secrecy::SecretString;
 
 use crate::error::CliError;
-use crate::output::Printer;
+use crate::output::{Printer, out};
 
-fn step(n: &mut u32, what: &str) {
+fn step(out: &Printer, n: &mut u32, what: &str) {
     *n += 1;
-    println!();
-    println!("== {n}. {what}");
+    out!(out);
+    out!(out, "== {n}. {what}");
 }
 
 pub fn run(out: &Printer) -> Result<(), CliError> {
@@ -36,17 +36,20 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
     let mut n = 0;
 
     step(
+        out,
         &mut n,
         "Create a vault (Argon2id keyslots: passphrase and recovery code)",
     );
     let (mut session, code) = Vault::create(&path, &passphrase, KdfParams::default(), "demo")?;
-    println!("vault:         {}", path.display());
-    println!(
+    out!(out, "vault:         {}", path.display());
+    out!(
+        out,
         "recovery code: {} (a real vault shows it once)",
         code.expose()
     );
 
     step(
+        out,
         &mut n,
         "Add two clients; a partner's and a child's names are third parties",
     );
@@ -60,10 +63,11 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
         name: "Ben Quill".into(),
         ..NewClient::default()
     })?;
-    println!("client {ada}: Ada Quill");
-    println!("client {ben}: Ben Quill");
+    out!(out, "client {ada}: Ada Quill");
+    out!(out, "client {ben}: Ben Quill");
 
     step(
+        out,
         &mut n,
         "Write session notes; `## <category>` headings make sections",
     );
@@ -84,16 +88,18 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
         body: "Worked on how they argue about Cleo's school.\n## treatment-plan\nWeekly couples sessions for eight weeks.\n".into(),
     })?;
     let note = session.note(&first)?;
-    println!(
+    out!(
+        out,
         "note {first} (individual): sections {:?}",
         note.sections
             .iter()
             .map(|s| s.category.as_str())
             .collect::<Vec<_>>()
     );
-    println!("note {joint} (couples, Ada and Ben)");
+    out!(out, "note {joint} (couples, Ada and Ben)");
 
     step(
+        out,
         &mut n,
         "Edit the draft (the old version is kept), sign it, then add an addendum",
     );
@@ -101,32 +107,38 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
         &first,
         &format!("{body}\n## medication\nStarted sertraline 50 mg (prescriber: Dr. Osei).\n"),
     )?;
-    println!("edited: version {v}");
+    out!(out, "edited: version {v}");
     let v = session.sign_note(&first)?;
-    println!("signed: version {v}");
+    out!(out, "signed: version {v}");
     match session.edit_note(&first, "rewrite") {
-        Err(e) => println!("editing a signed note is refused: {e}"),
-        Ok(_) => println!("unexpected: a signed note was edited"),
+        Err(e) => out!(out, "editing a signed note is refused: {e}"),
+        Ok(_) => out!(out, "unexpected: a signed note was edited"),
     }
     let v = session.amend_note(&first, "Correction: the session lasted 50 minutes.\n")?;
-    println!("addendum: version {v}");
+    out!(out, "addendum: version {v}");
 
     step(
+        out,
         &mut n,
         "Search the decrypted notes (no plaintext index exists)",
     );
     for hit in session.search("sleep", None)? {
-        println!("{}  {}  {}", hit.note, hit.date, hit.line);
-    }
-
-    step(&mut n, "Intake: Ada is told the limits of confidentiality");
-    let today = Date::today();
-    let intake = session.record_intake(&ada, today)?;
-    for e in &intake.exceptions {
-        println!("  told of {}", e.kind);
+        out!(out, "{}  {}  {}", hit.note, hit.date, hit.line);
     }
 
     step(
+        out,
+        &mut n,
+        "Intake: Ada is told the limits of confidentiality",
+    );
+    let today = Date::today();
+    let intake = session.record_intake(&ada, today)?;
+    for e in &intake.exceptions {
+        out!(out, "  told of {}", e.kind);
+    }
+
+    step(
+        out,
         &mut n,
         "Consent: Ada authorizes her psychiatrist to receive what treatment needs",
     );
@@ -149,7 +161,10 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
         signed_by: String::new(),
         relationship: Relationship::Client,
     })?;
-    println!("consent {consent}: to Dr. Osei for treatment; diagnosis, medication, risk");
+    out!(
+        out,
+        "consent {consent}: to Dr. Osei for treatment; diagnosis, medication, risk"
+    );
 
     let ask = |categories: &[&str],
                exception: Option<ExceptionRequest>,
@@ -165,9 +180,10 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
         until: None,
     };
     let show = |title: &str, record: &casevault::DecisionRecord| {
-        println!("{title}:");
+        out!(out, "{title}:");
         for v in &record.decision.verdicts {
-            println!(
+            out!(
+                out,
                 "  {:<9} {:<20} {}",
                 if v.permitted { "permitted" } else { "DENIED" },
                 v.category,
@@ -175,11 +191,12 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
             );
         }
         for j in record.decision.joint_notes.iter().filter(|j| !j.permitted) {
-            println!("  {}", j.reason);
+            out!(out, "  {}", j.reason);
         }
     };
 
     step(
+        out,
         &mut n,
         "Dry runs: what may leave, category by category, and why",
     );
@@ -208,6 +225,7 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
     );
 
     step(
+        out,
         &mut n,
         "An exception: a serious threat, without consent, only what the law allows",
     );
@@ -228,7 +246,7 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
     )?;
     show("duty-to-protect to the County Sheriff", &exception);
 
-    step(&mut n, "What someone holding the vault file sees");
+    step(out, &mut n, "What someone holding the vault file sees");
     let bytes = std::fs::read(&path).map_err(|e| CliError::input(e.to_string(), ""))?;
     for canary in [
         "Ada Quill",
@@ -238,7 +256,8 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
         "psychotherapy-notes",
     ] {
         let found = bytes.windows(canary.len()).any(|w| w == canary.as_bytes());
-        println!(
+        out!(
+            out,
             "{canary:>20}: {}",
             if found {
                 "FOUND (a bug)"
@@ -248,18 +267,23 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
         );
     }
 
-    step(&mut n, "The audit trail: every access, reads included");
+    step(out, &mut n, "The audit trail: every access, reads included");
     let events = session.audit_log()?;
     for e in events.iter().rev().take(6).rev() {
-        println!("{:>4}  {:<14} {}", e.seq, e.action, e.outcome);
+        out!(out, "{:>4}  {:<14} {}", e.seq, e.action, e.outcome);
     }
-    println!("({} events in all)", events.len());
+    out!(out, "({} events in all)", events.len());
 
-    step(&mut n, "Anchor the trail, verify it, and back the vault up");
+    step(
+        out,
+        &mut n,
+        "Anchor the trail, verify it, and back the vault up",
+    );
     let anchor = session.audit_anchor()?;
-    println!("anchor (keep it outside the vault): {anchor}");
+    out!(out, "anchor (keep it outside the vault): {anchor}");
     let report = session.verify_audit(Some(&anchor))?;
-    println!(
+    out!(
+        out,
         "verify: {} ({} events, {} records)",
         if report.is_intact() {
             "intact"
@@ -273,13 +297,14 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
     session.backup(&backup)?;
     drop(session);
     let mut restored = Vault::open(&backup)?.unlock(&passphrase, "demo")?;
-    println!(
+    out!(
+        out,
         "backup {} opens with the same passphrase and holds {} clients",
         backup.display(),
         restored.list_clients()?.len()
     );
 
-    println!();
-    println!("Done. The throwaway vault is deleted now.");
+    out!(out);
+    out!(out, "Done. The throwaway vault is deleted now.");
     Ok(())
 }

@@ -29,7 +29,17 @@ use output::Printer;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let out = Printer::new(cli.json);
+    let result = run(cli, &out);
+    // Whatever was printed before an error is still shown (a denied decision, say).
+    if let Err(e) = out.flush()
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        // A reader that stopped early (`| head`) is not an error; anything else is.
+        eprintln!("error: cannot write the output: {e}");
+        return ExitCode::from(error::exit::ERROR as u8);
+    }
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("{e}");
@@ -135,8 +145,7 @@ fn read_body(file: Option<&Path>) -> Result<String, CliError> {
     }
 }
 
-fn run(cli: Cli) -> Result<u8, CliError> {
-    let out = Printer::new(cli.json);
+fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
     match &cli.command {
         Command::Init(kdf) => {
             let path = vault_path(&cli)?;
@@ -153,6 +162,15 @@ fn run(cli: Cli) -> Result<u8, CliError> {
             secrets::check_new_passphrase(&pass)?;
             let (session, code) = Vault::create(&path, &pass, kdf_params(kdf), &actor())?;
             out.init(&path, &session.vault_id(), &code);
+            drop(session);
+            if let Err(e) = out.flush() {
+                // A vault whose recovery code nobody saw must not stay behind.
+                let _ = std::fs::remove_file(&path);
+                return Err(CliError::input(
+                    format!("cannot print the recovery code ({e}); the new vault was removed"),
+                    "run `casevault init` again with its output going to a terminal or a file",
+                ));
+            }
         }
         Command::Passwd(args) => {
             let path = vault_path(&cli)?;
@@ -328,7 +346,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 out.done(&format!("policy version {version} is now in force"));
             }
         },
-        Command::Disclose(args) => return disclose(&cli, args, &out),
+        Command::Disclose(args) => return disclose(&cli, args, out),
         Command::Audit(command) => {
             let mut session = unlock(&cli)?;
             match command {
@@ -357,7 +375,7 @@ fn run(cli: Cli) -> Result<u8, CliError> {
                 target.display()
             ));
         }
-        Command::Demo => demo::run(&out)?,
+        Command::Demo => demo::run(out)?,
     }
     Ok(0)
 }

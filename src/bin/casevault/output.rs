@@ -6,24 +6,58 @@ use casevault::{
     AuditEvent, Basis, Client, ClientDetails, Consent, Date, DecisionRecord, IntakeAcknowledgement,
     Note, NoteStatus, Obligation, Policy, RecoveryCode, SearchHit, VerifyReport,
 };
+use std::cell::RefCell;
+use std::fmt::{self, Write as _};
+use std::io::{self, Write as _};
+
 use serde::Serialize;
 use serde_json::json;
 
+/// Collects what a command prints, so that a closed pipe or a full disk on standard
+/// output is an error the command reports, never a panic.
 pub struct Printer {
     json: bool,
+    buf: RefCell<String>,
 }
 
-fn print_json<T: Serialize + ?Sized>(value: &T) {
-    // Serializing our own plain data types cannot fail.
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("plain data serializes")
-    );
+/// Appends a line (formatted like `println!`) to the printer's buffer.
+macro_rules! out {
+    ($printer:expr) => {
+        $printer.push_line(format_args!(""))
+    };
+    ($printer:expr, $($arg:tt)*) => {
+        $printer.push_line(format_args!($($arg)*))
+    };
 }
+pub(crate) use out;
 
 impl Printer {
     pub fn new(json: bool) -> Self {
-        Printer { json }
+        Printer {
+            json,
+            buf: RefCell::new(String::new()),
+        }
+    }
+
+    pub fn push_line(&self, args: fmt::Arguments<'_>) {
+        let mut buf = self.buf.borrow_mut();
+        // Writing into a String cannot fail.
+        let _ = buf.write_fmt(args);
+        buf.push('\n');
+    }
+
+    fn push_json<T: Serialize + ?Sized>(&self, value: &T) {
+        // Serializing our own plain data types cannot fail.
+        let text = serde_json::to_string_pretty(value).expect("plain data serializes");
+        out!(self, "{text}");
+    }
+
+    /// Writes what has been collected to standard output.
+    pub fn flush(&self) -> io::Result<()> {
+        let text = std::mem::take(&mut *self.buf.borrow_mut());
+        let mut stdout = io::stdout().lock();
+        stdout.write_all(text.as_bytes())?;
+        stdout.flush()
     }
 
     pub fn json(&self) -> bool {
@@ -32,84 +66,95 @@ impl Printer {
 
     pub fn init(&self, path: &Path, vault_id: &str, code: &RecoveryCode) {
         if self.json {
-            print_json(&json!({
+            self.push_json(&json!({
                 "vault": path,
                 "vault_id": vault_id,
                 "recovery_code": code.expose(),
             }));
             return;
         }
-        println!("Created vault {}", path.display());
-        println!();
-        println!("Recovery code (shown once; write it down and keep it apart from the computer):");
-        println!();
-        println!("    {}", code.expose());
-        println!();
-        println!("With it, `casevault recover` sets a new passphrase if this one is lost.");
+        out!(self, "Created vault {}", path.display());
+        out!(self);
+        out!(
+            self,
+            "Recovery code (shown once; write it down and keep it apart from the computer):"
+        );
+        out!(self);
+        out!(self, "    {}", code.expose());
+        out!(self);
+        out!(
+            self,
+            "With it, `casevault recover` sets a new passphrase if this one is lost."
+        );
     }
 
     pub fn done(&self, message: &str) {
         if self.json {
-            print_json(&json!({ "ok": true, "message": message }));
+            self.push_json(&json!({ "ok": true, "message": message }));
         } else {
-            println!("{message}");
+            out!(self, "{message}");
         }
     }
 
     pub fn id(&self, id: &str) {
         if self.json {
-            print_json(&json!({ "id": id }));
+            self.push_json(&json!({ "id": id }));
         } else {
-            println!("{id}");
+            out!(self, "{id}");
         }
     }
 
     pub fn version(&self, id: &str, version: u32, what: &str) {
         if self.json {
-            print_json(&json!({ "id": id, "version": version }));
+            self.push_json(&json!({ "id": id, "version": version }));
         } else {
-            println!("note {id} {what}: now version {version}");
+            out!(self, "note {id} {what}: now version {version}");
         }
     }
 
     pub fn clients(&self, clients: &[Client]) {
         if self.json {
-            return print_json(clients);
+            return self.push_json(clients);
         }
         if clients.is_empty() {
-            println!("no clients yet; add one with `casevault client add --name NAME`");
+            out!(
+                self,
+                "no clients yet; add one with `casevault client add --name NAME`"
+            );
         }
         for c in clients {
             let dob = c.date_of_birth.map(|d| d.to_string()).unwrap_or_default();
-            println!("{}  {:<30}  {}", c.id, c.name, dob);
+            out!(self, "{}  {:<30}  {}", c.id, c.name, dob);
         }
     }
 
     pub fn client(&self, details: &ClientDetails) {
         if self.json {
-            return print_json(details);
+            return self.push_json(details);
         }
         let c: &Client = &details.client;
-        println!("id:            {}", c.id);
-        println!("name:          {}", c.name);
+        out!(self, "id:            {}", c.id);
+        out!(self, "name:          {}", c.name);
         if let Some(dob) = c.date_of_birth {
-            println!("date of birth: {dob}");
+            out!(self, "date of birth: {dob}");
         }
         if let Some(contact) = &c.contact {
-            println!("contact:       {contact}");
+            out!(self, "contact:       {contact}");
         }
         if !c.third_parties.is_empty() {
-            println!("third parties: {}", c.third_parties.join(", "));
+            out!(self, "third parties: {}", c.third_parties.join(", "));
         }
-        println!("created:       {}", c.created_at);
+        out!(self, "created:       {}", c.created_at);
         match details.intake.last() {
-            Some(i) => println!(
+            Some(i) => out!(
+                self,
                 "intake:        limits of confidentiality acknowledged on {} ({} exceptions of policy {:?})",
                 i.acknowledged_on,
                 i.exceptions.len(),
                 i.policy_name
             ),
-            None => println!(
+            None => out!(
+                self,
                 "intake:        none recorded; record it with `casevault intake --client {} --acknowledged-on DATE`",
                 c.id
             ),
@@ -118,13 +163,14 @@ impl Printer {
 
     pub fn consents(&self, consents: &[Consent], today: Date) {
         if self.json {
-            return print_json(consents);
+            return self.push_json(consents);
         }
         if consents.is_empty() {
-            println!("no consents for this client");
+            out!(self, "no consents for this client");
         }
         for c in consents {
-            println!(
+            out!(
+                self,
                 "{}  {:<17}  {}  {} to {}  for {}  allows {}",
                 c.id,
                 c.state_on(today),
@@ -139,70 +185,82 @@ impl Printer {
 
     pub fn consent(&self, c: &Consent, today: Date) {
         if self.json {
-            return print_json(c);
+            return self.push_json(c);
         }
-        println!("consent {} (version {})", c.id, c.version);
-        println!("client:       {}", c.client);
-        println!("recipient:    {}", c.recipient.name);
+        out!(self, "consent {} (version {})", c.id, c.version);
+        out!(self, "client:       {}", c.client);
+        out!(self, "recipient:    {}", c.recipient.name);
         if let Some(org) = &c.recipient.organization {
-            println!("organization: {org}");
+            out!(self, "organization: {org}");
         }
         if let Some(key) = &c.recipient.public_key {
-            println!("key:          {key}");
+            out!(self, "key:          {key}");
         }
-        println!("purposes:     {}", c.purposes.join(", "));
-        println!("allows:       {}", c.categories.join(", "));
+        out!(self, "purposes:     {}", c.purposes.join(", "));
+        out!(self, "allows:       {}", c.categories.join(", "));
         if !c.excluded.is_empty() {
-            println!("excludes:     {}", c.excluded.join(", "));
+            out!(self, "excludes:     {}", c.excluded.join(", "));
         }
-        println!("period:       {} to {}", c.effective, c.expires);
-        println!(
+        out!(self, "period:       {} to {}", c.effective, c.expires);
+        out!(
+            self,
             "signed by:    {} ({})",
             c.signed_by,
             c.relationship.as_str()
         );
-        println!("recorded:     {} by {}", c.recorded_at, c.recorded_by);
+        out!(self, "recorded:     {} by {}", c.recorded_at, c.recorded_by);
         match &c.revoked {
-            Some(r) => println!(
+            Some(r) => out!(
+                self,
                 "revoked:      from {} (recorded {} by {})",
-                r.effective, r.recorded_at, r.recorded_by
+                r.effective,
+                r.recorded_at,
+                r.recorded_by
             ),
-            None => println!("state:        {}", c.state_on(today)),
+            None => out!(self, "state:        {}", c.state_on(today)),
         }
     }
 
     pub fn intake(&self, i: &IntakeAcknowledgement) {
         if self.json {
-            return print_json(i);
+            return self.push_json(i);
         }
-        println!(
+        out!(
+            self,
             "intake {} recorded: client {} acknowledged on {} the limits of confidentiality under policy {:?}:",
-            i.id, i.client, i.acknowledged_on, i.policy_name
+            i.id,
+            i.client,
+            i.acknowledged_on,
+            i.policy_name
         );
         for e in &i.exceptions {
-            println!("  - {}: {}", e.kind, e.description);
+            out!(self, "  - {}: {}", e.kind, e.description);
         }
     }
 
     pub fn policy(&self, version: u32, policy: &Policy) {
         if self.json {
-            return print_json(&json!({ "version": version, "policy": policy }));
+            return self.push_json(&json!({ "version": version, "policy": policy }));
         }
         if version == 0 {
-            println!("# policy: the built-in default (none stored in this vault)");
+            out!(
+                self,
+                "# policy: the built-in default (none stored in this vault)"
+            );
         } else {
-            println!("# policy version {version}");
+            out!(self, "# policy version {version}");
         }
-        print!("{}", policy.source);
+        out!(self, "{}", policy.source.trim_end());
     }
 
     pub fn decision(&self, record: &DecisionRecord) {
         if self.json {
-            return print_json(record);
+            return self.push_json(record);
         }
         let d = &record.decision;
         let r = &d.request;
-        println!(
+        out!(
+            self,
             "decision {}{} on {} under policy {:?} (version {})",
             record.id,
             if record.dry_run { " (dry run)" } else { "" },
@@ -210,7 +268,13 @@ impl Printer {
             d.policy,
             record.policy_version
         );
-        println!("client {} to {:?} for {}", r.client, r.recipient, r.purpose);
+        out!(
+            self,
+            "client {} to {:?} for {}",
+            r.client,
+            r.recipient,
+            r.purpose
+        );
         let basis = match &d.basis {
             Basis::Consent { consents } if consents.is_empty() => {
                 "consent (none permits)".to_owned()
@@ -226,7 +290,7 @@ impl Printer {
             },
             Basis::ClientRequest => "the client's own request".to_owned(),
         };
-        println!("basis: {basis}");
+        out!(self, "basis: {basis}");
         let width = d
             .verdicts
             .iter()
@@ -234,7 +298,8 @@ impl Printer {
             .max()
             .unwrap_or(0);
         for v in &d.verdicts {
-            println!(
+            out!(
+                self,
                 "  {:<9}  {:<width$}  {}",
                 if v.permitted { "permitted" } else { "DENIED" },
                 v.category,
@@ -242,9 +307,10 @@ impl Printer {
             );
         }
         if !d.joint_notes.is_empty() {
-            println!("joint notes:");
+            out!(self, "joint notes:");
             for j in &d.joint_notes {
-                println!(
+                out!(
+                    self,
                     "  {:<9}  {}  {}  {}",
                     if j.permitted { "included" } else { "WITHHELD" },
                     j.note,
@@ -254,7 +320,7 @@ impl Printer {
             }
         }
         if !d.obligations.is_empty() {
-            println!("obligations:");
+            out!(self, "obligations:");
             for o in &d.obligations {
                 let text = match o {
                     Obligation::AccountingEntry => {
@@ -269,44 +335,50 @@ impl Printer {
                     Obligation::TellClient => "tell the client, unless that is unsafe",
                     Obligation::RedactThirdParties => "redact third parties' names and identifiers",
                 };
-                println!("  - {text}");
+                out!(self, "  - {text}");
             }
         }
     }
 
     pub fn note(&self, n: &Note) {
         if self.json {
-            return print_json(n);
+            return self.push_json(n);
         }
-        println!("note {} version {}", n.id, n.version);
-        println!("date:    {}", n.date);
-        println!("type:    {}", n.note_type.as_str());
-        println!("clients: {}", n.clients.join(", "));
+        out!(self, "note {} version {}", n.id, n.version);
+        out!(self, "date:    {}", n.date);
+        out!(self, "type:    {}", n.note_type.as_str());
+        out!(self, "clients: {}", n.clients.join(", "));
         match &n.status {
-            NoteStatus::Draft => println!("status:  draft"),
-            NoteStatus::Signed { at, by } => println!("status:  signed by {by} at {at}"),
+            NoteStatus::Draft => out!(self, "status:  draft"),
+            NoteStatus::Signed { at, by } => out!(self, "status:  signed by {by} at {at}"),
         }
         let categories: Vec<&str> = n.sections.iter().map(|s| s.category.as_str()).collect();
-        println!("sections: {}", categories.join(", "));
-        println!();
-        println!("{}", n.body.trim_end());
+        out!(self, "sections: {}", categories.join(", "));
+        out!(self);
+        out!(self, "{}", n.body.trim_end());
         for a in &n.addenda {
-            println!();
-            println!("--- addendum by {} at {} ---", a.written_by, a.written_at);
-            println!("{}", a.body.trim_end());
+            out!(self);
+            out!(
+                self,
+                "--- addendum by {} at {} ---",
+                a.written_by,
+                a.written_at
+            );
+            out!(self, "{}", a.body.trim_end());
         }
     }
 
     pub fn notes(&self, notes: &[Note]) {
         if self.json {
-            return print_json(notes);
+            return self.push_json(notes);
         }
         if notes.is_empty() {
-            println!("no notes for this client");
+            out!(self, "no notes for this client");
         }
         for n in notes {
             let status = if n.is_signed() { "signed" } else { "draft" };
-            println!(
+            out!(
+                self,
                 "{}  {}  {:<10}  {:<6}  v{}  {}",
                 n.id,
                 n.date,
@@ -320,19 +392,19 @@ impl Printer {
 
     pub fn hits(&self, hits: &[SearchHit]) {
         if self.json {
-            return print_json(hits);
+            return self.push_json(hits);
         }
         if hits.is_empty() {
-            println!("no matches");
+            out!(self, "no matches");
         }
         for h in hits {
-            println!("{}  {}  {}", h.note, h.date, h.line);
+            out!(self, "{}  {}  {}", h.note, h.date, h.line);
         }
     }
 
     pub fn events(&self, events: &[AuditEvent]) {
         if self.json {
-            return print_json(events);
+            return self.push_json(events);
         }
         for e in events {
             let targets: Vec<String> = e
@@ -345,7 +417,8 @@ impl Printer {
                 .as_deref()
                 .map(|p| format!("  purpose {p}"))
                 .unwrap_or_default();
-            println!(
+            out!(
+                self,
                 "{:>6}  {}  {:<12}  {:<16}  {:<24}  {}{purpose}",
                 e.seq,
                 e.at,
@@ -359,26 +432,28 @@ impl Printer {
 
     pub fn report(&self, r: &VerifyReport) {
         if self.json {
-            return print_json(r);
+            return self.push_json(r);
         }
         if r.is_intact() {
-            println!(
+            out!(
+                self,
                 "audit trail intact: {} events, {} records match their last audited write",
-                r.events, r.records
+                r.events,
+                r.records
             );
         } else {
             for f in &r.findings {
-                println!("FAILED: {f}");
+                out!(self, "FAILED: {f}");
             }
         }
-        println!("anchor: {}", r.anchor);
+        out!(self, "anchor: {}", r.anchor);
     }
 
     pub fn anchor(&self, anchor: &str) {
         if self.json {
-            print_json(&json!({ "anchor": anchor }));
+            self.push_json(&json!({ "anchor": anchor }));
         } else {
-            println!("{anchor}");
+            out!(self, "{anchor}");
         }
     }
 }
