@@ -4,6 +4,7 @@ use crate::keyslot::KeyslotError;
 use crate::note::NoteParseError;
 use crate::policy::PolicyError;
 use crate::record::IntegrityError;
+use crate::session_consent::DecisionRecord;
 use crate::store::StoreError;
 
 /// The class of a failure, which the CLI turns into its exit code.
@@ -13,6 +14,8 @@ pub enum ErrorClass {
     Failure,
     /// A wrong passphrase or recovery code (exit 3).
     WrongSecret,
+    /// Denied by policy (exit 4).
+    Denied,
     /// Tampering or corruption detected (exit 5).
     Integrity,
 }
@@ -71,6 +74,9 @@ pub enum Error {
     /// A policy file cannot be used.
     #[error("policy file, {0}")]
     Policy(#[from] PolicyError),
+    /// The policy denies part of a disclosure; nothing left the vault.
+    #[error("denied by policy: {}", denied_categories(.0))]
+    Denied(Box<DecisionRecord>),
     /// An argument is not acceptable; the message says which and why.
     #[error("{0}")]
     InvalidInput(String),
@@ -81,6 +87,7 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::WrongPassphrase | Error::WrongRecoveryCode => ErrorClass::WrongSecret,
+            Error::Denied(_) => ErrorClass::Denied,
             Error::Keyslot {
                 source: KeyslotError::WrongSecret,
                 ..
@@ -110,8 +117,20 @@ impl Error {
             Error::NoteBody(_) => "malformed note body",
             Error::ConsentNotFound(_) => "no such consent",
             Error::Policy(_) => "malformed policy",
+            Error::Denied(_) => "denied by policy",
             Error::InvalidInput(_) => "invalid input",
         };
         format!("failed: {what}")
     }
+}
+
+fn denied_categories(record: &DecisionRecord) -> String {
+    record
+        .decision
+        .verdicts
+        .iter()
+        .filter(|v| !v.permitted)
+        .map(|v| v.category.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -38,21 +38,26 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod accounting;
 mod audit;
 mod category;
 mod client;
 mod consent;
 mod decision;
 mod error;
+mod export;
 mod keys;
 mod keyslot;
 mod note;
 mod policy;
 mod record;
+mod redact;
 mod session_consent;
+mod session_disclose;
 mod store;
 mod vault;
 
+pub use accounting::AccountingEntry;
 pub use audit::{AuditEvent, Target, TargetAccess, VerifyFinding, VerifyReport};
 pub use category::{DEFAULT_CATEGORIES, is_default_category};
 pub use client::{Client, ClientId, NewClient};
@@ -65,6 +70,10 @@ pub use decision::{
     Obligation, Verdict, decide,
 };
 pub use error::{Error, ErrorClass};
+pub use export::{
+    Bundle, BundleAddendum, BundleClient, BundleNote, BundleSection, Cover, ExportEncryption,
+    ExportFormat, ExportOptions, JSON_FORMAT, Withheld,
+};
 pub use keys::RecoveryCode;
 pub use keyslot::{KdfParams, KeyslotError};
 pub use note::{
@@ -74,5 +83,6 @@ pub use note::{
 pub use policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};
 pub use record::{RecordKind, RecordRef};
 pub use session_consent::{ClientDetails, DecisionRecord};
+pub use session_disclose::Disclosure;
 pub use store::StoreError;
 pub use vault::{FailedUnlock, SearchHit, Session, Vault};

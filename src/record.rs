@@ -51,6 +51,8 @@ pub enum RecordKind {
     Policy,
     /// A disclosure decision.
     Decision,
+    /// An entry in a client's accounting of disclosures.
+    Accounting,
 }
 
 impl RecordKind {
@@ -64,6 +66,7 @@ impl RecordKind {
             RecordKind::Intake => "intake",
             RecordKind::Policy => "policy",
             RecordKind::Decision => "decision",
+            RecordKind::Accounting => "accounting",
         }
     }
 
@@ -77,6 +80,7 @@ impl RecordKind {
             "intake" => Some(RecordKind::Intake),
             "policy" => Some(RecordKind::Policy),
             "decision" => Some(RecordKind::Decision),
+            "accounting" => Some(RecordKind::Accounting),
             _ => None,
         }
     }

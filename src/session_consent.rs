@@ -341,76 +341,152 @@ impl Session {
             "disclose"
         };
         self.access(action, |a| {
-            a.purpose = Some(request.purpose.clone());
-            let client = a.client(&request.client)?;
-            if let Some(id) = &request.consent {
-                let consent = a.consent(id)?;
-                if consent.client != request.client {
-                    return Err(Error::InvalidInput(format!(
-                        "consent {id} is not a consent of client {}",
-                        request.client
-                    )));
-                }
-            }
-            let (policy_version, policy) = a.policy()?;
-            let joint_notes = joint_notes_in_range(a, request)?;
-            let mut involved: Vec<&str> = vec![request.client.as_str()];
-            for note in &joint_notes {
-                involved.extend(note.participants.iter().map(String::as_str));
-            }
-            involved.sort_unstable();
-            involved.dedup();
-            let consents = a.consents_of(&involved)?;
-            let decision = decision::decide(DecisionInput {
-                request,
-                client_name: &client.name,
-                consents: &consents,
-                joint_notes: &joint_notes,
-                policy: &policy,
-                today,
-            });
-            let withheld = decision.joint_notes.iter().filter(|j| !j.permitted).count();
-            let verdict = if decision.all_permitted() {
-                "permitted"
-            } else {
-                "denied"
-            };
-            a.outcome = Some(match withheld {
-                0 => verdict.to_owned(),
-                n => format!("{verdict} ({n} joint note(s) withheld)"),
-            });
-            let id = a.new_id(RecordKind::Decision)?;
-            let record = DecisionRecord {
-                id: id.clone(),
-                policy_version,
-                dry_run,
-                decision,
-                made_at: now(),
-                made_by: actor,
-            };
-            a.write(RecordRef::new(RecordKind::Decision, &id, 1), &record)?;
-            Ok(record)
+            let decided = decide_in(a, request, today, dry_run, &actor)?;
+            Ok(decided.record)
         })
     }
 }
 
-/// The notes with several clients, including the requesting one, in the range.
-fn joint_notes_in_range(
+/// What deciding a request read, kept for building the export.
+pub(crate) struct Decided {
+    /// The decision, stored.
+    pub(crate) record: DecisionRecord,
+    /// The client whose information is concerned.
+    pub(crate) client: Client,
+    /// The client's notes in the requested range, by date.
+    pub(crate) notes: Vec<Note>,
+    /// The profiles of the other participants of those notes.
+    pub(crate) others: Vec<Client>,
+}
+
+/// Expands the pseudo-category `all` in a request: every category of the policy
+/// (less the sole-consent ones for the client's own request, which never releases
+/// them).
+fn expand_all(request: &DisclosureRequest, policy: &Policy) -> DisclosureRequest {
+    if !request.categories.iter().any(|c| c == ALL_CATEGORIES) {
+        return request.clone();
+    }
+    let own_request =
+        request.exception.is_none() && request.purpose == policy.client_request_purpose;
+    let mut categories: Vec<String> = Vec::new();
+    for c in &request.categories {
+        let expanded: Vec<String> = if c == ALL_CATEGORIES {
+            policy
+                .categories
+                .iter()
+                .filter(|c| !(own_request && policy.sole_consent.contains(c)))
+                .cloned()
+                .collect()
+        } else {
+            vec![c.clone()]
+        };
+        for e in expanded {
+            if !categories.contains(&e) {
+                categories.push(e);
+            }
+        }
+    }
+    DisclosureRequest {
+        categories,
+        ..request.clone()
+    }
+}
+
+/// Decides `request` inside an operation, stores the decision, and sets the event's
+/// purpose and outcome.
+pub(crate) fn decide_in(
     a: &mut Access<'_, '_>,
     request: &DisclosureRequest,
-) -> Result<Vec<JointNote>> {
-    let notes: Vec<Note> = a.read_all(RecordKind::Note)?;
-    let mut joint: Vec<JointNote> = notes
-        .into_iter()
-        .filter(|n| n.clients.len() > 1 && n.clients.contains(&request.client))
-        .filter(|n| request.from.is_none_or(|from| n.date >= from))
-        .filter(|n| request.until.is_none_or(|until| n.date <= until))
+    today: Date,
+    dry_run: bool,
+    actor: &str,
+) -> Result<Decided> {
+    if let (Some(from), Some(until)) = (request.from, request.until)
+        && until < from
+    {
+        return Err(Error::InvalidInput(format!(
+            "the date range ends ({until}) before it starts ({from})"
+        )));
+    }
+    a.purpose = Some(request.purpose.clone());
+    let client = a.client(&request.client)?;
+    if let Some(id) = &request.consent {
+        let consent = a.consent(id)?;
+        if consent.client != request.client {
+            return Err(Error::InvalidInput(format!(
+                "consent {id} is not a consent of client {}",
+                request.client
+            )));
+        }
+    }
+    let (policy_version, policy) = a.policy()?;
+    let request = &expand_all(request, &policy);
+    let notes = notes_in_range(a, request)?;
+    let joint_notes: Vec<JointNote> = notes
+        .iter()
+        .filter(|n| n.clients.len() > 1)
         .map(|n| JointNote {
-            note: n.id,
+            note: n.id.clone(),
             date: n.date,
-            participants: n.clients,
+            participants: n.clients.clone(),
         })
         .collect();
-    joint.sort_by(|x, y| x.date.cmp(&y.date).then(x.note.cmp(&y.note)));
-    Ok(joint)
+    let mut involved: Vec<&str> = vec![request.client.as_str()];
+    for note in &joint_notes {
+        involved.extend(note.participants.iter().map(String::as_str));
+    }
+    involved.sort_unstable();
+    involved.dedup();
+    let consents = a.consents_of(&involved)?;
+    let decision = decision::decide(DecisionInput {
+        request,
+        client_name: &client.name,
+        consents: &consents,
+        joint_notes: &joint_notes,
+        policy: &policy,
+        today,
+    });
+    let withheld = decision.joint_notes.iter().filter(|j| !j.permitted).count();
+    let verdict = if decision.all_permitted() {
+        "permitted"
+    } else {
+        "denied"
+    };
+    a.outcome = Some(match withheld {
+        0 => verdict.to_owned(),
+        n => format!("{verdict} ({n} joint note(s) withheld)"),
+    });
+    let mut others = Vec::new();
+    for id in involved.iter().filter(|id| **id != request.client) {
+        others.push(a.client(id)?);
+    }
+    let id = a.new_id(RecordKind::Decision)?;
+    let record = DecisionRecord {
+        id: id.clone(),
+        policy_version,
+        dry_run,
+        decision,
+        made_at: now(),
+        made_by: actor.to_owned(),
+    };
+    a.write(RecordRef::new(RecordKind::Decision, &id, 1), &record)?;
+    Ok(Decided {
+        record,
+        client,
+        notes,
+        others,
+    })
+}
+
+/// The client's notes (joint ones included) in the requested range, by date.
+fn notes_in_range(a: &mut Access<'_, '_>, request: &DisclosureRequest) -> Result<Vec<Note>> {
+    let notes: Vec<Note> = a.read_all(RecordKind::Note)?;
+    let mut mine: Vec<Note> = notes
+        .into_iter()
+        .filter(|n| n.clients.contains(&request.client))
+        .filter(|n| request.from.is_none_or(|from| n.date >= from))
+        .filter(|n| request.until.is_none_or(|until| n.date <= until))
+        .collect();
+    mine.sort_by(|x, y| x.date.cmp(&y.date).then(x.id.cmp(&y.id)));
+    Ok(mine)
 }

@@ -77,6 +77,12 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Decide (and, later, make) a disclosure: what may leave, to whom, and why.
     Disclose(DiscloseArgs),
+    /// A client's accounting of disclosures: what left, to whom, why, on what basis.
+    Accounting {
+        /// The client's id.
+        #[arg(long, value_name = "ID")]
+        client: String,
+    },
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -349,18 +355,31 @@ pub struct DiscloseArgs {
     /// Notes up to this date.
     #[arg(long, value_name = "DATE")]
     pub until: Option<Date>,
-    /// Encrypt the export to this age (age1…) or SSH public key.
-    #[arg(long, value_name = "KEY")]
-    pub recipient: Option<String>,
-    /// Encrypt the export to the passphrase in this file.
-    #[arg(long, value_name = "FILE")]
+    /// Encrypt the export to this age (age1…) or SSH public key; repeatable.
+    #[arg(long = "recipient", value_name = "KEY")]
+    pub recipients: Vec<String>,
+    /// Encrypt the export to the passphrase in this file (first line).
+    #[arg(long, value_name = "FILE", conflicts_with = "recipients")]
     pub export_passphrase_file: Option<PathBuf>,
-    /// The export to write.
-    #[arg(long, value_name = "FILE")]
+    /// Write the export unencrypted. Only for a recipient who receives it by other
+    /// secure means; prints a warning.
+    #[arg(long, conflicts_with_all = ["recipients", "export_passphrase_file"])]
+    pub write_plaintext: bool,
+    /// The export's format.
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: FormatArg,
+    /// The export to create (never overwritten).
+    #[arg(long, value_name = "FILE", required_unless_present = "dry_run")]
     pub out: Option<PathBuf>,
     /// Only decide: print the decision, write nothing but the decision and its audit event.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    Markdown,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]

@@ -124,6 +124,7 @@ impl From<Error> for CliError {
         let code = match error.class() {
             ErrorClass::Failure => exit::ERROR,
             ErrorClass::WrongSecret => exit::WRONG_SECRET,
+            ErrorClass::Denied => exit::DENIED,
             ErrorClass::Integrity => exit::INTEGRITY,
         };
         CliError {

@@ -14,15 +14,16 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use casevault::{
-    ConsentRecipient, Date, DisclosureRequest, ExceptionRequest, KdfParams, NewClient, NewConsent,
-    NewNote, RecoveryCode, Session, Vault,
+    ConsentRecipient, Date, DisclosureRequest, Error, ExceptionRequest, ExportEncryption,
+    ExportFormat, ExportOptions, KdfParams, NewClient, NewConsent, NewNote, RecoveryCode, Session,
+    Vault,
 };
 use clap::Parser;
 use secrecy::SecretString;
 
 use cli::{
-    AuditCommand, Cli, ClientCommand, Command, ConsentCommand, DiscloseArgs, KdfArgs, NoteCommand,
-    PolicyCommand,
+    AuditCommand, Cli, ClientCommand, Command, ConsentCommand, DiscloseArgs, FormatArg, KdfArgs,
+    NoteCommand, PolicyCommand,
 };
 use error::CliError;
 use output::Printer;
@@ -347,6 +348,10 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
             }
         },
         Command::Disclose(args) => return disclose(&cli, args, out),
+        Command::Accounting { client } => {
+            let mut session = unlock(&cli)?;
+            out.accounting(&session.accounting(client)?);
+        }
         Command::Audit(command) => {
             let mut session = unlock(&cli)?;
             match command {
@@ -381,12 +386,36 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
 }
 
 fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliError> {
-    if !args.dry_run {
-        return Err(CliError::input(
-            "this version of casevault decides disclosures but does not yet write exports",
-            "run the same command with --dry-run to see what may leave and why",
-        ));
-    }
+    let options = match (&args.out, args.dry_run) {
+        (Some(path), false) => Some(ExportOptions {
+            format: match args.format {
+                FormatArg::Markdown => ExportFormat::Markdown,
+                FormatArg::Json => ExportFormat::Json,
+            },
+            encryption: if !args.recipients.is_empty() {
+                ExportEncryption::Recipients(args.recipients.clone())
+            } else if let Some(file) = &args.export_passphrase_file {
+                let pass = secrets::read_secret(
+                    "export passphrase",
+                    Some(file),
+                    "CASEVAULT_EXPORT_PASSPHRASE",
+                    "",
+                    false,
+                )?;
+                secrets::check_new_passphrase(&pass)?;
+                ExportEncryption::Passphrase(pass)
+            } else if args.write_plaintext {
+                ExportEncryption::Plaintext
+            } else {
+                return Err(CliError::usage(
+                    "say how the export is to be encrypted",
+                    "pass --recipient KEY (age1… or an SSH public key) or --export-passphrase-file FILE; --write-plaintext writes it unencrypted",
+                ));
+            },
+            out: path.clone(),
+        }),
+        _ => None,
+    };
     if args.exception.as_deref() == Some("court-order")
         && args
             .reference
@@ -424,7 +453,23 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
         until: args.until,
     };
     let mut session = unlock(cli)?;
-    let record = session.decide_disclosure(&request, Date::today(), true)?;
+    let record = match &options {
+        None => session.decide_disclosure(&request, Date::today(), true)?,
+        Some(options) => match session.disclose(&request, Date::today(), options) {
+            Ok(done) => {
+                if done.plaintext {
+                    eprintln!(
+                        "warning: {} is NOT encrypted: anyone who gets the file can read it; send it only by a secure channel and delete it after",
+                        done.out.display()
+                    );
+                }
+                out.disclosure(&done);
+                return Ok(0);
+            }
+            Err(Error::Denied(record)) => *record,
+            Err(e) => return Err(e.into()),
+        },
+    };
     out.decision(&record);
     let withheld = record
         .decision

@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use casevault::{
-    AuditEvent, Basis, Client, ClientDetails, Consent, Date, DecisionRecord, IntakeAcknowledgement,
-    Note, NoteStatus, Obligation, Policy, RecoveryCode, SearchHit, VerifyReport,
+    AccountingEntry, AuditEvent, Basis, Client, ClientDetails, Consent, Date, DecisionRecord,
+    Disclosure, IntakeAcknowledgement, Note, NoteStatus, Obligation, Policy, RecoveryCode,
+    SearchHit, VerifyReport,
 };
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
@@ -235,6 +236,59 @@ impl Printer {
         );
         for e in &i.exceptions {
             out!(self, "  - {}: {}", e.kind, e.description);
+        }
+    }
+
+    pub fn disclosure(&self, d: &Disclosure) {
+        if self.json {
+            return self.push_json(d);
+        }
+        self.decision(&d.decision);
+        out!(
+            self,
+            "disclosed: {} session note(s), {} identifier(s) redacted, written to {}{}",
+            d.notes,
+            d.redactions,
+            d.out.display(),
+            if d.plaintext {
+                " (NOT encrypted)"
+            } else {
+                " (age-encrypted)"
+            }
+        );
+        for e in &d.accounting {
+            out!(
+                self,
+                "accounting entry {} for client {}: {}",
+                e.id,
+                e.client,
+                e.description
+            );
+        }
+    }
+
+    pub fn accounting(&self, entries: &[AccountingEntry]) {
+        if self.json {
+            return self.push_json(entries);
+        }
+        if entries.is_empty() {
+            out!(self, "no disclosures recorded for this client");
+        }
+        for e in entries {
+            out!(
+                self,
+                "{}  to {}  for {}{}\n    what:  {}\n    basis: {}",
+                e.disclosed_on,
+                e.recipient,
+                e.purpose,
+                if e.client_request {
+                    "  (the client's own request)"
+                } else {
+                    ""
+                },
+                e.description,
+                e.basis
+            );
         }
     }
 

@@ -1,0 +1,165 @@
+//! Session operations that release information: `disclose` (decide, build, redact,
+//! encrypt, write, account, audit, all or nothing) and the accounting of disclosures.
+
+use crate::accounting::AccountingEntry;
+use crate::decision::{Basis, DisclosureRequest};
+use crate::error::Error;
+use crate::export::{self, ExportEncryption, ExportOptions};
+use crate::note::Date;
+use crate::record::{RecordKind, RecordRef};
+use crate::session_consent::{DecisionRecord, decide_in};
+use crate::vault::{Session, now};
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// What a disclosure did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Disclosure {
+    /// The decision that permitted it.
+    pub decision: DecisionRecord,
+    /// The accounting entries written (the client's, and joint notes' other participants').
+    pub accounting: Vec<AccountingEntry>,
+    /// The file written.
+    pub out: std::path::PathBuf,
+    /// Notes included.
+    pub notes: usize,
+    /// Identifiers redacted.
+    pub redactions: usize,
+    /// True when the file is not encrypted.
+    pub plaintext: bool,
+}
+
+impl Session {
+    /// Discloses what `request` asks for, if the policy permits every category:
+    /// builds the bundle from the permitted sections only, redacts it, encrypts it,
+    /// writes it to `options.out`, and records the accounting entries and the audit
+    /// event in one transaction. A denied or failed disclosure writes no file and no
+    /// accounting entry (its audit event says why).
+    pub fn disclose(
+        &mut self,
+        request: &DisclosureRequest,
+        today: Date,
+        options: &ExportOptions,
+    ) -> Result<Disclosure> {
+        if options.out.exists() {
+            return Err(Error::InvalidInput(format!(
+                "{} already exists; casevault never overwrites a file",
+                options.out.display()
+            )));
+        }
+        if let ExportEncryption::Recipients(keys) = &options.encryption {
+            export::parse_recipients(keys)?;
+        }
+        let actor = self.actor().to_owned();
+        let vault = self.vault_id();
+        let mut written = false;
+        let result = self.access("disclose", |a| {
+            let decided = decide_in(a, request, today, false, &actor)?;
+            let decision = &decided.record.decision;
+            if !decision.all_permitted() {
+                return Err(Error::Denied(Box::new(decided.record)));
+            }
+            let bundle = export::build(
+                decision,
+                &decided.client,
+                &decided.others,
+                &decided.notes,
+                &vault,
+                &decided.record.id,
+            );
+            let plain = export::render(&bundle, options.format);
+            let sealed = export::encrypt(&plain, &options.encryption)?;
+
+            let client_request = matches!(decision.basis, Basis::ClientRequest);
+            let basis = bundle.cover.basis.clone();
+            let permitted = decision.permitted().join(", ");
+            let range = match (request.from, request.until) {
+                (None, None) => String::new(),
+                (from, until) => format!(
+                    ", {} to {}",
+                    from.map_or("start".into(), |d| d.to_string()),
+                    until.map_or("today".into(), |d| d.to_string())
+                ),
+            };
+            // The client's entry, then one for each other participant of a joint note
+            // that left: their information left too.
+            let mut subjects: Vec<(String, String)> = vec![(
+                request.client.clone(),
+                format!(
+                    "{permitted} from {} session note(s){range}",
+                    bundle.notes.len()
+                ),
+            )];
+            for note in &decided.notes {
+                let released = decision
+                    .joint_notes
+                    .iter()
+                    .any(|j| j.note == note.id && j.permitted);
+                if !released {
+                    continue;
+                }
+                for other in note.clients.iter().filter(|c| **c != request.client) {
+                    let what = format!("{permitted} from the joint session note of {}", note.date);
+                    match subjects.iter_mut().find(|(c, _)| c == other) {
+                        Some((_, d)) => d.push_str(&format!("; {what}")),
+                        None => subjects.push((other.clone(), what)),
+                    }
+                }
+            }
+            let mut accounting = Vec::new();
+            for (client, description) in subjects {
+                let id = a.new_id(RecordKind::Accounting)?;
+                let entry = AccountingEntry {
+                    id: id.clone(),
+                    client,
+                    disclosed_on: today,
+                    recipient: request.recipient.clone(),
+                    description,
+                    purpose: request.purpose.clone(),
+                    basis: basis.clone(),
+                    client_request,
+                    decision: decided.record.id.clone(),
+                    recorded_at: now(),
+                    recorded_by: actor.clone(),
+                };
+                a.write(RecordRef::new(RecordKind::Accounting, &id, 1), &entry)?;
+                accounting.push(entry);
+            }
+            // Last, so that nothing can fail after the file exists but the commit.
+            export::write_new(&options.out, &sealed)?;
+            written = true;
+            Ok(Disclosure {
+                notes: bundle.notes.len(),
+                redactions: bundle.cover.redactions.iter().map(|(_, n)| n).sum(),
+                decision: decided.record,
+                accounting,
+                out: options.out.clone(),
+                plaintext: matches!(options.encryption, ExportEncryption::Plaintext),
+            })
+        });
+        if result.is_err() && written {
+            // The transaction did not commit: the file must not outlive it.
+            let _ = std::fs::remove_file(&options.out);
+        }
+        result
+    }
+
+    /// The client's accounting of disclosures, oldest first.
+    pub fn accounting(&mut self, client: &str) -> Result<Vec<AccountingEntry>> {
+        let mut entries = self.access("accounting.show", |a| {
+            a.client(client)?;
+            let all: Vec<AccountingEntry> = a.read_all(RecordKind::Accounting)?;
+            Ok(all
+                .into_iter()
+                .filter(|e| e.client == client)
+                .collect::<Vec<_>>())
+        })?;
+        entries.sort_by(|x, y| {
+            x.disclosed_on
+                .cmp(&y.disclosed_on)
+                .then(x.recorded_at.cmp(&y.recorded_at))
+                .then(x.id.cmp(&y.id))
+        });
+        Ok(entries)
+    }
+}
