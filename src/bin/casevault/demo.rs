@@ -1,8 +1,8 @@
 //! `casevault demo`: the whole flow on a throwaway vault, printing each step.
 
 use casevault::{
-    ConsentRecipient, Date, DisclosureRequest, ExceptionRequest, KdfParams, NewClient, NewConsent,
-    NewNote, NoteType, Relationship, Vault,
+    ConsentRecipient, Date, DisclosureRequest, ExceptionRequest, ExportEncryption, ExportFormat,
+    ExportOptions, KdfParams, NewClient, NewConsent, NewNote, NoteType, Relationship, Vault,
 };
 use secrecy::SecretString;
 
@@ -154,7 +154,12 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
             public_key: None,
         },
         purposes: vec!["treatment".into(), "coordination-of-care".into()],
-        categories: vec!["diagnosis".into(), "medication".into(), "risk".into()],
+        categories: vec![
+            "attendance".into(),
+            "diagnosis".into(),
+            "medication".into(),
+            "risk".into(),
+        ],
         excluded: Vec::new(),
         effective: period(year - 1),
         expires: period(year + 2),
@@ -163,7 +168,7 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
     })?;
     out!(
         out,
-        "consent {consent}: to Dr. Osei for treatment; diagnosis, medication, risk"
+        "consent {consent}: to Dr. Osei for treatment; attendance, diagnosis, medication, risk"
     );
 
     let ask = |categories: &[&str],
@@ -295,7 +300,6 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
     );
     let backup = dir.path().join("backup.casevault");
     session.backup(&backup)?;
-    drop(session);
     let mut restored = Vault::open(&backup)?.unlock(&passphrase, "demo")?;
     out!(
         out,
@@ -304,7 +308,79 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
         restored.list_clients()?.len()
     );
 
+    step(
+        out,
+        &mut n,
+        "Disclose: only what the decision permits, redacted, encrypted to the recipient",
+    );
+    // The psychiatrist's key; in practice they send their age1… or SSH public key.
+    let psychiatrist = age::x25519::Identity::generate();
+    let export = dir.path().join("to-dr-osei.age");
+    let done = session.disclose(
+        &ask(
+            &["diagnosis", "medication", "attendance"],
+            None,
+            "Dr. Osei",
+            "treatment",
+        ),
+        today,
+        &ExportOptions {
+            format: ExportFormat::Markdown,
+            encryption: ExportEncryption::Recipients(vec![psychiatrist.to_public().to_string()]),
+            out: export.clone(),
+        },
+    )?;
+    out!(
+        out,
+        "wrote {} ({} notes, age-encrypted to {}…)",
+        export.display(),
+        done.notes,
+        &psychiatrist.to_public().to_string()[..16]
+    );
+    let sealed = std::fs::read(&export).map_err(|e| CliError::input(e.to_string(), ""))?;
+    let opened = open_export(&sealed, &psychiatrist)
+        .map_err(|e| CliError::input(format!("cannot open the demo export: {e}"), ""))?;
+    out!(
+        out,
+        "what Dr. Osei reads after `age -d -i key {}`:",
+        export.display()
+    );
+    for line in opened.lines().filter(|l| !l.trim().is_empty()).take(40) {
+        out!(out, "  | {line}");
+    }
+
+    step(
+        out,
+        &mut n,
+        "Ada's accounting of disclosures: what left, to whom, why",
+    );
+    for e in session.accounting(&ada)? {
+        out!(
+            out,
+            "{}  to {}  for {}: {}",
+            e.disclosed_on,
+            e.recipient,
+            e.purpose,
+            e.description
+        );
+        out!(out, "            basis: {}", e.basis);
+    }
+
     out!(out);
     out!(out, "Done. The throwaway vault is deleted now.");
     Ok(())
+}
+
+/// Decrypts an export the way its recipient would.
+fn open_export(sealed: &[u8], identity: &age::x25519::Identity) -> Result<String, String> {
+    use std::io::Read;
+    let decryptor = age::Decryptor::new_buffered(sealed).map_err(|e| e.to_string())?;
+    let mut reader = decryptor
+        .decrypt(std::iter::once(identity as &dyn age::Identity))
+        .map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    reader
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    Ok(text)
 }
