@@ -14,6 +14,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::category::UNHEADED_CATEGORY;
 use crate::note::Date;
 
 /// The built-in policy's TOML text.
@@ -223,6 +224,14 @@ impl Policy {
         })?;
         let categories = names(&lines, "categories", &file.categories)?;
         let purposes = names(&lines, "purposes", &file.purposes)?;
+        if !categories.iter().any(|c| c == UNHEADED_CATEGORY) {
+            return Err(lines.err(
+                file.categories.span().start,
+                format!(
+                    "categories: {UNHEADED_CATEGORY:?} is needed (text before any heading of a note is {UNHEADED_CATEGORY})"
+                ),
+            ));
+        }
         let rules = file.rules.get_ref();
         let effective = match &file.effective {
             None => None,

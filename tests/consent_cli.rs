@@ -183,10 +183,19 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 /// Asserts `policy show` prints version `version` with exactly `text`.
 fn assert_policy_is(v: &TestVault, version: u32, text: &str) {
-    let shown = v.ok(&["policy", "show"]);
-    let (first, rest) = shown.split_once('\n').expect("a header line");
-    assert_eq!(first, format!("# policy version {version}"), "{shown}");
-    assert_eq!(rest.trim_end(), text.trim_end());
+    let out = v.cmd().args(["policy", "show"]).assert().success();
+    let shown = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr.trim(),
+        format!("policy version {version}"),
+        "{stderr}"
+    );
+    assert_eq!(
+        shown.trim_end(),
+        text.trim_end(),
+        "the output is the policy file itself"
+    );
     assert_eq!(v.json(&["policy", "show"])["version"], version);
 }
 
@@ -2164,11 +2173,10 @@ fn dry_runs_are_audited_with_their_outcome_and_purpose() {
 }
 
 #[test]
-fn disclose_without_dry_run_is_refused_with_a_hint() {
+fn disclose_without_dry_run_needs_an_out_file() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
     active(&v, &ada, "Dr Smith", "treatment", "diagnosis");
-    let out_file = v.dir.path().join("export.age");
     let (out, err) = fails(
         &v,
         &[
@@ -2183,20 +2191,11 @@ fn disclose_without_dry_run_is_refused_with_a_hint() {
             "diagnosis",
             "--recipient",
             AGE_KEY,
-            "--out",
-            out_file.to_str().unwrap(),
         ],
-        1,
+        2,
     );
     assert!(out.is_empty(), "{out}");
-    assert!(
-        err.contains(
-            "this version of casevault decides disclosures but does not yet write exports"
-        ),
-        "{err}"
-    );
-    assert!(err.contains("--dry-run"), "{err}");
-    assert!(!out_file.exists(), "nothing was written");
+    assert!(err.contains("--out"), "{err}");
     assert!(dry_run_events(&v).is_empty());
 }
 

@@ -75,7 +75,7 @@ pub enum Command {
     /// The jurisdiction's policy: categories, purposes, exceptions.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Decide (and, later, make) a disclosure: what may leave, to whom, and why.
+    /// Decide and make a disclosure: what may leave, to whom, and why (--dry-run: decide only).
     Disclose(DiscloseArgs),
     /// A client's accounting of disclosures: what left, to whom, why, on what basis.
     Accounting {

@@ -296,13 +296,12 @@ impl Printer {
         if self.json {
             return self.push_json(&json!({ "version": version, "policy": policy }));
         }
+        // The version goes to standard error, so that standard output is the file
+        // itself, to be edited and set again as it is.
         if version == 0 {
-            out!(
-                self,
-                "# policy: the built-in default (none stored in this vault)"
-            );
+            eprintln!("policy: the built-in default (none stored in this vault)");
         } else {
-            out!(self, "# policy version {version}");
+            eprintln!("policy version {version}");
         }
         out!(self, "{}", policy.source.trim_end());
     }
