@@ -11,6 +11,9 @@ use crate::note::Date;
 pub struct AccountingEntry {
     /// The entry's identifier.
     pub id: String,
+    /// Its place among all accounting entries of the vault, from 1 (orders entries
+    /// made on the same day).
+    pub sequence: u64,
     /// The client whose information was disclosed.
     pub client: ClientId,
     /// The day it was disclosed.

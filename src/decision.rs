@@ -143,8 +143,20 @@ pub struct JointVerdict {
     pub permitted: bool,
     /// The participants whose permission is missing.
     pub missing: Vec<ClientId>,
+    /// For a released note: the consents by which each other participant permits it.
+    #[serde(default)]
+    pub participants: Vec<ParticipantConsent>,
     /// Why, in words.
     pub reason: String,
+}
+
+/// The consents by which another participant of a joint note permits its release.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantConsent {
+    /// The participant.
+    pub client: ClientId,
+    /// Their consents relied on.
+    pub consents: Vec<ConsentId>,
 }
 
 /// What a permitted disclosure obliges the practice to do.
@@ -606,6 +618,7 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
     let mut joint_notes = Vec::new();
     for note in input.joint_notes {
         let mut missing = Vec::new();
+        let mut participants = Vec::new();
         for other in note.participants.iter().filter(|p| **p != request.client) {
             let other_request = DisclosureRequest {
                 client: other.clone(),
@@ -620,7 +633,21 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
             let (_, theirs) = verdicts_for_participant(&other_input, other);
             if released.is_empty() || !theirs.iter().all(|v| v.permitted) {
                 missing.push(other.clone());
+            } else {
+                let mut consents: Vec<ConsentId> = Vec::new();
+                for id in theirs.iter().filter_map(|v| v.consent.as_ref()) {
+                    if !consents.contains(id) {
+                        consents.push(id.clone());
+                    }
+                }
+                participants.push(ParticipantConsent {
+                    client: other.clone(),
+                    consents,
+                });
             }
+        }
+        if !missing.is_empty() {
+            participants.clear();
         }
         let permitted = missing.is_empty();
         let reason = if permitted {
@@ -638,6 +665,7 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
             date: note.date,
             permitted,
             missing,
+            participants,
             reason,
         });
     }

@@ -67,7 +67,7 @@ pub use consent::{
 };
 pub use decision::{
     Basis, Decision, DecisionInput, DisclosureRequest, ExceptionRequest, JointNote, JointVerdict,
-    Obligation, Verdict, decide,
+    Obligation, ParticipantConsent, Verdict, decide,
 };
 pub use error::{Error, ErrorClass};
 pub use export::{

@@ -83,40 +83,46 @@ impl Session {
             };
             // The client's entry, then one for each other participant of a joint note
             // that left: their information left too.
-            let mut subjects: Vec<(String, String)> = vec![(
+            let mut subjects: Vec<(String, String, String)> = vec![(
                 request.client.clone(),
                 format!(
                     "{permitted} from {} session note(s){range}",
                     bundle.notes.len()
                 ),
+                basis.clone(),
             )];
             for note in &decided.notes {
-                let released = decision
+                let Some(joint) = decision
                     .joint_notes
                     .iter()
-                    .any(|j| j.note == note.id && j.permitted);
-                if !released {
+                    .find(|j| j.note == note.id && j.permitted)
+                else {
                     continue;
-                }
-                for other in note.clients.iter().filter(|c| **c != request.client) {
+                };
+                // Another participant's information left under their own consent.
+                for p in &joint.participants {
                     let what = format!("{permitted} from the joint session note of {}", note.date);
-                    match subjects.iter_mut().find(|(c, _)| c == other) {
-                        Some((_, d)) => d.push_str(&format!("; {what}")),
-                        None => subjects.push((other.clone(), what)),
+                    let their_basis = format!("the client's consent ({})", p.consents.join(", "));
+                    match subjects.iter_mut().find(|(c, _, _)| *c == p.client) {
+                        Some((_, d, _)) => d.push_str(&format!("; {what}")),
+                        None => subjects.push((p.client.clone(), what, their_basis)),
                     }
                 }
             }
             let mut accounting = Vec::new();
-            for (client, description) in subjects {
+            let mut sequence = a.tx.count_records(RecordKind::Accounting)?;
+            for (client, description, basis) in subjects {
                 let id = a.new_id(RecordKind::Accounting)?;
+                sequence += 1;
                 let entry = AccountingEntry {
                     id: id.clone(),
+                    sequence,
                     client,
                     disclosed_on: today,
                     recipient: request.recipient.clone(),
                     description,
                     purpose: request.purpose.clone(),
-                    basis: basis.clone(),
+                    basis,
                     client_request,
                     decision: decided.record.id.clone(),
                     recorded_at: now(),
@@ -157,8 +163,7 @@ impl Session {
         entries.sort_by(|x, y| {
             x.disclosed_on
                 .cmp(&y.disclosed_on)
-                .then(x.recorded_at.cmp(&y.recorded_at))
-                .then(x.id.cmp(&y.id))
+                .then(x.sequence.cmp(&y.sequence))
         });
         Ok(entries)
     }

@@ -371,6 +371,16 @@ impl Tx<'_> {
             .is_some())
     }
 
+    /// How many records (not versions) of `kind` there are.
+    pub(crate) fn count_records(&self, kind: RecordKind) -> Result<u64> {
+        let n: i64 = self.0.query_row(
+            "SELECT COUNT(DISTINCT id) FROM records WHERE kind = ?1",
+            [kind.as_str()],
+            |r| r.get(0),
+        )?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// One version of one record.
     pub(crate) fn record(&self, reference: &RecordRef) -> Result<Option<RecordRow>> {
         self.0
