@@ -213,7 +213,7 @@ impl Filter<'_> {
                 if self.permitted.contains(&s.category.as_str()) {
                     let (text, redactions) = self.redactor.redact(&s.text);
                     for r in redactions {
-                        let marker = format!("[redacted: {}]", r.kind);
+                        let marker = r.kind.marker().to_owned();
                         match self.counts.iter_mut().find(|(m, _)| *m == marker) {
                             Some((_, n)) => *n += 1,
                             None => self.counts.push((marker, 1)),

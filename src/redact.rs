@@ -1,39 +1,541 @@
-//! Temporary stand-in; replaced by the real redaction module.
-#![allow(missing_docs, dead_code)]
+//! Redaction of identifying details in note text that leaves in a disclosure.
+//!
+//! A [`Redactor`] is built once per client and export, from the client's profile and
+//! the decision's verdicts on `identity` and `third-party`, and then applied to every
+//! permitted section. It replaces:
+//!
+//! - the client's own identifiers, with `[redacted: identity]` unless `identity` is
+//!   permitted: the client's name (whole, and each part of two or more letters),
+//!   the phone numbers, e-mail and street addresses in the profile's contact (matched
+//!   however they are written: a phone by its digits, an address by its house number
+//!   and street name), each piece of the contact text itself, and the date of birth
+//!   in any date format, with or without the word "born" before it;
+//! - everything identifying someone else, with `[redacted: third-party]` unless
+//!   `third-party` is permitted: the names of the profile's third parties (whole, and
+//!   each part alone), and every phone number, e-mail address, SSN-like number,
+//!   street address, and date of birth ("born 1990-05-17", "DOB: 05/17/1990") that
+//!   is not the client's own.
+//!
+//! The marker never says what kind of identifier was removed; the [`Redaction`]s
+//! returned beside the text say it, for the cover sheet, and never carry the text.
+//!
+//! Names are matched as whole words, ignoring case and diacritics ("BEN QUILL",
+//! "Zoe" for "Zoë"); the parts of a whole name may be separated by any run of
+//! spaces, line breaks, dashes or dots ("Ben  Quill", "ben-quill", "Ben\nQuill"), and
+//! punctuation around a name stays ("[redacted: third-party]'s"). A name part that is
+//! also an everyday word ("Will", "Rose") is redacted alone only where the text
+//! capitalizes it. A part inside a longer whole name belongs to that name: with
+//! `identity` permitted, the client "Ada Quill" keeps her surname even though her
+//! partner "Ben Quill" shares it; "Quill" alone is still redacted.
+//!
+//! When identifiers overlap, the stretch they cover together is replaced once.
+//! Where something is both the client's and someone else's, a refusal of either
+//! redacts it.
+
+use std::fmt;
+
+use serde::Serialize;
+
 use crate::client::Client;
 
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Redaction {
-    pub kind: &'static str,
-    pub class: &'static str,
+mod names;
+mod patterns;
+
+use names::{Folded, Matcher};
+use patterns::Value;
+
+/// Which marker replaced an identifier: whose it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RedactionKind {
+    /// The client's own identifier; kept when `identity` is permitted.
+    Identity,
+    /// Someone else's; kept when `third-party` is permitted.
+    ThirdParty,
 }
 
+impl RedactionKind {
+    /// The category whose permission keeps it: `identity` or `third-party`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedactionKind::Identity => "identity",
+            RedactionKind::ThirdParty => "third-party",
+        }
+    }
+
+    /// The text that replaces it: `[redacted: identity]` or `[redacted: third-party]`.
+    pub fn marker(self) -> &'static str {
+        match self {
+            RedactionKind::Identity => "[redacted: identity]",
+            RedactionKind::ThirdParty => "[redacted: third-party]",
+        }
+    }
+}
+
+impl fmt::Display for RedactionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What was recognised where a marker now stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdentifierClass {
+    /// A name from the profile, whole or in part.
+    Name,
+    /// A phone number.
+    Phone,
+    /// An e-mail address.
+    Email,
+    /// A number shaped like a US social security (or Canadian social insurance) number.
+    Ssn,
+    /// A street address, or a piece of the client's contact that is not a phone
+    /// number or e-mail address.
+    Address,
+    /// A date of birth.
+    DateOfBirth,
+}
+
+impl IdentifierClass {
+    /// The class's name: `name`, `phone`, `email`, `ssn`, `address`, `date-of-birth`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdentifierClass::Name => "name",
+            IdentifierClass::Phone => "phone",
+            IdentifierClass::Email => "email",
+            IdentifierClass::Ssn => "ssn",
+            IdentifierClass::Address => "address",
+            IdentifierClass::DateOfBirth => "date-of-birth",
+        }
+    }
+}
+
+impl fmt::Display for IdentifierClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One marker put into the text: which marker, and what it replaced. It never holds
+/// the replaced text, so a list of them can go on a cover sheet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct Redaction {
+    /// The marker applied.
+    pub kind: RedactionKind,
+    /// What was recognised there (for overlapping identifiers, the longest).
+    pub class: IdentifierClass,
+}
+
+/// Redacts one client's identifiers, and everyone else's, from note text.
+///
+/// Built once (patterns are compiled here) and reused over every note of an export.
+/// It fails closed: a profile entry too long to be a name or contact (over a thousand
+/// characters) cannot be turned into a pattern, and then every non-empty text is
+/// replaced whole by one marker.
+///
+/// ```
+/// use casevault::{Client, Redactor};
+///
+/// let client = Client {
+///     id: "0badcafe".into(),
+///     name: "Ada Example".into(),
+///     date_of_birth: Some("1990-05-17".parse().unwrap()),
+///     contact: Some("555-123-4567".into()),
+///     third_parties: vec!["Ben Quill (partner)".into()],
+///     created_at: "2026-03-01T00:00:00Z".into(),
+/// };
+/// let redactor = Redactor::new(&client, true, false);
+/// let (text, redactions) = redactor.redact("Ada (born 1990-05-17) argued with BEN QUILL.");
+/// assert_eq!(text, "Ada (born 1990-05-17) argued with [redacted: third-party].");
+/// assert_eq!(redactions.len(), 1);
+/// ```
+#[derive(Clone)]
 pub struct Redactor {
-    names: Vec<String>,
+    permit_identity: bool,
+    permit_third_party: bool,
+    /// The client's name, the third parties' names, the pieces of the contact.
+    matchers: Vec<Matcher>,
+    /// The client's identifiers found in the profile, to tell them from others'.
+    own: Vec<Value>,
+    /// Some profile entry could not become a pattern: withhold every text whole.
+    fail_closed: bool,
+}
+
+/// Names the counts only: the patterns spell out the client's names.
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Redactor")
+            .field("permit_identity", &self.permit_identity)
+            .field("permit_third_party", &self.permit_third_party)
+            .field("matchers", &self.matchers.len())
+            .field("own_identifiers", &self.own.len())
+            .field("fail_closed", &self.fail_closed)
+            .finish()
+    }
+}
+
+/// One identifier found in the text, before overlaps are resolved.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    start: usize,
+    end: usize,
+    redaction: Redaction,
+    /// A whole multi-word name (see `names::Found`).
+    whole_name: bool,
 }
 
 impl Redactor {
-    pub fn new(client: &Client, _permit_identity: bool, permit_third_party: bool) -> Self {
+    /// A redactor for `client`'s notes, keeping the client's own identifiers when
+    /// `permit_identity` and everyone else's when `permit_third_party`.
+    pub fn new(client: &Client, permit_identity: bool, permit_third_party: bool) -> Redactor {
+        let mut built = vec![Matcher::name(&client.name, RedactionKind::Identity)];
+        built.extend(
+            client
+                .third_parties
+                .iter()
+                .map(|name| Matcher::name(name, RedactionKind::ThirdParty)),
+        );
+        let mut own = Vec::new();
+        if let Some(contact) = &client.contact {
+            own.extend(patterns::identifiers(contact).into_iter().map(|h| h.value));
+            built.extend(
+                contact
+                    .split([',', ';', '\n', '|'])
+                    .map(Matcher::contact_piece),
+            );
+        }
+        if let Some(dob) = client.date_of_birth {
+            own.push(Value::Date(vec![dob.0]));
+        }
+        let fail_closed = built.iter().any(Result::is_err);
         Redactor {
-            names: if permit_third_party {
-                vec![]
-            } else {
-                client.third_parties.clone()
-            },
+            permit_identity,
+            permit_third_party,
+            matchers: built.into_iter().flatten().flatten().collect(),
+            own,
+            fail_closed,
         }
     }
+
+    /// `text` with every identifier that is not permitted replaced by its marker,
+    /// and the list of markers applied, in order.
     pub fn redact(&self, text: &str) -> (String, Vec<Redaction>) {
-        let mut out = text.to_owned();
-        let mut r = Vec::new();
-        for n in &self.names {
-            if out.contains(n.as_str()) {
-                out = out.replace(n.as_str(), "[redacted: third-party]");
-                r.push(Redaction {
-                    kind: "third-party",
-                    class: "name",
-                });
+        let refused = [RedactionKind::ThirdParty, RedactionKind::Identity]
+            .into_iter()
+            .find(|&kind| !self.permits(kind));
+        let Some(refused) = refused else {
+            return (text.to_owned(), Vec::new());
+        };
+        if self.fail_closed {
+            if text.is_empty() {
+                return (String::new(), Vec::new());
             }
+            let withheld = Redaction {
+                kind: refused,
+                class: IdentifierClass::Name,
+            };
+            return (refused.marker().to_owned(), vec![withheld]);
         }
-        (out, r)
+        let mut candidates = self.candidates(text);
+        drop_parts_inside_whole_names(&mut candidates);
+        candidates.retain(|c| !self.permits(c.redaction.kind));
+        render(text, merge(text, candidates))
+    }
+
+    fn permits(&self, kind: RedactionKind) -> bool {
+        match kind {
+            RedactionKind::Identity => self.permit_identity,
+            RedactionKind::ThirdParty => self.permit_third_party,
+        }
+    }
+
+    /// Every identifier in `text`, overlapping as they come.
+    fn candidates(&self, text: &str) -> Vec<Candidate> {
+        let mut candidates = Vec::new();
+        let folded = Folded::new(text);
+        let mut found = Vec::new();
+        for matcher in &self.matchers {
+            found.clear();
+            matcher.find(text, &folded, &mut found);
+            candidates.extend(found.iter().map(|f| Candidate {
+                start: f.start,
+                end: f.end,
+                redaction: Redaction {
+                    kind: matcher.kind,
+                    class: matcher.class,
+                },
+                whole_name: f.whole_name,
+            }));
+        }
+        let own_dates = patterns::dates(text)
+            .into_iter()
+            .filter(|hit| self.is_own(&hit.value));
+        for hit in patterns::identifiers(text).into_iter().chain(own_dates) {
+            let kind = if self.is_own(&hit.value) {
+                RedactionKind::Identity
+            } else {
+                RedactionKind::ThirdParty
+            };
+            candidates.push(Candidate {
+                start: hit.start,
+                end: hit.end,
+                redaction: Redaction {
+                    kind,
+                    class: hit.class,
+                },
+                whole_name: false,
+            });
+        }
+        candidates
+    }
+
+    fn is_own(&self, value: &Value) -> bool {
+        self.own.iter().any(|own| own.same_as(value))
+    }
+}
+
+/// A name inside a longer whole name belongs to that name's owner: "Quill" in the
+/// client's "Ada Quill" is the client's, even if a third party is also a Quill.
+fn drop_parts_inside_whole_names(candidates: &mut Vec<Candidate>) {
+    let mut wholes: Vec<(usize, usize)> = candidates
+        .iter()
+        .filter(|c| c.whole_name)
+        .map(|c| (c.start, c.end))
+        .collect();
+    wholes.sort_unstable();
+    // reach[i]: the furthest end among wholes[..=i], so containment is a binary search.
+    let reach: Vec<usize> = wholes
+        .iter()
+        .scan(0, |furthest, &(_, end)| {
+            *furthest = end.max(*furthest);
+            Some(*furthest)
+        })
+        .collect();
+    let reach_before = |i: usize| i.checked_sub(1).and_then(|i| reach.get(i)).copied();
+    candidates.retain(|c| {
+        if c.redaction.class != IdentifierClass::Name {
+            return true;
+        }
+        // A whole starting before c that ends at or after it, or one starting with c
+        // that ends after it.
+        let earlier = reach_before(wholes.partition_point(|&(s, _)| s < c.start));
+        let same_start = reach_before(wholes.partition_point(|&(s, _)| s <= c.start));
+        !(earlier.is_some_and(|end| end >= c.end) || same_start.is_some_and(|end| end > c.end))
+    });
+}
+
+/// Non-overlapping stretches to replace, in order, each with the redaction of its
+/// longest identifier. Names of one kind separated only by spaces or a hyphen ("Ada"
+/// and "Example" found apart) become one stretch.
+fn merge(text: &str, mut candidates: Vec<Candidate>) -> Vec<Candidate> {
+    candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
+    let mut merged: Vec<Candidate> = Vec::new();
+    for c in candidates {
+        let Some(last) = merged.last_mut() else {
+            merged.push(c);
+            continue;
+        };
+        let overlaps = c.start < last.end;
+        let adjacent_names = last.redaction == c.redaction
+            && c.redaction.class == IdentifierClass::Name
+            && text.get(last.end..c.start).is_some_and(|gap| {
+                !gap.is_empty()
+                    && gap
+                        .chars()
+                        .all(|ch| matches!(ch, ' ' | '\t' | '-' | '\u{a0}'))
+            });
+        if overlaps || adjacent_names {
+            if overlaps && c.end - c.start > last.end - last.start {
+                last.redaction = c.redaction;
+            }
+            last.end = last.end.max(c.end);
+        } else {
+            merged.push(c);
+        }
+    }
+    merged
+}
+
+fn render(text: &str, stretches: Vec<Candidate>) -> (String, Vec<Redaction>) {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut redactions = Vec::with_capacity(stretches.len());
+    for s in stretches {
+        // Every offset is a character boundary of `text`; `get` keeps a mistake from
+        // becoming a panic, and anything it cannot place is withheld, not kept.
+        out.push_str(text.get(at..s.start).unwrap_or(""));
+        out.push_str(s.redaction.kind.marker());
+        redactions.push(s.redaction);
+        at = s.end;
+    }
+    out.push_str(text.get(at..).unwrap_or(""));
+    (out, redactions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client() -> Client {
+        Client {
+            id: "0badcafe".into(),
+            name: "Ada Quill".into(),
+            date_of_birth: Some("1990-05-17".parse().expect("date")),
+            contact: Some("+1 555-123-4567, ada@example.org; 12 Elm St., Springfield".into()),
+            third_parties: vec!["Ben Quill (partner)".into(), "Zoë".into()],
+            created_at: "2026-03-01T00:00:00Z".into(),
+        }
+    }
+
+    fn redact(identity: bool, third_party: bool, text: &str) -> String {
+        Redactor::new(&client(), identity, third_party)
+            .redact(text)
+            .0
+    }
+
+    const ID: &str = "[redacted: identity]";
+    const TP: &str = "[redacted: third-party]";
+
+    #[test]
+    fn everything_permitted_keeps_the_text() {
+        let text = "Ada Quill, Ben, 555-987-6543, born 1985-01-02";
+        assert_eq!(redact(true, true, text), text);
+    }
+
+    #[test]
+    fn markers_by_whose_identifier_it_is() {
+        let text = "Ada met Ben and Zoë; call (555) 123-4567 or 555-987-6543.";
+        assert_eq!(
+            redact(false, false, text),
+            format!("{ID} met {TP} and {TP}; call {ID} or {TP}.")
+        );
+        assert_eq!(
+            redact(true, false, text),
+            format!("Ada met {TP} and {TP}; call (555) 123-4567 or {TP}.")
+        );
+        assert_eq!(
+            redact(false, true, text),
+            format!("{ID} met Ben and Zoë; call {ID} or 555-987-6543.")
+        );
+    }
+
+    #[test]
+    fn the_list_names_classes_never_text() {
+        let (_, redactions) = Redactor::new(&client(), false, false)
+            .redact("Ben, ada@example.org, ben@quill.example, DOB 1985-01-02, 123-45-6789");
+        let listed: Vec<(&str, &str)> = redactions
+            .iter()
+            .map(|r| (r.kind.as_str(), r.class.as_str()))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("third-party", "name"),
+                ("identity", "email"),
+                ("third-party", "email"),
+                ("third-party", "date-of-birth"),
+                ("third-party", "ssn"),
+            ]
+        );
+        let json = serde_json::to_string(&redactions[3]).expect("serializes");
+        assert_eq!(json, r#"{"kind":"third-party","class":"date-of-birth"}"#);
+    }
+
+    #[test]
+    fn the_clients_date_of_birth_anywhere_others_only_in_a_birth_context() {
+        let text = "Seen 2026-03-01. Born 17 May 1990; her son born 2015-02-03. 05/17/1990.";
+        assert_eq!(
+            redact(false, false, text),
+            format!("Seen 2026-03-01. Born {ID}; her son born {TP}. {ID}.")
+        );
+    }
+
+    #[test]
+    fn the_clients_surname_in_her_full_name_is_hers() {
+        let text = "Ada Quill said Quill family; Ben Quill too.";
+        assert_eq!(
+            redact(true, false, text),
+            format!("Ada Quill said {TP} family; {TP} too.")
+        );
+        assert_eq!(
+            redact(false, true, text),
+            format!("{ID} said {ID} family; Ben Quill too.")
+        );
+    }
+
+    #[test]
+    fn a_name_inside_a_longer_whole_name_yields_to_it() {
+        let mut c = client();
+        c.name = "Mary Ann Smith".into();
+        c.third_parties = vec!["Ann Smith".into()];
+        let text = "Mary Ann Smith came; Ann Smith too; Smith.";
+        assert_eq!(
+            Redactor::new(&c, true, false).redact(text).0,
+            format!("Mary Ann Smith came; {TP} too; {TP}.")
+        );
+        assert_eq!(
+            Redactor::new(&c, false, true).redact(text).0,
+            format!("{ID} came; Ann Smith too; {ID}.")
+        );
+    }
+
+    #[test]
+    fn overlapping_identifiers_are_replaced_once() {
+        let (text, redactions) =
+            Redactor::new(&client(), false, false).redact("write to ben.quill@example.org");
+        assert_eq!(text, format!("write to {TP}"));
+        assert_eq!(redactions.len(), 1);
+        assert_eq!(redactions[0].class, IdentifierClass::Email);
+    }
+
+    #[test]
+    fn adjacent_name_parts_become_one_marker() {
+        let mut c = client();
+        c.name = "Ada B. Quill".into();
+        let (text, redactions) = Redactor::new(&c, false, true).redact("ADA QUILL came");
+        assert_eq!(text, format!("{ID} came"));
+        assert_eq!(redactions.len(), 1);
+    }
+
+    #[test]
+    fn contact_pieces_no_pattern_knows() {
+        let mut c = client();
+        c.contact = Some("Flat 3, Rose Court; 555-1234".into());
+        let text = "lives at flat 3, rose court, phone 555 1234; Rose said";
+        assert_eq!(
+            Redactor::new(&c, false, true).redact(text).0,
+            format!("lives at {ID}, {ID}, phone {ID}; Rose said")
+        );
+    }
+
+    #[test]
+    fn a_profile_too_long_to_match_withholds_everything() {
+        let mut c = client();
+        c.third_parties.push("x".repeat(5000));
+        let redactor = Redactor::new(&c, true, false);
+        assert_eq!(redactor.redact("anything at all").0, TP);
+        assert_eq!(redactor.redact("").0, "");
+        assert_eq!(Redactor::new(&c, true, true).redact("kept").0, "kept");
+    }
+
+    #[test]
+    fn debug_does_not_show_names() {
+        let shown = format!("{:?}", Redactor::new(&client(), false, false));
+        assert!(!shown.to_lowercase().contains("quill"), "{shown}");
+    }
+
+    #[test]
+    fn empty_profile_redacts_only_patterns() {
+        let c = Client {
+            id: "0badcafe".into(),
+            name: String::new(),
+            date_of_birth: None,
+            contact: None,
+            third_parties: Vec::new(),
+            created_at: String::new(),
+        };
+        let (text, _) = Redactor::new(&c, false, false).redact("Ada at 555-123-4567");
+        assert_eq!(text, format!("Ada at {TP}"));
     }
 }

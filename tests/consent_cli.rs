@@ -2020,6 +2020,7 @@ fn joint_note_is_withheld_when_a_partner_has_not_consented() {
             "date": "2026-03-03",
             "permitted": false,
             "missing": [ned],
+            "participants": [],
             "reason": format!("joint note {note} of 2026-03-03 withheld whole: no permission from client {ned}"),
         }])
     );

@@ -1,0 +1,478 @@
+//! Names and other profile phrases, matched as whole words on a folded copy of the
+//! text: lowercased, diacritics removed, underscores read as spaces. "José", "JOSE"
+//! and "jose" are one word; "_Ben_" (Markdown emphasis) is the word "ben".
+
+use regex::Regex;
+
+use super::{IdentifierClass, RedactionKind};
+
+/// The longest profile entry (a name, one piece of the contact) turned into a
+/// pattern. A longer one cannot be a name; the redactor fails closed on it rather
+/// than risk a pattern too large to compile.
+pub(super) const MAX_ENTRY_CHARS: usize = 1024;
+
+/// Words that never stand alone as a name part: honorifics, suffixes, connectors
+/// ("Dr Ben Quill", "Ben Quill Jr", "Ben and Mia").
+const NEVER_ALONE: &[&str] = &[
+    "mr", "mrs", "ms", "mx", "miss", "dr", "prof", "rev", "fr", "sir", "dame", "jr", "sr", "ii",
+    "iii", "iv", "md", "phd", "esq", "and", "or", "the", "of",
+];
+
+/// Particles that do not stand alone after a name's first word ("Maria de la Cruz",
+/// "Avi ben Ezra"); as a first word ("Van Morrison", "Ben Quill") they do.
+const PARTICLES: &[&str] = &[
+    "de", "da", "di", "du", "del", "della", "der", "den", "des", "la", "le", "lo", "van", "von",
+    "ten", "ter", "bin", "ibn", "bint", "ben", "al", "el", "st",
+];
+
+/// Name parts that are also everyday words. Alone, they are redacted only where the
+/// text capitalizes them ("Will said", "WILL"), so "she will come" keeps its verb. A
+/// whole name ("will strong") is redacted however it is written.
+const COMMON_WORDS: &[&str] = &[
+    "an", "as", "at", "be", "by", "do", "go", "ha", "he", "ho", "in", "is", "it", "ma", "me", "mo",
+    "my", "no", "of", "oh", "on", "or", "so", "to", "up", "us", "we", "amber", "april", "art",
+    "august", "autumn", "baker", "banks", "bell", "best", "bill", "bird", "bishop", "black", "bob",
+    "bond", "brown", "buddy", "carol", "carter", "case", "cash", "chance", "chase", "church",
+    "cook", "cross", "daisy", "dawn", "dean", "don", "drew", "dusty", "earl", "east", "faith",
+    "field", "fisher", "ford", "fox", "frank", "gene", "grace", "grant", "gray", "green", "grey",
+    "guy", "hall", "hill", "holly", "hope", "hunter", "iris", "ivy", "jack", "joy", "june", "king",
+    "knight", "lamb", "lane", "lily", "long", "love", "major", "mark", "marsh", "mason", "may",
+    "mercy", "miles", "miller", "moss", "nick", "noble", "north", "page", "park", "pat",
+    "patience", "pearl", "penny", "pierce", "price", "ray", "reed", "rich", "river", "rob", "rock",
+    "rose", "ruby", "rusty", "sage", "sandy", "sharp", "short", "sky", "small", "south", "star",
+    "stone", "strong", "sue", "summer", "sunny", "swift", "wade", "walker", "west", "white",
+    "will", "winter", "wolf", "wood", "young",
+];
+
+/// A text folded for matching, with the way back to the original's byte offsets.
+pub(super) struct Folded {
+    pub(super) text: String,
+    /// For each byte of `text`, the offset of the original character it came from;
+    /// one more entry, the original's length, closes the last range.
+    origin: Vec<usize>,
+}
+
+impl Folded {
+    pub(super) fn new(original: &str) -> Folded {
+        let mut text = String::with_capacity(original.len());
+        let mut origin = Vec::with_capacity(original.len() + 1);
+        for (at, c) in original.char_indices() {
+            let before = text.len();
+            fold_char(c, &mut text);
+            origin.resize(origin.len() + (text.len() - before), at);
+        }
+        origin.push(original.len());
+        Folded { text, origin }
+    }
+
+    /// The original byte range of a range of the folded text. A dropped combining
+    /// mark after the last letter falls inside the range, so nothing of the word is
+    /// left behind.
+    fn original(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        Some((*self.origin.get(start)?, *self.origin.get(end)?))
+    }
+}
+
+fn fold_char(c: char, out: &mut String) {
+    match c {
+        // Connector punctuation and joiners are word characters to the regex crate;
+        // in prose they separate words ("_Ben_", "Ben\u{200d}").
+        '_' | '\u{203F}' | '\u{2040}' | '\u{2054}' | '\u{FE33}' | '\u{FE34}' | '\u{FE4D}'
+        | '\u{FE4E}' | '\u{FE4F}' | '\u{FF3F}' | '\u{200C}' | '\u{200D}' => out.push(' '),
+        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{2032}' => out.push('\''),
+        _ if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+        _ => {
+            for lower in c.to_lowercase() {
+                if is_combining_mark(lower) {
+                    continue;
+                }
+                match base_letters(lower) {
+                    Some(base) => out.push_str(base),
+                    None => out.push(lower),
+                }
+            }
+        }
+    }
+}
+
+/// The combining-mark blocks: what a decomposed "e\u{301}" carries after its letter.
+fn is_combining_mark(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
+}
+
+/// Latin letters with diacritics (lowercase) and the plain letters they fold to.
+const FOLDS: &[(&str, &str)] = &[
+    ("àáâãäåāăąǎ", "a"),
+    ("çćĉċč", "c"),
+    ("ďđð", "d"),
+    ("èéêëēĕėęě", "e"),
+    ("ĝğġģ", "g"),
+    ("ĥħ", "h"),
+    ("ìíîïĩīĭįıǐ", "i"),
+    ("ĵ", "j"),
+    ("ķ", "k"),
+    ("ĺļľŀł", "l"),
+    ("ñńņňŉ", "n"),
+    ("òóôõöøōŏőǒ", "o"),
+    ("ŕŗř", "r"),
+    ("śŝşšſș", "s"),
+    ("ţťŧț", "t"),
+    ("ùúûüũūŭůűųǔ", "u"),
+    ("ŵ", "w"),
+    ("ýÿŷ", "y"),
+    ("źżž", "z"),
+    ("æ", "ae"),
+    ("œ", "oe"),
+    ("ß", "ss"),
+    ("þ", "th"),
+];
+
+fn base_letters(c: char) -> Option<&'static str> {
+    FOLDS
+        .iter()
+        .find(|(accented, _)| accented.contains(c))
+        .map(|&(_, base)| base)
+}
+
+/// One way a matcher can match: a whole name, or one part of it alone.
+#[derive(Clone, Debug)]
+struct Alternative {
+    whole: bool,
+    /// Alone, redacted only where the text capitalizes it (see `COMMON_WORDS`).
+    common: bool,
+}
+
+/// Where a matcher found its phrase, in the original text.
+pub(super) struct Found {
+    pub(super) start: usize,
+    pub(super) end: usize,
+    /// A whole multi-word name: name parts of other people inside it yield to it.
+    pub(super) whole_name: bool,
+}
+
+/// A profile entry is too long to be turned into a pattern (see `MAX_ENTRY_CHARS`).
+#[derive(Debug)]
+pub(super) struct Unbuildable;
+
+/// Finds one profile entry (a person's name, or a piece of the client's contact).
+#[derive(Clone)]
+pub(super) struct Matcher {
+    regex: Regex,
+    /// One per capture group, in order.
+    alternatives: Vec<Alternative>,
+    pub(super) kind: RedactionKind,
+    pub(super) class: IdentifierClass,
+}
+
+impl Matcher {
+    /// A person's name: the whole name, parts separated by any run of spaces, line
+    /// breaks, dashes or dots; and each part of two or more letters alone, except
+    /// honorifics, suffixes and particles. `Ok(None)` when there is nothing to find.
+    /// Text in parentheses is a remark, not part of the name ("Ben Quill (partner)").
+    pub(super) fn name(name: &str, kind: RedactionKind) -> Result<Option<Matcher>, Unbuildable> {
+        let tokens = tokens(&without_remarks(name), '\'')?;
+        let mut patterns = Vec::new();
+        let mut alternatives = Vec::new();
+        if tokens.len() > 1 {
+            let parts: Vec<String> = tokens.iter().map(|t| token_pattern(t)).collect();
+            patterns.push(parts.join(r"[\s\p{Pd}.]+"));
+            alternatives.push(Alternative {
+                whole: true,
+                common: false,
+            });
+        }
+        let mut alone: Vec<&String> = Vec::new();
+        for (i, token) in tokens.iter().enumerate() {
+            let letters = token.chars().filter(|c| c.is_alphabetic()).count();
+            let particle = i > 0 && PARTICLES.contains(&token.as_str());
+            if letters >= 2
+                && !particle
+                && !NEVER_ALONE.contains(&token.as_str())
+                && !alone.contains(&token)
+            {
+                alone.push(token);
+            }
+        }
+        // Longer parts first, so a part that is a prefix of another never shadows it.
+        alone.sort_by_key(|t| std::cmp::Reverse(t.len()));
+        for token in alone {
+            patterns.push(token_pattern(token));
+            alternatives.push(Alternative {
+                whole: false,
+                common: COMMON_WORDS.contains(&token.as_str()),
+            });
+        }
+        Matcher::build(&patterns, alternatives, kind, IdentifierClass::Name)
+    }
+
+    /// One piece of the client's contact ("555-123-4567", "Flat 3, Rose Court"),
+    /// matched whole with up to three characters of spacing or punctuation
+    /// between its words. Single words are skipped ("Springfield" alone names a city,
+    /// not the client) unless they hold a digit or an `@`.
+    pub(super) fn contact_piece(piece: &str) -> Result<Option<Matcher>, Unbuildable> {
+        let tokens = tokens(piece, '\0')?;
+        let distinctive = piece.contains('@') || piece.chars().any(|c| c.is_ascii_digit());
+        if tokens.is_empty() || (tokens.len() < 2 && !distinctive) {
+            return Ok(None);
+        }
+        let parts: Vec<String> = tokens.iter().map(|t| regex::escape(t)).collect();
+        let digits = piece.chars().filter(char::is_ascii_digit).count();
+        let class = if piece.contains('@') {
+            IdentifierClass::Email
+        } else if digits >= 7 && !piece.chars().any(char::is_alphabetic) {
+            IdentifierClass::Phone
+        } else {
+            IdentifierClass::Address
+        };
+        let alternative = Alternative {
+            whole: false,
+            common: false,
+        };
+        Matcher::build(
+            &[parts.join(r"[\s[:punct:]–—‐‑·]{0,3}")],
+            vec![alternative],
+            RedactionKind::Identity,
+            class,
+        )
+    }
+
+    fn build(
+        patterns: &[String],
+        alternatives: Vec<Alternative>,
+        kind: RedactionKind,
+        class: IdentifierClass,
+    ) -> Result<Option<Matcher>, Unbuildable> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let groups: Vec<String> = patterns.iter().map(|p| format!("({p})")).collect();
+        let regex =
+            Regex::new(&format!(r"\b(?:{})\b", groups.join("|"))).map_err(|_| Unbuildable)?;
+        Ok(Some(Matcher {
+            regex,
+            alternatives,
+            kind,
+            class,
+        }))
+    }
+
+    /// Every place the entry occurs in `original`, whose folded copy is `folded`.
+    pub(super) fn find(&self, original: &str, folded: &Folded, found: &mut Vec<Found>) {
+        for caps in self.regex.captures_iter(&folded.text) {
+            let matched = self
+                .alternatives
+                .iter()
+                .zip(caps.iter().skip(1))
+                .find_map(|(alternative, m)| m.map(|m| (alternative, m)));
+            let Some((alternative, m)) = matched else {
+                continue;
+            };
+            let Some((start, end)) = folded.original(m.start(), m.end()) else {
+                continue;
+            };
+            let capitalized = original
+                .get(start..end)
+                .and_then(|word| word.chars().next())
+                .is_some_and(char::is_uppercase);
+            if alternative.common && !capitalized {
+                continue;
+            }
+            found.push(Found {
+                start,
+                end,
+                whole_name: alternative.whole,
+            });
+        }
+    }
+}
+
+/// The entry's words, folded; `keep` (an apostrophe for names, as in "O'Brien") is
+/// kept inside words and trimmed from their ends.
+fn tokens(entry: &str, keep: char) -> Result<Vec<String>, Unbuildable> {
+    if entry.chars().count() > MAX_ENTRY_CHARS {
+        return Err(Unbuildable);
+    }
+    let folded = Folded::new(entry).text;
+    Ok(folded
+        .split(|c: char| !(c.is_alphanumeric() || c == keep))
+        .map(|t| t.trim_matches(keep))
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// A folded name part as a pattern: its apostrophes optional ("OBrien", "O’Brien").
+fn token_pattern(token: &str) -> String {
+    regex::escape(token).replace('\'', "'?")
+}
+
+/// The entry without text in parentheses or brackets.
+fn without_remarks(entry: &str) -> String {
+    let mut depth = 0usize;
+    let mut kept = String::with_capacity(entry.len());
+    for c in entry.chars() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => {
+                depth = depth.saturating_sub(1);
+                kept.push(' ');
+            }
+            _ if depth == 0 => kept.push(c),
+            _ => {}
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(matcher: &Matcher, text: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        matcher.find(text, &Folded::new(text), &mut found);
+        found
+            .iter()
+            .map(|f| text[f.start..f.end].to_owned())
+            .collect()
+    }
+
+    fn third_party(name: &str) -> Matcher {
+        Matcher::name(name, RedactionKind::ThirdParty)
+            .expect("short name")
+            .expect("something to match")
+    }
+
+    #[test]
+    fn folding_lowercases_and_strips_diacritics() {
+        assert_eq!(
+            Folded::new("Zoë JOSÉ Ærø Straße").text,
+            "zoe jose aero strasse"
+        );
+        assert_eq!(Folded::new("Zoe\u{308}").text, "zoe");
+        assert_eq!(Folded::new("_Ben_ O’Brien").text, " ben  o'brien");
+    }
+
+    #[test]
+    fn folded_offsets_map_back_to_whole_characters() {
+        let text = "Zoe\u{308} Ångström";
+        let folded = Folded::new(text);
+        let start = folded.text.find("angstrom").expect("folded");
+        let (s, e) = folded
+            .original(start, start + "angstrom".len())
+            .expect("in range");
+        assert_eq!(&text[s..e], "Ångström");
+        assert_eq!(folded.original(0, 3), Some((0, 5)));
+    }
+
+    #[test]
+    fn whole_name_and_parts() {
+        let m = third_party("Ben Quill");
+        assert_eq!(
+            spans(
+                &m,
+                "Ben Quill, BEN  QUILL's, ben-quill, Ben\nQuill, Quill, ben."
+            ),
+            [
+                "Ben Quill",
+                "BEN  QUILL",
+                "ben-quill",
+                "Ben\nQuill",
+                "Quill",
+                "ben"
+            ]
+        );
+        assert!(spans(&m, "Benjamin sat on the bench; Quills; Bens").is_empty());
+    }
+
+    #[test]
+    fn markdown_emphasis_is_not_part_of_a_word() {
+        let m = third_party("Ben Quill");
+        assert_eq!(spans(&m, "_Ben_ and __Quill__"), ["Ben", "Quill"]);
+    }
+
+    #[test]
+    fn accents_do_not_matter_either_way() {
+        let m = third_party("Zoë Ångström");
+        assert_eq!(
+            spans(&m, "ZOE angstrom, Zoë, zoe\u{308}!"),
+            ["ZOE angstrom", "Zoë", "zoe\u{308}"]
+        );
+        let m = third_party("Jose");
+        assert_eq!(spans(&m, "José, JOSÉ"), ["José", "JOSÉ"]);
+    }
+
+    #[test]
+    fn apostrophes_inside_names_are_optional() {
+        let m = third_party("Siobhan O'Brien");
+        assert_eq!(
+            spans(&m, "O’Brien, OBrien, o'brien"),
+            ["O’Brien", "OBrien", "o'brien"]
+        );
+    }
+
+    #[test]
+    fn honorifics_particles_and_remarks_do_not_stand_alone() {
+        let m = third_party("Dr Maria de la Cruz (sister)");
+        assert_eq!(
+            spans(&m, "dr. maria de la cruz; de la; the dr; Cruz; sister"),
+            ["dr. maria de la cruz", "Cruz"]
+        );
+        // A particle as the first word is a name.
+        let m = third_party("Van Morrison");
+        assert_eq!(spans(&m, "Van said"), ["Van"]);
+    }
+
+    #[test]
+    fn two_letter_parts_count_one_letter_parts_do_not() {
+        let m = third_party("Li J Wu");
+        assert_eq!(spans(&m, "Li, Wu, J, li j wu"), ["Li", "Wu", "li j wu"]);
+    }
+
+    #[test]
+    fn common_words_alone_only_when_capitalized() {
+        let m = third_party("Will Strong");
+        assert_eq!(
+            spans(&m, "she will be strong. Will called. STRONG. will strong"),
+            ["Will", "STRONG", "will strong"]
+        );
+    }
+
+    #[test]
+    fn nothing_to_match() {
+        assert!(
+            Matcher::name("", RedactionKind::ThirdParty)
+                .expect("short")
+                .is_none()
+        );
+        assert!(
+            Matcher::name("J. (x)", RedactionKind::ThirdParty)
+                .expect("short")
+                .is_none()
+        );
+        assert!(Matcher::name(&"a".repeat(MAX_ENTRY_CHARS + 1), RedactionKind::Identity).is_err());
+    }
+
+    #[test]
+    fn contact_pieces() {
+        let m = Matcher::contact_piece(" 555-1234")
+            .expect("short")
+            .expect("digits");
+        assert_eq!(m.class, IdentifierClass::Phone);
+        assert_eq!(
+            spans(&m, "call 555 1234 or 5551234"),
+            ["555 1234", "5551234"]
+        );
+        let m = Matcher::contact_piece("Flat 3")
+            .expect("short")
+            .expect("digit");
+        assert_eq!(m.class, IdentifierClass::Address);
+        assert!(
+            Matcher::contact_piece(" Springfield ")
+                .expect("short")
+                .is_none()
+        );
+    }
+}
