@@ -110,10 +110,9 @@ impl Session {
                 }
             }
             let mut accounting = Vec::new();
-            let mut sequence = a.tx.count_records(RecordKind::Accounting)?;
-            for (client, description, basis) in subjects {
+            let first = a.tx.count_records(RecordKind::Accounting)? + 1;
+            for (sequence, (client, description, basis)) in (first..).zip(subjects) {
                 let id = a.new_id(RecordKind::Accounting)?;
-                sequence += 1;
                 let entry = AccountingEntry {
                     id: id.clone(),
                     sequence,
