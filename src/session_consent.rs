@@ -85,6 +85,14 @@ impl Access<'_, '_> {
 
     /// Splits a note body into sections by the policy's categories.
     pub(crate) fn sections(&mut self, body: &str) -> Result<Vec<Section>> {
+        const MAX_NOTE_BYTES: usize = 8 * 1024 * 1024;
+        if body.len() > MAX_NOTE_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "the note is {} MiB; a note holds at most {} MiB of text (split it into several)",
+                body.len() / (1024 * 1024),
+                MAX_NOTE_BYTES / (1024 * 1024)
+            )));
+        }
         let (_, policy) = self.policy()?;
         Ok(parse_sections(body, &policy.category_names())?)
     }

@@ -12,6 +12,7 @@ use rand::rngs::OsRng;
 use secrecy::SecretString;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use zeroize::Zeroizing;
@@ -30,6 +31,8 @@ const PASSPHRASE_SLOT: &str = "passphrase";
 const RECOVERY_SLOT: &str = "recovery";
 const VAULT_ID: &str = "vault_id";
 const AUDIT_HEAD: &str = "audit_head";
+/// The largest record casevault writes (serialized, before padding).
+const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -276,7 +279,7 @@ fn append_event(tx: &Tx<'_>, keys: &VaultKeys, vault_id: &[u8], draft: EventDraf
     let prev = match (&last, head) {
         (None, None) => audit::genesis(&keys.audit, vault_id),
         (Some(last), Some(head)) => match audit::open_head(&keys.audit, &head) {
-            Some((seq, mac)) if seq == last.seq && mac[..] == last.mac[..] => mac,
+            Some((seq, mac)) if seq == last.seq && bool::from(mac.ct_eq(&last.mac[..])) => mac,
             _ => return Err(Error::AuditHeadMismatch),
         },
         _ => return Err(Error::AuditHeadMismatch),
@@ -371,6 +374,14 @@ impl Access<'_, '_> {
 
     pub(crate) fn write<T: Serialize>(&mut self, reference: RecordRef, value: &T) -> Result<()> {
         let plain = to_json(value)?;
+        if plain.len() > MAX_RECORD_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "this {} would take {} MiB; a record holds at most {} MiB (split a long note into several)",
+                reference.kind.as_str(),
+                plain.len() / (1024 * 1024),
+                MAX_RECORD_BYTES / (1024 * 1024)
+            )));
+        }
         let ciphertext = record::seal(&self.keys.records, &reference, &plain);
         self.tx.insert_record(&reference, &ciphertext)?;
         self.targets.push(Target {

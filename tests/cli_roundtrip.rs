@@ -847,3 +847,22 @@ fn init_whose_recovery_code_cannot_be_printed_leaves_no_vault() {
     );
     assert!(!v.path.exists(), "no vault without its recovery code");
 }
+
+#[test]
+fn an_oversized_note_is_refused_with_a_clear_error() {
+    let (v, _) = TestVault::init();
+    let ada = v.add_client("Ada Example", &[]);
+    let huge = "word ".repeat(2 * 1024 * 1024); // 10 MiB of text
+    let out = v
+        .cmd()
+        .args(["note", "add", "--client", &ada, "--date", "2026-03-01"])
+        .write_stdin(huge)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("a note holds at most 8 MiB of text"), "{stderr}");
+    assert_eq!(
+        v.json(&["note", "list", "--client", &ada]),
+        serde_json::json!([])
+    );
+}
