@@ -46,6 +46,7 @@ mod consent;
 mod decision;
 mod error;
 mod export;
+mod import;
 mod keys;
 mod keyslot;
 mod note;
@@ -74,10 +75,11 @@ pub use export::{
     Bundle, BundleAddendum, BundleClient, BundleNote, BundleSection, Cover, ExportEncryption,
     ExportFormat, ExportOptions, JSON_FORMAT, Withheld,
 };
+pub use import::{ImportProgress, ImportReport};
 pub use keys::RecoveryCode;
 pub use keyslot::{KdfParams, KeyslotError};
 pub use note::{
-    Addendum, Date, NewNote, Note, NoteId, NoteParseError, NoteStatus, NoteType, Section,
+    Addendum, Date, NewNote, Note, NoteId, NoteParseError, NoteSource, NoteStatus, NoteType, Section,
     parse_sections,
 };
 pub use policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};

@@ -146,6 +146,18 @@ pub struct Note {
     pub written_at: String,
     /// Who wrote this version.
     pub written_by: String,
+    /// The file it was imported from, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<NoteSource>,
+}
+
+/// The file a note was imported from: what makes a repeated import skip it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteSource {
+    /// The file's name (not its directory).
+    pub file: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
 }
 
 impl Note {

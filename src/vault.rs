@@ -499,6 +499,60 @@ impl Session {
         result
     }
 
+    /// [`Session::access`] for many items in one transaction: each item is its own
+    /// operation with its own audit event. An item that fails with bad input is
+    /// audited as failed and skipped; a storage failure rolls the whole batch back.
+    /// `op` must write only as its last step, so a failed item writes nothing.
+    pub(crate) fn access_each<I, T>(
+        &mut self,
+        action: &str,
+        items: I,
+        mut op: impl FnMut(&mut Access<'_, '_>, &I::Item) -> Result<T>,
+    ) -> Result<Vec<(I::Item, Result<T>)>>
+    where
+        I: IntoIterator,
+    {
+        let keys = &self.keys;
+        let vault_id = &self.vault_id;
+        let actor = &self.actor;
+        self.store.transaction(|tx| {
+            let mut done = Vec::new();
+            for item in items {
+                let mut access = Access {
+                    tx,
+                    keys,
+                    targets: Vec::new(),
+                    purpose: None,
+                    outcome: None,
+                };
+                let value = op(&mut access, &item);
+                let outcome = match &value {
+                    Ok(_) => access.outcome.take().unwrap_or_else(|| "ok".into()),
+                    Err(Error::Store(_)) => return Err(value.err().expect("an error")),
+                    Err(e) => {
+                        access.targets.retain(|t| t.access == TargetAccess::Read);
+                        e.audit_outcome()
+                    }
+                };
+                append_event(
+                    tx,
+                    keys,
+                    vault_id,
+                    EventDraft {
+                        at: now(),
+                        actor: actor.clone(),
+                        action: action.to_owned(),
+                        targets: access.targets,
+                        outcome,
+                        purpose: access.purpose,
+                    },
+                )?;
+                done.push((item, value));
+            }
+            Ok(done)
+        })
+    }
+
     fn audit_failure(
         &mut self,
         action: &str,
@@ -649,6 +703,7 @@ impl Session {
                 addenda: Vec::new(),
                 written_at: now(),
                 written_by: actor,
+                source: None,
             };
             a.write(RecordRef::new(RecordKind::Note, &id, 1), &note)?;
             Ok(id)
