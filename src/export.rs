@@ -319,7 +319,8 @@ pub(crate) fn build(
         cover: Cover {
             recipient: request.recipient.clone(),
             purpose: request.purpose.clone(),
-            basis: basis_text(decision),
+            // A justification or reference typed by the user may name someone too.
+            basis: redactor.redact(&basis_text(decision)).0,
             client: if identity {
                 client.name.clone()
             } else {
@@ -486,9 +487,12 @@ pub(crate) fn parse_recipients(
 }
 
 /// Encrypts a rendered bundle as the options say.
-pub(crate) fn encrypt(plain: &[u8], encryption: &ExportEncryption) -> Result<Vec<u8>, Error> {
+pub(crate) fn encrypt(
+    plain: &[u8],
+    encryption: &ExportEncryption,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
     let encryptor = match encryption {
-        ExportEncryption::Plaintext => return Ok(plain.to_vec()),
+        ExportEncryption::Plaintext => return Ok(Zeroizing::new(plain.to_vec())),
         ExportEncryption::Passphrase(passphrase) => {
             age::Encryptor::with_user_passphrase(passphrase.clone())
         }
@@ -508,7 +512,7 @@ pub(crate) fn encrypt(plain: &[u8], encryption: &ExportEncryption) -> Result<Vec
         .write_all(plain)
         .expect("writing to memory cannot fail");
     writer.finish().expect("writing to memory cannot fail");
-    Ok(out)
+    Ok(Zeroizing::new(out))
 }
 
 /// Writes `bytes` to `out`, which must not exist: mode 0600, complete or absent.

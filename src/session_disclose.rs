@@ -113,16 +113,23 @@ impl Session {
             let first = a.tx.count_records(RecordKind::Accounting)? + 1;
             for (sequence, (client, description, basis)) in (first..).zip(subjects) {
                 let id = a.new_id(RecordKind::Accounting)?;
+                // For another participant of a joint note, the disclosure was not their
+                // own request: it went, under their consent, to the requesting client.
+                let own = client == request.client;
+                let recipient = match (own, client_request) {
+                    (false, true) => decided.client.name.clone(),
+                    _ => request.recipient.clone(),
+                };
                 let entry = AccountingEntry {
                     id: id.clone(),
                     sequence,
                     client,
                     disclosed_on: today,
-                    recipient: request.recipient.clone(),
+                    recipient,
                     description,
                     purpose: request.purpose.clone(),
                     basis,
-                    client_request,
+                    client_request: client_request && own,
                     decision: decided.record.id.clone(),
                     recorded_at: now(),
                     recorded_by: actor.clone(),

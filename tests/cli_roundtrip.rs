@@ -860,7 +860,10 @@ fn an_oversized_note_is_refused_with_a_clear_error() {
         .assert()
         .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-    assert!(stderr.contains("a note holds at most 8 MiB of text"), "{stderr}");
+    assert!(
+        stderr.contains("a note holds at most 8 MiB of text"),
+        "{stderr}"
+    );
     assert_eq!(
         v.json(&["note", "list", "--client", &ada]),
         serde_json::json!([])

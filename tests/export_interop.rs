@@ -95,7 +95,7 @@ fn tools(test: &str, needed: &[(&str, &str)]) -> bool {
 
 const AGE: [(&str, &str); 2] = [("age", "age"), ("age-keygen", "age")];
 const SSH_KEYGEN: (&str, &str) = ("ssh-keygen", "openssh-client");
-const SCRIPT: (&str, &str) = ("script", "util-linux");
+const SCRIPT: (&str, &str) = ("script", "bsdutils");
 
 /// Waits for `child`, killing it after a minute (a tool waiting on a terminal must not
 /// hang the suite).

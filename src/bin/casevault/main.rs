@@ -463,6 +463,18 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
                         done.out.display()
                     );
                 }
+                let withheld = done
+                    .decision
+                    .decision
+                    .joint_notes
+                    .iter()
+                    .filter(|j| !j.permitted)
+                    .count();
+                if withheld > 0 {
+                    eprintln!(
+                        "warning: {withheld} joint note(s) were withheld whole: another participant has not permitted this disclosure"
+                    );
+                }
                 out.disclosure(&done);
                 return Ok(0);
             }

@@ -315,7 +315,12 @@ impl Printer {
         out!(
             self,
             "decision {}{} on {} under policy {:?} (version {})",
-            record.id,
+            // A refused disclosure is rolled back whole, its decision with it.
+            if record.dry_run || d.all_permitted() {
+                record.id.as_str()
+            } else {
+                "(refused, not kept)"
+            },
             if record.dry_run { " (dry run)" } else { "" },
             d.decided_on,
             d.policy,
