@@ -92,7 +92,13 @@ fn parse_front_matter(text: &str) -> std::result::Result<Parsed<'_>, String> {
             .ok_or_else(|| format!("front matter line {}: expected `key: value`", index + 2))?;
         let value = value.trim();
         match key.trim() {
-            "date" => date = Some(value.parse::<Date>().map_err(|e| format!("front matter line {}: {e}", index + 2))?),
+            "date" => {
+                date = Some(
+                    value
+                        .parse::<Date>()
+                        .map_err(|e| format!("front matter line {}: {e}", index + 2))?,
+                )
+            }
             "type" => {
                 note_type = Some(match value {
                     "individual" => NoteType::Individual,
@@ -248,14 +254,29 @@ mod tests {
         assert_eq!(p.body, "Text\n");
         let p = parse_front_matter("Just text\n").unwrap();
         assert!(p.date.is_none());
-        assert!(parse_front_matter("---\ndate: 2026-13-01\n---\n").unwrap_err().contains("line 2"));
-        assert!(parse_front_matter("---\nmood: fine\n---\n").unwrap_err().contains("unknown key"));
-        assert!(parse_front_matter("---\ndate: 2026-03-01\n").unwrap_err().contains("closing"));
+        assert!(
+            parse_front_matter("---\ndate: 2026-13-01\n---\n")
+                .unwrap_err()
+                .contains("line 2")
+        );
+        assert!(
+            parse_front_matter("---\nmood: fine\n---\n")
+                .unwrap_err()
+                .contains("unknown key")
+        );
+        assert!(
+            parse_front_matter("---\ndate: 2026-03-01\n")
+                .unwrap_err()
+                .contains("closing")
+        );
     }
 
     #[test]
     fn dates_come_from_file_names() {
-        assert_eq!(date_from_name("2026-03-01-session.md").unwrap().to_string(), "2026-03-01");
+        assert_eq!(
+            date_from_name("2026-03-01-session.md").unwrap().to_string(),
+            "2026-03-01"
+        );
         assert!(date_from_name("notes.md").is_none());
     }
 }

@@ -79,8 +79,8 @@ pub use import::{ImportProgress, ImportReport};
 pub use keys::RecoveryCode;
 pub use keyslot::{KdfParams, KeyslotError};
 pub use note::{
-    Addendum, Date, NewNote, Note, NoteId, NoteParseError, NoteSource, NoteStatus, NoteType, Section,
-    parse_sections,
+    Addendum, Date, NewNote, Note, NoteId, NoteParseError, NoteSource, NoteStatus, NoteType,
+    Section, parse_sections,
 };
 pub use policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};
 pub use record::{RecordKind, RecordRef};
@@ -89,3 +89,9 @@ pub use session_consent::{ClientDetails, DecisionRecord};
 pub use session_disclose::Disclosure;
 pub use store::StoreError;
 pub use vault::{FailedUnlock, SearchHit, Session, Vault};
+
+/// Building blocks exposed for the benchmarks (`cargo bench`) only: not a stable API.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::record::{IntegrityError, open as open_record, seal as seal_record};
+}

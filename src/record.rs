@@ -213,7 +213,7 @@ pub(crate) fn padded_len(len: usize) -> usize {
 }
 
 /// Encrypts `plaintext` as the record `reference`.
-pub(crate) fn seal(key: &SecretBox<[u8; 32]>, reference: &RecordRef, plaintext: &[u8]) -> Vec<u8> {
+pub fn seal(key: &SecretBox<[u8; 32]>, reference: &RecordRef, plaintext: &[u8]) -> Vec<u8> {
     let len = u32::try_from(plaintext.len()).expect("a record is smaller than 4 GiB");
     let mut padded = Zeroizing::new(Vec::with_capacity(padded_len(plaintext.len())));
     padded.extend_from_slice(&len.to_le_bytes());
@@ -235,7 +235,7 @@ pub(crate) fn seal(key: &SecretBox<[u8; 32]>, reference: &RecordRef, plaintext: 
 }
 
 /// Decrypts the record `reference` and removes its padding.
-pub(crate) fn open(
+pub fn open(
     key: &SecretBox<[u8; 32]>,
     reference: &RecordRef,
     ciphertext: &[u8],

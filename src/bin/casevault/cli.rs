@@ -214,6 +214,15 @@ pub enum NoteCommand {
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
     },
+    /// Import a directory of Markdown notes (one client's individual sessions); run it
+    /// again after an interruption and it imports only what is missing.
+    Import {
+        /// The client the notes belong to.
+        #[arg(long, value_name = "ID")]
+        client: String,
+        /// The directory of `.md` files (front matter `date:` or a dated file name).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

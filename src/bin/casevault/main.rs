@@ -223,6 +223,38 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                 ClientCommand::Show { id } => out.client(&session.client_details(id)?),
             }
         }
+        Command::Note(NoteCommand::Import { client, dir }) => {
+            let mut session = unlock(&cli)?;
+            let bar = std::io::stderr().is_terminal().then(|| {
+                let bar = indicatif::ProgressBar::new(0);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "importing {bar:40} {pos}/{len} files ({eta} left)",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            });
+            let report = session.import_notes(client, dir, &mut |p| {
+                if let Some(bar) = &bar {
+                    bar.set_length(p.total as u64);
+                    bar.set_position(p.done as u64);
+                }
+            })?;
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+            out.import(&report);
+            if !report.failed.is_empty() {
+                return Err(CliError::input(
+                    format!(
+                        "{} file(s) could not be imported (listed above); the others were",
+                        report.failed.len()
+                    ),
+                    "fix those files and run the same import again: what is already imported is skipped",
+                ));
+            }
+        }
         Command::Note(command) => {
             // Read the body before unlocking, so a typo in the file path costs no KDF.
             let body = match command {
@@ -264,6 +296,8 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                     let version = session.sign_note(id)?;
                     out.version(id, version, "signed");
                 }
+                // Handled above, before this match.
+                NoteCommand::Import { .. } => {}
                 NoteCommand::Amend { id, .. } => {
                     let version = session.amend_note(id, &body)?;
                     out.version(id, version, "amended");

@@ -4,8 +4,8 @@ use std::path::Path;
 
 use casevault::{
     AccountingEntry, AuditEvent, Basis, Client, ClientDetails, Consent, Date, DecisionRecord,
-    Disclosure, IntakeAcknowledgement, Note, NoteStatus, Obligation, Policy, RecoveryCode,
-    SearchHit, VerifyReport,
+    Disclosure, ImportReport, IntakeAcknowledgement, Note, NoteStatus, Obligation, Policy,
+    RecoveryCode, SearchHit, VerifyReport,
 };
 use std::cell::RefCell;
 use std::fmt::{self, Write as _};
@@ -236,6 +236,22 @@ impl Printer {
         );
         for e in &i.exceptions {
             out!(self, "  - {}: {}", e.kind, e.description);
+        }
+    }
+
+    pub fn import(&self, r: &ImportReport) {
+        if self.json {
+            return self.push_json(r);
+        }
+        out!(
+            self,
+            "imported {} note(s); {} already imported earlier; {} failed",
+            r.imported.len(),
+            r.already_imported.len(),
+            r.failed.len()
+        );
+        for (file, reason) in &r.failed {
+            out!(self, "  FAILED {file}: {reason}");
         }
     }
 
