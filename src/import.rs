@@ -57,6 +57,7 @@ pub struct ImportProgress {
 }
 
 /// A file's front matter and body.
+#[derive(Debug)]
 struct Parsed<'a> {
     date: Option<Date>,
     note_type: Option<NoteType>,
