@@ -17,6 +17,7 @@
 use std::collections::BTreeMap;
 
 use hmac::{Hmac, Mac};
+use rayon::prelude::*;
 use secrecy::{ExposeSecret, SecretBox};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -268,7 +269,7 @@ pub(crate) fn verify(
     vault_id: &[u8],
     stored: Stored<'_>,
     anchor_given: Option<(u64, Vec<u8>)>,
-    open_event: impl Fn(&AuditRow) -> Option<AuditEvent>,
+    open_event: impl Fn(&AuditRow) -> Option<AuditEvent> + Sync,
 ) -> VerifyReport {
     let Stored {
         head,
@@ -286,7 +287,10 @@ pub(crate) fn verify(
     let mut last_writes: BTreeMap<RecordRef, String> = BTreeMap::new();
     let mut keyslot_writes: BTreeMap<String, String> = BTreeMap::new();
     let mut anchor_ok = false;
-    for row in rows {
+    // Decrypting is the costly part and each event stands alone: do it on every core,
+    // then walk the chain in order.
+    let events: Vec<Option<AuditEvent>> = rows.par_iter().map(&open_event).collect();
+    for (row, event) in rows.iter().zip(events) {
         if row.seq != expected_seq {
             if row.seq > expected_seq {
                 report.findings.push(VerifyFinding::EventsMissing {
@@ -311,7 +315,7 @@ pub(crate) fn verify(
         {
             anchor_ok = bool::from(row.mac.get(..16).unwrap_or(&[]).ct_eq(prefix));
         }
-        match open_event(row) {
+        match event {
             Some(event) => {
                 for t in event.targets {
                     if t.kind == KEYSLOT_TARGET
@@ -351,10 +355,14 @@ pub(crate) fn verify(
             .findings
             .push(VerifyFinding::AnchorNotExtended { seq });
     }
-    for row in records {
+    let digests: Vec<String> = records
+        .par_iter()
+        .map(|r| sha256_hex(&r.ciphertext))
+        .collect();
+    for (row, actual) in records.iter().zip(digests) {
         let name = row.reference.to_string();
         match last_writes.remove(&row.reference) {
-            Some(digest) if digest == sha256_hex(&row.ciphertext) => {}
+            Some(digest) if digest == actual => {}
             Some(_) => report
                 .findings
                 .push(VerifyFinding::RecordChanged { record: name }),

@@ -418,10 +418,24 @@ impl Tx<'_> {
 
     /// The newest version of every record of `kind`.
     pub(crate) fn latest_records(&self, kind: RecordKind) -> Result<Vec<RecordRow>> {
-        let mut stmt = self.0.prepare(
-            "SELECT id, MAX(version), ciphertext FROM records WHERE kind = ?1 GROUP BY id",
+        self.latest_records_page(kind, "", None)
+    }
+
+    /// The newest version of the records of `kind` whose id sorts after `after`, in id
+    /// order, at most `limit` of them: a page, so that a scan need not hold every
+    /// ciphertext at once.
+    pub(crate) fn latest_records_page(
+        &self,
+        kind: RecordKind,
+        after: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<RecordRow>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT id, MAX(version), ciphertext FROM records
+             WHERE kind = ?1 AND id > ?2 GROUP BY id ORDER BY id LIMIT ?3",
         )?;
-        let rows = stmt.query_map([kind.as_str()], |r| {
+        let limit = limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
+        let rows = stmt.query_map(params![kind.as_str(), after, limit], |r| {
             let id: String = r.get(0)?;
             let version = r.get(1);
             let ciphertext = r.get(2);

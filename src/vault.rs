@@ -9,6 +9,7 @@ use std::path::Path;
 
 use rand::RngCore;
 use rand::rngs::OsRng;
+use rayon::prelude::*;
 use secrecy::SecretString;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -328,6 +329,14 @@ fn to_json<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>> {
     Ok(out)
 }
 
+/// Decrypts one record and parses its JSON.
+fn open_json<T: DeserializeOwned>(keys: &VaultKeys, row: &RecordRow) -> Result<T> {
+    let plain = record::open(&keys.records, &row.reference, &row.ciphertext)?;
+    serde_json::from_slice(&plain).map_err(|_| Error::MalformedRecord {
+        record: row.reference.to_string(),
+    })
+}
+
 /// What an operation may do inside [`Session::access`]: read and write records, each
 /// access noted as a target of the operation's audit event.
 pub(crate) struct Access<'a, 'c> {
@@ -343,6 +352,11 @@ pub(crate) struct Access<'a, 'c> {
 
 impl Access<'_, '_> {
     pub(crate) fn decrypt<T: DeserializeOwned>(&mut self, row: &RecordRow) -> Result<T> {
+        self.note_read(row);
+        open_json(self.keys, row)
+    }
+
+    fn note_read(&mut self, row: &RecordRow) {
         self.targets.push(Target {
             kind: row.reference.kind.as_str().into(),
             id: row.reference.id.clone(),
@@ -350,10 +364,38 @@ impl Access<'_, '_> {
             access: TargetAccess::Read,
             sha256: None,
         });
-        let plain = record::open(&self.keys.records, &row.reference, &row.ciphertext)?;
-        serde_json::from_slice(&plain).map_err(|_| Error::MalformedRecord {
-            record: row.reference.to_string(),
-        })
+    }
+
+    /// Decrypts many records across every core.
+    fn decrypt_many<T: DeserializeOwned + Send>(&mut self, rows: &[RecordRow]) -> Result<Vec<T>> {
+        for row in rows {
+            self.note_read(row);
+        }
+        let keys = self.keys;
+        rows.par_iter().map(|row| open_json(keys, row)).collect()
+    }
+
+    /// Decrypts the newest version of every record of `kind`, a page at a time, and
+    /// hands each page to `f`: memory stays bounded by the page, not the vault.
+    pub(crate) fn for_each_page<T: DeserializeOwned + Send>(
+        &mut self,
+        kind: RecordKind,
+        mut f: impl FnMut(Vec<T>) -> Result<()>,
+    ) -> Result<()> {
+        const PAGE: usize = 4096;
+        let mut after = String::new();
+        loop {
+            let rows = self.tx.latest_records_page(kind, &after, Some(PAGE))?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            after = last.reference.id.clone();
+            let full = rows.len() == PAGE;
+            f(self.decrypt_many(&rows)?)?;
+            if !full {
+                return Ok(());
+            }
+        }
     }
 
     pub(crate) fn read_latest<T: DeserializeOwned>(
@@ -367,9 +409,12 @@ impl Access<'_, '_> {
         }
     }
 
-    pub(crate) fn read_all<T: DeserializeOwned>(&mut self, kind: RecordKind) -> Result<Vec<T>> {
+    pub(crate) fn read_all<T: DeserializeOwned + Send>(
+        &mut self,
+        kind: RecordKind,
+    ) -> Result<Vec<T>> {
         let rows = self.tx.latest_records(kind)?;
-        rows.iter().map(|row| self.decrypt(row)).collect()
+        self.decrypt_many(&rows)
     }
 
     pub(crate) fn write<T: Serialize>(&mut self, reference: RecordRef, value: &T) -> Result<()> {
@@ -819,25 +864,16 @@ impl Session {
             if let Some(client) = client {
                 a.client(client)?;
             }
-            let notes: Vec<Note> = a.read_all(RecordKind::Note)?;
             let mut hits = Vec::new();
-            for note in notes {
-                if client.is_some_and(|c| !note.clients.iter().any(|n| n == c)) {
-                    continue;
-                }
-                let texts = std::iter::once(note.body.as_str())
-                    .chain(note.addenda.iter().map(|a| a.body.as_str()));
-                for line in texts.flat_map(str::lines) {
-                    if line.to_lowercase().contains(&needle) {
-                        hits.push(SearchHit {
-                            note: note.id.clone(),
-                            date: note.date,
-                            clients: note.clients.clone(),
-                            line: line.trim().to_owned(),
-                        });
-                    }
-                }
-            }
+            a.for_each_page(RecordKind::Note, |notes: Vec<Note>| {
+                let page: Vec<SearchHit> = notes
+                    .par_iter()
+                    .filter(|note| client.is_none_or(|c| note.clients.iter().any(|n| n == c)))
+                    .flat_map_iter(|note| search_note(note, &needle))
+                    .collect();
+                hits.extend(page);
+                Ok(())
+            })?;
             Ok(hits)
         })?;
         hits.sort_by(|a, b| a.date.cmp(&b.date).then(a.note.cmp(&b.note)));
@@ -927,4 +963,20 @@ impl Session {
             }
         }
     }
+}
+
+/// The lines of a note (body and addenda) that contain `needle` (already lowercase).
+fn search_note(note: &Note, needle: &str) -> Vec<SearchHit> {
+    let texts =
+        std::iter::once(note.body.as_str()).chain(note.addenda.iter().map(|a| a.body.as_str()));
+    texts
+        .flat_map(str::lines)
+        .filter(|line| line.to_lowercase().contains(needle))
+        .map(|line| SearchHit {
+            note: note.id.clone(),
+            date: note.date,
+            clients: note.clients.clone(),
+            line: line.trim().to_owned(),
+        })
+        .collect()
 }
