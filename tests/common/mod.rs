@@ -122,3 +122,35 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
 }
+
+impl TestVault {
+    /// Runs `casevault ARGS` (any exit status) and returns its output.
+    pub fn output(&self, args: &[&str]) -> std::process::Output {
+        self.cmd().args(args).output().expect("run casevault")
+    }
+
+    /// `casevault` as a plain `std::process::Command`, with the same vault, passphrase
+    /// and environment as [`TestVault::cmd`] and no standard input: for a child
+    /// process the test starts, watches and kills itself.
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_casevault"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("TMPDIR", self.dir.path())
+            .env("USER", "dr-test")
+            .env("CASEVAULT_VAULT", &self.path)
+            .env("CASEVAULT_PASSPHRASE", PASSPHRASE)
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// Opens the vault file read-only with SQLite (to watch it while casevault writes).
+    pub fn sqlite_read_only(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .expect("open the vault read-only with SQLite")
+    }
+}
