@@ -383,6 +383,13 @@ pub(crate) fn verify(
                 .push(VerifyFinding::RecordUnaudited { record }),
         }
     }
+    for name in keyslot_writes.keys() {
+        if !keyslots.iter().any(|(n, _)| n == name) {
+            report.findings.push(VerifyFinding::RecordMissing {
+                record: format!("the {name} keyslot"),
+            });
+        }
+    }
     for reference in last_writes.into_keys() {
         report.findings.push(VerifyFinding::RecordMissing {
             record: reference.to_string(),

@@ -200,7 +200,8 @@ pub struct Decision {
 impl Decision {
     /// True when every requested category is permitted.
     pub fn all_permitted(&self) -> bool {
-        self.verdicts.iter().all(|v| v.permitted)
+        // Deny by default: a request for nothing permits nothing.
+        !self.verdicts.is_empty() && self.verdicts.iter().all(|v| v.permitted)
     }
 
     /// The categories permitted.
@@ -688,9 +689,13 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
                 text: policy.redisclosure_notice.clone(),
             });
         }
-        if let Some(tp) = &policy.third_party
-            && !verdicts.iter().any(|v| v.permitted && &v.category == tp)
-        {
+        // Without a third-party category in the policy nothing can permit others'
+        // information, so it is always redacted.
+        let third_party_permitted = policy
+            .third_party
+            .as_ref()
+            .is_some_and(|tp| verdicts.iter().any(|v| v.permitted && &v.category == tp));
+        if !third_party_permitted {
             obligations.push(Obligation::RedactThirdParties);
         }
     }

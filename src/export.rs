@@ -84,8 +84,9 @@ pub struct BundleNote {
     /// The session date, if attendance is permitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<Date>,
-    /// The kind of session.
-    pub session: String,
+    /// The kind of session, if attendance is permitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
     /// Its sections, withheld ones as markers.
     pub sections: Vec<BundleSection>,
     /// Its addenda.
@@ -269,14 +270,19 @@ pub(crate) fn build(
         if let Some(j) = decision.joint_notes.iter().find(|j| j.note == note.id)
             && !j.permitted
         {
-            withheld.push(Withheld {
-                what: match attendance {
-                    true => format!("the joint session note of {}", note.date),
-                    false => "a joint session note".to_owned(),
-                },
-                reason: "withheld whole: another participant has not permitted this disclosure"
-                    .into(),
-            });
+            // Saying that a joint session took place is itself attendance.
+            if attendance {
+                withheld.push(Withheld {
+                    what: format!("the joint session note of {}", note.date),
+                    reason: "withheld whole: another participant has not permitted this disclosure"
+                        .into(),
+                });
+            }
+            continue;
+        }
+        // Without attendance, a note that releases nothing is not even mentioned: its
+        // existence, kind and order would tell when the client came.
+        if !attendance && !note.all_sections().any(|s| allowed(&s.category)) {
             continue;
         }
         let mut filter = Filter {
@@ -304,7 +310,7 @@ pub(crate) fn build(
         }
         out_notes.push(BundleNote {
             date: attendance.then_some(note.date),
-            session: note.note_type.as_str().to_owned(),
+            session: attendance.then(|| note.note_type.as_str().to_owned()),
             sections,
             addenda,
         });
@@ -445,9 +451,9 @@ pub(crate) fn render(bundle: &Bundle, format: ExportFormat) -> Zeroizing<Vec<u8>
         out.push_str("No session notes in this disclosure.\n");
     }
     for note in &bundle.notes {
-        match note.date {
-            Some(d) => out.push_str(&format!("## Session of {d} ({})\n\n", note.session)),
-            None => out.push_str(&format!("## Session ({}; date withheld)\n\n", note.session)),
+        match (note.date, &note.session) {
+            (Some(d), Some(kind)) => out.push_str(&format!("## Session of {d} ({kind})\n\n")),
+            _ => out.push_str("## Session (date withheld)\n\n"),
         }
         markdown_sections(&mut out, &note.sections);
         for a in &note.addenda {

@@ -214,14 +214,59 @@ pub enum NoteParseError {
         /// The known categories, comma-separated.
         known: String,
     },
+    /// A line looks like a category heading but is not exactly one.
+    #[error(
+        "line {line}: \"{heading}\" names a category but is not a section heading; write it as \"## <category>\" at the start of a line, outside any code block"
+    )]
+    MisplacedHeading {
+        /// The 1-based line number.
+        line: usize,
+        /// The line as written.
+        heading: String,
+    },
+    /// A code block is opened and never closed.
+    #[error(
+        "line {line}: this code block (``` or ~~~) is never closed; close it so the headings after it count"
+    )]
+    UnclosedFence {
+        /// The 1-based line that opens it.
+        line: usize,
+    },
     /// The body has no text.
     #[error("the note is empty")]
     Empty,
 }
 
+/// A Markdown ATX heading: its level and text, if `line` is one (any indentation).
+fn atx_heading(line: &str) -> Option<(usize, usize, &str)> {
+    let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let rest = &line[indent..];
+    let level = rest.len() - rest.trim_start_matches('#').len();
+    let after = &rest[level..];
+    if !(1..=6).contains(&level) || !(after.is_empty() || after.starts_with([' ', '\t'])) {
+        return None;
+    }
+    Some((indent, level, after.trim().trim_end_matches('#').trim()))
+}
+
+/// The fence a line opens or closes: its character and length (``` or ~~~, 3 or more).
+fn fence_of(line: &str) -> Option<(char, usize)> {
+    let trimmed = line.trim_start_matches(' ');
+    if line.len() - trimmed.len() > 3 {
+        return None;
+    }
+    let c = trimmed.chars().next().filter(|c| *c == '`' || *c == '~')?;
+    let run = trimmed.len() - trimmed.trim_start_matches(c).len();
+    (run >= 3).then_some((c, run))
+}
+
 /// Splits a Markdown body into sections: a `## <category>` heading starts a section
-/// of that category; text before any heading is `progress`. Headings inside fenced
-/// code blocks are text.
+/// of that category; text before any heading is `progress`.
+///
+/// Text must never land in the wrong category by a slip of markup, so anything that
+/// looks like a category heading but is not exactly one is refused, naming the line:
+/// another heading level, four or more spaces of indentation, a category heading
+/// inside a code block, and a code block that is never closed.
 pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, NoteParseError> {
     if body.trim().is_empty() {
         return Err(NoteParseError::Empty);
@@ -230,37 +275,59 @@ pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, N
     let mut category = UNHEADED_CATEGORY.to_owned();
     let mut text = String::new();
     let mut headed = false;
-    let mut fence: Option<&str> = None;
+    // The open fence: its character, length and line.
+    let mut fence: Option<(char, usize, usize)> = None;
     for (index, line) in body.lines().enumerate() {
-        let trimmed = line.trim_start();
-        if let Some(marker) = fence {
-            if trimmed.starts_with(marker) {
+        let heading = atx_heading(line);
+        let names_category =
+            heading.is_some_and(|(_, _, name)| categories.contains(&name.to_lowercase().as_str()));
+        if let Some((c, run, _)) = fence {
+            if names_category {
+                return Err(NoteParseError::MisplacedHeading {
+                    line: index + 1,
+                    heading: line.trim().to_owned(),
+                });
+            }
+            if fence_of(line).is_some_and(|(d, n)| d == c && n >= run)
+                && line.trim().trim_start_matches(c).is_empty()
+            {
                 fence = None;
             }
-        } else if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
-            fence = Some(&trimmed[..3]);
-        } else if let Some(heading) = line.strip_prefix("## ") {
-            let name = heading.trim().trim_end_matches('#').trim().to_lowercase();
-            if !categories.contains(&name.as_str()) {
-                return Err(NoteParseError::UnknownCategory {
+        } else if let Some((c, run)) = fence_of(line) {
+            fence = Some((c, run, index + 1));
+        } else if let Some((indent, level, name)) = heading {
+            let lower = name.to_lowercase();
+            if level == 2 && indent <= 3 {
+                if !categories.contains(&lower.as_str()) {
+                    return Err(NoteParseError::UnknownCategory {
+                        line: index + 1,
+                        heading: name.to_owned(),
+                        known: categories.join(", "),
+                    });
+                }
+                if headed || !text.trim().is_empty() {
+                    sections.push(Section {
+                        category,
+                        text: text.trim_matches('\n').to_owned(),
+                    });
+                }
+                category = lower;
+                text = String::new();
+                headed = true;
+                continue;
+            }
+            if names_category {
+                return Err(NoteParseError::MisplacedHeading {
                     line: index + 1,
-                    heading: heading.trim().to_owned(),
-                    known: categories.join(", "),
+                    heading: line.trim().to_owned(),
                 });
             }
-            if headed || !text.trim().is_empty() {
-                sections.push(Section {
-                    category,
-                    text: text.trim_matches('\n').to_owned(),
-                });
-            }
-            category = name;
-            text = String::new();
-            headed = true;
-            continue;
         }
         text.push_str(line);
         text.push('\n');
+    }
+    if let Some((_, _, line)) = fence {
+        return Err(NoteParseError::UnclosedFence { line });
     }
     if headed || !text.trim().is_empty() {
         sections.push(Section {
@@ -310,6 +377,42 @@ mod tests {
         let s = parse_default("```\n## not a heading\n```\n### Sub\ntext").unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].category, "progress");
+    }
+
+    #[test]
+    fn near_miss_category_headings_are_refused() {
+        for (body, line) in [
+            ("Text\n# psychotherapy-notes\nsecret", 2),
+            ("Text\n### substance-use\nsecret", 2),
+            ("Text\n    ## psychotherapy-notes\nsecret", 2),
+            ("```\n## psychotherapy-notes\n```", 2),
+        ] {
+            match parse_default(body) {
+                Err(NoteParseError::MisplacedHeading { line: l, .. }) => {
+                    assert_eq!(l, line, "{body}")
+                }
+                other => panic!("{body:?}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            parse_default("Progress.\n~~~~~~~~~~\n## psychotherapy-notes\nPN"),
+            Err(NoteParseError::MisplacedHeading {
+                line: 3,
+                heading: "## psychotherapy-notes".into()
+            })
+        );
+        assert_eq!(
+            parse_default("Progress.\n```\ncode"),
+            Err(NoteParseError::UnclosedFence { line: 2 })
+        );
+    }
+
+    #[test]
+    fn heading_variants_that_are_exact_work() {
+        let s = parse_default(" ## Risk\nlow\n##\tdiagnosis\nF41.1\n### Plan\nweekly").unwrap();
+        let cats: Vec<_> = s.iter().map(|s| s.category.as_str()).collect();
+        assert_eq!(cats, ["risk", "diagnosis"]);
+        assert!(s[1].text.contains("### Plan"));
     }
 
     #[test]

@@ -429,6 +429,11 @@ pub(crate) fn decide_in(
     }
     let (policy_version, policy) = a.policy()?;
     let request = &expand_all(request, &policy);
+    if request.categories.is_empty() {
+        return Err(Error::InvalidInput(
+            "the request names no category; say what would leave with --categories".into(),
+        ));
+    }
     let notes = notes_in_range(a, request)?;
     let joint_notes: Vec<JointNote> = notes
         .iter()

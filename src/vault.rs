@@ -198,8 +198,14 @@ impl Vault {
     }
 
     fn current_params(&self) -> Result<KdfParams> {
-        let slot = self.store.keyslot(PASSPHRASE_SLOT)?;
-        Ok(keyslot::params_of(&slot).unwrap_or_default())
+        // Recovery is for when things are broken: a missing or unreadable passphrase
+        // keyslot must not stop it, so fall back to the defaults.
+        Ok(self
+            .store
+            .keyslot(PASSPHRASE_SLOT)
+            .ok()
+            .and_then(|slot| keyslot::params_of(&slot))
+            .unwrap_or_default())
     }
 
     fn into_session(self, root: RootSecret, actor: &str) -> Result<Session> {
@@ -217,6 +223,11 @@ impl Vault {
                 .ok_or_else(|| StoreError::Corrupt("the vault identifier is missing".into()))?;
             // These rows were written without a key, so anyone holding the file can
             // forge them: keep only a well-formed time and a known keyslot name.
+            // A chain that no longer matches its head cannot take events; leave the
+            // markers for a later unlock so that `audit verify` can still run and say why.
+            if !chain_accepts_events(tx, keys, &vault_id)? {
+                return Ok((vault_id, Vec::new()));
+            }
             let failed: Vec<(String, String)> = tx
                 .take_failed_unlocks()?
                 .into_iter()
@@ -272,20 +283,33 @@ struct EventDraft {
     purpose: Option<String>,
 }
 
+/// True when the chain's last event matches the sealed head, so an event may follow.
+fn chain_accepts_events(tx: &Tx<'_>, keys: &VaultKeys, vault_id: &[u8]) -> Result<bool> {
+    Ok(chain_tip(tx, keys, vault_id)?.is_some())
+}
+
+/// The sequence number and MAC the next event chains from, or `None` when the last
+/// event does not match the sealed head.
+fn chain_tip(tx: &Tx<'_>, keys: &VaultKeys, vault_id: &[u8]) -> Result<Option<(u64, [u8; 32])>> {
+    let last = tx.last_audit()?;
+    let head = tx.meta(AUDIT_HEAD)?;
+    Ok(match (&last, head) {
+        (None, None) => Some((0, audit::genesis(&keys.audit, vault_id))),
+        (Some(last), Some(head)) => match audit::open_head(&keys.audit, &head) {
+            Some((seq, mac)) if seq == last.seq && bool::from(mac.ct_eq(&last.mac[..])) => {
+                Some((seq, mac))
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
 /// Seals an event and appends it to the chain, refusing if the chain's last event
 /// does not match the sealed head (appending would hide a truncation).
 fn append_event(tx: &Tx<'_>, keys: &VaultKeys, vault_id: &[u8], draft: EventDraft) -> Result<()> {
-    let last = tx.last_audit()?;
-    let head = tx.meta(AUDIT_HEAD)?;
-    let prev = match (&last, head) {
-        (None, None) => audit::genesis(&keys.audit, vault_id),
-        (Some(last), Some(head)) => match audit::open_head(&keys.audit, &head) {
-            Some((seq, mac)) if seq == last.seq && bool::from(mac.ct_eq(&last.mac[..])) => mac,
-            _ => return Err(Error::AuditHeadMismatch),
-        },
-        _ => return Err(Error::AuditHeadMismatch),
-    };
-    let seq = last.map_or(1, |l| l.seq + 1);
+    let (last_seq, prev) = chain_tip(tx, keys, vault_id)?.ok_or(Error::AuditHeadMismatch)?;
+    let seq = last_seq + 1;
     let event = AuditEvent {
         seq,
         at: draft.at,

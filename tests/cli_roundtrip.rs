@@ -869,3 +869,31 @@ fn an_oversized_note_is_refused_with_a_clear_error() {
         serde_json::json!([])
     );
 }
+
+#[test]
+fn near_miss_category_headings_are_refused_and_save_nothing() {
+    let (v, _) = TestVault::init();
+    let ada = v.add_client("Ada Example", &[]);
+    for (body, line) in [
+        ("Progress.\n# psychotherapy-notes\nPN-CANARY\n", "line 2"),
+        (
+            "Progress.\n~~~~~~~~~~\n## psychotherapy-notes\nPN-CANARY\n",
+            "line 3",
+        ),
+        ("Progress.\n```\nPN-CANARY\n", "line 2"),
+    ] {
+        let out = v
+            .cmd()
+            .args(["note", "add", "--client", &ada, "--date", "2026-03-01"])
+            .write_stdin(body)
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains(line), "{body:?}: {stderr}");
+        assert!(!stderr.contains("PN-CANARY"), "{stderr}");
+    }
+    assert_eq!(
+        v.json(&["note", "list", "--client", &ada]),
+        serde_json::json!([])
+    );
+}
