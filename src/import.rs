@@ -65,6 +65,8 @@ struct Parsed<'a> {
 }
 
 fn parse_front_matter(text: &str) -> std::result::Result<Parsed<'_>, String> {
+    // Editors on some systems start UTF-8 files with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Some(rest) = text
         .strip_prefix("---\n")
         .or_else(|| text.strip_prefix("---\r\n"))
@@ -157,7 +159,7 @@ impl Session {
         let files = note_files(dir)?;
         let actor = self.actor().to_owned();
         // What earlier imports brought in, and the policy's categories, read once.
-        let (known, categories) = self.access("note.import.prepare", |a| {
+        let (mut known, categories) = self.access("note.import.prepare", |a| {
             a.client(client)?;
             let (_, policy) = a.policy()?;
             let notes: Vec<Note> = a.read_all(RecordKind::Note)?;
@@ -183,7 +185,9 @@ impl Session {
                     Err(e) => report.failed.push((name, format!("cannot read it: {e}"))),
                     Ok(bytes) => {
                         let digest = sha256_hex(&bytes);
-                        if known.contains(&digest) {
+                        // A digest seen before, in an earlier import or earlier in this
+                        // one, is the same file again.
+                        if !known.insert(digest.clone()) {
                             report.already_imported.push(name);
                         } else {
                             todo.push((name, digest, zeroize::Zeroizing::new(bytes)));
@@ -207,7 +211,12 @@ impl Session {
                         note_type.as_str()
                     )));
                 }
-                let sections = parse_sections(parsed.body, &categories)?;
+                // Line numbers in errors count from the top of the file.
+                // The body is the end of the text, so what comes before it is front matter.
+                let front = &text[..text.len() - parsed.body.len()];
+                let front_lines = front.matches('\n').count();
+                let sections = parse_sections(parsed.body, &categories)
+                    .map_err(|e| e.shifted(front_lines))?;
                 let id = a.new_id(RecordKind::Note)?;
                 let note = Note {
                     id: id.clone(),

@@ -260,6 +260,34 @@ fn fence_of(line: &str) -> Option<(char, usize)> {
     (run >= 3).then_some((c, run))
 }
 
+impl NoteParseError {
+    /// The same error with its line number moved down by `lines` (for a body that
+    /// starts after front matter).
+    pub fn shifted(self, lines: usize) -> Self {
+        match self {
+            NoteParseError::UnknownCategory {
+                line,
+                heading,
+                known,
+            } => NoteParseError::UnknownCategory {
+                line: line + lines,
+                heading,
+                known,
+            },
+            NoteParseError::MisplacedHeading { line, heading } => {
+                NoteParseError::MisplacedHeading {
+                    line: line + lines,
+                    heading,
+                }
+            }
+            NoteParseError::UnclosedFence { line } => {
+                NoteParseError::UnclosedFence { line: line + lines }
+            }
+            NoteParseError::Empty => NoteParseError::Empty,
+        }
+    }
+}
+
 /// Splits a Markdown body into sections: a `## <category>` heading starts a section
 /// of that category; text before any heading is `progress`.
 ///
