@@ -50,6 +50,18 @@ pub enum Error {
         /// The record.
         record: String,
     },
+    /// A record read is older than a version the audit trail says was written.
+    #[error(
+        "{record} is at version {read}, but the audit trail shows version {written} was written: the vault was rolled back"
+    )]
+    RolledBack {
+        /// The record.
+        record: String,
+        /// The version found.
+        read: u32,
+        /// The newest version written.
+        written: u32,
+    },
     /// The audit trail's last event does not match its sealed head.
     #[error("the audit trail does not match its sealed head (events removed or the head altered)")]
     AuditHeadMismatch,
@@ -95,6 +107,7 @@ impl Error {
             Error::Keyslot { .. }
             | Error::Integrity(_)
             | Error::MalformedRecord { .. }
+            | Error::RolledBack { .. }
             | Error::AuditHeadMismatch
             | Error::Store(StoreError::Corrupt(_)) => ErrorClass::Integrity,
             _ => ErrorClass::Failure,
@@ -110,6 +123,7 @@ impl Error {
             Error::Keyslot { .. } => "keyslot unusable",
             Error::Integrity(_) | Error::MalformedRecord { .. } => "integrity failure",
             Error::AuditHeadMismatch => "audit head mismatch",
+            Error::RolledBack { .. } => "rolled back",
             Error::ClientNotFound(_) => "no such client",
             Error::NoteNotFound(_) => "no such note",
             Error::NoteSigned(_) => "note is signed",

@@ -59,6 +59,9 @@ impl Session {
             if !decision.all_permitted() {
                 return Err(Error::Denied(Box::new(decided.record)));
             }
+            // Nothing leaves on the strength of a consent, policy or note that a
+            // rollback of the file has put back to an older version.
+            a.check_reads_are_latest()?;
             let bundle = export::build(
                 decision,
                 &decided.client,

@@ -353,6 +353,14 @@ fn to_json<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>> {
     Ok(out)
 }
 
+/// An audit row's details as a record row, for [`open_json`].
+fn record_row_of_event(row: &AuditRow) -> RecordRow {
+    RecordRow {
+        reference: AuditEvent::reference(row.seq),
+        ciphertext: row.details.clone(),
+    }
+}
+
 /// Decrypts one record and parses its JSON.
 fn open_json<T: DeserializeOwned>(keys: &VaultKeys, row: &RecordRow) -> Result<T> {
     let plain = record::open(&keys.records, &row.reference, &row.ciphertext)?;
@@ -378,6 +386,47 @@ impl Access<'_, '_> {
     pub(crate) fn decrypt<T: DeserializeOwned>(&mut self, row: &RecordRow) -> Result<T> {
         self.note_read(row);
         open_json(self.keys, row)
+    }
+
+    /// Checks that every record this operation read is the newest version the audit
+    /// trail says was written: a newest version deleted from the file (a revocation,
+    /// a stricter policy, an edit) must not silently count as never written. Costs a
+    /// pass over the audit trail, so it guards what releases information.
+    pub(crate) fn check_reads_are_latest(&self) -> Result<()> {
+        let rows = self.tx.audit_rows()?;
+        let keys = self.keys;
+        let events: Vec<Option<AuditEvent>> = rows
+            .par_iter()
+            .map(|row| open_json(keys, &record_row_of_event(row)).ok())
+            .collect();
+        let mut newest: std::collections::HashMap<(&str, &str), u32> =
+            std::collections::HashMap::new();
+        for event in events.iter().flatten() {
+            for t in event
+                .targets
+                .iter()
+                .filter(|t| t.access == TargetAccess::Write)
+            {
+                let v = newest.entry((t.kind.as_str(), t.id.as_str())).or_insert(0);
+                *v = (*v).max(t.version);
+            }
+        }
+        for t in self
+            .targets
+            .iter()
+            .filter(|t| t.access == TargetAccess::Read)
+        {
+            if let Some(&written) = newest.get(&(t.kind.as_str(), t.id.as_str()))
+                && written > t.version
+            {
+                return Err(Error::RolledBack {
+                    record: format!("{} {}", t.kind, t.id),
+                    read: t.version,
+                    written,
+                });
+            }
+        }
+        Ok(())
     }
 
     fn note_read(&mut self, row: &RecordRow) {

@@ -775,3 +775,59 @@ fn a_truncated_vault_file_is_an_integrity_failure() {
     assert_eq!(code, Some(INTEGRITY), "{stderr}");
     assert!(stderr.contains("restore"), "{stderr}");
 }
+
+#[test]
+fn a_deleted_revocation_does_not_let_a_disclosure_through() {
+    let (v, _) = TestVault::init();
+    let ada = v.add_client("Ada Example", &[]);
+    v.add_note(&ada, "2026-03-01", "Progress text.\n");
+    let consent = v.ok(&[
+        "consent",
+        "add",
+        "--client",
+        &ada,
+        "--recipient",
+        "Dr Smith",
+        "--purpose",
+        "treatment",
+        "--allow",
+        "progress",
+        "--from",
+        "2020-01-01",
+        "--expires",
+        "2099-12-31",
+    ]);
+    v.ok(&["consent", "revoke", &consent, "--on", "2020-06-01"]);
+    // The attacker deletes the revocation (version 2), putting the consent back.
+    v.sqlite()
+        .execute(
+            "DELETE FROM records WHERE kind = 'consent' AND version = 2",
+            [],
+        )
+        .unwrap();
+    let out_file = v.dir.path().join("export.md");
+    let (_, stderr) = fails(
+        &v,
+        &[
+            "disclose",
+            "--client",
+            &ada,
+            "--to",
+            "Dr Smith",
+            "--purpose",
+            "treatment",
+            "--categories",
+            "progress",
+            "--write-plaintext",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+        INTEGRITY,
+    );
+    assert!(
+        stderr.contains(&format!("consent {consent} is at version 1"))
+            && stderr.contains("rolled back"),
+        "{stderr}"
+    );
+    assert!(!out_file.exists(), "nothing left the vault");
+}

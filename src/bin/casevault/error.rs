@@ -90,7 +90,10 @@ fn hint(error: &Error) -> Option<&'static str> {
         Error::Keyslot { .. } => {
             "the keyslot has been altered or damaged; restore the vault from a backup"
         }
-        Error::Integrity(_) | Error::MalformedRecord { .. } | Error::AuditHeadMismatch => {
+        Error::Integrity(_)
+        | Error::MalformedRecord { .. }
+        | Error::AuditHeadMismatch
+        | Error::RolledBack { .. } => {
             "the vault may have been tampered with or damaged: run `casevault audit verify` and restore from a backup if needed"
         }
         Error::ClientNotFound(_) => "list clients with `casevault client list`",
