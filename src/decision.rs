@@ -631,7 +631,7 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
                 request: &other_request,
                 ..input
             };
-            let (_, theirs) = verdicts_for_participant(&other_input, other);
+            let theirs = participant_verdicts(&other_input, other);
             if released.is_empty() || !theirs.iter().all(|v| v.permitted) {
                 missing.push(other.clone());
             } else {
@@ -711,51 +711,30 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
     }
 }
 
-/// A joint note's other participant permits under the same basis as the request:
-/// their own consent (any of theirs), or, for an exception or the client's own
-/// request, the same rules applied to them.
-fn verdicts_for_participant(input: &DecisionInput<'_>, participant: &str) -> (Basis, Vec<Verdict>) {
-    if input.request.exception.is_none()
-        && input.request.purpose == input.policy.client_request_purpose
-    {
-        // The requesting client's own access does not reach another client's
-        // information: that participant must consent to release to the requester.
-        let request = DisclosureRequest {
-            recipient: input.client_name.to_owned(),
-            ..input.request.clone()
-        };
-        let consents = consents_of(input, participant, None);
-        let verdicts = request
-            .categories
-            .iter()
-            .map(|c| consent_verdict(&consents, &request, c, input.policy, input.today))
-            .collect();
-        return (
-            Basis::Consent {
-                consents: Vec::new(),
-            },
-            verdicts,
-        );
+/// A joint note's other participant permits under the same basis as the request, with
+/// two exceptions where only their own consent will do: an exception concerns the
+/// client it was invoked for, not the others in the room; and the requesting client's
+/// own access does not reach another client's information, so that participant must
+/// consent to release to the requester (by name).
+fn participant_verdicts(input: &DecisionInput<'_>, participant: &str) -> Vec<Verdict> {
+    let own_request = input.request.exception.is_none()
+        && input.request.purpose == input.policy.client_request_purpose;
+    if !own_request && input.request.exception.is_none() {
+        return verdicts(input, participant, None).1;
     }
-    if input.request.exception.is_some() {
-        // An exception concerns the client it was invoked for, not the others in the
-        // room: their information leaves only with their consent.
-        let request = DisclosureRequest {
-            exception: None,
-            ..input.request.clone()
-        };
-        let consents = consents_of(input, participant, None);
-        let verdicts = request
-            .categories
-            .iter()
-            .map(|c| consent_verdict(&consents, &request, c, input.policy, input.today))
-            .collect();
-        return (
-            Basis::Consent {
-                consents: Vec::new(),
-            },
-            verdicts,
-        );
-    }
-    verdicts(input, participant, None)
+    let request = DisclosureRequest {
+        recipient: if own_request {
+            input.client_name.to_owned()
+        } else {
+            input.request.recipient.clone()
+        },
+        exception: None,
+        ..input.request.clone()
+    };
+    let consents = consents_of(input, participant, None);
+    request
+        .categories
+        .iter()
+        .map(|c| consent_verdict(&consents, &request, c, input.policy, input.today))
+        .collect()
 }
