@@ -1,8 +1,6 @@
 //! Session operations on consents, intake acknowledgements, the policy, and
 //! disclosure decisions. Every one goes through `Session::access`.
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
@@ -11,6 +9,7 @@ use crate::consent::{
 };
 use crate::decision::{self, Decision, DecisionInput, DisclosureRequest, JointNote};
 use crate::error::Error;
+use crate::export;
 use crate::note::{Date, Note, Section, parse_sections};
 use crate::policy::{ALL_CATEGORIES, Policy};
 use crate::record::{RecordKind, RecordRef};
@@ -124,21 +123,6 @@ fn check_names(what: &str, names: &[String], known: &[String], allow_all: bool) 
     Ok(())
 }
 
-/// Checks an `age1…` or SSH public key, so a consent never names a key an export
-/// could not use.
-fn check_public_key(key: &str) -> Result<()> {
-    let key = key.trim();
-    let ok =
-        age::x25519::Recipient::from_str(key).is_ok() || age::ssh::Recipient::from_str(key).is_ok();
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidInput(
-            "the recipient key is neither an age public key (age1…) nor an SSH public key (ssh-ed25519 … or ssh-rsa …)".into(),
-        ))
-    }
-}
-
 impl Session {
     /// The policy in force and its version.
     pub fn policy(&mut self) -> Result<(u32, Policy)> {
@@ -177,7 +161,8 @@ impl Session {
             )));
         }
         if let Some(key) = &new.recipient.public_key {
-            check_public_key(key)?;
+            // A consent never names a key an export could not use.
+            export::parse_recipients(std::slice::from_ref(key))?;
         }
         let mut new = new;
         for list in [&mut new.purposes, &mut new.categories, &mut new.excluded] {
