@@ -485,7 +485,7 @@ pub(crate) fn parse_recipients(
                 Ok(Box::new(r) as Box<dyn age::Recipient + Send>)
             } else {
                 Err(Error::InvalidInput(
-                    "the recipient is neither an age public key (age1…) nor an SSH public key (ssh-ed25519 … or ssh-rsa …)".into(),
+                    "the recipient key is neither an age public key (age1…) nor an SSH public key (ssh-ed25519 … or ssh-rsa …)".into(),
                 ))
             }
         })
