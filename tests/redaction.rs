@@ -94,6 +94,11 @@ fn third_party_names() {
             ("JOSE GARCIA NUNEZ", "{M}"),
             ("García said", "{M} said"),
             ("Núñez's office", "{M}'s office"),
+            // Pasted from a word processor: soft hyphens and zero-width characters.
+            ("Be\u{ad}n Qu\u{ad}ill came.", "{M} came."),
+            ("Ben\u{200b} Quill", "{M}"),
+            // Full-width letters.
+            ("Ｂｅｎ Ｑｕｉｌｌ came.", "{M} came."),
         ],
     );
 }

@@ -80,6 +80,13 @@ fn fold_char(c: char, out: &mut String) {
         '_' | '\u{203F}' | '\u{2040}' | '\u{2054}' | '\u{FE33}' | '\u{FE34}' | '\u{FE4D}'
         | '\u{FE4E}' | '\u{FE4F}' | '\u{FF3F}' | '\u{200C}' | '\u{200D}' => out.push(' '),
         '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{2032}' => out.push('\''),
+        // Invisible characters that word processors leave inside words ("Ma\u{ad}ria").
+        '\u{00AD}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}' => {}
+        // Full-width forms ("Ｍａｒｉａ") are the ASCII letters and signs they show.
+        '\u{FF01}'..='\u{FF5E}' => {
+            let ascii = char::from_u32(c as u32 - 0xFEE0).unwrap_or(c);
+            out.push(ascii.to_ascii_lowercase());
+        }
         _ if c.is_ascii() => out.push(c.to_ascii_lowercase()),
         _ => {
             for lower in c.to_lowercase() {
