@@ -17,8 +17,3 @@ pub const DEFAULT_CATEGORIES: &[&str] = &[
 
 /// The category of text written before any `## <category>` heading.
 pub const UNHEADED_CATEGORY: &str = "progress";
-
-/// True when `name` is one of [`DEFAULT_CATEGORIES`].
-pub fn is_default_category(name: &str) -> bool {
-    DEFAULT_CATEGORIES.contains(&name)
-}

@@ -60,7 +60,7 @@ mod vault;
 
 pub use accounting::AccountingEntry;
 pub use audit::{AuditEvent, Target, TargetAccess, VerifyFinding, VerifyReport};
-pub use category::{DEFAULT_CATEGORIES, is_default_category};
+pub use category::DEFAULT_CATEGORIES;
 pub use client::{Client, ClientId, NewClient};
 pub use consent::{
     Consent, ConsentId, ConsentRecipient, IntakeAcknowledgement, NewConsent, Relationship,

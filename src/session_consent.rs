@@ -320,13 +320,6 @@ impl Session {
         today: Date,
         dry_run: bool,
     ) -> Result<DecisionRecord> {
-        if let (Some(from), Some(until)) = (request.from, request.until)
-            && until < from
-        {
-            return Err(Error::InvalidInput(format!(
-                "the date range ends ({until}) before it starts ({from})"
-            )));
-        }
         let actor = self.actor().to_owned();
         let action = if dry_run {
             "disclose.dry-run"

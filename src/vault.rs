@@ -353,19 +353,24 @@ fn to_json<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>> {
     Ok(out)
 }
 
-/// An audit row's details as a record row, for [`open_json`].
-fn record_row_of_event(row: &AuditRow) -> RecordRow {
-    RecordRow {
-        reference: AuditEvent::reference(row.seq),
-        ciphertext: row.details.clone(),
-    }
+/// Decrypts one audit event's details.
+fn open_event(keys: &VaultKeys, row: &AuditRow) -> Result<AuditEvent> {
+    open_sealed(keys, &AuditEvent::reference(row.seq), &row.details)
 }
 
 /// Decrypts one record and parses its JSON.
 fn open_json<T: DeserializeOwned>(keys: &VaultKeys, row: &RecordRow) -> Result<T> {
-    let plain = record::open(&keys.records, &row.reference, &row.ciphertext)?;
+    open_sealed(keys, &row.reference, &row.ciphertext)
+}
+
+fn open_sealed<T: DeserializeOwned>(
+    keys: &VaultKeys,
+    reference: &RecordRef,
+    ciphertext: &[u8],
+) -> Result<T> {
+    let plain = record::open(&keys.records, reference, ciphertext)?;
     serde_json::from_slice(&plain).map_err(|_| Error::MalformedRecord {
-        record: row.reference.to_string(),
+        record: reference.to_string(),
     })
 }
 
@@ -397,7 +402,7 @@ impl Access<'_, '_> {
         let keys = self.keys;
         let events: Vec<Option<AuditEvent>> = rows
             .par_iter()
-            .map(|row| open_json(keys, &record_row_of_event(row)).ok())
+            .map(|row| open_event(keys, row).ok())
             .collect();
         let mut newest: std::collections::HashMap<(&str, &str), u32> =
             std::collections::HashMap::new();
@@ -957,15 +962,8 @@ impl Session {
     pub fn audit_log(&mut self) -> Result<Vec<AuditEvent>> {
         self.access("audit.log", |a| {
             let rows = a.tx.audit_rows()?;
-            rows.iter()
-                .map(|row| {
-                    let reference = AuditEvent::reference(row.seq);
-                    let plain = record::open(&a.keys.records, &reference, &row.details)?;
-                    serde_json::from_slice(&plain).map_err(|_| Error::MalformedRecord {
-                        record: reference.to_string(),
-                    })
-                })
-                .collect()
+            let keys = a.keys;
+            rows.par_iter().map(|row| open_event(keys, row)).collect()
         })
     }
 
@@ -997,12 +995,7 @@ impl Session {
                     keyslots: &keyslots,
                 },
                 anchor_given,
-                |row| {
-                    let plain =
-                        record::open(&keys.records, &AuditEvent::reference(row.seq), &row.details)
-                            .ok()?;
-                    serde_json::from_slice(&plain).ok()
-                },
+                |row| open_event(keys, row).ok(),
             ))
         })?;
         // A broken chain cannot take a new event; the report says why.
