@@ -92,6 +92,14 @@ pub enum Error {
     /// An argument is not acceptable; the message says which and why.
     #[error("{0}")]
     InvalidInput(String),
+    /// The process could not be made safe to hold secrets in (see [`crate::harden_process`]).
+    #[error("cannot {what}, so secrets could reach a core dump: {source}")]
+    Hardening {
+        /// What failed.
+        what: &'static str,
+        /// The system's error.
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -133,6 +141,7 @@ impl Error {
             Error::Policy(_) => "malformed policy",
             Error::Denied(_) => "denied by policy",
             Error::InvalidInput(_) => "invalid input",
+            Error::Hardening { .. } => "process hardening failed",
         };
         format!("failed: {what}")
     }

@@ -46,6 +46,7 @@ mod consent;
 mod decision;
 mod error;
 mod export;
+mod hygiene;
 mod import;
 mod keys;
 mod keyslot;
@@ -75,6 +76,7 @@ pub use export::{
     Bundle, BundleAddendum, BundleClient, BundleNote, BundleSection, Cover, ExportEncryption,
     ExportFormat, ExportOptions, JSON_FORMAT, Withheld,
 };
+pub use hygiene::harden_process;
 pub use import::{ImportProgress, ImportReport};
 pub use keys::RecoveryCode;
 pub use keyslot::{KdfParams, KeyslotError};

@@ -91,6 +91,7 @@ impl Vault {
         params: KdfParams,
         actor: &str,
     ) -> Result<(Session, RecoveryCode)> {
+        crate::harden_process()?;
         params
             .check()
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
@@ -139,6 +140,7 @@ impl Vault {
 
     /// Opens the vault at `path` without unlocking it.
     pub fn open(path: &Path) -> Result<Vault> {
+        crate::harden_process()?;
         Ok(Vault {
             store: Store::open(path)?,
         })

@@ -118,6 +118,9 @@ fn hint(error: &Error) -> Option<&'static str> {
         Error::Store(StoreError::NotAVault(_)) => "check the --vault path",
         Error::Store(StoreError::NewerSchema { .. }) => "upgrade casevault to open this vault",
         Error::Store(StoreError::Corrupt(_)) => "restore the vault from a backup",
+        Error::Hardening { .. } => {
+            "casevault holds secrets only in a process that cannot be dumped; ask the administrator why this system refuses that"
+        }
         _ => return None,
     })
 }

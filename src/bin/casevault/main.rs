@@ -29,6 +29,12 @@ use error::CliError;
 use output::Printer;
 
 fn main() -> ExitCode {
+    // Before any secret is read: no core dumps, no ptrace or /proc/PID/mem by others.
+    if let Err(e) = casevault::harden_process() {
+        let e = CliError::from(e);
+        eprintln!("{e}");
+        return ExitCode::from(e.code() as u8);
+    }
     let cli = Cli::parse();
     let out = Printer::new(cli.json);
     let result = run(cli, &out);
