@@ -71,14 +71,14 @@ impl RecoveryCode {
 
     /// Reads a code as a person typed it: case, spaces and dashes do not matter.
     pub fn parse(typed: &SecretString) -> Self {
-        let normal: String = typed
-            .expose_secret()
+        // Sized up front so that no copy of the code is left behind by a reallocation.
+        let typed = typed.expose_secret();
+        let mut grouped = String::with_capacity(typed.len() + typed.len() / 4);
+        let code = typed
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '-')
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        let mut grouped = String::with_capacity(normal.len() + normal.len() / 4);
-        for (i, c) in normal.chars().enumerate() {
+            .map(|c| c.to_ascii_uppercase());
+        for (i, c) in code.enumerate() {
             if i > 0 && i % 4 == 0 {
                 grouped.push('-');
             }

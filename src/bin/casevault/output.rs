@@ -13,6 +13,7 @@ use std::io::{self, Write as _};
 
 use serde::Serialize;
 use serde_json::json;
+use zeroize::Zeroizing;
 
 /// Collects what a command prints, so that a closed pipe or a full disk on standard
 /// output is an error the command reports, never a panic.
@@ -53,9 +54,10 @@ impl Printer {
         out!(self, "{text}");
     }
 
-    /// Writes what has been collected to standard output.
+    /// Writes what has been collected to standard output, then wipes it: the buffer
+    /// may hold a recovery code or a note's text.
     pub fn flush(&self) -> io::Result<()> {
-        let text = std::mem::take(&mut *self.buf.borrow_mut());
+        let text = Zeroizing::new(std::mem::take(&mut *self.buf.borrow_mut()));
         let mut stdout = io::stdout().lock();
         stdout.write_all(text.as_bytes())?;
         stdout.flush()
