@@ -178,6 +178,9 @@ pub enum NoteCommand {
         /// Read the note from this file instead of standard input.
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Write the text in $VISUAL or $EDITOR, in a private file in memory (/dev/shm).
+        #[arg(long, conflicts_with = "file")]
+        edit: bool,
     },
     /// Show a note (its current version unless --version).
     Show {
@@ -193,13 +196,17 @@ pub enum NoteCommand {
         #[arg(long, value_name = "ID")]
         client: String,
     },
-    /// Replace a draft note's text (the earlier version is kept).
+    /// Replace a draft note's text (the earlier version is kept). On a terminal, with
+    /// no --file, the current text opens in $VISUAL or $EDITOR.
     Edit {
         /// The note's id.
         id: String,
         /// Read the new text from this file instead of standard input.
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Write the text in $VISUAL or $EDITOR, in a private file in memory (/dev/shm).
+        #[arg(long, conflicts_with = "file")]
+        edit: bool,
     },
     /// Sign a note, closing it for edits.
     Sign {
@@ -213,6 +220,9 @@ pub enum NoteCommand {
         /// Read the addendum from this file instead of standard input.
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Write the addendum in $VISUAL or $EDITOR, in a private file in memory (/dev/shm).
+        #[arg(long, conflicts_with = "file")]
+        edit: bool,
     },
     /// Import a directory of Markdown notes (one client's individual sessions); run it
     /// again after an interruption and it imports only what is missing.

@@ -5,6 +5,7 @@
 
 mod cli;
 mod demo;
+mod editor;
 mod error;
 mod output;
 mod secrets;
@@ -15,11 +16,12 @@ use std::process::ExitCode;
 
 use casevault::{
     ConsentRecipient, Date, DisclosureRequest, Error, ExceptionRequest, ExportEncryption,
-    ExportFormat, ExportOptions, KdfParams, NewClient, NewConsent, NewNote, RecoveryCode, Session,
-    Vault,
+    ExportFormat, ExportOptions, KdfParams, NewClient, NewConsent, NewNote, NoteStatus,
+    RecoveryCode, Session, Vault,
 };
 use clap::Parser;
 use secrecy::SecretString;
+use zeroize::Zeroizing;
 
 use cli::{
     AuditCommand, Cli, ClientCommand, Command, ConsentCommand, DiscloseArgs, FormatArg, KdfArgs,
@@ -152,6 +154,47 @@ fn read_body(file: Option<&Path>) -> Result<String, CliError> {
     }
 }
 
+/// Where a note's text comes from: already read (a file or standard input), or the
+/// user's editor once the vault is unlocked.
+enum BodySource {
+    Given(Zeroizing<String>),
+    Editor,
+}
+
+impl BodySource {
+    /// Saves the text with `save`. From the editor (opened on `initial`), empty or
+    /// unchanged text saves nothing (`None`), and a note the vault refuses as malformed
+    /// can be edited again when there is a terminal to ask on.
+    fn save<T>(
+        &self,
+        initial: String,
+        mut save: impl FnMut(&str) -> Result<T, Error>,
+    ) -> Result<Option<T>, CliError> {
+        let mut text = Zeroizing::new(initial);
+        let initial = text.clone();
+        match self {
+            BodySource::Given(body) => save(body).map(Some).map_err(Into::into),
+            BodySource::Editor => loop {
+                text = editor::edit(&text)?;
+                if text.trim().is_empty() || *text == *initial {
+                    return Ok(None);
+                }
+                match save(&text) {
+                    Ok(saved) => return Ok(Some(saved)),
+                    Err(e @ Error::NoteBody(_)) => {
+                        let e = CliError::from(e);
+                        eprintln!("{e}");
+                        if !editor::ask("Edit it again? [Y/n] ", true) {
+                            return Err(e);
+                        }
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            },
+        }
+    }
+}
+
 fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
     match &cli.command {
         Command::Init(kdf) => {
@@ -262,14 +305,23 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
             }
         }
         Command::Note(command) => {
-            // Read the body before unlocking, so a typo in the file path costs no KDF.
-            let body = match command {
-                NoteCommand::Add { file, .. }
-                | NoteCommand::Edit { file, .. }
-                | NoteCommand::Amend { file, .. } => Some(read_body(file.as_deref())?),
-                _ => None,
+            // Read the body before unlocking, so a typo in the file path costs no KDF;
+            // text from the editor is written after, so a wrong passphrase loses none.
+            let source = match command {
+                NoteCommand::Add { file, edit, .. }
+                | NoteCommand::Edit { file, edit, .. }
+                | NoteCommand::Amend { file, edit, .. } => {
+                    let on_terminal = matches!(command, NoteCommand::Edit { .. })
+                        && file.is_none()
+                        && std::io::stdin().is_terminal();
+                    if *edit || on_terminal {
+                        BodySource::Editor
+                    } else {
+                        BodySource::Given(Zeroizing::new(read_body(file.as_deref())?))
+                    }
+                }
+                _ => BodySource::Given(Zeroizing::default()),
             };
-            let body = body.unwrap_or_default();
             let mut session = unlock(&cli)?;
             match command {
                 NoteCommand::Add {
@@ -278,13 +330,18 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                     note_type,
                     ..
                 } => {
-                    let id = session.add_note(NewNote {
-                        clients: clients.clone(),
-                        date: *date,
-                        note_type: note_type.map(Into::into),
-                        body,
+                    let id = source.save(String::new(), |body| {
+                        session.add_note(NewNote {
+                            clients: clients.clone(),
+                            date: *date,
+                            note_type: note_type.map(Into::into),
+                            body: body.to_owned(),
+                        })
                     })?;
-                    out.id(&id);
+                    match id {
+                        Some(id) => out.id(&id),
+                        None => out.done("no text; no note was added"),
+                    }
                 }
                 NoteCommand::Show { id, version } => {
                     let note = match version {
@@ -295,8 +352,21 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                 }
                 NoteCommand::List { client } => out.notes(&session.notes_for_client(client)?),
                 NoteCommand::Edit { id, .. } => {
-                    let version = session.edit_note(id, &body)?;
-                    out.version(id, version, "edited");
+                    let current = match source {
+                        BodySource::Editor => {
+                            // Refused before any typing, not after.
+                            let mut note = session.note(id)?;
+                            if matches!(note.status, NoteStatus::Signed { .. }) {
+                                return Err(Error::NoteSigned(id.clone()).into());
+                            }
+                            std::mem::take(&mut note.body)
+                        }
+                        BodySource::Given(_) => String::new(),
+                    };
+                    match source.save(current, |body| session.edit_note(id, body))? {
+                        Some(version) => out.version(id, version, "edited"),
+                        None => out.done("the text is unchanged or empty; the note was not edited"),
+                    }
                 }
                 NoteCommand::Sign { id } => {
                     let version = session.sign_note(id)?;
@@ -305,8 +375,15 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                 // Handled above, before this match.
                 NoteCommand::Import { .. } => {}
                 NoteCommand::Amend { id, .. } => {
-                    let version = session.amend_note(id, &body)?;
-                    out.version(id, version, "amended");
+                    if matches!(source, BodySource::Editor)
+                        && matches!(session.note(id)?.status, NoteStatus::Draft)
+                    {
+                        return Err(Error::NoteNotSigned(id.clone()).into());
+                    }
+                    match source.save(String::new(), |body| session.amend_note(id, body))? {
+                        Some(version) => out.version(id, version, "amended"),
+                        None => out.done("no text; no addendum was added"),
+                    }
                 }
             }
         }
