@@ -11,7 +11,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::{PASSPHRASE, TestVault, contains, files_under};
+use common::{PASSPHRASE, TestVault, contains, files_under, recent_files_under};
 
 const CLIENT_A: &str = "Wenceslava Oyelaran-Qz7kVt";
 const CLIENT_B: &str = "Thibault Marroquin-Xw4pRb";
@@ -28,6 +28,7 @@ const SUBSTANCE: &str = "zolpidem-moonwicket-4TfA";
 const MEDICATION: &str = "sertralinox-fernvault-3Kwd";
 const REVISED: &str = "revised-thistledown-6Gpq";
 const ADDENDUM: &str = "addendum-corvidglass-2Rxe";
+const EDITED: &str = "editorial-pumicefrond-7Jzu";
 const COUPLES: &str = "argument-quinceharbor-9Mzs";
 const SEXUAL_HEALTH: &str = "libido-cinderwhistle-5Yvn";
 const ACTOR: &str = "dr-test";
@@ -58,6 +59,7 @@ fn canaries() -> Vec<&'static str> {
         MEDICATION,
         REVISED,
         ADDENDUM,
+        EDITED,
         COUPLES,
         SEXUAL_HEALTH,
         ACTOR,
@@ -120,6 +122,28 @@ fn workflow(v: &TestVault) -> (String, std::path::PathBuf) {
         &["note", "edit", &note1],
         &format!("{body}## medication\nStarted {MEDICATION}; {REVISED}.\n"),
     );
+    // The joint note revised in the user's editor (a stand-in script).
+    let editor = v.dir.path().join("stand-in-editor");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nfor f; do :; done\nprintf '%s' \"$EDITOR_TEXT\" > \"$f\"\ncp \"$f\" \"$f~\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    v.cmd()
+        .args(["note", "edit", &couples, "--edit"])
+        .env("EDITOR", &editor)
+        .env(
+            "EDITOR_TEXT",
+            format!(
+                "They describe the {COUPLES} pattern; {EDITED}.\n\
+                 ## treatment-plan\nWeekly sessions.\n\
+                 ## sexual-health\n{SEXUAL_HEALTH}\n\
+                 ## third-party\n{THIRD_PARTY_2} deadlines.\n"
+            ),
+        )
+        .assert()
+        .success();
     v.ok(&["note", "sign", &note1]);
     v.ok_stdin(
         &["note", "amend", &note1],
@@ -163,6 +187,7 @@ fn workflow(v: &TestVault) -> (String, std::path::PathBuf) {
 
 #[test]
 fn no_plaintext_reaches_the_disk() {
+    let started = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
     let (v, recovery_code) = TestVault::init();
     let (printed, backup) = workflow(&v);
 
@@ -220,6 +245,23 @@ fn no_plaintext_reaches_the_disk() {
 
     assert_eq!(mode(&v.path), 0o600, "vault mode");
     assert_eq!(mode(&backup), 0o600, "backup mode");
+
+    // Nor anywhere in memory-backed or shared temporary directories (the editor's
+    // scratch file lives in /dev/shm while it is open).
+    for shared in [Path::new("/dev/shm"), &std::env::temp_dir()] {
+        for file in recent_files_under(shared, started) {
+            let Ok(bytes) = std::fs::read(&file) else {
+                continue;
+            };
+            for canary in canaries() {
+                assert!(
+                    !contains(&bytes, canary),
+                    "{canary:?} is readable in {}",
+                    file.display()
+                );
+            }
+        }
+    }
 }
 
 #[test]

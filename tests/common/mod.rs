@@ -116,6 +116,31 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Files under a shared directory (`/dev/shm`, `/tmp`) changed at or after `since` and
+/// no larger than 64 MiB; directories that vanish or cannot be read are skipped, since
+/// other processes use them too.
+pub fn recent_files_under(dir: &Path, since: std::time::SystemTime) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else if meta.is_file()
+                && meta.len() <= 64 << 20
+                && meta.modified().is_ok_and(|m| m >= since)
+            {
+                out.push(entry.path());
+            }
+        }
+    }
+    out
+}
+
 /// True when `needle` occurs in `haystack`.
 pub fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
