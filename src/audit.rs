@@ -399,6 +399,12 @@ pub(crate) fn verify(
     report
 }
 
+/// Whether `text` has the shape of an anchor printed by `audit anchor`
+/// (`<event number>-<32 hex digits>`), so a caller can refuse a mistyped one early.
+pub fn is_anchor(text: &str) -> bool {
+    parse_anchor(text).is_some()
+}
+
 /// Parses an anchor printed by `audit anchor`: `<seq>-<32 hex digits>`.
 pub(crate) fn parse_anchor(text: &str) -> Option<(u64, Vec<u8>)> {
     let (seq, hex) = text.trim().split_once('-')?;

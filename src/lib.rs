@@ -60,7 +60,7 @@ mod store;
 mod vault;
 
 pub use accounting::AccountingEntry;
-pub use audit::{AuditEvent, Target, TargetAccess, VerifyFinding, VerifyReport};
+pub use audit::{AuditEvent, Target, TargetAccess, VerifyFinding, VerifyReport, is_anchor};
 pub use category::DEFAULT_CATEGORIES;
 pub use client::{Client, ClientId, NewClient};
 pub use consent::{

@@ -31,7 +31,22 @@ impl FromStr for Date {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        time::Date::parse(s.trim(), ISO_DATE)
+        let text = s.trim();
+        // Exactly YYYY-MM-DD: no sign, no extra digits (the parser would take "-0005-01-01").
+        let shape = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+        if !shape {
+            return Err(format!(
+                "{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01"
+            ));
+        }
+        time::Date::parse(text, ISO_DATE)
             .map(Date)
             .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01"))
     }

@@ -274,6 +274,7 @@ pub enum ConsentCommand {
             long = "purpose",
             value_name = "P[,P]",
             value_delimiter = ',',
+        value_parser = category_arg,
             required = true
         )]
         purposes: Vec<String>,
@@ -283,11 +284,13 @@ pub enum ConsentCommand {
             long = "allow",
             value_name = "CAT[,CAT]",
             value_delimiter = ',',
+        value_parser = category_arg,
             required = true
         )]
         categories: Vec<String>,
         /// Categories explicitly excluded, comma-separated.
-        #[arg(long = "exclude", value_name = "CAT[,CAT]", value_delimiter = ',')]
+        #[arg(long = "exclude", value_name = "CAT[,CAT]", value_delimiter = ',',
+        value_parser = category_arg)]
         excluded: Vec<String>,
         /// First day it permits disclosure [default: today].
         #[arg(long, value_name = "DATE")]
@@ -346,7 +349,8 @@ pub struct DiscloseArgs {
     #[arg(long, value_name = "P")]
     pub purpose: String,
     /// What, comma-separated.
-    #[arg(long, value_name = "CAT[,CAT]", value_delimiter = ',', required = true)]
+    #[arg(long, value_name = "CAT[,CAT]", value_delimiter = ',',
+        value_parser = category_arg, required = true)]
     pub categories: Vec<String>,
     /// Under this consent only [default: any of the client's consents].
     #[arg(long, value_name = "ID", conflicts_with = "exception")]
@@ -365,6 +369,7 @@ pub struct DiscloseArgs {
         long,
         value_name = "CAT[,CAT]",
         value_delimiter = ',',
+        value_parser = category_arg,
         requires = "exception"
     )]
     pub order_categories: Vec<String>,
@@ -409,9 +414,27 @@ pub enum AuditCommand {
     /// optionally an anchor kept outside the vault.
     Verify {
         /// An anchor printed earlier by `casevault audit anchor`.
-        #[arg(long, value_name = "DIGEST")]
+        #[arg(long, value_name = "DIGEST", value_parser = anchor_arg)]
         anchor: Option<String>,
     },
     /// Print a short digest of the chain's head to keep outside the vault.
     Anchor,
+}
+
+/// One category name in a comma-separated list: `--categories ","` is a typo, not a
+/// request for nothing.
+fn category_arg(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty() {
+        return Err("an empty category name; list categories like risk,diagnosis".into());
+    }
+    Ok(name.to_owned())
+}
+
+fn anchor_arg(text: &str) -> Result<String, String> {
+    if casevault::is_anchor(text) {
+        Ok(text.trim().to_owned())
+    } else {
+        Err("not an anchor; give it as `casevault audit anchor` printed it, e.g. 1234-0f1e2d3c4b5a69788796a5b4c3d2e1f0".into())
+    }
 }
