@@ -16,6 +16,9 @@ use crate::record::{RecordKind, RecordRef};
 /// The schema version this build reads and writes (`PRAGMA user_version`).
 pub(crate) const SCHEMA_VERSION: i64 = 1;
 
+/// How long a command waits for another one's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Marks the file as a casevault vault (`PRAGMA application_id`, "cvlt").
 const APPLICATION_ID: i64 = 0x6376_6c74;
 
@@ -63,6 +66,18 @@ pub enum StoreError {
     /// A value read from the vault is malformed.
     #[error("the vault is damaged: {0}")]
     Corrupt(String),
+    /// Another process held the vault's write lock for longer than casevault waits.
+    #[error(
+        "the vault is busy: another casevault command kept it locked for more than {} seconds",
+        BUSY_TIMEOUT.as_secs()
+    )]
+    Busy,
+    /// The vault file or its directory cannot be written.
+    #[error("the vault cannot be written: the file or its directory is read-only")]
+    ReadOnly,
+    /// The disk (or the user's quota) is full.
+    #[error("the disk is full; nothing was saved")]
+    DiskFull,
     /// SQLite reported an error.
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
@@ -89,9 +104,17 @@ impl From<rusqlite::Error> for StoreError {
                 StoreError::Corrupt(format!("a stored number ({value}) is out of range"))
             }
             E::FromSqlConversionFailure(_, _, cause) => StoreError::Corrupt(cause.to_string()),
-            E::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseCorrupt => {
-                StoreError::Corrupt("SQLite reports the file is malformed".into())
-            }
+            E::SqliteFailure(e, message) => match e.code {
+                rusqlite::ErrorCode::DatabaseCorrupt => {
+                    StoreError::Corrupt("SQLite reports the file is malformed".into())
+                }
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked => {
+                    StoreError::Busy
+                }
+                rusqlite::ErrorCode::ReadOnly => StoreError::ReadOnly,
+                rusqlite::ErrorCode::DiskFull => StoreError::DiskFull,
+                _ => StoreError::Sqlite(E::SqliteFailure(e, message)),
+            },
             other => StoreError::Sqlite(other),
         }
     }
@@ -133,7 +156,7 @@ pub(crate) struct Store {
 fn configure(conn: &Connection) -> Result<()> {
     // Pragmas outside any transaction. secure_delete overwrites freed pages, so no
     // earlier ciphertext lingers; FULL synchronous makes every commit durable.
-    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.pragma_update(None, "secure_delete", "ON")?;
     conn.pragma_update(None, "journal_mode", "DELETE")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -186,10 +209,16 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        // Wait for another command's lock from the first read on.
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         let app_id: i64 = conn
             .pragma_query_value(None, "application_id", |r| r.get(0))
             .map_err(|e| match e.sqlite_error_code() {
-                Some(rusqlite::ErrorCode::DatabaseCorrupt) => StoreError::from(e),
+                Some(
+                    rusqlite::ErrorCode::DatabaseCorrupt
+                    | rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked,
+                ) => StoreError::from(e),
                 _ => StoreError::NotAVault(path.to_owned()),
             })?;
         if app_id != APPLICATION_ID {

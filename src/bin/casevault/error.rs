@@ -118,6 +118,13 @@ fn hint(error: &Error) -> Option<&'static str> {
         Error::Store(StoreError::NotAVault(_)) => "check the --vault path",
         Error::Store(StoreError::NewerSchema { .. }) => "upgrade casevault to open this vault",
         Error::Store(StoreError::Corrupt(_)) => "restore the vault from a backup",
+        Error::Store(StoreError::Busy) => {
+            "wait for the other casevault command to finish (or close it), then run this one again; nothing was changed"
+        }
+        Error::Store(StoreError::ReadOnly) => {
+            "check the permissions of the vault file and of its directory (casevault writes a journal beside the file)"
+        }
+        Error::Store(StoreError::DiskFull) => "free some space and run the command again",
         Error::Hardening { .. } => {
             "casevault holds secrets only in a process that cannot be dumped; ask the administrator why this system refuses that"
         }
