@@ -34,10 +34,19 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Create a new vault; prints the recovery code once.
+    #[command(
+        after_help = "Examples:\n  casevault init\n  casevault init --vault ~/practice.casevault --kdf-memory-mib 256"
+    )]
     Init(KdfArgs),
     /// Change the passphrase (rewraps the root secret only).
+    #[command(
+        after_help = "Examples:\n  casevault passwd\n  casevault passwd --new-passphrase-file new.txt"
+    )]
     Passwd(NewPassphraseArgs),
     /// Set a new passphrase using the recovery code.
+    #[command(
+        after_help = "Examples:\n  casevault recover\n  casevault recover --recovery-code-file code.txt"
+    )]
     Recover {
         /// Read the recovery code from this file. Otherwise CASEVAULT_RECOVERY_CODE,
         /// otherwise a prompt.
@@ -53,6 +62,9 @@ pub enum Command {
     #[command(subcommand)]
     Note(NoteCommand),
     /// Search the text of every note (decrypted in memory; there is no index).
+    #[command(
+        after_help = "Examples:\n  casevault search sertraline\n  casevault search \"slept better\" --client 67e344e9"
+    )]
     Search {
         /// Words to look for (case-insensitive).
         query: String,
@@ -64,6 +76,9 @@ pub enum Command {
     #[command(subcommand)]
     Consent(ConsentCommand),
     /// Record that a client was told the limits of confidentiality.
+    #[command(
+        after_help = "Examples:\n  casevault intake --client 67e344e9 --acknowledged-on 2026-03-01"
+    )]
     Intake {
         /// The client's id.
         #[arg(long, value_name = "ID")]
@@ -76,8 +91,14 @@ pub enum Command {
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Decide and make a disclosure: what may leave, to whom, and why (--dry-run: decide only).
+    #[command(
+        after_help = "Examples:\n  casevault disclose --client 67e344e9 --to \"Dr. Osei\" --purpose treatment --categories diagnosis,medication --dry-run\n  casevault disclose --client 67e344e9 --to \"Dr. Osei\" --purpose treatment --categories medication --recipient age1... --out osei.age\n  casevault disclose --client 67e344e9 --to client --purpose client-request --categories all --export-passphrase-file pass.txt --out records.age"
+    )]
     Disclose(DiscloseArgs),
     /// A client's accounting of disclosures: what left, to whom, why, on what basis.
+    #[command(
+        after_help = "Examples:\n  casevault accounting --client 67e344e9\n  casevault accounting --client 67e344e9 --json"
+    )]
     Accounting {
         /// The client's id.
         #[arg(long, value_name = "ID")]
@@ -87,13 +108,34 @@ pub enum Command {
     #[command(subcommand)]
     Audit(AuditCommand),
     /// Write a consistent, encrypted copy of the vault.
+    #[command(
+        after_help = "Examples:\n  casevault backup --out /media/backup/practice-2026-03-01.casevault"
+    )]
     Backup {
         /// The copy to create (must not exist).
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
     /// Run the whole flow on a throwaway vault, printing each step.
+    #[command(after_help = "Examples:\n  casevault demo")]
     Demo,
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  casevault completions bash > ~/.local/share/bash-completion/completions/casevault\n  casevault completions zsh > ~/.zfunc/_casevault\n  casevault completions fish > ~/.config/fish/completions/casevault.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a directory.
+    #[command(
+        after_help = "Examples:\n  casevault man | man -l -\n  casevault man --dir ~/.local/share/man/man1"
+    )]
+    Man {
+        /// Write casevault.1 and a page for every command (casevault-note-add.1, …) here.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -120,6 +162,9 @@ pub struct NewPassphraseArgs {
 #[derive(Subcommand, Debug)]
 pub enum ClientCommand {
     /// Add a client; prints the new client's id.
+    #[command(
+        after_help = "Examples:\n  casevault client add --name \"Ada Example\" --dob 1984-05-17 --contact 555-0100 --third-party \"Ben Example\""
+    )]
     Add {
         /// The client's name.
         #[arg(long)]
@@ -135,8 +180,10 @@ pub enum ClientCommand {
         third_parties: Vec<String>,
     },
     /// List clients.
+    #[command(after_help = "Examples:\n  casevault client list\n  casevault client list --json")]
     List,
     /// Show a client's profile.
+    #[command(after_help = "Examples:\n  casevault client show 67e344e9")]
     Show {
         /// The client's id.
         id: String,
@@ -165,6 +212,9 @@ impl From<TypeArg> for NoteType {
 #[derive(Subcommand, Debug)]
 pub enum NoteCommand {
     /// Add a note (Markdown; `## <category>` headings make sections); prints its id.
+    #[command(
+        after_help = "Examples:\n  casevault note add --client 67e344e9 --date 2026-03-01 --file session.md\n  casevault note add --client 67e344e9 --date 2026-03-01 --edit\n  casevault note add --client 67e344e9 --client e33597dc --type couples --date 2026-03-10 < joint.md"
+    )]
     Add {
         /// A client in the session; repeat for couples, family and group sessions.
         #[arg(long = "client", value_name = "ID", required = true)]
@@ -183,6 +233,9 @@ pub enum NoteCommand {
         edit: bool,
     },
     /// Show a note (its current version unless --version).
+    #[command(
+        after_help = "Examples:\n  casevault note show 26959a94\n  casevault note show 26959a94 --version 1"
+    )]
     Show {
         /// The note's id.
         id: String,
@@ -191,6 +244,7 @@ pub enum NoteCommand {
         version: Option<u32>,
     },
     /// List a client's notes.
+    #[command(after_help = "Examples:\n  casevault note list --client 67e344e9")]
     List {
         /// The client's id.
         #[arg(long, value_name = "ID")]
@@ -198,6 +252,9 @@ pub enum NoteCommand {
     },
     /// Replace a draft note's text (the earlier version is kept). On a terminal, with
     /// no --file, the current text opens in $VISUAL or $EDITOR.
+    #[command(
+        after_help = "Examples:\n  casevault note edit 26959a94\n  casevault note edit 26959a94 --file revised.md"
+    )]
     Edit {
         /// The note's id.
         id: String,
@@ -209,11 +266,15 @@ pub enum NoteCommand {
         edit: bool,
     },
     /// Sign a note, closing it for edits.
+    #[command(after_help = "Examples:\n  casevault note sign 26959a94")]
     Sign {
         /// The note's id.
         id: String,
     },
     /// Add an addendum to a signed note.
+    #[command(
+        after_help = "Examples:\n  casevault note amend 26959a94 --edit\n  casevault note amend 26959a94 --file addendum.md"
+    )]
     Amend {
         /// The note's id.
         id: String,
@@ -226,6 +287,7 @@ pub enum NoteCommand {
     },
     /// Import a directory of Markdown notes (one client's individual sessions); run it
     /// again after an interruption and it imports only what is missing.
+    #[command(after_help = "Examples:\n  casevault note import --client 67e344e9 ~/old-notes/")]
     Import {
         /// The client the notes belong to.
         #[arg(long, value_name = "ID")]
@@ -256,6 +318,9 @@ impl From<RelationshipArg> for Relationship {
 #[derive(Subcommand, Debug)]
 pub enum ConsentCommand {
     /// Record a consent; prints its id.
+    #[command(
+        after_help = "Examples:\n  casevault consent add --client 67e344e9 --recipient \"Dr. Osei\" --purpose treatment,coordination-of-care --allow diagnosis,medication,risk --expires 2027-12-31"
+    )]
     Add {
         /// The client whose information it covers.
         #[arg(long, value_name = "ID")]
@@ -306,17 +371,22 @@ pub enum ConsentCommand {
         relationship: RelationshipArg,
     },
     /// List a client's consents.
+    #[command(after_help = "Examples:\n  casevault consent list --client 67e344e9")]
     List {
         /// The client's id.
         #[arg(long, value_name = "ID")]
         client: String,
     },
     /// Show a consent.
+    #[command(after_help = "Examples:\n  casevault consent show c5168db0")]
     Show {
         /// The consent's id.
         id: String,
     },
     /// Revoke a consent (it is kept, marked revoked).
+    #[command(
+        after_help = "Examples:\n  casevault consent revoke c5168db0\n  casevault consent revoke c5168db0 --on 2026-04-01"
+    )]
     Revoke {
         /// The consent's id.
         id: String,
@@ -329,8 +399,12 @@ pub enum ConsentCommand {
 #[derive(Subcommand, Debug)]
 pub enum PolicyCommand {
     /// Print the policy in force (TOML).
+    #[command(
+        after_help = "Examples:\n  casevault policy show\n  casevault policy show > policy.toml"
+    )]
     Show,
     /// Validate a policy file and make it the policy in force (earlier versions are kept).
+    #[command(after_help = "Examples:\n  casevault policy set policy.toml")]
     Set {
         /// The policy file (TOML).
         file: PathBuf,
@@ -409,15 +483,20 @@ pub enum FormatArg {
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Print every event, oldest first.
+    #[command(after_help = "Examples:\n  casevault audit log\n  casevault audit log --json")]
     Log,
     /// Check the chain, its head, every record against its last audited write, and
     /// optionally an anchor kept outside the vault.
+    #[command(
+        after_help = "Examples:\n  casevault audit verify\n  casevault audit verify --anchor 1234-0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    )]
     Verify {
         /// An anchor printed earlier by `casevault audit anchor`.
         #[arg(long, value_name = "DIGEST", value_parser = anchor_arg)]
         anchor: Option<String>,
     },
     /// Print a short digest of the chain's head to keep outside the vault.
+    #[command(after_help = "Examples:\n  casevault audit anchor")]
     Anchor,
 }
 
@@ -436,5 +515,81 @@ fn anchor_arg(text: &str) -> Result<String, String> {
         Ok(text.trim().to_owned())
     } else {
         Err("not an anchor; give it as `casevault audit anchor` printed it, e.g. 1234-0f1e2d3c4b5a69788796a5b4c3d2e1f0".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Splits an example line like a shell would, for the simple quoting the examples
+    /// use, stopping at a redirection or a pipe.
+    fn words(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quoted = false;
+        for c in line.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                c if c.is_whitespace() && !quoted => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                '<' | '>' | '|' if !quoted => break,
+                c => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        words
+    }
+
+    fn leaves(cmd: &clap::Command, path: Vec<String>, out: &mut Vec<(String, clap::Command)>) {
+        if cmd.get_subcommands().next().is_none() {
+            out.push((path.join(" "), cmd.clone()));
+        }
+        for sub in cmd.get_subcommands() {
+            let mut p = path.clone();
+            p.push(sub.get_name().to_owned());
+            leaves(sub, p, out);
+        }
+    }
+
+    #[test]
+    fn every_command_has_examples_and_each_example_parses() {
+        let mut all = Vec::new();
+        leaves(&Cli::command(), vec!["casevault".into()], &mut all);
+        let mut problems = Vec::new();
+        for (path, cmd) in &all {
+            if path == "casevault help" || path.starts_with("casevault help ") {
+                continue;
+            }
+            let help = cmd
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let examples: Vec<&str> = help
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("casevault "))
+                .collect();
+            if !help.starts_with("Examples:") || examples.is_empty() {
+                problems.push(format!("{path}: no examples"));
+            }
+            for example in examples {
+                let args = words(example);
+                if !args.join(" ").starts_with(path.as_str()) {
+                    problems.push(format!("{path}: example for another command: {example}"));
+                }
+                if let Err(e) = Cli::try_parse_from(&args) {
+                    problems.push(format!("{path}: `{example}` does not parse: {e}"));
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+        assert!(all.len() > 25, "{} commands found", all.len());
     }
 }

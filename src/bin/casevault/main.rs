@@ -19,7 +19,7 @@ use casevault::{
     ExportFormat, ExportOptions, KdfParams, NewClient, NewConsent, NewNote, NoteStatus,
     RecoveryCode, Session, Vault,
 };
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
@@ -498,6 +498,36 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
             ));
         }
         Command::Demo => demo::run(out)?,
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "casevault", &mut script);
+            out.text(&String::from_utf8_lossy(&script));
+        }
+        Command::Man { dir } => match dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir)
+                    .and_then(|()| clap_mangen::generate_to(Cli::command(), dir))
+                    .map_err(|e| {
+                        CliError::input(
+                            format!("cannot write the manual pages into {}: {e}", dir.display()),
+                            "check that the directory can be created and written",
+                        )
+                    })?;
+                out.done(&format!("manual pages written to {}", dir.display()));
+            }
+            None => {
+                let mut page = Vec::new();
+                clap_mangen::Man::new(Cli::command())
+                    .render(&mut page)
+                    .map_err(|e| {
+                        CliError::input(
+                            format!("cannot render the manual page: {e}"),
+                            "report this as a bug",
+                        )
+                    })?;
+                out.text(&String::from_utf8_lossy(&page));
+            }
+        },
     }
     Ok(0)
 }

@@ -91,6 +91,11 @@ impl Printer {
         );
     }
 
+    /// Text printed as it is, whatever `--json` says (a script, a manual page).
+    pub fn text(&self, text: &str) {
+        self.buf.borrow_mut().push_str(text);
+    }
+
     pub fn done(&self, message: &str) {
         if self.json {
             self.push_json(&json!({ "ok": true, "message": message }));
