@@ -92,6 +92,17 @@ pub enum Error {
     /// An argument is not acceptable; the message says which and why.
     #[error("{0}")]
     InvalidInput(String),
+    /// A note exists but not at this version.
+    #[error("note {note} has no version {version}")]
+    NoSuchVersion {
+        /// The note.
+        note: String,
+        /// The version asked for.
+        version: u32,
+    },
+    /// A file was to be created in a directory that does not exist.
+    #[error("the directory {} does not exist", .0.display())]
+    NoSuchDirectory(std::path::PathBuf),
     /// The process could not be made safe to hold secrets in (see [`crate::harden_process`]).
     #[error("cannot {what}, so secrets could reach a core dump: {source}")]
     Hardening {
@@ -142,6 +153,8 @@ impl Error {
             Error::Denied(_) => "denied by policy",
             Error::InvalidInput(_) => "invalid input",
             Error::Hardening { .. } => "process hardening failed",
+            Error::NoSuchVersion { .. } => "no such version",
+            Error::NoSuchDirectory(_) => "no such directory",
         };
         format!("failed: {what}")
     }

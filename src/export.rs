@@ -521,10 +521,31 @@ pub(crate) fn encrypt(
     Ok(Zeroizing::new(out))
 }
 
-/// Writes `bytes` to `out`, which must not exist: mode 0600, complete or absent.
-pub(crate) fn write_new(out: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let io =
-        |e: std::io::Error| Error::InvalidInput(format!("cannot write {}: {e}", out.display()));
+/// An export written and synced under a private temporary name (mode 0600) in its
+/// destination directory, not yet visible under its final name.
+pub(crate) struct Staged {
+    file: tempfile::NamedTempFile,
+    dir: std::path::PathBuf,
+}
+
+fn cannot_write(out: &Path, e: std::io::Error) -> Error {
+    // The kind only: the error's own text names casevault's temporary file.
+    Error::InvalidInput(format!("cannot write {}: {}", out.display(), e.kind()))
+}
+
+/// Refuses an output path whose directory does not exist, before any work is done.
+pub(crate) fn check_directory(out: &Path) -> Result<(), Error> {
+    match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+            Err(Error::NoSuchDirectory(dir.to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes `bytes` beside `out`, which must not exist, and syncs them; [`Staged::publish`]
+/// then makes them appear under `out`, complete. Dropped unpublished, the file is removed.
+pub(crate) fn stage(out: &Path, bytes: &[u8]) -> Result<Staged, Error> {
     if out.exists() {
         return Err(Error::InvalidInput(format!(
             "{} already exists; casevault never overwrites a file",
@@ -535,16 +556,42 @@ pub(crate) fn write_new(out: &Path, bytes: &[u8]) -> Result<(), Error> {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => std::path::PathBuf::from("."),
     };
-    // tempfile creates the file 0600; the rename below makes it appear complete.
-    let mut partial = tempfile::Builder::new()
+    // tempfile creates the file 0600.
+    let mut file = tempfile::Builder::new()
         .prefix(".casevault-export-")
         .tempfile_in(&dir)
-        .map_err(io)?;
-    partial.write_all(bytes).map_err(io)?;
-    partial.as_file().sync_all().map_err(io)?;
-    partial.persist_noclobber(out).map_err(|e| io(e.error))?;
-    if let Ok(d) = std::fs::File::open(&dir) {
-        let _ = d.sync_all();
+        .map_err(|e| cannot_write(out, e))?;
+    file.write_all(bytes).map_err(|e| cannot_write(out, e))?;
+    file.as_file()
+        .sync_all()
+        .map_err(|e| cannot_write(out, e))?;
+    Ok(Staged { file, dir })
+}
+
+impl Staged {
+    /// Renames the staged file to `out` (never over an existing file) and syncs the
+    /// directory. On failure the staged file is kept, and its path is in the error.
+    pub(crate) fn publish(self, out: &Path) -> Result<(), Error> {
+        match self.file.persist_noclobber(out) {
+            Ok(_) => {
+                if let Ok(d) = std::fs::File::open(&self.dir) {
+                    let _ = d.sync_all();
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let kept = e
+                    .file
+                    .keep()
+                    .map(|(_, path)| path.display().to_string())
+                    .unwrap_or_else(|_| "a .casevault-export- file beside it".into());
+                Err(Error::InvalidInput(format!(
+                    "the disclosure was recorded, but {} could not be created ({}); the encrypted export is at {kept}: rename it to {} before sending it",
+                    out.display(),
+                    e.error,
+                    out.display()
+                )))
+            }
+        }
     }
-    Ok(())
 }

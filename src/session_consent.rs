@@ -88,7 +88,7 @@ impl Access<'_, '_> {
         if body.len() > MAX_NOTE_BYTES {
             return Err(Error::InvalidInput(format!(
                 "the note is {} MiB; a note holds at most {} MiB of text (split it into several)",
-                body.len() / (1024 * 1024),
+                body.len().div_ceil(1024 * 1024),
                 MAX_NOTE_BYTES / (1024 * 1024)
             )));
         }

@@ -41,6 +41,7 @@ impl Session {
         today: Date,
         options: &ExportOptions,
     ) -> Result<Disclosure> {
+        export::check_directory(&options.out)?;
         if options.out.exists() {
             return Err(Error::InvalidInput(format!(
                 "{} already exists; casevault never overwrites a file",
@@ -52,7 +53,7 @@ impl Session {
         }
         let actor = self.actor().to_owned();
         let vault = self.vault_id();
-        let mut written = false;
+        let mut staged = None;
         let result = self.access("disclose", |a| {
             let decided = decide_in(a, request, today, false, &actor)?;
             let decision = &decided.record.decision;
@@ -140,9 +141,10 @@ impl Session {
                 a.write(RecordRef::new(RecordKind::Accounting, &id, 1), &entry)?;
                 accounting.push(entry);
             }
-            // Last, so that nothing can fail after the file exists but the commit.
-            export::write_new(&options.out, &sealed)?;
-            written = true;
+            // Written and synced before the commit, published after it: a crash in
+            // between leaves an accounting entry (and a private temporary file), never
+            // an export that left with no entry.
+            staged = Some(export::stage(&options.out, &sealed)?);
             Ok(Disclosure {
                 notes: bundle.notes.len(),
                 redactions: bundle.cover.redactions.iter().map(|(_, n)| n).sum(),
@@ -152,11 +154,12 @@ impl Session {
                 plaintext: matches!(options.encryption, ExportEncryption::Plaintext),
             })
         });
-        if result.is_err() && written {
-            // The transaction did not commit: the file must not outlive it.
-            let _ = std::fs::remove_file(&options.out);
+        // On failure the staged file is dropped, and removed, with the transaction.
+        let disclosure = result?;
+        if let Some(staged) = staged {
+            staged.publish(&options.out)?;
         }
-        result
+        Ok(disclosure)
     }
 
     /// The client's accounting of disclosures, oldest first.

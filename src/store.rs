@@ -121,6 +121,14 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 impl StoreError {
+    /// Names the vault file in a corruption SQLite found while opening it.
+    fn in_file(self, path: &Path) -> StoreError {
+        match self {
+            StoreError::Corrupt(what) => StoreError::Corrupt(format!("{}: {what}", path.display())),
+            other => other,
+        }
+    }
+
     /// Names the record involved in a corruption.
     fn about(self, kind: RecordKind, id: &str) -> StoreError {
         match self {
@@ -218,14 +226,15 @@ impl Store {
                     rusqlite::ErrorCode::DatabaseCorrupt
                     | rusqlite::ErrorCode::DatabaseBusy
                     | rusqlite::ErrorCode::DatabaseLocked,
-                ) => StoreError::from(e),
+                ) => StoreError::from(e).in_file(path),
                 _ => StoreError::NotAVault(path.to_owned()),
             })?;
         if app_id != APPLICATION_ID {
             return Err(StoreError::NotAVault(path.to_owned()));
         }
-        configure(&conn)?;
-        migrate(&mut conn, path)?;
+        configure(&conn)
+            .and_then(|()| migrate(&mut conn, path))
+            .map_err(|e| e.in_file(path))?;
         Ok(Store {
             conn,
             path: path.to_owned(),
@@ -284,9 +293,10 @@ impl Store {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => PathBuf::from("."),
         };
-        let io = |source| StoreError::Io {
+        // The kind only: the error's own text names casevault's temporary file.
+        let io = |source: std::io::Error| StoreError::Io {
             path: out.to_owned(),
-            source,
+            source: source.kind().into(),
         };
         // A private, empty file in the same directory: VACUUM INTO fills it and keeps
         // its mode, and the rename below is atomic.
@@ -544,7 +554,11 @@ impl Tx<'_> {
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        self.0.execute("DELETE FROM failed_unlocks", [])?;
+        if !rows.is_empty() {
+            // Only then: an empty table is left as it is, so an unlock that has nothing
+            // to fold writes no page (SQLite rewrites the table's page on every DELETE).
+            self.0.execute("DELETE FROM failed_unlocks", [])?;
+        }
         Ok(rows)
     }
 }

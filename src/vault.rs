@@ -503,7 +503,7 @@ impl Access<'_, '_> {
             return Err(Error::InvalidInput(format!(
                 "this {} would take {} MiB; a record holds at most {} MiB (split a long note into several)",
                 reference.kind.as_str(),
-                plain.len() / (1024 * 1024),
+                plain.len().div_ceil(1024 * 1024),
                 MAX_RECORD_BYTES / (1024 * 1024)
             )));
         }
@@ -685,6 +685,11 @@ impl Session {
         purpose: Option<String>,
         error: &Error,
     ) {
+        if matches!(error, Error::Store(StoreError::Busy)) {
+            // The lock it waited for is still held: a second wait would only double
+            // the user's; the command changed nothing.
+            return;
+        }
         let draft = EventDraft {
             at: now(),
             actor: self.actor.clone(),
@@ -846,9 +851,10 @@ impl Session {
             let reference = RecordRef::new(RecordKind::Note, id, version);
             match a.tx.record(&reference)? {
                 Some(row) => a.decrypt(&row),
-                None if a.tx.record_exists(RecordKind::Note, id)? => Err(Error::InvalidInput(
-                    format!("note {id} has no version {version}"),
-                )),
+                None if a.tx.record_exists(RecordKind::Note, id)? => Err(Error::NoSuchVersion {
+                    note: id.to_owned(),
+                    version,
+                }),
                 None => Err(Error::NoteNotFound(id.to_owned())),
             }
         })
@@ -1022,10 +1028,11 @@ impl Session {
     pub fn backup(&mut self, out: &Path) -> Result<()> {
         // The copy is made first, so the event records what happened; the copy itself
         // ends with the event before it.
-        match self.store.backup_to(out) {
+        let made = crate::export::check_directory(out)
+            .and_then(|()| self.store.backup_to(out).map_err(Error::from));
+        match made {
             Ok(()) => self.access("vault.backup", |_| Ok(())),
             Err(error) => {
-                let error = Error::from(error);
                 self.audit_failure("vault.backup", Vec::new(), None, &error);
                 Err(error)
             }

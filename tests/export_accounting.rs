@@ -8,12 +8,11 @@
 
 mod common;
 
-use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use casevault::{Date, DisclosureRequest, ExceptionRequest, ExportEncryption, ExportFormat};
-use common::{PASSPHRASE, TestVault, files_under};
+use common::{PASSPHRASE, RecipientKey, TestVault, files_under};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -137,35 +136,9 @@ fn request<'a>(client: &'a str, to: &'a str, purpose: &'a str, cats: &'a str) ->
     ]
 }
 
-/// A recipient key for the tests and the identity that opens its exports.
-struct Key {
-    identity: age::x25519::Identity,
-    public: String,
-}
-
-impl Key {
-    fn new() -> Key {
-        let identity = age::x25519::Identity::generate();
-        let public = identity.to_public().to_string();
-        Key { identity, public }
-    }
-
-    /// Decrypts an export written to this key.
-    fn open(&self, file: &Path) -> String {
-        let sealed = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        let decryptor = age::Decryptor::new_buffered(&sealed[..]).expect("an age file");
-        let mut reader = decryptor
-            .decrypt(std::iter::once(&self.identity as &dyn age::Identity))
-            .expect("the export opens with the recipient's key");
-        let mut text = String::new();
-        reader.read_to_string(&mut text).expect("UTF-8 export");
-        text
-    }
-}
-
 /// Runs `disclose ARGS --recipient KEY --out FILE --json`, expecting success; returns
 /// what it printed.
-fn disclose(v: &TestVault, args: &[&str], key: &Key, out: &Path) -> Value {
+fn disclose(v: &TestVault, args: &[&str], key: &RecipientKey, out: &Path) -> Value {
     let mut args = args.to_vec();
     args.extend(["--recipient", &key.public, "--out", path_str(out), "--json"]);
     let (stdout, _) = succeeds(v, &args);
@@ -266,7 +239,7 @@ fn every_disclosure_is_accounted_once_with_date_recipient_description_purpose_ba
     v.add_note(&ada, "2026-02-14", "## risk\nLow.\n## diagnosis\nF41.1\n");
     v.add_note(&other, "2026-01-11", "Someone else's session.\n");
     let consent = active(&v, &ada, "Dr Smith", "treatment", "diagnosis,progress");
-    let key = Key::new();
+    let key = RecipientKey::new();
     let dir = v.dir.path();
 
     let mut done = Vec::new();
@@ -418,7 +391,7 @@ fn accounting_lists_disclosures_oldest_first() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
     v.add_note(&ada, "2026-01-10", &full_note());
-    let key = Key::new();
+    let key = RecipientKey::new();
     let today: Date = "2026-06-15".parse().unwrap();
     let earlier: Date = "2026-06-01".parse().unwrap();
     {
@@ -484,7 +457,7 @@ fn the_clients_own_request_is_listed_as_such_and_releases_all_but_psychotherapy_
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
     v.add_note(&ada, "2026-01-10", &full_note());
-    let key = Key::new();
+    let key = RecipientKey::new();
     let out = v.dir.path().join("own.age");
     let done = disclose(
         &v,
@@ -586,7 +559,7 @@ fn a_released_joint_note_is_accounted_for_the_partner_too() {
         &format!("Individual follow-up. {OWN}\n"),
     );
     let ann_consent = active(&v, &ann, "Dr Smith", "treatment", "progress");
-    let key = Key::new();
+    let key = RecipientKey::new();
     let args = request(&ann, "Dr Smith", "treatment", "progress");
 
     // Ned has not consented: the joint note stays behind, and nothing is his to account.
@@ -663,7 +636,7 @@ fn a_denied_disclosure_leaves_no_file_and_no_entry_but_an_audit_event() {
     let ada = add_ada(&v);
     v.add_note(&ada, "2026-01-10", &full_note());
     active(&v, &ada, "Dr Smith", "treatment", "diagnosis");
-    let key = Key::new();
+    let key = RecipientKey::new();
     let out = v.dir.path().join("denied.age");
     let mut args = request(&ada, "Dr Smith", "treatment", "diagnosis,risk");
     args.extend(["--recipient", &key.public, "--out", path_str(&out)]);
@@ -713,7 +686,7 @@ fn a_failed_disclosure_leaves_no_file_and_no_entry() {
     let ada = add_ada(&v);
     v.add_note(&ada, "2026-01-10", &full_note());
     active(&v, &ada, "Dr Smith", "treatment", "diagnosis");
-    let key = Key::new();
+    let key = RecipientKey::new();
     let base = request(&ada, "Dr Smith", "treatment", "diagnosis");
 
     // Into a directory that does not exist: the operation gets as far as writing.
@@ -783,7 +756,7 @@ fn dry_runs_never_add_accounting_entries() {
     }
     // --dry-run with --out still writes nothing.
     let out = v.dir.path().join("dry.age");
-    let key = Key::new();
+    let key = RecipientKey::new();
     let mut args = request(&ada, "Dr Smith", "treatment", "diagnosis");
     args.extend([
         "--recipient",
@@ -831,7 +804,7 @@ fn write_plaintext_writes_plaintext_and_warns_naming_the_file() {
     assert_eq!(accounting(&v, &ada).len(), 1);
 
     // Encrypted exports carry no such warning.
-    let key = Key::new();
+    let key = RecipientKey::new();
     let sealed = v.dir.path().join("sealed.age");
     let mut args = request(&ada, "Dr Smith", "treatment", "diagnosis");
     args.extend(["--recipient", &key.public, "--out", path_str(&sealed)]);
@@ -847,7 +820,7 @@ fn exports_are_created_0600_whatever_the_umask() {
     let ada = add_ada(&v);
     v.add_note(&ada, "2026-01-10", &full_note());
     active(&v, &ada, "Dr Smith", "treatment", "diagnosis");
-    let key = Key::new();
+    let key = RecipientKey::new();
     let bin = assert_cmd::cargo::cargo_bin("casevault");
     for (name, how) in [
         ("sealed.age", vec!["--recipient", key.public.as_str()]),
@@ -884,7 +857,7 @@ fn disclose_needs_an_output_file_or_a_dry_run() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
     active(&v, &ada, "Dr Smith", "treatment", "diagnosis");
-    let key = Key::new();
+    let key = RecipientKey::new();
     let mut args = request(&ada, "Dr Smith", "treatment", "diagnosis");
     args.extend(["--recipient", &key.public]);
     let (stdout, stderr) = fails(&v, &args, 2);

@@ -125,6 +125,10 @@ fn hint(error: &Error) -> Option<&'static str> {
             "check the permissions of the vault file and of its directory (casevault writes a journal beside the file)"
         }
         Error::Store(StoreError::DiskFull) => "free some space and run the command again",
+        Error::NoSuchVersion { .. } => {
+            "`casevault note show ID` shows the current version and its number; earlier ones are 1 up to it"
+        }
+        Error::NoSuchDirectory(_) => "create the directory first, or choose another --out",
         Error::Hardening { .. } => {
             "casevault holds secrets only in a process that cannot be dumped; ask the administrator why this system refuses that"
         }

@@ -199,9 +199,6 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
     match &cli.command {
         Command::Init(kdf) => {
             let path = vault_path(&cli)?;
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                create_private_dir(dir)?;
-            }
             let pass = secrets::read_secret(
                 "passphrase",
                 cli.passphrase_file.as_deref(),
@@ -210,6 +207,10 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                 true,
             )?;
             secrets::check_new_passphrase(&pass)?;
+            // Only once the passphrase is acceptable: a refused init leaves nothing.
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                create_private_dir(dir)?;
+            }
             let (session, code) = Vault::create(&path, &pass, kdf_params(kdf), &actor())?;
             out.init(&path, &session.vault_id(), &code);
             drop(session);
@@ -563,6 +564,14 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
         }),
         _ => None,
     };
+    if let Some(dir) = options
+        .as_ref()
+        .and_then(|o| o.out.parent())
+        .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        // Before the passphrase's KDF: nothing to decide for a file that cannot be made.
+        return Err(Error::NoSuchDirectory(dir.to_owned()).into());
+    }
     if args.exception.as_deref() == Some("court-order")
         && args
             .reference
