@@ -46,6 +46,7 @@ mod consent;
 mod decision;
 mod error;
 mod export;
+mod fhir;
 mod hygiene;
 mod import;
 mod keys;
@@ -75,6 +76,16 @@ pub use error::{Error, ErrorClass};
 pub use export::{
     Bundle, BundleAddendum, BundleClient, BundleNote, BundleSection, Cover, ExportEncryption,
     ExportFormat, ExportOptions, JSON_FORMAT, Withheld,
+};
+pub use fhir::codes::{
+    CATEGORY_SYSTEM as FHIR_CATEGORY_SYSTEM, FHIR_CODES, FhirCode,
+    PURPOSE_SYSTEM as FHIR_PURPOSE_SYSTEM, RECORD_SYSTEM_PREFIX as FHIR_RECORD_SYSTEM_PREFIX,
+    VAULT_SYSTEM as FHIR_VAULT_SYSTEM, lookup as fhir_code, purpose_of_use as fhir_purpose_of_use,
+    security_labels as fhir_security_labels,
+};
+pub use fhir::{
+    accounting_entry_to_fhir, accounting_to_fhir, audit_event_to_fhir, audit_log_to_fhir,
+    consent_to_fhir,
 };
 pub use hygiene::harden_process;
 pub use import::{ImportProgress, ImportReport};

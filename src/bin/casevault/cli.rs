@@ -97,12 +97,16 @@ pub enum Command {
     Disclose(DiscloseArgs),
     /// A client's accounting of disclosures: what left, to whom, why, on what basis.
     #[command(
-        after_help = "Examples:\n  casevault accounting --client 67e344e9\n  casevault accounting --client 67e344e9 --json"
+        after_help = "Examples:\n  casevault accounting --client 67e344e9\n  casevault accounting --client 67e344e9 --json\n  casevault accounting --client 67e344e9 --fhir"
     )]
     Accounting {
         /// The client's id.
         #[arg(long, value_name = "ID")]
         client: String,
+        /// Print it as an HL7 FHIR R4 Bundle of AuditEvents, one per disclosure (JSON;
+        /// see docs/FHIR.md).
+        #[arg(long)]
+        fhir: bool,
     },
     /// The audit trail.
     #[command(subcommand)]
@@ -378,10 +382,15 @@ pub enum ConsentCommand {
         client: String,
     },
     /// Show a consent.
-    #[command(after_help = "Examples:\n  casevault consent show c5168db0")]
+    #[command(
+        after_help = "Examples:\n  casevault consent show c5168db0\n  casevault consent show c5168db0 --fhir"
+    )]
     Show {
         /// The consent's id.
         id: String,
+        /// Print it as an HL7 FHIR R4 Consent resource (JSON; see docs/FHIR.md).
+        #[arg(long)]
+        fhir: bool,
     },
     /// Revoke a consent (it is kept, marked revoked).
     #[command(
@@ -483,8 +492,15 @@ pub enum FormatArg {
 #[derive(Subcommand, Debug)]
 pub enum AuditCommand {
     /// Print every event, oldest first.
-    #[command(after_help = "Examples:\n  casevault audit log\n  casevault audit log --json")]
-    Log,
+    #[command(
+        after_help = "Examples:\n  casevault audit log\n  casevault audit log --json\n  casevault audit log --fhir"
+    )]
+    Log {
+        /// Print it as an HL7 FHIR R4 Bundle of AuditEvents, one per event (JSON; see
+        /// docs/FHIR.md).
+        #[arg(long)]
+        fhir: bool,
+    },
     /// Check the chain, its head, every record against its last audited write, and
     /// optionally an anchor kept outside the vault.
     #[command(

@@ -431,7 +431,19 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                 ConsentCommand::List { client } => {
                     out.consents(&session.consents_for_client(client)?, Date::today())
                 }
-                ConsentCommand::Show { id } => out.consent(&session.consent(id)?, Date::today()),
+                ConsentCommand::Show { id, fhir: false } => {
+                    out.consent(&session.consent(id)?, Date::today())
+                }
+                ConsentCommand::Show { id, fhir: true } => {
+                    let consent = session.consent(id)?;
+                    // The policy in force says what `all` covers (its own audit event).
+                    let (_, policy) = session.policy()?;
+                    out.fhir(&casevault::consent_to_fhir(
+                        &consent,
+                        &policy,
+                        Date::today(),
+                    ));
+                }
                 ConsentCommand::Revoke { id, on } => {
                     let consent = session.revoke_consent(id, on.unwrap_or_else(Date::today))?;
                     out.consent(&consent, Date::today());
@@ -466,14 +478,26 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
             }
         },
         Command::Disclose(args) => return disclose(&cli, args, out),
-        Command::Accounting { client } => {
+        Command::Accounting { client, fhir } => {
             let mut session = unlock(&cli)?;
-            out.accounting(&session.accounting(client)?);
+            let entries = session.accounting(client)?;
+            if *fhir {
+                out.fhir(&casevault::accounting_to_fhir(
+                    &entries,
+                    &session.vault_id(),
+                ));
+            } else {
+                out.accounting(&entries);
+            }
         }
         Command::Audit(command) => {
             let mut session = unlock(&cli)?;
             match command {
-                AuditCommand::Log => out.events(&session.audit_log()?),
+                AuditCommand::Log { fhir: false } => out.events(&session.audit_log()?),
+                AuditCommand::Log { fhir: true } => {
+                    let events = session.audit_log()?;
+                    out.fhir(&casevault::audit_log_to_fhir(&events, &session.vault_id()));
+                }
                 AuditCommand::Verify { anchor } => {
                     let report = session.verify_audit(anchor.as_deref())?;
                     out.report(&report);

@@ -91,6 +91,12 @@ impl Printer {
         );
     }
 
+    /// A FHIR resource or Bundle (`--fhir`): always JSON, whatever `--json` says,
+    /// since FHIR is the format asked for.
+    pub fn fhir(&self, resource: &serde_json::Value) {
+        self.push_json(resource);
+    }
+
     /// Text printed as it is, whatever `--json` says (a script, a manual page).
     pub fn text(&self, text: &str) {
         self.buf.borrow_mut().push_str(text);
