@@ -19,7 +19,8 @@ pub struct Disclosure {
     pub decision: DecisionRecord,
     /// The accounting entries written (the client's, and joint notes' other participants').
     pub accounting: Vec<AccountingEntry>,
-    /// The file written.
+    /// The file written (in JSON, lossily as text when the path is not UTF-8).
+    #[serde(serialize_with = "lossy_path")]
     pub out: std::path::PathBuf,
     /// Notes included.
     pub notes: usize,
@@ -179,4 +180,11 @@ impl Session {
         });
         Ok(entries)
     }
+}
+
+fn lossy_path<S: serde::Serializer>(
+    path: &std::path::Path,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&path.to_string_lossy())
 }

@@ -49,9 +49,16 @@ impl Printer {
     }
 
     fn push_json<T: Serialize + ?Sized>(&self, value: &T) {
-        // Serializing our own plain data types cannot fail.
-        let text = serde_json::to_string_pretty(value).expect("plain data serializes");
-        out!(self, "{text}");
+        // Our types hold no maps with non-string keys and paths are written lossily,
+        // so this does not fail; if it ever did, say so rather than panic.
+        match serde_json::to_string_pretty(value) {
+            Ok(text) => out!(self, "{text}"),
+            Err(e) => out!(
+                self,
+                "{}",
+                json!({ "error": format!("cannot print as JSON: {e}") })
+            ),
+        }
     }
 
     /// Writes what has been collected to standard output, then wipes it: the buffer
@@ -70,7 +77,7 @@ impl Printer {
     pub fn init(&self, path: &Path, vault_id: &str, code: &RecoveryCode) {
         if self.json {
             self.push_json(&json!({
-                "vault": path,
+                "vault": path.to_string_lossy(),
                 "vault_id": vault_id,
                 "recovery_code": code.expose(),
             }));
@@ -95,6 +102,33 @@ impl Printer {
     /// since FHIR is the format asked for.
     pub fn fhir(&self, resource: &serde_json::Value) {
         self.push_json(resource);
+    }
+
+    /// Rows as an aligned table: each column as wide as its widest cell, two spaces
+    /// between columns, no trailing spaces.
+    fn table(&self, rows: &[Vec<String>]) {
+        let mut widths: Vec<usize> = Vec::new();
+        for row in rows {
+            for (i, cell) in row.iter().enumerate() {
+                let w = cell.chars().count();
+                match widths.get_mut(i) {
+                    Some(width) => *width = (*width).max(w),
+                    None => widths.push(w),
+                }
+            }
+        }
+        for row in rows {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate() {
+                if i > 0 {
+                    line.push_str("  ");
+                }
+                line.push_str(cell);
+                let pad = widths[i] - cell.chars().count();
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+            out!(self, "{}", line.trim_end());
+        }
     }
 
     /// Text printed as it is, whatever `--json` says (a script, a manual page).
@@ -136,10 +170,14 @@ impl Printer {
                 "no clients yet; add one with `casevault client add --name NAME`"
             );
         }
-        for c in clients {
-            let dob = c.date_of_birth.map(|d| d.to_string()).unwrap_or_default();
-            out!(self, "{}  {:<30}  {}", c.id, c.name, dob);
-        }
+        let rows: Vec<Vec<String>> = clients
+            .iter()
+            .map(|c| {
+                let dob = c.date_of_birth.map(|d| d.to_string()).unwrap_or_default();
+                vec![c.id.clone(), c.name.clone(), dob]
+            })
+            .collect();
+        self.table(&rows);
     }
 
     pub fn client(&self, details: &ClientDetails) {
@@ -182,19 +220,20 @@ impl Printer {
         if consents.is_empty() {
             out!(self, "no consents for this client");
         }
-        for c in consents {
-            out!(
-                self,
-                "{}  {:<17}  {}  {} to {}  for {}  allows {}",
-                c.id,
-                c.state_on(today),
-                c.recipient.name,
-                c.effective,
-                c.expires,
-                c.purposes.join(","),
-                c.categories.join(",")
-            );
-        }
+        let rows: Vec<Vec<String>> = consents
+            .iter()
+            .map(|c| {
+                vec![
+                    c.id.clone(),
+                    c.state_on(today).to_owned(),
+                    c.recipient.name.clone(),
+                    format!("{} to {}", c.effective, c.expires),
+                    format!("for {}", c.purposes.join(",")),
+                    format!("allows {}", c.categories.join(",")),
+                ]
+            })
+            .collect();
+        self.table(&rows);
     }
 
     pub fn consent(&self, c: &Consent, today: Date) {
@@ -462,19 +501,21 @@ impl Printer {
         if notes.is_empty() {
             out!(self, "no notes for this client");
         }
-        for n in notes {
-            let status = if n.is_signed() { "signed" } else { "draft" };
-            out!(
-                self,
-                "{}  {}  {:<10}  {:<6}  v{}  {}",
-                n.id,
-                n.date,
-                n.note_type.as_str(),
-                status,
-                n.version,
-                n.clients.join(",")
-            );
-        }
+        let rows: Vec<Vec<String>> = notes
+            .iter()
+            .map(|n| {
+                let status = if n.is_signed() { "signed" } else { "draft" };
+                vec![
+                    n.id.clone(),
+                    n.date.to_string(),
+                    n.note_type.as_str().to_owned(),
+                    status.to_owned(),
+                    format!("v{}", n.version),
+                    n.clients.join(","),
+                ]
+            })
+            .collect();
+        self.table(&rows);
     }
 
     pub fn hits(&self, hits: &[SearchHit]) {
