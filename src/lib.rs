@@ -103,7 +103,8 @@ pub use session_disclose::Disclosure;
 pub use store::StoreError;
 pub use vault::{FailedUnlock, SearchHit, Session, Vault};
 
-/// Building blocks exposed for the benchmarks (`cargo bench`) only: not a stable API.
+/// Building blocks exposed for the benchmarks (`cargo bench`) and the fuzz targets
+/// (`fuzz/`) only: not a stable API.
 #[doc(hidden)]
 pub mod internals {
     pub use crate::record::{IntegrityError, open as open_record, seal as seal_record};
