@@ -85,6 +85,68 @@ impl AuditEvent {
     }
 }
 
+/// Reads an event's write targets from its decrypted details, and nothing else: what
+/// `audit verify` and the rollback check need. Read targets (a search lists every
+/// note it read) are passed over without being copied. `None` when the details are
+/// not an event's.
+pub(crate) fn write_targets(details: &[u8]) -> Option<Vec<Target>> {
+    use std::borrow::Cow;
+
+    #[derive(Deserialize)]
+    struct Event {
+        targets: WriteTargets,
+    }
+
+    struct WriteTargets(Vec<Target>);
+
+    #[derive(Deserialize)]
+    struct TargetRef<'a> {
+        #[serde(borrow)]
+        kind: Cow<'a, str>,
+        #[serde(borrow)]
+        id: Cow<'a, str>,
+        version: u32,
+        access: TargetAccess,
+        #[serde(default, borrow)]
+        sha256: Option<Cow<'a, str>>,
+    }
+
+    impl<'de> Deserialize<'de> for WriteTargets {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visit;
+            impl<'de> serde::de::Visitor<'de> for Visit {
+                type Value = WriteTargets;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a list of targets")
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> Result<WriteTargets, A::Error> {
+                    let mut writes = Vec::new();
+                    while let Some(t) = seq.next_element::<TargetRef<'de>>()? {
+                        if t.access == TargetAccess::Write {
+                            writes.push(Target {
+                                kind: t.kind.into_owned(),
+                                id: t.id.into_owned(),
+                                version: t.version,
+                                access: t.access,
+                                sha256: t.sha256.map(Cow::into_owned),
+                            });
+                        }
+                    }
+                    Ok(WriteTargets(writes))
+                }
+            }
+            d.deserialize_seq(Visit)
+        }
+    }
+
+    serde_json::from_slice::<Event>(details)
+        .ok()
+        .map(|e| e.targets.0)
+}
+
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
 }
@@ -250,153 +312,212 @@ impl VerifyReport {
     }
 }
 
-/// What `verify` reads from the vault.
-pub(crate) struct Stored<'a> {
-    /// The sealed head, if any.
-    pub(crate) head: Option<&'a [u8]>,
-    /// Every audit row, in order.
-    pub(crate) rows: &'a [AuditRow],
-    /// Every record row.
-    pub(crate) records: &'a [RecordRow],
-    /// Every keyslot, by name.
-    pub(crate) keyslots: &'a [(String, Vec<u8>)],
+/// `audit verify`, fed the vault a chunk at a time so that memory is bounded by a
+/// chunk, not the vault: every audit row in order ([`Verifier::events`]), then the
+/// sealed head ([`Verifier::head`]), then every record ([`Verifier::records`]), then
+/// the keyslots ([`Verifier::finish`]). Between chunks it keeps the chain's state and
+/// the digest of each record's last audited write.
+pub(crate) struct Verifier<'k> {
+    key: &'k SecretBox<[u8; 32]>,
+    report: VerifyReport,
+    prev: [u8; 32],
+    expected_seq: u64,
+    last_seq: u64,
+    last_writes: BTreeMap<RecordRef, String>,
+    keyslot_writes: BTreeMap<String, String>,
+    anchor_given: Option<(u64, Vec<u8>)>,
+    anchor_ok: bool,
 }
 
-/// Checks the chain, the head, an optional anchor, every record's ciphertext and
-/// every keyslot. `open_event` decrypts one event's details.
-pub(crate) fn verify(
-    key: &SecretBox<[u8; 32]>,
-    vault_id: &[u8],
-    stored: Stored<'_>,
-    anchor_given: Option<(u64, Vec<u8>)>,
-    open_event: impl Fn(&AuditRow) -> Option<AuditEvent> + Sync,
-) -> VerifyReport {
-    let Stored {
-        head,
-        rows,
-        records,
-        keyslots,
-    } = stored;
-    let mut report = VerifyReport {
-        events: rows.len() as u64,
-        records: records.len() as u64,
-        ..VerifyReport::default()
-    };
-    let mut prev = genesis(key, vault_id);
-    let mut expected_seq = 1u64;
-    let mut last_writes: BTreeMap<RecordRef, String> = BTreeMap::new();
-    let mut keyslot_writes: BTreeMap<String, String> = BTreeMap::new();
-    let mut anchor_ok = false;
-    // Decrypting is the costly part and each event stands alone: do it on every core,
-    // then walk the chain in order.
-    let events: Vec<Option<AuditEvent>> = rows.par_iter().map(&open_event).collect();
-    for (row, event) in rows.iter().zip(events) {
-        if row.seq != expected_seq {
-            if row.seq > expected_seq {
-                report.findings.push(VerifyFinding::EventsMissing {
-                    from: expected_seq,
-                    to: row.seq - 1,
-                });
-            } else {
-                report
-                    .findings
-                    .push(VerifyFinding::EventAltered { seq: row.seq });
-            }
+impl<'k> Verifier<'k> {
+    /// Starts at the chain's genesis; `anchor_given` is checked on the way.
+    pub(crate) fn new(
+        key: &'k SecretBox<[u8; 32]>,
+        vault_id: &[u8],
+        anchor_given: Option<(u64, Vec<u8>)>,
+    ) -> Self {
+        Verifier {
+            key,
+            report: VerifyReport::default(),
+            prev: genesis(key, vault_id),
+            expected_seq: 1,
+            last_seq: 0,
+            last_writes: BTreeMap::new(),
+            keyslot_writes: BTreeMap::new(),
+            anchor_given,
+            anchor_ok: false,
         }
-        let computed = chain_mac(key, &prev, row.seq, &row.details);
-        if !bool::from(computed.ct_eq(&row.mac[..])) {
-            report
-                .findings
-                .push(VerifyFinding::EventAltered { seq: row.seq });
-        }
-        if let Some((seq, prefix)) = &anchor_given
-            && *seq == row.seq
-            && prefix.len() == 16
-        {
-            anchor_ok = bool::from(row.mac.get(..16).unwrap_or(&[]).ct_eq(prefix));
-        }
-        match event {
-            Some(event) => {
-                for t in event.targets {
-                    if t.kind == KEYSLOT_TARGET
-                        && let (TargetAccess::Write, Some(digest)) = (t.access, &t.sha256)
-                    {
-                        keyslot_writes.insert(t.id.clone(), digest.clone());
-                    }
-                    if let (TargetAccess::Write, Some(digest), Some(kind)) =
-                        (t.access, t.sha256, RecordKind::parse(&t.kind))
-                    {
-                        last_writes.insert(RecordRef::new(kind, t.id, t.version), digest);
-                    }
+    }
+
+    /// Where the chain starts: what the first event's MAC chains from.
+    pub(crate) fn chain_start(&self) -> [u8; 32] {
+        self.prev
+    }
+
+    /// Checks the next audit rows, checked beforehand by [`check_events`], in order.
+    pub(crate) fn events(&mut self, chunk: CheckedEvents) {
+        let CheckedEvents { rows, checked } = chunk;
+        let findings = &mut self.report.findings;
+        for (row, (mac_ok, writes)) in rows.iter().zip(checked) {
+            self.report.events += 1;
+            if row.seq != self.expected_seq {
+                if row.seq > self.expected_seq {
+                    findings.push(VerifyFinding::EventsMissing {
+                        from: self.expected_seq,
+                        to: row.seq - 1,
+                    });
+                } else {
+                    findings.push(VerifyFinding::EventAltered { seq: row.seq });
                 }
             }
-            None => report
-                .findings
-                .push(VerifyFinding::EventUnreadable { seq: row.seq }),
-        }
-        // Continue from the stored MAC so one altered event is reported once.
-        prev = row.mac.as_slice().try_into().unwrap_or([0u8; 32]);
-        expected_seq = row.seq + 1;
-    }
-    let last_seq = rows.last().map_or(0, |r| r.seq);
-    let head_ok = match head.and_then(|h| open_head(key, h)) {
-        Some((seq, event_mac)) => seq == last_seq && bool::from(event_mac.ct_eq(&prev)),
-        None => last_seq == 0 && head.is_none(),
-    };
-    if !head_ok {
-        report
-            .findings
-            .push(VerifyFinding::HeadMismatch { last_seq });
-    }
-    if let Some((seq, _)) = anchor_given
-        && !anchor_ok
-    {
-        report
-            .findings
-            .push(VerifyFinding::AnchorNotExtended { seq });
-    }
-    let digests: Vec<String> = records
-        .par_iter()
-        .map(|r| sha256_hex(&r.ciphertext))
-        .collect();
-    for (row, actual) in records.iter().zip(digests) {
-        let name = row.reference.to_string();
-        match last_writes.remove(&row.reference) {
-            Some(digest) if digest == actual => {}
-            Some(_) => report
-                .findings
-                .push(VerifyFinding::RecordChanged { record: name }),
-            None => report
-                .findings
-                .push(VerifyFinding::RecordUnaudited { record: name }),
+            if !mac_ok {
+                findings.push(VerifyFinding::EventAltered { seq: row.seq });
+            }
+            if let Some((seq, prefix)) = &self.anchor_given
+                && *seq == row.seq
+                && prefix.len() == 16
+            {
+                self.anchor_ok = bool::from(row.mac.get(..16).unwrap_or(&[]).ct_eq(prefix));
+            }
+            match writes {
+                Some(writes) => {
+                    for t in writes {
+                        if t.kind == KEYSLOT_TARGET
+                            && let (TargetAccess::Write, Some(digest)) = (t.access, &t.sha256)
+                        {
+                            self.keyslot_writes.insert(t.id.clone(), digest.clone());
+                        }
+                        if let (TargetAccess::Write, Some(digest), Some(kind)) =
+                            (t.access, t.sha256, RecordKind::parse(&t.kind))
+                        {
+                            self.last_writes
+                                .insert(RecordRef::new(kind, t.id, t.version), digest);
+                        }
+                    }
+                }
+                None => findings.push(VerifyFinding::EventUnreadable { seq: row.seq }),
+            }
+            // Continue from the stored MAC so one altered event is reported once.
+            self.prev = stored_mac(row);
+            self.expected_seq = row.seq + 1;
+            self.last_seq = row.seq;
         }
     }
-    for (name, keyslot) in keyslots {
-        let record = format!("the {name} keyslot");
-        match keyslot_writes.get(name) {
-            Some(digest) if *digest == sha256_hex(keyslot) => {}
-            Some(_) => report
-                .findings
-                .push(VerifyFinding::RecordChanged { record }),
-            None => report
-                .findings
-                .push(VerifyFinding::RecordUnaudited { record }),
+
+    /// Checks the records whose digests [`digest_records`] computed, in order,
+    /// against their last audited writes.
+    pub(crate) fn records(&mut self, digests: Vec<(RecordRef, String)>) {
+        self.report.records += digests.len() as u64;
+        for (reference, actual) in digests {
+            match self.last_writes.remove(&reference) {
+                Some(digest) if digest == actual => {}
+                Some(_) => self.report.findings.push(VerifyFinding::RecordChanged {
+                    record: reference.to_string(),
+                }),
+                None => self.report.findings.push(VerifyFinding::RecordUnaudited {
+                    record: reference.to_string(),
+                }),
+            }
         }
     }
-    for name in keyslot_writes.keys() {
-        if !keyslots.iter().any(|(n, _)| n == name) {
-            report.findings.push(VerifyFinding::RecordMissing {
-                record: format!("the {name} keyslot"),
+
+    /// After the last event: checks the sealed head and the anchor.
+    pub(crate) fn head(&mut self, head: Option<&[u8]>) {
+        let last_seq = self.last_seq;
+        let head_ok = match head.and_then(|h| open_head(self.key, h)) {
+            Some((seq, event_mac)) => seq == last_seq && bool::from(event_mac.ct_eq(&self.prev)),
+            None => last_seq == 0 && head.is_none(),
+        };
+        if !head_ok {
+            self.report
+                .findings
+                .push(VerifyFinding::HeadMismatch { last_seq });
+        }
+        if let Some((seq, _)) = self.anchor_given
+            && !self.anchor_ok
+        {
+            self.report
+                .findings
+                .push(VerifyFinding::AnchorNotExtended { seq });
+        }
+    }
+
+    /// Checks the keyslots, reports the records written but gone, and returns the
+    /// report.
+    pub(crate) fn finish(mut self, keyslots: &[(String, Vec<u8>)]) -> VerifyReport {
+        let findings = &mut self.report.findings;
+        for (name, keyslot) in keyslots {
+            let record = format!("the {name} keyslot");
+            match self.keyslot_writes.get(name) {
+                Some(digest) if *digest == sha256_hex(keyslot) => {}
+                Some(_) => findings.push(VerifyFinding::RecordChanged { record }),
+                None => findings.push(VerifyFinding::RecordUnaudited { record }),
+            }
+        }
+        for name in self.keyslot_writes.keys() {
+            if !keyslots.iter().any(|(n, _)| n == name) {
+                findings.push(VerifyFinding::RecordMissing {
+                    record: format!("the {name} keyslot"),
+                });
+            }
+        }
+        for reference in self.last_writes.into_keys() {
+            findings.push(VerifyFinding::RecordMissing {
+                record: reference.to_string(),
             });
         }
+        self.report.anchor = anchor(self.last_seq, &self.prev);
+        self.report
     }
-    for reference in last_writes.into_keys() {
-        report.findings.push(VerifyFinding::RecordMissing {
-            record: reference.to_string(),
-        });
-    }
-    report.anchor = anchor(last_seq, &prev);
-    report
+}
+
+/// A chunk of audit rows, each checked on its own: whether its MAC chains from the
+/// MAC stored before it, and its details decrypted.
+pub(crate) struct CheckedEvents {
+    rows: Vec<AuditRow>,
+    checked: Vec<(bool, Option<Vec<Target>>)>,
+}
+
+/// Checks a chunk of audit rows on every core. `prev` is the MAC stored in the row
+/// before the chunk (the chain's start for the first); `open_event` decrypts one
+/// event's details and reads its write targets ([`write_targets`]). Each row chains from the MAC stored before it, so a chunk can be
+/// checked without the others; [`Verifier::events`] then walks them in order.
+pub(crate) fn check_events(
+    key: &SecretBox<[u8; 32]>,
+    prev: [u8; 32],
+    rows: Vec<AuditRow>,
+    open_event: impl Fn(&AuditRow) -> Option<Vec<Target>> + Sync,
+) -> CheckedEvents {
+    let checked = rows
+        .par_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let prev = match i {
+                0 => prev,
+                _ => stored_mac(&rows[i - 1]),
+            };
+            let computed = chain_mac(key, &prev, row.seq, &row.details);
+            (bool::from(computed.ct_eq(&row.mac[..])), open_event(row))
+        })
+        .collect();
+    CheckedEvents { rows, checked }
+}
+
+/// The SHA-256 of each record's ciphertext, on every core.
+pub(crate) fn digest_records(records: Vec<RecordRow>) -> Vec<(RecordRef, String)> {
+    records
+        .into_par_iter()
+        .map(|r| {
+            let digest = sha256_hex(&r.ciphertext);
+            (r.reference, digest)
+        })
+        .collect()
+}
+
+/// A row's stored MAC, as the next event chains from it (zeros if it is malformed,
+/// which its own check has already reported).
+pub(crate) fn stored_mac(row: &AuditRow) -> [u8; 32] {
+    row.mac.as_slice().try_into().unwrap_or([0u8; 32])
 }
 
 /// Whether `text` has the shape of an anchor printed by `audit anchor`
@@ -413,4 +534,40 @@ pub(crate) fn parse_anchor(text: &str) -> Option<(u64, Vec<u8>)> {
         .decode(hex.as_bytes())
         .ok()?;
     (prefix.len() == 16).then_some((seq, prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_targets_are_read_and_reads_passed_over() {
+        let target = |id: &str, access, sha256: Option<&str>| Target {
+            kind: "note".into(),
+            id: id.into(),
+            version: 2,
+            access,
+            sha256: sha256.map(str::to_owned),
+        };
+        let event = AuditEvent {
+            seq: 7,
+            at: "2026-03-01T10:00:00Z".into(),
+            actor: "ada".into(),
+            action: "note.edit".into(),
+            targets: vec![
+                target("0a0b0c0d", TargetAccess::Read, None),
+                target("0a0b0c0d", TargetAccess::Write, Some("escaped \"digest\"")),
+                target("01020304", TargetAccess::Read, None),
+            ],
+            outcome: "ok".into(),
+            purpose: None,
+        };
+        let json = serde_json::to_vec(&event).unwrap();
+        assert_eq!(
+            write_targets(&json).unwrap(),
+            vec![event.targets[1].clone()]
+        );
+        assert!(write_targets(b"{\"seq\": 1}").is_none());
+        assert!(write_targets(b"not json").is_none());
+    }
 }

@@ -7,19 +7,18 @@
 //! participant has not permitted is left out whole. This module knows nothing of SQL
 //! or of the vault's own keys.
 
-use std::io::Write;
-use std::path::Path;
-use std::str::FromStr;
-
 use age::secrecy::SecretString;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
 use crate::client::Client;
 use crate::decision::{Basis, Decision, Obligation};
-use crate::error::Error;
 use crate::note::{Date, Note, Section};
 use crate::redact::Redactor;
+
+mod file;
+
+pub(crate) use file::{ExportFile, Spool, parse_recipients};
 
 /// The JSON format's identifier; see docs/EXPORT.md.
 pub const JSON_FORMAT: &str = "casevault-disclosure/1";
@@ -237,58 +236,110 @@ impl Filter<'_> {
     }
 }
 
-/// Builds the bundle a permitted decision allows: only permitted sections, of notes
-/// in range, joint notes only when every participant permits, text redacted.
-pub(crate) fn build(
-    decision: &Decision,
-    client: &Client,
-    others: &[Client],
-    notes: &[Note],
-    vault: &str,
-    decision_id: &str,
-) -> Bundle {
-    let permitted = decision.permitted();
-    let allowed = |c: &str| permitted.contains(&c);
-    let identity = allowed("identity");
-    let attendance = allowed("attendance");
-    let third_party = decision
-        .obligations
-        .iter()
-        .all(|o| *o != Obligation::RedactThirdParties);
-    // Other participants of joint notes are third parties in this client's record.
-    let mut profile = client.clone();
-    for other in others {
-        if !profile.third_parties.contains(&other.name) {
-            profile.third_parties.push(other.name.clone());
+/// What one note contributes to a bundle: the note as it leaves (if it does), and
+/// what the cover sheet counts of it.
+pub(crate) struct NoteOut {
+    /// The note as it leaves; `None` when it does not.
+    pub(crate) note: Option<BundleNote>,
+    counts: Vec<(String, usize)>,
+    /// A joint note withheld whole, then each category withheld, in order.
+    withheld: Vec<Withheld>,
+}
+
+/// Builds a bundle a note at a time, so an export need not hold every note: the
+/// decision, the client and the redactor are set once; [`Builder::note`] turns one
+/// note into what leaves (it only reads the builder, so notes can be built on every
+/// core), and [`Builder::add`] counts it for the cover sheet, in the notes' order.
+pub(crate) struct Builder<'a> {
+    decision: &'a Decision,
+    client: &'a Client,
+    permitted: Vec<&'a str>,
+    identity: bool,
+    attendance: bool,
+    third_party: bool,
+    redactor: Redactor,
+    counts: Vec<(String, usize)>,
+    withheld: Vec<Withheld>,
+    notes: usize,
+    vault: String,
+    decision_id: String,
+}
+
+impl<'a> Builder<'a> {
+    /// A builder for the bundle that a permitted `decision` allows.
+    pub(crate) fn new(
+        decision: &'a Decision,
+        client: &'a Client,
+        others: &[Client],
+        vault: &str,
+        decision_id: &str,
+    ) -> Self {
+        let permitted = decision.permitted();
+        let identity = permitted.contains(&"identity");
+        let attendance = permitted.contains(&"attendance");
+        let third_party = decision
+            .obligations
+            .iter()
+            .all(|o| *o != Obligation::RedactThirdParties);
+        // Other participants of joint notes are third parties in this client's record.
+        let mut profile = client.clone();
+        for other in others {
+            if !profile.third_parties.contains(&other.name) {
+                profile.third_parties.push(other.name.clone());
+            }
+        }
+        let redactor = Redactor::new(&profile, identity, third_party);
+        Builder {
+            decision,
+            client,
+            permitted,
+            identity,
+            attendance,
+            third_party,
+            redactor,
+            counts: Vec::new(),
+            withheld: Vec::new(),
+            notes: 0,
+            vault: vault.to_owned(),
+            decision_id: decision_id.to_owned(),
         }
     }
-    let redactor = Redactor::new(&profile, identity, third_party);
-    let mut counts = Vec::new();
-    let mut withheld: Vec<Withheld> = Vec::new();
-    let mut out_notes = Vec::new();
-    for note in notes {
-        if let Some(j) = decision.joint_notes.iter().find(|j| j.note == note.id)
+
+    fn allowed(&self, category: &str) -> bool {
+        self.permitted.contains(&category)
+    }
+
+    /// One note of the range as it leaves: only permitted sections, text redacted; a
+    /// joint note only when every participant permits.
+    pub(crate) fn note(&self, note: &Note) -> NoteOut {
+        let attendance = self.attendance;
+        let mut out = NoteOut {
+            note: None,
+            counts: Vec::new(),
+            withheld: Vec::new(),
+        };
+        if let Some(j) = self.decision.joint_notes.iter().find(|j| j.note == note.id)
             && !j.permitted
         {
             // Saying that a joint session took place is itself attendance.
             if attendance {
-                withheld.push(Withheld {
+                out.withheld.push(Withheld {
                     what: format!("the joint session note of {}", note.date),
                     reason: "withheld whole: another participant has not permitted this disclosure"
                         .into(),
                 });
             }
-            continue;
+            return out;
         }
         // Without attendance, a note that releases nothing is not even mentioned: its
         // existence, kind and order would tell when the client came.
-        if !attendance && !note.all_sections().any(|s| allowed(&s.category)) {
-            continue;
+        if !attendance && !note.all_sections().any(|s| self.allowed(&s.category)) {
+            return out;
         }
         let mut filter = Filter {
-            permitted: &permitted,
-            redactor: &redactor,
-            counts: &mut counts,
+            permitted: &self.permitted,
+            redactor: &self.redactor,
+            counts: &mut out.counts,
         };
         let sections = filter.sections(&note.sections);
         let addenda = note
@@ -300,64 +351,99 @@ pub(crate) fn build(
             })
             .collect();
         for s in note.all_sections() {
-            if !allowed(&s.category) && !withheld.iter().any(|w| w.what == s.category) {
-                withheld.push(Withheld {
+            if !self.allowed(&s.category) && !out.withheld.iter().any(|w| w.what == s.category) {
+                out.withheld.push(Withheld {
                     what: s.category.clone(),
                     reason: "not part of this disclosure (only what the recipient needs leaves)"
                         .into(),
                 });
             }
         }
-        out_notes.push(BundleNote {
+        out.note = Some(BundleNote {
             date: attendance.then_some(note.date),
             session: attendance.then(|| note.note_type.as_str().to_owned()),
             sections,
             addenda,
         });
+        out
     }
-    let notice = decision.obligations.iter().find_map(|o| match o {
-        Obligation::RedisclosureNotice { text } => Some(text.clone()),
-        _ => None,
-    });
-    let request = &decision.request;
-    Bundle {
-        format: JSON_FORMAT,
-        cover: Cover {
-            recipient: request.recipient.clone(),
-            purpose: request.purpose.clone(),
-            // A justification or reference typed by the user may name someone too.
-            basis: redactor.redact(&basis_text(decision)).0,
-            client: if identity {
-                client.name.clone()
-            } else {
-                "[withheld: identity]".into()
+
+    /// Counts a note's contribution for the cover sheet; notes must be added in the
+    /// bundle's order. Returns the note as it leaves.
+    pub(crate) fn add(&mut self, out: NoteOut) -> Option<BundleNote> {
+        for (marker, n) in out.counts {
+            match self.counts.iter_mut().find(|(m, _)| *m == marker) {
+                Some((_, total)) => *total += n,
+                None => self.counts.push((marker, n)),
+            }
+        }
+        for w in out.withheld {
+            // A category is listed once, however many notes it is withheld from.
+            let joint = out.note.is_none();
+            if joint || !self.withheld.iter().any(|x| x.what == w.what) {
+                self.withheld.push(w);
+            }
+        }
+        if out.note.is_some() {
+            self.notes += 1;
+        }
+        out.note
+    }
+
+    /// How many notes leave, of those added so far.
+    pub(crate) fn notes(&self) -> usize {
+        self.notes
+    }
+
+    /// The bundle's cover and profile, for the notes added so far; its `notes` is
+    /// empty (they are rendered one by one, [`render_note`]).
+    pub(crate) fn head(&self) -> Bundle {
+        let decision = self.decision;
+        let client = self.client;
+        let notice = decision.obligations.iter().find_map(|o| match o {
+            Obligation::RedisclosureNotice { text } => Some(text.clone()),
+            _ => None,
+        });
+        let request = &decision.request;
+        Bundle {
+            format: JSON_FORMAT,
+            cover: Cover {
+                recipient: request.recipient.clone(),
+                purpose: request.purpose.clone(),
+                // A justification or reference typed by the user may name someone too.
+                basis: self.redactor.redact(&basis_text(decision)).0,
+                client: if self.identity {
+                    client.name.clone()
+                } else {
+                    "[withheld: identity]".into()
+                },
+                from: request.from,
+                until: request.until,
+                disclosed_on: decision.decided_on,
+                vault: self.vault.clone(),
+                decision: self.decision_id.clone(),
+                permitted: self.permitted.iter().map(|c| c.to_string()).collect(),
+                withheld: self.withheld.clone(),
+                redactions: self.counts.clone(),
+                obligations: decision
+                    .obligations
+                    .iter()
+                    .filter_map(obligation_text)
+                    .collect(),
+                redisclosure_notice: notice,
             },
-            from: request.from,
-            until: request.until,
-            disclosed_on: decision.decided_on,
-            vault: vault.to_owned(),
-            decision: decision_id.to_owned(),
-            permitted: permitted.iter().map(|c| c.to_string()).collect(),
-            withheld,
-            redactions: counts,
-            obligations: decision
-                .obligations
-                .iter()
-                .filter_map(obligation_text)
-                .collect(),
-            redisclosure_notice: notice,
-        },
-        client: identity.then(|| BundleClient {
-            name: client.name.clone(),
-            date_of_birth: client.date_of_birth,
-            contact: client.contact.clone(),
-            third_parties: if third_party {
-                client.third_parties.clone()
-            } else {
-                Vec::new()
-            },
-        }),
-        notes: out_notes,
+            client: self.identity.then(|| BundleClient {
+                name: client.name.clone(),
+                date_of_birth: client.date_of_birth,
+                contact: client.contact.clone(),
+                third_parties: if self.third_party {
+                    client.third_parties.clone()
+                } else {
+                    Vec::new()
+                },
+            }),
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -372,12 +458,48 @@ fn markdown_sections(out: &mut String, sections: &[BundleSection]) {
     }
 }
 
-/// Renders a bundle. The buffer is wiped on drop.
+/// Renders a whole bundle in memory (kept for tests; an export streams it with
+/// [`render_head`], [`render_note`] and [`render_tail`], which give the same bytes).
+#[cfg(test)]
 pub(crate) fn render(bundle: &Bundle, format: ExportFormat) -> Zeroizing<Vec<u8>> {
+    let mut out = render_head(bundle, bundle.notes.len(), format);
+    for (i, note) in bundle.notes.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(note_separator(format));
+        }
+        out.extend_from_slice(&render_note(note, format));
+    }
+    out.extend_from_slice(render_tail(bundle.notes.len(), format));
+    out
+}
+
+/// The JSON text of a bundle without notes ends with this; a bundle with notes puts
+/// them between `[` and `]` instead.
+const JSON_EMPTY_NOTES: &[u8] = b"[]\n}";
+
+/// Renders everything before the notes: the cover sheet and the profile (`bundle`'s
+/// own `notes` are not rendered; `notes` says how many follow). Wiped on drop.
+pub(crate) fn render_head(
+    bundle: &Bundle,
+    notes: usize,
+    format: ExportFormat,
+) -> Zeroizing<Vec<u8>> {
     if format == ExportFormat::Json {
+        let head = Bundle {
+            notes: Vec::new(),
+            ..bundle.clone()
+        };
         // Serializing our own plain data types cannot fail.
-        let text = serde_json::to_vec_pretty(bundle).expect("plain data serializes");
-        return Zeroizing::new(text);
+        let mut text =
+            Zeroizing::new(serde_json::to_vec_pretty(&head).expect("plain data serializes"));
+        if notes > 0 {
+            // `"notes": []` at the end: open the list instead, the notes follow.
+            debug_assert!(text.ends_with(JSON_EMPTY_NOTES));
+            let keep = text.len() - JSON_EMPTY_NOTES.len();
+            text.truncate(keep);
+            text.extend_from_slice(b"[\n");
+        }
+        return text;
     }
     let c = &bundle.cover;
     let mut out = String::new();
@@ -447,151 +569,122 @@ pub(crate) fn render(bundle: &Bundle, format: ExportFormat) -> Zeroizing<Vec<u8>
         }
         out.push('\n');
     }
-    if bundle.notes.is_empty() {
+    if notes == 0 {
         out.push_str("No session notes in this disclosure.\n");
-    }
-    for note in &bundle.notes {
-        match (note.date, &note.session) {
-            (Some(d), Some(kind)) => out.push_str(&format!("## Session of {d} ({kind})\n\n")),
-            _ => out.push_str("## Session (date withheld)\n\n"),
-        }
-        markdown_sections(&mut out, &note.sections);
-        for a in &note.addenda {
-            match &a.written_on {
-                Some(d) => out.push_str(&format!("#### Addendum of {d}\n\n")),
-                None => out.push_str("#### Addendum\n\n"),
-            }
-            markdown_sections(&mut out, &a.sections);
-        }
     }
     Zeroizing::new(out.into_bytes())
 }
 
-/// Parses the recipients an export is encrypted to.
-pub(crate) fn parse_recipients(
-    keys: &[String],
-) -> Result<Vec<Box<dyn age::Recipient + Send>>, Error> {
-    if keys.is_empty() {
-        return Err(Error::InvalidInput(
-            "an encrypted export needs at least one recipient".into(),
-        ));
-    }
-    keys.iter()
-        .map(|key| {
-            let key = key.trim();
-            if let Ok(r) = age::x25519::Recipient::from_str(key) {
-                Ok(Box::new(r) as Box<dyn age::Recipient + Send>)
-            } else if let Ok(r) = age::ssh::Recipient::from_str(key) {
-                Ok(Box::new(r) as Box<dyn age::Recipient + Send>)
-            } else {
-                Err(Error::InvalidInput(
-                    "the recipient key is neither an age public key (age1…) nor an SSH public key (ssh-ed25519 … or ssh-rsa …)".into(),
-                ))
+/// Renders one note ([`note_separator`] goes between two). Wiped on drop.
+pub(crate) fn render_note(note: &BundleNote, format: ExportFormat) -> Zeroizing<Vec<u8>> {
+    if format == ExportFormat::Json {
+        let text = Zeroizing::new(serde_json::to_vec_pretty(note).expect("plain data serializes"));
+        // An element of the top object's `notes` list: two levels in. Strings are
+        // escaped, so every line break here is the pretty printer's.
+        let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 4 + 8));
+        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+            if i > 0 {
+                out.push(b'\n');
             }
-        })
-        .collect()
-}
-
-/// Encrypts a rendered bundle as the options say.
-pub(crate) fn encrypt(
-    plain: &[u8],
-    encryption: &ExportEncryption,
-) -> Result<Zeroizing<Vec<u8>>, Error> {
-    let encryptor = match encryption {
-        ExportEncryption::Plaintext => return Ok(Zeroizing::new(plain.to_vec())),
-        ExportEncryption::Passphrase(passphrase) => {
-            age::Encryptor::with_user_passphrase(passphrase.clone())
+            out.extend_from_slice(b"    ");
+            out.extend_from_slice(line);
         }
-        ExportEncryption::Recipients(keys) => {
-            let recipients = parse_recipients(keys)?;
-            age::Encryptor::with_recipients(
-                recipients.iter().map(|r| r.as_ref() as &dyn age::Recipient),
-            )
-            .map_err(|e| Error::InvalidInput(format!("cannot encrypt to these recipients: {e}")))?
+        return out;
+    }
+    let mut out = String::new();
+    match (note.date, &note.session) {
+        (Some(d), Some(kind)) => out.push_str(&format!("## Session of {d} ({kind})\n\n")),
+        _ => out.push_str("## Session (date withheld)\n\n"),
+    }
+    markdown_sections(&mut out, &note.sections);
+    for a in &note.addenda {
+        match &a.written_on {
+            Some(d) => out.push_str(&format!("#### Addendum of {d}\n\n")),
+            None => out.push_str("#### Addendum\n\n"),
         }
-    };
-    let mut out = Vec::with_capacity(plain.len() + 512);
-    let mut writer = encryptor
-        .wrap_output(&mut out)
-        .expect("writing to memory cannot fail");
-    writer
-        .write_all(plain)
-        .expect("writing to memory cannot fail");
-    writer.finish().expect("writing to memory cannot fail");
-    Ok(Zeroizing::new(out))
+        markdown_sections(&mut out, &a.sections);
+    }
+    Zeroizing::new(out.into_bytes())
 }
 
-/// An export written and synced under a private temporary name (mode 0600) in its
-/// destination directory, not yet visible under its final name.
-pub(crate) struct Staged {
-    file: tempfile::NamedTempFile,
-    dir: std::path::PathBuf,
+/// What goes between two rendered notes.
+pub(crate) fn note_separator(format: ExportFormat) -> &'static [u8] {
+    match format {
+        ExportFormat::Json => b",\n",
+        ExportFormat::Markdown => b"",
+    }
 }
 
-fn cannot_write(out: &Path, e: std::io::Error) -> Error {
-    // The kind only: the error's own text names casevault's temporary file.
-    Error::InvalidInput(format!("cannot write {}: {}", out.display(), e.kind()))
+/// What ends a bundle of `notes` notes.
+pub(crate) fn render_tail(notes: usize, format: ExportFormat) -> &'static [u8] {
+    match format {
+        ExportFormat::Json if notes > 0 => b"\n  ]\n}",
+        _ => b"",
+    }
 }
 
 /// Refuses an output path whose directory does not exist, before any work is done.
-pub(crate) fn check_directory(out: &Path) -> Result<(), Error> {
+pub(crate) fn check_directory(out: &std::path::Path) -> Result<(), crate::Error> {
     match out.parent() {
         Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
-            Err(Error::NoSuchDirectory(dir.to_owned()))
+            Err(crate::Error::NoSuchDirectory(dir.to_owned()))
         }
         _ => Ok(()),
     }
 }
 
-/// Writes `bytes` beside `out`, which must not exist, and syncs them; [`Staged::publish`]
-/// then makes them appear under `out`, complete. Dropped unpublished, the file is removed.
-pub(crate) fn stage(out: &Path, bytes: &[u8]) -> Result<Staged, Error> {
-    if out.exists() {
-        return Err(Error::InvalidInput(format!(
-            "{} already exists; casevault never overwrites a file",
-            out.display()
-        )));
-    }
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => std::path::PathBuf::from("."),
-    };
-    // tempfile creates the file 0600.
-    let mut file = tempfile::Builder::new()
-        .prefix(".casevault-export-")
-        .tempfile_in(&dir)
-        .map_err(|e| cannot_write(out, e))?;
-    file.write_all(bytes).map_err(|e| cannot_write(out, e))?;
-    file.as_file()
-        .sync_all()
-        .map_err(|e| cannot_write(out, e))?;
-    Ok(Staged { file, dir })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Staged {
-    /// Renames the staged file to `out` (never over an existing file) and syncs the
-    /// directory. On failure the staged file is kept, and its path is in the error.
-    pub(crate) fn publish(self, out: &Path) -> Result<(), Error> {
-        match self.file.persist_noclobber(out) {
-            Ok(_) => {
-                if let Ok(d) = std::fs::File::open(&self.dir) {
-                    let _ = d.sync_all();
-                }
-                Ok(())
-            }
-            Err(e) => {
-                let kept = e
-                    .file
-                    .keep()
-                    .map(|(_, path)| path.display().to_string())
-                    .unwrap_or_else(|_| "a .casevault-export- file beside it".into());
-                Err(Error::InvalidInput(format!(
-                    "the disclosure was recorded, but {} could not be created ({}); the encrypted export is at {kept}: rename it to {} before sending it",
-                    out.display(),
-                    e.error,
-                    out.display()
-                )))
-            }
+    fn bundle(notes: usize) -> Bundle {
+        Bundle {
+            format: JSON_FORMAT,
+            cover: Cover {
+                recipient: "client".into(),
+                purpose: "client-request".into(),
+                basis: "the client's own request for their records".into(),
+                client: "[withheld: identity]".into(),
+                from: None,
+                until: None,
+                disclosed_on: "2026-03-01".parse().unwrap(),
+                vault: "00".into(),
+                decision: "01020304".into(),
+                permitted: vec!["progress".into()],
+                withheld: Vec::new(),
+                redactions: Vec::new(),
+                obligations: Vec::new(),
+                redisclosure_notice: None,
+            },
+            client: None,
+            notes: (0..notes)
+                .map(|i| BundleNote {
+                    date: None,
+                    session: None,
+                    sections: vec![BundleSection {
+                        category: "progress".into(),
+                        text: Some(format!("Line one of {i}.\n\"Quoted\"\n{{ braces }}")),
+                        withheld: false,
+                    }],
+                    addenda: vec![BundleAddendum {
+                        written_on: None,
+                        sections: Vec::new(),
+                    }],
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn json_rendered_note_by_note_is_the_whole_bundle_pretty_printed() {
+        for n in [0, 1, 3] {
+            let b = bundle(n);
+            let whole = serde_json::to_vec_pretty(&b).unwrap();
+            assert_eq!(
+                String::from_utf8(render(&b, ExportFormat::Json).to_vec()).unwrap(),
+                String::from_utf8(whole).unwrap(),
+                "{n} notes"
+            );
         }
     }
 }

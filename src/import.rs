@@ -23,18 +23,36 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
+use zeroize::Zeroizing;
 
 use crate::audit::sha256_hex;
 use crate::error::Error;
 use crate::note::{Date, Note, NoteId, NoteSource, NoteStatus, NoteType, parse_sections};
-use crate::record::{RecordKind, RecordRef};
-use crate::vault::{Session, now};
+use crate::record::RecordKind;
+use crate::vault::{Sealed, Session, now, random_id};
 
 type Result<T> = std::result::Result<T, Error>;
 
 /// Notes written per transaction.
 const BATCH: usize = 500;
+
+/// What a repeated import needs to know of a note: whose it is and where it came from
+/// (reading only this skips deriving the sections).
+#[derive(serde::Deserialize)]
+struct NoteOrigin {
+    clients: Vec<String>,
+    #[serde(default)]
+    source: Option<NoteSource>,
+}
+
+/// A file of a batch: its name, and its digest and bytes or why it cannot be read.
+type FileRead = (String, std::io::Result<(String, Zeroizing<Vec<u8>>)>);
+
+/// A new file of a batch: its name, and its note sealed or why it makes none (taken
+/// once, in the transaction).
+type Prepared = (String, Option<Result<(Note, Sealed)>>);
 
 /// What an import did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -144,6 +162,55 @@ fn note_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The note a file makes, under a fresh identifier (checked when it is written), or
+/// why it makes none.
+fn new_note(
+    name: &str,
+    digest: String,
+    bytes: &[u8],
+    client: &str,
+    actor: &str,
+    categories: &[&str],
+) -> Result<Note> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Error::InvalidInput("it is not UTF-8 text".into()))?;
+    let parsed = parse_front_matter(text).map_err(Error::InvalidInput)?;
+    let date = parsed.date.or_else(|| date_from_name(name)).ok_or_else(|| {
+        Error::InvalidInput(
+            "it has no session date: add front matter `date: YYYY-MM-DD` or start the file name with the date".into(),
+        )
+    })?;
+    let note_type = parsed.note_type.unwrap_or(NoteType::Individual);
+    if note_type != NoteType::Individual {
+        return Err(Error::InvalidInput(format!(
+            "a {} note has several clients; import imports one client's individual notes (add it with `casevault note add`)",
+            note_type.as_str()
+        )));
+    }
+    // Line numbers in errors count from the top of the file.
+    // The body is the end of the text, so what comes before it is front matter.
+    let front = &text[..text.len() - parsed.body.len()];
+    let front_lines = front.matches('\n').count();
+    let sections = parse_sections(parsed.body, categories).map_err(|e| e.shifted(front_lines))?;
+    Ok(Note {
+        id: random_id(),
+        version: 1,
+        clients: vec![client.to_owned()],
+        date,
+        note_type,
+        body: parsed.body.to_owned(),
+        sections,
+        status: NoteStatus::Draft,
+        addenda: Vec::new(),
+        written_at: now(),
+        written_by: actor.to_owned(),
+        source: Some(NoteSource {
+            file: name.to_owned(),
+            sha256: digest,
+        }),
+    })
+}
+
 impl Session {
     /// Imports every Markdown file of `dir` as an individual note of `client` (or of
     /// the type its front matter says), in batches of 500 notes per transaction, one
@@ -162,12 +229,16 @@ impl Session {
         let (mut known, categories) = self.access("note.import.prepare", |a| {
             a.client(client)?;
             let (_, policy) = a.policy()?;
-            let notes: Vec<Note> = a.read_all(RecordKind::Note)?;
-            let known: HashSet<String> = notes
-                .into_iter()
-                .filter(|n| n.clients.iter().any(|c| c == client))
-                .filter_map(|n| n.source.map(|s| s.sha256))
-                .collect();
+            let mut known = HashSet::new();
+            a.for_each_page(RecordKind::Note, |notes: Vec<NoteOrigin>| {
+                known.extend(
+                    notes
+                        .into_iter()
+                        .filter(|n| n.clients.iter().any(|c| c == client))
+                        .filter_map(|n| n.source.map(|s| s.sha256)),
+                );
+                Ok(())
+            })?;
             Ok((known, policy.categories))
         })?;
         let categories: Vec<&str> = categories.iter().map(String::as_str).collect();
@@ -175,70 +246,58 @@ impl Session {
         let total = files.len();
         progress(ImportProgress { done: 0, total });
         for (batch_index, batch) in files.chunks(BATCH).enumerate() {
+            // Reading and hashing, like parsing and sealing below, is each file's own
+            // work: it runs on every core; deciding what is new runs in order.
+            let read: Vec<FileRead> = batch
+                .par_iter()
+                .map(|path| {
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let bytes = std::fs::read(path).map(|b| (sha256_hex(&b), Zeroizing::new(b)));
+                    (name, bytes)
+                })
+                .collect();
             let mut todo = Vec::with_capacity(batch.len());
-            for path in batch {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                match std::fs::read(path) {
+            for (name, bytes) in read {
+                match bytes {
                     Err(e) => report.failed.push((name, format!("cannot read it: {e}"))),
-                    Ok(bytes) => {
-                        let digest = sha256_hex(&bytes);
+                    Ok((digest, bytes)) => {
                         // A digest seen before, in an earlier import or earlier in this
                         // one, is the same file again.
                         if !known.insert(digest.clone()) {
                             report.already_imported.push(name);
                         } else {
-                            todo.push((name, digest, zeroize::Zeroizing::new(bytes)));
+                            todo.push((name, digest, bytes));
                         }
                     }
                 }
             }
-            let results = self.access_each("note.import", todo, |a, (name, digest, bytes)| {
-                let text = std::str::from_utf8(bytes)
-                    .map_err(|_| Error::InvalidInput("it is not UTF-8 text".into()))?;
-                let parsed = parse_front_matter(text).map_err(Error::InvalidInput)?;
-                let date = parsed.date.or_else(|| date_from_name(name)).ok_or_else(|| {
-                    Error::InvalidInput(
-                        "it has no session date: add front matter `date: YYYY-MM-DD` or start the file name with the date".into(),
-                    )
-                })?;
-                let note_type = parsed.note_type.unwrap_or(NoteType::Individual);
-                if note_type != NoteType::Individual {
-                    return Err(Error::InvalidInput(format!(
-                        "a {} note has several clients; import imports one client's individual notes (add it with `casevault note add`)",
-                        note_type.as_str()
-                    )));
+            // Parse and seal each new note on every core, under an identifier drawn
+            // now and checked in the transaction; the file's bytes are wiped here.
+            let sealer = self.sealer();
+            let prepared: Vec<Prepared> = todo
+                .into_par_iter()
+                .map(|(name, digest, bytes)| {
+                    let note = new_note(&name, digest, &bytes, client, &actor, &categories);
+                    let sealed = note.and_then(|note| Ok((sealer.seal_note(&note)?, note)));
+                    (name, Some(sealed.map(|(sealed, note)| (note, sealed))))
+                })
+                .collect();
+            let results = self.access_each("note.import", prepared, |a, (_, prepared)| {
+                let (mut note, sealed) = prepared.take().expect("each item is handled once")?;
+                if a.tx.record_exists(RecordKind::Note, &note.id)? {
+                    // The identifier drawn ahead is taken (by an earlier note, or one
+                    // earlier in this batch): draw a free one and seal again.
+                    note.id = a.new_id(RecordKind::Note)?;
+                    a.write_note(&note)?;
+                } else {
+                    a.write_sealed(sealed)?;
                 }
-                // Line numbers in errors count from the top of the file.
-                // The body is the end of the text, so what comes before it is front matter.
-                let front = &text[..text.len() - parsed.body.len()];
-                let front_lines = front.matches('\n').count();
-                let sections = parse_sections(parsed.body, &categories)
-                    .map_err(|e| e.shifted(front_lines))?;
-                let id = a.new_id(RecordKind::Note)?;
-                let note = Note {
-                    id: id.clone(),
-                    version: 1,
-                    clients: vec![client.to_owned()],
-                    date,
-                    note_type,
-                    body: parsed.body.to_owned(),
-                    sections,
-                    status: NoteStatus::Draft,
-                    addenda: Vec::new(),
-                    written_at: now(),
-                    written_by: actor.clone(),
-                    source: Some(NoteSource {
-                        file: name.clone(),
-                        sha256: digest.clone(),
-                    }),
-                };
-                a.write(RecordRef::new(RecordKind::Note, &id, 1), &note)?;
-                Ok(id)
+                Ok(note.id)
             })?;
-            for ((name, _, _), result) in results {
+            for ((name, _), result) in results {
                 match result {
                     Ok(id) => report.imported.push((name, id)),
                     Err(e) => report.failed.push((name, e.to_string())),

@@ -66,14 +66,17 @@ impl RecoveryCode {
     pub(crate) fn generate() -> Self {
         let mut bytes = Zeroizing::new([0u8; 20]);
         OsRng.fill_bytes(bytes.as_mut());
-        Self::parse(&SecretString::from(BASE32_NOPAD.encode(bytes.as_ref())))
+        let encoded = Zeroizing::new(BASE32_NOPAD.encode(bytes.as_ref()));
+        Self::parse(&SecretString::from(encoded.as_str()))
     }
 
     /// Reads a code as a person typed it: case, spaces and dashes do not matter.
     pub fn parse(typed: &SecretString) -> Self {
-        // Sized up front so that no copy of the code is left behind by a reallocation.
+        // Built in a wiped buffer sized up front (no reallocation leaves a copy), then
+        // copied once at its exact length: a `String` with room to spare would be
+        // reallocated, unwiped, on its way into a `SecretString`.
         let typed = typed.expose_secret();
-        let mut grouped = String::with_capacity(typed.len() + typed.len() / 4);
+        let mut grouped = Zeroizing::new(String::with_capacity(typed.len() + typed.len() / 4));
         let code = typed
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '-')
@@ -84,7 +87,7 @@ impl RecoveryCode {
             }
             grouped.push(c);
         }
-        RecoveryCode(SecretString::from(grouped))
+        RecoveryCode(SecretString::from(grouped.as_str()))
     }
 
     /// The code in its printed form (`ABCD-EFGH-…`), for showing it to the user once.

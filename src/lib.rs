@@ -55,6 +55,7 @@ mod note;
 mod policy;
 mod record;
 mod redact;
+mod scan;
 mod session_consent;
 mod session_disclose;
 mod store;

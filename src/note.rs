@@ -124,6 +124,7 @@ pub enum NoteStatus {
 
 /// A change to a signed note, appended and never rewritten.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredAddendum")]
 pub struct Addendum {
     /// When it was written (RFC 3339, UTC).
     pub written_at: String,
@@ -136,7 +137,12 @@ pub struct Addendum {
 }
 
 /// One version of a session note: the whole note as it stood at that version.
+///
+/// Serializing a `Note` gives every field, sections included (what `--json` prints);
+/// its record holds the body once ([`Note::record`]), and reading one derives the
+/// sections from the body again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredNote")]
 pub struct Note {
     /// The note's identifier.
     pub id: NoteId,
@@ -175,7 +181,120 @@ pub struct NoteSource {
     pub sha256: String,
 }
 
+/// A note as its record holds it: the body once, without the sections, which are
+/// derived from the body when the record is read. Records written before the body was
+/// stored alone also hold the sections; those are read as they were stored.
+#[derive(Serialize)]
+pub(crate) struct NoteRecord<'a> {
+    id: &'a str,
+    version: u32,
+    clients: &'a [ClientId],
+    date: Date,
+    note_type: NoteType,
+    body: &'a str,
+    status: &'a NoteStatus,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    addenda: Vec<AddendumRecord<'a>>,
+    written_at: &'a str,
+    written_by: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a NoteSource>,
+}
+
+/// An addendum as a note's record holds it: the body once.
+#[derive(Serialize)]
+struct AddendumRecord<'a> {
+    written_at: &'a str,
+    written_by: &'a str,
+    body: &'a str,
+}
+
+/// What a note's record is read as: either shape, with or without sections.
+#[derive(Deserialize)]
+struct StoredNote {
+    id: NoteId,
+    version: u32,
+    clients: Vec<ClientId>,
+    date: Date,
+    note_type: NoteType,
+    body: String,
+    #[serde(default)]
+    sections: Option<Vec<Section>>,
+    status: NoteStatus,
+    #[serde(default)]
+    addenda: Vec<Addendum>,
+    written_at: String,
+    written_by: String,
+    #[serde(default)]
+    source: Option<NoteSource>,
+}
+
+impl From<StoredNote> for Note {
+    fn from(s: StoredNote) -> Note {
+        Note {
+            sections: s.sections.unwrap_or_else(|| split_stored(&s.body)),
+            id: s.id,
+            version: s.version,
+            clients: s.clients,
+            date: s.date,
+            note_type: s.note_type,
+            body: s.body,
+            status: s.status,
+            addenda: s.addenda,
+            written_at: s.written_at,
+            written_by: s.written_by,
+            source: s.source,
+        }
+    }
+}
+
+/// What an addendum is read as: either shape, with or without sections.
+#[derive(Deserialize)]
+struct StoredAddendum {
+    written_at: String,
+    written_by: String,
+    body: String,
+    #[serde(default)]
+    sections: Option<Vec<Section>>,
+}
+
+impl From<StoredAddendum> for Addendum {
+    fn from(s: StoredAddendum) -> Addendum {
+        Addendum {
+            sections: s.sections.unwrap_or_else(|| split_stored(&s.body)),
+            written_at: s.written_at,
+            written_by: s.written_by,
+            body: s.body,
+        }
+    }
+}
+
 impl Note {
+    /// The note as its record holds it (the body once, no sections).
+    pub(crate) fn record(&self) -> NoteRecord<'_> {
+        NoteRecord {
+            id: &self.id,
+            version: self.version,
+            clients: &self.clients,
+            date: self.date,
+            note_type: self.note_type,
+            body: &self.body,
+            status: &self.status,
+            addenda: self
+                .addenda
+                .iter()
+                .map(|a| AddendumRecord {
+                    written_at: &a.written_at,
+                    written_by: &a.written_by,
+                    body: &a.body,
+                })
+                .collect(),
+            written_at: &self.written_at,
+            written_by: &self.written_by,
+            source: self.source.as_ref(),
+        }
+    }
+
     /// Every section, body then addenda.
     pub fn all_sections(&self) -> impl Iterator<Item = &Section> {
         self.sections
@@ -311,8 +430,31 @@ impl NoteParseError {
 /// another heading level, four or more spaces of indentation, a category heading
 /// inside a code block, and a code block that is never closed.
 pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, NoteParseError> {
+    split(body, Some(categories))
+}
+
+/// The sections of a body that [`parse_sections`] accepted when it was written, under
+/// whatever categories were in force then. For such a body the split does not depend
+/// on the categories: every level-2 heading outside a code block named one of them
+/// (any other was refused), so each one starts a section, of the category it names.
+/// That is what makes storing the body alone enough (see [`NoteRecord`]).
+pub(crate) fn split_stored(body: &str) -> Vec<Section> {
+    // Without categories to check against nothing is refused; an empty body (which no
+    // note has) gives no sections.
+    split(body, None).unwrap_or_default()
+}
+
+/// The one parser: with `categories`, checks the body as [`parse_sections`] says;
+/// without, trusts its headings and only splits.
+fn split(body: &str, categories: Option<&[&str]>) -> Result<Vec<Section>, NoteParseError> {
+    let check = categories.is_some();
+    let known = |name: &str| categories.is_some_and(|c| c.contains(&name.to_lowercase().as_str()));
     if body.trim().is_empty() {
-        return Err(NoteParseError::Empty);
+        return if check {
+            Err(NoteParseError::Empty)
+        } else {
+            Ok(Vec::new())
+        };
     }
     let mut sections = Vec::new();
     let mut category = UNHEADED_CATEGORY.to_owned();
@@ -322,8 +464,7 @@ pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, N
     let mut fence: Option<(char, usize, usize)> = None;
     for (index, line) in body.lines().enumerate() {
         let heading = atx_heading(line);
-        let names_category =
-            heading.is_some_and(|(_, _, name)| categories.contains(&name.to_lowercase().as_str()));
+        let names_category = check && heading.is_some_and(|(_, _, name)| known(name));
         if let Some((c, run, _)) = fence {
             if names_category {
                 return Err(NoteParseError::MisplacedHeading {
@@ -339,9 +480,10 @@ pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, N
         } else if let Some((c, run)) = fence_of(line) {
             fence = Some((c, run, index + 1));
         } else if let Some((indent, level, name)) = heading {
-            let lower = name.to_lowercase();
             if level == 2 && indent <= 3 {
-                if !categories.contains(&lower.as_str()) {
+                if let Some(categories) = categories
+                    && !known(name)
+                {
                     return Err(NoteParseError::UnknownCategory {
                         line: index + 1,
                         heading: name.to_owned(),
@@ -354,7 +496,7 @@ pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, N
                         text: text.trim_matches('\n').to_owned(),
                     });
                 }
-                category = lower;
+                category = name.to_lowercase();
                 text = String::new();
                 headed = true;
                 continue;
@@ -369,7 +511,9 @@ pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, N
         text.push_str(line);
         text.push('\n');
     }
-    if let Some((_, _, line)) = fence {
+    if let Some((_, _, line)) = fence
+        && check
+    {
         return Err(NoteParseError::UnclosedFence { line });
     }
     if headed || !text.trim().is_empty() {
@@ -456,6 +600,61 @@ mod tests {
         let cats: Vec<_> = s.iter().map(|s| s.category.as_str()).collect();
         assert_eq!(cats, ["risk", "diagnosis"]);
         assert!(s[1].text.contains("### Plan"));
+    }
+
+    #[test]
+    fn stored_bodies_split_as_they_were_parsed() {
+        let bodies = [
+            "Arrived on time.\n\n## risk\nDenies intent.\n## Diagnosis\nF41.1\n",
+            " ## Risk\nlow\n##\tdiagnosis\nF41.1\n### Plan\nweekly",
+            "```\n## not a heading\n```\n### Sub\ntext",
+            "Text\r\n## risk ##\r\nCRLF text\r\n\r\n## medication\r\n",
+            "## risk\n\n## risk\nagain\n~~~\n## foo\n~~~\nafter",
+            "just progress, no heading",
+        ];
+        for body in bodies {
+            let parsed = parse_default(body).unwrap();
+            assert_eq!(split_stored(body), parsed, "{body:?}");
+        }
+        // A category the policy has since dropped still splits as it was written.
+        let custom = "Intro\n## Homework\nthought record";
+        let parsed = parse_sections(custom, &["progress", "homework"]).unwrap();
+        assert_eq!(split_stored(custom), parsed);
+    }
+
+    #[test]
+    fn records_hold_the_body_once_and_read_back_whole() {
+        let body = "Slept better.\n## risk\nNone.\n";
+        let note = Note {
+            id: "0a0b0c0d".into(),
+            version: 2,
+            clients: vec!["01020304".into()],
+            date: "2026-03-01".parse().unwrap(),
+            note_type: NoteType::Individual,
+            body: body.into(),
+            sections: parse_default(body).unwrap(),
+            status: NoteStatus::Signed {
+                at: "2026-03-02T10:00:00Z".into(),
+                by: "ada".into(),
+            },
+            addenda: vec![Addendum {
+                written_at: "2026-03-03T10:00:00Z".into(),
+                written_by: "ada".into(),
+                body: "## medication\nStarted.".into(),
+                sections: parse_default("## medication\nStarted.").unwrap(),
+            }],
+            written_at: "2026-03-03T10:00:00Z".into(),
+            written_by: "ada".into(),
+            source: None,
+        };
+        let stored = serde_json::to_string(&note.record()).unwrap();
+        assert!(!stored.contains("sections"), "{stored}");
+        assert_eq!(stored.matches("Slept better").count(), 1);
+        assert_eq!(serde_json::from_str::<Note>(&stored).unwrap(), note);
+        // The older shape, sections stored beside the body, still reads.
+        let old = serde_json::to_string(&note).unwrap();
+        assert!(old.contains("sections"));
+        assert_eq!(serde_json::from_str::<Note>(&old).unwrap(), note);
     }
 
     #[test]

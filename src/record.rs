@@ -255,8 +255,14 @@ pub fn open(
         .and_then(|b| b.try_into().ok())
         .ok_or_else(fail)?;
     let len = u32::from_le_bytes(len_bytes) as usize;
-    let body = padded.get(4..4 + len).ok_or_else(fail)?;
-    Ok(Zeroizing::new(body.to_vec()))
+    if padded.len() < 4 + len {
+        return Err(fail());
+    }
+    // In place, rather than a copy: an event can be megabytes. The padding left in the
+    // spare capacity is wiped with the rest when the buffer drops.
+    padded.copy_within(4..4 + len, 0);
+    padded.truncate(len);
+    Ok(padded)
 }
 
 #[cfg(test)]

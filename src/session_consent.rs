@@ -4,13 +4,14 @@
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
+use crate::client::ClientId;
 use crate::consent::{
     Consent, ConsentId, IntakeAcknowledgement, NewConsent, Relationship, Revocation, ToldException,
 };
 use crate::decision::{self, Decision, DecisionInput, DisclosureRequest, JointNote};
 use crate::error::Error;
 use crate::export;
-use crate::note::{Date, Note, Section, parse_sections};
+use crate::note::{Date, NoteId, Section, parse_sections};
 use crate::policy::{ALL_CATEGORIES, Policy};
 use crate::record::{RecordKind, RecordRef};
 use crate::vault::{Access, Session, now};
@@ -339,8 +340,9 @@ pub(crate) struct Decided {
     pub(crate) record: DecisionRecord,
     /// The client whose information is concerned.
     pub(crate) client: Client,
-    /// The client's notes in the requested range, by date.
-    pub(crate) notes: Vec<Note>,
+    /// The client's notes in the requested range, by date (what the decision read of
+    /// them; an export reads each again, in the same transaction, by its reference).
+    pub(crate) notes: Vec<NoteHeader>,
     /// The profiles of the other participants of those notes.
     pub(crate) others: Vec<Client>,
 }
@@ -469,15 +471,40 @@ pub(crate) fn decide_in(
     })
 }
 
-/// The client's notes (joint ones included) in the requested range, by date.
-fn notes_in_range(a: &mut Access<'_, '_>, request: &DisclosureRequest) -> Result<Vec<Note>> {
-    let notes: Vec<Note> = a.read_all(RecordKind::Note)?;
-    let mut mine: Vec<Note> = notes
-        .into_iter()
-        .filter(|n| n.clients.contains(&request.client))
-        .filter(|n| request.from.is_none_or(|from| n.date >= from))
-        .filter(|n| request.until.is_none_or(|until| n.date <= until))
-        .collect();
+/// What a decision reads of a note: which it is, whose, and when.
+#[derive(Deserialize)]
+pub(crate) struct NoteHeader {
+    /// The note.
+    pub(crate) id: NoteId,
+    /// The version read (the newest).
+    pub(crate) version: u32,
+    /// The session date.
+    pub(crate) date: Date,
+    /// The note's clients.
+    pub(crate) clients: Vec<ClientId>,
+}
+
+impl NoteHeader {
+    /// The record the header was read from.
+    pub(crate) fn reference(&self) -> RecordRef {
+        RecordRef::new(RecordKind::Note, &self.id, self.version)
+    }
+}
+
+/// The client's notes (joint ones included) in the requested range, by date. Reads
+/// every note a page at a time and keeps only the headers of those in range.
+fn notes_in_range(a: &mut Access<'_, '_>, request: &DisclosureRequest) -> Result<Vec<NoteHeader>> {
+    let mut mine = Vec::new();
+    a.for_each_page(RecordKind::Note, |notes: Vec<NoteHeader>| {
+        mine.extend(
+            notes
+                .into_iter()
+                .filter(|n| n.clients.contains(&request.client))
+                .filter(|n| request.from.is_none_or(|from| n.date >= from))
+                .filter(|n| request.until.is_none_or(|until| n.date <= until)),
+        );
+        Ok(())
+    })?;
     mine.sort_by(|x, y| x.date.cmp(&y.date).then(x.id.cmp(&y.id)));
     Ok(mine)
 }

@@ -5,12 +5,19 @@ use crate::accounting::AccountingEntry;
 use crate::decision::{Basis, DisclosureRequest};
 use crate::error::Error;
 use crate::export::{self, ExportEncryption, ExportOptions};
-use crate::note::Date;
+use rayon::prelude::*;
+use zeroize::Zeroizing;
+
+use crate::note::{Date, Note};
 use crate::record::{RecordKind, RecordRef};
 use crate::session_consent::{DecisionRecord, decide_in};
 use crate::vault::{Session, now};
 
 type Result<T> = std::result::Result<T, Error>;
+
+/// Notes built at a time by an export: fewer than a scan's page, since each is held
+/// decrypted, redacted and rendered at once.
+const EXPORT_PAGE: usize = 512;
 
 /// What a disclosure did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -64,19 +71,48 @@ impl Session {
             // Nothing leaves on the strength of a consent, policy or note that a
             // rollback of the file has put back to an older version.
             a.check_reads_are_latest()?;
-            let bundle = export::build(
+            let mut builder = export::Builder::new(
                 decision,
                 &decided.client,
                 &decided.others,
-                &decided.notes,
                 &vault,
                 &decided.record.id,
             );
-            let plain = export::render(&bundle, options.format);
-            let sealed = export::encrypt(&plain, &options.encryption)?;
+            // The cover sheet, which comes first, counts what every note leaves behind:
+            // the notes are built a page at a time and spooled until it is written.
+            let mut spool = export::Spool::new(&options.out, options.format);
+            for page in decided.notes.chunks(EXPORT_PAGE) {
+                let references: Vec<RecordRef> = page.iter().map(|n| n.reference()).collect();
+                let notes: Vec<Note> = a.read_again(&references)?;
+                let built: Vec<(export::NoteOut, Option<Zeroizing<Vec<u8>>>)> = notes
+                    .par_iter()
+                    .map(|note| {
+                        let out = builder.note(note);
+                        let rendered = out
+                            .note
+                            .as_ref()
+                            .map(|n| export::render_note(n, options.format));
+                        (out, rendered)
+                    })
+                    .collect();
+                drop(notes);
+                for (out, rendered) in built {
+                    builder.add(out);
+                    if let Some(rendered) = rendered {
+                        spool.push(rendered)?;
+                    }
+                }
+            }
+            let head = builder.head();
+            let notes_out = builder.notes();
+            let mut file = export::ExportFile::create(&options.out, &options.encryption)?;
+            file.write(&export::render_head(&head, notes_out, options.format))?;
+            spool.drain_into(&mut file)?;
+            file.write(export::render_tail(notes_out, options.format))?;
+            let file = file.finish()?;
 
             let client_request = matches!(decision.basis, Basis::ClientRequest);
-            let basis = bundle.cover.basis.clone();
+            let basis = head.cover.basis.clone();
             let permitted = decision.permitted().join(", ");
             let range = match (request.from, request.until) {
                 (None, None) => String::new(),
@@ -90,10 +126,7 @@ impl Session {
             // that left: their information left too.
             let mut subjects: Vec<(String, String, String)> = vec![(
                 request.client.clone(),
-                format!(
-                    "{permitted} from {} session note(s){range}",
-                    bundle.notes.len()
-                ),
+                format!("{permitted} from {} session note(s){range}", notes_out),
                 basis.clone(),
             )];
             for note in &decided.notes {
@@ -142,13 +175,13 @@ impl Session {
                 a.write(RecordRef::new(RecordKind::Accounting, &id, 1), &entry)?;
                 accounting.push(entry);
             }
-            // Written and synced before the commit, published after it: a crash in
-            // between leaves an accounting entry (and a private temporary file), never
-            // an export that left with no entry.
-            staged = Some(export::stage(&options.out, &sealed)?);
+            // Written and synced before the commit, named after it: a crash in between
+            // leaves an accounting entry (and a private temporary file), never an
+            // export that left with no entry.
+            staged = Some(file);
             Ok(Disclosure {
-                notes: bundle.notes.len(),
-                redactions: bundle.cover.redactions.iter().map(|(_, n)| n).sum(),
+                notes: notes_out,
+                redactions: head.cover.redactions.iter().map(|(_, n)| n).sum(),
                 decision: decided.record,
                 accounting,
                 out: options.out.clone(),
@@ -158,7 +191,7 @@ impl Session {
         // On failure the staged file is dropped, and removed, with the transaction.
         let disclosure = result?;
         if let Some(staged) = staged {
-            staged.publish(&options.out)?;
+            staged.publish()?;
         }
         Ok(disclosure)
     }

@@ -26,12 +26,21 @@ use crate::keyslot::{self, KdfParams, KeyslotError};
 use crate::note::{Addendum, Date, NewNote, Note, NoteId, NoteStatus, NoteType};
 use crate::policy::DEFAULT_POLICY;
 use crate::record::{self, RecordKind, RecordRef};
+use crate::scan;
 use crate::store::{AuditRow, RecordRow, Store, StoreError, Tx};
 
 const PASSPHRASE_SLOT: &str = "passphrase";
 const RECOVERY_SLOT: &str = "recovery";
 const VAULT_ID: &str = "vault_id";
 const AUDIT_HEAD: &str = "audit_head";
+/// Records decrypted at a time by scans of the notes (search, a decision, import's
+/// look for earlier imports): enough to keep every core busy, few enough that memory
+/// stays bounded (two pages are held while the next is read).
+pub(crate) const PAGE: usize = 1024;
+/// Rows checked at a time by scans of the audit trail and of every record (`audit
+/// verify`, the rollback check): smaller, since one event can list a whole vault's
+/// notes (a search's reads).
+const CHUNK: usize = 1024;
 /// The largest record casevault writes (serialized, before padding).
 const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 
@@ -310,27 +319,117 @@ fn chain_tip(tx: &Tx<'_>, keys: &VaultKeys, vault_id: &[u8]) -> Result<Option<(u
 /// Seals an event and appends it to the chain, refusing if the chain's last event
 /// does not match the sealed head (appending would hide a truncation).
 fn append_event(tx: &Tx<'_>, keys: &VaultKeys, vault_id: &[u8], draft: EventDraft) -> Result<()> {
-    let (last_seq, prev) = chain_tip(tx, keys, vault_id)?.ok_or(Error::AuditHeadMismatch)?;
-    let seq = last_seq + 1;
-    let event = AuditEvent {
+    let tip = chain_tip(tx, keys, vault_id)?.ok_or(Error::AuditHeadMismatch)?;
+    let sealed = seal_event(keys, tip.0 + 1, &draft)?;
+    let tip = chain_event(tx, keys, tip, sealed)?;
+    seal_chain_head(tx, keys, tip)
+}
+
+/// An event sealed as the `seq`th of the chain, not yet chained.
+struct SealedEvent {
+    seq: u64,
+    details: Vec<u8>,
+}
+
+fn seal_event(keys: &VaultKeys, seq: u64, draft: &EventDraft) -> Result<SealedEvent> {
+    /// An [`AuditEvent`] as it is written, borrowing the draft: an event can list a
+    /// whole vault's notes, and this way they are not copied to be written.
+    #[derive(Serialize)]
+    struct EventView<'a> {
+        seq: u64,
+        at: &'a str,
+        actor: &'a str,
+        action: &'a str,
+        targets: &'a [Target],
+        outcome: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        purpose: Option<&'a str>,
+    }
+    let plain = to_json(&EventView {
         seq,
-        at: draft.at,
-        actor: draft.actor,
-        action: draft.action,
-        targets: draft.targets,
-        outcome: draft.outcome,
-        purpose: draft.purpose,
-    };
-    let plain = to_json(&event)?;
-    let details = record::seal(&keys.records, &AuditEvent::reference(seq), &plain);
-    let mac = audit::chain_mac(&keys.audit, &prev, seq, &details);
-    tx.append_audit(&AuditRow {
-        seq,
-        mac: mac.to_vec(),
-        details,
+        at: &draft.at,
+        actor: &draft.actor,
+        action: &draft.action,
+        targets: &draft.targets,
+        outcome: &draft.outcome,
+        purpose: draft.purpose.as_deref(),
     })?;
+    let details = record::seal(&keys.records, &AuditEvent::reference(seq), &plain);
+    Ok(SealedEvent { seq, details })
+}
+
+/// Appends a sealed event after the chain's tip `(seq, mac)`; returns the new tip.
+fn chain_event(
+    tx: &Tx<'_>,
+    keys: &VaultKeys,
+    (last_seq, prev): (u64, [u8; 32]),
+    event: SealedEvent,
+) -> Result<(u64, [u8; 32])> {
+    debug_assert_eq!(event.seq, last_seq + 1, "events are sealed in chain order");
+    let mac = audit::chain_mac(&keys.audit, &prev, event.seq, &event.details);
+    tx.append_audit(&AuditRow {
+        seq: event.seq,
+        mac: mac.to_vec(),
+        details: event.details,
+    })?;
+    Ok((event.seq, mac))
+}
+
+/// Seals the chain's head at its tip, in the transaction that appended the events.
+fn seal_chain_head(tx: &Tx<'_>, keys: &VaultKeys, (seq, mac): (u64, [u8; 32])) -> Result<()> {
     tx.set_meta(AUDIT_HEAD, &audit::seal_head(&keys.audit, seq, &mac))?;
     Ok(())
+}
+
+/// A record sealed ahead of the transaction that writes it (on any thread), with the
+/// digest its write target will carry.
+pub(crate) struct Sealed {
+    reference: RecordRef,
+    ciphertext: Vec<u8>,
+    sha256: String,
+}
+
+/// Seals records outside a transaction, so a batch can seal on every core before its
+/// one write transaction (import). Holds the keys only by reference.
+#[derive(Clone, Copy)]
+pub(crate) struct Sealer<'a> {
+    keys: &'a VaultKeys,
+}
+
+impl Sealer<'_> {
+    /// Serializes `value` and seals it as `reference`; refuses a record over the
+    /// largest size casevault writes.
+    pub(crate) fn seal<T: Serialize>(&self, reference: RecordRef, value: &T) -> Result<Sealed> {
+        let plain = to_json(value)?;
+        if plain.len() > MAX_RECORD_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "this {} would take {} MiB; a record holds at most {} MiB (split a long note into several)",
+                reference.kind.as_str(),
+                plain.len().div_ceil(1024 * 1024),
+                MAX_RECORD_BYTES / (1024 * 1024)
+            )));
+        }
+        let ciphertext = record::seal(&self.keys.records, &reference, &plain);
+        let sha256 = audit::sha256_hex(&ciphertext);
+        Ok(Sealed {
+            reference,
+            ciphertext,
+            sha256,
+        })
+    }
+
+    /// [`Sealer::seal`] of a note version as its record holds it.
+    pub(crate) fn seal_note(&self, note: &Note) -> Result<Sealed> {
+        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
+        self.seal(reference, &note.record())
+    }
+}
+
+/// A fresh random identifier (eight hexadecimal digits), not yet checked for use.
+pub(crate) fn random_id() -> String {
+    let mut bytes = [0u8; 4];
+    OsRng.fill_bytes(&mut bytes);
+    data_encoding::HEXLOWER.encode(&bytes)
 }
 
 /// Serializes into a buffer of exactly the right size, so no partial copy of the
@@ -355,6 +454,12 @@ fn to_json<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>> {
     Ok(out)
 }
 
+/// Decrypts one audit event's details and reads only its write targets.
+fn open_event_writes(keys: &VaultKeys, row: &AuditRow) -> Option<Vec<Target>> {
+    let plain = record::open(&keys.records, &AuditEvent::reference(row.seq), &row.details).ok()?;
+    audit::write_targets(&plain)
+}
+
 /// Decrypts one audit event's details.
 fn open_event(keys: &VaultKeys, row: &AuditRow) -> Result<AuditEvent> {
     open_sealed(keys, &AuditEvent::reference(row.seq), &row.details)
@@ -374,6 +479,17 @@ fn open_sealed<T: DeserializeOwned>(
     serde_json::from_slice(&plain).map_err(|_| Error::MalformedRecord {
         record: reference.to_string(),
     })
+}
+
+/// The target that records a read of `reference`.
+fn read_target(reference: RecordRef) -> Target {
+    Target {
+        kind: reference.kind.as_str().into(),
+        id: reference.id,
+        version: reference.version,
+        access: TargetAccess::Read,
+        sha256: None,
+    }
 }
 
 /// What an operation may do inside [`Session::access`]: read and write records, each
@@ -400,22 +516,45 @@ impl Access<'_, '_> {
     /// a stricter policy, an edit) must not silently count as never written. Costs a
     /// pass over the audit trail, so it guards what releases information.
     pub(crate) fn check_reads_are_latest(&self) -> Result<()> {
-        let rows = self.tx.audit_rows()?;
+        use std::collections::HashMap;
+        // The newest version written of each record read, by kind then id.
+        let mut newest: HashMap<&str, HashMap<&str, u32>> = HashMap::new();
+        for t in self
+            .targets
+            .iter()
+            .filter(|t| t.access == TargetAccess::Read)
+        {
+            newest.entry(&t.kind).or_default().insert(&t.id, 0);
+        }
         let keys = self.keys;
-        let events: Vec<Option<AuditEvent>> = rows
-            .par_iter()
-            .map(|row| open_event(keys, row).ok())
-            .collect();
-        let mut newest: std::collections::HashMap<(&str, &str), u32> =
-            std::collections::HashMap::new();
-        for event in events.iter().flatten() {
-            for t in event
-                .targets
-                .iter()
-                .filter(|t| t.access == TargetAccess::Write)
+        let read = &newest;
+        let mut written: Vec<(String, String, u32)> = Vec::new();
+        // A chunk of events at a time, so memory is bounded by a chunk, not the trail;
+        // the next chunk is read while the one before is decrypted.
+        scan::overlapped(
+            |next| self.tx.audit_rows_chunked(CHUNK, next),
+            |rows: Vec<AuditRow>| -> Vec<(String, String, u32)> {
+                rows.par_iter()
+                    .filter_map(|row| open_event_writes(keys, row))
+                    .flat_map_iter(|writes| writes)
+                    .filter(|t| {
+                        read.get(t.kind.as_str())
+                            .is_some_and(|ids| ids.contains_key(t.id.as_str()))
+                    })
+                    .map(|t| (t.kind, t.id, t.version))
+                    .collect()
+            },
+            |writes| -> Result<()> {
+                written.extend(writes);
+                Ok(())
+            },
+        )?;
+        for (kind, id, version) in &written {
+            if let Some(v) = newest
+                .get_mut(kind.as_str())
+                .and_then(|ids| ids.get_mut(id.as_str()))
             {
-                let v = newest.entry((t.kind.as_str(), t.id.as_str())).or_insert(0);
-                *v = (*v).max(t.version);
+                *v = (*v).max(*version);
             }
         }
         for t in self
@@ -423,7 +562,9 @@ impl Access<'_, '_> {
             .iter()
             .filter(|t| t.access == TargetAccess::Read)
         {
-            if let Some(&written) = newest.get(&(t.kind.as_str(), t.id.as_str()))
+            if let Some(&written) = newest
+                .get(t.kind.as_str())
+                .and_then(|ids| ids.get(t.id.as_str()))
                 && written > t.version
             {
                 return Err(Error::RolledBack {
@@ -437,13 +578,7 @@ impl Access<'_, '_> {
     }
 
     fn note_read(&mut self, row: &RecordRow) {
-        self.targets.push(Target {
-            kind: row.reference.kind.as_str().into(),
-            id: row.reference.id.clone(),
-            version: row.reference.version,
-            access: TargetAccess::Read,
-            sha256: None,
-        });
+        self.targets.push(read_target(row.reference.clone()));
     }
 
     /// Decrypts many records across every core.
@@ -462,20 +597,61 @@ impl Access<'_, '_> {
         kind: RecordKind,
         mut f: impl FnMut(Vec<T>) -> Result<()>,
     ) -> Result<()> {
-        const PAGE: usize = 4096;
-        let mut after = String::new();
-        loop {
-            let rows = self.tx.latest_records_page(kind, &after, Some(PAGE))?;
-            let Some(last) = rows.last() else {
-                return Ok(());
-            };
-            after = last.reference.id.clone();
-            let full = rows.len() == PAGE;
-            f(self.decrypt_many(&rows)?)?;
-            if !full {
-                return Ok(());
-            }
-        }
+        let tx = self.tx;
+        let keys = self.keys;
+        let targets = &mut self.targets;
+        // The next page is read while the one before is decrypted.
+        scan::overlapped(
+            |next| -> Result<()> {
+                let mut after = String::new();
+                loop {
+                    let rows = tx.latest_records_page(kind, &after, Some(PAGE))?;
+                    let Some(last) = rows.last() else {
+                        return Ok(());
+                    };
+                    after = last.reference.id.clone();
+                    let full = rows.len() == PAGE;
+                    next(rows)?;
+                    if !full {
+                        return Ok(());
+                    }
+                }
+            },
+            |rows: Vec<RecordRow>| {
+                let values: Result<Vec<T>> =
+                    rows.par_iter().map(|row| open_json(keys, row)).collect();
+                let references: Vec<RecordRef> = rows.into_iter().map(|r| r.reference).collect();
+                (references, values)
+            },
+            |(references, values)| {
+                // Every record of the page counts as read, as in `decrypt_many`.
+                for reference in references {
+                    targets.push(read_target(reference));
+                }
+                f(values?)
+            },
+        )
+    }
+
+    /// Decrypts again records this operation has already read (and noted as read):
+    /// a second pass over them, a page at a time, where holding them all from the
+    /// first would cost the memory of the whole set.
+    pub(crate) fn read_again<T: DeserializeOwned + Send>(
+        &self,
+        references: &[RecordRef],
+    ) -> Result<Vec<T>> {
+        let rows = references
+            .iter()
+            .map(|r| {
+                self.tx.record(r)?.ok_or_else(|| {
+                    Error::from(StoreError::Corrupt(format!(
+                        "{r} disappeared while it was being read"
+                    )))
+                })
+            })
+            .collect::<Result<Vec<RecordRow>>>()?;
+        let keys = self.keys;
+        rows.par_iter().map(|row| open_json(keys, row)).collect()
     }
 
     pub(crate) fn read_latest<T: DeserializeOwned>(
@@ -498,25 +674,32 @@ impl Access<'_, '_> {
     }
 
     pub(crate) fn write<T: Serialize>(&mut self, reference: RecordRef, value: &T) -> Result<()> {
-        let plain = to_json(value)?;
-        if plain.len() > MAX_RECORD_BYTES {
-            return Err(Error::InvalidInput(format!(
-                "this {} would take {} MiB; a record holds at most {} MiB (split a long note into several)",
-                reference.kind.as_str(),
-                plain.len().div_ceil(1024 * 1024),
-                MAX_RECORD_BYTES / (1024 * 1024)
-            )));
-        }
-        let ciphertext = record::seal(&self.keys.records, &reference, &plain);
+        let sealed = Sealer { keys: self.keys }.seal(reference, value)?;
+        self.write_sealed(sealed)
+    }
+
+    /// Writes a record sealed beforehand ([`Sealer`]).
+    pub(crate) fn write_sealed(&mut self, sealed: Sealed) -> Result<()> {
+        let Sealed {
+            reference,
+            ciphertext,
+            sha256,
+        } = sealed;
         self.tx.insert_record(&reference, &ciphertext)?;
         self.targets.push(Target {
             kind: reference.kind.as_str().into(),
             id: reference.id,
             version: reference.version,
             access: TargetAccess::Write,
-            sha256: Some(audit::sha256_hex(&ciphertext)),
+            sha256: Some(sha256),
         });
         Ok(())
+    }
+
+    /// Writes a note version as its record holds it: the body once, no sections.
+    pub(crate) fn write_note(&mut self, note: &Note) -> Result<()> {
+        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
+        self.write(reference, &note.record())
     }
 
     /// Stores a keyslot; the event keeps its digest so `audit verify` catches an old
@@ -535,9 +718,7 @@ impl Access<'_, '_> {
 
     pub(crate) fn new_id(&self, kind: RecordKind) -> Result<String> {
         loop {
-            let mut bytes = [0u8; 4];
-            OsRng.fill_bytes(&mut bytes);
-            let id = data_encoding::HEXLOWER.encode(&bytes);
+            let id = random_id();
             if !self.tx.record_exists(kind, &id)? {
                 return Ok(id);
             }
@@ -562,6 +743,11 @@ impl Session {
     /// They have been entered in the audit trail by this unlock.
     pub fn failed_unlocks(&self) -> &[FailedUnlock] {
         &self.failed_unlocks
+    }
+
+    /// Seals records outside any transaction, with this session's keys.
+    pub(crate) fn sealer(&self) -> Sealer<'_> {
+        Sealer { keys: &self.keys }
     }
 
     /// The actor named in this session's audit events.
@@ -601,19 +787,23 @@ impl Session {
             attempted = access.targets;
             purpose = access.purpose;
             let value = value?;
-            append_event(
-                tx,
-                keys,
-                vault_id,
-                EventDraft {
-                    at: now(),
-                    actor: actor.clone(),
-                    action: action.to_owned(),
-                    targets: attempted.clone(),
-                    outcome: access.outcome.unwrap_or_else(|| "ok".into()),
-                    purpose: purpose.clone(),
-                },
-            )?;
+            let draft = EventDraft {
+                at: now(),
+                actor: actor.clone(),
+                action: action.to_owned(),
+                targets: std::mem::take(&mut attempted),
+                outcome: access.outcome.unwrap_or_else(|| "ok".into()),
+                purpose: purpose.clone(),
+            };
+            let tip = chain_tip(tx, keys, vault_id)?.ok_or(Error::AuditHeadMismatch);
+            let appended = tip.and_then(|tip| {
+                let sealed = seal_event(keys, tip.0 + 1, &draft)?;
+                let tip = chain_event(tx, keys, tip, sealed)?;
+                seal_chain_head(tx, keys, tip)
+            });
+            // Kept for the failure's own event, should appending fail.
+            attempted = draft.targets;
+            appended?;
             Ok(value)
         });
         if let Err(error) = &result {
@@ -627,12 +817,14 @@ impl Session {
     /// [`Session::access`] for many items in one transaction: each item is its own
     /// operation with its own audit event. An item that fails with bad input is
     /// audited as failed and skipped; a storage failure rolls the whole batch back.
-    /// `op` must write only as its last step, so a failed item writes nothing.
+    /// `op` must write only as its last step, so a failed item writes nothing. The
+    /// events, one per item in the items' order, are sealed on every core once every
+    /// item has run, then chained, all in the same transaction.
     pub(crate) fn access_each<I, T>(
         &mut self,
         action: &str,
         items: I,
-        mut op: impl FnMut(&mut Access<'_, '_>, &I::Item) -> Result<T>,
+        mut op: impl FnMut(&mut Access<'_, '_>, &mut I::Item) -> Result<T>,
     ) -> Result<Vec<(I::Item, Result<T>)>>
     where
         I: IntoIterator,
@@ -642,7 +834,8 @@ impl Session {
         let actor = &self.actor;
         self.store.transaction(|tx| {
             let mut done = Vec::new();
-            for item in items {
+            let mut drafts = Vec::new();
+            for mut item in items {
                 let mut access = Access {
                     tx,
                     keys,
@@ -650,7 +843,7 @@ impl Session {
                     purpose: None,
                     outcome: None,
                 };
-                let value = op(&mut access, &item);
+                let value = op(&mut access, &mut item);
                 let outcome = match &value {
                     Ok(_) => access.outcome.take().unwrap_or_else(|| "ok".into()),
                     Err(Error::Store(_)) => return Err(value.err().expect("an error")),
@@ -659,21 +852,31 @@ impl Session {
                         e.audit_outcome()
                     }
                 };
-                append_event(
-                    tx,
-                    keys,
-                    vault_id,
-                    EventDraft {
-                        at: now(),
-                        actor: actor.clone(),
-                        action: action.to_owned(),
-                        targets: access.targets,
-                        outcome,
-                        purpose: access.purpose,
-                    },
-                )?;
+                drafts.push(EventDraft {
+                    at: now(),
+                    actor: actor.clone(),
+                    action: action.to_owned(),
+                    targets: access.targets,
+                    outcome,
+                    purpose: access.purpose,
+                });
                 done.push((item, value));
             }
+            if drafts.is_empty() {
+                return Ok(done);
+            }
+            let tip = chain_tip(tx, keys, vault_id)?.ok_or(Error::AuditHeadMismatch)?;
+            let sealed: Vec<SealedEvent> = (tip.0 + 1..)
+                .zip(drafts)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|(seq, draft)| seal_event(keys, seq, &draft))
+                .collect::<Result<_>>()?;
+            let mut tip = tip;
+            for event in sealed {
+                tip = chain_event(tx, keys, tip, event)?;
+            }
+            seal_chain_head(tx, keys, tip)?;
             Ok(done)
         })
     }
@@ -835,7 +1038,7 @@ impl Session {
                 written_by: actor,
                 source: None,
             };
-            a.write(RecordRef::new(RecordKind::Note, &id, 1), &note)?;
+            a.write_note(&note)?;
             Ok(id)
         })
     }
@@ -888,7 +1091,7 @@ impl Session {
             note.sections = sections;
             note.written_at = now();
             note.written_by = actor;
-            a.write(RecordRef::new(RecordKind::Note, id, note.version), &note)?;
+            a.write_note(&note)?;
             Ok(note.version)
         })
     }
@@ -909,7 +1112,7 @@ impl Session {
             };
             note.written_at = at;
             note.written_by = actor;
-            a.write(RecordRef::new(RecordKind::Note, id, note.version), &note)?;
+            a.write_note(&note)?;
             Ok(note.version)
         })
     }
@@ -933,7 +1136,7 @@ impl Session {
             });
             note.written_at = at;
             note.written_by = actor;
-            a.write(RecordRef::new(RecordKind::Note, id, note.version), &note)?;
+            a.write_note(&note)?;
             Ok(note.version)
         })
     }
@@ -951,7 +1154,7 @@ impl Session {
                 a.client(client)?;
             }
             let mut hits = Vec::new();
-            a.for_each_page(RecordKind::Note, |notes: Vec<Note>| {
+            a.for_each_page(RecordKind::Note, |notes: Vec<NoteText>| {
                 let page: Vec<SearchHit> = notes
                     .par_iter()
                     .filter(|note| client.is_none_or(|c| note.clients.iter().any(|n| n == c)))
@@ -989,22 +1192,36 @@ impl Session {
         let keys = &self.keys;
         let vault_id = &self.vault_id;
         let report = self.store.transaction(|tx| -> Result<_> {
-            let rows = tx.audit_rows()?;
-            let records = tx.all_records()?;
-            let keyslots = tx.keyslots()?;
-            let head = tx.meta(AUDIT_HEAD)?;
-            Ok(audit::verify(
-                &keys.audit,
-                vault_id,
-                audit::Stored {
-                    head: head.as_deref(),
-                    rows: &rows,
-                    records: &records,
-                    keyslots: &keyslots,
+            // A chunk at a time, so memory is bounded by a chunk, not the vault; the
+            // next chunk is read while the one before is checked.
+            let mut verifier = audit::Verifier::new(&keys.audit, vault_id, anchor_given);
+            let mut prev = verifier.chain_start();
+            scan::overlapped(
+                |next| {
+                    tx.audit_rows_chunked(CHUNK, |rows| {
+                        let chunk_prev = prev;
+                        prev = rows.last().map_or(prev, audit::stored_mac);
+                        next((chunk_prev, rows))
+                    })
                 },
-                anchor_given,
-                |row| open_event(keys, row).ok(),
-            ))
+                |(prev, rows)| {
+                    audit::check_events(&keys.audit, prev, rows, |row| open_event_writes(keys, row))
+                },
+                |checked| -> Result<()> {
+                    verifier.events(checked);
+                    Ok(())
+                },
+            )?;
+            verifier.head(tx.meta(AUDIT_HEAD)?.as_deref());
+            scan::overlapped(
+                |next| tx.records_chunked(CHUNK, next),
+                audit::digest_records,
+                |digests| -> Result<()> {
+                    verifier.records(digests);
+                    Ok(())
+                },
+            )?;
+            Ok(verifier.finish(&tx.keyslots()?))
         })?;
         // A broken chain cannot take a new event; the report says why.
         let _ = self.access("audit.verify", |_| Ok(()));
@@ -1040,11 +1257,29 @@ impl Session {
     }
 }
 
+/// What search reads of a note: its text and what a hit names. Deserializing only
+/// this skips deriving the sections, which search does not need.
+#[derive(serde::Deserialize)]
+struct NoteText {
+    id: NoteId,
+    date: Date,
+    clients: Vec<ClientId>,
+    body: String,
+    #[serde(default)]
+    addenda: Vec<AddendumText>,
+}
+
+#[derive(serde::Deserialize)]
+struct AddendumText {
+    body: String,
+}
+
 /// The lines of a note (body and addenda) that contain `needle` (already lowercase).
-fn search_note(note: &Note, needle: &str) -> Vec<SearchHit> {
+fn search_note(note: &NoteText, needle: &str) -> Vec<SearchHit> {
     let texts =
         std::iter::once(note.body.as_str()).chain(note.addenda.iter().map(|a| a.body.as_str()));
     texts
+        .filter(|text| may_contain(text, needle))
         .flat_map(str::lines)
         .filter(|line| line.to_lowercase().contains(needle))
         .map(|line| SearchHit {
@@ -1054,4 +1289,12 @@ fn search_note(note: &Note, needle: &str) -> Vec<SearchHit> {
             line: line.trim().to_owned(),
         })
         .collect()
+}
+
+/// False only when no line of `text` can contain `needle` (lowercase): most notes do
+/// not, and lowercasing a whole ASCII text once costs less than lowercasing each line.
+/// A text that is not ASCII goes line by line, since some non-ASCII letters lowercase
+/// to ASCII ones (the Kelvin sign to `k`).
+fn may_contain(text: &str, needle: &str) -> bool {
+    !text.is_ascii() || text.to_ascii_lowercase().contains(needle)
 }

@@ -34,20 +34,21 @@ pub fn read_secret(
         })?;
         // The first line; a trailing newline is not part of the secret.
         let line = text.lines().next().unwrap_or("");
-        return Ok(SecretString::from(line.to_owned()));
+        return Ok(SecretString::from(line));
     }
     if let Ok(value) = std::env::var(env) {
-        return Ok(SecretString::from(value));
+        return Ok(exact(Zeroizing::new(value)));
     }
     if !std::io::stdin().is_terminal() && !Path::new("/dev/tty").exists() {
         return Err(no_source(what, env));
     }
-    let first =
-        SecretString::from(rpassword::prompt_password(prompt).map_err(|_| no_source(what, env))?);
+    let first = exact(Zeroizing::new(
+        rpassword::prompt_password(prompt).map_err(|_| no_source(what, env))?,
+    ));
     if confirm {
-        let again = SecretString::from(
+        let again = exact(Zeroizing::new(
             rpassword::prompt_password("Type it again: ").map_err(|_| no_source(what, env))?,
-        );
+        ));
         let same: bool = first
             .expose_secret()
             .as_bytes()
@@ -61,6 +62,13 @@ pub fn read_secret(
         }
     }
     Ok(first)
+}
+
+/// A `SecretString` holding `text` at its exact length. `SecretString::from(String)`
+/// would shrink a string with spare room by reallocating it, leaving the old copy
+/// unwiped; here the original is wiped when dropped.
+fn exact(text: Zeroizing<String>) -> SecretString {
+    SecretString::from(text.as_str())
 }
 
 fn no_source(what: &str, env: &str) -> CliError {

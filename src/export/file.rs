@@ -1,0 +1,326 @@
+//! Writing an export: the recipients it is encrypted to, the file written and
+//! encrypted a piece at a time ([`ExportFile`]), and the spool that holds the rendered
+//! notes until the cover sheet that counts them is written ([`Spool`]).
+
+use std::io::Write;
+use std::path::Path;
+use std::str::FromStr;
+
+use zeroize::Zeroizing;
+
+use super::{ExportEncryption, ExportFormat, note_separator};
+use crate::error::Error;
+
+/// Parses the recipients an export is encrypted to.
+pub(crate) fn parse_recipients(
+    keys: &[String],
+) -> Result<Vec<Box<dyn age::Recipient + Send>>, Error> {
+    if keys.is_empty() {
+        return Err(Error::InvalidInput(
+            "an encrypted export needs at least one recipient".into(),
+        ));
+    }
+    keys.iter()
+        .map(|key| {
+            let key = key.trim();
+            if let Ok(r) = age::x25519::Recipient::from_str(key) {
+                Ok(Box::new(r) as Box<dyn age::Recipient + Send>)
+            } else if let Ok(r) = age::ssh::Recipient::from_str(key) {
+                Ok(Box::new(r) as Box<dyn age::Recipient + Send>)
+            } else {
+                Err(Error::InvalidInput(
+                    "the recipient key is neither an age public key (age1…) nor an SSH public key (ssh-ed25519 … or ssh-rsa …)".into(),
+                ))
+            }
+        })
+        .collect()
+}
+
+/// Where an export's bytes go: straight to the file, or through age.
+enum Sink {
+    Plain(std::io::BufWriter<std::fs::File>),
+    Age(age::stream::StreamWriter<std::io::BufWriter<std::fs::File>>),
+}
+
+/// An export being written, a piece at a time: a private (0600) temporary file in the
+/// destination's directory, encrypted as the options say as it is written. It
+/// appears under its name only when [`Written::persist`] renames it, and is removed
+/// if dropped before.
+pub(crate) struct ExportFile {
+    out: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    partial: tempfile::NamedTempFile,
+    sink: Sink,
+}
+
+/// An export written and synced, still under its temporary name.
+pub(crate) struct Written {
+    out: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    partial: tempfile::NamedTempFile,
+}
+
+fn write_error(out: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    // The kind only: the error's own text can name casevault's temporary file.
+    move |e| Error::InvalidInput(format!("cannot write {}: {}", out.display(), e.kind()))
+}
+
+impl ExportFile {
+    /// Starts an export to `out`, which must not exist.
+    pub(crate) fn create(out: &Path, encryption: &ExportEncryption) -> Result<Self, Error> {
+        let io = write_error(out);
+        if out.exists() {
+            return Err(Error::InvalidInput(format!(
+                "{} already exists; casevault never overwrites a file",
+                out.display()
+            )));
+        }
+        let dir = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let encryptor = match encryption {
+            ExportEncryption::Plaintext => None,
+            ExportEncryption::Passphrase(passphrase) => {
+                Some(age::Encryptor::with_user_passphrase(passphrase.clone()))
+            }
+            ExportEncryption::Recipients(keys) => {
+                let recipients = parse_recipients(keys)?;
+                Some(
+                    age::Encryptor::with_recipients(
+                        recipients.iter().map(|r| r.as_ref() as &dyn age::Recipient),
+                    )
+                    .map_err(|e| {
+                        Error::InvalidInput(format!("cannot encrypt to these recipients: {e}"))
+                    })?,
+                )
+            }
+        };
+        // tempfile creates the file 0600; the rename in `persist` makes it appear
+        // complete.
+        let partial = tempfile::Builder::new()
+            .prefix(".casevault-export-")
+            .tempfile_in(&dir)
+            .map_err(&io)?;
+        let file = std::io::BufWriter::new(partial.as_file().try_clone().map_err(&io)?);
+        let sink = match encryptor {
+            None => Sink::Plain(file),
+            Some(encryptor) => Sink::Age(encryptor.wrap_output(file).map_err(&io)?),
+        };
+        Ok(ExportFile {
+            out: out.to_owned(),
+            dir,
+            partial,
+            sink,
+        })
+    }
+
+    /// Writes the next bytes of the rendered bundle.
+    pub(crate) fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let io = write_error(&self.out);
+        match &mut self.sink {
+            Sink::Plain(w) => w.write_all(bytes).map_err(io),
+            Sink::Age(w) => w.write_all(bytes).map_err(io),
+        }
+    }
+
+    /// Ends the encryption and syncs the file, still under its temporary name.
+    pub(crate) fn finish(self) -> Result<Written, Error> {
+        let done = || -> std::io::Result<()> {
+            let mut file = match self.sink {
+                Sink::Plain(w) => w,
+                Sink::Age(w) => w.finish()?,
+            };
+            file.flush()?;
+            drop(file);
+            self.partial.as_file().sync_all()
+        };
+        done().map_err(write_error(&self.out))?;
+        Ok(Written {
+            out: self.out,
+            dir: self.dir,
+            partial: self.partial,
+        })
+    }
+}
+
+/// Rendered notes waiting for the cover sheet, which comes first but counts what
+/// every note leaves behind. Kept in memory up to [`Spool::KEPT`] bytes; beyond that,
+/// everything goes to an unnamed temporary file in the export's directory (removed
+/// by the system when closed, even after a crash), encrypted with age to an X25519
+/// key made for this export and never stored.
+pub(crate) struct Spool {
+    dir: std::path::PathBuf,
+    format: ExportFormat,
+    notes: usize,
+    memory: Vec<Zeroizing<Vec<u8>>>,
+    bytes: usize,
+    kept: usize,
+    file: Option<(
+        age::x25519::Identity,
+        age::stream::StreamWriter<std::io::BufWriter<std::fs::File>>,
+    )>,
+}
+
+impl Spool {
+    /// Rendered bytes kept in memory before the spool moves to a file.
+    const KEPT: usize = 4 * 1024 * 1024;
+
+    /// A spool for an export to `out`.
+    pub(crate) fn new(out: &Path, format: ExportFormat) -> Self {
+        Spool {
+            dir: match out.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+                _ => std::path::PathBuf::from("."),
+            },
+            format,
+            notes: 0,
+            memory: Vec::new(),
+            bytes: 0,
+            kept: Self::KEPT,
+            file: None,
+        }
+    }
+
+    fn io(&self) -> impl Fn(std::io::Error) -> Error + '_ {
+        move |e| {
+            Error::InvalidInput(format!(
+                "cannot write a temporary file in {}: {e}",
+                self.dir.display()
+            ))
+        }
+    }
+
+    /// Adds the next rendered note.
+    pub(crate) fn push(&mut self, rendered: Zeroizing<Vec<u8>>) -> Result<(), Error> {
+        if self.notes > 0 {
+            self.put(Zeroizing::new(note_separator(self.format).to_vec()))?;
+        }
+        self.notes += 1;
+        self.put(rendered)
+    }
+
+    fn put(&mut self, bytes: Zeroizing<Vec<u8>>) -> Result<(), Error> {
+        if self.file.is_none() && self.bytes + bytes.len() > self.kept {
+            let identity = age::x25519::Identity::generate();
+            let recipient = identity.to_public();
+            let encryptor =
+                age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                    .expect("one X25519 recipient is a valid recipient set");
+            let file = tempfile::tempfile_in(&self.dir).map_err(self.io())?;
+            let mut writer = encryptor
+                .wrap_output(std::io::BufWriter::new(file))
+                .map_err(self.io())?;
+            for chunk in self.memory.drain(..) {
+                writer.write_all(&chunk).map_err(|e| {
+                    Error::InvalidInput(format!("cannot write a temporary file: {e}"))
+                })?;
+            }
+            self.file = Some((identity, writer));
+        }
+        match &mut self.file {
+            Some((_, writer)) => writer
+                .write_all(&bytes)
+                .map_err(|e| Error::InvalidInput(format!("cannot write a temporary file: {e}"))),
+            None => {
+                self.bytes += bytes.len();
+                self.memory.push(bytes);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes every note pushed, in order, to `export`.
+    pub(crate) fn drain_into(mut self, export: &mut ExportFile) -> Result<(), Error> {
+        let io = |e: std::io::Error| {
+            Error::InvalidInput(format!("cannot read back a temporary file: {e}"))
+        };
+        let Some((identity, writer)) = self.file.take() else {
+            for chunk in &self.memory {
+                export.write(chunk)?;
+            }
+            return Ok(());
+        };
+        let mut file = writer
+            .finish()
+            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+            .map_err(io)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(io)?;
+        let mut reader = age::Decryptor::new_buffered(std::io::BufReader::new(file))
+            .and_then(|d| d.decrypt(std::iter::once(&identity as &dyn age::Identity)))
+            .map_err(|e| io(std::io::Error::other(e)))?;
+        let mut buffer = Zeroizing::new(vec![0u8; 64 * 1024]);
+        loop {
+            let n = std::io::Read::read(&mut reader, &mut buffer).map_err(io)?;
+            if n == 0 {
+                return Ok(());
+            }
+            export.write(&buffer[..n])?;
+        }
+    }
+}
+
+impl Written {
+    /// Renames the file into place, never replacing an existing file, and syncs the
+    /// directory. Called after the disclosure's transaction has committed: on failure
+    /// the file is kept under its temporary name, and the error says where it is.
+    pub(crate) fn publish(self) -> Result<(), Error> {
+        let out = &self.out;
+        match self.partial.persist_noclobber(out) {
+            Ok(_) => {
+                if let Ok(d) = std::fs::File::open(&self.dir) {
+                    let _ = d.sync_all();
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let kept = e
+                    .file
+                    .keep()
+                    .map(|(_, path)| path.display().to_string())
+                    .unwrap_or_else(|_| "a .casevault-export- file beside it".into());
+                Err(Error::InvalidInput(format!(
+                    "the disclosure was recorded, but {} could not be created ({}); the export is at {kept}: rename it to {} before sending it",
+                    out.display(),
+                    e.error.kind(),
+                    out.display()
+                )))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spool_gives_back_what_it_was_given_from_memory_or_from_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let notes: Vec<String> = (0..40)
+            .map(|i| format!("{{\n  \"note\": {i}\n}}"))
+            .collect();
+        let expected = notes.join(",\n");
+        for kept in [usize::MAX, 100] {
+            let out = dir.path().join(format!("export-{kept}.json"));
+            let mut spool = Spool::new(&out, ExportFormat::Json);
+            spool.kept = kept;
+            for note in &notes {
+                spool
+                    .push(Zeroizing::new(note.as_bytes().to_vec()))
+                    .unwrap();
+            }
+            assert_eq!(spool.file.is_some(), kept == 100);
+            let mut file = ExportFile::create(&out, &ExportEncryption::Plaintext).unwrap();
+            spool.drain_into(&mut file).unwrap();
+            file.finish().unwrap().publish().unwrap();
+            assert_eq!(
+                std::fs::read_to_string(&out).unwrap(),
+                expected,
+                "kept {kept}"
+            );
+        }
+        // The spool's file has no name: only the two exports are left.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+}
