@@ -98,26 +98,25 @@ impl Editing {
             .to_owned()
     }
 
+    /// `note add --edit` for the test's client.
+    fn add_args(&self) -> [&str; 7] {
+        [
+            "note",
+            "add",
+            "--client",
+            &self.client,
+            "--date",
+            "2026-03-01",
+            "--edit",
+        ]
+    }
+
     fn editor_ran(&self) -> bool {
         self.log.join("path").exists()
     }
 
     fn add(&self, text: &str) -> String {
-        let out = self
-            .cmd(
-                &[
-                    "note",
-                    "add",
-                    "--client",
-                    &self.client,
-                    "--date",
-                    "2026-03-01",
-                    "--edit",
-                ],
-                text,
-            )
-            .assert()
-            .success();
+        let out = self.cmd(&self.add_args(), text).assert().success();
         String::from_utf8_lossy(&out.get_output().stdout)
             .trim()
             .to_owned()
@@ -205,18 +204,7 @@ fn a_note_written_in_the_editor_goes_through_a_private_file_in_memory_that_is_go
 fn the_editor_leftovers_are_named_when_removed() {
     let Some(e) = Editing::new() else { return };
     let out = e
-        .cmd(
-            &[
-                "note",
-                "add",
-                "--client",
-                &e.client,
-                "--date",
-                "2026-03-01",
-                "--edit",
-            ],
-            &format!("Text {CANARY}\n"),
-        )
+        .cmd(&e.add_args(), &format!("Text {CANARY}\n"))
         .assert()
         .success();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr);
@@ -283,18 +271,7 @@ fn an_editor_that_fails_saves_nothing_and_leaves_nothing() {
     let Some(e) = Editing::new() else { return };
     let before = e.note_count();
     let out = e
-        .cmd(
-            &[
-                "note",
-                "add",
-                "--client",
-                &e.client,
-                "--date",
-                "2026-03-01",
-                "--edit",
-            ],
-            &format!("Half-written {CANARY}\n"),
-        )
+        .cmd(&e.add_args(), &format!("Half-written {CANARY}\n"))
         .env("EDITOR_EXIT", "3")
         .assert()
         .code(1);
@@ -313,15 +290,7 @@ fn a_malformed_note_from_the_editor_is_refused_without_a_terminal_to_ask_again()
     let before = e.note_count();
     let out = e
         .cmd(
-            &[
-                "note",
-                "add",
-                "--client",
-                &e.client,
-                "--date",
-                "2026-03-01",
-                "--edit",
-            ],
+            &e.add_args(),
             &format!("Text {CANARY}\n## rsik\nmisspelt heading\n"),
         )
         .assert()
@@ -380,18 +349,7 @@ fn without_a_memory_backed_directory_nothing_is_written_unless_the_user_agrees()
     }
     let before = e.note_count();
     let out = e
-        .cmd(
-            &[
-                "note",
-                "add",
-                "--client",
-                &e.client,
-                "--date",
-                "2026-03-01",
-                "--edit",
-            ],
-            "text",
-        )
+        .cmd(&e.add_args(), "text")
         .env("CASEVAULT_EDIT_DIR", disk.path())
         .assert()
         .code(1);
@@ -435,18 +393,7 @@ fn known_editors_are_started_with_swap_backup_and_history_files_off() {
     for (name, flags) in cases {
         let editor = script(&bin, name, STAND_IN);
         let out = e
-            .cmd(
-                &[
-                    "note",
-                    "add",
-                    "--client",
-                    &e.client,
-                    "--date",
-                    "2026-03-01",
-                    "--edit",
-                ],
-                "Text.\n",
-            )
+            .cmd(&e.add_args(), "Text.\n")
             .env("EDITOR", &editor)
             .assert()
             .success();

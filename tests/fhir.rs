@@ -14,20 +14,6 @@ use common::TestVault;
 use regex::Regex;
 use serde_json::Value;
 
-const CATEGORIES: [&str; 11] = [
-    "identity",
-    "attendance",
-    "diagnosis",
-    "treatment-plan",
-    "progress",
-    "medication",
-    "risk",
-    "psychotherapy-notes",
-    "substance-use",
-    "sexual-health",
-    "third-party",
-];
-
 /// FHIR R4 `date` (full dates only: casevault writes no partial dates).
 fn is_date(v: &Value) -> bool {
     let re = Regex::new(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$").unwrap();
@@ -82,7 +68,7 @@ fn assert_codes_known(value: &Value) {
     for (path, system, code) in found {
         if system == casevault::FHIR_CATEGORY_SYSTEM {
             assert!(
-                CATEGORIES.contains(&code.as_str()),
+                casevault::DEFAULT_CATEGORIES.contains(&code.as_str()),
                 "{path}: {code} is not a category"
             );
             continue;
