@@ -562,6 +562,58 @@ fn verdicts(
 }
 
 /// Decides a disclosure request. Pure: see the module's invariant.
+///
+/// ```
+/// use casevault::{
+///     Consent, ConsentRecipient, DecisionInput, DisclosureRequest, Policy, Relationship, decide,
+/// };
+///
+/// let policy = Policy::default_policy();
+/// let consent = Consent {
+///     id: "c5168db0".into(),
+///     version: 1,
+///     client: "67e344e9".into(),
+///     recipient: ConsentRecipient {
+///         name: "Dr. Osei".into(),
+///         organization: None,
+///         public_key: None,
+///     },
+///     purposes: vec!["treatment".into()],
+///     categories: vec!["diagnosis".into(), "medication".into()],
+///     excluded: Vec::new(),
+///     effective: "2026-01-01".parse().unwrap(),
+///     expires: "2027-12-31".parse().unwrap(),
+///     signed_by: "Ada Example".into(),
+///     relationship: Relationship::Client,
+///     recorded_at: "2026-01-01T09:00:00Z".into(),
+///     recorded_by: "dr-rivera".into(),
+///     revoked: None,
+/// };
+/// let request = DisclosureRequest {
+///     client: "67e344e9".into(),
+///     recipient: "Dr. Osei".into(),
+///     purpose: "treatment".into(),
+///     categories: vec!["medication".into(), "psychotherapy-notes".into()],
+///     consent: None,
+///     exception: None,
+///     from: None,
+///     until: None,
+/// };
+/// let decision = decide(DecisionInput {
+///     request: &request,
+///     client_name: "Ada Example",
+///     consents: &[consent],
+///     joint_notes: &[],
+///     policy: &policy,
+///     today: "2026-06-01".parse().unwrap(),
+/// });
+/// // Category by category, with reasons: medication may leave, the notes may not.
+/// assert_eq!(decision.permitted(), vec!["medication"]);
+/// assert!(!decision.all_permitted());
+/// let denied = decision.verdicts.iter().find(|v| !v.permitted).unwrap();
+/// assert_eq!(denied.category, "psychotherapy-notes");
+/// assert!(denied.reason.contains("psychotherapy-notes"));
+/// ```
 pub fn decide(input: DecisionInput<'_>) -> Decision {
     let request = input.request;
     let policy = input.policy;

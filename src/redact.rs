@@ -220,6 +220,27 @@ impl Redactor {
 
     /// `text` with every identifier that is not permitted replaced by its marker,
     /// and the list of markers applied, in order.
+    ///
+    /// ```
+    /// use casevault::{Client, Redactor};
+    ///
+    /// let client = Client {
+    ///     id: "67e344e9".into(),
+    ///     name: "Ada Example".into(),
+    ///     date_of_birth: None,
+    ///     contact: None,
+    ///     third_parties: vec!["Ben Example".into()],
+    ///     created_at: "2026-01-01T09:00:00Z".into(),
+    /// };
+    /// // The recipient may know who the client is, but not who else she spoke of.
+    /// let redactor = Redactor::new(&client, true, false);
+    /// let (text, applied) = redactor.redact("Ada argued with BEN EXAMPLE; call 555-010-4477.");
+    /// assert_eq!(
+    ///     text,
+    ///     "Ada argued with [redacted: third-party]; call [redacted: third-party]."
+    /// );
+    /// assert_eq!(applied.len(), 2);
+    /// ```
     pub fn redact(&self, text: &str) -> (String, Vec<Redaction>) {
         let refused = [RedactionKind::ThirdParty, RedactionKind::Identity]
             .into_iter()

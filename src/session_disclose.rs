@@ -43,6 +43,52 @@ impl Session {
     /// writes it to `options.out`, and records the accounting entries and the audit
     /// event in one transaction. A denied or failed disclosure writes no file and no
     /// accounting entry (its audit event says why).
+    ///
+    /// ```
+    /// # use casevault::*;
+    /// # use secrecy::SecretString;
+    /// # fn main() -> Result<(), Error> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let pass = SecretString::from("correct horse battery staple");
+    /// # let (mut session, _) =
+    /// #     Vault::create(&dir.path().join("v"), &pass, KdfParams::default(), "dr-rivera")?;
+    /// let today = Date::today();
+    /// let ada = session.add_client(NewClient { name: "Ada Example".into(), ..NewClient::default() })?;
+    /// session.add_note(NewNote::individual(&ada, today, "Calmer.\n## medication\nSertraline.\n"))?;
+    /// session.add_consent(NewConsent {
+    ///     client: ada.clone(),
+    ///     recipient: ConsentRecipient { name: "Dr. Osei".into(), organization: None, public_key: None },
+    ///     purposes: vec!["treatment".into()],
+    ///     categories: vec!["medication".into()],
+    ///     excluded: Vec::new(),
+    ///     effective: today,
+    ///     expires: today,
+    ///     signed_by: String::new(),
+    ///     relationship: Relationship::Client,
+    /// })?;
+    /// let request = DisclosureRequest {
+    ///     client: ada.clone(),
+    ///     recipient: "Dr. Osei".into(),
+    ///     purpose: "treatment".into(),
+    ///     categories: vec!["medication".into()],
+    ///     consent: None,
+    ///     exception: None,
+    ///     from: None,
+    ///     until: None,
+    /// };
+    /// let out = dir.path().join("osei.md");
+    /// let done = session.disclose(&request, today, &ExportOptions {
+    ///     format: ExportFormat::Markdown,
+    ///     encryption: ExportEncryption::Plaintext, // an age key or a passphrase in real use
+    ///     out: out.clone(),
+    /// })?;
+    /// assert_eq!(done.accounting.len(), 1);
+    /// let text = std::fs::read_to_string(&out).unwrap();
+    /// assert!(text.contains("Sertraline") && text.contains("[withheld: progress]"));
+    /// assert_eq!(session.accounting(&ada)?.len(), 1);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn disclose(
         &mut self,
         request: &DisclosureRequest,

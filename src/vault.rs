@@ -1144,6 +1144,28 @@ impl Session {
     /// Searches the decrypted text of every note's current version (body and
     /// addenda), case-insensitively; optionally only one client's notes. There is no
     /// index: nothing derived from the plaintext is ever stored.
+    ///
+    /// ```
+    /// # use casevault::*;
+    /// # use secrecy::SecretString;
+    /// # fn main() -> Result<(), Error> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let pass = SecretString::from("correct horse battery staple");
+    /// # let (mut session, _) =
+    /// #     Vault::create(&dir.path().join("v"), &pass, KdfParams::default(), "dr-rivera")?;
+    /// let ada = session.add_client(NewClient { name: "Ada Example".into(), ..NewClient::default() })?;
+    /// let note = session.add_note(NewNote::individual(
+    ///     &ada,
+    ///     "2026-03-01".parse().unwrap(),
+    ///     "Slept better.\n## medication\nSertraline 50 mg.\n",
+    /// ))?;
+    /// let hits = session.search("SERTRALINE", Some(&ada))?;
+    /// assert_eq!(hits.len(), 1);
+    /// assert_eq!(hits[0].note, note);
+    /// assert_eq!(hits[0].line, "Sertraline 50 mg.");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn search(&mut self, query: &str, client: Option<&str>) -> Result<Vec<SearchHit>> {
         let needle = query.trim().to_lowercase();
         if needle.is_empty() {
@@ -1180,6 +1202,24 @@ impl Session {
 
     /// Checks the audit chain, its sealed head, an optional anchor, and that every
     /// record's ciphertext is the one its last audited write produced.
+    ///
+    /// ```
+    /// # use casevault::*;
+    /// # use secrecy::SecretString;
+    /// # fn main() -> Result<(), Error> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let pass = SecretString::from("correct horse battery staple");
+    /// # let (mut session, _) =
+    /// #     Vault::create(&dir.path().join("v"), &pass, KdfParams::default(), "dr-rivera")?;
+    /// // Keep an anchor outside the vault (on paper, in another account) ...
+    /// let anchor = session.audit_anchor()?;
+    /// session.add_client(NewClient { name: "Ada Example".into(), ..NewClient::default() })?;
+    /// // ... and check later that the trail still extends it.
+    /// let report = session.verify_audit(Some(&anchor))?;
+    /// assert!(report.is_intact());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn verify_audit(&mut self, anchor: Option<&str>) -> Result<VerifyReport> {
         let anchor_given = match anchor {
             Some(text) => Some(audit::parse_anchor(text).ok_or_else(|| {
