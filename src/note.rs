@@ -139,7 +139,7 @@ pub struct Addendum {
 /// One version of a session note: the whole note as it stood at that version.
 ///
 /// Serializing a `Note` gives every field, sections included (what `--json` prints);
-/// its record holds the body once ([`Note::record`]), and reading one derives the
+/// its record holds the body once (see `Note::record`), and reading one derives the
 /// sections from the body again.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "StoredNote")]
