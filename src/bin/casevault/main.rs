@@ -57,6 +57,34 @@ fn main() -> ExitCode {
     }
 }
 
+/// A spinner with the time elapsed, on standard error when it is a terminal, for the
+/// operations that read the whole vault (search, `audit verify`, `disclose`); it is
+/// cleared when dropped.
+struct Working(Option<indicatif::ProgressBar>);
+
+impl Working {
+    fn start(what: &str) -> Working {
+        Working(std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_message(what.to_owned());
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        }))
+    }
+}
+
+impl Drop for Working {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
 /// Who is acting, for the audit trail.
 fn actor() -> String {
     std::env::var("USER")
@@ -390,7 +418,10 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
         }
         Command::Search { query, client } => {
             let mut session = unlock(&cli)?;
-            out.hits(&session.search(query, client.as_deref())?);
+            let working = Working::start("searching every note");
+            let hits = session.search(query, client.as_deref());
+            drop(working);
+            out.hits(&hits?);
         }
         Command::Consent(command) => {
             let mut session = unlock(&cli)?;
@@ -499,7 +530,10 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                     out.fhir(&casevault::audit_log_to_fhir(&events, &session.vault_id()));
                 }
                 AuditCommand::Verify { anchor } => {
-                    let report = session.verify_audit(anchor.as_deref())?;
+                    let working = Working::start("checking the audit trail and every record");
+                    let report = session.verify_audit(anchor.as_deref());
+                    drop(working);
+                    let report = report?;
                     out.report(&report);
                     if !report.is_intact() {
                         return Err(CliError::integrity(
@@ -635,7 +669,10 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
     let mut session = unlock(cli)?;
     let record = match &options {
         None => session.decide_disclosure(&request, Date::today(), true)?,
-        Some(options) => match session.disclose(&request, Date::today(), options) {
+        Some(options) => match {
+            let _working = Working::start("deciding, redacting and writing the export");
+            session.disclose(&request, Date::today(), options)
+        } {
             Ok(done) => {
                 if done.plaintext {
                     eprintln!(
