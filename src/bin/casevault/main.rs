@@ -85,6 +85,16 @@ impl Drop for Working {
     }
 }
 
+/// `Session::disclose` with a spinner.
+fn disclose_working(
+    session: &mut Session,
+    request: &DisclosureRequest,
+    options: &ExportOptions,
+) -> Result<casevault::Disclosure, Error> {
+    let _working = Working::start("deciding, redacting and writing the export");
+    session.disclose(request, Date::today(), options)
+}
+
 /// Who is acting, for the audit trail.
 fn actor() -> String {
     std::env::var("USER")
@@ -669,10 +679,7 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
     let mut session = unlock(cli)?;
     let record = match &options {
         None => session.decide_disclosure(&request, Date::today(), true)?,
-        Some(options) => match {
-            let _working = Working::start("deciding, redacting and writing the export");
-            session.disclose(&request, Date::today(), options)
-        } {
+        Some(options) => match disclose_working(&mut session, &request, options) {
             Ok(done) => {
                 if done.plaintext {
                     eprintln!(
