@@ -161,6 +161,17 @@ fn mac(key: &SecretBox<[u8; 32]>, parts: &[&[u8]]) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
+/// A check that a key is this vault's: a MAC of the vault's identifier, kept beside
+/// the keyslots so that unlocking with a keyslot copied from another vault fails there.
+pub(crate) fn key_check(key: &SecretBox<[u8; 32]>, vault_id: &[u8]) -> [u8; 32] {
+    mac(key, &[b"key-check", vault_id])
+}
+
+/// Whether `stored` is this key's check for this vault (compared in constant time).
+pub(crate) fn key_check_matches(key: &SecretBox<[u8; 32]>, vault_id: &[u8], stored: &[u8]) -> bool {
+    bool::from(key_check(key, vault_id).ct_eq(stored))
+}
+
 pub(crate) fn genesis(key: &SecretBox<[u8; 32]>, vault_id: &[u8]) -> [u8; 32] {
     mac(key, &[b"genesis", vault_id])
 }

@@ -92,6 +92,15 @@ pub enum Error {
     /// An argument is not acceptable; the message says which and why.
     #[error("{0}")]
     InvalidInput(String),
+    /// A keyslot opened, but with the key of another vault: it was copied in from
+    /// elsewhere.
+    #[error(
+        "the {slot} keyslot opens with another vault's key: it was copied into this vault from another one"
+    )]
+    ForeignKeyslot {
+        /// Which keyslot (`passphrase`, `recovery`).
+        slot: &'static str,
+    },
     /// A note exists but not at this version.
     #[error("note {note} has no version {version}")]
     NoSuchVersion {
@@ -128,6 +137,7 @@ impl Error {
             | Error::MalformedRecord { .. }
             | Error::RolledBack { .. }
             | Error::AuditHeadMismatch
+            | Error::ForeignKeyslot { .. }
             | Error::Store(StoreError::Corrupt(_)) => ErrorClass::Integrity,
             _ => ErrorClass::Failure,
         }
@@ -154,6 +164,7 @@ impl Error {
             Error::InvalidInput(_) => "invalid input",
             Error::Hardening { .. } => "process hardening failed",
             Error::NoSuchVersion { .. } => "no such version",
+            Error::ForeignKeyslot { .. } => "keyslot of another vault",
             Error::NoSuchDirectory(_) => "no such directory",
         };
         format!("failed: {what}")

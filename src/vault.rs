@@ -33,6 +33,8 @@ const PASSPHRASE_SLOT: &str = "passphrase";
 const RECOVERY_SLOT: &str = "recovery";
 const VAULT_ID: &str = "vault_id";
 const AUDIT_HEAD: &str = "audit_head";
+/// `audit::key_check` of the vault's audit key: unlocking checks the key is this vault's.
+const KEY_CHECK: &str = "key_check";
 /// Records decrypted at a time by scans of the notes (search, a decision, import's
 /// look for earlier imports): enough to keep every core busy, few enough that memory
 /// stays bounded (two pages are held while the next is read).
@@ -137,8 +139,10 @@ impl Vault {
             actor: actor.to_owned(),
             failed_unlocks: Vec::new(),
         };
+        let check = audit::key_check(&session.keys.audit, &vault_id);
         session.access("vault.init", |a| {
             a.tx.set_meta(VAULT_ID, &vault_id)?;
+            a.tx.set_meta(KEY_CHECK, &check)?;
             a.write_policy(1, DEFAULT_POLICY, actor)?;
             a.write_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
             a.write_keyslot(RECOVERY_SLOT, &recovery_slot)?;
@@ -181,7 +185,7 @@ impl Vault {
     /// without a key) and reported at the next successful unlock.
     pub fn unlock(mut self, passphrase: &SecretString, actor: &str) -> Result<Session> {
         let root = self.open_slot(PASSPHRASE_SLOT, passphrase, Error::WrongPassphrase)?;
-        self.into_session(root, actor)
+        self.into_session(root, actor, PASSPHRASE_SLOT)
     }
 
     /// Unlocks with the recovery code and sets a new passphrase (keeping the
@@ -203,7 +207,7 @@ impl Vault {
                 slot: PASSPHRASE_SLOT,
                 source,
             })?;
-        let mut session = self.into_session(root, actor)?;
+        let mut session = self.into_session(root, actor, RECOVERY_SLOT)?;
         session.access("vault.recover", |a| a.write_keyslot(PASSPHRASE_SLOT, &slot))?;
         Ok(session)
     }
@@ -219,7 +223,7 @@ impl Vault {
             .unwrap_or_default())
     }
 
-    fn into_session(self, root: RootSecret, actor: &str) -> Result<Session> {
+    fn into_session(self, root: RootSecret, actor: &str, slot: &'static str) -> Result<Session> {
         let mut session = Session {
             store: self.store,
             keys: root.subkeys(),
@@ -232,6 +236,20 @@ impl Vault {
             let vault_id = tx
                 .meta(VAULT_ID)?
                 .ok_or_else(|| StoreError::Corrupt("the vault identifier is missing".into()))?;
+            // A keyslot that opens with a key of another vault (copied from a vault
+            // with the same passphrase) is refused here, not left to fail later.
+            match tx.meta(KEY_CHECK)? {
+                Some(stored) if !audit::key_check_matches(&keys.audit, &vault_id, &stored) => {
+                    return Err(Error::ForeignKeyslot { slot });
+                }
+                Some(_) => {}
+                // A vault made before the check: add it once the key has proved itself
+                // on the audit chain.
+                None if chain_accepts_events(tx, keys, &vault_id)? => {
+                    tx.set_meta(KEY_CHECK, &audit::key_check(&keys.audit, &vault_id))?;
+                }
+                None => {}
+            }
             // These rows were written without a key, so anyone holding the file can
             // forge them: keep only a well-formed time and a known keyslot name.
             // A chain that no longer matches its head cannot take events; leave the

@@ -831,3 +831,55 @@ fn a_deleted_revocation_does_not_let_a_disclosure_through() {
     );
     assert!(!out_file.exists(), "nothing left the vault");
 }
+
+#[test]
+fn a_keyslot_copied_from_another_vault_is_refused_at_unlock() {
+    // Two vaults with the same passphrase: B's passphrase keyslot opens, but with B's key.
+    let (a, a_code) = TestVault::init();
+    let client = a.add_client("Ada Example", &[]);
+    let (b, _) = TestVault::init();
+    let foreign: Vec<u8> = b
+        .sqlite()
+        .query_row(
+            "SELECT keyslot FROM keyslots WHERE name = 'passphrase'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    a.sqlite()
+        .execute(
+            "UPDATE keyslots SET keyslot = ?1 WHERE name = 'passphrase'",
+            params![foreign],
+        )
+        .unwrap();
+    let before = std::fs::read(&a.path).unwrap();
+
+    let (_, stderr) = fails(&a, &["client", "list"], INTEGRITY);
+    assert!(
+        stderr.contains("the passphrase keyslot opens with another vault's key")
+            && stderr.contains("casevault recover"),
+        "{stderr}"
+    );
+    let after = std::fs::read(&a.path).unwrap();
+    // Refused inside the unlock's transaction: nothing written but SQLite's counters.
+    let masked = |mut bytes: Vec<u8>| {
+        bytes[24..28].fill(0);
+        bytes[92..96].fill(0);
+        bytes
+    };
+    assert!(masked(before) == masked(after), "the vault changed");
+
+    // The recovery code, this vault's own, writes a new passphrase keyslot.
+    a.cmd()
+        .args(["recover"])
+        .env("CASEVAULT_RECOVERY_CODE", &a_code)
+        .env("CASEVAULT_NEW_PASSPHRASE", "a passphrase after recovery")
+        .assert()
+        .success();
+    let listed = a
+        .cmd_with_passphrase("a passphrase after recovery")
+        .args(["client", "list"])
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&listed.get_output().stdout).contains(&client));
+}

@@ -125,6 +125,9 @@ fn hint(error: &Error) -> Option<&'static str> {
             "check the permissions of the vault file and of its directory (casevault writes a journal beside the file)"
         }
         Error::Store(StoreError::DiskFull) => "free some space and run the command again",
+        Error::ForeignKeyslot { .. } => {
+            "restore the vault from a backup; if only the passphrase keyslot was replaced, `casevault recover` with this vault's recovery code writes a new one"
+        }
         Error::NoSuchVersion { .. } => {
             "`casevault note show ID` shows the current version and its number; earlier ones are 1 up to it"
         }
