@@ -489,6 +489,16 @@ pub(crate) struct CheckedEvents {
     checked: Vec<(bool, Option<Vec<Target>>)>,
 }
 
+impl CheckedEvents {
+    /// Each row, with whether its MAC chains and its write targets (`None`: unreadable).
+    pub(crate) fn into_rows(self) -> impl Iterator<Item = (AuditRow, bool, Option<Vec<Target>>)> {
+        self.rows
+            .into_iter()
+            .zip(self.checked)
+            .map(|(row, (mac_ok, writes))| (row, mac_ok, writes))
+    }
+}
+
 /// Checks a chunk of audit rows on every core. `prev` is the MAC stored in the row
 /// before the chunk (the chain's start for the first); `open_event` decrypts one
 /// event's details and reads its write targets ([`write_targets`]). Each row chains from the MAC stored before it, so a chunk can be

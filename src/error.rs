@@ -62,6 +62,15 @@ pub enum Error {
         /// The newest version written.
         written: u32,
     },
+    /// An event of the audit trail is missing, altered or unreadable, so what was
+    /// written last cannot be known.
+    #[error(
+        "the audit trail is broken at event {seq} (an event removed, altered or unreadable), so the records read cannot be shown to be current"
+    )]
+    AuditTrailBroken {
+        /// The first event found wrong.
+        seq: u64,
+    },
     /// The audit trail's last event does not match its sealed head.
     #[error("the audit trail does not match its sealed head (events removed or the head altered)")]
     AuditHeadMismatch,
@@ -138,6 +147,7 @@ impl Error {
             | Error::RolledBack { .. }
             | Error::AuditHeadMismatch
             | Error::ForeignKeyslot { .. }
+            | Error::AuditTrailBroken { .. }
             | Error::Store(StoreError::Corrupt(_)) => ErrorClass::Integrity,
             _ => ErrorClass::Failure,
         }
@@ -152,6 +162,7 @@ impl Error {
             Error::Keyslot { .. } => "keyslot unusable",
             Error::Integrity(_) | Error::MalformedRecord { .. } => "integrity failure",
             Error::AuditHeadMismatch => "audit head mismatch",
+            Error::AuditTrailBroken { .. } => "audit trail broken",
             Error::RolledBack { .. } => "rolled back",
             Error::ClientNotFound(_) => "no such client",
             Error::NoteNotFound(_) => "no such note",

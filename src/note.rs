@@ -192,6 +192,10 @@ pub(crate) struct NoteRecord<'a> {
     date: Date,
     note_type: NoteType,
     body: &'a str,
+    /// Only when splitting the body again would not give them (a body accepted by
+    /// another version of the parser): what was checked when written is what is read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sections: Option<&'a [Section]>,
     status: &'a NoteStatus,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     addenda: Vec<AddendumRecord<'a>>,
@@ -207,6 +211,13 @@ struct AddendumRecord<'a> {
     written_at: &'a str,
     written_by: &'a str,
     body: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sections: Option<&'a [Section]>,
+}
+
+/// `sections`, unless splitting `body` again gives the same.
+fn unless_derived<'a>(body: &str, sections: &'a [Section]) -> Option<&'a [Section]> {
+    (split_stored(body) != sections).then_some(sections)
 }
 
 /// What a note's record is read as: either shape, with or without sections.
@@ -279,6 +290,7 @@ impl Note {
             date: self.date,
             note_type: self.note_type,
             body: &self.body,
+            sections: unless_derived(&self.body, &self.sections),
             status: &self.status,
             addenda: self
                 .addenda
@@ -287,6 +299,7 @@ impl Note {
                     written_at: &a.written_at,
                     written_by: &a.written_by,
                     body: &a.body,
+                    sections: unless_derived(&a.body, &a.sections),
                 })
                 .collect(),
             written_at: &self.written_at,
@@ -655,6 +668,36 @@ mod tests {
         let old = serde_json::to_string(&note).unwrap();
         assert!(old.contains("sections"));
         assert_eq!(serde_json::from_str::<Note>(&old).unwrap(), note);
+    }
+
+    #[test]
+    fn sections_that_the_body_would_not_give_again_are_kept_in_the_record() {
+        // A note read from an older record, whose stored split differs from what the
+        // parser gives now (all under psychotherapy-notes): written again (signed,
+        // amended), it keeps the sections that were checked, not a fresh split.
+        let body = "## psychotherapy-notes\nProcess notes.\n## attendance\nArrived late.\n";
+        let kept = vec![Section {
+            category: "psychotherapy-notes".into(),
+            text: "Process notes.\n## attendance\nArrived late.\n".into(),
+        }];
+        let mut note: Note = serde_json::from_str(
+            &serde_json::to_string(&serde_json::json!({
+                "id": "0a0b0c0d", "version": 1, "clients": ["01020304"],
+                "date": "2026-03-01", "note_type": "individual", "body": body,
+                "sections": kept, "status": {"state": "draft"},
+                "written_at": "2026-03-01T10:00:00Z", "written_by": "ada",
+            }))
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(note.sections, kept);
+        note.version = 2;
+        let stored = serde_json::to_string(&note.record()).unwrap();
+        assert!(stored.contains("\"sections\""), "{stored}");
+        assert_eq!(
+            serde_json::from_str::<Note>(&stored).unwrap().sections,
+            kept
+        );
     }
 
     #[test]

@@ -547,26 +547,63 @@ impl Access<'_, '_> {
         let keys = self.keys;
         let read = &newest;
         let mut written: Vec<(String, String, u32)> = Vec::new();
+        // The whole chain is checked on the way, failing closed: an event removed,
+        // altered or unreadable could be hiding the write of a newer version.
+        let vault_id = self
+            .tx
+            .meta(VAULT_ID)?
+            .ok_or_else(|| StoreError::Corrupt("the vault identifier is missing".into()))?;
+        let mut prev = audit::genesis(&keys.audit, &vault_id);
+        let (mut expected, mut last_seq, mut last_mac) = (1u64, 0u64, prev);
+        let mut broken: Option<u64> = None;
         // A chunk of events at a time, so memory is bounded by a chunk, not the trail;
-        // the next chunk is read while the one before is decrypted.
+        // the next chunk is read while the one before is checked and decrypted.
         scan::overlapped(
-            |next| self.tx.audit_rows_chunked(CHUNK, next),
-            |rows: Vec<AuditRow>| -> Vec<(String, String, u32)> {
-                rows.par_iter()
-                    .filter_map(|row| open_event_writes(keys, row))
-                    .flat_map_iter(|writes| writes)
-                    .filter(|t| {
-                        read.get(t.kind.as_str())
-                            .is_some_and(|ids| ids.contains_key(t.id.as_str()))
-                    })
-                    .map(|t| (t.kind, t.id, t.version))
-                    .collect()
+            |next| {
+                self.tx.audit_rows_chunked(CHUNK, |rows| {
+                    let chunk_prev = prev;
+                    prev = rows.last().map_or(prev, audit::stored_mac);
+                    next((chunk_prev, rows))
+                })
             },
-            |writes| -> Result<()> {
-                written.extend(writes);
+            |(prev, rows)| {
+                audit::check_events(&keys.audit, prev, rows, |row| open_event_writes(keys, row))
+            },
+            |checked| -> Result<()> {
+                for (row, mac_ok, writes) in checked.into_rows() {
+                    if row.seq != expected || !mac_ok || writes.is_none() {
+                        broken.get_or_insert(row.seq.min(expected));
+                    }
+                    expected = row.seq + 1;
+                    last_seq = row.seq;
+                    last_mac = audit::stored_mac(&row);
+                    written.extend(
+                        writes
+                            .into_iter()
+                            .flatten()
+                            .filter(|t| {
+                                t.access == TargetAccess::Write
+                                    && read
+                                        .get(t.kind.as_str())
+                                        .is_some_and(|ids| ids.contains_key(t.id.as_str()))
+                            })
+                            .map(|t| (t.kind, t.id, t.version)),
+                    );
+                }
                 Ok(())
             },
         )?;
+        if let Some(seq) = broken {
+            return Err(Error::AuditTrailBroken { seq });
+        }
+        let head_ok = match self.tx.meta(AUDIT_HEAD)? {
+            Some(head) => audit::open_head(&keys.audit, &head)
+                .is_some_and(|(seq, mac)| seq == last_seq && bool::from(mac.ct_eq(&last_mac[..]))),
+            None => last_seq == 0,
+        };
+        if !head_ok {
+            return Err(Error::AuditHeadMismatch);
+        }
         for (kind, id, version) in &written {
             if let Some(v) = newest
                 .get_mut(kind.as_str())

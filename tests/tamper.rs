@@ -833,6 +833,127 @@ fn a_deleted_revocation_does_not_let_a_disclosure_through() {
 }
 
 #[test]
+fn a_deleted_revocation_and_the_event_that_wrote_it_do_not_let_a_disclosure_through() {
+    let (v, _) = TestVault::init();
+    let ada = v.add_client("Ada Example", &[]);
+    v.add_note(&ada, "2026-03-01", "Progress text.\n");
+    let consent = v.ok(&[
+        "consent",
+        "add",
+        "--client",
+        &ada,
+        "--recipient",
+        "Dr Smith",
+        "--purpose",
+        "treatment",
+        "--allow",
+        "progress",
+        "--from",
+        "2020-01-01",
+        "--expires",
+        "2099-12-31",
+    ]);
+    v.ok(&["consent", "revoke", &consent, "--on", "2020-06-01"]);
+    let revoked_by = last_seq(&v.sqlite());
+    // A later command, so the revocation's event is no longer the last one.
+    v.ok(&["client", "list"]);
+    // The attacker deletes the revocation and the event that wrote it, from the
+    // middle of the trail, where the sealed head does not look.
+    let db = v.sqlite();
+    db.execute(
+        "DELETE FROM records WHERE kind = 'consent' AND version = 2",
+        [],
+    )
+    .unwrap();
+    db.execute(
+        "DELETE FROM audit WHERE seq = ?1",
+        params![revoked_by as i64],
+    )
+    .unwrap();
+    let out_file = v.dir.path().join("export.md");
+    let (_, stderr) = fails(
+        &v,
+        &[
+            "disclose",
+            "--client",
+            &ada,
+            "--to",
+            "Dr Smith",
+            "--purpose",
+            "treatment",
+            "--categories",
+            "progress",
+            "--write-plaintext",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+        INTEGRITY,
+    );
+    assert!(
+        stderr.contains(&format!("the audit trail is broken at event {revoked_by}")),
+        "{stderr}"
+    );
+    assert!(!out_file.exists(), "nothing left the vault");
+
+    // Nor with the event's details damaged instead of deleted.
+    let (v, _) = TestVault::init();
+    let ada = v.add_client("Ada Example", &[]);
+    v.add_note(&ada, "2026-03-01", "Progress text.\n");
+    let consent = v.ok(&[
+        "consent",
+        "add",
+        "--client",
+        &ada,
+        "--recipient",
+        "Dr Smith",
+        "--purpose",
+        "treatment",
+        "--allow",
+        "progress",
+        "--from",
+        "2020-01-01",
+        "--expires",
+        "2099-12-31",
+    ]);
+    v.ok(&["consent", "revoke", &consent, "--on", "2020-06-01"]);
+    let revoked_by = last_seq(&v.sqlite());
+    v.ok(&["client", "list"]);
+    let db = v.sqlite();
+    db.execute(
+        "DELETE FROM records WHERE kind = 'consent' AND version = 2",
+        [],
+    )
+    .unwrap();
+    let (mac, mut details) = audit_row(&db, revoked_by);
+    let last = details.len() - 1;
+    details[last] ^= 0x55;
+    set_audit_row(&db, revoked_by, &mac, &details);
+    let (_, stderr) = fails(
+        &v,
+        &[
+            "disclose",
+            "--client",
+            &ada,
+            "--to",
+            "Dr Smith",
+            "--purpose",
+            "treatment",
+            "--categories",
+            "progress",
+            "--write-plaintext",
+            "--out",
+            out_file.to_str().unwrap(),
+        ],
+        INTEGRITY,
+    );
+    assert!(
+        stderr.contains(&format!("the audit trail is broken at event {revoked_by}")),
+        "{stderr}"
+    );
+    assert!(!out_file.exists(), "nothing left the vault");
+}
+
+#[test]
 fn a_keyslot_copied_from_another_vault_is_refused_at_unlock() {
     // Two vaults with the same passphrase: B's passphrase keyslot opens, but with B's key.
     let (a, a_code) = TestVault::init();

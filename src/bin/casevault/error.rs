@@ -93,6 +93,7 @@ fn hint(error: &Error) -> Option<&'static str> {
         Error::Integrity(_)
         | Error::MalformedRecord { .. }
         | Error::AuditHeadMismatch
+        | Error::AuditTrailBroken { .. }
         | Error::RolledBack { .. } => {
             "the vault may have been tampered with or damaged: run `casevault audit verify` and restore from a backup if needed"
         }
