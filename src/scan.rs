@@ -26,7 +26,7 @@ where
         let mut pending: Option<mpsc::Receiver<R>> = None;
         let take = |pending: &mut Option<mpsc::Receiver<R>>,
                     fold: &mut dyn FnMut(R) -> Result<(), E>| {
-            match pending.take().map(|rx| rx.recv()) {
+            match pending.take().map(wait) {
                 Some(Ok(result)) => fold(result),
                 // The work panicked and sent nothing: the scope resumes the panic when
                 // it ends.
@@ -46,6 +46,24 @@ where
         let last = take(&mut pending, &mut fold);
         read_result.and(last)
     })
+}
+
+/// Waits for a chunk's result. On a thread of the pool (a program that calls the
+/// library from inside rayon) it runs the pool's other jobs meanwhile, the chunk's
+/// own included: blocking there could leave that job with no thread to run it.
+fn wait<R>(rx: mpsc::Receiver<R>) -> Result<R, mpsc::RecvError> {
+    loop {
+        match rx.try_recv() {
+            Ok(result) => return Ok(result),
+            Err(mpsc::TryRecvError::Disconnected) => return Err(mpsc::RecvError),
+            Err(mpsc::TryRecvError::Empty) => match rayon::yield_now() {
+                // Not a thread of a pool: nothing to help with.
+                None => return rx.recv(),
+                Some(rayon::Yield::Executed) => {}
+                Some(rayon::Yield::Idle) => std::thread::yield_now(),
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -77,5 +95,34 @@ mod tests {
         );
         assert_eq!(result, Err("stop".into()));
         assert_eq!(folded, 4);
+    }
+
+    #[test]
+    fn it_finishes_when_called_from_the_only_thread_of_a_pool() {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let (done_tx, done_rx) = mpsc::channel();
+        // On a thread of its own, so that a hang fails the test instead of blocking it.
+        std::thread::spawn(move || {
+            let sums = pool.install(|| {
+                let mut sums = Vec::new();
+                let result: Result<(), String> = overlapped(
+                    |f| (0..5).try_for_each(|i: u32| f(vec![i; 3])),
+                    |chunk: Vec<u32>| chunk.iter().sum::<u32>(),
+                    |sum| {
+                        sums.push(sum);
+                        Ok(())
+                    },
+                );
+                result.map(|()| sums)
+            });
+            let _ = done_tx.send(sums);
+        });
+        let sums = done_rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("overlapped hung inside a one-thread pool");
+        assert_eq!(sums, Ok(vec![0, 3, 6, 9, 12]));
     }
 }
