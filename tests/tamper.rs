@@ -832,8 +832,9 @@ fn a_deleted_revocation_does_not_let_a_disclosure_through() {
     assert!(!out_file.exists(), "nothing left the vault");
 }
 
-#[test]
-fn a_deleted_revocation_and_the_event_that_wrote_it_do_not_let_a_disclosure_through() {
+/// A vault whose client's consent was revoked, then a later command run; returns it,
+/// the client, and the sequence number of the event that wrote the revocation.
+fn vault_with_a_revocation_in_the_middle() -> (TestVault, String, u64) {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
     v.add_note(&ada, "2026-03-01", "Progress text.\n");
@@ -857,26 +858,26 @@ fn a_deleted_revocation_and_the_event_that_wrote_it_do_not_let_a_disclosure_thro
     let revoked_by = last_seq(&v.sqlite());
     // A later command, so the revocation's event is no longer the last one.
     v.ok(&["client", "list"]);
-    // The attacker deletes the revocation and the event that wrote it, from the
-    // middle of the trail, where the sealed head does not look.
-    let db = v.sqlite();
-    db.execute(
-        "DELETE FROM records WHERE kind = 'consent' AND version = 2",
-        [],
-    )
-    .unwrap();
-    db.execute(
-        "DELETE FROM audit WHERE seq = ?1",
-        params![revoked_by as i64],
-    )
-    .unwrap();
+    // The attacker deletes the revocation, putting the consent back.
+    v.sqlite()
+        .execute(
+            "DELETE FROM records WHERE kind = 'consent' AND version = 2",
+            [],
+        )
+        .unwrap();
+    (v, ada, revoked_by)
+}
+
+/// The disclosure the revocation forbids must fail (exit 5) naming the broken event,
+/// and write nothing.
+fn assert_disclosure_refused(v: &TestVault, ada: &str, broken: u64) {
     let out_file = v.dir.path().join("export.md");
     let (_, stderr) = fails(
-        &v,
+        v,
         &[
             "disclose",
             "--client",
-            &ada,
+            ada,
             "--to",
             "Dr Smith",
             "--purpose",
@@ -890,67 +891,32 @@ fn a_deleted_revocation_and_the_event_that_wrote_it_do_not_let_a_disclosure_thro
         INTEGRITY,
     );
     assert!(
-        stderr.contains(&format!("the audit trail is broken at event {revoked_by}")),
+        stderr.contains(&format!("the audit trail is broken at event {broken}")),
         "{stderr}"
     );
     assert!(!out_file.exists(), "nothing left the vault");
+}
 
-    // Nor with the event's details damaged instead of deleted.
-    let (v, _) = TestVault::init();
-    let ada = v.add_client("Ada Example", &[]);
-    v.add_note(&ada, "2026-03-01", "Progress text.\n");
-    let consent = v.ok(&[
-        "consent",
-        "add",
-        "--client",
-        &ada,
-        "--recipient",
-        "Dr Smith",
-        "--purpose",
-        "treatment",
-        "--allow",
-        "progress",
-        "--from",
-        "2020-01-01",
-        "--expires",
-        "2099-12-31",
-    ]);
-    v.ok(&["consent", "revoke", &consent, "--on", "2020-06-01"]);
-    let revoked_by = last_seq(&v.sqlite());
-    v.ok(&["client", "list"]);
+#[test]
+fn a_deleted_revocation_and_the_event_that_wrote_it_do_not_let_a_disclosure_through() {
+    // The event deleted from the middle of the trail, where the sealed head does not look.
+    let (v, ada, revoked_by) = vault_with_a_revocation_in_the_middle();
+    v.sqlite()
+        .execute(
+            "DELETE FROM audit WHERE seq = ?1",
+            params![revoked_by as i64],
+        )
+        .unwrap();
+    assert_disclosure_refused(&v, &ada, revoked_by);
+
+    // Or its details damaged, so that it cannot be read.
+    let (v, ada, revoked_by) = vault_with_a_revocation_in_the_middle();
     let db = v.sqlite();
-    db.execute(
-        "DELETE FROM records WHERE kind = 'consent' AND version = 2",
-        [],
-    )
-    .unwrap();
     let (mac, mut details) = audit_row(&db, revoked_by);
     let last = details.len() - 1;
     details[last] ^= 0x55;
     set_audit_row(&db, revoked_by, &mac, &details);
-    let (_, stderr) = fails(
-        &v,
-        &[
-            "disclose",
-            "--client",
-            &ada,
-            "--to",
-            "Dr Smith",
-            "--purpose",
-            "treatment",
-            "--categories",
-            "progress",
-            "--write-plaintext",
-            "--out",
-            out_file.to_str().unwrap(),
-        ],
-        INTEGRITY,
-    );
-    assert!(
-        stderr.contains(&format!("the audit trail is broken at event {revoked_by}")),
-        "{stderr}"
-    );
-    assert!(!out_file.exists(), "nothing left the vault");
+    assert_disclosure_refused(&v, &ada, revoked_by);
 }
 
 #[test]
