@@ -776,65 +776,10 @@ fn a_truncated_vault_file_is_an_integrity_failure() {
     assert!(stderr.contains("restore"), "{stderr}");
 }
 
-#[test]
-fn a_deleted_revocation_does_not_let_a_disclosure_through() {
-    let (v, _) = TestVault::init();
-    let ada = v.add_client("Ada Example", &[]);
-    v.add_note(&ada, "2026-03-01", "Progress text.\n");
-    let consent = v.ok(&[
-        "consent",
-        "add",
-        "--client",
-        &ada,
-        "--recipient",
-        "Dr Smith",
-        "--purpose",
-        "treatment",
-        "--allow",
-        "progress",
-        "--from",
-        "2020-01-01",
-        "--expires",
-        "2099-12-31",
-    ]);
-    v.ok(&["consent", "revoke", &consent, "--on", "2020-06-01"]);
-    // The attacker deletes the revocation (version 2), putting the consent back.
-    v.sqlite()
-        .execute(
-            "DELETE FROM records WHERE kind = 'consent' AND version = 2",
-            [],
-        )
-        .unwrap();
-    let out_file = v.dir.path().join("export.md");
-    let (_, stderr) = fails(
-        &v,
-        &[
-            "disclose",
-            "--client",
-            &ada,
-            "--to",
-            "Dr Smith",
-            "--purpose",
-            "treatment",
-            "--categories",
-            "progress",
-            "--write-plaintext",
-            "--out",
-            out_file.to_str().unwrap(),
-        ],
-        INTEGRITY,
-    );
-    assert!(
-        stderr.contains(&format!("consent {consent} is at version 1"))
-            && stderr.contains("rolled back"),
-        "{stderr}"
-    );
-    assert!(!out_file.exists(), "nothing left the vault");
-}
-
 /// A vault whose client's consent was revoked, then a later command run; returns it,
-/// the client, and the sequence number of the event that wrote the revocation.
-fn vault_with_a_revocation_in_the_middle() -> (TestVault, String, u64) {
+/// the client, the consent, and the sequence number of the event that wrote the
+/// revocation.
+fn vault_with_a_revocation_in_the_middle() -> (TestVault, String, String, u64) {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
     v.add_note(&ada, "2026-03-01", "Progress text.\n");
@@ -865,12 +810,12 @@ fn vault_with_a_revocation_in_the_middle() -> (TestVault, String, u64) {
             [],
         )
         .unwrap();
-    (v, ada, revoked_by)
+    (v, ada, consent, revoked_by)
 }
 
-/// The disclosure the revocation forbids must fail (exit 5) naming the broken event,
-/// and write nothing.
-fn assert_disclosure_refused(v: &TestVault, ada: &str, broken: u64) {
+/// The disclosure the revocation forbids must fail (exit 5) saying `why`, and write
+/// nothing.
+fn assert_disclosure_refused(v: &TestVault, ada: &str, why: &str) {
     let out_file = v.dir.path().join("export.md");
     let (_, stderr) = fails(
         v,
@@ -890,33 +835,50 @@ fn assert_disclosure_refused(v: &TestVault, ada: &str, broken: u64) {
         ],
         INTEGRITY,
     );
-    assert!(
-        stderr.contains(&format!("the audit trail is broken at event {broken}")),
-        "{stderr}"
-    );
+    assert!(stderr.contains(why), "{stderr}");
     assert!(!out_file.exists(), "nothing left the vault");
+}
+
+#[test]
+fn a_deleted_revocation_does_not_let_a_disclosure_through() {
+    let (v, ada, consent, _) = vault_with_a_revocation_in_the_middle();
+    assert_disclosure_refused(
+        &v,
+        &ada,
+        &format!(
+            "consent {consent} is at version 1, but the audit trail shows version 2 was written: the vault was rolled back"
+        ),
+    );
 }
 
 #[test]
 fn a_deleted_revocation_and_the_event_that_wrote_it_do_not_let_a_disclosure_through() {
     // The event deleted from the middle of the trail, where the sealed head does not look.
-    let (v, ada, revoked_by) = vault_with_a_revocation_in_the_middle();
+    let (v, ada, _, revoked_by) = vault_with_a_revocation_in_the_middle();
     v.sqlite()
         .execute(
             "DELETE FROM audit WHERE seq = ?1",
             params![revoked_by as i64],
         )
         .unwrap();
-    assert_disclosure_refused(&v, &ada, revoked_by);
+    assert_disclosure_refused(
+        &v,
+        &ada,
+        &format!("the audit trail is broken at event {revoked_by}"),
+    );
 
     // Or its details damaged, so that it cannot be read.
-    let (v, ada, revoked_by) = vault_with_a_revocation_in_the_middle();
+    let (v, ada, _, revoked_by) = vault_with_a_revocation_in_the_middle();
     let db = v.sqlite();
     let (mac, mut details) = audit_row(&db, revoked_by);
     let last = details.len() - 1;
     details[last] ^= 0x55;
     set_audit_row(&db, revoked_by, &mac, &details);
-    assert_disclosure_refused(&v, &ada, revoked_by);
+    assert_disclosure_refused(
+        &v,
+        &ada,
+        &format!("the audit trail is broken at event {revoked_by}"),
+    );
 }
 
 #[test]
