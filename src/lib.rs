@@ -47,6 +47,7 @@ mod decision;
 mod error;
 mod export;
 mod fhir;
+mod fold;
 mod hygiene;
 mod import;
 mod keys;

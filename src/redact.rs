@@ -41,7 +41,8 @@ use crate::client::Client;
 mod names;
 mod patterns;
 
-use names::{Folded, Matcher};
+use crate::fold::Folded;
+use names::Matcher;
 use patterns::Value;
 
 /// Which marker replaced an identifier: whose it was.

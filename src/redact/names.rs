@@ -5,6 +5,7 @@
 use regex::Regex;
 
 use super::{IdentifierClass, RedactionKind};
+use crate::fold::Folded;
 
 /// The longest profile entry (a name, one piece of the contact) turned into a
 /// pattern. A longer one cannot be a name; the redactor fails closed on it rather
@@ -43,105 +44,6 @@ const COMMON_WORDS: &[&str] = &[
     "stone", "strong", "sue", "summer", "sunny", "swift", "wade", "walker", "west", "white",
     "will", "winter", "wolf", "wood", "young",
 ];
-
-/// A text folded for matching, with the way back to the original's byte offsets.
-pub(super) struct Folded {
-    pub(super) text: String,
-    /// For each byte of `text`, the offset of the original character it came from;
-    /// one more entry, the original's length, closes the last range.
-    origin: Vec<usize>,
-}
-
-impl Folded {
-    pub(super) fn new(original: &str) -> Folded {
-        let mut text = String::with_capacity(original.len());
-        let mut origin = Vec::with_capacity(original.len() + 1);
-        for (at, c) in original.char_indices() {
-            let before = text.len();
-            fold_char(c, &mut text);
-            origin.resize(origin.len() + (text.len() - before), at);
-        }
-        origin.push(original.len());
-        Folded { text, origin }
-    }
-
-    /// The original byte range of a range of the folded text. A dropped combining
-    /// mark after the last letter falls inside the range, so nothing of the word is
-    /// left behind.
-    fn original(&self, start: usize, end: usize) -> Option<(usize, usize)> {
-        Some((*self.origin.get(start)?, *self.origin.get(end)?))
-    }
-}
-
-fn fold_char(c: char, out: &mut String) {
-    match c {
-        // Connector punctuation and joiners are word characters to the regex crate;
-        // in prose they separate words ("_Ben_", "Ben\u{200d}").
-        '_' | '\u{203F}' | '\u{2040}' | '\u{2054}' | '\u{FE33}' | '\u{FE34}' | '\u{FE4D}'
-        | '\u{FE4E}' | '\u{FE4F}' | '\u{FF3F}' | '\u{200C}' | '\u{200D}' => out.push(' '),
-        '\u{2019}' | '\u{2018}' | '\u{02BC}' | '\u{2032}' => out.push('\''),
-        // Invisible characters that word processors leave inside words ("Ma\u{ad}ria").
-        '\u{00AD}' | '\u{200B}' | '\u{2060}' | '\u{FEFF}' => {}
-        // Full-width forms ("Ｍａｒｉａ") are the ASCII letters and signs they show.
-        '\u{FF01}'..='\u{FF5E}' => {
-            let ascii = char::from_u32(c as u32 - 0xFEE0).unwrap_or(c);
-            out.push(ascii.to_ascii_lowercase());
-        }
-        _ if c.is_ascii() => out.push(c.to_ascii_lowercase()),
-        _ => {
-            for lower in c.to_lowercase() {
-                if is_combining_mark(lower) {
-                    continue;
-                }
-                match base_letters(lower) {
-                    Some(base) => out.push_str(base),
-                    None => out.push(lower),
-                }
-            }
-        }
-    }
-}
-
-/// The combining-mark blocks: what a decomposed "e\u{301}" carries after its letter.
-fn is_combining_mark(c: char) -> bool {
-    matches!(c,
-        '\u{0300}'..='\u{036F}' | '\u{1AB0}'..='\u{1AFF}' | '\u{1DC0}'..='\u{1DFF}'
-        | '\u{20D0}'..='\u{20FF}' | '\u{FE20}'..='\u{FE2F}')
-}
-
-/// Latin letters with diacritics (lowercase) and the plain letters they fold to.
-const FOLDS: &[(&str, &str)] = &[
-    ("àáâãäåāăąǎ", "a"),
-    ("çćĉċč", "c"),
-    ("ďđð", "d"),
-    ("èéêëēĕėęě", "e"),
-    ("ĝğġģ", "g"),
-    ("ĥħ", "h"),
-    ("ìíîïĩīĭįıǐ", "i"),
-    ("ĵ", "j"),
-    ("ķ", "k"),
-    ("ĺļľŀł", "l"),
-    ("ñńņňŉ", "n"),
-    ("òóôõöøōŏőǒ", "o"),
-    ("ŕŗř", "r"),
-    ("śŝşšſș", "s"),
-    ("ţťŧț", "t"),
-    ("ùúûüũūŭůűųǔ", "u"),
-    ("ŵ", "w"),
-    ("ýÿŷ", "y"),
-    ("źżž", "z"),
-    ("æ", "ae"),
-    ("œ", "oe"),
-    ("ß", "ss"),
-    ("þ", "th"),
-];
-
-fn base_letters(c: char) -> Option<&'static str> {
-    FOLDS
-        .iter()
-        .find(|(accented, _)| accented.contains(c))
-        .map(|&(_, base)| base)
-}
 
 /// One way a matcher can match: a whole name, or one part of it alone.
 #[derive(Clone, Debug)]
@@ -350,28 +252,6 @@ mod tests {
         Matcher::name(name, RedactionKind::ThirdParty)
             .expect("short name")
             .expect("something to match")
-    }
-
-    #[test]
-    fn folding_lowercases_and_strips_diacritics() {
-        assert_eq!(
-            Folded::new("Zoë JOSÉ Ærø Straße").text,
-            "zoe jose aero strasse"
-        );
-        assert_eq!(Folded::new("Zoe\u{308}").text, "zoe");
-        assert_eq!(Folded::new("_Ben_ O’Brien").text, " ben  o'brien");
-    }
-
-    #[test]
-    fn folded_offsets_map_back_to_whole_characters() {
-        let text = "Zoe\u{308} Ångström";
-        let folded = Folded::new(text);
-        let start = folded.text.find("angstrom").expect("folded");
-        let (s, e) = folded
-            .original(start, start + "angstrom".len())
-            .expect("in range");
-        assert_eq!(&text[s..e], "Ångström");
-        assert_eq!(folded.original(0, 3), Some((0, 5)));
     }
 
     #[test]
