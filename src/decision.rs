@@ -415,7 +415,7 @@ fn verdicts(
                 )),
             );
         };
-        if exception.justification.trim().is_empty() {
+        if crate::fold::is_blank(&exception.justification) {
             return (
                 basis,
                 deny_all(format!(
@@ -425,7 +425,7 @@ fn verdicts(
             );
         }
         let reference = exception.reference.as_deref().map(str::trim).unwrap_or("");
-        if rule.requires_reference && reference.is_empty() {
+        if rule.requires_reference && crate::fold::is_blank(reference) {
             return (
                 basis,
                 deny_all(format!("{} needs the order's reference", rule.kind)),

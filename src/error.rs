@@ -71,6 +71,12 @@ pub enum Error {
         /// The first event found wrong.
         seq: u64,
     },
+    /// The vault holds no policy, though its audit trail shows one was set: its
+    /// policy was deleted from the file.
+    #[error(
+        "the vault's policy is missing, though the audit trail shows one was set: the vault is damaged; nothing was decided or written. Restore the vault from a backup"
+    )]
+    PolicyMissing,
     /// The audit trail's last event does not match its sealed head.
     #[error("the audit trail does not match its sealed head (events removed or the head altered)")]
     AuditHeadMismatch,
@@ -146,6 +152,7 @@ impl Error {
             | Error::MalformedRecord { .. }
             | Error::RolledBack { .. }
             | Error::AuditHeadMismatch
+            | Error::PolicyMissing
             | Error::ForeignKeyslot { .. }
             | Error::AuditTrailBroken { .. }
             | Error::Store(StoreError::Corrupt(_)) => ErrorClass::Integrity,
@@ -162,6 +169,7 @@ impl Error {
             Error::Keyslot { .. } => "keyslot unusable",
             Error::Integrity(_) | Error::MalformedRecord { .. } => "integrity failure",
             Error::AuditHeadMismatch => "audit head mismatch",
+            Error::PolicyMissing => "policy missing",
             Error::AuditTrailBroken { .. } => "audit trail broken",
             Error::RolledBack { .. } => "rolled back",
             Error::ClientNotFound(_) => "no such client",

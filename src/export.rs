@@ -633,6 +633,29 @@ pub(crate) fn check_directory(out: &std::path::Path) -> Result<(), crate::Error>
     }
 }
 
+/// Refuses an export path where anything is: a file, a directory, a FIFO, or a
+/// symbolic link, even one that points nowhere (following it, the export would land
+/// wherever the link says, or the rename into place would fail after the disclosure
+/// was recorded).
+pub(crate) fn check_free(out: &std::path::Path) -> Result<(), crate::Error> {
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Ok(meta) if meta.file_type().is_symlink() => Err(crate::Error::InvalidInput(format!(
+            "{} is a symbolic link; casevault writes an export only where nothing is: choose a path where no file or link exists",
+            out.display()
+        ))),
+        Ok(_) => Err(crate::Error::InvalidInput(format!(
+            "{} already exists; casevault never overwrites a file",
+            out.display()
+        ))),
+        Err(e) => Err(crate::Error::InvalidInput(format!(
+            "cannot check {}: {}; choose a path in a directory you can read",
+            out.display(),
+            e.kind()
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

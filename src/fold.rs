@@ -66,6 +66,14 @@ pub(crate) fn is_invisible(c: char) -> bool {
     DefaultIgnorableCodePoint::for_char(c)
 }
 
+/// True when `text` shows nothing a reader could read: only white space, control
+/// characters and invisible characters. A justification, a name or a query like that
+/// is empty, however many characters it has.
+pub(crate) fn is_blank(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
+}
+
 /// Appends the folded form of `c` to `out`.
 fn fold_char(c: char, out: &mut String) {
     if c.is_ascii() {
@@ -159,6 +167,22 @@ mod tests {
             '\u{3164}',
         ] {
             assert_eq!(fold(&format!("Ma{invisible}ria")), "maria", "{invisible:?}");
+        }
+    }
+
+    #[test]
+    fn blank_text_shows_nothing() {
+        for blank in [
+            "",
+            " \t\n",
+            "\u{200B}\u{200E}\u{2062}",
+            "\u{FEFF} \u{3000}\u{00AD}",
+            "\u{1}\u{7f}",
+        ] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for text in ["a", "\u{200B}x", ".", "\u{0301}"] {
+            assert!(!is_blank(text), "{text:?}");
         }
     }
 

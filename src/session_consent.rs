@@ -12,7 +12,7 @@ use crate::decision::{self, Decision, DecisionInput, DisclosureRequest, JointNot
 use crate::error::Error;
 use crate::export;
 use crate::note::{Date, NoteId, Section, parse_sections};
-use crate::policy::{ALL_CATEGORIES, Policy};
+use crate::policy::{ALL_CATEGORIES, DEFAULT_POLICY, Policy};
 use crate::record::{RecordKind, RecordRef};
 use crate::vault::{Access, Session, now};
 
@@ -57,11 +57,23 @@ pub struct ClientDetails {
 }
 
 impl Access<'_, '_> {
-    /// The policy in force and its version (0 for a vault created before policies
-    /// were stored: the built-in default applies).
+    /// The policy in force and its version.
+    ///
+    /// Every vault stores its policy when it is created. A vault whose file holds
+    /// none is damaged ([`Error::PolicyMissing`]): falling back to the built-in
+    /// default would loosen the rules to whatever the default allows. Only a vault
+    /// made before policies were stored, whose audit trail records no policy ever
+    /// written, gets the built-in default, stored then as version 1.
     pub(crate) fn policy(&mut self) -> Result<(u32, Policy)> {
         match self.tx.latest_record(RecordKind::Policy, POLICY_ID)? {
-            None => Ok((0, Policy::default_policy())),
+            None => {
+                match self.check_never_written(RecordKind::Policy, POLICY_ID) {
+                    Err(Error::RolledBack { .. }) => return Err(Error::PolicyMissing),
+                    checked => checked?,
+                }
+                self.write_policy(1, DEFAULT_POLICY, "casevault")?;
+                Ok((1, Policy::default_policy()))
+            }
             Some(row) => {
                 let record: PolicyRecord = self.decrypt(&row)?;
                 let policy = Policy::parse(&record.source).map_err(|_| Error::MalformedRecord {
@@ -147,7 +159,7 @@ impl Session {
     /// Records a consent; returns its id and warnings for the user (a consent that
     /// can never release something it names).
     pub fn add_consent(&mut self, new: NewConsent) -> Result<(ConsentId, Vec<String>)> {
-        if new.recipient.name.trim().is_empty() {
+        if crate::fold::is_blank(&new.recipient.name) {
             return Err(Error::InvalidInput("the recipient's name is empty".into()));
         }
         if new.purposes.is_empty() || new.categories.is_empty() {
@@ -244,14 +256,18 @@ impl Session {
     }
 
     /// Revokes a consent from `effective` on; the consent is kept, with its revocation,
-    /// as a new version.
+    /// as a new version. A consent already revoked from a later day is revoked again
+    /// from the earlier one: the earliest revocation wins, so a client who withdraws
+    /// sooner than first recorded is never held to the later day.
     pub fn revoke_consent(&mut self, id: &str, effective: Date) -> Result<Consent> {
         let actor = self.actor().to_owned();
         self.access("consent.revoke", |a| {
             let mut consent = a.consent(id)?;
-            if let Some(r) = &consent.revoked {
+            if let Some(r) = &consent.revoked
+                && r.effective <= effective
+            {
                 return Err(Error::InvalidInput(format!(
-                    "consent {id} is already revoked (from {})",
+                    "consent {id} is already revoked from {}, which is not later than {effective}; nothing changed",
                     r.effective
                 )));
             }

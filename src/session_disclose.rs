@@ -96,12 +96,7 @@ impl Session {
         options: &ExportOptions,
     ) -> Result<Disclosure> {
         export::check_directory(&options.out)?;
-        if options.out.exists() {
-            return Err(Error::InvalidInput(format!(
-                "{} already exists; casevault never overwrites a file",
-                options.out.display()
-            )));
-        }
+        export::check_free(&options.out)?;
         if let ExportEncryption::Recipients(keys) = &options.encryption {
             export::parse_recipients(keys)?;
         }

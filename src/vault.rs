@@ -632,6 +632,16 @@ impl Access<'_, '_> {
         Ok(())
     }
 
+    /// Checks, as [`Access::check_reads_are_latest`] does, that the audit trail records
+    /// no write of any version of the record `kind`/`id`, which the file does not hold:
+    /// a record deleted from the file must not count as never written.
+    pub(crate) fn check_never_written(&mut self, kind: RecordKind, id: &str) -> Result<()> {
+        self.targets.push(read_target(RecordRef::new(kind, id, 0)));
+        let checked = self.check_reads_are_latest();
+        self.targets.pop();
+        checked
+    }
+
     fn note_read(&mut self, row: &RecordRow) {
         self.targets.push(read_target(row.reference.clone()));
     }
@@ -996,10 +1006,10 @@ impl Session {
     /// Adds a client; returns the new client's identifier.
     pub fn add_client(&mut self, new: NewClient) -> Result<ClientId> {
         let name = new.name.trim().to_owned();
-        if name.is_empty() {
+        if crate::fold::is_blank(&name) {
             return Err(Error::InvalidInput("the client's name is empty".into()));
         }
-        if new.third_parties.iter().any(|n| n.trim().is_empty()) {
+        if new.third_parties.iter().any(|n| crate::fold::is_blank(n)) {
             return Err(Error::InvalidInput("a third-party name is empty".into()));
         }
         self.access("client.add", |a| {
@@ -1008,7 +1018,7 @@ impl Session {
                 id: id.clone(),
                 name,
                 date_of_birth: new.date_of_birth,
-                contact: new.contact.filter(|c| !c.trim().is_empty()),
+                contact: new.contact.filter(|c| !crate::fold::is_blank(c)),
                 third_parties: new
                     .third_parties
                     .iter()
@@ -1223,7 +1233,7 @@ impl Session {
     /// ```
     pub fn search(&mut self, query: &str, client: Option<&str>) -> Result<Vec<SearchHit>> {
         let needle = query.trim().to_lowercase();
-        if needle.is_empty() {
+        if crate::fold::is_blank(&needle) {
             return Err(Error::InvalidInput("the search query is empty".into()));
         }
         let mut hits = self.access("note.search", |a| {

@@ -778,7 +778,7 @@ fn consent_revoke_keeps_the_consent_as_version_2() {
     assert!(out.is_empty(), "{out}");
     assert!(
         err.contains(&format!(
-            "consent {id} is already revoked (from 2024-05-01)"
+            "consent {id} is already revoked from 2024-05-01, which is not later than 2025-01-01"
         )),
         "{err}"
     );
@@ -787,6 +787,36 @@ fn consent_revoke_keeps_the_consent_as_version_2() {
         after,
         "a refused second revocation changes nothing"
     );
+}
+
+#[test]
+fn an_earlier_revocation_replaces_a_later_one_and_stops_it_permitting() {
+    let (v, _) = TestVault::init();
+    let ada = v.add_client("Ada Example", &[]);
+    let id = active(&v, &ada, "Dr Smith", "treatment", "diagnosis");
+    let today = time::OffsetDateTime::now_utc().date();
+    // Every later day the first revocation could have been recorded for: the client
+    // withdraws today, and the earlier day wins each time.
+    for ahead in [1i64, 30, 365] {
+        let later = (today + time::Duration::days(ahead)).to_string();
+        let id = if ahead == 1 {
+            id.clone()
+        } else {
+            active(&v, &ada, "Dr Smith", "treatment", "diagnosis")
+        };
+        v.ok(&["consent", "revoke", &id, "--on", &later]);
+        let c = v.json(&["consent", "revoke", &id, "--on", &today.to_string()]);
+        assert_eq!(c["version"], 3);
+        assert_eq!(c["revoked"]["effective"], today.to_string().as_str());
+        let mut args = request(&ada, "Dr Smith", "treatment", "diagnosis");
+        args.extend(["--consent", &id]);
+        let decided = decision_json(&v, &args, 4);
+        assert_eq!(
+            verdict(&decided, "diagnosis")["permitted"],
+            false,
+            "{decided}"
+        );
+    }
 }
 
 #[test]

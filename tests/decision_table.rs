@@ -1103,9 +1103,39 @@ fn court_order_without_order_categories_takes_the_requested_ones_as_named() {
     );
 }
 
+/// Text that shows nothing: every pair of spaces and invisible characters (format
+/// characters, joiners, marks of direction, variation selectors, fillers, tags).
+fn blank_texts() -> Vec<String> {
+    const SHOW_NOTHING: [char; 16] = [
+        ' ',
+        '\t',
+        '\n',
+        '\u{a0}',
+        '\u{3000}',
+        '\u{200b}',
+        '\u{200c}',
+        '\u{200d}',
+        '\u{200e}',
+        '\u{202e}',
+        '\u{2062}',
+        '\u{2064}',
+        '\u{feff}',
+        '\u{fe0f}',
+        '\u{3164}',
+        '\u{e0041}',
+    ];
+    let mut texts = vec![String::new()];
+    for a in SHOW_NOTHING {
+        for b in SHOW_NOTHING {
+            texts.push(format!("{a}{b}{a}"));
+        }
+    }
+    texts
+}
+
 #[test]
 fn court_order_needs_its_reference() {
-    for reference in [None, Some(""), Some("   ")] {
+    for reference in blank_texts().iter().map(|r| Some(r.as_str())).chain([None]) {
         let req = exception_request(
             "court-order",
             "custody",
@@ -1128,10 +1158,10 @@ fn court_order_needs_its_reference() {
 fn every_exception_needs_a_justification() {
     let policy = Policy::default_policy();
     for rule in &policy.exceptions {
-        for justification in ["", "   ", "\n\t"] {
+        for justification in blank_texts() {
             let req = exception_request(
                 &rule.kind,
-                justification,
+                &justification,
                 Some("REF-1"),
                 &["identity"],
                 &["identity", "risk"],

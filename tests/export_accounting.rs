@@ -735,6 +735,70 @@ fn a_failed_disclosure_leaves_no_file_and_no_entry() {
 }
 
 #[test]
+fn anything_at_the_export_path_is_refused_before_the_disclosure() {
+    let (v, _) = TestVault::init();
+    let ada = add_ada(&v);
+    v.add_note(&ada, "2026-01-10", &full_note());
+    active(&v, &ada, "Dr Smith", "treatment", "diagnosis");
+    let key = RecipientKey::new();
+    let base = request(&ada, "Dr Smith", "treatment", "diagnosis");
+    let dir = v.dir.path();
+    let target = dir.join("elsewhere.txt");
+    std::fs::write(&target, "someone else's file\n").unwrap();
+    std::fs::create_dir(dir.join("a-directory")).unwrap();
+    // Every kind of thing that can sit at a path, a link pointing nowhere included.
+    let mut made = vec![
+        ("dangling", "a symbolic link"),
+        ("to-file", "a symbolic link"),
+        ("to-dir", "a symbolic link"),
+        ("fifo", "already exists"),
+        ("a-directory", "already exists"),
+        ("elsewhere.txt", "already exists"),
+    ];
+    std::os::unix::fs::symlink(dir.join("nowhere").join("x.age"), dir.join("dangling")).unwrap();
+    std::os::unix::fs::symlink(&target, dir.join("to-file")).unwrap();
+    std::os::unix::fs::symlink(dir.join("a-directory"), dir.join("to-dir")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(dir.join("fifo"))
+        .status()
+        .is_ok_and(|s| s.success());
+    if !fifo {
+        made.retain(|(name, _)| *name != "fifo");
+    }
+    for plaintext in [false, true] {
+        for (name, says) in &made {
+            let out = dir.join(name);
+            let mut args = base.clone();
+            if plaintext {
+                args.extend(["--write-plaintext", "--out", path_str(&out)]);
+            } else {
+                args.extend(["--recipient", &key.public, "--out", path_str(&out)]);
+            }
+            let (stdout, stderr) = fails(&v, &args, 1);
+            assert!(stdout.is_empty(), "{name}: {stdout}");
+            assert!(stderr.contains(says), "{name}: {stderr}");
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        "someone else's file\n"
+    );
+    assert!(!dir.join("nowhere").exists());
+    assert!(accounting(&v, &ada).is_empty(), "no accounting entry");
+    assert!(
+        events(&v, "disclose").is_empty(),
+        "refused before the attempt"
+    );
+    let mut left = stray_files(&v);
+    left.sort();
+    assert!(
+        left.iter().all(|f| !f.starts_with(".casevault-export-")),
+        "no staging file: {left:?}"
+    );
+    assert_audit_intact(&v);
+}
+
+#[test]
 fn dry_runs_never_add_accounting_entries() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);

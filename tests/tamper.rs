@@ -932,3 +932,71 @@ fn a_keyslot_copied_from_another_vault_is_refused_at_unlock() {
         .success();
     assert!(String::from_utf8_lossy(&listed.get_output().stdout).contains(&client));
 }
+
+#[test]
+fn a_deleted_policy_history_is_damage_not_the_built_in_default() {
+    // Deleting every policy row must not let the vault decide under the built-in
+    // default (laxer than the policy set): whatever needs the policy stops, exit 5.
+    for set_one in [false, true] {
+        let (v, _) = TestVault::init();
+        let ada = v.add_client("Ada Example", &[]);
+        v.add_note(&ada, "2026-03-01", "Progress text.\n");
+        if set_one {
+            let stricter =
+                casevault::DEFAULT_POLICY.replace("purposes = [", "purposes = [\"audit-only\", ");
+            let file = v.dir.path().join("stricter.toml");
+            std::fs::write(&file, stricter).unwrap();
+            v.ok(&["policy", "set", file.to_str().unwrap()]);
+        }
+        v.sqlite()
+            .execute("DELETE FROM records WHERE kind = 'policy'", [])
+            .unwrap();
+        let records = count(&v.sqlite(), "SELECT COUNT(*) FROM records");
+        assert_disclosure_refused(&v, &ada, "the vault's policy is missing");
+        let note = v.dir.path().join("note.md");
+        std::fs::write(&note, "## risk\nLow.\n").unwrap();
+        for args in [
+            vec!["policy", "show"],
+            vec![
+                "note",
+                "add",
+                "--client",
+                &ada,
+                "--date",
+                "2026-03-02",
+                "--file",
+                note.to_str().unwrap(),
+            ],
+            vec![
+                "intake",
+                "--client",
+                &ada,
+                "--acknowledged-on",
+                "2026-03-02",
+            ],
+            vec![
+                "disclose",
+                "--client",
+                &ada,
+                "--to",
+                "Dr Smith",
+                "--purpose",
+                "treatment",
+                "--categories",
+                "progress",
+                "--dry-run",
+            ],
+        ] {
+            let (_, stderr) = fails(&v, &args, INTEGRITY);
+            assert!(
+                stderr.contains("the vault's policy is missing"),
+                "{args:?}: {stderr}"
+            );
+        }
+        assert_eq!(
+            count(&v.sqlite(), "SELECT COUNT(*) FROM records"),
+            records,
+            "nothing written"
+        );
+    }
+}

@@ -69,12 +69,7 @@ impl ExportFile {
     /// Starts an export to `out`, which must not exist.
     pub(crate) fn create(out: &Path, encryption: &ExportEncryption) -> Result<Self, Error> {
         let io = write_error(out);
-        if out.exists() {
-            return Err(Error::InvalidInput(format!(
-                "{} already exists; casevault never overwrites a file",
-                out.display()
-            )));
-        }
+        super::check_free(out)?;
         let dir = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => std::path::PathBuf::from("."),
@@ -262,8 +257,9 @@ impl Spool {
 
 impl Written {
     /// Renames the file into place, never replacing an existing file, and syncs the
-    /// directory. Called after the disclosure's transaction has committed: on failure
-    /// the file is kept under its temporary name, and the error says where it is.
+    /// directory. Called after the disclosure's transaction has committed. On failure
+    /// (something appeared at the path meanwhile) the staged file is removed: no copy
+    /// of what was to leave stays behind under another name.
     pub(crate) fn publish(self) -> Result<(), Error> {
         let out = &self.out;
         match self.partial.persist_noclobber(out) {
@@ -274,16 +270,12 @@ impl Written {
                 Ok(())
             }
             Err(e) => {
-                let kept = e
-                    .file
-                    .keep()
-                    .map(|(_, path)| path.display().to_string())
-                    .unwrap_or_else(|_| "a .casevault-export- file beside it".into());
+                let kind = e.error.kind();
+                // Dropping the temporary file removes it.
+                drop(e.file);
                 Err(Error::InvalidInput(format!(
-                    "the disclosure was recorded, but {} could not be created ({}); the export is at {kept}: rename it to {} before sending it",
+                    "the disclosure was recorded in the accounting, but {} could not be created ({kind}), so nothing was written; run the disclosure again with --out naming a path where nothing exists",
                     out.display(),
-                    e.error.kind(),
-                    out.display()
                 )))
             }
         }
