@@ -224,6 +224,24 @@ fn same_name(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// Whether two names differ only by a slip: the same letters and digits once folded
+/// ("Dr. Smith", "dr smith"), or one or two letters apart ("Dr Smyth").
+fn near_name(a: &str, b: &str) -> bool {
+    let key = |s: &str| -> String {
+        crate::fold::fold(s)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
+    let (a, b) = (key(a), key(b));
+    let slack = if a.chars().count().min(b.chars().count()) >= 6 {
+        2
+    } else {
+        1
+    };
+    !a.is_empty() && strsim::levenshtein(&a, &b) <= slack
+}
+
 /// Whether `consent` permits `category` to `recipient` for `purpose` on `today`;
 /// the reason when it does not.
 fn consent_permits(
@@ -250,8 +268,16 @@ fn consent_permits(
         return Err(format!("consent {id} expired on {}", consent.expires));
     }
     if !same_name(&consent.recipient.name, recipient) {
+        let hint = if near_name(&consent.recipient.name, recipient) {
+            format!(
+                " (did you mean \"{}\"? write the recipient as the consent does)",
+                consent.recipient.name
+            )
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "consent {id} is for {}, not {recipient}",
+            "consent {id} is for {}, not {recipient}{hint}",
             consent.recipient.name
         ));
     }

@@ -12,6 +12,8 @@ use crate::store::StoreError;
 pub enum ErrorClass {
     /// Bad input, a missing record, or a failure of the system (exit 1).
     Failure,
+    /// An argument names something the policy does not have (exit 2, a usage error).
+    Usage,
     /// A wrong passphrase or recovery code (exit 3).
     WrongSecret,
     /// Denied by policy (exit 4).
@@ -74,9 +76,21 @@ pub enum Error {
     /// The vault holds no policy, though its audit trail shows one was set: its
     /// policy was deleted from the file.
     #[error(
-        "the vault's policy is missing, though the audit trail shows one was set: the vault is damaged; nothing was decided or written. Restore the vault from a backup"
+        "the vault's policy is missing, though the audit trail shows one was set: the vault is damaged; nothing was decided or written"
     )]
     PolicyMissing,
+    /// A category, purpose or other name in a request is not one the policy has.
+    #[error("{name:?} is not a {what} of the policy{}; use one of: {}", suggestion.as_ref().map(|s| format!(" (did you mean {s:?}?)")).unwrap_or_default(), known.join(", "))]
+    UnknownName {
+        /// What kind of name: `category`, `purpose`.
+        what: &'static str,
+        /// The name as given.
+        name: String,
+        /// The closest name the policy has, when one is close.
+        suggestion: Option<String>,
+        /// Every name of that kind the policy has.
+        known: Vec<String>,
+    },
     /// The audit trail's last event does not match its sealed head.
     #[error("the audit trail does not match its sealed head (events removed or the head altered)")]
     AuditHeadMismatch,
@@ -143,6 +157,7 @@ impl Error {
         match self {
             Error::WrongPassphrase | Error::WrongRecoveryCode => ErrorClass::WrongSecret,
             Error::Denied(_) => ErrorClass::Denied,
+            Error::UnknownName { .. } => ErrorClass::Usage,
             Error::Keyslot {
                 source: KeyslotError::WrongSecret,
                 ..
@@ -170,6 +185,7 @@ impl Error {
             Error::Integrity(_) | Error::MalformedRecord { .. } => "integrity failure",
             Error::AuditHeadMismatch => "audit head mismatch",
             Error::PolicyMissing => "policy missing",
+            Error::UnknownName { .. } => "unknown name",
             Error::AuditTrailBroken { .. } => "audit trail broken",
             Error::RolledBack { .. } => "rolled back",
             Error::ClientNotFound(_) => "no such client",

@@ -123,14 +123,32 @@ impl Access<'_, '_> {
     }
 }
 
-fn check_names(what: &str, names: &[String], known: &[String], allow_all: bool) -> Result<()> {
+/// Refuses a name the policy does not have (a usage error, exit 2), suggesting the
+/// closest one: a typo must not become a stored denial.
+fn check_names(
+    what: &'static str,
+    names: &[String],
+    known: &[String],
+    allow_all: bool,
+) -> Result<()> {
     for name in names {
         if !(known.contains(name) || (allow_all && name == ALL_CATEGORIES)) {
-            return Err(Error::InvalidInput(format!(
-                "{name:?} is not a {what} of the policy; use one of: {}{}",
-                known.join(", "),
-                if allow_all { ", all" } else { "" }
-            )));
+            let suggestion = known
+                .iter()
+                .map(|k| (strsim::levenshtein(&name.to_lowercase(), k), k))
+                .filter(|(distance, k)| *distance <= (k.len() / 3).max(1))
+                .min()
+                .map(|(_, k)| k.clone());
+            let mut known = known.to_vec();
+            if allow_all {
+                known.push(ALL_CATEGORIES.to_owned());
+            }
+            return Err(Error::UnknownName {
+                what,
+                name: name.clone(),
+                suggestion,
+                known,
+            });
         }
     }
     Ok(())
@@ -424,6 +442,14 @@ pub(crate) fn decide_in(
         }
     }
     let (policy_version, policy) = a.policy()?;
+    // A typo is a usage error, not a stored denial of a category that does not exist.
+    check_names(
+        "purpose",
+        std::slice::from_ref(&request.purpose),
+        &policy.purposes,
+        false,
+    )?;
+    check_names("category", &request.categories, &policy.categories, true)?;
     let request = &expand_all(request, &policy);
     if request.categories.is_empty() {
         return Err(Error::InvalidInput(

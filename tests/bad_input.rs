@@ -496,7 +496,7 @@ fn rows() -> Vec<Row> {
                     "2027-01-01",
                 ],
                 Stdin::Empty,
-                ERROR,
+                USAGE,
             ),
             &["\"banana\" is not a category", "use one of", "progress"],
             Audited,
@@ -519,12 +519,12 @@ fn rows() -> Vec<Row> {
                     "2027-01-01",
                 ],
                 Stdin::Empty,
-                ERROR,
+                USAGE,
             ),
             &["\"marketing\" is not a purpose", "use one of", "treatment"],
             Audited,
         )),
-        row(
+        in_message(row(
             "disclose: unknown category",
             cli(
                 &[
@@ -536,15 +536,44 @@ fn rows() -> Vec<Row> {
                     "--purpose",
                     "treatment",
                     "--categories",
-                    "banana",
+                    "medications",
                     "--dry-run",
                 ],
                 Stdin::Empty,
-                4,
+                USAGE,
             ),
-            &["denied by policy: banana"],
-            Decided,
-        ),
+            &[
+                "\"medications\" is not a category",
+                "did you mean \"medication\"",
+                "use one of",
+            ],
+            Audited,
+        )),
+        in_message(row(
+            "disclose: unknown purpose",
+            cli(
+                &[
+                    "disclose",
+                    "--client",
+                    "{ada}",
+                    "--to",
+                    "Dr Smith",
+                    "--purpose",
+                    "treatmnet",
+                    "--categories",
+                    "progress",
+                    "--dry-run",
+                ],
+                Stdin::Empty,
+                USAGE,
+            ),
+            &[
+                "\"treatmnet\" is not a purpose",
+                "did you mean \"treatment\"",
+                "use one of",
+            ],
+            Audited,
+        )),
         // Policy files.
         Row {
             watch: &["{fixtures}/policy-syntax.toml"],
@@ -1287,7 +1316,7 @@ fn rows() -> Vec<Row> {
                         relationship: casevault::Relationship::Client,
                     }))
                 },
-                class: Some(ErrorClass::Failure),
+                class: Some(ErrorClass::Usage),
             },
             &["banana"],
             Audited,

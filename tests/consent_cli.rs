@@ -404,13 +404,13 @@ fn consent_add_rejects_unknown_purpose_or_category_listing_the_policys_names() {
         if let Some(e) = exclude {
             args.extend(["--exclude", e]);
         }
-        fails(&v, &args, 1).1
+        fails(&v, &args, 2).1
     };
 
     let err = add("treatment,treatmnt", "diagnosis", None);
     assert!(
         err.contains(&format!(
-            "\"treatmnt\" is not a purpose of the policy; use one of: {}",
+            "\"treatmnt\" is not a purpose of the policy (did you mean \"treatment\"?); use one of: {}",
             PURPOSES.join(", ")
         )),
         "{err}"
@@ -419,7 +419,7 @@ fn consent_add_rejects_unknown_purpose_or_category_listing_the_policys_names() {
     let err = add("treatment", "diagnosis,diagnoses", None);
     assert!(
         err.contains(&format!(
-            "\"diagnoses\" is not a category of the policy; use one of: {}, all",
+            "\"diagnoses\" is not a category of the policy (did you mean \"diagnosis\"?); use one of: {}, all",
             CATEGORIES.join(", ")
         )),
         "{err}"
@@ -1351,24 +1351,70 @@ fn nothing_permitted_exits_4_saying_so() {
 }
 
 #[test]
-fn unknown_purpose_or_category_in_a_request_is_denied() {
+fn unknown_purpose_or_category_in_a_request_is_a_usage_error_not_a_stored_denial() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
     active(&v, &ada, "Dr Smith", "treatment", "all");
-    let (out, err) = fails(
-        &v,
-        &request(&ada, "Dr Smith", "treatment", "diagnosis,dreams"),
-        4,
-    );
+    // Every category and purpose with a letter dropped, doubled or changed, and a
+    // word that is no name at all.
+    let slips = |name: &str| -> Vec<String> {
+        let chars: Vec<char> = name.chars().collect();
+        let mut out = Vec::new();
+        for i in 0..chars.len() {
+            let mut dropped = chars.clone();
+            dropped.remove(i);
+            let mut doubled = chars.clone();
+            doubled.insert(i, chars[i]);
+            out.extend([dropped, doubled].map(|c| c.into_iter().collect::<String>()));
+        }
+        out.retain(|s| {
+            s != name && !CATEGORIES.contains(&s.as_str()) && !PURPOSES.contains(&s.as_str())
+        });
+        out.truncate(3);
+        out
+    };
+    for category in CATEGORIES {
+        for slip in slips(category) {
+            let cats = format!("diagnosis,{slip}");
+            let (out, err) = fails(&v, &request(&ada, "Dr Smith", "treatment", &cats), 2);
+            assert!(out.is_empty(), "{out}");
+            assert!(
+                err.contains(&format!("\"{slip}\" is not a category of the policy")),
+                "{err}"
+            );
+            assert!(err.contains("use one of: identity"), "{err}");
+        }
+    }
+    for purpose in PURPOSES {
+        for slip in slips(purpose) {
+            let (_, err) = fails(&v, &request(&ada, "Dr Smith", &slip, "diagnosis"), 2);
+            assert!(
+                err.contains(&format!(
+                    "\"{slip}\" is not a purpose of the policy (did you mean \"{purpose}\"?)"
+                )),
+                "{err}"
+            );
+        }
+    }
+    let (_, err) = fails(&v, &request(&ada, "Dr Smith", "treatment", "dreams"), 2);
     assert!(
-        verdict_line(&out, "dreams").contains("dreams is not a category of the policy"),
-        "{out}"
+        err.contains("\"dreams\" is not a category of the policy; use one of"),
+        "{err}"
     );
-    assert!(err.contains("denied by policy: dreams"), "{err}");
-    let (out, _) = fails(&v, &request(&ada, "Dr Smith", "treatmnt", "diagnosis"), 4);
+    // No decision was stored for any of them: each attempt is audited as failed.
+    let events = v.json(&["audit", "log"]);
+    let dry_runs: Vec<&serde_json::Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "disclose.dry-run")
+        .collect();
+    assert!(dry_runs.len() > 20, "{events:#}");
     assert!(
-        verdict_line(&out, "diagnosis").contains("treatmnt is not a purpose of the policy"),
-        "{out}"
+        dry_runs
+            .iter()
+            .all(|e| e["outcome"] == "failed: unknown name"),
+        "{events:#}"
     );
 }
 

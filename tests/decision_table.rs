@@ -351,8 +351,62 @@ fn recipient_matching_ignores_case_and_extra_spaces() {
     assert_denied(
         &decision,
         "diagnosis",
-        "consent c1 is for Dr Lee, not DrLee",
+        "consent c1 is for Dr Lee, not DrLee (did you mean \"Dr Lee\"? write the recipient as the consent does)",
     );
+}
+
+#[test]
+fn a_near_miss_recipient_is_denied_with_the_consents_spelling() {
+    // Every one-letter slip of the consent's recipient (a letter dropped, doubled,
+    // swapped with the next, or changed), and punctuation or accents added.
+    let name = "Dr Leeland";
+    let chars: Vec<char> = name.chars().collect();
+    let mut slips = vec![
+        "Dr. Leeland".to_owned(),
+        "Dr Léeland".to_owned(),
+        "dr-leeland".to_owned(),
+    ];
+    for i in 0..chars.len() {
+        let mut dropped = chars.clone();
+        dropped.remove(i);
+        let mut doubled = chars.clone();
+        doubled.insert(i, chars[i]);
+        let mut changed = chars.clone();
+        changed[i] = if chars[i] == 'x' { 'y' } else { 'x' };
+        slips.extend([dropped, doubled, changed].map(|c| c.into_iter().collect::<String>()));
+        if i + 1 < chars.len() {
+            let mut swapped = chars.clone();
+            swapped.swap(i, i + 1);
+            slips.push(swapped.into_iter().collect());
+        }
+    }
+    let consent = {
+        let mut c = ada_to_lee("c1", &["diagnosis"]);
+        c.recipient.name = name.into();
+        c
+    };
+    for slip in slips.iter().filter(|s| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+            != name.to_lowercase()
+    }) {
+        let decision = run(
+            &request(slip, "treatment", &["diagnosis"]),
+            &[consent.clone()],
+        );
+        assert_denied_containing(&decision, "diagnosis", "did you mean \"Dr Leeland\"?");
+    }
+    // Another name entirely gets no suggestion.
+    for other in ["Dr Smith", "Leeland Clinic Billing", "Dr"] {
+        let decision = run(
+            &request(other, "treatment", &["diagnosis"]),
+            &[consent.clone()],
+        );
+        let reason = &verdict(&decision, "diagnosis").reason;
+        assert!(!reason.contains("did you mean"), "{other}: {reason}");
+    }
 }
 
 #[test]

@@ -312,6 +312,7 @@ fn area_of(target: &Target, part: Option<&str>) -> String {
 fn class_code(e: &Error) -> i32 {
     match e.class() {
         ErrorClass::Failure => 1,
+        ErrorClass::Usage => 2,
         ErrorClass::WrongSecret => WRONG_SECRET,
         ErrorClass::Denied => 4,
         ErrorClass::Integrity => INTEGRITY,

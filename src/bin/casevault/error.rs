@@ -133,6 +133,10 @@ fn hint(error: &Error) -> Option<&'static str> {
             "`casevault note show ID` shows the current version and its number; earlier ones are 1 up to it"
         }
         Error::NoSuchDirectory(_) => "create the directory first, or choose another --out",
+        Error::UnknownName { .. } => {
+            "check the spelling: `casevault policy show` lists every name the policy has, and `--help` the command's options"
+        }
+        Error::PolicyMissing => "restore the vault from a backup",
         Error::Hardening { .. } => {
             "casevault holds secrets only in a process that cannot be dumped; ask the administrator why this system refuses that"
         }
@@ -144,6 +148,7 @@ impl From<Error> for CliError {
     fn from(error: Error) -> Self {
         let code = match error.class() {
             ErrorClass::Failure => exit::ERROR,
+            ErrorClass::Usage => exit::USAGE,
             ErrorClass::WrongSecret => exit::WRONG_SECRET,
             ErrorClass::Denied => exit::DENIED,
             ErrorClass::Integrity => exit::INTEGRITY,
