@@ -394,7 +394,7 @@ fn a_near_miss_recipient_is_denied_with_the_consents_spelling() {
     }) {
         let decision = run(
             &request(slip, "treatment", &["diagnosis"]),
-            &[consent.clone()],
+            std::slice::from_ref(&consent),
         );
         assert_denied_containing(&decision, "diagnosis", "did you mean \"Dr Leeland\"?");
     }
@@ -402,7 +402,7 @@ fn a_near_miss_recipient_is_denied_with_the_consents_spelling() {
     for other in ["Dr Smith", "Leeland Clinic Billing", "Dr"] {
         let decision = run(
             &request(other, "treatment", &["diagnosis"]),
-            &[consent.clone()],
+            std::slice::from_ref(&consent),
         );
         let reason = &verdict(&decision, "diagnosis").reason;
         assert!(!reason.contains("did you mean"), "{other}: {reason}");
