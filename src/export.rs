@@ -14,6 +14,7 @@ use zeroize::Zeroizing;
 use crate::client::Client;
 use crate::decision::{Basis, Decision, Obligation};
 use crate::note::{Date, Note, Section};
+use crate::policy::Policy;
 use crate::redact::Redactor;
 
 mod file;
@@ -201,14 +202,20 @@ fn obligation_text(o: &Obligation) -> Option<String> {
 
 struct Filter<'a> {
     permitted: &'a [&'a str],
+    marked: &'a [String],
     redactor: &'a Redactor,
     counts: &'a mut Vec<(String, usize)>,
 }
 
 impl Filter<'_> {
+    /// The sections that leave, and a marker for each section left out whose category
+    /// the policy marks; a section of any other category leaves no trace.
     fn sections(&mut self, sections: &[Section]) -> Vec<BundleSection> {
         sections
             .iter()
+            .filter(|s| {
+                self.permitted.contains(&s.category.as_str()) || self.marked.contains(&s.category)
+            })
             .map(|s| {
                 if self.permitted.contains(&s.category.as_str()) {
                     let (text, redactions) = self.redactor.redact(&s.text);
@@ -258,6 +265,10 @@ pub(crate) struct Builder<'a> {
     attendance: bool,
     third_party: bool,
     redactor: Redactor,
+    /// The categories whose withheld sections leave a marker (the policy's).
+    marked: Vec<String>,
+    /// The categories never released to a client's own request (the policy's).
+    sole_consent: Vec<String>,
     counts: Vec<(String, usize)>,
     withheld: Vec<Withheld>,
     notes: usize,
@@ -297,6 +308,8 @@ impl<'a> Builder<'a> {
             attendance,
             third_party,
             redactor,
+            marked: Vec::new(),
+            sole_consent: Vec::new(),
             counts: Vec::new(),
             withheld: Vec::new(),
             notes: 0,
@@ -305,8 +318,20 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Takes from the policy in force which withheld categories leave a marker, and
+    /// which are never part of a client's own copy. Without it, nothing withheld
+    /// leaves a trace.
+    pub(crate) fn follow_policy(&mut self, policy: &Policy) {
+        self.marked = policy.withheld_markers.clone();
+        self.sole_consent = policy.sole_consent.clone();
+    }
+
     fn allowed(&self, category: &str) -> bool {
         self.permitted.contains(&category)
+    }
+
+    fn client_request(&self) -> bool {
+        matches!(self.decision.basis, Basis::ClientRequest)
     }
 
     /// One note of the range as it leaves: only permitted sections, text redacted; a
@@ -338,6 +363,7 @@ impl<'a> Builder<'a> {
         }
         let mut filter = Filter {
             permitted: &self.permitted,
+            marked: &self.marked,
             redactor: &self.redactor,
             counts: &mut out.counts,
         };
@@ -351,11 +377,13 @@ impl<'a> Builder<'a> {
             })
             .collect();
         for s in note.all_sections() {
-            if !self.allowed(&s.category) && !out.withheld.iter().any(|w| w.what == s.category) {
+            if !self.allowed(&s.category)
+                && self.marked.contains(&s.category)
+                && !out.withheld.iter().any(|w| w.what == s.category)
+            {
                 out.withheld.push(Withheld {
                     what: s.category.clone(),
-                    reason: "not part of this disclosure (only what the recipient needs leaves)"
-                        .into(),
+                    reason: self.withheld_reason(&s.category),
                 });
             }
         }
@@ -390,9 +418,41 @@ impl<'a> Builder<'a> {
         out.note
     }
 
+    /// Why a category is not in this export. A disclosure is made only when every
+    /// category requested is permitted, so a category left out was not requested,
+    /// except under a client's own request, which never releases the sole-consent
+    /// categories.
+    fn withheld_reason(&self, category: &str) -> String {
+        if self.client_request() && self.sole_consent.iter().any(|c| c == category) {
+            format!(
+                "not part of a client's own copy: {category} are kept apart from the record and released only under a consent that names them alone (for psychotherapy notes, 45 CFR 164.524(a)(1)(i)); this line is on every client's copy, whether or not there are any"
+            )
+        } else {
+            "not part of this request".into()
+        }
+    }
+
     /// How many notes leave, of those added so far.
     pub(crate) fn notes(&self) -> usize {
         self.notes
+    }
+
+    /// The cover's list of what was withheld: what the notes left out (marked
+    /// categories only), and on a client's own copy, whatever their notes, each
+    /// category never released to that request, with the true reason.
+    fn cover_withheld(&self) -> Vec<Withheld> {
+        let mut withheld = self.withheld.clone();
+        if self.client_request() {
+            for category in &self.sole_consent {
+                if !withheld.iter().any(|w| &w.what == category) {
+                    withheld.push(Withheld {
+                        what: category.clone(),
+                        reason: self.withheld_reason(category),
+                    });
+                }
+            }
+        }
+        withheld
     }
 
     /// The bundle's cover and profile, for the notes added so far; its `notes` is
@@ -423,7 +483,7 @@ impl<'a> Builder<'a> {
                 vault: self.vault.clone(),
                 decision: self.decision_id.clone(),
                 permitted: self.permitted.iter().map(|c| c.to_string()).collect(),
-                withheld: self.withheld.clone(),
+                withheld: self.cover_withheld(),
                 redactions: self.counts.clone(),
                 obligations: decision
                     .obligations

@@ -65,6 +65,11 @@ pub struct Policy {
     pub third_party: Option<String>,
     /// The purpose of a client's own access request.
     pub client_request_purpose: String,
+    /// The categories whose sections, left out of a disclosure, leave a
+    /// `[withheld: <category>]` marker and a line on the cover sheet. Any other
+    /// category left out leaves no trace, so the recipient does not learn that the
+    /// client has notes of it. Empty when the policy file does not say.
+    pub withheld_markers: Vec<String>,
     /// The legal exceptions.
     pub exceptions: Vec<Exception>,
     /// The TOML text the policy was read from.
@@ -107,6 +112,8 @@ struct RulesFile {
     redisclosure_notice: String,
     third_party: Option<Spanned<String>>,
     client_request_purpose: Spanned<String>,
+    #[serde(default)]
+    withheld_markers: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -281,6 +288,12 @@ impl Policy {
             .pop(),
             None => None,
         };
+        let withheld_markers = known(
+            &lines,
+            "rules.withheld-markers",
+            &rules.withheld_markers,
+            &categories,
+        )?;
         let crp = &rules.client_request_purpose;
         if !purposes.contains(crp.get_ref()) {
             return Err(lines.err(
@@ -344,6 +357,7 @@ impl Policy {
             redisclosure_notice: rules.redisclosure_notice.trim().to_owned(),
             third_party,
             client_request_purpose: crp.get_ref().clone(),
+            withheld_markers,
             exceptions,
             source: text.to_owned(),
         })
@@ -373,6 +387,27 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn withheld_markers_are_declared_categories_and_absent_means_none() {
+        let p = Policy::default_policy();
+        for silent in ["psychotherapy-notes", "substance-use", "sexual-health"] {
+            assert!(!p.withheld_markers.iter().any(|c| c == silent), "{silent}");
+        }
+        assert!(p.withheld_markers.iter().any(|c| c == "progress"));
+        // A policy that does not say marks nothing.
+        let start = DEFAULT_POLICY.find("withheld-markers").unwrap();
+        let end = start + DEFAULT_POLICY[start..].find(']').unwrap() + 1;
+        let silent = format!("{}{}", &DEFAULT_POLICY[..start], &DEFAULT_POLICY[end..]);
+        assert!(Policy::parse(&silent).unwrap().withheld_markers.is_empty());
+        let unknown = DEFAULT_POLICY.replace("\"risk\", \"third-party\",\n]", "\"dreams\",\n]");
+        let err = Policy::parse(&unknown).unwrap_err();
+        assert!(
+            err.message
+                .contains("rules.withheld-markers: unknown category \"dreams\""),
+            "{err}"
+        );
+    }
 
     #[test]
     fn default_policy_matches_the_brief() {

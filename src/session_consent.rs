@@ -379,6 +379,8 @@ pub(crate) struct Decided {
     pub(crate) notes: Vec<NoteHeader>,
     /// The profiles of the other participants of those notes.
     pub(crate) others: Vec<Client>,
+    /// The policy the decision was made under.
+    pub(crate) policy: Policy,
 }
 
 /// Expands the pseudo-category `all` in a request: every category of the policy
@@ -510,6 +512,7 @@ pub(crate) fn decide_in(
         client,
         notes,
         others,
+        policy,
     })
 }
 

@@ -119,6 +119,7 @@ impl Session {
                 &vault,
                 &decided.record.id,
             );
+            builder.follow_policy(&decided.policy);
             // The cover sheet, which comes first, counts what every note leaves behind:
             // the notes are built a page at a time and spooled until it is written.
             let mut spool = export::Spool::new(&options.out, options.format);

@@ -474,10 +474,17 @@ fn the_clients_own_request_is_listed_as_such_and_releases_all_but_psychotherapy_
     for (category, canary) in CANARIES {
         if category == "psychotherapy-notes" {
             assert!(!text.contains(canary), "{canary} released:\n{text}");
+            // No marker in the note; the cover gives the true reason, on every
+            // client's copy alike.
             assert!(
-                text.contains("[withheld: psychotherapy-notes]"),
+                !text.contains("[withheld: psychotherapy-notes]"),
                 "marker:\n{text}"
             );
+            assert!(
+                text.contains("- psychotherapy-notes: not part of a client's own copy: psychotherapy-notes are kept apart from the record"),
+                "cover:\n{text}"
+            );
+            assert!(!text.contains("only what the recipient needs"), "{text}");
         } else {
             assert!(text.contains(canary), "{category} missing:\n{text}");
             assert!(
@@ -935,4 +942,46 @@ fn disclose_needs_an_output_file_or_a_dry_run() {
     assert!(accounting(&v, &ada).is_empty());
     assert!(events(&v, "disclose").is_empty());
     assert_audit_intact(&v);
+}
+
+#[test]
+fn categories_left_out_leave_no_trace_unless_the_policy_marks_them() {
+    let (v, _) = TestVault::init();
+    let ada = add_ada(&v);
+    v.add_note(&ada, "2026-01-10", &full_note());
+    let key = RecipientKey::new();
+    // Every category released alone (the sole-consent one needs its own consent):
+    // what is left out shows only where the default policy marks it.
+    const SILENT: [&str; 3] = ["psychotherapy-notes", "substance-use", "sexual-health"];
+    for (i, (released, _)) in CANARIES.iter().enumerate() {
+        let to = format!("Dr Number{i}");
+        active(&v, &ada, &to, "treatment", released);
+        let out = v.dir.path().join(format!("out-{i}.age"));
+        let text = key.open(&{
+            disclose(&v, &request(&ada, &to, "treatment", released), &key, &out);
+            out
+        });
+        for (category, canary) in CANARIES {
+            if category == *released {
+                continue;
+            }
+            assert!(!text.contains(canary), "{canary} released with {released}");
+            let marker = format!("[withheld: {category}]");
+            let listed = format!("- {category}: ");
+            if SILENT.contains(&category) {
+                assert!(!text.contains(&marker), "{released}: {marker}\n{text}");
+                assert!(!text.contains(&listed), "{released}: {listed}\n{text}");
+                assert!(
+                    !text.contains(category),
+                    "{released}: {category} named\n{text}"
+                );
+            } else if category != "identity" {
+                assert!(text.contains(&marker), "{released}: no {marker}\n{text}");
+                assert!(
+                    text.contains(&format!("{listed}not part of this request")),
+                    "{text}"
+                );
+            }
+        }
+    }
 }
