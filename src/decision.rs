@@ -40,6 +40,12 @@ pub struct ExceptionRequest {
     /// For a court order: the categories it names (empty: the requested ones).
     #[serde(default)]
     pub order_categories: Vec<String>,
+    /// For a report about someone other than the client (an abuse report about a
+    /// child in the client's record): that person's name, as the client's profile
+    /// lists them among its third parties. With `identity` released, their name
+    /// leaves unredacted; no other third party's does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
 }
 
 /// A request to disclose one client's information.
@@ -441,6 +447,15 @@ fn verdicts(
                 )),
             );
         };
+        if exception.about.is_some() && !rule.releases_subject {
+            return (
+                basis,
+                deny_all(format!(
+                    "{} is not a report about someone, so it names no other person; leave out who it is about",
+                    rule.kind
+                )),
+            );
+        }
         if crate::fold::is_blank(&exception.justification) {
             return (
                 basis,

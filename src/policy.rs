@@ -35,6 +35,10 @@ pub struct Exception {
     pub releases_what_order_names: bool,
     /// True when the order or report reference is required.
     pub requires_reference: bool,
+    /// True for a report about someone (an abuse report): it may release the identity
+    /// of the person it is about, even when that person is a third party in the
+    /// client's record.
+    pub releases_subject: bool,
     /// When set, the exception never releases anything and this is the reason.
     pub denial: Option<String>,
     /// The text a client is told at intake.
@@ -126,6 +130,8 @@ struct ExceptionFile {
     releases_what_order_names: bool,
     #[serde(default)]
     requires_reference: bool,
+    #[serde(default)]
+    releases_subject: bool,
     denial: Option<String>,
     description: String,
 }
@@ -342,6 +348,7 @@ impl Policy {
                 )?,
                 releases_what_order_names: e.releases_what_order_names,
                 requires_reference: e.requires_reference,
+                releases_subject: e.releases_subject,
                 denial: e.denial.clone().filter(|d| !d.trim().is_empty()),
                 description: e.description.trim().to_owned(),
             });

@@ -383,6 +383,29 @@ pub(crate) struct Decided {
     pub(crate) policy: Policy,
 }
 
+/// The third party on `client`'s profile that a report about someone names, spelled
+/// as the profile spells it (case, spacing and accents aside): a report may name only
+/// someone the record already names.
+fn subject_on_profile(client: &Client, about: &str) -> Result<String> {
+    let key = |s: &str| {
+        crate::fold::fold(s)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    client
+        .third_parties
+        .iter()
+        .find(|t| key(t) == key(about))
+        .cloned()
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "the person the report is about is not among the third parties on client {}'s profile; name them as the profile does (`casevault client show {}` lists them)",
+                client.id, client.id
+            ))
+        })
+}
+
 /// Expands the pseudo-category `all` in a request: every category of the policy
 /// (less the sole-consent ones for the client's own request, which never releases
 /// them).
@@ -452,7 +475,11 @@ pub(crate) fn decide_in(
         false,
     )?;
     check_names("category", &request.categories, &policy.categories, true)?;
-    let request = &expand_all(request, &policy);
+    let mut request = expand_all(request, &policy);
+    if let Some(about) = request.exception.as_mut().and_then(|e| e.about.as_mut()) {
+        *about = subject_on_profile(&client, about)?;
+    }
+    let request = &request;
     if request.categories.is_empty() {
         return Err(Error::InvalidInput(
             "the request names no category; say what would leave with --categories".into(),

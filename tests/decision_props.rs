@@ -193,6 +193,7 @@ prop_compose! {
             justification: justification.to_owned(),
             reference: reference.map(str::to_owned),
             order_categories: owned(order_categories),
+            about: None,
         }
     }
 }

@@ -94,6 +94,7 @@ fn exception_request(
             justification: justification.to_owned(),
             reference: reference.map(str::to_owned),
             order_categories: strings(order_categories),
+            about: None,
         }),
         ..request("County Sheriff", "legal", categories)
     }

@@ -412,6 +412,7 @@ fn accounting_lists_disclosures_oldest_first() {
                     justification: "Serious and imminent threat".into(),
                     reference: None,
                     order_categories: Vec::new(),
+                    about: None,
                 }),
                 from: None,
                 until: None,

@@ -242,6 +242,7 @@ pub fn run(out: &Printer) -> Result<(), CliError> {
                 justification: "Client named a specific person and a plan in session".into(),
                 reference: None,
                 order_categories: Vec::new(),
+                about: None,
             }),
             "County Sheriff",
             "legal",

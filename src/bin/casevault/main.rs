@@ -672,6 +672,7 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
             justification: args.justification.clone().unwrap_or_default(),
             reference: args.reference.clone(),
             order_categories: args.order_categories.clone(),
+            about: None,
         }),
         from: args.from,
         until: args.until,
