@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod child;
 mod cli;
 mod demo;
 mod editor;
