@@ -373,18 +373,57 @@ fn an_editor_that_fails_saves_nothing_and_leaves_nothing() {
 fn a_malformed_note_from_the_editor_is_refused_without_a_terminal_to_ask_again() {
     let Some(e) = Editing::new() else { return };
     let canary = e.canary.as_str();
+    let draft = e.add_note("Draft.\n");
+    let signed = e.add_note("Signed.\n");
+    e.ok(&["note", "sign", &signed]);
     let before = e.note_count();
-    let out = e
-        .cmd(
-            &e.add_args(),
-            &format!("Text {canary}\n## rsik\nmisspelt heading\n"),
-        )
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr);
-    assert!(stderr.contains("line 2"), "{stderr}");
+    // A misspelt category, an unknown one, a heading in a code block never closed: on
+    // each command that opens the editor.
+    let bodies = [
+        (
+            format!("Text {canary}\n## rsik\nmisspelt heading\n"),
+            "line 2",
+        ),
+        (format!("Text {canary}\n\n## banana\nfruit\n"), "line 3"),
+        (format!("Text {canary}\n```\n## risk\n"), "line 3"),
+    ];
+    let commands: [(Vec<&str>, String); 3] = [
+        (
+            e.add_args().to_vec(),
+            "casevault note add --client ID --date DATE --file FILE".into(),
+        ),
+        (
+            vec!["note", "edit", &draft, "--edit"],
+            format!("casevault note edit {draft} --file FILE"),
+        ),
+        (
+            vec!["note", "amend", &signed, "--edit"],
+            format!("casevault note amend {signed} --file FILE"),
+        ),
+    ];
+    for (args, with_file) in &commands {
+        for (body, line) in &bodies {
+            let out = e.cmd(args, body).assert().code(1);
+            let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+            // What was wrong, that nothing was saved, and what to do instead.
+            assert!(stderr.contains(&format!("{line}:")), "{stderr}");
+            assert!(
+                stderr.contains("nothing was saved and the text from the editor is discarded")
+                    && stderr.contains("no terminal to reopen the editor on")
+                    && stderr.contains("run the command in a terminal")
+                    && stderr.contains(with_file.as_str()),
+                "{args:?}: {stderr}"
+            );
+            assert!(!stderr.contains("fix that line"), "{stderr}");
+            assert!(!stderr.contains("Edit it again?"), "{stderr}");
+            e.assert_no_copy_left();
+        }
+    }
     assert_eq!(e.note_count(), before);
-    e.assert_no_copy_left();
+    let draft_now = e.ok(&["note", "show", &draft]);
+    assert!(draft_now.contains("version 1"), "{draft_now}");
+    let signed_now = e.ok(&["note", "show", &signed]);
+    assert!(!signed_now.contains("addendum"), "{signed_now}");
 }
 
 #[test]

@@ -37,6 +37,7 @@ mod tests {
         ("error.rs", include_str!("error.rs")),
         ("main.rs", include_str!("main.rs")),
         ("output.rs", include_str!("output.rs")),
+        ("private_input.rs", include_str!("private_input.rs")),
         ("secrets.rs", include_str!("secrets.rs")),
     ];
 
