@@ -608,3 +608,105 @@ fn by_default_the_scratch_file_is_in_dev_shm_and_gone_after() {
     assert!(left.is_empty(), "text left behind in {left:?}");
     e.assert_no_copy_left();
 }
+
+/// Runs `casevault ARGS` for `e` on a terminal (a pseudo-terminal made by util-linux
+/// `script`) with `editor`, typing `typed`; returns the exit code and what the terminal
+/// showed, or `None` where `script` is missing.
+fn on_terminal(e: &Editing, args: &[&str], editor: &Path, typed: &str) -> Option<(i32, String)> {
+    use std::io::Write;
+    let script = Path::new("/usr/bin/script");
+    if !script.exists() {
+        eprintln!("skipped: no /usr/bin/script to make a terminal with");
+        return None;
+    }
+    // Ids and options are plain words: no quoting needed.
+    let line = format!("{} {}", env!("CARGO_BIN_EXE_casevault"), args.join(" "));
+    let mut child = std::process::Command::new(script)
+        .args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", e.vault.dir.path())
+        .env("TMPDIR", e.vault.dir.path())
+        .env("USER", "dr-test")
+        .env("CASEVAULT_VAULT", &e.vault.path)
+        .env("CASEVAULT_PASSPHRASE", &e.passphrase)
+        .env("CASEVAULT_EDIT_DIR", e.shm.path())
+        .env("EDITOR", editor)
+        .env("EDITOR_LOG", &e.log)
+        .env("EDITOR_CANARY", &e.canary)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(typed.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Some((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).replace('\r', ""),
+    ))
+}
+
+#[test]
+fn on_a_terminal_a_refused_note_reopens_in_the_editor_or_is_discarded_when_declined() {
+    let Some(e) = Editing::new() else { return };
+    let bin = e.vault.dir.path().join("bin");
+    // Writes a misspelt heading into an empty file, and a correct note into one that
+    // already holds text (the refused note, reopened).
+    let editor = script(
+        &bin,
+        "fixing-editor",
+        r#"for f; do :; done
+env > "$EDITOR_LOG/env"
+sh -c env > "$EDITOR_LOG/child_env"
+printf '%s\n' "$f" > "$EDITOR_LOG/path"
+if [ -s "$f" ]; then
+  printf 'Corrected %s\n## risk\nNone.\n' "$EDITOR_CANARY" > "$f"
+else
+  printf 'Draft %s\n## rsik\nmisspelt\n' "$EDITOR_CANARY" > "$f"
+fi
+"#,
+    );
+    let before = e.note_count();
+    let add = e.add_args();
+
+    // Declined: nothing is saved, and the hint does not tell a terminal user to find a
+    // terminal.
+    let Some((code, screen)) = on_terminal(&e, &add, &editor, "n\n") else {
+        return;
+    };
+    assert_eq!(code, 1, "{screen}");
+    assert!(
+        screen.contains("line 2: heading \"## rsik\" is not a category")
+            && screen.contains("Edit it again? [Y/n]")
+            && screen.contains("nothing was saved and the text from the editor is discarded")
+            && screen.contains("casevault note add --client ID --date DATE --file FILE"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("fix that line") && !screen.contains("no terminal"),
+        "{screen}"
+    );
+    assert_eq!(e.note_count(), before);
+    e.assert_no_copy_left();
+
+    // Accepted: the editor reopens on the refused text, and the corrected note is saved.
+    let Some((code, screen)) = on_terminal(&e, &add, &editor, "y\n") else {
+        return;
+    };
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("Edit it again? [Y/n]"), "{screen}");
+    assert_eq!(e.note_count(), before + 1);
+    let id = screen.split_whitespace().last().unwrap_or_default();
+    let shown = e.ok(&["note", "show", id]);
+    assert!(
+        shown.contains(&format!("Corrected {}", e.canary)),
+        "{shown}"
+    );
+    e.assert_no_copy_left();
+}

@@ -232,10 +232,15 @@ impl BodySource {
                             eprintln!("{}", e.message());
                         }
                         if !on_terminal || !editor::ask("Edit it again? [Y/n] ", true) {
-                            return Err(e.with_hint(&format!(
-                                "nothing was saved and the text from the editor is discarded{}; to correct it in the editor, run the command in a terminal; or write the text into a file and run `{with_file}`",
-                                if on_terminal { "" } else { " (no terminal to reopen the editor on)" }
-                            )));
+                            return Err(e.with_hint(&if on_terminal {
+                                format!(
+                                    "nothing was saved and the text from the editor is discarded; run the command again to write it anew, or write the text into a file and run `{with_file}`"
+                                )
+                            } else {
+                                format!(
+                                    "nothing was saved and the text from the editor is discarded (no terminal to reopen the editor on); run the command in a terminal to correct it in the editor, or write the text into a file and run `{with_file}`"
+                                )
+                            }));
                         }
                     }
                     Err(e) => return Err(e.into()),
