@@ -2,8 +2,9 @@
 //! actor may be readable in the vault file, its journal, a backup, or anything else
 //! casevault leaves in the test's directory (which is also its TMPDIR and HOME).
 //!
-//! The canaries are long and random-looking, so a match cannot be an accident of
-//! ciphertext; each one is first shown to come back out of the vault decrypted, so its
+//! The canaries are long and, but for the dates, the actor and the category names,
+//! random for each run, so a match can be neither an accident of ciphertext nor another
+//! test's file; each one is first shown to come back out of the vault decrypted, so its
 //! absence from the files is not because it was never stored.
 
 mod common;
@@ -11,26 +12,33 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use common::{PASSPHRASE, TestVault, contains, files_under, recent_files_under};
+use common::{PASSPHRASE, TestVault, contains, files_under, random_token, recent_files_under};
 
-const CLIENT_A: &str = "Wenceslava Oyelaran-Qz7kVt";
-const CLIENT_B: &str = "Thibault Marroquin-Xw4pRb";
-const THIRD_PARTY_1: &str = "Persephone Kaczmarek-Jn8sLd";
-const THIRD_PARTY_2: &str = "Grimsby Cartwheel Ltd Hq5mZe";
-const CONTACT: &str = "wen.oyelaran.r9tq@mailhost-kv3.example";
-const DOB: &str = "1979-11-23";
-const DATE_1: &str = "2026-03-01";
-const DATE_2: &str = "2031-07-19";
-const PROGRESS: &str = "glimmerquartz-ynv83kd";
-const RISK: &str = "parapet-oscillation-Lq93m";
-const PSYCHOTHERAPY: &str = "transferential-brambleknot-8HcW";
-const SUBSTANCE: &str = "zolpidem-moonwicket-4TfA";
-const MEDICATION: &str = "sertralinox-fernvault-3Kwd";
-const REVISED: &str = "revised-thistledown-6Gpq";
-const ADDENDUM: &str = "addendum-corvidglass-2Rxe";
-const EDITED: &str = "editorial-pumicefrond-7Jzu";
-const COUPLES: &str = "argument-quinceharbor-9Mzs";
-const SEXUAL_HEALTH: &str = "libido-cinderwhistle-5Yvn";
+/// The test's canaries: long, random-looking and, where they can be, random for this
+/// run (a suffix from the system's generator), so that no other test or program on the
+/// machine can leave a file that matches them.
+struct Canaries {
+    client_a: String,
+    client_b: String,
+    third_party_1: String,
+    third_party_2: String,
+    contact: String,
+    dob: String,
+    date_1: String,
+    date_2: String,
+    progress: String,
+    risk: String,
+    psychotherapy: String,
+    substance: String,
+    medication: String,
+    revised: String,
+    addendum: String,
+    edited: String,
+    couples: String,
+    sexual_health: String,
+}
+
+/// The actor the audit trail names (the CLI's `USER`).
 const ACTOR: &str = "dr-test";
 
 const CATEGORIES: &[&str] = &[
@@ -42,30 +50,78 @@ const CATEGORIES: &[&str] = &[
     "third-party",
 ];
 
-fn canaries() -> Vec<&'static str> {
-    let mut all = vec![
-        CLIENT_A,
-        CLIENT_B,
-        THIRD_PARTY_1,
-        THIRD_PARTY_2,
-        CONTACT,
-        DOB,
-        DATE_1,
-        DATE_2,
-        PROGRESS,
-        RISK,
-        PSYCHOTHERAPY,
-        SUBSTANCE,
-        MEDICATION,
-        REVISED,
-        ADDENDUM,
-        EDITED,
-        COUPLES,
-        SEXUAL_HEALTH,
-        ACTOR,
-    ];
-    all.extend_from_slice(CATEGORIES);
-    all
+/// A random date in the past (1931 to 1990), from a random token.
+fn random_past_date(token: &str) -> String {
+    let n = u64::from_str_radix(token, 16).expect("a hexadecimal token");
+    format!(
+        "{}-{:02}-{:02}",
+        1931 + n % 60,
+        1 + (n / 60) % 12,
+        1 + (n / 720) % 28
+    )
+}
+
+impl Canaries {
+    fn new() -> Canaries {
+        let r = |stem: &str| format!("{stem}-{}", random_token());
+        let mut dates = Vec::new();
+        while dates.len() < 3 {
+            let d = random_past_date(&random_token());
+            if !dates.contains(&d) {
+                dates.push(d);
+            }
+        }
+        Canaries {
+            client_a: format!("Wenceslava Oyelaran-{}", random_token()),
+            client_b: format!("Thibault Marroquin-{}", random_token()),
+            third_party_1: format!("Persephone Kaczmarek-{}", random_token()),
+            third_party_2: format!("Grimsby Cartwheel Ltd {}", random_token()),
+            contact: format!("wen.oyelaran.{}@mailhost-kv3.example", random_token()),
+            dob: dates[0].clone(),
+            date_1: dates[1].clone(),
+            date_2: dates[2].clone(),
+            progress: r("glimmerquartz"),
+            risk: r("parapet-oscillation"),
+            psychotherapy: r("transferential-brambleknot"),
+            substance: r("zolpidem-moonwicket"),
+            medication: r("sertralinox-fernvault"),
+            revised: r("revised-thistledown"),
+            addendum: r("addendum-corvidglass"),
+            edited: r("editorial-pumicefrond"),
+            couples: r("argument-quinceharbor"),
+            sexual_health: r("libido-cinderwhistle"),
+        }
+    }
+
+    /// The canaries random for this run: the only ones looked for in shared places.
+    fn random(&self) -> Vec<&str> {
+        vec![
+            &self.client_a,
+            &self.client_b,
+            &self.third_party_1,
+            &self.third_party_2,
+            &self.contact,
+            &self.progress,
+            &self.risk,
+            &self.psychotherapy,
+            &self.substance,
+            &self.medication,
+            &self.revised,
+            &self.addendum,
+            &self.edited,
+            &self.couples,
+            &self.sexual_health,
+        ]
+    }
+
+    /// Every canary: the random ones, the dates, the actor and the category names;
+    /// looked for in the test's own directory.
+    fn all(&self) -> Vec<&str> {
+        let mut all = self.random();
+        all.extend([self.dob.as_str(), &self.date_1, &self.date_2, ACTOR]);
+        all.extend_from_slice(CATEGORIES);
+        all
+    }
 }
 
 fn mode(path: &Path) -> u32 {
@@ -77,50 +133,52 @@ fn mode(path: &Path) -> u32 {
 }
 
 /// Runs the workflow; returns everything the CLI printed (decrypted) and the backup path.
-fn workflow(v: &TestVault) -> (String, std::path::PathBuf) {
+fn workflow(v: &TestVault, c: &Canaries) -> (String, std::path::PathBuf) {
     let mut printed = String::new();
     let mut keep = |s: String| {
         printed.push_str(&s);
         printed.push('\n');
     };
 
-    let a = v.ok(&[
-        "client",
-        "add",
-        "--name",
-        CLIENT_A,
-        "--dob",
-        DOB,
-        "--contact",
-        CONTACT,
-        "--third-party",
-        THIRD_PARTY_1,
-        "--third-party",
-        THIRD_PARTY_2,
-    ]);
-    let b = v.add_client(CLIENT_B, &[]);
+    // The profile on standard input, as documented (never on the command line).
+    let a = v.ok_stdin(
+        &["client", "add"],
+        &format!(
+            "name: {}\ndob: {}\ncontact: {}\nthird-party: {}\nthird-party: {}\n",
+            c.client_a, c.dob, c.contact, c.third_party_1, c.third_party_2
+        ),
+    );
+    let b = v.ok_stdin(&["client", "add"], &format!("name: {}\n", c.client_b));
 
     let body = format!(
-        "Session went well; {PROGRESS} noted.\n\
-         ## risk\nDenies intent; {RISK}.\n\
-         ## psychotherapy-notes\nMy hypothesis: {PSYCHOTHERAPY}; {THIRD_PARTY_1} came up.\n\
-         ## substance-use\nReports {SUBSTANCE} nightly.\n"
+        "Session went well; {} noted.\n\
+         ## risk\nDenies intent; {}.\n\
+         ## psychotherapy-notes\nMy hypothesis: {}; {} came up.\n\
+         ## substance-use\nReports {} nightly.\n",
+        c.progress, c.risk, c.psychotherapy, c.third_party_1, c.substance
     );
-    let note1 = v.add_note(&a, DATE_1, &body);
+    let note1 = v.add_note(&a, &c.date_1, &body);
+    let couples_text = |extra: &str| {
+        format!(
+            "They describe the {}{extra} pattern.\n\
+             ## treatment-plan\nWeekly sessions.\n\
+             ## sexual-health\n{}\n\
+             ## third-party\n{} deadlines.\n",
+            c.couples, c.sexual_health, c.third_party_2
+        )
+    };
     let couples = v.ok_stdin(
         &[
-            "note", "add", "--client", &a, "--client", &b, "--type", "couples", "--date", DATE_2,
+            "note", "add", "--client", &a, "--client", &b, "--type", "couples", "--date", &c.date_2,
         ],
-        &format!(
-            "They describe the {COUPLES} pattern.\n\
-             ## treatment-plan\nWeekly sessions.\n\
-             ## sexual-health\n{SEXUAL_HEALTH}\n\
-             ## third-party\n{THIRD_PARTY_2} deadlines.\n"
-        ),
+        &couples_text(""),
     );
     v.ok_stdin(
         &["note", "edit", &note1],
-        &format!("{body}## medication\nStarted {MEDICATION}; {REVISED}.\n"),
+        &format!(
+            "{body}## medication\nStarted {}; {}.\n",
+            c.medication, c.revised
+        ),
     );
     // The joint note revised in the user's editor (a stand-in script).
     let editor = v.dir.path().join("stand-in-editor");
@@ -130,24 +188,29 @@ fn workflow(v: &TestVault) -> (String, std::path::PathBuf) {
     )
     .unwrap();
     std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // The scratch file goes to a directory of the test's own in memory.
+    let scratch = tempfile::tempdir_in(if Path::new("/dev/shm").is_dir() {
+        Path::new("/dev/shm")
+    } else {
+        v.dir.path()
+    })
+    .unwrap();
     v.cmd()
         .args(["note", "edit", &couples, "--edit"])
+        .env("CASEVAULT_EDIT_DIR", scratch.path())
         .env("EDITOR", &editor)
-        .env(
-            "EDITOR_TEXT",
-            format!(
-                "They describe the {COUPLES} pattern; {EDITED}.\n\
-                 ## treatment-plan\nWeekly sessions.\n\
-                 ## sexual-health\n{SEXUAL_HEALTH}\n\
-                 ## third-party\n{THIRD_PARTY_2} deadlines.\n"
-            ),
-        )
+        .env("EDITOR_TEXT", couples_text(&format!("; {}", c.edited)))
         .assert()
         .success();
+    let left = files_under(scratch.path());
+    assert!(
+        left.is_empty(),
+        "the editor's scratch files were left: {left:?}"
+    );
     v.ok(&["note", "sign", &note1]);
     v.ok_stdin(
         &["note", "amend", &note1],
-        &format!("Correction: {ADDENDUM}.\n"),
+        &format!("Correction: {}.\n", c.addendum),
     );
 
     // A wrong passphrase, then a right one (which folds the failure into the trail).
@@ -164,10 +227,11 @@ fn workflow(v: &TestVault) -> (String, std::path::PathBuf) {
     keep(v.ok(&["note", "show", &note1, "--json"]));
     keep(v.ok(&["note", "show", &note1, "--version", "1"]));
     keep(v.ok(&["note", "show", &couples]));
-    let hit = v.ok(&["search", PROGRESS]);
+    // The query on standard input, as documented (never on the command line).
+    let hit = v.ok_stdin(&["search"], &format!("{}\n", c.progress));
     assert!(hit.contains(&note1), "search finds the note: {hit}");
     keep(hit);
-    let hit = v.ok(&["search", "quinceharbor", "--client", &b]);
+    let hit = v.ok_stdin(&["search", "--client", &b], &c.couples);
     assert!(hit.contains(&couples), "search finds the joint note: {hit}");
     keep(hit);
     keep(v.ok(&["audit", "log"]));
@@ -179,7 +243,7 @@ fn workflow(v: &TestVault) -> (String, std::path::PathBuf) {
     // The backup opens with the same passphrase and holds the same clients.
     let listed = v.ok(&["--vault", backup.to_str().unwrap(), "client", "list"]);
     assert!(
-        listed.contains(CLIENT_A) && listed.contains(CLIENT_B),
+        listed.contains(&c.client_a) && listed.contains(&c.client_b),
         "{listed}"
     );
     (printed, backup)
@@ -189,10 +253,11 @@ fn workflow(v: &TestVault) -> (String, std::path::PathBuf) {
 fn no_plaintext_reaches_the_disk() {
     let started = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
     let (v, recovery_code) = TestVault::init();
-    let (printed, backup) = workflow(&v);
+    let c = Canaries::new();
+    let (printed, backup) = workflow(&v, &c);
 
     // Positive control: every canary went in and comes back out decrypted.
-    for canary in canaries() {
+    for canary in c.all() {
         assert!(
             printed.contains(canary),
             "canary {canary:?} was never stored, so its absence proves nothing"
@@ -223,7 +288,7 @@ fn no_plaintext_reaches_the_disk() {
                 file.display()
             );
         }
-        for canary in canaries() {
+        for canary in c.all() {
             for form in [canary.to_owned(), canary.to_lowercase()] {
                 assert!(
                     !contains(&bytes, &form),
@@ -237,7 +302,7 @@ fn no_plaintext_reaches_the_disk() {
     for suffix in ["-journal", "-wal"] {
         let side = format!("{}{suffix}", v.path.display());
         if let Ok(bytes) = std::fs::read(&side) {
-            for canary in canaries() {
+            for canary in c.all() {
                 assert!(!contains(&bytes, canary), "{canary:?} in {side}");
             }
         }
@@ -246,14 +311,15 @@ fn no_plaintext_reaches_the_disk() {
     assert_eq!(mode(&v.path), 0o600, "vault mode");
     assert_eq!(mode(&backup), 0o600, "backup mode");
 
-    // Nor anywhere in memory-backed or shared temporary directories (the editor's
-    // scratch file lives in /dev/shm while it is open).
+    // Nor anywhere in memory-backed or shared temporary directories. Other tests and
+    // programs write there meanwhile: only this run's random canaries are looked for,
+    // and files that vanish before they are read are skipped.
     for shared in [Path::new("/dev/shm"), &std::env::temp_dir()] {
         for file in recent_files_under(shared, started) {
             let Ok(bytes) = std::fs::read(&file) else {
                 continue;
             };
-            for canary in canaries() {
+            for canary in c.random() {
                 assert!(
                     !contains(&bytes, canary),
                     "{canary:?} is readable in {}",

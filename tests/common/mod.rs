@@ -39,8 +39,19 @@ impl TestVault {
 
     /// A new vault, created with `casevault init`; returns it and the recovery code.
     pub fn init() -> (Self, String) {
+        Self::init_with_passphrase(PASSPHRASE)
+    }
+
+    /// Like [`TestVault::init`], with `passphrase` (use [`TestVault::cmd_with_passphrase`]
+    /// to open it).
+    pub fn init_with_passphrase(passphrase: &str) -> (Self, String) {
         let vault = Self::empty();
-        let out = vault.cmd().arg("init").arg("--json").assert().success();
+        let out = vault
+            .cmd_with_passphrase(passphrase)
+            .arg("init")
+            .arg("--json")
+            .assert()
+            .success();
         let json: serde_json::Value =
             serde_json::from_slice(&out.get_output().stdout).expect("init --json prints JSON");
         let code = json["recovery_code"]
@@ -153,6 +164,46 @@ pub fn recent_files_under(dir: &Path, since: std::time::SystemTime) -> Vec<PathB
         }
     }
     out
+}
+
+/// Files under a place other processes share (`/dev/shm`, `/tmp`) that hold `needle`.
+/// Files and directories appear and vanish there while it is scanned: whatever cannot
+/// be listed or read any more is skipped, and symbolic links are not followed. Look
+/// only for a needle of this test's own ([`random_token`]), never for a common word.
+pub fn shared_files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file()
+                && std::fs::metadata(&path).is_ok_and(|m| m.len() <= 64 << 20)
+                && std::fs::read(&path).is_ok_and(|bytes| contains(&bytes, needle))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Sixteen random hexadecimal digits from the system's generator: a canary or a
+/// passphrase that no other test, run or program on the machine uses.
+pub fn random_token() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 8];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .expect("read /dev/urandom");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// True when `needle` occurs in `haystack`.

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use casevault::{Date, NoteType, Relationship};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 /// casevault: an encrypted, audited notes vault for psychotherapists.
 #[derive(Parser, Debug)]
@@ -62,12 +62,17 @@ pub enum Command {
     #[command(subcommand)]
     Note(NoteCommand),
     /// Search the text of every note (decrypted in memory; there is no index).
+    ///
+    /// Without QUERY, asks for it on the terminal, or reads it from one line of standard
+    /// input.
     #[command(
-        after_help = "Examples:\n  casevault search sertraline\n  casevault search \"slept better\" --client 67e344e9"
+        after_help = "Examples:\n  casevault search\n  casevault search --client 67e344e9 < query.txt"
     )]
     Search {
-        /// Words to look for (case-insensitive).
-        query: String,
+        /// Words to look for (case-insensitive). On the command line they are visible to
+        /// other local users (ps, /proc) and kept in shell history: leave QUERY out to be
+        /// asked instead.
+        query: Option<String>,
         /// Only this client's notes.
         #[arg(long, value_name = "ID")]
         client: Option<String>,
@@ -83,16 +88,20 @@ pub enum Command {
         /// The client's id.
         #[arg(long, value_name = "ID")]
         client: String,
-        /// The day the client acknowledged it (YYYY-MM-DD).
+        /// The day the client acknowledged it (YYYY-MM-DD; not after today unless
+        /// --allow-future).
         #[arg(long, value_name = "DATE")]
         acknowledged_on: Date,
+        /// Accept a date after today.
+        #[arg(long)]
+        allow_future: bool,
     },
     /// The jurisdiction's policy: categories, purposes, exceptions.
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Decide and make a disclosure: what may leave, to whom, and why (--dry-run: decide only).
     #[command(
-        after_help = "Examples:\n  casevault disclose --client 67e344e9 --to \"Dr. Osei\" --purpose treatment --categories diagnosis,medication --dry-run\n  casevault disclose --client 67e344e9 --to \"Dr. Osei\" --purpose treatment --categories medication --recipient age1... --out osei.age\n  casevault disclose --client 67e344e9 --to client --purpose client-request --categories all --export-passphrase-file pass.txt --out records.age"
+        after_help = "Examples:\n  casevault disclose --client 67e344e9 --to \"Dr. Osei\" --purpose treatment --categories diagnosis,medication --dry-run\n  casevault disclose --client 67e344e9 --to \"Dr. Osei\" --purpose treatment --categories medication --recipient age1... --out osei.age\n  casevault disclose --client 67e344e9 --to client --purpose client-request --categories all --export-passphrase-file pass.txt --out records.age\n  casevault disclose --client 67e344e9 --to \"Superior Court\" --purpose legal --categories diagnosis --exception court-order --justification-file why.txt --reference-file order.txt --dry-run"
     )]
     Disclose(DiscloseArgs),
     /// A client's accounting of disclosures: what left, to whom, why, on what basis.
@@ -166,20 +175,26 @@ pub struct NewPassphraseArgs {
 #[derive(Subcommand, Debug)]
 pub enum ClientCommand {
     /// Add a client; prints the new client's id.
+    ///
+    /// Without --name, asks for each field on the terminal, or reads the profile from
+    /// standard input as `field: value` lines: `name:` (required), `dob:`, `contact:`,
+    /// `third-party:` (repeatable).
     #[command(
-        after_help = "Examples:\n  casevault client add --name \"Ada Example\" --dob 1984-05-17 --contact 555-0100 --third-party \"Ben Example\""
+        after_help = "Examples:\n  casevault client add\n  casevault client add < ada-profile.txt\n\nA profile on standard input (ada-profile.txt):\n  name: Ada Example\n  dob: 1984-05-17\n  contact: 555-0100\n  third-party: Ben Example\n\nThe --name, --dob, --contact and --third-party options put the client's details where\nother local users can read them (ps, /proc) and in your shell's history."
     )]
     Add {
-        /// The client's name.
+        /// The client's name, on the command line: visible to other local users (ps,
+        /// /proc) and kept in shell history. Leave it out to be asked instead.
         #[arg(long)]
-        name: String,
-        /// Date of birth (YYYY-MM-DD).
+        name: Option<String>,
+        /// Date of birth (YYYY-MM-DD), with --name; visible to other local users.
         #[arg(long, value_name = "DATE")]
         dob: Option<Date>,
-        /// How to reach the client.
+        /// How to reach the client, with --name; visible to other local users.
         #[arg(long)]
         contact: Option<String>,
-        /// A third party who appears in notes (partner, child, employer); repeatable.
+        /// A third party who appears in notes (partner, child, employer), with --name;
+        /// repeatable; visible to other local users.
         #[arg(long = "third-party", value_name = "NAME")]
         third_parties: Vec<String>,
     },
@@ -223,9 +238,12 @@ pub enum NoteCommand {
         /// A client in the session; repeat for couples, family and group sessions.
         #[arg(long = "client", value_name = "ID", required = true)]
         clients: Vec<String>,
-        /// The session date (YYYY-MM-DD).
+        /// The session date (YYYY-MM-DD; not after today unless --allow-future).
         #[arg(long, value_name = "DATE")]
         date: Date,
+        /// Accept a session date after today.
+        #[arg(long)]
+        allow_future: bool,
         /// The kind of session [default: individual for one client].
         #[arg(long = "type", value_enum)]
         note_type: Option<TypeArg>,
@@ -421,6 +439,8 @@ pub enum PolicyCommand {
 }
 
 #[derive(Args, Debug)]
+#[command(group(ArgGroup::new("justification_source").args(["justification", "justification_file"])))]
+#[command(group(ArgGroup::new("reference_source").args(["reference", "reference_file"])))]
 pub struct DiscloseArgs {
     /// The client whose information would leave.
     #[arg(long, value_name = "ID")]
@@ -439,12 +459,21 @@ pub struct DiscloseArgs {
     #[arg(long, value_name = "ID", conflicts_with = "exception")]
     pub consent: Option<String>,
     /// Under this legal exception instead of consent.
-    #[arg(long, value_name = "KIND", requires = "justification")]
+    #[arg(long, value_name = "KIND", requires = "justification_source")]
     pub exception: Option<String>,
-    /// Why the exception applies.
+    /// Read why the exception applies from this file (`-`: standard input).
+    #[arg(long, value_name = "FILE", requires = "exception")]
+    pub justification_file: Option<PathBuf>,
+    /// Why the exception applies, on the command line: visible to other local users
+    /// (ps, /proc) and kept in shell history; prefer --justification-file.
     #[arg(long, value_name = "TEXT", requires = "exception")]
     pub justification: Option<String>,
-    /// The order's or report's reference (required for court-order).
+    /// Read the order's or report's reference (required for court-order) from this
+    /// file (`-`: standard input).
+    #[arg(long, value_name = "FILE", requires = "exception")]
+    pub reference_file: Option<PathBuf>,
+    /// The order's or report's reference, on the command line: visible to other local
+    /// users (ps, /proc) and kept in shell history; prefer --reference-file.
     #[arg(long, value_name = "REF", requires = "exception")]
     pub reference: Option<String>,
     /// For court-order: the categories the order names [default: --categories].

@@ -14,7 +14,6 @@ use std::fs::{self, OpenOptions};
 use std::io::{BufRead, IsTerminal, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use zeroize::Zeroizing;
 
@@ -32,7 +31,9 @@ pub fn edit(initial: &str) -> Result<Zeroizing<String>, CliError> {
     let base = scratch_base()?;
     let scratch = Scratch::new(&base)?;
     scratch.write(initial)?;
-    let mut command = Command::new("sh");
+    // No CASEVAULT_* variable (the passphrase among them) reaches the editor, its
+    // plugins or anything they start.
+    let mut command = crate::child::command("sh");
     command
         .arg("-c")
         .arg(format!("{editor} \"$@\""))

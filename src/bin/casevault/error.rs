@@ -64,16 +64,46 @@ impl CliError {
         }
     }
 
+    /// Replaces the line on what to do next.
+    pub fn with_hint(mut self, hint: &str) -> Self {
+        self.hint = Some(hint.to_owned());
+        self
+    }
+
+    /// What went wrong, without the hint (printed with `error: ` before it).
+    pub fn message(&self) -> String {
+        format!("error: {}", printable(&self.message))
+    }
+
     pub fn code(&self) -> i32 {
         self.code
     }
 }
 
+/// `text` fit for a terminal: control characters (escape sequences among them), which
+/// may come from a file or a note the user gave, are shown escaped; line breaks stay.
+fn printable(text: &str) -> String {
+    text.split('\n')
+        .map(|line| {
+            line.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().collect()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "error: {}", self.message)?;
+        write!(f, "{}", self.message())?;
         if let Some(hint) = &self.hint {
-            write!(f, "\nhint: {hint}")?;
+            write!(f, "\nhint: {}", printable(hint))?;
         }
         Ok(())
     }

@@ -3,11 +3,13 @@
 
 #![forbid(unsafe_code)]
 
+mod child;
 mod cli;
 mod demo;
 mod editor;
 mod error;
 mod output;
+mod private_input;
 mod secrets;
 
 use std::io::{IsTerminal, Read};
@@ -202,10 +204,13 @@ enum BodySource {
 impl BodySource {
     /// Saves the text with `save`. From the editor (opened on `initial`), empty or
     /// unchanged text saves nothing (`None`), and a note the vault refuses as malformed
-    /// can be edited again when there is a terminal to ask on.
+    /// can be edited again when there is a terminal to ask on; otherwise the error says
+    /// that the text is discarded and how to give it instead (`with_file`: the
+    /// command with `--file FILE`).
     fn save<T>(
         &self,
         initial: String,
+        with_file: &str,
         mut save: impl FnMut(&str) -> Result<T, Error>,
     ) -> Result<Option<T>, CliError> {
         let mut text = Zeroizing::new(initial);
@@ -221,9 +226,21 @@ impl BodySource {
                     Ok(saved) => return Ok(Some(saved)),
                     Err(e @ Error::NoteBody(_)) => {
                         let e = CliError::from(e);
-                        eprintln!("{e}");
-                        if !editor::ask("Edit it again? [Y/n] ", true) {
-                            return Err(e);
+                        let on_terminal = std::io::stdin().is_terminal();
+                        if on_terminal {
+                            // The line and the problem; the editor reopens on the text.
+                            eprintln!("{}", e.message());
+                        }
+                        if !on_terminal || !editor::ask("Edit it again? [Y/n] ", true) {
+                            return Err(e.with_hint(&if on_terminal {
+                                format!(
+                                    "nothing was saved and the text from the editor is discarded; run the command again to write it anew, or write the text into a file and run `{with_file}`"
+                                )
+                            } else {
+                                format!(
+                                    "nothing was saved and the text from the editor is discarded (no terminal to reopen the editor on); run the command in a terminal to correct it in the editor, or write the text into a file and run `{with_file}`"
+                                )
+                            }));
                         }
                     }
                     Err(e) => return Err(e.into()),
@@ -290,23 +307,42 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
             warn_failed_unlocks(&session);
             out.done("new passphrase set; the recovery code still works");
         }
+        Command::Client(ClientCommand::Add {
+            name,
+            dob,
+            contact,
+            third_parties,
+        }) => {
+            // A profile on standard input is read (and checked) before unlocking; one
+            // typed at the terminal after, so that a wrong passphrase loses no typing.
+            let given = match name {
+                Some(name) => Some(NewClient {
+                    name: name.clone(),
+                    date_of_birth: *dob,
+                    contact: contact.clone(),
+                    third_parties: third_parties.clone(),
+                }),
+                None if dob.is_some() || contact.is_some() || !third_parties.is_empty() => {
+                    return Err(CliError::usage(
+                        "--dob, --contact and --third-party go with --name",
+                        "give the whole profile one way: run `casevault client add` alone to be asked for each field, or give it on standard input as `field: value` lines",
+                    ));
+                }
+                None if std::io::stdin().is_terminal() => None,
+                None => Some(private_input::profile_from_stdin()?),
+            };
+            let mut session = unlock(&cli)?;
+            let new = match given {
+                Some(new) => new,
+                None => private_input::ask_profile()?,
+            };
+            out.id(&session.add_client(new)?);
+        }
         Command::Client(command) => {
             let mut session = unlock(&cli)?;
             match command {
-                ClientCommand::Add {
-                    name,
-                    dob,
-                    contact,
-                    third_parties,
-                } => {
-                    let id = session.add_client(NewClient {
-                        name: name.clone(),
-                        date_of_birth: *dob,
-                        contact: contact.clone(),
-                        third_parties: third_parties.clone(),
-                    })?;
-                    out.id(&id);
-                }
+                // Handled above, before this match.
+                ClientCommand::Add { .. } => {}
                 ClientCommand::List => out.clients(&session.list_clients()?),
                 ClientCommand::Show { id } => out.client(&session.client_details(id)?),
             }
@@ -344,6 +380,13 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
             }
         }
         Command::Note(command) => {
+            if let NoteCommand::Add {
+                date, allow_future, ..
+            } = command
+            {
+                // Before the editor opens or the passphrase is asked for.
+                not_in_future(*date, "session date", *allow_future)?;
+            }
             // Read the body before unlocking, so a typo in the file path costs no KDF;
             // text from the editor is written after, so a wrong passphrase loses none.
             let source = match command {
@@ -369,14 +412,18 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                     note_type,
                     ..
                 } => {
-                    let id = source.save(String::new(), |body| {
-                        session.add_note(NewNote {
-                            clients: clients.clone(),
-                            date: *date,
-                            note_type: note_type.map(Into::into),
-                            body: body.to_owned(),
-                        })
-                    })?;
+                    let id = source.save(
+                        String::new(),
+                        "casevault note add --client ID --date DATE --file FILE",
+                        |body| {
+                            session.add_note(NewNote {
+                                clients: clients.clone(),
+                                date: *date,
+                                note_type: note_type.map(Into::into),
+                                body: body.to_owned(),
+                            })
+                        },
+                    )?;
                     match id {
                         Some(id) => out.id(&id),
                         None => out.done("no text; no note was added"),
@@ -402,7 +449,11 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                         }
                         BodySource::Given(_) => String::new(),
                     };
-                    match source.save(current, |body| session.edit_note(id, body))? {
+                    match source.save(
+                        current,
+                        &format!("casevault note edit {id} --file FILE"),
+                        |body| session.edit_note(id, body),
+                    )? {
                         Some(version) => out.version(id, version, "edited"),
                         None => out.done("the text is unchanged or empty; the note was not edited"),
                     }
@@ -419,7 +470,11 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                     {
                         return Err(Error::NoteNotSigned(id.clone()).into());
                     }
-                    match source.save(String::new(), |body| session.amend_note(id, body))? {
+                    match source.save(
+                        String::new(),
+                        &format!("casevault note amend {id} --file FILE"),
+                        |body| session.amend_note(id, body),
+                    )? {
                         Some(version) => out.version(id, version, "amended"),
                         None => out.done("no text; no addendum was added"),
                     }
@@ -427,9 +482,13 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
             }
         }
         Command::Search { query, client } => {
+            let query = match query {
+                Some(query) => Zeroizing::new(query.clone()),
+                None => private_input::query()?,
+            };
             let mut session = unlock(&cli)?;
             let working = Working::start("searching every note");
-            let hits = session.search(query, client.as_deref());
+            let hits = session.search(&query, client.as_deref());
             drop(working);
             out.hits(&hits?);
         }
@@ -494,7 +553,9 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
         Command::Intake {
             client,
             acknowledged_on,
+            allow_future,
         } => {
+            not_in_future(*acknowledged_on, "acknowledgement date", *allow_future)?;
             let mut session = unlock(&cli)?;
             out.intake(&session.record_intake(client, *acknowledged_on)?);
         }
@@ -640,25 +701,37 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
         // Before the passphrase's KDF: nothing to decide for a file that cannot be made.
         return Err(Error::NoSuchDirectory(dir.to_owned()).into());
     }
+    if args.justification_file.as_deref() == Some(Path::new("-"))
+        && args.reference_file.as_deref() == Some(Path::new("-"))
+    {
+        return Err(CliError::usage(
+            "--justification-file and --reference-file both read standard input",
+            "put one of them in a file",
+        ));
+    }
+    let justification = match (&args.justification_file, &args.justification) {
+        (Some(file), _) => Some(private_input::text_file(file, "justification")?),
+        (None, text) => text.clone().map(Zeroizing::new),
+    };
+    let reference = match (&args.reference_file, &args.reference) {
+        (Some(file), _) => Some(private_input::text_file(file, "reference")?),
+        (None, text) => text.clone().map(Zeroizing::new),
+    };
     if args.exception.as_deref() == Some("court-order")
-        && args
-            .reference
-            .as_deref()
-            .is_none_or(|r| r.trim().is_empty())
+        && reference.as_deref().is_none_or(|r| r.trim().is_empty())
     {
         return Err(CliError::usage(
             "a court-order disclosure needs the order's reference",
-            "add --reference with the order's docket or case number",
+            "add --reference-file FILE, the file holding the order's docket or case number",
         ));
     }
-    if args
-        .justification
+    if justification
         .as_deref()
         .is_some_and(|j| j.trim().is_empty())
     {
         return Err(CliError::usage(
             "the justification is empty",
-            "say in --justification what makes the exception apply",
+            "write what makes the exception apply in a file and pass --justification-file FILE",
         ));
     }
     let request = DisclosureRequest {
@@ -669,8 +742,8 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
         consent: args.consent.clone(),
         exception: args.exception.as_ref().map(|kind| ExceptionRequest {
             kind: kind.clone(),
-            justification: args.justification.clone().unwrap_or_default(),
-            reference: args.reference.clone(),
+            justification: justification.as_deref().cloned().unwrap_or_default(),
+            reference: reference.as_deref().cloned(),
             order_categories: args.order_categories.clone(),
             about: None,
         }),
@@ -742,6 +815,19 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
             )
         },
     ))
+}
+
+/// Refuses a date after today (most likely a typo: 2062 for 2026) unless the user said
+/// `--allow-future`.
+fn not_in_future(date: Date, what: &str, allow_future: bool) -> Result<(), CliError> {
+    let today = Date::today();
+    if date > today && !allow_future {
+        return Err(CliError::usage(
+            format!("the {what} {date} is in the future (today is {today}); nothing was written"),
+            "check the date; if a date after today is really meant, pass --allow-future",
+        ));
+    }
+    Ok(())
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), CliError> {

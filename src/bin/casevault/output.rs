@@ -41,10 +41,24 @@ impl Printer {
         }
     }
 
+    /// Appends a line. Control characters in it (an escape sequence in a note, a
+    /// reference read from a file) are shown escaped, so that text from a user or a
+    /// file cannot move the cursor, retitle the terminal or hide what came before;
+    /// line breaks and tabs stay. JSON is unchanged: serde_json escapes them itself.
     pub fn push_line(&self, args: fmt::Arguments<'_>) {
-        let mut buf = self.buf.borrow_mut();
+        let mut line = Zeroizing::new(String::new());
         // Writing into a String cannot fail.
-        let _ = buf.write_fmt(args);
+        let _ = line.write_fmt(args);
+        let mut buf = self.buf.borrow_mut();
+        let mut chars = line.chars().peekable();
+        while let Some(c) = chars.next() {
+            let kept = matches!(c, '\n' | '\t') || (c == '\r' && chars.peek() == Some(&'\n'));
+            if c.is_control() && !kept {
+                buf.extend(c.escape_default());
+            } else {
+                buf.push(c);
+            }
+        }
         buf.push('\n');
     }
 
@@ -430,6 +444,22 @@ impl Printer {
                 if v.permitted { "permitted" } else { "DENIED" },
                 v.category,
                 v.reason
+            );
+        }
+        // The export names the client only when `identity` is released, and dates
+        // sessions only when `attendance` is (see the library's export module): say so,
+        // so that a recipient who needs either is not sent a file without it.
+        let permitted = d.permitted();
+        if !permitted.contains(&"identity") {
+            out!(
+                self,
+                "note: the export will carry no client name (identity not released)"
+            );
+        }
+        if !permitted.contains(&"attendance") {
+            out!(
+                self,
+                "note: the export will carry no session dates (attendance not released)"
             );
         }
         if !d.joint_notes.is_empty() {

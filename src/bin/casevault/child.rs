@@ -1,0 +1,65 @@
+//! Starting other programs (the user's editor, and whatever it starts in turn).
+//!
+//! A child inherits the environment, and ours may hold the vault's passphrase
+//! (`CASEVAULT_PASSPHRASE`), a recovery code, or the paths of files holding them. Every
+//! child is therefore started through [`command`], which removes every variable whose
+//! name starts with `CASEVAULT_`: no child needs one, and a plugin, a shell hook or a
+//! crash reporter could read or log it. The library forbids unsafe code, so the
+//! variables cannot be removed from our own environment (`std::env::remove_var`);
+//! they are removed on each `Command` instead.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::process::Command;
+
+/// The prefix of every variable casevault reads, secrets among them.
+const PREFIX: &[u8] = b"CASEVAULT_";
+
+/// A `Command` for `program` whose environment holds no `CASEVAULT_*` variable.
+pub fn command(program: impl AsRef<OsStr>) -> Command {
+    // The one place a child process is made; a unit test below keeps it so.
+    let mut command = Command::new(program);
+    for (name, _) in std::env::vars_os() {
+        if name.as_bytes().starts_with(PREFIX) {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every source file of the binary, so that no child is started another way.
+    const SOURCES: &[(&str, &str)] = &[
+        ("cli.rs", include_str!("cli.rs")),
+        ("demo.rs", include_str!("demo.rs")),
+        ("editor.rs", include_str!("editor.rs")),
+        ("error.rs", include_str!("error.rs")),
+        ("main.rs", include_str!("main.rs")),
+        ("output.rs", include_str!("output.rs")),
+        ("private_input.rs", include_str!("private_input.rs")),
+        ("secrets.rs", include_str!("secrets.rs")),
+    ];
+
+    #[test]
+    fn children_are_started_only_through_child_command() {
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin/casevault");
+        let mut files: Vec<String> = std::fs::read_dir(&here)
+            .expect("the binary's source directory")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".rs") && n != "child.rs")
+            .collect();
+        files.sort();
+        let listed: Vec<&str> = SOURCES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(files, listed, "list every source file in SOURCES");
+        for (name, text) in SOURCES {
+            for forbidden in ["Command::new", "process::Command"] {
+                assert!(
+                    !text.contains(forbidden),
+                    "{name} starts a child with {forbidden}; use child::command, which keeps CASEVAULT_* secrets out of its environment"
+                );
+            }
+        }
+    }
+}
