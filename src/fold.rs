@@ -69,7 +69,7 @@ pub(crate) fn is_invisible(c: char) -> bool {
 /// True when `text` shows nothing a reader could read: only white space, control
 /// characters and invisible characters. A justification, a name or a query like that
 /// is empty, however many characters it has.
-pub(crate) fn is_blank(text: &str) -> bool {
+pub fn is_blank(text: &str) -> bool {
     text.chars()
         .all(|c| c.is_whitespace() || c.is_control() || is_invisible(c))
 }

@@ -48,6 +48,7 @@ mod error;
 mod export;
 mod fhir;
 mod fold;
+pub use fold::is_blank;
 mod hygiene;
 mod import;
 mod keys;

@@ -476,6 +476,11 @@ pub struct DiscloseArgs {
     /// users (ps, /proc) and kept in shell history; prefer --reference-file.
     #[arg(long, value_name = "REF", requires = "exception")]
     pub reference: Option<String>,
+    /// For an abuse report about someone in the client's record (a child named on the
+    /// profile as a third party): read that person's name, as the profile lists it,
+    /// from this file (`-`: standard input). The report may then release their name.
+    #[arg(long, value_name = "FILE", requires = "exception")]
+    pub about_file: Option<PathBuf>,
     /// For court-order: the categories the order names [default: --categories].
     #[arg(
         long,

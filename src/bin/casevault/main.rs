@@ -701,24 +701,37 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
         // Before the passphrase's KDF: nothing to decide for a file that cannot be made.
         return Err(Error::NoSuchDirectory(dir.to_owned()).into());
     }
-    if args.justification_file.as_deref() == Some(Path::new("-"))
-        && args.reference_file.as_deref() == Some(Path::new("-"))
-    {
+    let from_stdin = [
+        &args.justification_file,
+        &args.reference_file,
+        &args.about_file,
+    ]
+    .iter()
+    .filter(|f| f.as_deref() == Some(Path::new("-")))
+    .count();
+    if from_stdin > 1 {
         return Err(CliError::usage(
-            "--justification-file and --reference-file both read standard input",
-            "put one of them in a file",
+            "more than one of --justification-file, --reference-file and --about-file read standard input",
+            "put all but one of them in files",
         ));
     }
     let justification = match (&args.justification_file, &args.justification) {
         (Some(file), _) => Some(private_input::text_file(file, "justification")?),
         (None, text) => text.clone().map(Zeroizing::new),
     };
+    let about = match &args.about_file {
+        Some(file) => Some(private_input::text_file(
+            file,
+            "name of the person the report is about",
+        )?),
+        None => None,
+    };
     let reference = match (&args.reference_file, &args.reference) {
         (Some(file), _) => Some(private_input::text_file(file, "reference")?),
         (None, text) => text.clone().map(Zeroizing::new),
     };
     if args.exception.as_deref() == Some("court-order")
-        && reference.as_deref().is_none_or(|r| r.trim().is_empty())
+        && reference.as_deref().is_none_or(|r| casevault::is_blank(r))
     {
         return Err(CliError::usage(
             "a court-order disclosure needs the order's reference",
@@ -727,7 +740,7 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
     }
     if justification
         .as_deref()
-        .is_some_and(|j| j.trim().is_empty())
+        .is_some_and(|j| casevault::is_blank(j))
     {
         return Err(CliError::usage(
             "the justification is empty",
@@ -745,7 +758,7 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
             justification: justification.as_deref().cloned().unwrap_or_default(),
             reference: reference.as_deref().cloned(),
             order_categories: args.order_categories.clone(),
-            about: None,
+            about: about.as_deref().cloned(),
         }),
         from: args.from,
         until: args.until,
