@@ -19,6 +19,17 @@ const ISO_DATE: &[time::format_description::BorrowedFormatItem<'static>] =
     time::macros::format_description!("[year]-[month]-[day]");
 
 impl Date {
+    /// The first day a date may be: no session, birth, consent or report is earlier.
+    pub const EARLIEST: Date = Date(time::macros::date!(1900 - 01 - 01));
+    /// The last day a date may be: far enough for any consent's expiry, and inside
+    /// what every format it is written in (FHIR, ISO 8601 without extension) allows.
+    pub const LATEST: Date = Date(time::macros::date!(2200 - 12 - 31));
+
+    /// True when the date lies between [`Date::EARLIEST`] and [`Date::LATEST`].
+    pub fn in_range(self) -> bool {
+        (Date::EARLIEST..=Date::LATEST).contains(&self)
+    }
+
     /// Today in the local time zone (UTC where the zone cannot be read).
     pub fn today() -> Date {
         let now =
@@ -46,9 +57,17 @@ impl FromStr for Date {
                 "{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01"
             ));
         }
-        time::Date::parse(text, ISO_DATE)
+        let date = time::Date::parse(text, ISO_DATE)
             .map(Date)
-            .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01"))
+            .map_err(|_| format!("{s:?} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-01"))?;
+        if !date.in_range() {
+            return Err(format!(
+                "{text} is outside the dates casevault keeps ({} to {}); check the year",
+                Date::EARLIEST,
+                Date::LATEST
+            ));
+        }
+        Ok(date)
     }
 }
 
@@ -66,9 +85,13 @@ impl Serialize for Date {
 }
 
 impl<'de> Deserialize<'de> for Date {
+    /// Reads any ISO date, in range or not: a record written before dates were bounded
+    /// stays readable (input is bounded where it enters, by `FromStr` and the session).
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
+        time::Date::parse(&text, ISO_DATE)
+            .map(Date)
+            .map_err(|_| serde::de::Error::custom(format!("{text:?} is not a date")))
     }
 }
 
@@ -712,6 +735,16 @@ mod tests {
             "2026-03-01"
         );
         assert!("01/03/2026".parse::<Date>().is_err());
+        for outside in ["0000-01-01", "1899-12-31", "2201-01-01", "9999-12-31"] {
+            let err = outside.parse::<Date>().unwrap_err();
+            assert!(err.contains("outside the dates casevault keeps"), "{err}");
+        }
+        for inside in ["1900-01-01", "2200-12-31"] {
+            assert_eq!(inside.parse::<Date>().unwrap().to_string(), inside);
+        }
+        // Records read back whatever their dates.
+        let old: Date = serde_json::from_str("\"0000-01-01\"").unwrap();
+        assert!(!old.in_range());
         assert!("2026-02-30".parse::<Date>().is_err());
     }
 }

@@ -14,7 +14,7 @@ use crate::export;
 use crate::note::{Date, NoteId, Section, parse_sections};
 use crate::policy::{ALL_CATEGORIES, DEFAULT_POLICY, Policy};
 use crate::record::{RecordKind, RecordRef};
-use crate::vault::{Access, Session, now};
+use crate::vault::{Access, Session, check_dates, now};
 
 /// The policy is one record whose versions are the policy's history.
 const POLICY_ID: &str = "policy";
@@ -177,6 +177,10 @@ impl Session {
     /// Records a consent; returns its id and warnings for the user (a consent that
     /// can never release something it names).
     pub fn add_consent(&mut self, new: NewConsent) -> Result<(ConsentId, Vec<String>)> {
+        check_dates(&[
+            ("consent's start", Some(new.effective)),
+            ("consent's expiry", Some(new.expires)),
+        ])?;
         if crate::fold::is_blank(&new.recipient.name) {
             return Err(Error::InvalidInput("the recipient's name is empty".into()));
         }
@@ -278,9 +282,16 @@ impl Session {
     /// from the earlier one: the earliest revocation wins, so a client who withdraws
     /// sooner than first recorded is never held to the later day.
     pub fn revoke_consent(&mut self, id: &str, effective: Date) -> Result<Consent> {
+        check_dates(&[("revocation date", Some(effective))])?;
         let actor = self.actor().to_owned();
         self.access("consent.revoke", |a| {
             let mut consent = a.consent(id)?;
+            if effective < consent.effective {
+                return Err(Error::InvalidInput(format!(
+                    "consent {id} begins on {}, after {effective}; revoke it from {} or later (before it begins it permits nothing anyway); nothing changed",
+                    consent.effective, consent.effective
+                )));
+            }
             if let Some(r) = &consent.revoked
                 && r.effective <= effective
             {
@@ -306,6 +317,7 @@ impl Session {
     /// Records that the client was told the limits of confidentiality on `date`: the
     /// exceptions of the policy in force, as their text stands today.
     pub fn record_intake(&mut self, client: &str, date: Date) -> Result<IntakeAcknowledgement> {
+        check_dates(&[("intake date", Some(date))])?;
         let actor = self.actor().to_owned();
         self.access("intake.add", |a| {
             a.client(client)?;
@@ -355,6 +367,10 @@ impl Session {
         today: Date,
         dry_run: bool,
     ) -> Result<DecisionRecord> {
+        check_dates(&[
+            ("start of the range", request.from),
+            ("end of the range", request.until),
+        ])?;
         let actor = self.actor().to_owned();
         let action = if dry_run {
             "disclose.dry-run"

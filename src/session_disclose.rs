@@ -95,6 +95,10 @@ impl Session {
         today: Date,
         options: &ExportOptions,
     ) -> Result<Disclosure> {
+        crate::vault::check_dates(&[
+            ("start of the range", request.from),
+            ("end of the range", request.until),
+        ])?;
         export::check_directory(&options.out)?;
         export::check_free(&options.out)?;
         if let ExportEncryption::Recipients(keys) = &options.encryption {

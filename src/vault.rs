@@ -499,6 +499,23 @@ fn open_sealed<T: DeserializeOwned>(
     })
 }
 
+/// Refuses a date outside what casevault keeps ([`Date::in_range`]), naming what it is:
+/// dates from the library's callers are bounded as those typed on the command line are.
+pub(crate) fn check_dates(dates: &[(&str, Option<Date>)]) -> Result<()> {
+    for (what, date) in dates {
+        if let Some(date) = date
+            && !date.in_range()
+        {
+            return Err(Error::InvalidInput(format!(
+                "the {what} {date} is outside the dates casevault keeps ({} to {}); check the year",
+                Date::EARLIEST,
+                Date::LATEST
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The target that records a read of `reference`.
 fn read_target(reference: RecordRef) -> Target {
     Target {
@@ -1005,6 +1022,7 @@ impl Session {
 
     /// Adds a client; returns the new client's identifier.
     pub fn add_client(&mut self, new: NewClient) -> Result<ClientId> {
+        check_dates(&[("date of birth", new.date_of_birth)])?;
         let name = new.name.trim().to_owned();
         if crate::fold::is_blank(&name) {
             return Err(Error::InvalidInput("the client's name is empty".into()));
@@ -1051,6 +1069,7 @@ impl Session {
 
     /// Adds a draft note; returns its identifier.
     pub fn add_note(&mut self, new: NewNote) -> Result<NoteId> {
+        check_dates(&[("session date", Some(new.date))])?;
         let mut clients: Vec<ClientId> = Vec::with_capacity(new.clients.len());
         for client in &new.clients {
             if !clients.contains(client) {
