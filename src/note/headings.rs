@@ -100,7 +100,8 @@ pub(super) fn check(
 
     // Headings a CommonMark reader shows, at any depth.
     let mut top_level_h2: HashMap<usize, String> = HashMap::new();
-    for heading in headings(&text.text) {
+    let reading = read(&text.text);
+    for heading in &reading.headings {
         let line = text.line_at(heading.start);
         let key = key(&heading.text);
         let form = if heading.depth > 0 {
@@ -149,17 +150,22 @@ pub(super) fn check(
         }
     }
 
-    // Lines that read as headings without being ones, code blocks included.
-    for line in 0..text.lines.len() {
-        let written = text.line(line);
-        if has_html_heading_tag(written) {
+    // Lines that read as headings without being ones, code blocks included: as
+    // written, and as a reader shows them (escapes and entities decoded).
+    let written = (0..text.lines.len()).map(|line| (line, text.line(line)));
+    let shown_lines = reading
+        .lines
+        .iter()
+        .map(|(offset, l)| (text.line_at(*offset), l.as_str()));
+    for (line, content) in written.chain(shown_lines) {
+        if has_html_heading_tag(content) {
             report(NoteParseError::HtmlHeading {
                 line: text.lines[line].user,
-                shown: shown(written),
+                shown: shown(content),
             });
             continue;
         }
-        let (rest, hashed) = strip_markup(written);
+        let (rest, hashed) = strip_markup(content);
         let form = if hashed {
             HeadingForm::Hashed
         } else if rest.len() <= 200 && is_title(rest) {
@@ -172,7 +178,7 @@ pub(super) fn check(
         if let Some(category) = names.resembled(&key, hashed).find(|c| *c != section) {
             report(NoteParseError::LookalikeHeading {
                 line: text.lines[line].user,
-                shown: shown(written),
+                shown: shown(content),
                 form,
                 category: category.to_owned(),
             });
@@ -322,22 +328,37 @@ struct Heading {
     text: String,
 }
 
-/// Every heading of `text`, at every nesting level, in order.
-fn headings(text: &str) -> Vec<Heading> {
+/// What a CommonMark reader shows of a text.
+struct Reading {
+    /// Every heading, at every nesting level, in order.
+    headings: Vec<Heading>,
+    /// Every other line of text as shown (escapes and entities decoded, emphasis and
+    /// inline HTML gone), with where it starts in the text.
+    lines: Vec<(usize, String)>,
+}
+
+/// Reads `text` as a CommonMark reader with the common extensions does.
+fn read(text: &str) -> Reading {
     let options = Options::ENABLE_TABLES
         | Options::ENABLE_FOOTNOTES
         | Options::ENABLE_STRIKETHROUGH
         | Options::ENABLE_TASKLISTS;
-    let mut found = Vec::new();
+    let mut reading = Reading {
+        headings: Vec::new(),
+        lines: Vec::new(),
+    };
     let mut depth = 0usize;
+    // Table cells are data, not lines a reader takes for headings.
+    let mut tables = 0usize;
     let mut open: Option<Heading> = None;
+    let mut line: Option<(usize, String)> = None;
+    let flush = |line: &mut Option<(usize, String)>, lines: &mut Vec<(usize, String)>| {
+        lines.extend(line.take().filter(|(_, l)| !l.trim().is_empty()));
+    };
     for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
         match event {
-            Event::Start(Tag::BlockQuote(_) | Tag::Item | Tag::FootnoteDefinition(_)) => depth += 1,
-            Event::End(TagEnd::BlockQuote(_) | TagEnd::Item | TagEnd::FootnoteDefinition) => {
-                depth = depth.saturating_sub(1)
-            }
             Event::Start(Tag::Heading { level, .. }) => {
+                flush(&mut line, &mut reading.lines);
                 let source = text.get(range.clone()).unwrap_or("").trim_end();
                 // A setext heading spans its text and its underline; an ATX one, one line.
                 let underline = source
@@ -352,21 +373,95 @@ fn headings(text: &str) -> Vec<Heading> {
                     text: String::new(),
                 });
             }
+            Event::End(TagEnd::Heading(_)) => reading.headings.extend(open.take()),
             Event::Text(t) | Event::Code(t) => {
                 if let Some(h) = open.as_mut() {
                     h.text.push_str(&t);
+                    continue;
+                }
+                if tables > 0 {
+                    continue;
+                }
+                // Code blocks come as text of several lines; where the text is the
+                // source as written, each line's offset is known.
+                let verbatim = t.len() == range.len();
+                let mut at = 0;
+                for (i, piece) in t.split('\n').enumerate() {
+                    if i > 0 {
+                        flush(&mut line, &mut reading.lines);
+                    }
+                    let offset = if verbatim {
+                        range.start + at
+                    } else {
+                        range.start
+                    };
+                    line.get_or_insert_with(|| (offset, String::new()))
+                        .1
+                        .push_str(piece);
+                    at += piece.len() + 1;
                 }
             }
-            Event::SoftBreak | Event::HardBreak => {
-                if let Some(h) = open.as_mut() {
-                    h.text.push(' ');
+            Event::SoftBreak | Event::HardBreak => match open.as_mut() {
+                Some(h) => h.text.push(' '),
+                None => flush(&mut line, &mut reading.lines),
+            },
+            Event::Start(tag) => {
+                if matches!(
+                    tag,
+                    Tag::BlockQuote(_) | Tag::Item | Tag::FootnoteDefinition(_)
+                ) {
+                    depth += 1;
+                }
+                tables += usize::from(matches!(tag, Tag::Table(_)));
+                if !is_inline(&tag) {
+                    flush(&mut line, &mut reading.lines);
                 }
             }
-            Event::End(TagEnd::Heading(_)) => found.extend(open.take()),
+            Event::End(tag) => {
+                if matches!(
+                    tag,
+                    TagEnd::BlockQuote(_) | TagEnd::Item | TagEnd::FootnoteDefinition
+                ) {
+                    depth = depth.saturating_sub(1);
+                }
+                if tag == TagEnd::Table {
+                    tables = tables.saturating_sub(1);
+                }
+                if !is_inline_end(&tag) {
+                    flush(&mut line, &mut reading.lines);
+                }
+            }
             _ => {}
         }
     }
-    found
+    flush(&mut line, &mut reading.lines);
+    reading
+}
+
+fn is_inline(tag: &Tag<'_>) -> bool {
+    matches!(
+        tag,
+        Tag::Emphasis
+            | Tag::Strong
+            | Tag::Strikethrough
+            | Tag::Superscript
+            | Tag::Subscript
+            | Tag::Link { .. }
+            | Tag::Image { .. }
+    )
+}
+
+fn is_inline_end(tag: &TagEnd) -> bool {
+    matches!(
+        tag,
+        TagEnd::Emphasis
+            | TagEnd::Strong
+            | TagEnd::Strikethrough
+            | TagEnd::Superscript
+            | TagEnd::Subscript
+            | TagEnd::Link
+            | TagEnd::Image
+    )
 }
 
 fn level_number(level: HeadingLevel) -> u8 {
@@ -410,7 +505,7 @@ fn strip_markup(line: &str) -> (&str, bool) {
     let mut hashed = false;
     loop {
         let before = rest.len();
-        rest = rest.trim_start_matches([' ', '\t', '>', '*', '_', '+', '-', '=', '~', '`', '|']);
+        rest = rest.trim_start_matches([' ', '\t', '>', '*', '_', '+', '-', '=', '~', '`']);
         let unhashed = rest.trim_start_matches('#');
         hashed |= unhashed.len() != rest.len();
         rest = unhashed;
@@ -430,7 +525,7 @@ fn strip_markup(line: &str) -> (&str, bool) {
     }
     loop {
         let before = rest.len();
-        rest = rest.trim_end_matches([' ', '\t', '#', ':', '*', '_', '~', '`', '|', '=', '-']);
+        rest = rest.trim_end_matches([' ', '\t', '#', ':', '*', '_', '~', '`', '=', '-']);
         if rest.ends_with('>')
             && let Some(open) = rest.rfind('<')
             && leading_tag(&rest[open..]) == Some(rest.len() - open)
@@ -619,6 +714,11 @@ mod tests {
             ("Intro\n**Psychotherapy Notes**\nsecret", 2),
             ("Intro\n1. ## medications\n", 2),
             ("Intro\n[^1]: note\n\n    ## risk\n", 4),
+            // What a reader shows after escapes and entities are decoded.
+            ("Intro\n\\#\\# psychotherapy-notes\nsecret", 2),
+            ("Intro\n&#35;&#35; psychotherapy-notes\nsecret", 2),
+            ("Intro\n&#82;isk:\nsecret", 2),
+            ("Intro\n- [ ] Medications\n", 2),
         ] {
             assert_eq!(refused_at(body), line, "{body:?}");
         }
@@ -668,6 +768,8 @@ mod tests {
             "Intro\r\n## risk ##\r\nlow\r\n\r\n## medication\r\n### Medications\r\nnone",
             "Discussed risk and substance use at length.\nShe had medication questions.",
             "| a | b |\n|---|---|\n| risk | low |\n\n## risk\nlow",
+            "| Risk |\n|---|\n| low |\n## risk\nlow",
+            "- a\n- b\n## risk\nlow\n> quote\n## medication\nnone",
             "Intro\n\n> quoted line\n\n## risk\nnone\n- [ ] task\n",
             "# Session 12\nprogress text\n### Homework\nthought record",
             "## psychotherapy-notes\nPsychotherapy notes:\nimpressions",
