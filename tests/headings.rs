@@ -128,15 +128,19 @@ fn case() -> impl Strategy<Value = Case> {
     let categories = DEFAULT_CATEGORIES.len();
     (
         0..categories,
-        0..=categories,
+        // Written in a section of its own category a third of the time (accepted when
+        // it is a sub-heading there).
+        prop_oneof![2 => 0..=categories, 1 => Just(usize::MAX)],
         0..9usize,
         0..FORMS.len(),
-        0..NESTING.len(),
-        0..LINE_ENDINGS.len(),
+        // Plain and LF or CRLF half of the time, so that accepted bodies are tried too.
+        prop_oneof![Just(0), 0..NESTING.len()],
+        prop_oneof![0..2usize, 0..LINE_ENDINGS.len()],
         any::<bool>(),
         any::<u64>(),
     )
         .prop_map(|(category, context, spelling, form, nesting, ending, everywhere, seed)| {
+            let context = if context == usize::MAX { category } else { context };
             let category = DEFAULT_CATEGORIES[category];
             let (mut name, lenient) = spellings(category)[spelling].clone();
             let (form, heading) = FORMS[form];

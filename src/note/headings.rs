@@ -19,7 +19,6 @@ use std::collections::HashMap;
 use std::fmt;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -28,8 +27,7 @@ use crate::category::UNHEADED_CATEGORY;
 use crate::fold::{fold, is_invisible};
 
 /// How a refused heading is written: what the message says about it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeadingForm {
     /// Text underlined with a line of `-` or `=` (a setext heading).
     Setext {
