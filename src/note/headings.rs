@@ -788,6 +788,14 @@ mod tests {
     }
 
     #[test]
+    fn import_moves_the_new_errors_below_its_front_matter() {
+        for body in ["a\n### risk", "a\n<div>\n## risk\n</div>", "a\n<h2>x</h2>"] {
+            let e = parse_default(body).unwrap_err();
+            assert_eq!(line_of(&e.clone().shifted(3)), line_of(&e) + 3, "{body:?}");
+        }
+    }
+
+    #[test]
     fn resemblance() {
         let names = Names::new(DEFAULT_CATEGORIES);
         let heading = |text: &str| names.resembled(&key(text), true).collect::<Vec<_>>();
