@@ -95,8 +95,8 @@ pub use import::{ImportProgress, ImportReport};
 pub use keys::RecoveryCode;
 pub use keyslot::{KdfParams, KeyslotError};
 pub use note::{
-    Addendum, Date, NewNote, Note, NoteId, NoteParseError, NoteSource, NoteStatus, NoteType,
-    Section, parse_sections,
+    Addendum, Date, HeadingForm, NewNote, Note, NoteId, NoteParseError, NoteSource, NoteStatus,
+    NoteType, Section, parse_sections,
 };
 pub use policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};
 pub use record::{RecordKind, RecordRef};

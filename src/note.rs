@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 use crate::category::UNHEADED_CATEGORY;
 use crate::client::ClientId;
 
+mod headings;
+
+pub use headings::HeadingForm;
+
 /// A note's identifier: eight random hexadecimal digits.
 pub type NoteId = String;
 
@@ -402,6 +406,45 @@ pub enum NoteParseError {
         /// The 1-based line that opens it.
         line: usize,
     },
+    /// A heading, or a line that reads as one, names or resembles a category but does
+    /// not start a section of it: a Markdown reader would show the text after it under
+    /// that category while the note files it under another.
+    #[error(
+        "line {line}: \"{shown}\" {form} looks like the heading of {category} but does not start a section; write \"## {category}\" on its own line at the start of the line, outside any quote, list or code block, or reword it"
+    )]
+    LookalikeHeading {
+        /// The 1-based line number (lines end as an editor ends them: LF, CRLF, CR,
+        /// U+2028, U+2029).
+        line: usize,
+        /// The line as a reader sees it, shortened, control characters escaped.
+        shown: String,
+        /// How it is written.
+        form: HeadingForm,
+        /// The category it names or resembles.
+        category: String,
+    },
+    /// A `## <category>` line that starts a section where a Markdown reader shows no
+    /// heading at the top level of the note: the sections and what a reader sees would
+    /// disagree.
+    #[error(
+        "line {line}: \"## {category}\" starts a section of {category}, but a Markdown reader does not show it as a heading of the note (it is inside HTML, a quote or a list item, or the line break before it is not one to every reader); write it at the start of its own line after an empty line, outside any HTML, quote or list"
+    )]
+    HiddenSectionStart {
+        /// The 1-based line number.
+        line: usize,
+        /// The category the line names.
+        category: String,
+    },
+    /// An HTML heading tag (`<h1>` to `<h6>`, any case).
+    #[error(
+        "line {line}: \"{shown}\" is an HTML heading; notes take Markdown headings only: write \"## <category>\" on its own line to start a section, or ### for a heading inside one"
+    )]
+    HtmlHeading {
+        /// The 1-based line number.
+        line: usize,
+        /// The line as a reader sees it, shortened, control characters escaped.
+        shown: String,
+    },
     /// The body has no text.
     #[error("the note is empty")]
     Empty,
@@ -453,6 +496,27 @@ impl NoteParseError {
             NoteParseError::UnclosedFence { line } => {
                 NoteParseError::UnclosedFence { line: line + lines }
             }
+            NoteParseError::LookalikeHeading {
+                line,
+                shown,
+                form,
+                category,
+            } => NoteParseError::LookalikeHeading {
+                line: line + lines,
+                shown,
+                form,
+                category,
+            },
+            NoteParseError::HiddenSectionStart { line, category } => {
+                NoteParseError::HiddenSectionStart {
+                    line: line + lines,
+                    category,
+                }
+            }
+            NoteParseError::HtmlHeading { line, shown } => NoteParseError::HtmlHeading {
+                line: line + lines,
+                shown,
+            },
             NoteParseError::Empty => NoteParseError::Empty,
         }
     }
@@ -466,7 +530,9 @@ impl NoteParseError {
 /// another heading level, four or more spaces of indentation, a category heading
 /// inside a code block, and a code block that is never closed.
 pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, NoteParseError> {
-    split(body, Some(categories))
+    let split = split(body, Some(categories)).map_err(|e| headings::on_user_lines(e, body))?;
+    headings::check(body, categories, &split.starts)?;
+    Ok(split.sections)
 }
 
 /// The sections of a body that [`parse_sections`] accepted when it was written, under
@@ -477,22 +543,40 @@ pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, N
 pub(crate) fn split_stored(body: &str) -> Vec<Section> {
     // Without categories to check against nothing is refused; an empty body (which no
     // note has) gives no sections.
-    split(body, None).unwrap_or_default()
+    split(body, None)
+        .map(|split| split.sections)
+        .unwrap_or_default()
+}
+
+/// What the line splitter made of a body: its sections, and the line (0-based, counted
+/// as `str::lines` counts them) and category of each `## <category>` that started one.
+struct Split {
+    sections: Vec<Section>,
+    starts: Vec<(usize, String)>,
 }
 
 /// The one parser: with `categories`, checks the body as [`parse_sections`] says;
 /// without, trusts its headings and only splits.
-fn split(body: &str, categories: Option<&[&str]>) -> Result<Vec<Section>, NoteParseError> {
+fn split(body: &str, categories: Option<&[&str]>) -> Result<Split, NoteParseError> {
     let check = categories.is_some();
     let known = |name: &str| categories.is_some_and(|c| c.contains(&name.to_lowercase().as_str()));
+    // A body of spaces and invisible characters shows nothing: it is empty (stored
+    // bodies keep splitting as they did).
+    if check && crate::fold::is_blank(body) {
+        return Err(NoteParseError::Empty);
+    }
     if body.trim().is_empty() {
         return if check {
             Err(NoteParseError::Empty)
         } else {
-            Ok(Vec::new())
+            Ok(Split {
+                sections: Vec::new(),
+                starts: Vec::new(),
+            })
         };
     }
     let mut sections = Vec::new();
+    let mut starts = Vec::new();
     let mut category = UNHEADED_CATEGORY.to_owned();
     let mut text = String::new();
     let mut headed = false;
@@ -533,6 +617,7 @@ fn split(body: &str, categories: Option<&[&str]>) -> Result<Vec<Section>, NotePa
                     });
                 }
                 category = name.to_lowercase();
+                starts.push((index, category.clone()));
                 text = String::new();
                 headed = true;
                 continue;
@@ -558,7 +643,7 @@ fn split(body: &str, categories: Option<&[&str]>) -> Result<Vec<Section>, NotePa
             text: text.trim_matches('\n').to_owned(),
         });
     }
-    Ok(sections)
+    Ok(Split { sections, starts })
 }
 
 /// [`parse_sections`] with the default categories.
@@ -726,6 +811,10 @@ mod tests {
     #[test]
     fn empty_body_is_refused() {
         assert_eq!(parse_default(" \n\n"), Err(NoteParseError::Empty));
+        assert_eq!(
+            parse_default("\u{200B}\n\u{FEFF}\u{2060} \u{00A0}"),
+            Err(NoteParseError::Empty)
+        );
     }
 
     #[test]
