@@ -465,6 +465,14 @@ mod tests {
             "07700 900123",
             "06 12 34 56 78",
             "5551234567",
+            // Unicode dashes and spaces, spaced separators, extensions.
+            "555\u{2011}123\u{2013}4567",
+            "555\u{2212}123\u{2014}4567",
+            "555\u{A0}123\u{2009}4567",
+            "555 - 123 - 4567",
+            "+1 (555) 123 - 4567 ext. 45",
+            "555.123.4567 x123",
+            "555-123-4567x9",
         ] {
             let text = format!("call {phone} today");
             let hits = found(&text);
@@ -559,6 +567,16 @@ mod tests {
             ("Ben (b. 1990-05-17)", "1990-05-17"),
             ("born on May 17th, 1990", "May 17th, 1990"),
             ("birthday is 17th of May 1990", "17th of May 1990"),
+            ("born on the 4th of March, 1982", "the 4th of March, 1982"),
+            ("born March 4th 1982", "March 4th 1982"),
+            ("DOB 19820304", "19820304"),
+            ("d.o.b. 4.3.82", "4.3.82"),
+            ("date of birth: 4 Mar 1982", "4 Mar 1982"),
+            ("born on Thursday, 4-Mar-82", "4-Mar-82"),
+            (
+                "DOB\u{2013}1982\u{2011}03\u{2011}04",
+                "1982\u{2011}03\u{2011}04",
+            ),
         ] {
             assert_eq!(
                 found(text),
@@ -587,9 +605,22 @@ mod tests {
             };
             assert!(readings.contains(&may17), "{text}: {readings:?}");
         }
+        let hits = dates("19820304, 040382 and 4-Mar-82");
+        let march4 = time::macros::date!(1982 - 03 - 04);
+        for hit in &hits {
+            assert!(matches!(&hit.value, Value::Date(r) if r.contains(&march4)));
+        }
+        assert_eq!(hits.len(), 3);
         let hits = dates("05/06/1990 and 31/31/1990");
         assert!(matches!(&hits[0].value, Value::Date(r) if r.len() == 2));
         assert!(matches!(&hits[1].value, Value::Date(r) if r.is_empty()));
+    }
+
+    #[test]
+    fn an_extension_is_not_part_of_the_number() {
+        let hits = identifiers("555-123-4567 ext. 45");
+        assert_eq!(hits[0].value, Value::Phone("5551234567".into()));
+        assert_eq!(hits[0].end, "555-123-4567 ext. 45".len());
     }
 
     #[test]
