@@ -17,7 +17,8 @@
 //!   ("ł", "ø", "đ", "ß", "æ", …) are written as the letters they are read as.
 //! - Apostrophes of every shape are `'`.
 
-use icu_properties::props::{BinaryProperty, Dash, DefaultIgnorableCodePoint};
+use icu_properties::CodePointMapData;
+use icu_properties::props::{BinaryProperty, Dash, DefaultIgnorableCodePoint, GeneralCategory};
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 /// A text folded for comparison, with the way back to the original's byte offsets.
@@ -47,8 +48,9 @@ impl Folded {
     /// `original` with only what changes how a number, a date or an address reads
     /// folded, case and letters kept: invisible characters dropped, every dash
     /// (Unicode's Dash property: hyphens, en and em dashes, the minus sign, …) a `-`,
-    /// every white space a space (line breaks stay line breaks), and a character whose
-    /// compatibility decomposition is plain ASCII (full-width "５", "＠") that ASCII.
+    /// every white space a space (line breaks stay line breaks), every decimal digit of
+    /// any script ("٥", "५", "５") its ASCII digit, and a character whose compatibility
+    /// decomposition is plain ASCII (full-width "＠", "（") that ASCII.
     /// Identifier shapes are matched on it, so a shape need not list every dash.
     pub(crate) fn for_shapes(original: &str) -> Folded {
         let mut text = String::with_capacity(original.len());
@@ -130,6 +132,8 @@ fn shape_char(c: char, out: &mut String) {
         out.push(' ');
     } else if Dash::for_char(c) {
         out.push('-');
+    } else if let Some(digit) = decimal_digit(c) {
+        out.push(char::from(b'0' + digit));
     } else {
         let mut ascii = [0u8; 4];
         let mut len = 0;
@@ -146,6 +150,26 @@ fn shape_char(c: char, out: &mut String) {
             _ => out.push(c),
         }
     }
+}
+
+/// The value of a decimal digit of any script. Unicode keeps every script's digits
+/// (general category Nd) in runs of ten from zero to nine, so a digit's value is its
+/// place in its run.
+fn decimal_digit(c: char) -> Option<u8> {
+    let category = CodePointMapData::<GeneralCategory>::new();
+    if category.get(c) != GeneralCategory::DecimalNumber {
+        return None;
+    }
+    let mut place = 0u32;
+    let mut at = u32::from(c);
+    while let Some(before) = at.checked_sub(1).and_then(char::from_u32) {
+        if category.get(before) != GeneralCategory::DecimalNumber {
+            break;
+        }
+        place += 1;
+        at -= 1;
+    }
+    u8::try_from(place % 10).ok()
 }
 
 /// Latin letters that carry a stroke, a hook or a ligature in their shape rather than a
@@ -223,6 +247,9 @@ mod tests {
         let start = folded.text.find("(555)").unwrap();
         let (s, e) = folded.original(start, start + 5).unwrap();
         assert_eq!(&text[s..e], "(５５５)");
+        // Digits of other scripts; mathematical digits (runs of fifty).
+        let digits = "٥٥٥-١٢٣ ०१२३४५६७८९ ۴ \u{1D7D8}\u{1D7FF}";
+        assert_eq!(Folded::for_shapes(digits).text, "555-123 0123456789 4 09");
     }
 
     #[test]

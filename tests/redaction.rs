@@ -776,9 +776,10 @@ fn phone() -> impl Strategy<Value = (String, String)> {
         0u8..6,
         any::<bool>(),
         prop::sample::select(EXTENSIONS),
-        any::<bool>(),
+        // The digits' script: ASCII, full-width, Arabic-Indic, Devanagari.
+        prop::sample::select(&[0x30u32, 0x30, 0xFF10, 0x660, 0x966][..]),
     )
-        .prop_map(|((a, b, c, d, line), seps, prefix, parens, ext, wide)| {
+        .prop_map(|((a, b, c, d, line), seps, prefix, parens, ext, zero)| {
             let area = format!("{a}{b:02}");
             let exchange = format!("{c}{d:02}");
             let line = format!("{line:04}");
@@ -797,21 +798,20 @@ fn phone() -> impl Strategy<Value = (String, String)> {
                 _ => String::new(),
             };
             let mut written = format!("{prefix}{area_written}{exchange}{}{line}{ext}", seps[1]);
-            if wide {
-                written = written
-                    .chars()
-                    .map(|c| match c.to_digit(10) {
-                        Some(d) => char::from_u32(0xFF10 + d).unwrap_or(c),
-                        None => c,
-                    })
-                    .collect();
-            }
+            written = written
+                .chars()
+                .map(|c| match c.to_digit(10) {
+                    Some(d) => char::from_u32(zero + d).unwrap_or(c),
+                    None => c,
+                })
+                .collect();
             (digits, written)
         })
 }
 
+/// A digit of any script left in `text`.
 fn has_digits(text: &str) -> bool {
-    generated::read(text).chars().any(|c| c.is_ascii_digit())
+    text.chars().any(char::is_numeric)
 }
 
 /// Months as written: in full, abbreviated, with a period, in any case.
