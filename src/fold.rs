@@ -132,6 +132,11 @@ fn shape_char(c: char, out: &mut String) {
         out.push(' ');
     } else if Dash::for_char(c) {
         out.push('-');
+    } else if CodePointMapData::<GeneralCategory>::new().get(c)
+        == GeneralCategory::ConnectorPunctuation
+    {
+        // "555‿123": a connector joins words; between digits it separates groups.
+        out.push(' ');
     } else if let Some(digit) = decimal_digit(c) {
         out.push(char::from(b'0' + digit));
     } else {

@@ -778,35 +778,44 @@ fn phone() -> impl Strategy<Value = (String, String)> {
         prop::sample::select(EXTENSIONS),
         // The digits' script: ASCII, full-width, Arabic-Indic, Devanagari.
         prop::sample::select(&[0x30u32, 0x30, 0xFF10, 0x660, 0x966][..]),
+        prop::bool::weighted(0.1),
     )
-        .prop_map(|((a, b, c, d, line), seps, prefix, parens, ext, zero)| {
-            let area = format!("{a}{b:02}");
-            let exchange = format!("{c}{d:02}");
-            let line = format!("{line:04}");
-            let digits = format!("{area}{exchange}{line}");
-            let area_written = if parens {
-                format!("({area}){}", if seps[0] == "-" { " " } else { "" })
-            } else {
-                format!("{area}{}", seps[0])
-            };
-            let prefix = match prefix {
-                0 => String::new(),
-                1 => "+1 ".into(),
-                2 => format!("+1{}", seps[2]),
-                3 => format!("1{}", seps[1]),
-                4 => "+1".into(),
-                _ => String::new(),
-            };
-            let mut written = format!("{prefix}{area_written}{exchange}{}{line}{ext}", seps[1]);
-            written = written
-                .chars()
-                .map(|c| match c.to_digit(10) {
-                    Some(d) => char::from_u32(zero + d).unwrap_or(c),
-                    None => c,
-                })
-                .collect();
-            (digits, written)
-        })
+        .prop_map(
+            |((a, b, c, d, line), seps, prefix, parens, ext, zero, spelled)| {
+                let area = format!("{a}{b:02}");
+                let exchange = format!("{c}{d:02}");
+                let line = format!("{line:04}");
+                let digits = format!("{area}{exchange}{line}");
+                let area_written = if parens {
+                    format!("({area}){}", if seps[0] == "-" { " " } else { "" })
+                } else {
+                    format!("{area}{}", seps[0])
+                };
+                let prefix = match prefix {
+                    0 => String::new(),
+                    1 => "+1 ".into(),
+                    2 => format!("+1{}", seps[2]),
+                    3 => format!("1{}", seps[1]),
+                    4 => "+1".into(),
+                    _ => String::new(),
+                };
+                let mut written = if spelled {
+                    // Digit by digit.
+                    let spread: Vec<String> = digits.chars().map(String::from).collect();
+                    format!("{prefix}{}{ext}", spread.join(seps[1]))
+                } else {
+                    format!("{prefix}{area_written}{exchange}{}{line}{ext}", seps[1])
+                };
+                written = written
+                    .chars()
+                    .map(|c| match c.to_digit(10) {
+                        Some(d) => char::from_u32(zero + d).unwrap_or(c),
+                        None => c,
+                    })
+                    .collect();
+                (digits, written)
+            },
+        )
 }
 
 /// A digit of any script left in `text`.
@@ -858,11 +867,11 @@ fn ordinal(d: u8) -> &'static str {
 
 /// A date written as people write dates of birth: numeric in every order and
 /// separator (Unicode dashes too), compact, or in words with ordinals, "the", "of",
-/// commas, full or abbreviated months and two-digit years.
+/// "in", commas, full or abbreviated months and two-digit years.
 fn written_date() -> impl Strategy<Value = ((i32, u8, u8), String)> {
     (
         (1940i32..2011, 1u8..13, 1u8..29),
-        0u8..12,
+        0u8..13,
         prop::sample::select(&["-", "/", ".", "\u{2013}", "\u{2011}", " / ", " - "][..]),
         (
             0u8..6,
@@ -896,6 +905,7 @@ fn written_date() -> impl Strategy<Value = ((i32, u8, u8), String)> {
                 8 => format!("{d} {month} {y}"),
                 9 => format!("{d}-{}-{y}", &month[..3]),
                 10 => format!("{d} {month} '{yy}"),
+                11 => format!("{d}{o} {month} in {y}"),
                 _ => format!("{month} {d}, {y}"),
             };
             ((y, m, d), written)

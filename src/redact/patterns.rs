@@ -67,7 +67,7 @@ fn date_pattern() -> String {
     let ordinal = r"(?:st|nd|rd|th)?";
     let year = r"(?:\d{4}|['’]?\d{2})";
     format!(
-        r"(?:(?P<iy>\d{{4}}){num}(?P<im>\d{{1,2}}){num}(?P<id>\d{{1,2}})|(?P<na>\d{{1,2}}){num}(?P<nb>\d{{1,2}}){num}(?P<ny>\d{{4}}|\d{{2}})|(?P<compact>\d{{8}}|\d{{6}})|(?:the\s+)?(?P<dd>\d{{1,2}}){ordinal}{word}(?:of\s+)?(?P<dm>{MONTH})\.?{word}(?P<dy>{year})|(?P<mm>{MONTH})\.?{word}(?:the\s+)?(?P<md>\d{{1,2}}){ordinal}{word}(?P<my>{year}))"
+        r"(?:(?P<iy>\d{{4}}){num}(?P<im>\d{{1,2}}){num}(?P<id>\d{{1,2}})|(?P<na>\d{{1,2}}){num}(?P<nb>\d{{1,2}}){num}(?P<ny>\d{{4}}|\d{{2}})|(?P<compact>\d{{8}}|\d{{6}})|(?:the\s+)?(?P<dd>\d{{1,2}}){ordinal}{word}(?:of\s+)?(?P<dm>{MONTH})\.?{word}(?:in\s+)?(?P<dy>{year})|(?P<mm>{MONTH})\.?{word}(?:the\s+)?(?P<md>\d{{1,2}}){ordinal}{word}(?P<my>{year}))"
     )
 }
 
@@ -149,10 +149,10 @@ struct Patterns {
     birth_date: Regex,
 }
 
-/// Between the groups of a phone number's digits: a dash, dot or slash with or without
-/// spaces around it ("555 - 123"), or spaces alone. Shapes are matched on text whose
+/// Between the groups of a phone number's digits: a dash, dot, middle dot, slash or
+/// underscore with or without spaces around it ("555 - 123"), or spaces alone. Shapes are matched on text whose
 /// dashes and spaces are folded (`Folded::for_shapes`), so `-` stands for every dash.
-const PHONE_SEP: &str = r"(?:[ \t]*[-./][ \t]*|[ \t]+)";
+const PHONE_SEP: &str = r"(?:[ \t]*[-./·•∙_][ \t]*|[ \t]+)";
 
 /// The end of a phone number: an extension ("x123", "ext. 45", ", extension 7"),
 /// or the end of a word.
@@ -162,7 +162,7 @@ const PHONE_END: &str =
 static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     phones: [
         // International: +1 555-123-4567, +44 (0)20 7946 0958, +4915112345678.
-        r"\+[ \t]?\d{1,3}(?:S?\(\d{1,4}\))?(?:S?\d{1,5}){1,6}",
+        r"\+[ \t]?\d{1,3}(?:S?\(\d{1,4}\))?(?:S?\d{1,5}){1,15}",
         // North American: (555) 123-4567, 555.123.4567, 1-555-123-4567, 555 - 123 - 4567.
         r"(?:\b1S?)?(?:\(\d{3}\)|\b\d{3})S?\d{3}S\d{4}",
         // National with a trunk zero: 0151 234 5678, 020 7946 0958, 07700 900123.
@@ -171,6 +171,8 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| Patterns {
         r"\b0\d(?:S\d{2}){4}",
         // Unseparated: 5551234567.
         r"\b\d{10,15}",
+        // Spelled out digit by digit: 5 5 5 1 2 3 4 5 6 7.
+        r"\b\d(?:S\d){9,14}",
     ]
     .into_iter()
     // `S` stands for a separator in the shapes above (none of them has an `S`).
