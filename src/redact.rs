@@ -12,21 +12,29 @@
 //!   in any date format, with or without the word "born" before it;
 //! - everything identifying someone else, with `[redacted: third-party]` unless
 //!   `third-party` is permitted: the names of the profile's third parties (whole, and
-//!   each part alone), and every phone number, e-mail address, SSN-like number,
-//!   street address, and date of birth ("born 1990-05-17", "DOB: 05/17/1990") that
-//!   is not the client's own.
+//!   each part alone); whatever the client's contact holds of someone else
+//!   ("Emergency: Ben Quill 555-0199", see `contact`); everything on the profiles of
+//!   the other participants of joint notes ([`Redactor::with_others`]); and every
+//!   phone number, e-mail address, SSN-like number, street address, and date of
+//!   birth ("born 1990-05-17", "DOB: 05/17/1990", "born on the 4th of March, 1982")
+//!   that is not the client's own. [`Redactor::releasing_third_parties`] keeps the
+//!   names of given third parties (an abuse report's subject).
 //!
 //! The marker never says what kind of identifier was removed; the [`Redaction`]s
 //! returned beside the text say it, for the cover sheet, and never carry the text.
 //!
-//! Names are matched as whole words, ignoring case and diacritics ("BEN QUILL",
-//! "Zoe" for "Zoë"); the parts of a whole name may be separated by any run of
-//! spaces, line breaks, dashes or dots ("Ben  Quill", "ben-quill", "Ben\nQuill"), and
-//! punctuation around a name stays ("[redacted: third-party]'s"). A name part that is
-//! also an everyday word ("Will", "Rose") is redacted alone only where the text
-//! capitalizes it. A part inside a longer whole name belongs to that name: with
-//! `identity` permitted, the client "Ada Quill" keeps her surname even though her
-//! partner "Ben Quill" shares it; "Quill" alone is still redacted.
+//! Names are matched as whole words on text folded by Unicode data (`crate::fold`):
+//! case, diacritics, compatibility forms and invisible characters do not matter
+//! ("BEN QUILL", "Zoe" for "Zoë", "Ｂｅｎ", "Be\u{200B}n"), and the whole original
+//! span is replaced. Identifier shapes are matched on text whose dashes, spaces and
+//! digits are folded (`Folded::for_shapes`). The parts of a whole name may be
+//! separated by any run of spaces, line breaks, dashes or dots ("Ben  Quill",
+//! "ben-quill", "Ben\nQuill"), or by nothing ("BenQuill"), a part may be broken
+//! across a line, and punctuation around a name stays ("[redacted: third-party]'s").
+//! A name part that is also an everyday word ("Will", "Rose") is redacted alone only
+//! where the text capitalizes it. A part inside a longer whole name belongs to that
+//! name: with `identity` permitted, the client "Ada Quill" keeps her surname even
+//! though her partner "Ben Quill" shares it; "Quill" alone is still redacted.
 //!
 //! When identifiers overlap, the stretch they cover together is replaced once.
 //! Where something is both the client's and someone else's, a refusal of either

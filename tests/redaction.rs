@@ -1126,14 +1126,14 @@ proptest! {
         );
         let (out, _) = redactor.redact(&text);
         prop_assert!(survivor(&their_name, &out).is_none(), "{:?}", out);
-        prop_assert!(!out.contains(&digits[6..]), "{:?}", out);
+        prop_assert!(!has_digits(&out.replace("555 123 4567", "")), "{:?}", out);
         prop_assert!(!out.contains(&their_email), "{:?}", out);
         prop_assert!(out.contains("555 123 4567"), "the client's own: {:?}", out);
         // The contact as it leaves on the profile.
         let (contact, _) = redactor.redact(c.contact.as_deref().unwrap_or(""));
         prop_assert!(survivor(&their_name, &contact).is_none(), "{:?}", contact);
-        prop_assert!(!contact.contains(&digits[6..]), "{:?}", contact);
         prop_assert!(!contact.contains(&their_email), "{:?}", contact);
         prop_assert!(contact.starts_with(own), "{:?}", contact);
+        prop_assert!(!has_digits(&contact[own.len()..]), "{:?}", contact);
     }
 }
