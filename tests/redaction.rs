@@ -106,6 +106,8 @@ fn third_party_names() {
             // Broken across a line, with a soft or a real hyphen.
             ("Ben Qu\u{ad}\nill came.", "{M} came."),
             ("Ben Qu-\nill came.", "{M} came."),
+            // Markdown emphasis inside a word shows the word whole.
+            ("B**e**n Qu*i*ll came.", "{M} came."),
             // Mathematical letters, which compatibility decomposition maps.
             ("\u{1D401}\u{1D41E}\u{1D427} came.", "{M} came."),
         ],
@@ -549,7 +551,8 @@ mod generated {
         marks: Vec<Vec<char>>,
         /// Per letter: the stroke letter written for it (đ, ł, ø, ħ), where it has one.
         strokes: Vec<bool>,
-        /// Per letter gap: an invisible character, or a line break inside the word.
+        /// Per letter gap: an invisible character, a line break inside the word, or
+        /// Markdown emphasis.
         inside: Vec<Option<&'static str>>,
         case: u8,
         width: u8,
@@ -566,7 +569,7 @@ mod generated {
         let invisible: Vec<&'static str> = INVISIBLE
             .iter()
             .map(|c| &*String::from(*c).leak())
-            .chain(["\u{AD}\n", "-\n", "\u{2010}\n"])
+            .chain(["\u{AD}\n", "-\n", "\u{2010}\n", "*", "**"])
             .collect();
         (
             prop::collection::vec(prop::collection::vec(mark, 0..=2), 8),
@@ -590,11 +593,11 @@ mod generated {
     }
 
     impl Writing {
-        /// The same writing without line breaks: how a profile entry, typed on one
-        /// line, is written.
-        pub(super) fn on_one_line(mut self) -> Writing {
+        /// The same writing without line breaks or Markdown: how a profile entry,
+        /// typed on one line of a form, is written.
+        pub(super) fn in_a_profile(mut self) -> Writing {
             for inside in &mut self.inside {
-                if inside.is_some_and(|s| s.contains('\n')) {
+                if inside.is_some_and(|s| s.contains(['\n', '*'])) {
                     *inside = None;
                 }
             }
@@ -701,7 +704,7 @@ proptest! {
         identity in any::<bool>(),
         as_client in any::<bool>(),
     ) {
-        let profile_writing = profile_writing.on_one_line();
+        let profile_writing = profile_writing.in_a_profile();
         let profile_name = parts
             .iter()
             .map(|p| profile_writing.write(p))

@@ -253,16 +253,17 @@ pub(super) fn words(text: &str) -> Vec<String> {
 }
 
 /// Between two letters of a name part: a word broken at the end of a line, with or
-/// without a hyphen ("Qu-⏎ill"; a soft hyphen is already gone from the folded text).
-const BROKEN_AT_LINE_END: &str = r"(?:\p{Pd}?[ \t]*\n[ \t]*)?";
+/// without a hyphen ("Qu-⏎ill"; a soft hyphen is already gone from the folded text),
+/// or Markdown emphasis inside the word ("B**e**n" shows as "Ben").
+const INSIDE_A_WORD: &str = r"(?:\p{Pd}?[ \t]*\n[ \t]*|\*{1,3})?";
 
 /// A folded name part as a pattern: its apostrophes optional ("OBrien", "O’Brien"),
-/// and it may be broken across a line.
+/// and it may be broken across a line or emphasized in part.
 fn token_pattern(token: &str) -> String {
     let mut pattern = String::with_capacity(token.len() * 4);
     for (i, c) in token.chars().enumerate() {
         if i > 0 {
-            pattern.push_str(BROKEN_AT_LINE_END);
+            pattern.push_str(INSIDE_A_WORD);
         }
         match c {
             '\'' => pattern.push_str("'?"),
