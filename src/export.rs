@@ -292,14 +292,9 @@ impl<'a> Builder<'a> {
             .obligations
             .iter()
             .all(|o| *o != Obligation::RedactThirdParties);
-        // Other participants of joint notes are third parties in this client's record.
-        let mut profile = client.clone();
-        for other in others {
-            if !profile.third_parties.contains(&other.name) {
-                profile.third_parties.push(other.name.clone());
-            }
-        }
-        let redactor = Redactor::new(&profile, identity, third_party);
+        // Other participants of joint notes are third parties in this client's record:
+        // their names, contact, dates of birth and their own third parties.
+        let redactor = Redactor::new(client, identity, third_party).with_others(others);
         Builder {
             decision,
             client,
@@ -495,7 +490,12 @@ impl<'a> Builder<'a> {
             client: self.identity.then(|| BundleClient {
                 name: client.name.clone(),
                 date_of_birth: client.date_of_birth,
-                contact: client.contact.clone(),
+                // The contact may hold someone else's name and number ("Emergency:
+                // Ben Quill 555-0199"): those are third-party identifiers.
+                contact: client
+                    .contact
+                    .as_ref()
+                    .map(|contact| self.redactor.redact(contact).0),
                 third_parties: if self.third_party {
                     client.third_parties.clone()
                 } else {

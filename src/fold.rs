@@ -17,7 +17,8 @@
 //!   ("ł", "ø", "đ", "ß", "æ", …) are written as the letters they are read as.
 //! - Apostrophes of every shape are `'`.
 
-use icu_properties::props::{BinaryProperty, DefaultIgnorableCodePoint};
+use icu_properties::CodePointMapData;
+use icu_properties::props::{BinaryProperty, Dash, DefaultIgnorableCodePoint, GeneralCategory};
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 /// A text folded for comparison, with the way back to the original's byte offsets.
@@ -38,6 +39,25 @@ impl Folded {
         for (at, c) in original.char_indices() {
             let before = text.len();
             fold_char(c, &mut text);
+            origin.resize(origin.len() + (text.len() - before), at);
+        }
+        origin.push(original.len());
+        Folded { text, origin }
+    }
+
+    /// `original` with only what changes how a number, a date or an address reads
+    /// folded, case and letters kept: invisible characters dropped, every dash
+    /// (Unicode's Dash property: hyphens, en and em dashes, the minus sign, …) a `-`,
+    /// every white space a space (line breaks stay line breaks), every decimal digit of
+    /// any script ("٥", "५", "５") its ASCII digit, and a character whose compatibility
+    /// decomposition is plain ASCII (full-width "＠", "（") that ASCII.
+    /// Identifier shapes are matched on it, so a shape need not list every dash.
+    pub(crate) fn for_shapes(original: &str) -> Folded {
+        let mut text = String::with_capacity(original.len());
+        let mut origin = Vec::with_capacity(original.len() + 1);
+        for (at, c) in original.char_indices() {
+            let before = text.len();
+            shape_char(c, &mut text);
             origin.resize(origin.len() + (text.len() - before), at);
         }
         origin.push(original.len());
@@ -107,6 +127,62 @@ fn fold_char(c: char, out: &mut String) {
             }
         }),
     }
+}
+
+/// Appends the shape-folded form of `c` (see [`Folded::for_shapes`]) to `out`.
+fn shape_char(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c);
+    } else if is_invisible(c) {
+    } else if matches!(c, '\u{2028}' | '\u{2029}' | '\u{0085}') {
+        out.push('\n');
+    } else if c.is_whitespace() {
+        out.push(' ');
+    } else if Dash::for_char(c) {
+        out.push('-');
+    } else if CodePointMapData::<GeneralCategory>::new().get(c)
+        == GeneralCategory::ConnectorPunctuation
+    {
+        // "555‿123": a connector joins words; between digits it separates groups.
+        out.push(' ');
+    } else if let Some(digit) = decimal_digit(c) {
+        out.push(char::from(b'0' + digit));
+    } else {
+        let mut ascii = [0u8; 4];
+        let mut len = 0;
+        let mut plain = true;
+        decompose_compatible(c, |part| match u8::try_from(part) {
+            Ok(b) if b.is_ascii() && len < ascii.len() => {
+                ascii[len] = b;
+                len += 1;
+            }
+            _ => plain = false,
+        });
+        match std::str::from_utf8(&ascii[..len]) {
+            Ok(s) if plain && len > 0 => out.push_str(s),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// The value of a decimal digit of any script. Unicode keeps every script's digits
+/// (general category Nd) in runs of ten from zero to nine, so a digit's value is its
+/// place in its run.
+fn decimal_digit(c: char) -> Option<u8> {
+    let category = CodePointMapData::<GeneralCategory>::new();
+    if category.get(c) != GeneralCategory::DecimalNumber {
+        return None;
+    }
+    let mut place = 0u32;
+    let mut at = u32::from(c);
+    while let Some(before) = at.checked_sub(1).and_then(char::from_u32) {
+        if category.get(before) != GeneralCategory::DecimalNumber {
+            break;
+        }
+        place += 1;
+        at -= 1;
+    }
+    u8::try_from(place % 10).ok()
 }
 
 /// Latin letters that carry a stroke, a hook or a ligature in their shape rather than a
@@ -190,6 +266,19 @@ mod tests {
     fn spaces_and_connectors() {
         assert_eq!(fold("_Ben_ O’Brien"), " ben  o'brien");
         assert_eq!(fold("a\u{00A0}b\u{3000}c\td\ne\u{2028}f"), "a b c d\ne\nf");
+    }
+
+    #[test]
+    fn shapes_fold_dashes_spaces_and_wide_forms_only() {
+        let text = "555\u{2011}123\u{2013}4567 (５５５)\u{00A0}1\u{200B}23\u{2212}4\u{202F}Zoë";
+        let folded = Folded::for_shapes(text);
+        assert_eq!(folded.text, "555-123-4567 (555) 123-4 Zoë");
+        let start = folded.text.find("(555)").unwrap();
+        let (s, e) = folded.original(start, start + 5).unwrap();
+        assert_eq!(&text[s..e], "(５５５)");
+        // Digits of other scripts; mathematical digits (runs of fifty).
+        let digits = "٥٥٥-١٢٣ ०१२३४५६७८९ ۴ \u{1D7D8}\u{1D7FF}";
+        assert_eq!(Folded::for_shapes(digits).text, "555-123 0123456789 4 09");
     }
 
     #[test]

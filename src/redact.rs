@@ -12,21 +12,29 @@
 //!   in any date format, with or without the word "born" before it;
 //! - everything identifying someone else, with `[redacted: third-party]` unless
 //!   `third-party` is permitted: the names of the profile's third parties (whole, and
-//!   each part alone), and every phone number, e-mail address, SSN-like number,
-//!   street address, and date of birth ("born 1990-05-17", "DOB: 05/17/1990") that
-//!   is not the client's own.
+//!   each part alone); whatever the client's contact holds of someone else
+//!   ("Emergency: Ben Quill 555-0199", see `contact`); everything on the profiles of
+//!   the other participants of joint notes ([`Redactor::with_others`]); and every
+//!   phone number, e-mail address, SSN-like number, street address, and date of
+//!   birth ("born 1990-05-17", "DOB: 05/17/1990", "born on the 4th of March, 1982")
+//!   that is not the client's own. [`Redactor::releasing_third_parties`] keeps the
+//!   names of given third parties (an abuse report's subject).
 //!
 //! The marker never says what kind of identifier was removed; the [`Redaction`]s
 //! returned beside the text say it, for the cover sheet, and never carry the text.
 //!
-//! Names are matched as whole words, ignoring case and diacritics ("BEN QUILL",
-//! "Zoe" for "Zoë"); the parts of a whole name may be separated by any run of
-//! spaces, line breaks, dashes or dots ("Ben  Quill", "ben-quill", "Ben\nQuill"), and
-//! punctuation around a name stays ("[redacted: third-party]'s"). A name part that is
-//! also an everyday word ("Will", "Rose") is redacted alone only where the text
-//! capitalizes it. A part inside a longer whole name belongs to that name: with
-//! `identity` permitted, the client "Ada Quill" keeps her surname even though her
-//! partner "Ben Quill" shares it; "Quill" alone is still redacted.
+//! Names are matched as whole words on text folded by Unicode data (`crate::fold`):
+//! case, diacritics, compatibility forms and invisible characters do not matter
+//! ("BEN QUILL", "Zoe" for "Zoë", "Ｂｅｎ", "Be\u{200B}n"), and the whole original
+//! span is replaced. Identifier shapes are matched on text whose dashes, spaces and
+//! digits are folded (`Folded::for_shapes`). The parts of a whole name may be
+//! separated by any run of spaces, line breaks, dashes or dots ("Ben  Quill",
+//! "ben-quill", "Ben\nQuill"), or by nothing ("BenQuill"), a part may be broken
+//! across a line, and punctuation around a name stays ("[redacted: third-party]'s").
+//! A name part that is also an everyday word ("Will", "Rose") is redacted alone only
+//! where the text capitalizes it. A part inside a longer whole name belongs to that
+//! name: with `identity` permitted, the client "Ada Quill" keeps her surname even
+//! though her partner "Ben Quill" shares it; "Quill" alone is still redacted.
 //!
 //! When identifiers overlap, the stretch they cover together is replaced once.
 //! Where something is both the client's and someone else's, a refusal of either
@@ -38,11 +46,12 @@ use serde::Serialize;
 
 use crate::client::Client;
 
+mod contact;
 mod names;
 mod patterns;
 
 use crate::fold::Folded;
-use names::Matcher;
+use names::{Matcher, Unbuildable};
 use patterns::Value;
 
 /// Which marker replaced an identifier: whose it was.
@@ -155,10 +164,17 @@ pub struct Redaction {
 pub struct Redactor {
     permit_identity: bool,
     permit_third_party: bool,
-    /// The client's name, the third parties' names, the pieces of the contact.
+    /// The client's name, the third parties' names, the pieces of the contact; the
+    /// same of every other profile given.
     matchers: Vec<Matcher>,
     /// The client's identifiers found in the profile, to tell them from others'.
     own: Vec<Value>,
+    /// Identifiers of someone else found in a profile: another participant's, or a
+    /// piece of the client's contact that is someone else's.
+    others: Vec<Value>,
+    /// Third parties whose names are released (see
+    /// [`Redactor::releasing_third_parties`]), as `names::name_key` folds them.
+    released: Vec<String>,
     /// Some profile entry could not become a pattern: withhold every text whole.
     fail_closed: bool,
 }
@@ -171,6 +187,8 @@ impl fmt::Debug for Redactor {
             .field("permit_third_party", &self.permit_third_party)
             .field("matchers", &self.matchers.len())
             .field("own_identifiers", &self.own.len())
+            .field("others_identifiers", &self.others.len())
+            .field("released_names", &self.released.len())
             .field("fail_closed", &self.fail_closed)
             .finish()
     }
@@ -184,38 +202,159 @@ struct Candidate {
     redaction: Redaction,
     /// A whole multi-word name (see `names::Found`).
     whole_name: bool,
+    /// A third party's name that is released: kept, but it still holds the parts
+    /// inside it (see `drop_parts_inside_whole_names`).
+    released: bool,
 }
 
 impl Redactor {
     /// A redactor for `client`'s notes, keeping the client's own identifiers when
     /// `permit_identity` and everyone else's when `permit_third_party`.
+    ///
+    /// The client's contact is read piece by piece (see `contact`): a piece that is
+    /// someone else's ("Emergency: Ben Quill 555-0199"), or not clearly the client's,
+    /// is the client's and someone else's at once, so it is kept only when both
+    /// `identity` and `third-party` are permitted.
     pub fn new(client: &Client, permit_identity: bool, permit_third_party: bool) -> Redactor {
-        let mut built = vec![Matcher::name(&client.name, RedactionKind::Identity)];
-        built.extend(
-            client
-                .third_parties
-                .iter()
-                .map(|name| Matcher::name(name, RedactionKind::ThirdParty)),
-        );
-        let mut own = Vec::new();
-        if let Some(contact) = &client.contact {
-            own.extend(patterns::identifiers(contact).into_iter().map(|h| h.value));
-            built.extend(
-                contact
-                    .split([',', ';', '\n', '|'])
-                    .map(Matcher::contact_piece),
-            );
-        }
-        if let Some(dob) = client.date_of_birth {
-            own.push(Value::Date(vec![dob.0]));
-        }
-        let fail_closed = built.iter().any(Result::is_err);
-        Redactor {
+        let mut redactor = Redactor {
             permit_identity,
             permit_third_party,
-            matchers: built.into_iter().flatten().flatten().collect(),
-            own,
-            fail_closed,
+            matchers: Vec::new(),
+            own: Vec::new(),
+            others: Vec::new(),
+            released: Vec::new(),
+            fail_closed: false,
+        };
+        redactor.add_profile(client, RedactionKind::Identity);
+        redactor
+    }
+
+    /// Also redacts, as someone else's, everything identifying in `others`' profiles:
+    /// the other participants of the client's joint notes. Each one's name, contact
+    /// (every piece of it, and the numbers, e-mail and addresses in it), date of
+    /// birth in any format, and the names of their own third parties.
+    ///
+    /// ```
+    /// use casevault::{Client, Redactor};
+    ///
+    /// let person = |name: &str, contact: &str, third_party: &str| Client {
+    ///     id: "0badcafe".into(),
+    ///     name: name.into(),
+    ///     date_of_birth: None,
+    ///     contact: Some(contact.into()),
+    ///     third_parties: vec![third_party.into()],
+    ///     created_at: "2026-03-01T00:00:00Z".into(),
+    /// };
+    /// let ada = person("Ada Example", "555-123-4567", "Ben Quill");
+    /// let cy = person("Cy Other", "cy@example.org, 555-0199", "Dee Other (sister)");
+    /// let redactor = Redactor::new(&ada, true, false).with_others(&[cy]);
+    /// let (text, _) = redactor.redact("Cy (555 0199) spoke of Dee.");
+    /// assert_eq!(
+    ///     text,
+    ///     "[redacted: third-party] ([redacted: third-party]) spoke of [redacted: third-party]."
+    /// );
+    /// ```
+    pub fn with_others(mut self, others: &[Client]) -> Redactor {
+        for other in others {
+            self.add_profile(other, RedactionKind::ThirdParty);
+        }
+        self
+    }
+
+    /// Keeps the names (and only the names, not their contact or anything else) of
+    /// the given third parties, even when `third-party` is refused: an abuse report
+    /// releases the identity of the person it is about. A name is compared with the
+    /// profile's folded and without remarks ("Ben QUILL" releases "Ben Quill
+    /// (partner)"); a part the released name shares with another third party who is
+    /// not released ("Quill" alone) stays redacted. A name too long to be one
+    /// releases nothing.
+    ///
+    /// ```
+    /// use casevault::{Client, Redactor};
+    ///
+    /// let client = Client {
+    ///     id: "0badcafe".into(),
+    ///     name: "Ada Example".into(),
+    ///     date_of_birth: None,
+    ///     contact: None,
+    ///     third_parties: vec!["Ben Quill (partner)".into(), "Mia Lund".into()],
+    ///     created_at: "2026-03-01T00:00:00Z".into(),
+    /// };
+    /// let redactor = Redactor::new(&client, true, false)
+    ///     .releasing_third_parties(&["Ben Quill".to_owned()]);
+    /// let (text, _) = redactor.redact("Ben Quill hit Mia.");
+    /// assert_eq!(text, "Ben Quill hit [redacted: third-party].");
+    /// ```
+    pub fn releasing_third_parties(mut self, names: &[String]) -> Redactor {
+        self.released.extend(
+            names
+                .iter()
+                .filter_map(|name| names::name_key(name).ok())
+                .filter(|key| !key.is_empty()),
+        );
+        self
+    }
+
+    /// Adds one profile's identifiers: as the client's own (`Identity`) or someone
+    /// else's (`ThirdParty`).
+    fn add_profile(&mut self, profile: &Client, whose: RedactionKind) {
+        self.add(Matcher::name(&profile.name, whose));
+        for name in &profile.third_parties {
+            self.add(Matcher::name(name, RedactionKind::ThirdParty));
+        }
+        if let Some(contact) = &profile.contact {
+            let values = patterns::identifiers(contact).into_iter().map(|h| h.value);
+            match whose {
+                RedactionKind::Identity => self.own.extend(values),
+                RedactionKind::ThirdParty => self.others.extend(values),
+            }
+            for piece in contact::pieces(contact, &profile.name, &profile.third_parties) {
+                self.add(Matcher::contact_piece(piece.text, whose));
+                if piece.someone_elses {
+                    self.add_someone_elses_piece(&piece, whose);
+                }
+            }
+        }
+        if let Some(dob) = profile.date_of_birth {
+            let date = Value::Date(vec![dob.0]);
+            match whose {
+                RedactionKind::Identity => self.own.push(date),
+                RedactionKind::ThirdParty => self.others.push(date),
+            }
+        }
+    }
+
+    /// A piece of a contact that is someone else's: whole, its numbers, and the names
+    /// left in it, as third-party identifiers. Its numbers are also the contact's
+    /// owner's (`whose`): they reach her as well.
+    fn add_someone_elses_piece(&mut self, piece: &contact::Piece, whose: RedactionKind) {
+        let third_party = RedactionKind::ThirdParty;
+        self.add(Matcher::contact_piece(piece.text, third_party));
+        for number in contact::numbers(piece.text) {
+            self.add(Matcher::contact_piece(number, third_party));
+            if whose != third_party {
+                self.add(Matcher::contact_piece(number, whose));
+            }
+        }
+        self.others.extend(
+            patterns::identifiers(piece.text)
+                .into_iter()
+                .map(|h| h.value),
+        );
+        // Released under the name the contact gives, owner's surname and all.
+        self.add(Matcher::name(&piece.names, third_party).map(|found| {
+            found.map(|mut matcher| {
+                matcher.key = Some(piece.full_name.clone());
+                matcher
+            })
+        }));
+    }
+
+    fn add(&mut self, built: Result<Option<Matcher>, Unbuildable>) {
+        match built {
+            Ok(Some(matcher)) => self.matchers.push(matcher),
+            Ok(None) => {}
+            Err(Unbuildable) => self.fail_closed = true,
         }
     }
 
@@ -261,7 +400,7 @@ impl Redactor {
         }
         let mut candidates = self.candidates(text);
         drop_parts_inside_whole_names(&mut candidates);
-        candidates.retain(|c| !self.permits(c.redaction.kind));
+        candidates.retain(|c| !c.released && !self.permits(c.redaction.kind));
         render(text, merge(text, candidates))
     }
 
@@ -280,6 +419,11 @@ impl Redactor {
         for matcher in &self.matchers {
             found.clear();
             matcher.find(text, &folded, &mut found);
+            let released = matcher.kind == RedactionKind::ThirdParty
+                && matcher
+                    .key
+                    .as_ref()
+                    .is_some_and(|key| self.released.contains(key));
             candidates.extend(found.iter().map(|f| Candidate {
                 start: f.start,
                 end: f.end,
@@ -288,32 +432,45 @@ impl Redactor {
                     class: matcher.class,
                 },
                 whole_name: f.whole_name,
+                released,
             }));
         }
-        let own_dates = patterns::dates(text)
+        // Every date, where it is the client's or another profile's date of birth.
+        let profile_dates = patterns::dates(text)
             .into_iter()
-            .filter(|hit| self.is_own(&hit.value));
-        for hit in patterns::identifiers(text).into_iter().chain(own_dates) {
-            let kind = if self.is_own(&hit.value) {
-                RedactionKind::Identity
-            } else {
-                RedactionKind::ThirdParty
-            };
-            candidates.push(Candidate {
-                start: hit.start,
-                end: hit.end,
-                redaction: Redaction {
-                    kind,
-                    class: hit.class,
-                },
-                whole_name: false,
-            });
+            .filter(|hit| self.is_own(&hit.value) || self.is_others(&hit.value));
+        for hit in patterns::identifiers(text).into_iter().chain(profile_dates) {
+            let own = self.is_own(&hit.value);
+            // Not the client's is someone else's; both is both.
+            let kinds = [
+                (own, RedactionKind::Identity),
+                (
+                    !own || self.is_others(&hit.value),
+                    RedactionKind::ThirdParty,
+                ),
+            ];
+            for (_, kind) in kinds.into_iter().filter(|(whose, _)| *whose) {
+                candidates.push(Candidate {
+                    start: hit.start,
+                    end: hit.end,
+                    redaction: Redaction {
+                        kind,
+                        class: hit.class,
+                    },
+                    whole_name: false,
+                    released: false,
+                });
+            }
         }
         candidates
     }
 
     fn is_own(&self, value: &Value) -> bool {
         self.own.iter().any(|own| own.same_as(value))
+    }
+
+    fn is_others(&self, value: &Value) -> bool {
+        self.others.iter().any(|other| other.same_as(value))
     }
 }
 
@@ -539,6 +696,70 @@ mod tests {
         assert_eq!(redactor.redact("anything at all").0, TP);
         assert_eq!(redactor.redact("").0, "");
         assert_eq!(Redactor::new(&c, true, true).redact("kept").0, "kept");
+    }
+
+    #[test]
+    fn a_released_third_party_keeps_only_the_name() {
+        let mut c = client();
+        c.third_parties = vec!["Ben Quill (partner)".into(), "Mia Quill".into()];
+        c.contact = Some("555-123-4567; Emergency: Ben Quill 555-0199".into());
+        let text = "Ben Quill hit Mia; BEN called from 555-0199; Quill alone; Mia Quill.";
+        let released =
+            Redactor::new(&c, true, false).releasing_third_parties(&["ben QUILL".to_owned()]);
+        assert_eq!(
+            released.redact(text).0,
+            format!("Ben Quill hit {TP}; BEN called from {TP}; {TP} alone; {TP}.")
+        );
+        // Releasing someone not listed, or nothing, releases nothing.
+        for names in [vec![], vec!["Ben".to_owned()], vec!["x".repeat(5000)]] {
+            let (out, _) = Redactor::new(&c, true, false)
+                .releasing_third_parties(&names)
+                .redact("Ben Quill came");
+            assert_eq!(out, format!("{TP} came"), "{names:?}");
+        }
+        // The client's own name is not a third party's to release.
+        let (out, _) = Redactor::new(&c, false, false)
+            .releasing_third_parties(&["Ada Quill".to_owned()])
+            .redact("Ada Quill came");
+        assert_eq!(out, format!("{ID} came"));
+    }
+
+    #[test]
+    fn other_participants_are_third_parties_whole() {
+        let other = Client {
+            id: "feedbeef".into(),
+            name: "Cy Dorn".into(),
+            date_of_birth: Some("1985-01-02".parse().expect("date")),
+            contact: Some("cy@dorn.example; 555-0188".into()),
+            third_parties: vec!["Dee Dorn (daughter)".into()],
+            created_at: "2026-03-01T00:00:00Z".into(),
+        };
+        let text = "Cy (2 Jan 1985) and Dee; 555 0188; CY@DORN.EXAMPLE; Ada.";
+        let redactor = Redactor::new(&client(), true, false).with_others(&[other]);
+        assert_eq!(
+            redactor.redact(text).0,
+            format!("{TP} ({TP}) and {TP}; {TP}; {TP}; Ada.")
+        );
+        let shown = format!("{redactor:?}");
+        assert!(!shown.to_lowercase().contains("dorn"), "{shown}");
+    }
+
+    #[test]
+    fn a_contact_piece_of_someone_else_is_both() {
+        let mut c = client();
+        c.contact = Some("555-123-4567; Emergency: Mo Vale (partner) 555-0199".into());
+        let text = "Mo at 555-0199; her own 555-123-4567";
+        assert_eq!(
+            Redactor::new(&c, true, false).redact(text).0,
+            format!("{TP} at {TP}; her own 555-123-4567")
+        );
+        // Without identity, a number in the client's contact still points to her;
+        // the other person's name is a third party's, permitted here.
+        assert_eq!(
+            Redactor::new(&c, false, true).redact(text).0,
+            format!("Mo at {ID}; her own {ID}")
+        );
+        assert_eq!(Redactor::new(&c, true, true).redact(text).0, text);
     }
 
     #[test]

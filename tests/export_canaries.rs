@@ -170,6 +170,9 @@ struct People {
     phone: String,
     email: String,
     third_party: String,
+    /// An emergency contact written in the client's contact field: someone else,
+    /// who is not on the profile's list of third parties.
+    emergency: [String; 3],
     /// One canary per category, in [`CATEGORIES`]' order.
     canaries: Vec<String>,
 }
@@ -188,6 +191,11 @@ impl People {
             phone: format!("+1 555 {} {}", l.digits(3), l.digits(4)),
             email: format!("{}.{}@{}.example", l.word(6), l.word(5), l.word(7)),
             third_party: format!("{} {}", l.name('J', 7), l.name('X', 9)),
+            emergency: [
+                format!("{} {}", l.name('K', 6), l.name('W', 7)),
+                format!("556-0{}", l.digits(3)),
+                format!("{}@{}.example", l.word(7), l.word(6)),
+            ],
             canaries: CATEGORIES
                 .iter()
                 .enumerate()
@@ -205,11 +213,13 @@ impl People {
     /// names the client, her phone and e-mail, and the third party on her profile.
     fn note(&self) -> String {
         let mut body = format!(
-            "{} was reached at {} and {}; {} joined the call. {}\n",
+            "{} was reached at {} and {}; {} joined the call; {} was called at {}. {}\n",
             self.name,
             self.phone,
             self.email,
             self.third_party,
+            self.emergency[0],
+            self.emergency[1],
             self.canary("progress")
         );
         for category in CATEGORIES.iter().filter(|c| **c != "progress") {
@@ -272,7 +282,14 @@ fn check(f: &mut Fixture, case: &Case) -> Result<(), TestCaseError> {
         .add_client(NewClient {
             name: people.name.clone(),
             date_of_birth: Some(date(&people.dob)),
-            contact: Some(format!("{}, {}", people.phone, people.email)),
+            contact: Some(format!(
+                "{}, {}; Emergency: {} (partner) {} {}",
+                people.phone,
+                people.email,
+                people.emergency[0],
+                people.emergency[1],
+                people.emergency[2],
+            )),
             third_parties: vec![people.third_party.clone()],
         })
         .expect("add the client");
@@ -461,6 +478,27 @@ fn check(f: &mut Fixture, case: &Case) -> Result<(), TestCaseError> {
         );
         if released("progress") {
             prop_assert!(text.contains("[redacted:"), "{}", text);
+        }
+        // The emergency contact is someone else, in the note and in the contact on
+        // the profile that leaves with identity.
+        for identifier in &people.emergency {
+            prop_assert!(
+                !text.contains(identifier.as_str()),
+                "{} not redacted:\n{}",
+                identifier,
+                text
+            );
+        }
+    }
+    if released("third-party") && released("identity") {
+        // Both permitted: the contact leaves whole.
+        for identifier in &people.emergency {
+            prop_assert!(
+                text.contains(identifier.as_str()),
+                "{} missing:\n{}",
+                identifier,
+                text
+            );
         }
     }
     // The client's own identifiers (needs the redaction module).

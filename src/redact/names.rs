@@ -5,7 +5,7 @@
 use regex::Regex;
 
 use super::{IdentifierClass, RedactionKind};
-use crate::fold::Folded;
+use crate::fold::{Folded, fold};
 
 /// The longest profile entry (a name, one piece of the contact) turned into a
 /// pattern. A longer one cannot be a name; the redactor fails closed on it rather
@@ -73,6 +73,9 @@ pub(super) struct Matcher {
     alternatives: Vec<Alternative>,
     pub(super) kind: RedactionKind,
     pub(super) class: IdentifierClass,
+    /// For a person's name, its folded words (see [`name_key`]): what a release of
+    /// that name is compared with.
+    pub(super) key: Option<String>,
 }
 
 impl Matcher {
@@ -82,11 +85,14 @@ impl Matcher {
     /// Text in parentheses is a remark, not part of the name ("Ben Quill (partner)").
     pub(super) fn name(name: &str, kind: RedactionKind) -> Result<Option<Matcher>, Unbuildable> {
         let tokens = tokens(&without_remarks(name), '\'')?;
+        let key = tokens.join(" ");
         let mut patterns = Vec::new();
         let mut alternatives = Vec::new();
         if tokens.len() > 1 {
             let parts: Vec<String> = tokens.iter().map(|t| token_pattern(t)).collect();
-            patterns.push(parts.join(r"[\s\p{Pd}.]+"));
+            // No separator at all: an invisible character in place of the space
+            // shows the name as one word ("Ben\u{2060}Quill").
+            patterns.push(parts.join(r"[\s\p{Pd}.]*"));
             alternatives.push(Alternative {
                 whole: true,
                 common: false,
@@ -113,14 +119,21 @@ impl Matcher {
                 common: COMMON_WORDS.contains(&token.as_str()),
             });
         }
-        Matcher::build(&patterns, alternatives, kind, IdentifierClass::Name)
+        let matcher = Matcher::build(&patterns, alternatives, kind, IdentifierClass::Name)?;
+        Ok(matcher.map(|m| Matcher {
+            key: Some(key),
+            ..m
+        }))
     }
 
     /// One piece of the client's contact ("555-123-4567", "Flat 3, Rose Court"),
     /// matched whole with up to three characters of spacing or punctuation
     /// between its words. Single words are skipped ("Springfield" alone names a city,
     /// not the client) unless they hold a digit or an `@`.
-    pub(super) fn contact_piece(piece: &str) -> Result<Option<Matcher>, Unbuildable> {
+    pub(super) fn contact_piece(
+        piece: &str,
+        kind: RedactionKind,
+    ) -> Result<Option<Matcher>, Unbuildable> {
         let tokens = tokens(piece, '\0')?;
         let distinctive = piece.contains('@') || piece.chars().any(|c| c.is_ascii_digit());
         if tokens.is_empty() || (tokens.len() < 2 && !distinctive) {
@@ -142,7 +155,7 @@ impl Matcher {
         Matcher::build(
             &[parts.join(r"[\s[:punct:]–—‐‑·]{0,3}")],
             vec![alternative],
-            RedactionKind::Identity,
+            kind,
             class,
         )
     }
@@ -164,6 +177,7 @@ impl Matcher {
             alternatives,
             kind,
             class,
+            key: None,
         }))
     }
 
@@ -212,9 +226,51 @@ fn tokens(entry: &str, keep: char) -> Result<Vec<String>, Unbuildable> {
         .collect())
 }
 
-/// A folded name part as a pattern: its apostrophes optional ("OBrien", "O’Brien").
+/// A person's name as a release names it: its folded words, remarks left out, so
+/// "Ben QUILL (partner)" and "ben quill" are one name.
+pub(super) fn name_key(name: &str) -> Result<String, Unbuildable> {
+    Ok(tokens(&without_remarks(name), '\'')?.join(" "))
+}
+
+/// The folded words of a name that are redacted alone (two letters or more, not an
+/// honorific, suffix or connector): how a name is recognised inside other text.
+pub(super) fn name_parts(name: &str) -> Vec<String> {
+    tokens(&without_remarks(name), '\'')
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        .filter(|t| !NEVER_ALONE.contains(&t.as_str()))
+        .collect()
+}
+
+/// The folded words of a text, as names are matched on them.
+pub(super) fn words(text: &str) -> Vec<String> {
+    fold(text)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Between two letters of a name part: a word broken at the end of a line, with or
+/// without a hyphen ("Qu-⏎ill"; a soft hyphen is already gone from the folded text),
+/// or Markdown emphasis inside the word ("B**e**n" shows as "Ben").
+const INSIDE_A_WORD: &str = r"(?:\p{Pd}?[ \t]*\n[ \t]*|\*{1,3})?";
+
+/// A folded name part as a pattern: its apostrophes optional ("OBrien", "O’Brien"),
+/// and it may be broken across a line or emphasized in part.
 fn token_pattern(token: &str) -> String {
-    regex::escape(token).replace('\'', "'?")
+    let mut pattern = String::with_capacity(token.len() * 4);
+    for (i, c) in token.chars().enumerate() {
+        if i > 0 {
+            pattern.push_str(INSIDE_A_WORD);
+        }
+        match c {
+            '\'' => pattern.push_str("'?"),
+            c => pattern.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+        }
+    }
+    pattern
 }
 
 /// The entry without text in parentheses or brackets.
@@ -344,7 +400,7 @@ mod tests {
 
     #[test]
     fn contact_pieces() {
-        let m = Matcher::contact_piece(" 555-1234")
+        let m = Matcher::contact_piece(" 555-1234", RedactionKind::Identity)
             .expect("short")
             .expect("digits");
         assert_eq!(m.class, IdentifierClass::Phone);
@@ -352,12 +408,12 @@ mod tests {
             spans(&m, "call 555 1234 or 5551234"),
             ["555 1234", "5551234"]
         );
-        let m = Matcher::contact_piece("Flat 3")
+        let m = Matcher::contact_piece("Flat 3", RedactionKind::Identity)
             .expect("short")
             .expect("digit");
         assert_eq!(m.class, IdentifierClass::Address);
         assert!(
-            Matcher::contact_piece(" Springfield ")
+            Matcher::contact_piece(" Springfield ", RedactionKind::Identity)
                 .expect("short")
                 .is_none()
         );

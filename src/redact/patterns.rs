@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use regex::{Captures, Regex};
 
 use super::IdentifierClass;
+use crate::fold::Folded;
 
 /// A found identifier, normalized so that the client's own is recognised however it
 /// is written.
@@ -56,16 +57,22 @@ pub(super) struct Hit {
 
 const MONTH: &str = r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
 
-/// A calendar date: `1990-05-17`, `05/17/1990`, `17.05.90`, `17 May 1990`,
-/// `17th of May, 1990`, `May 17, 1990`. The groups name the fields of each form.
+/// A calendar date: `1990-05-17`, `05/17/1990`, `17.05.90`, `4 . 3 . 82`, `19900517`,
+/// `17 May 1990`, `the 17th of May, 1990`, `17-May-90`, `May 17, 1990`,
+/// `May the 17th '90`. The groups name the fields of each form.
 fn date_pattern() -> String {
+    // Between the numbers of a numeric date; between the words of a written one.
+    let num = r"[ \t]?[-/.][ \t]?";
+    let word = r"(?:[ \t]*[-/.,][ \t]*|\s+)";
+    let ordinal = r"(?:st|nd|rd|th)?";
+    let year = r"(?:\d{4}|['’]?\d{2})";
     format!(
-        r"(?:(?P<iy>\d{{4}})[-/.](?P<im>\d{{1,2}})[-/.](?P<id>\d{{1,2}})|(?P<na>\d{{1,2}})[-/.](?P<nb>\d{{1,2}})[-/.](?P<ny>\d{{4}}|\d{{2}})|(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm>{MONTH})\.?,?\s+(?P<dy>\d{{4}})|(?P<mm>{MONTH})\.?\s+(?P<md>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<my>\d{{4}}))"
+        r"(?:(?P<iy>\d{{4}}){num}(?P<im>\d{{1,2}}){num}(?P<id>\d{{1,2}})|(?P<na>\d{{1,2}}){num}(?P<nb>\d{{1,2}}){num}(?P<ny>\d{{4}}|\d{{2}})|(?P<compact>\d{{8}}|\d{{6}})|(?:the\s+)?(?P<dd>\d{{1,2}}){ordinal}{word}(?:of\s+)?(?P<dm>{MONTH})\.?{word}(?:in\s+)?(?P<dy>{year})|(?P<mm>{MONTH})\.?{word}(?:the\s+)?(?P<md>\d{{1,2}}){ordinal}{word}(?P<my>{year}))"
     )
 }
 
 /// Words that say a date of birth follows: "born", "b.", "DOB:", "date of birth".
-const BIRTH_CONTEXT: &str = r"(?:born(?:[ \t]+on)?|d\.?[ \t]?o\.?[ \t]?b\.?|date[ \t]+of[ \t]+birth|birth[ \t]?date|birthday(?:[ \t]+is)?|b\.)[ \t]*(?:[:=\-–][ \t]*)?(?:(?:is|was|on)[ \t]+)?\(?";
+const BIRTH_CONTEXT: &str = r"(?:born(?:[ \t]+on)?|d\.?[ \t]?o\.?[ \t]?b\.?|date[ \t]+of[ \t]+birth|birth[ \t]?date|birthday(?:[ \t]+is)?|b\.)[ \t]*(?:[:=\-][ \t]*)?(?:(?:is|was|on)[ \t]+)?(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?[ \t]+)?\(?";
 
 const STREET_TYPES: &str = "street|st|avenue|ave|road|rd|lane|ln|drive|dr|boulevard|blvd|way|court|ct|place|pl|terrace|crescent|cres|close|square|sq|parkway|pkwy|highway|hwy|circle|cir|trail|trl|mews|row|grove|gardens|walk";
 
@@ -142,21 +149,34 @@ struct Patterns {
     birth_date: Regex,
 }
 
+/// Between the groups of a phone number's digits: a dash, dot, middle dot, slash or
+/// underscore with or without spaces around it ("555 - 123"), or spaces alone. Shapes are matched on text whose
+/// dashes and spaces are folded (`Folded::for_shapes`), so `-` stands for every dash.
+const PHONE_SEP: &str = r"(?:[ \t]*[-./·•∙_][ \t]*|[ \t]+)";
+
+/// The end of a phone number: an extension ("x123", "ext. 45", ", extension 7"),
+/// or the end of a word.
+const PHONE_END: &str =
+    r"(?:(?P<ext>[ \t]*[,;]?[ \t]*(?i:x|ext|extn|extension)\.?[ \t]*[:#]?[ \t]*\d{1,6}\b)|\b)";
+
 static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| Patterns {
     phones: [
         // International: +1 555-123-4567, +44 (0)20 7946 0958, +4915112345678.
-        r"\+\d{1,3}(?:[ .\-]?\(\d{1,4}\))?(?:[ .\-]?\d{1,5}){1,6}",
-        // North American: (555) 123-4567, 555.123.4567, 1-555-123-4567.
-        r"(?:\b1[ .\-]?)?(?:\(\d{3}\)|\b\d{3})[ .\-]?\d{3}[ .\-]\d{4}\b",
+        r"\+[ \t]?\d{1,3}(?:S?\(\d{1,4}\))?(?:S?\d{1,5}){1,15}",
+        // North American: (555) 123-4567, 555.123.4567, 1-555-123-4567, 555 - 123 - 4567.
+        r"(?:\b1S?)?(?:\(\d{3}\)|\b\d{3})S?\d{3}S\d{4}",
         // National with a trunk zero: 0151 234 5678, 020 7946 0958, 07700 900123.
-        r"\b0\d{2,4}[ .\-]?\d{3,4}[ .\-]?\d{3,4}\b",
+        r"\b0\d{2,4}S?\d{3,4}S?\d{3,4}",
         // Pairs of digits: 06 12 34 56 78.
-        r"\b0\d(?:[ .\-]\d{2}){4}\b",
+        r"\b0\d(?:S\d{2}){4}",
         // Unseparated: 5551234567.
-        r"\b\d{10,15}\b",
+        r"\b\d{10,15}",
+        // Spelled out digit by digit: 5 5 5 1 2 3 4 5 6 7.
+        r"\b\d(?:S\d){9,14}",
     ]
     .into_iter()
-    .map(compile)
+    // `S` stands for a separator in the shapes above (none of them has an `S`).
+    .map(|shape| compile(&format!("{}{PHONE_END}", shape.replace('S', PHONE_SEP))))
     .collect(),
     email: compile(r"[\w.%+'\-]+@(?:[\p{L}\p{N}](?:[\p{L}\p{N}\-]*[\p{L}\p{N}])?\.)+\p{L}{2,}\b"),
     // US SSN (123-45-6789, 123 45 6789) and Canadian SIN (123-456-789) shapes.
@@ -177,12 +197,16 @@ fn compile(pattern: &str) -> Regex {
 
 /// Phone numbers, e-mail addresses, SSN-like numbers, street addresses and dates of
 /// birth (in a birth context) in `text`. Hits may overlap.
-pub(super) fn identifiers(text: &str) -> Vec<Hit> {
+pub(super) fn identifiers(original: &str) -> Vec<Hit> {
+    let folded = Folded::for_shapes(original);
+    let text = folded.text.as_str();
     let p = &*PATTERNS;
     let mut hits = Vec::new();
     for phone in &p.phones {
         scan(phone, text, &mut hits, |c| {
-            let digits = digits(c.get(0)?.as_str());
+            let whole = c.get(0)?;
+            let number_end = c.name("ext").map_or(whole.end(), |ext| ext.start());
+            let digits = digits(text.get(whole.start()..number_end)?);
             (digits.len() >= 8).then(|| hit(c, IdentifierClass::Phone, Value::Phone(digits)))
         });
     }
@@ -211,20 +235,35 @@ pub(super) fn identifiers(text: &str) -> Vec<Hit> {
             value: Value::Date(readings(c)),
         })
     });
-    hits
+    back_to(&folded, hits)
 }
 
 /// Every date in `text`, birth context or not, with its readings.
-pub(super) fn dates(text: &str) -> Vec<Hit> {
+pub(super) fn dates(original: &str) -> Vec<Hit> {
+    let folded = Folded::for_shapes(original);
     let mut hits = Vec::new();
-    scan(&PATTERNS.date, text, &mut hits, |c| {
+    scan(&PATTERNS.date, &folded.text, &mut hits, |c| {
         Some(hit(
             c,
             IdentifierClass::DateOfBirth,
             Value::Date(readings(c)),
         ))
     });
-    hits
+    back_to(&folded, hits)
+}
+
+/// Hits found in `folded`'s text, placed on its original; a hit that cannot be placed
+/// covers the rest of the text from where it starts, so nothing is kept by mistake.
+fn back_to(folded: &Folded, hits: Vec<Hit>) -> Vec<Hit> {
+    hits.into_iter()
+        .map(|h| {
+            let (start, end) = folded.original(h.start, h.end).unwrap_or((
+                folded.original(h.start, h.start).map_or(0, |(s, _)| s),
+                usize::MAX,
+            ));
+            Hit { start, end, ..h }
+        })
+        .collect()
 }
 
 /// Runs `re` over `text`; `accept` turns a match into a hit or rejects it. After a
@@ -320,22 +359,57 @@ fn readings(c: &Captures) -> Vec<time::Date> {
     if let (Some(y), Some(m), Some(d)) = (number("iy"), number("im"), number("id")) {
         push_date(&mut dates, y, m, d);
     } else if let (Some(a), Some(b), Some(y)) = (number("na"), number("nb"), c.name("ny")) {
-        let year: u32 = y.as_str().parse().unwrap_or(0);
-        let years = if y.as_str().len() == 2 {
-            vec![1900 + year, 2000 + year]
-        } else {
-            vec![year]
-        };
-        for year in years {
+        for year in years(y.as_str()) {
             push_date(&mut dates, year, a, b);
             push_date(&mut dates, year, b, a);
         }
-    } else if let (Some(d), Some(m), Some(y)) = (number("dd"), month("dm"), number("dy")) {
-        push_date(&mut dates, y, m, d);
-    } else if let (Some(m), Some(d), Some(y)) = (month("mm"), number("md"), number("my")) {
-        push_date(&mut dates, y, m, d);
+    } else if let Some(compact) = c.name("compact") {
+        compact_readings(&mut dates, compact.as_str());
+    } else if let (Some(d), Some(m), Some(y)) = (number("dd"), month("dm"), c.name("dy")) {
+        for year in years(y.as_str()) {
+            push_date(&mut dates, year, m, d);
+        }
+    } else if let (Some(m), Some(d), Some(y)) = (month("mm"), number("md"), c.name("my")) {
+        for year in years(y.as_str()) {
+            push_date(&mut dates, year, m, d);
+        }
     }
     dates
+}
+
+/// A year as written: four digits, or two (with or without an apostrophe) in either
+/// century.
+fn years(written: &str) -> Vec<u32> {
+    let digits = digits(written);
+    let year: u32 = digits.parse().unwrap_or(0);
+    if digits.len() == 2 {
+        vec![1900 + year, 2000 + year]
+    } else {
+        vec![year]
+    }
+}
+
+/// Every reading of a date written without separators: `19820304` as year, month and
+/// day, or day, month and year either way round; `040382` likewise with a two-digit
+/// year.
+fn compact_readings(dates: &mut Vec<time::Date>, compact: &str) {
+    let n = |range: std::ops::Range<usize>| {
+        compact
+            .get(range)
+            .and_then(|s| s.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    if compact.len() == 8 {
+        push_date(dates, n(0..4), n(4..6), n(6..8));
+        push_date(dates, n(4..8), n(2..4), n(0..2));
+        push_date(dates, n(4..8), n(0..2), n(2..4));
+    } else {
+        for century in [1900, 2000] {
+            push_date(dates, century + n(0..2), n(2..4), n(4..6));
+            push_date(dates, century + n(4..6), n(2..4), n(0..2));
+            push_date(dates, century + n(4..6), n(0..2), n(2..4));
+        }
+    }
 }
 
 const MONTH_PREFIXES: [&str; 12] = [
@@ -393,6 +467,14 @@ mod tests {
             "07700 900123",
             "06 12 34 56 78",
             "5551234567",
+            // Unicode dashes and spaces, spaced separators, extensions.
+            "555\u{2011}123\u{2013}4567",
+            "555\u{2212}123\u{2014}4567",
+            "555\u{A0}123\u{2009}4567",
+            "555 - 123 - 4567",
+            "+1 (555) 123 - 4567 ext. 45",
+            "555.123.4567 x123",
+            "555-123-4567x9",
         ] {
             let text = format!("call {phone} today");
             let hits = found(&text);
@@ -487,6 +569,16 @@ mod tests {
             ("Ben (b. 1990-05-17)", "1990-05-17"),
             ("born on May 17th, 1990", "May 17th, 1990"),
             ("birthday is 17th of May 1990", "17th of May 1990"),
+            ("born on the 4th of March, 1982", "the 4th of March, 1982"),
+            ("born March 4th 1982", "March 4th 1982"),
+            ("DOB 19820304", "19820304"),
+            ("d.o.b. 4.3.82", "4.3.82"),
+            ("date of birth: 4 Mar 1982", "4 Mar 1982"),
+            ("born on Thursday, 4-Mar-82", "4-Mar-82"),
+            (
+                "DOB\u{2013}1982\u{2011}03\u{2011}04",
+                "1982\u{2011}03\u{2011}04",
+            ),
         ] {
             assert_eq!(
                 found(text),
@@ -515,9 +607,22 @@ mod tests {
             };
             assert!(readings.contains(&may17), "{text}: {readings:?}");
         }
+        let hits = dates("19820304, 040382 and 4-Mar-82");
+        let march4 = time::macros::date!(1982 - 03 - 04);
+        for hit in &hits {
+            assert!(matches!(&hit.value, Value::Date(r) if r.contains(&march4)));
+        }
+        assert_eq!(hits.len(), 3);
         let hits = dates("05/06/1990 and 31/31/1990");
         assert!(matches!(&hits[0].value, Value::Date(r) if r.len() == 2));
         assert!(matches!(&hits[1].value, Value::Date(r) if r.is_empty()));
+    }
+
+    #[test]
+    fn an_extension_is_not_part_of_the_number() {
+        let hits = identifiers("555-123-4567 ext. 45");
+        assert_eq!(hits[0].value, Value::Phone("5551234567".into()));
+        assert_eq!(hits[0].end, "555-123-4567 ext. 45".len());
     }
 
     #[test]
