@@ -294,7 +294,19 @@ impl<'a> Builder<'a> {
             .all(|o| *o != Obligation::RedactThirdParties);
         // Other participants of joint notes are third parties in this client's record:
         // their names, contact, dates of birth and their own third parties.
-        let redactor = Redactor::new(client, identity, third_party).with_others(others);
+        let mut redactor = Redactor::new(client, identity, third_party).with_others(others);
+        // A report about someone in the client's record (an abuse report naming a
+        // child on the profile) releases that person's name with the identity it
+        // releases; the decision has checked that the exception is such a report.
+        if identity
+            && let Some(about) = decision
+                .request
+                .exception
+                .as_ref()
+                .and_then(|e| e.about.as_ref())
+        {
+            redactor = redactor.releasing_third_parties(std::slice::from_ref(about));
+        }
         Builder {
             decision,
             client,

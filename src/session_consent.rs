@@ -403,11 +403,24 @@ pub(crate) struct Decided {
 /// as the profile spells it (case, spacing and accents aside): a report may name only
 /// someone the record already names.
 fn subject_on_profile(client: &Client, about: &str) -> Result<String> {
+    // Folded, with remarks in parentheses ("Mia Quill (daughter)") left out.
     let key = |s: &str| {
-        crate::fold::fold(s)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
+        let mut depth = 0usize;
+        let bare: String = crate::fold::fold(s)
+            .chars()
+            .filter(|c| match c {
+                '(' => {
+                    depth += 1;
+                    false
+                }
+                ')' => {
+                    depth = depth.saturating_sub(1);
+                    false
+                }
+                _ => depth == 0,
+            })
+            .collect();
+        bare.split_whitespace().collect::<Vec<_>>().join(" ")
     };
     client
         .third_parties

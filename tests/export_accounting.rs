@@ -986,3 +986,81 @@ fn categories_left_out_leave_no_trace_unless_the_policy_marks_them() {
         }
     }
 }
+
+#[test]
+fn an_abuse_report_names_the_person_it_is_about_and_no_one_else() {
+    let (v, _) = TestVault::init();
+    let ada = v.ok_stdin(
+        &["client", "add"],
+        "name: Ada Example\nthird-party: Mia Quill (daughter)\nthird-party: Ben Quill\n",
+    );
+    v.add_note(
+        &ada,
+        "2026-01-10",
+        "Talked about school.\n## risk\nMia Quill came with bruises; Ben Quill was there.\n",
+    );
+    let key = RecipientKey::new();
+    let about = v.dir.path().join("about.txt");
+    let report = |kind: &str, about_file: Option<&Path>, out: &Path, code: i32| {
+        let mut args = vec![
+            "disclose",
+            "--client",
+            &ada,
+            "--to",
+            "County child protection",
+            "--purpose",
+            "legal",
+            "--categories",
+            "identity,risk",
+            "--exception",
+            kind,
+            "--justification",
+            "Bruises reported by the child",
+            "--recipient",
+            &key.public,
+            "--out",
+            path_str(out),
+        ];
+        if let Some(f) = about_file {
+            args.extend(["--about-file", path_str(f)]);
+        }
+        fails(&v, &args, code)
+    };
+    // Named as the profile has it, whatever the case and spacing: her name leaves, the
+    // other third party's does not.
+    for (n, spelled) in ["Mia Quill", "mia  quill\n", "MIA QUILL\r\n"]
+        .iter()
+        .enumerate()
+    {
+        std::fs::write(&about, spelled).unwrap();
+        let out = v.dir.path().join(format!("report-{n}.age"));
+        report("child-abuse-report", Some(&about), &out, 0);
+        let text = key.open(&out);
+        assert!(text.contains("Mia Quill came with bruises"), "{text}");
+        assert!(!text.contains("Ben Quill"), "{text}");
+        assert!(text.contains("[redacted: third-party] was there"), "{text}");
+    }
+    // Without naming her, the child is redacted like any third party.
+    let out = v.dir.path().join("unnamed.age");
+    report("child-abuse-report", None, &out, 0);
+    let text = key.open(&out);
+    assert!(!text.contains("Mia") && !text.contains("Quill"), "{text}");
+    // Only a report about someone names anyone; and only someone the profile lists.
+    std::fs::write(&about, "Mia Quill").unwrap();
+    let out = v.dir.path().join("protect.age");
+    let (stdout, _) = report("duty-to-protect", Some(&about), &out, 4);
+    assert!(stdout.contains("is not a report about someone"), "{stdout}");
+    assert!(!out.exists());
+    std::fs::write(&about, "Zed Stranger").unwrap();
+    let (_, stderr) = report("child-abuse-report", Some(&about), &out, 1);
+    assert!(
+        stderr.contains("is not among the third parties on client"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Zed"),
+        "the name stays off the screen: {stderr}"
+    );
+    assert!(!out.exists());
+    assert_eq!(accounting(&v, &ada).len(), 4);
+}
