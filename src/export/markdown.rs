@@ -59,13 +59,30 @@ pub(super) fn inline(text: &str) -> String {
     out
 }
 
-/// A value that starts a line of its own (the redisclosure notice): white space
-/// gathered into single spaces, then as [`inline`], with its first character escaped
-/// when it is punctuation (a list item, heading, quote, thematic break or table row
-/// starts so) and the `.` or `)` after leading digits (an ordered list item).
+/// A value that starts a block of its own (the redisclosure notice) or a list item's
+/// text (where a line's start counts again): white space gathered into single spaces,
+/// then as [`inline`], with its first character escaped when it is punctuation (a
+/// list item, heading, quote, thematic break or table row starts so) and the `.` or `)`
+/// after leading digits (an ordered list item).
 pub(super) fn paragraph(text: &str) -> String {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let body = inline(&text);
+    line_start(&text)
+}
+
+/// A list item's text: never empty, for a list marker alone under a line of text
+/// would underline it as a heading.
+fn item(text: &str) -> String {
+    match line_start(text) {
+        t if t.is_empty() => "⟨empty⟩".to_owned(),
+        t => t,
+    }
+}
+
+/// A value at the start of a list item's text: spaces at either end dropped (more
+/// than four would start code), then escaped as [`paragraph`] escapes its start.
+pub(super) fn line_start(text: &str) -> String {
+    let text = text.trim_matches(' ');
+    let body = inline(text);
     let mut out = String::with_capacity(body.len() + 2);
     let mut chars = body.chars().peekable();
     if let Some(&first) = chars.peek()
@@ -197,7 +214,7 @@ pub(super) fn head(bundle: &Bundle, notes: usize) -> String {
     if !c.withheld.is_empty() {
         out.push_str("## Withheld\n\n");
         for w in &c.withheld {
-            out.push_str(&format!("- {}: {}\n", inline(&w.what), inline(&w.reason)));
+            out.push_str(&format!("- {}: {}\n", item(&w.what), inline(&w.reason)));
         }
         out.push('\n');
     }
@@ -211,7 +228,7 @@ pub(super) fn head(bundle: &Bundle, notes: usize) -> String {
     if !c.obligations.is_empty() {
         out.push_str("## Obligations\n\n");
         for o in &c.obligations {
-            out.push_str(&format!("- {}\n", inline(o)));
+            out.push_str(&format!("- {}\n", item(o)));
         }
         out.push('\n');
     }
@@ -233,7 +250,7 @@ pub(super) fn head(bundle: &Bundle, notes: usize) -> String {
         if !client.third_parties.is_empty() {
             out.push_str("- Third parties:\n");
             for name in &client.third_parties {
-                out.push_str(&format!("  - {}\n", inline(name)));
+                out.push_str(&format!("  - {}\n", item(name)));
             }
         }
         out.push('\n');
@@ -261,6 +278,10 @@ pub(super) fn note(note: &BundleNote) -> String {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "markdown_forgery.rs"]
+mod forgery;
 
 #[cfg(test)]
 mod tests {
