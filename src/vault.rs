@@ -1031,13 +1031,13 @@ impl Session {
             return Err(Error::InvalidInput("a third-party name is empty".into()));
         }
         crate::fold::check_lines(
-            [("client's name", name.as_str())]
+            [("client's name", new.name.as_str())]
                 .into_iter()
                 .chain(new.contact.as_deref().map(|c| ("contact", c)))
                 .chain(
                     new.third_parties
                         .iter()
-                        .map(|n| ("third-party name", n.trim())),
+                        .map(|n| ("third-party name", n.as_str())),
                 ),
         )?;
         self.access("client.add", |a| {
