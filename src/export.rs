@@ -543,8 +543,15 @@ pub(crate) fn render_head(
         let mut text =
             Zeroizing::new(serde_json::to_vec_pretty(&head).expect("plain data serializes"));
         if notes > 0 {
-            // `"notes": []` at the end: open the list instead, the notes follow.
-            debug_assert!(text.ends_with(JSON_EMPTY_NOTES));
+            // `"notes": []` at the end (the last field of `Bundle`, and serde_json's
+            // pretty printer writes an empty list so): open the list instead, the notes
+            // follow. Every string in it is escaped by serde_json; nothing is spliced
+            // but at this one place, which the unit tests and the generated forgeries
+            // in `markdown_forgery.rs` check against the whole bundle's serialization.
+            assert!(
+                text.ends_with(JSON_EMPTY_NOTES),
+                "serde_json ends a pretty-printed empty last list so"
+            );
             let keep = text.len() - JSON_EMPTY_NOTES.len();
             text.truncate(keep);
             text.extend_from_slice(b"[\n");

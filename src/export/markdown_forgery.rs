@@ -5,7 +5,8 @@
 //! parsed with pulldown-cmark and its outline must be exactly the bundle's: one cover,
 //! the released sections with their categories, every forged line only inside the
 //! text it came in. A plain-text reader's view is checked too: every line of section
-//! text, and only those, starts with four spaces.
+//! text, and only those, starts with four spaces. The JSON rendering of the same
+//! bundle must parse to exactly the bundle.
 
 use proptest::prelude::*;
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
@@ -472,5 +473,10 @@ proptest! {
             markdown.lines().filter(|l| *l == "# Disclosure of health information").count(),
             1
         );
+
+        // The JSON, written a note at a time, is the bundle's own serialization.
+        let json = render(&bundle, ExportFormat::Json);
+        let parsed: serde_json::Value = serde_json::from_slice(&json).expect("the JSON export parses");
+        prop_assert_eq!(parsed, serde_json::to_value(&bundle).expect("plain data serializes"));
     }
 }
