@@ -18,6 +18,7 @@ use crate::policy::Policy;
 use crate::redact::Redactor;
 
 mod file;
+mod markdown;
 
 pub(crate) use file::{ExportFile, Spool, parse_recipients};
 
@@ -519,17 +520,6 @@ impl<'a> Builder<'a> {
     }
 }
 
-fn markdown_sections(out: &mut String, sections: &[BundleSection]) {
-    for s in sections {
-        match &s.text {
-            Some(text) => {
-                out.push_str(&format!("### {}\n\n{}\n\n", s.category, text.trim_end()));
-            }
-            None => out.push_str(&format!("[withheld: {}]\n\n", s.category)),
-        }
-    }
-}
-
 /// Renders a whole bundle in memory (kept for tests; an export streams it with
 /// [`render_head`], [`render_note`] and [`render_tail`], which give the same bytes).
 #[cfg(test)]
@@ -565,86 +555,22 @@ pub(crate) fn render_head(
         let mut text =
             Zeroizing::new(serde_json::to_vec_pretty(&head).expect("plain data serializes"));
         if notes > 0 {
-            // `"notes": []` at the end: open the list instead, the notes follow.
-            debug_assert!(text.ends_with(JSON_EMPTY_NOTES));
+            // `"notes": []` at the end (the last field of `Bundle`, and serde_json's
+            // pretty printer writes an empty list so): open the list instead, the notes
+            // follow. Every string in it is escaped by serde_json; nothing is spliced
+            // but at this one place, which the unit tests and the generated forgeries
+            // in `markdown_forgery.rs` check against the whole bundle's serialization.
+            assert!(
+                text.ends_with(JSON_EMPTY_NOTES),
+                "serde_json ends a pretty-printed empty last list so"
+            );
             let keep = text.len() - JSON_EMPTY_NOTES.len();
             text.truncate(keep);
             text.extend_from_slice(b"[\n");
         }
         return text;
     }
-    let c = &bundle.cover;
-    let mut out = String::new();
-    out.push_str("# Disclosure of health information\n\n");
-    let range = match (c.from, c.until) {
-        (None, None) => "all dates".to_owned(),
-        (from, until) => format!(
-            "{} to {}",
-            from.map_or("the first record".to_owned(), |d| d.to_string()),
-            until.map_or("the latest record".to_owned(), |d| d.to_string())
-        ),
-    };
-    for (k, v) in [
-        ("Recipient", c.recipient.as_str()),
-        ("Purpose", c.purpose.as_str()),
-        ("Basis", c.basis.as_str()),
-        ("Client", c.client.as_str()),
-        ("Records", range.as_str()),
-    ] {
-        out.push_str(&format!("**{k}:** {v}  \n"));
-    }
-    out.push_str(&format!(
-        "**Disclosed on:** {}  \n**From:** casevault vault {}, decision {}\n\n",
-        c.disclosed_on, c.vault, c.decision
-    ));
-    out.push_str(&format!("## Included\n\n{}\n\n", c.permitted.join(", ")));
-    if !c.withheld.is_empty() {
-        out.push_str("## Withheld\n\n");
-        for w in &c.withheld {
-            out.push_str(&format!("- {}: {}\n", w.what, w.reason));
-        }
-        out.push('\n');
-    }
-    if !c.redactions.is_empty() {
-        out.push_str("## Redacted\n\n");
-        for (marker, n) in &c.redactions {
-            out.push_str(&format!("- {n} × {marker}\n"));
-        }
-        out.push('\n');
-    }
-    if !c.obligations.is_empty() {
-        out.push_str("## Obligations\n\n");
-        for o in &c.obligations {
-            out.push_str(&format!("- {o}\n"));
-        }
-        out.push('\n');
-    }
-    if let Some(notice) = &c.redisclosure_notice {
-        out.push_str(&format!(
-            "## Notice prohibiting redisclosure\n\n{notice}\n\n"
-        ));
-    }
-    out.push_str("---\n\n");
-    if let Some(client) = &bundle.client {
-        out.push_str(&format!("## Client\n\n- Name: {}\n", client.name));
-        if let Some(dob) = client.date_of_birth {
-            out.push_str(&format!("- Date of birth: {dob}\n"));
-        }
-        if let Some(contact) = &client.contact {
-            out.push_str(&format!("- Contact: {contact}\n"));
-        }
-        if !client.third_parties.is_empty() {
-            out.push_str(&format!(
-                "- Third parties: {}\n",
-                client.third_parties.join(", ")
-            ));
-        }
-        out.push('\n');
-    }
-    if notes == 0 {
-        out.push_str("No session notes in this disclosure.\n");
-    }
-    Zeroizing::new(out.into_bytes())
+    Zeroizing::new(markdown::head(bundle, notes).into_bytes())
 }
 
 /// Renders one note ([`note_separator`] goes between two). Wiped on drop.
@@ -663,20 +589,7 @@ pub(crate) fn render_note(note: &BundleNote, format: ExportFormat) -> Zeroizing<
         }
         return out;
     }
-    let mut out = String::new();
-    match (note.date, &note.session) {
-        (Some(d), Some(kind)) => out.push_str(&format!("## Session of {d} ({kind})\n\n")),
-        _ => out.push_str("## Session (date withheld)\n\n"),
-    }
-    markdown_sections(&mut out, &note.sections);
-    for a in &note.addenda {
-        match &a.written_on {
-            Some(d) => out.push_str(&format!("#### Addendum of {d}\n\n")),
-            None => out.push_str("#### Addendum\n\n"),
-        }
-        markdown_sections(&mut out, &a.sections);
-    }
-    Zeroizing::new(out.into_bytes())
+    Zeroizing::new(markdown::note(note).into_bytes())
 }
 
 /// What goes between two rendered notes.

@@ -184,6 +184,19 @@ impl Session {
         if crate::fold::is_blank(&new.recipient.name) {
             return Err(Error::InvalidInput("the recipient's name is empty".into()));
         }
+        crate::fold::check_lines(
+            [
+                ("recipient's name", new.recipient.name.as_str()),
+                ("signer's name (signed by)", new.signed_by.as_str()),
+            ]
+            .into_iter()
+            .chain(
+                new.recipient
+                    .organization
+                    .as_deref()
+                    .map(|o| ("recipient's organization", o)),
+            ),
+        )?;
         if new.purposes.is_empty() || new.categories.is_empty() {
             return Err(Error::InvalidInput(
                 "a consent names at least one purpose and one category".into(),
@@ -371,6 +384,7 @@ impl Session {
             ("start of the range", request.from),
             ("end of the range", request.until),
         ])?;
+        check_request_lines(request)?;
         let actor = self.actor().to_owned();
         let action = if dry_run {
             "disclose.dry-run"
@@ -382,6 +396,28 @@ impl Session {
             Ok(decided.record)
         })
     }
+}
+
+/// Refuses a request whose one-line values (the recipient, an exception's
+/// justification, reference and the person a report is about) break their line on
+/// the export's cover; see [`crate::fold::check_lines`].
+pub(crate) fn check_request_lines(request: &DisclosureRequest) -> Result<()> {
+    let exception = request.exception.as_ref();
+    crate::fold::check_lines(
+        [("recipient (--to)", request.recipient.as_str())]
+            .into_iter()
+            .chain(exception.map(|e| ("justification", e.justification.as_str())))
+            .chain(
+                exception
+                    .and_then(|e| e.reference.as_deref())
+                    .map(|r| ("reference", r)),
+            )
+            .chain(
+                exception
+                    .and_then(|e| e.about.as_deref())
+                    .map(|a| ("name of the person the report is about", a)),
+            ),
+    )
 }
 
 /// What deciding a request read, kept for building the export.

@@ -99,6 +99,7 @@ impl Session {
             ("start of the range", request.from),
             ("end of the range", request.until),
         ])?;
+        crate::session_consent::check_request_lines(request)?;
         export::check_directory(&options.out)?;
         export::check_free(&options.out)?;
         if let ExportEncryption::Recipients(keys) = &options.encryption {

@@ -1030,6 +1030,16 @@ impl Session {
         if new.third_parties.iter().any(|n| crate::fold::is_blank(n)) {
             return Err(Error::InvalidInput("a third-party name is empty".into()));
         }
+        crate::fold::check_lines(
+            [("client's name", new.name.as_str())]
+                .into_iter()
+                .chain(new.contact.as_deref().map(|c| ("contact", c)))
+                .chain(
+                    new.third_parties
+                        .iter()
+                        .map(|n| ("third-party name", n.as_str())),
+                ),
+        )?;
         self.access("client.add", |a| {
             let id = a.new_id(RecordKind::Client)?;
             let client = Client {

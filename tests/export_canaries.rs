@@ -399,7 +399,8 @@ fn check(f: &mut Fixture, case: &Case) -> Result<(), TestCaseError> {
             prop_assert!(text.contains(canary), "{} missing:\n{}", category, text);
             if !case.json {
                 prop_assert!(
-                    text.contains(&format!("### {category}\n")),
+                    // At the margin: a line of note text is set in by four spaces.
+                    text.contains(&format!("\n### {category}\n\n")),
                     "{} section missing:\n{}",
                     category,
                     text
