@@ -35,7 +35,7 @@ fn a_session_date_after_today_needs_allow_future() {
     let (v, _) = TestVault::init();
     let client = v.ok_stdin(&["client", "add"], "name: Ada Example\n");
     let tomorrow = tomorrow();
-    for date in [tomorrow.as_str(), "2062-03-01", "9999-12-31"] {
+    for date in [tomorrow.as_str(), "2062-03-01", "2200-12-31"] {
         for extra in [&[][..], &["--file", "/nonexistent/session.md"], &["--edit"]] {
             let mut args = vec!["note", "add", "--client", &client, "--date", date];
             args.extend_from_slice(extra);
