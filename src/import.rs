@@ -550,6 +550,50 @@ mod tests {
         );
     }
 
+    /// A reader of `len` bytes that counts what is taken from it, handing out at most
+    /// `chunk` bytes a call.
+    struct Counting {
+        len: usize,
+        taken: usize,
+        chunk: usize,
+    }
+
+    impl Read for Counting {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.chunk).min(self.len - self.taken);
+            buf[..n].iter_mut().enumerate().for_each(|(i, b)| {
+                *b = ((self.taken + i) % 251) as u8;
+            });
+            self.taken += n;
+            Ok(n)
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever size the file claimed (`expected`), the read returns all of it up
+        /// to the limit, refuses it past the limit, and never takes more than the
+        /// limit plus one byte.
+        #[test]
+        fn reads_are_bounded_whatever_the_size_claimed(
+            len in 0usize..5000,
+            limit in 0usize..3000,
+            expected in proptest::prop_oneof![0usize..5000, proptest::strategy::Just(usize::MAX)],
+            chunk in 1usize..700,
+        ) {
+            let mut reader = Counting { len, taken: 0, chunk };
+            let read = read_bounded(&mut reader, limit, expected).unwrap();
+            proptest::prop_assert!(reader.taken <= limit + 1);
+            match read {
+                Some(bytes) => {
+                    proptest::prop_assert!(len <= limit);
+                    proptest::prop_assert_eq!(bytes.len(), len);
+                    proptest::prop_assert!(bytes.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8));
+                }
+                None => proptest::prop_assert!(len > limit),
+            }
+        }
+    }
+
     #[test]
     fn dates_come_from_file_names() {
         assert_eq!(

@@ -477,6 +477,35 @@ fn a_gigabyte_sparse_file_and_many_7_mib_notes_import_under_a_memory_limit() {
     );
     if let Some(kib) = max_rss_kib(&text(&out.stderr)) {
         eprintln!("peak resident memory: {} MiB", kib / 1024);
+        // Measured near 300 MiB (unlocking alone takes about 80 MiB): a batch holds
+        // at most 64 MiB of files, whatever their number and sizes.
+        assert!(kib < 512 * 1024, "peak resident memory {kib} KiB");
     }
     assert_eq!(s.notes().len(), notes);
+}
+
+#[test]
+fn the_directory_named_may_be_a_link_but_no_link_inside_it_is_followed() {
+    let s = setup();
+    std::fs::write(s.source.join("2026-06-01-real.md"), "A real note.\n").unwrap();
+    make(&s, "2026-06-02-link.md", Kind::LinkOutside, "");
+    // The user names the directory through a link: it is resolved once.
+    let named = s.vault.dir.path().join("notes-link");
+    symlink(&s.source, &named).unwrap();
+    let out = s
+        .vault
+        .cmd()
+        .args(["note", "import", "--client", &s.client])
+        .arg(&named)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["imported"][0][0], "2026-06-01-real.md");
+    assert_eq!(
+        report["skipped"],
+        serde_json::json!([{"file": "2026-06-02-link.md", "reason": "symbolic-link"}])
+    );
+    s.assert_no_outside_text();
 }
