@@ -4,7 +4,8 @@
 //!
 //! The directories are generated: symbolic links (to a file outside, to
 //! `/proc/self/environ`, dangling, to a directory, to a note of the same directory),
-//! FIFOs, a Unix socket, subdirectories named `*.md`, sparse files far over the
+//! FIFOs, a Unix socket, a device where the test may make one, subdirectories named
+//! `*.md`, sparse files far over the
 //! limit, mixed with ordinary notes under random names and canaries. Each test owns
 //! its temporary directory; canaries are random.
 
@@ -57,6 +58,8 @@ enum Kind {
     Socket,
     Directory,
     Sparse,
+    /// A character device (`/dev/null`'s numbers); made only where the test may.
+    Device,
 }
 
 const KINDS: [Kind; 10] = [
@@ -86,6 +89,7 @@ impl Kind {
             Kind::Socket => "socket",
             Kind::Directory => "directory",
             Kind::Sparse => "too-large",
+            Kind::Device => "device",
         })
     }
 
@@ -98,6 +102,7 @@ impl Kind {
             Some("socket") => "it is a socket, and import reads only regular files",
             Some("directory") => "it is a directory; import reads no subdirectory",
             Some("too-large") => "it is over 8 MiB, the most a note holds",
+            Some("device") => "it is a device, and import reads only regular files",
             Some(other) => unreachable!("{other}"),
         }
     }
@@ -243,8 +248,28 @@ fn make(s: &Setup, name: &str, kind: Kind, inside_note: &str) -> Option<String> 
             let f = std::fs::File::create(&path).unwrap();
             f.set_len(LIMIT + 1 + (1 << 30)).unwrap();
         }
+        Kind::Device => mknod_null(&path).unwrap(),
     }
     None
+}
+
+/// Makes a character device with `/dev/null`'s numbers at `path`.
+fn mknod_null(path: &Path) -> rustix::io::Result<()> {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::CharacterDevice,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        rustix::fs::makedev(1, 3),
+    )
+}
+
+/// Whether this test may make device nodes (root, outside a restricted container).
+fn can_make_devices(dir: &Path) -> bool {
+    let probe = dir.join("device-probe");
+    let made = mknod_null(&probe).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    made
 }
 
 /// The `SKIPPED` lines of an import's output, by file name.
@@ -274,8 +299,14 @@ fn generated_directories_import_only_regular_files_inside_and_list_every_other_e
             make(&s, anchor, Kind::Note, anchor).unwrap(),
         );
         expected.insert(anchor.to_owned(), Kind::Note);
-        let mut kinds: Vec<Kind> = KINDS.to_vec();
-        kinds.extend((0..6 + g.below(8)).map(|_| KINDS[g.below(KINDS.len())]));
+        let mut pool: Vec<Kind> = KINDS.to_vec();
+        if can_make_devices(s.vault.dir.path()) {
+            pool.push(Kind::Device);
+        } else if round == 0 {
+            eprintln!("no device nodes here: devices are not part of these directories");
+        }
+        let mut kinds = pool.clone();
+        kinds.extend((0..6 + g.below(8)).map(|_| pool[g.below(pool.len())]));
         for (i, kind) in kinds.into_iter().enumerate() {
             let day = 1 + i % 28;
             // Some names carry a control character, which must reach the terminal
