@@ -5,9 +5,8 @@
 //! The directories are generated: symbolic links (to a file outside, to
 //! `/proc/self/environ`, dangling, to a directory, to a note of the same directory),
 //! FIFOs, a Unix socket, a device where the test may make one, subdirectories named
-//! `*.md`, sparse files far over the
-//! limit, mixed with ordinary notes under random names and canaries. Each test owns
-//! its temporary directory; canaries are random.
+//! `*.md`, sparse files far over the limit, mixed with ordinary notes under random
+//! names and canaries. Each test owns its temporary directory; canaries are random.
 
 mod common;
 
