@@ -21,9 +21,15 @@
 //! its text is written anywhere but the vault's ciphertext.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::ffi::{OsStr, OsString};
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use rayon::prelude::*;
+use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, fstat, openat, statat};
+use rustix::io::Errno;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
@@ -31,12 +37,18 @@ use crate::audit::sha256_hex;
 use crate::error::Error;
 use crate::note::{Date, Note, NoteId, NoteSource, NoteStatus, NoteType, parse_sections};
 use crate::record::RecordKind;
+use crate::session_consent::MAX_NOTE_BYTES;
 use crate::vault::{Sealed, Session, now, random_id};
 
 type Result<T> = std::result::Result<T, Error>;
 
-/// Notes written per transaction.
+/// Notes written per transaction, at most.
 const BATCH: usize = 500;
+
+/// File bytes a batch holds in memory, at most (plus one file, itself at most
+/// [`MAX_NOTE_BYTES`]): a batch ends at [`BATCH`] files or at this many bytes, so an
+/// import's memory stays near this budget whatever the files' sizes.
+const BATCH_BYTES: usize = 64 * 1024 * 1024;
 
 /// What a repeated import needs to know of a note: whose it is and where it came from
 /// (reading only this skips deriving the sections).
@@ -47,8 +59,8 @@ struct NoteOrigin {
     source: Option<NoteSource>,
 }
 
-/// A file of a batch: its name, and its digest and bytes or why it cannot be read.
-type FileRead = (String, std::io::Result<(String, Zeroizing<Vec<u8>>)>);
+/// A file of a batch: its name, digest and bytes.
+type FileRead = (String, String, Zeroizing<Vec<u8>>);
 
 /// A new file of a batch: its name, and its note sealed or why it makes none (taken
 /// once, in the transaction).
@@ -61,8 +73,76 @@ pub struct ImportReport {
     pub imported: Vec<(String, NoteId)>,
     /// Files skipped because an earlier import already holds them.
     pub already_imported: Vec<String>,
-    /// Files not imported, with the reason.
+    /// Files read but not imported, with the reason (a note that does not parse, say).
     pub failed: Vec<(String, String)>,
+    /// Entries named like note files that were not read at all: anything but a regular
+    /// file inside the directory (a symbolic link, wherever it points), and files that
+    /// cannot be opened or hold more than a note may.
+    pub skipped: Vec<Skipped>,
+}
+
+/// An entry of the import directory that was not read, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The entry's name in the directory.
+    pub file: String,
+    /// Why it was not read.
+    #[serde(flatten)]
+    pub reason: SkipReason,
+}
+
+/// Why an entry of the import directory was not read. Import reads only regular files
+/// inside the directory it is given, and at most 8 MiB of each (the most a note holds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum SkipReason {
+    /// A symbolic link: never followed, wherever it points (even to a file of the
+    /// same directory), so that no file from elsewhere becomes a note.
+    SymbolicLink,
+    /// A subdirectory (named like a note file): import does not descend.
+    Directory,
+    /// A named pipe (FIFO): never opened for reading, so it cannot block the import.
+    Fifo,
+    /// A character or block device.
+    Device,
+    /// A Unix socket.
+    Socket,
+    /// A file of a type the system does not name.
+    Unknown,
+    /// A file that cannot be opened or read (permissions, say).
+    NotReadable {
+        /// What the system said.
+        error: String,
+    },
+    /// A file over the size of the largest note.
+    TooLarge {
+        /// The most a note holds, in bytes.
+        limit_bytes: usize,
+    },
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const ONLY: &str = "import reads only regular files inside the directory";
+        match self {
+            SkipReason::SymbolicLink => write!(
+                f,
+                "it is a symbolic link, and {ONLY}, following no link (copy the file itself in)"
+            ),
+            SkipReason::Directory => write!(f, "it is a directory; import reads no subdirectory"),
+            SkipReason::Fifo => write!(f, "it is a named pipe (FIFO), and {ONLY}"),
+            SkipReason::Device => write!(f, "it is a device, and {ONLY}"),
+            SkipReason::Socket => write!(f, "it is a socket, and {ONLY}"),
+            SkipReason::Unknown => write!(f, "it is not a regular file, and {ONLY}"),
+            SkipReason::NotReadable { error } => write!(f, "cannot read it: {error}"),
+            SkipReason::TooLarge { limit_bytes } => write!(
+                f,
+                "it is over {} MiB, the most a note holds (split it into several files)",
+                limit_bytes / (1024 * 1024)
+            ),
+        }
+    }
 }
 
 /// How far an import has got, for a progress bar.
@@ -149,17 +229,133 @@ fn date_from_name(name: &str) -> Option<Date> {
     name.get(..10)?.parse().ok()
 }
 
-/// The Markdown files of `dir`, by name.
-fn note_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::InvalidInput(format!("cannot read the directory {}: {e}", dir.display()))
+/// The directory an import reads, opened once, and the names of its note files
+/// (`*.md`, `*.markdown`), sorted.
+///
+/// `dir` itself is resolved like any path the user types, through symbolic links;
+/// inside it, no link is followed: every file is opened relative to this descriptor
+/// (see [`read_note_file`]), so renaming or replacing `dir` midway changes nothing.
+fn note_dir(dir: &Path) -> Result<(OwnedFd, Vec<OsString>)> {
+    let cannot = |e: rustix::io::Errno| {
+        Error::InvalidInput(format!(
+            "cannot read the directory {}: {}",
+            dir.display(),
+            std::io::Error::from(e)
+        ))
+    };
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(cannot)?;
+    let mut names = Vec::new();
+    for entry in Dir::read_from(&fd).map_err(cannot)? {
+        let entry = entry.map_err(cannot)?;
+        let name = OsStr::from_bytes(entry.file_name().to_bytes());
+        if name != "." && name != ".." && is_note_name(name) {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    Ok((fd, names))
+}
+
+fn is_note_name(name: &OsStr) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|x| x == "md" || x == "markdown")
+}
+
+/// Why an entry of this type is not read, or `None` for a regular file.
+fn not_regular(file_type: FileType) -> Option<SkipReason> {
+    match file_type {
+        FileType::RegularFile => None,
+        FileType::Symlink => Some(SkipReason::SymbolicLink),
+        FileType::Directory => Some(SkipReason::Directory),
+        FileType::Fifo => Some(SkipReason::Fifo),
+        FileType::Socket => Some(SkipReason::Socket),
+        FileType::CharacterDevice | FileType::BlockDevice => Some(SkipReason::Device),
+        _ => Some(SkipReason::Unknown),
+    }
+}
+
+fn not_readable(e: impl Into<std::io::Error>) -> SkipReason {
+    SkipReason::NotReadable {
+        error: e.into().to_string(),
+    }
+}
+
+/// The bytes of the note file `name` of `dir`, read only if it is a regular file in
+/// `dir` of at most [`MAX_NOTE_BYTES`].
+///
+/// The entry's type is looked at first without following a link, so a FIFO, device or
+/// socket is never opened. Then it is opened without following a link (`O_NOFOLLOW`:
+/// an entry swapped for a link in between fails to open) and without blocking
+/// (`O_NONBLOCK`: one swapped for a FIFO opens at once), and what was opened is
+/// checked again. The size `fstat` gives only ever refuses a file; reading stops at
+/// the limit plus one byte whatever it said, since a file may grow while it is read.
+fn read_note_file(
+    dir: &OwnedFd,
+    name: &OsStr,
+) -> std::result::Result<Zeroizing<Vec<u8>>, SkipReason> {
+    let too_large = SkipReason::TooLarge {
+        limit_bytes: MAX_NOTE_BYTES,
+    };
+    let stat = statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).map_err(not_readable)?;
+    if let Some(reason) = not_regular(FileType::from_raw_mode(stat.st_mode)) {
+        return Err(reason);
+    }
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY;
+    let fd = openat(dir, name, flags | OFlags::CLOEXEC, Mode::empty()).map_err(|e| {
+        if e == Errno::LOOP {
+            SkipReason::SymbolicLink
+        } else {
+            not_readable(e)
+        }
     })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "md" || x == "markdown"))
-        .collect();
-    files.sort();
-    Ok(files)
+    let stat = fstat(&fd).map_err(not_readable)?;
+    if let Some(reason) = not_regular(FileType::from_raw_mode(stat.st_mode)) {
+        return Err(reason);
+    }
+    let claimed = usize::try_from(stat.st_size).unwrap_or(usize::MAX);
+    if claimed > MAX_NOTE_BYTES {
+        return Err(too_large);
+    }
+    read_bounded(std::fs::File::from(fd), MAX_NOTE_BYTES, claimed)
+        .map_err(not_readable)?
+        .ok_or(too_large)
+}
+
+/// All of `reader` if it holds at most `limit` bytes, `None` if it holds more (then
+/// `limit + 1` bytes were read). `expected` sizes the first buffer; a larger one, when
+/// needed, is taken by copying, and the smaller one is wiped when it is dropped.
+fn read_bounded(
+    mut reader: impl Read,
+    limit: usize,
+    expected: usize,
+) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
+    let mut buf = Zeroizing::new(vec![0u8; expected.min(limit) + 1]);
+    let mut len = 0;
+    loop {
+        if len == buf.len() {
+            if len > limit {
+                return Ok(None);
+            }
+            let mut larger = Zeroizing::new(vec![0u8; (len * 2).min(limit + 1)]);
+            larger[..len].copy_from_slice(&buf[..len]);
+            buf = larger;
+        }
+        match reader.read(&mut buf[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    // Truncating keeps the allocation; the whole of it is wiped when dropped.
+    buf.truncate(len);
+    Ok(Some(buf))
 }
 
 /// The note a file makes, under a fresh identifier (checked when it is written), or
@@ -213,17 +409,28 @@ fn new_note(
 
 impl Session {
     /// Imports every Markdown file of `dir` as an individual note of `client` (or of
-    /// the type its front matter says), in batches of 500 notes per transaction, one
-    /// audit event per note. Files an earlier import already holds are skipped, so an
-    /// interrupted import can simply be run again. A file that cannot be read or
-    /// parsed is reported by name with the reason; the others still import.
+    /// the type its front matter says), in batches of at most 500 notes and 64 MiB
+    /// per transaction, one audit event per note. Files an earlier import already
+    /// holds are skipped, so an interrupted import can simply be run again. A file
+    /// that does not parse is reported in [`ImportReport::failed`]; the others still
+    /// import.
+    ///
+    /// # Security
+    ///
+    /// `dir` is resolved once, following symbolic links like any path; inside it,
+    /// only regular files are read, opened without following a link, and at most
+    /// 8 MiB of each (the most a note holds, as for `note add`). Every other entry named like a note file (a
+    /// symbolic link wherever it points, a FIFO, device, socket or subdirectory, a
+    /// file that cannot be opened or is too large) is left unread and listed in
+    /// [`ImportReport::skipped`] with the reason. A hard link cannot be told from the
+    /// file it names: whoever can write in `dir` chooses what is imported.
     pub fn import_notes(
         &mut self,
         client: &str,
         dir: &Path,
         progress: &mut dyn FnMut(ImportProgress),
     ) -> Result<ImportReport> {
-        let files = note_files(dir)?;
+        let (dir, names) = note_dir(dir)?;
         let actor = self.actor().to_owned();
         // What earlier imports brought in, and the policy's categories, read once.
         let (mut known, categories) = self.access("note.import.prepare", |a| {
@@ -243,35 +450,41 @@ impl Session {
         })?;
         let categories: Vec<&str> = categories.iter().map(String::as_str).collect();
         let mut report = ImportReport::default();
-        let total = files.len();
-        progress(ImportProgress { done: 0, total });
-        for (batch_index, batch) in files.chunks(BATCH).enumerate() {
-            // Reading and hashing, like parsing and sealing below, is each file's own
-            // work: it runs on every core; deciding what is new runs in order.
-            let read: Vec<FileRead> = batch
-                .par_iter()
-                .map(|path| {
-                    let name = path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    let bytes = std::fs::read(path).map(|b| (sha256_hex(&b), Zeroizing::new(b)));
-                    (name, bytes)
-                })
-                .collect();
-            let mut todo = Vec::with_capacity(batch.len());
-            for (name, bytes) in read {
-                match bytes {
-                    Err(e) => report.failed.push((name, format!("cannot read it: {e}"))),
-                    Ok((digest, bytes)) => {
-                        // A digest seen before, in an earlier import or earlier in this
-                        // one, is the same file again.
-                        if !known.insert(digest.clone()) {
-                            report.already_imported.push(name);
-                        } else {
-                            todo.push((name, digest, bytes));
-                        }
+        let total = names.len();
+        let mut names = names.into_iter();
+        let mut done = 0;
+        progress(ImportProgress { done, total });
+        while done < total {
+            // Read in order, one file at a time, until the batch is full by count or by
+            // bytes; each file's read is bounded, so the batch's memory is too.
+            let mut batch = Vec::new();
+            let mut bytes = 0;
+            while batch.len() < BATCH && bytes < BATCH_BYTES {
+                let Some(name) = names.next() else { break };
+                done += 1;
+                let file = name.to_string_lossy().into_owned();
+                match read_note_file(&dir, &name) {
+                    Ok(read) => {
+                        bytes += read.len();
+                        batch.push((file, read));
                     }
+                    Err(reason) => report.skipped.push(Skipped { file, reason }),
+                }
+            }
+            // Hashing, like parsing and sealing below, is each file's own work: it
+            // runs on every core; deciding what is new runs in order.
+            let read: Vec<FileRead> = batch
+                .into_par_iter()
+                .map(|(file, bytes)| (file, sha256_hex(&bytes), bytes))
+                .collect();
+            let mut todo = Vec::with_capacity(read.len());
+            for (name, digest, bytes) in read {
+                // A digest seen before, in an earlier import or earlier in this one, is
+                // the same file again.
+                if !known.insert(digest.clone()) {
+                    report.already_imported.push(name);
+                } else {
+                    todo.push((name, digest, bytes));
                 }
             }
             // Parse and seal each new note on every core, under an identifier drawn
@@ -303,10 +516,7 @@ impl Session {
                     Err(e) => report.failed.push((name, e.to_string())),
                 }
             }
-            progress(ImportProgress {
-                done: (batch_index * BATCH + batch.len()).min(total),
-                total,
-            });
+            progress(ImportProgress { done, total });
         }
         Ok(report)
     }
@@ -338,6 +548,50 @@ mod tests {
                 .unwrap_err()
                 .contains("closing")
         );
+    }
+
+    /// A reader of `len` bytes that counts what is taken from it, handing out at most
+    /// `chunk` bytes a call.
+    struct Counting {
+        len: usize,
+        taken: usize,
+        chunk: usize,
+    }
+
+    impl Read for Counting {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = buf.len().min(self.chunk).min(self.len - self.taken);
+            buf[..n].iter_mut().enumerate().for_each(|(i, b)| {
+                *b = ((self.taken + i) % 251) as u8;
+            });
+            self.taken += n;
+            Ok(n)
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever size the file claimed (`expected`), the read returns all of it up
+        /// to the limit, refuses it past the limit, and never takes more than the
+        /// limit plus one byte.
+        #[test]
+        fn reads_are_bounded_whatever_the_size_claimed(
+            len in 0usize..5000,
+            limit in 0usize..3000,
+            expected in proptest::prop_oneof![0usize..5000, proptest::strategy::Just(usize::MAX)],
+            chunk in 1usize..700,
+        ) {
+            let mut reader = Counting { len, taken: 0, chunk };
+            let read = read_bounded(&mut reader, limit, expected).unwrap();
+            proptest::prop_assert!(reader.taken <= limit + 1);
+            match read {
+                Some(bytes) => {
+                    proptest::prop_assert!(len <= limit);
+                    proptest::prop_assert_eq!(bytes.len(), len);
+                    proptest::prop_assert!(bytes.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8));
+                }
+                None => proptest::prop_assert!(len > limit),
+            }
+        }
     }
 
     #[test]

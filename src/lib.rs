@@ -91,7 +91,7 @@ pub use fhir::{
     consent_to_fhir,
 };
 pub use hygiene::harden_process;
-pub use import::{ImportProgress, ImportReport};
+pub use import::{ImportProgress, ImportReport, SkipReason, Skipped};
 pub use keys::RecoveryCode;
 pub use keyslot::{KdfParams, KeyslotError};
 pub use note::{

@@ -19,6 +19,10 @@ use crate::vault::{Access, Session, check_dates, now};
 /// The policy is one record whose versions are the policy's history.
 const POLICY_ID: &str = "policy";
 
+/// The most text a note holds, in bytes, however it comes in (`note add`, `edit`,
+/// `import`).
+pub(crate) const MAX_NOTE_BYTES: usize = 8 * 1024 * 1024;
+
 type Result<T> = std::result::Result<T, Error>;
 
 /// A stored version of the policy: its TOML text, as set.
@@ -97,7 +101,6 @@ impl Access<'_, '_> {
 
     /// Splits a note body into sections by the policy's categories.
     pub(crate) fn sections(&mut self, body: &str) -> Result<Vec<Section>> {
-        const MAX_NOTE_BYTES: usize = 8 * 1024 * 1024;
         if body.len() > MAX_NOTE_BYTES {
             return Err(Error::InvalidInput(format!(
                 "the note is {} MiB; a note holds at most {} MiB of text (split it into several)",

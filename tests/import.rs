@@ -52,9 +52,16 @@ fn show(out: &Output) -> String {
     )
 }
 
-/// The first line the CLI prints for an import.
+/// The first line the CLI prints for an import that skipped nothing.
 fn summary(imported: usize, already: usize, failed: usize) -> String {
-    format!("imported {imported} note(s); {already} already imported earlier; {failed} failed")
+    counts(imported, already, failed, 0)
+}
+
+/// The first line the CLI prints for an import.
+fn counts(imported: usize, already: usize, failed: usize, skipped: usize) -> String {
+    format!(
+        "imported {imported} note(s); {already} already imported earlier; {failed} failed; {skipped} skipped"
+    )
 }
 
 /// Asserts an import exited 0 and printed only its summary line.

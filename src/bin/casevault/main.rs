@@ -369,13 +369,15 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                 bar.finish_and_clear();
             }
             out.import(&report);
-            if !report.failed.is_empty() {
+            let left = report.failed.len() + report.skipped.len();
+            if left > 0 {
                 return Err(CliError::input(
-                    format!(
-                        "{} file(s) could not be imported (listed above); the others were",
-                        report.failed.len()
-                    ),
-                    "fix those files and run the same import again: what is already imported is skipped",
+                    format!("{left} file(s) could not be imported (listed above); the others were"),
+                    if report.skipped.is_empty() {
+                        "fix those files and run the same import again: what is already imported is skipped"
+                    } else {
+                        "import reads only regular files of at most 8 MiB inside the directory: copy the notes themselves in (split larger ones), fix the others, and run the same import again: what is already imported is skipped"
+                    },
                 ));
             }
         }

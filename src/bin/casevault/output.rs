@@ -311,13 +311,17 @@ impl Printer {
         }
         out!(
             self,
-            "imported {} note(s); {} already imported earlier; {} failed",
+            "imported {} note(s); {} already imported earlier; {} failed; {} skipped",
             r.imported.len(),
             r.already_imported.len(),
-            r.failed.len()
+            r.failed.len(),
+            r.skipped.len()
         );
         for (file, reason) in &r.failed {
             out!(self, "  FAILED {file}: {reason}");
+        }
+        for s in &r.skipped {
+            out!(self, "  SKIPPED {}: {}", s.file, s.reason);
         }
     }
 
