@@ -56,6 +56,10 @@ pub struct ClientDetails {
     pub intake: Vec<IntakeAcknowledgement>,
 }
 
+/// The most text a note may hold, in bytes of UTF-8 (8 MiB): a longer note is refused
+/// by the library, and the command line stops reading a note past this size.
+pub const MAX_NOTE_BYTES: usize = 8 * 1024 * 1024;
+
 impl Access<'_, '_> {
     /// The policy in force and its version.
     ///
@@ -97,7 +101,6 @@ impl Access<'_, '_> {
 
     /// Splits a note body into sections by the policy's categories.
     pub(crate) fn sections(&mut self, body: &str) -> Result<Vec<Section>> {
-        const MAX_NOTE_BYTES: usize = 8 * 1024 * 1024;
         if body.len() > MAX_NOTE_BYTES {
             return Err(Error::InvalidInput(format!(
                 "the note is {} MiB; a note holds at most {} MiB of text (split it into several)",

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+use crate::bounded;
 use crate::error::CliError;
 
 /// File systems whose files live in memory: tmpfs and ramfs.
@@ -228,22 +229,18 @@ impl Scratch {
     }
 
     fn read(&self) -> Result<Zeroizing<String>, CliError> {
-        let bytes = Zeroizing::new(fs::read(&self.file).map_err(|e| {
-            CliError::input(
-                format!(
-                    "cannot read the edited note back from {}: {e}; nothing was saved",
-                    self.file.display()
-                ),
-                "save the file under the name the editor opened, then quit the editor",
-            )
-        })?);
-        let text = std::str::from_utf8(&bytes).map_err(|_| {
+        let bytes = bounded::read(bounded::Source::File(&self.file), bounded::Input::Note)
+            .map_err(|e| {
+                e.with_hint(
+                    "nothing was saved; split the text into several notes, or save the file under the name the editor opened",
+                )
+            })?;
+        bounded::into_text(bytes).ok_or_else(|| {
             CliError::input(
                 "the edited note is not UTF-8 text; nothing was saved",
                 "set the editor's file encoding to UTF-8 and run the command again",
             )
-        })?;
-        Ok(Zeroizing::new(text.to_owned()))
+        })
     }
 }
 

@@ -6,12 +6,13 @@
 //! Error messages name the line and the field, never the value typed: they may end up
 //! in a log.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use casevault::{Date, NewClient};
 use zeroize::Zeroizing;
 
+use crate::bounded;
 use crate::error::CliError;
 
 /// What a profile on standard input looks like, for error hints.
@@ -32,12 +33,10 @@ fn quoted(text: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-/// Reads the whole of standard input as UTF-8 text; `what` names it in errors.
+/// Reads the whole of standard input as UTF-8 text, at most
+/// [`bounded::MAX_TEXT_BYTES`]; `what` names it in errors.
 fn read_stdin(what: &str, hint: &str) -> Result<Zeroizing<String>, CliError> {
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
-        CliError::input(format!("cannot read {what} from standard input: {e}"), hint)
-    })?;
+    let bytes = bounded::read(bounded::Source::Stdin, bounded::Input::Text(what))?;
     utf8(bytes, what, "standard input", hint)
 }
 
@@ -47,13 +46,12 @@ fn utf8(
     source: &str,
     hint: &str,
 ) -> Result<Zeroizing<String>, CliError> {
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => Ok(Zeroizing::new(text.to_owned())),
-        Err(_) => Err(CliError::usage(
+    bounded::into_text(bytes).ok_or_else(|| {
+        CliError::usage(
             format!("{what} in {source} is not UTF-8 text; nothing was written"),
             hint,
-        )),
-    }
+        )
+    })
 }
 
 /// Which field of a profile a line sets.
@@ -259,12 +257,7 @@ pub fn text_file(file: &Path, what: &str) -> Result<Zeroizing<String>, CliError>
     let text = if file == Path::new("-") {
         read_stdin(what, hint)?
     } else {
-        let bytes = Zeroizing::new(std::fs::read(file).map_err(|e| {
-            CliError::input(
-                format!("cannot read the {what} file {}: {e}", file.display()),
-                "check the path and its permissions",
-            )
-        })?);
+        let bytes = bounded::read(bounded::Source::File(file), bounded::Input::Text(what))?;
         utf8(bytes, what, &file.display().to_string(), hint)?
     };
     Ok(Zeroizing::new(without_line_ending(&text).to_owned()))

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::bounded;
 use crate::error::CliError;
 
 /// Reads a secret from `file`, else from the environment variable `env`, else by
@@ -20,12 +21,7 @@ pub fn read_secret(
     confirm: bool,
 ) -> Result<SecretString, CliError> {
     if let Some(path) = file {
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
-            CliError::input(
-                format!("cannot read the {what} file {}: {e}", path.display()),
-                "check the path and its permissions",
-            )
-        })?);
+        let bytes = bounded::read(bounded::Source::File(path), bounded::Input::Secret(what))?;
         let text = std::str::from_utf8(&bytes).map_err(|_| {
             CliError::input(
                 format!("the {what} file {} is not UTF-8 text", path.display()),
