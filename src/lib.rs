@@ -93,7 +93,7 @@ pub use fhir::{
 pub use hygiene::harden_process;
 pub use import::{ImportProgress, ImportReport};
 pub use keys::RecoveryCode;
-pub use keyslot::{KdfParams, KeyslotError};
+pub use keyslot::{KdfParams, KeyslotError, normalize_passphrase};
 pub use note::{
     Addendum, Date, NewNote, Note, NoteId, NoteParseError, NoteSource, NoteStatus, NoteType,
     Section, parse_sections,

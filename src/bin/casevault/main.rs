@@ -681,7 +681,9 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
                     false,
                 )?;
                 secrets::check_new_passphrase(&pass)?;
-                ExportEncryption::Passphrase(pass)
+                // The recipient types it: the normal form, without the file's
+                // byte-order mark or line ending, whatever way its accents were saved.
+                ExportEncryption::Passphrase(casevault::normalize_passphrase(&pass))
             } else if args.write_plaintext {
                 ExportEncryption::Plaintext
             } else {
