@@ -420,6 +420,9 @@ fn a_wrong_passphrase_against_an_old_keyslot_is_one_failed_unlock() {
     let (code, err) = casevault(&v, &nfd(&passphrase), Via::Env, &["client", "list"]);
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("1 failed unlock attempt"), "{err}");
+    // Rewrapped: the composed form opens it too now.
+    let (code, err) = casevault(&v, &passphrase, Via::Env, &["client", "list"]);
+    assert_eq!(code, Some(0), "{err}");
 }
 
 #[test]
