@@ -183,6 +183,97 @@ pub fn read_at_most(
     Ok((buf.len() <= limit).then_some(buf))
 }
 
+/// One line of standard input (a terminal, usually), at most `input`'s limit: its
+/// text without the line ending, or `None` at the end of input. A longer line is
+/// wiped and refused like a longer file.
+pub fn read_line(input: Input<'_>) -> Result<Option<Zeroizing<String>>, CliError> {
+    let limit = input.limit();
+    let mut stdin = std::io::stdin().lock();
+    let line = line_at_most(&mut stdin, limit).map_err(|e| {
+        CliError::input(
+            format!("cannot read the {} from standard input: {e}", input.noun()),
+            "run the command again",
+        )
+    })?;
+    let Some(mut line) = line else {
+        return Err(CliError::input(
+            format!(
+                "the {} in standard input is longer than {}, the most casevault reads for it; nothing was written",
+                input.noun(),
+                human(limit)
+            ),
+            input.remedy(),
+        ));
+    };
+    let Some(ended) = line.take() else {
+        return Ok(None);
+    };
+    let text = into_text(ended).ok_or_else(|| {
+        CliError::usage(
+            format!("the {} typed is not UTF-8 text", input.noun()),
+            "set the terminal's encoding to UTF-8 and run the command again",
+        )
+    })?;
+    let mut text = text;
+    // Truncation never reallocates.
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(Some(text))
+}
+
+/// Reads one line (up to and including `\n`, or to the end) from `reader`, in a buffer
+/// of `limit + 1` bytes allocated once: `Some(Some(line))`, `Some(None)` at the end
+/// of input, `None` (and what was read wiped) when the line is longer than `limit`.
+fn line_at_most(
+    reader: &mut impl std::io::BufRead,
+    limit: usize,
+) -> std::io::Result<Option<Option<Zeroizing<Vec<u8>>>>> {
+    let mut line = Zeroizing::new(Vec::with_capacity(limit.saturating_add(1).min(64 * 1024)));
+    let mut any = false;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(available) => available,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            break;
+        }
+        any = true;
+        let (take, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (available.len(), false),
+        };
+        if line.len() + take > limit.saturating_add(2) {
+            // Over the limit even without its line ending: refuse.
+            reader.consume(take);
+            return Ok(None);
+        }
+        if line.capacity() - line.len() < take {
+            let capacity = (line.capacity().saturating_mul(2)).max(line.len() + take);
+            let mut bigger = Zeroizing::new(Vec::with_capacity(capacity));
+            bigger.extend_from_slice(&line);
+            line = bigger;
+        }
+        line.extend_from_slice(&available[..take]);
+        reader.consume(take);
+        if done {
+            break;
+        }
+    }
+    let text_len = line
+        .strip_suffix(b"\n")
+        .map_or(line.len(), |l| l.strip_suffix(b"\r").unwrap_or(l).len());
+    if text_len > limit {
+        return Ok(None);
+    }
+    Ok(Some(any.then_some(line)))
+}
+
 /// `bytes` as UTF-8 text, without copying; `None` (and the bytes wiped) if they are not.
 pub fn into_text(mut bytes: Zeroizing<Vec<u8>>) -> Option<Zeroizing<String>> {
     match String::from_utf8(std::mem::take(&mut *bytes)) {
@@ -238,6 +329,43 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(got.capacity() <= 11, "{}", got.capacity());
+    }
+
+    #[test]
+    fn lines_are_read_up_to_the_limit() {
+        let mut input = &b"short\r\nnext\n"[..];
+        let line = line_at_most(&mut input, 5).unwrap().unwrap().unwrap();
+        assert_eq!(&line[..], b"short\r\n");
+        let line = line_at_most(&mut input, 5).unwrap().unwrap().unwrap();
+        assert_eq!(&line[..], b"next\n");
+        assert!(line_at_most(&mut input, 5).unwrap().unwrap().is_none());
+        assert!(line_at_most(&mut &b"toolong\n"[..], 5).unwrap().is_none());
+        let mut endless = std::io::BufReader::new(Endless);
+        assert!(line_at_most(&mut endless, 1 << 16).unwrap().is_none());
+    }
+
+    #[test]
+    fn every_input_is_read_through_this_module() {
+        for (name, text) in crate::child::tests::SOURCES {
+            // The demo reads back only the files it has just written itself.
+            if matches!(*name, "bounded.rs" | "demo.rs") {
+                continue;
+            }
+            for unbounded in [
+                "fs::read(",
+                "fs::read_to_string(",
+                "read_to_end(",
+                "read_to_string(",
+                ".read_line(",
+                ".lock().lines(",
+                "stdin().lines(",
+            ] {
+                assert!(
+                    !text.contains(unbounded),
+                    "{name} reads with {unbounded}; read through bounded::read or bounded::read_line, which stop at the input's limit"
+                );
+            }
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@
 
 use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -69,10 +69,9 @@ pub fn ask(question: &str, default: bool) -> bool {
     }
     eprint!("{question}");
     let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    if std::io::stdin().lock().read_line(&mut line).is_err() {
+    let Ok(Some(line)) = bounded::read_line(bounded::Input::Text("answer")) else {
         return false;
-    }
+    };
     match line.trim().to_ascii_lowercase().as_str() {
         "" => default,
         "y" | "yes" => true,

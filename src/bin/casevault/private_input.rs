@@ -6,7 +6,7 @@
 //! Error messages name the line and the field, never the value typed: they may end up
 //! in a log.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use casevault::{Date, NewClient};
@@ -166,20 +166,11 @@ pub fn parse_profile(text: &str) -> Result<NewClient, CliError> {
 fn ask_line(prompt: &str) -> Result<Option<Zeroizing<String>>, CliError> {
     eprint!("{prompt}");
     let _ = std::io::stderr().flush();
-    let mut line = Zeroizing::new(String::new());
-    let read = std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        CliError::input(
-            format!("cannot read from the terminal: {e}; nothing was written"),
-            "run the command again",
-        )
-    })?;
-    if read == 0 {
+    let line = bounded::read_line(bounded::Input::Text("line typed"))?;
+    if line.is_none() {
         eprintln!();
-        return Ok(None);
     }
-    let trimmed = without_line_ending(&line).len();
-    line.truncate(trimmed);
-    Ok(Some(line))
+    Ok(line)
 }
 
 /// Asks for a client's profile on the terminal, field by field.
