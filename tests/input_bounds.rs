@@ -490,3 +490,75 @@ fn short_texts_are_read_up_to_64_kib() {
     let r = run(&v, &["search"], &[], Feed::Endless);
     assert_refused("search, endless query", &r, "search query", "64 KiB");
 }
+
+#[test]
+fn an_endless_answer_at_the_terminal_is_refused() {
+    let on_path = |tool: &str| {
+        std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+    };
+    if !on_path("script") {
+        eprintln!("note: skipped: `script` (bsdutils) is not on PATH to give casevault a terminal");
+        return;
+    }
+    let (v, _) = TestVault::init();
+    // `yes | script -c 'casevault client add'`: a name, then a date of birth that is
+    // never a date, for ever. (One endless line needs no test: a terminal holds at most
+    // 4 KiB of a line being typed and drops the rest until Enter.)
+    for (what, chunk) in [("endless lines", b"y\n".repeat(32 * KIB))] {
+        let line = format!(
+            "prlimit --as={ADDRESS_SPACE} -- {} client add",
+            env!("CARGO_BIN_EXE_casevault")
+        );
+        let mut child = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", v.dir.path())
+            .env("USER", "dr-test")
+            .env("CASEVAULT_VAULT", &v.path)
+            .env("CASEVAULT_PASSPHRASE", PASSPHRASE)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script");
+        let mut stdin = child.stdin.take().expect("stdin");
+        let writer = std::thread::spawn(move || while stdin.write_all(&chunk).is_ok() {});
+        // Drained as it comes: the terminal echoes what is typed, more than a pipe holds.
+        let mut stdout = child.stdout.take().expect("stdout");
+        let reader = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stdout, &mut all);
+            // The end holds the error.
+            String::from_utf8_lossy(&all[all.len().saturating_sub(4096)..]).into_owned()
+        });
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{what}: casevault client add at a terminal did not end within two minutes");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let out = reader.join().expect("the output");
+        drop(writer);
+        assert_eq!(
+            status.code(),
+            Some(1),
+            "{what}: {}",
+            &out[out.len().saturating_sub(400)..]
+        );
+        assert!(
+            out.contains("longer than 64 KiB"),
+            "{what}: {}",
+            &out[out.len().saturating_sub(400)..]
+        );
+    }
+    let clients = v.json(&["client", "list"]);
+    assert_eq!(clients.as_array().map(Vec::len), Some(0), "{clients}");
+}

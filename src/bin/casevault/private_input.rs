@@ -173,9 +173,27 @@ fn ask_line(prompt: &str) -> Result<Option<Zeroizing<String>>, CliError> {
     Ok(line)
 }
 
-/// Asks for a client's profile on the terminal, field by field.
+/// Asks for a client's profile on the terminal, field by field. All the lines typed
+/// together hold at most [`bounded::MAX_TEXT_BYTES`], as a profile on standard input
+/// does: endless input (`yes | script -c 'casevault client add'`) is refused, not
+/// asked about for ever.
 pub fn ask_profile() -> Result<NewClient, CliError> {
     eprintln!("The new client's profile (what you type here stays out of your shell's history).");
+    let mut typed = 0usize;
+    let mut ask_line = |prompt: &str| -> Result<Option<Zeroizing<String>>, CliError> {
+        let line = ask_line(prompt)?;
+        typed += line.as_ref().map_or(0, |l| l.len() + 1);
+        if typed > bounded::MAX_TEXT_BYTES {
+            return Err(CliError::input(
+                format!(
+                    "the profile typed is longer than {}, the most casevault reads for it; nothing was written",
+                    bounded::human(bounded::MAX_TEXT_BYTES)
+                ),
+                "run `casevault client add` again and type the client's details",
+            ));
+        }
+        Ok(line)
+    };
     let name = loop {
         match ask_line("Name: ")? {
             None => {
