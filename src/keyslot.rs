@@ -15,6 +15,16 @@
 //! The parameters in a stored keyslot are attacker input. They are checked against
 //! [`KdfParams::MIN_MEMORY_KIB`] and friends before any Argon2id work is done, so a
 //! tampered keyslot can neither downgrade the KDF nor make an unlock run for hours.
+//!
+//! # Passphrases
+//!
+//! A passphrase is wrapped and unwrapped in its [`normalize_passphrase`] form (Unicode
+//! NFC, no byte-order mark, no trailing line ending), so that `é` typed as one code
+//! point or as `e` and a combining accent, or read from a file saved by Notepad, opens
+//! the same keyslot. Keyslots sealed before normalization were made from the
+//! passphrase as given: [`open`] tries that form second, only when it differs (a
+//! second Argon2id only for input that is not already normal), and says which form
+//! opened it so that the caller can rewrap the keyslot.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -29,6 +39,7 @@ use base64::prelude::BASE64_STANDARD_NO_PAD;
 use rand::RngCore;
 use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretString};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::keys::RootSecret;
@@ -301,13 +312,53 @@ impl age::Identity for KeyslotIdentity<'_> {
     }
 }
 
-/// Wraps `root` under `secret` into a new keyslot (an age file).
+/// The form of a passphrase that keyslots and passphrase-encrypted exports are made
+/// from: one leading byte-order mark (U+FEFF) and one trailing line ending (`\r\n`,
+/// `\n` or `\r`) dropped, then Unicode Normalization Form C.
+///
+/// The normal form is built in place in a buffer sized for it (its length is counted
+/// first), so no unwiped copy is left by a reallocation; text already in NFC (most
+/// text typed on a keyboard) is copied once without going through the normalizer.
+/// Recovery codes, being ASCII, are unchanged by it.
+pub fn normalize_passphrase(passphrase: &SecretString) -> SecretString {
+    let raw = passphrase.expose_secret();
+    let text = raw.strip_prefix('\u{FEFF}').unwrap_or(raw);
+    let text = match text.strip_suffix('\n') {
+        Some(line) => line.strip_suffix('\r').unwrap_or(line),
+        None => text.strip_suffix('\r').unwrap_or(text),
+    };
+    if is_nfc_quick(text.chars()) == IsNormalized::Yes {
+        return SecretString::from(text);
+    }
+    let len = text.nfc().map(char::len_utf8).sum();
+    let mut normal = Zeroizing::new(String::with_capacity(len));
+    for c in text.nfc() {
+        normal.push(c);
+    }
+    debug_assert_eq!(normal.len(), normal.capacity());
+    // `From<&str>` allocates exactly; `normal` is wiped when dropped.
+    SecretString::from(normal.as_str())
+}
+
+/// Which form of the passphrase opened a keyslot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// The [`normalize_passphrase`] form: the keyslot is current.
+    Normalized,
+    /// The passphrase exactly as given, which differs from its normal form: the keyslot
+    /// was sealed before passphrases were normalized and should be rewrapped.
+    AsGiven,
+}
+
+/// Wraps `root` under `secret` (in its [`normalize_passphrase`] form) into a new
+/// keyslot (an age file).
 pub(crate) fn seal(
     secret: &SecretString,
     params: KdfParams,
     root: &RootSecret,
 ) -> Result<Vec<u8>, KeyslotError> {
     params.check()?;
+    let secret = &normalize_passphrase(secret);
     let recipient = KeyslotRecipient { secret, params };
     let encryptor = age::Encryptor::with_recipients(iter::once(&recipient as &dyn age::Recipient))
         .map_err(|_| KeyslotError::Malformed("could not build the keyslot"))?;
@@ -339,8 +390,23 @@ pub(crate) fn params_of(keyslot: &[u8]) -> Option<KdfParams> {
     params.check().ok().map(|()| params)
 }
 
-/// Opens a keyslot with `secret`, returning the root secret it wraps.
-pub(crate) fn open(secret: &SecretString, keyslot: &[u8]) -> Result<RootSecret, KeyslotError> {
+/// Opens a keyslot with `secret`, returning the root secret it wraps and the form of
+/// `secret` that opened it: its normal form first, then, for a keyslot sealed before
+/// normalization, `secret` as given if that differs.
+pub(crate) fn open(
+    secret: &SecretString,
+    keyslot: &[u8],
+) -> Result<(RootSecret, Form), KeyslotError> {
+    let normal = normalize_passphrase(secret);
+    match open_with(&normal, keyslot) {
+        Err(KeyslotError::WrongSecret) if normal.expose_secret() != secret.expose_secret() => {
+            open_with(secret, keyslot).map(|root| (root, Form::AsGiven))
+        }
+        opened => opened.map(|root| (root, Form::Normalized)),
+    }
+}
+
+fn open_with(secret: &SecretString, keyslot: &[u8]) -> Result<RootSecret, KeyslotError> {
     let decryptor = age::Decryptor::new_buffered(keyslot)
         .map_err(|_| KeyslotError::Malformed("not an age file"))?;
     let identity = KeyslotIdentity {
@@ -383,13 +449,73 @@ mod tests {
         let secret = SecretString::from("a passphrase");
         let slot = seal(&secret, KdfParams::default(), &root).unwrap();
         assert!(slot.starts_with(b"age-encryption.org/v1\n-> casevault-argon2id "));
-        let opened = open(&secret, &slot).unwrap();
+        let (opened, form) = open(&secret, &slot).unwrap();
         assert_eq!(opened.expose(), root.expose());
+        assert_eq!(form, Form::Normalized);
         let wrong = SecretString::from("another passphrase");
         assert!(matches!(
             open(&wrong, &slot),
             Err(KeyslotError::WrongSecret)
         ));
+    }
+
+    #[test]
+    fn every_form_of_a_passphrase_opens_a_keyslot() {
+        let root = RootSecret::generate();
+        let decomposed = "cafe\u{301} cre\u{300}me bru\u{302}le\u{301}e";
+        let slot = seal(&SecretString::from(decomposed), KdfParams::default(), &root).unwrap();
+        for given in [
+            "café crème brûlée",
+            decomposed,
+            "\u{feff}café cre\u{300}me brûlée\r\n",
+        ] {
+            let (opened, form) = open(&SecretString::from(given), &slot).unwrap();
+            assert_eq!(opened.expose(), root.expose());
+            assert_eq!(form, Form::Normalized, "{given:?}");
+        }
+        // A keyslot sealed before normalization, from the decomposed form as given.
+        let old = seal_exactly(decomposed, &root);
+        let (opened, form) = open(&SecretString::from(decomposed), &old).unwrap();
+        assert_eq!(opened.expose(), root.expose());
+        assert_eq!(form, Form::AsGiven);
+        assert!(matches!(
+            open(&SecretString::from("café crème brûlée"), &old),
+            Err(KeyslotError::WrongSecret)
+        ));
+    }
+
+    /// A keyslot sealed from `secret` exactly as given, as before normalization.
+    fn seal_exactly(secret: &str, root: &RootSecret) -> Vec<u8> {
+        let secret = SecretString::from(secret);
+        let recipient = KeyslotRecipient {
+            secret: &secret,
+            params: KdfParams::default(),
+        };
+        let encryptor =
+            age::Encryptor::with_recipients(iter::once(&recipient as &dyn age::Recipient)).unwrap();
+        let mut out = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut out).unwrap();
+        writer.write_all(root.expose()).unwrap();
+        writer.finish().unwrap();
+        out
+    }
+
+    #[test]
+    fn normalization_is_built_in_place() {
+        for text in [
+            "plain ascii",
+            "cafe\u{301}",
+            "\u{feff}x\r\n",
+            "\u{344}\u{344}",
+        ] {
+            let normal = normalize_passphrase(&SecretString::from(text));
+            let expected: String = text
+                .trim_start_matches('\u{feff}')
+                .trim_end_matches(['\r', '\n'])
+                .nfc()
+                .collect();
+            assert_eq!(normal.expose_secret(), expected);
+        }
     }
 
     #[test]

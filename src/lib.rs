@@ -93,7 +93,7 @@ pub use fhir::{
 pub use hygiene::harden_process;
 pub use import::{ImportProgress, ImportReport, SkipReason, Skipped};
 pub use keys::RecoveryCode;
-pub use keyslot::{KdfParams, KeyslotError};
+pub use keyslot::{KdfParams, KeyslotError, normalize_passphrase};
 pub use note::{
     Addendum, Date, HeadingForm, NewNote, Note, NoteId, NoteParseError, NoteSource, NoteStatus,
     NoteType, Section, parse_sections,
@@ -101,7 +101,7 @@ pub use note::{
 pub use policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};
 pub use record::{RecordKind, RecordRef};
 pub use redact::{IdentifierClass, Redaction, RedactionKind, Redactor};
-pub use session_consent::{ClientDetails, DecisionRecord};
+pub use session_consent::{ClientDetails, DecisionRecord, MAX_NOTE_BYTES};
 pub use session_disclose::Disclosure;
 pub use store::StoreError;
 pub use vault::{FailedUnlock, SearchHit, Session, Vault};

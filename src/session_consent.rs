@@ -60,6 +60,10 @@ pub struct ClientDetails {
     pub intake: Vec<IntakeAcknowledgement>,
 }
 
+/// The most text a note may hold, in bytes of UTF-8 (8 MiB): a longer note is refused
+/// by the library, and the command line stops reading a note past this size.
+pub const MAX_NOTE_BYTES: usize = 8 * 1024 * 1024;
+
 impl Access<'_, '_> {
     /// The policy in force and its version.
     ///

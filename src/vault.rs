@@ -95,7 +95,8 @@ pub struct SearchHit {
 impl Vault {
     /// Creates a new vault at `path` (which must not exist), with a passphrase keyslot
     /// and a recovery-code keyslot. Returns the unlocked session and the recovery code,
-    /// which is never stored in the clear and must be shown to the user once.
+    /// which is never stored in the clear and must be shown to the user once. The
+    /// passphrase is wrapped in its [`crate::normalize_passphrase`] form.
     pub fn create(
         path: &Path,
         passphrase: &SecretString,
@@ -169,10 +170,10 @@ impl Vault {
         slot: &'static str,
         secret: &SecretString,
         wrong: Error,
-    ) -> Result<RootSecret> {
+    ) -> Result<(RootSecret, keyslot::Form)> {
         let keyslot = self.store.keyslot(slot)?;
         match keyslot::open(secret, &keyslot) {
-            Ok(root) => Ok(root),
+            Ok(opened) => Ok(opened),
             Err(KeyslotError::WrongSecret) => {
                 self.store.record_failed_unlock(slot, &now())?;
                 Err(wrong)
@@ -183,13 +184,33 @@ impl Vault {
 
     /// Unlocks with the passphrase. A wrong passphrase is recorded (the only write made
     /// without a key) and reported at the next successful unlock.
+    ///
+    /// The passphrase is taken in its [`crate::normalize_passphrase`] form (Unicode
+    /// NFC, no byte-order mark or trailing line ending). A keyslot sealed before
+    /// passphrases were normalized opens with the passphrase as given; it is then
+    /// rewrapped under the normal form (audited as `vault.passwd`), so that from then
+    /// on the passphrase opens it however its accents were typed. Should the rewrap
+    /// fail (a read-only vault), the unlock still succeeds and the next one tries again.
     pub fn unlock(mut self, passphrase: &SecretString, actor: &str) -> Result<Session> {
-        let root = self.open_slot(PASSPHRASE_SLOT, passphrase, Error::WrongPassphrase)?;
-        self.into_session(root, actor, PASSPHRASE_SLOT)
+        let (root, form) = self.open_slot(PASSPHRASE_SLOT, passphrase, Error::WrongPassphrase)?;
+        let rewrapped = match form {
+            keyslot::Form::Normalized => None,
+            keyslot::Form::AsGiven => {
+                let params = self.current_params()?;
+                keyslot::seal(passphrase, params, &root).ok()
+            }
+        };
+        let mut session = self.into_session(root, actor, PASSPHRASE_SLOT)?;
+        if let Some(slot) = rewrapped {
+            // Best effort, see above: the keyslot as it was still opens.
+            let _ = session.access("vault.passwd", |a| a.write_keyslot(PASSPHRASE_SLOT, &slot));
+        }
+        Ok(session)
     }
 
     /// Unlocks with the recovery code and sets a new passphrase (keeping the
-    /// passphrase keyslot's KDF parameters unless `params` is given).
+    /// passphrase keyslot's KDF parameters unless `params` is given). The new
+    /// passphrase is wrapped in its [`crate::normalize_passphrase`] form.
     pub fn recover(
         mut self,
         code: &RecoveryCode,
@@ -197,7 +218,8 @@ impl Vault {
         params: Option<KdfParams>,
         actor: &str,
     ) -> Result<Session> {
-        let root = self.open_slot(RECOVERY_SLOT, code.as_secret(), Error::WrongRecoveryCode)?;
+        let (root, _) =
+            self.open_slot(RECOVERY_SLOT, code.as_secret(), Error::WrongRecoveryCode)?;
         let params = match params {
             Some(p) => p,
             None => self.current_params()?,
@@ -991,7 +1013,9 @@ impl Session {
     }
 
     /// Sets a new passphrase: rewraps the root secret, nothing else changes. Keeps the
-    /// keyslot's KDF parameters unless `params` is given.
+    /// keyslot's KDF parameters unless `params` is given. Both passphrases are taken in
+    /// their [`crate::normalize_passphrase`] form (the current one as given too, for a
+    /// keyslot sealed before passphrases were normalized).
     pub fn change_passphrase(
         &mut self,
         current: &SecretString,
@@ -1004,7 +1028,7 @@ impl Session {
             None => keyslot::params_of(&slot).unwrap_or_default(),
         };
         // Reopen rather than keep the root secret around for the whole session.
-        let root = keyslot::open(current, &slot).map_err(|source| match source {
+        let (root, _) = keyslot::open(current, &slot).map_err(|source| match source {
             KeyslotError::WrongSecret => Error::WrongPassphrase,
             source => Error::Keyslot {
                 slot: PASSPHRASE_SLOT,

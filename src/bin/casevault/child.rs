@@ -28,9 +28,11 @@ pub fn command(program: impl AsRef<OsStr>) -> Command {
 }
 
 #[cfg(test)]
-mod tests {
-    /// Every source file of the binary, so that no child is started another way.
-    const SOURCES: &[(&str, &str)] = &[
+pub(crate) mod tests {
+    /// Every source file of the binary, so that no child is started another way (and
+    /// no input read another way: `bounded.rs`).
+    pub(crate) const SOURCES: &[(&str, &str)] = &[
+        ("bounded.rs", include_str!("bounded.rs")),
         ("cli.rs", include_str!("cli.rs")),
         ("demo.rs", include_str!("demo.rs")),
         ("editor.rs", include_str!("editor.rs")),

@@ -11,12 +11,13 @@
 
 use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
+use crate::bounded;
 use crate::error::CliError;
 
 /// File systems whose files live in memory: tmpfs and ramfs.
@@ -68,10 +69,9 @@ pub fn ask(question: &str, default: bool) -> bool {
     }
     eprint!("{question}");
     let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    if std::io::stdin().lock().read_line(&mut line).is_err() {
+    let Ok(Some(line)) = bounded::read_line(bounded::Input::Text("answer")) else {
         return false;
-    }
+    };
     match line.trim().to_ascii_lowercase().as_str() {
         "" => default,
         "y" | "yes" => true,
@@ -228,22 +228,18 @@ impl Scratch {
     }
 
     fn read(&self) -> Result<Zeroizing<String>, CliError> {
-        let bytes = Zeroizing::new(fs::read(&self.file).map_err(|e| {
-            CliError::input(
-                format!(
-                    "cannot read the edited note back from {}: {e}; nothing was saved",
-                    self.file.display()
-                ),
-                "save the file under the name the editor opened, then quit the editor",
-            )
-        })?);
-        let text = std::str::from_utf8(&bytes).map_err(|_| {
+        let bytes = bounded::read(bounded::Source::File(&self.file), bounded::Input::Note)
+            .map_err(|e| {
+                e.with_hint(
+                    "nothing was saved; split the text into several notes, or save the file under the name the editor opened",
+                )
+            })?;
+        bounded::into_text(bytes).ok_or_else(|| {
             CliError::input(
                 "the edited note is not UTF-8 text; nothing was saved",
                 "set the editor's file encoding to UTF-8 and run the command again",
             )
-        })?;
-        Ok(Zeroizing::new(text.to_owned()))
+        })
     }
 }
 

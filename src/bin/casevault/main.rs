@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod bounded;
 mod child;
 mod cli;
 mod demo;
@@ -12,7 +13,7 @@ mod output;
 mod private_input;
 mod secrets;
 
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -169,29 +170,28 @@ fn warn_failed_unlocks(session: &Session) {
     }
 }
 
-/// Reads a note body from a file, or from standard input.
-fn read_body(file: Option<&Path>) -> Result<String, CliError> {
-    match file {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| {
-            CliError::input(
-                format!("cannot read {}: {e}", path.display()),
-                "check the path; the note must be UTF-8 Markdown",
-            )
-        }),
+/// Reads a note body from a file, or from standard input, at most
+/// [`casevault::MAX_NOTE_BYTES`].
+fn read_body(file: Option<&Path>) -> Result<Zeroizing<String>, CliError> {
+    let source = match file {
+        Some(path) => bounded::Source::File(path),
         None => {
             if std::io::stdin().is_terminal() {
                 eprintln!("Type the note (Markdown), then Ctrl-D on a line of its own:");
             }
-            let mut body = String::new();
-            std::io::stdin().read_to_string(&mut body).map_err(|e| {
-                CliError::input(
-                    format!("cannot read the note from standard input: {e}"),
-                    "pass --file FILE, or pipe UTF-8 Markdown in",
-                )
-            })?;
-            Ok(body)
+            bounded::Source::Stdin
         }
-    }
+    };
+    let bytes = bounded::read(source, bounded::Input::Note)?;
+    bounded::into_text(bytes).ok_or_else(|| {
+        CliError::input(
+            match file {
+                Some(path) => format!("the note in {} is not UTF-8 text", path.display()),
+                None => "the note on standard input is not UTF-8 text".into(),
+            },
+            "pass --file FILE, or pipe UTF-8 Markdown in",
+        )
+    })
 }
 
 /// Where a note's text comes from: already read (a file or standard input), or the
@@ -401,7 +401,7 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                     if *edit || on_terminal {
                         BodySource::Editor
                     } else {
-                        BodySource::Given(Zeroizing::new(read_body(file.as_deref())?))
+                        BodySource::Given(read_body(file.as_deref())?)
                     }
                 }
                 _ => BodySource::Given(Zeroizing::default()),
@@ -568,10 +568,11 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                 out.policy(version, &policy);
             }
             PolicyCommand::Set { file } => {
-                let text = std::fs::read_to_string(file).map_err(|e| {
+                let bytes = bounded::read(bounded::Source::File(file), bounded::Input::Policy)?;
+                let text = bounded::into_text(bytes).ok_or_else(|| {
                     CliError::input(
-                        format!("cannot read the policy file {}: {e}", file.display()),
-                        "check the path; a policy is a UTF-8 TOML file (see `casevault policy show`)",
+                        format!("the policy file {} is not UTF-8 text", file.display()),
+                        "a policy is a UTF-8 TOML file (see `casevault policy show`)",
                     )
                 })?;
                 let mut session = unlock(&cli)?;
@@ -682,7 +683,9 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
                     false,
                 )?;
                 secrets::check_new_passphrase(&pass)?;
-                ExportEncryption::Passphrase(pass)
+                // The recipient types it: the normal form, without the file's
+                // byte-order mark or line ending, whatever way its accents were saved.
+                ExportEncryption::Passphrase(casevault::normalize_passphrase(&pass))
             } else if args.write_plaintext {
                 ExportEncryption::Plaintext
             } else {

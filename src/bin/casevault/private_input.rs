@@ -6,12 +6,13 @@
 //! Error messages name the line and the field, never the value typed: they may end up
 //! in a log.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use casevault::{Date, NewClient};
 use zeroize::Zeroizing;
 
+use crate::bounded;
 use crate::error::CliError;
 
 /// What a profile on standard input looks like, for error hints.
@@ -32,12 +33,10 @@ fn quoted(text: &str) -> String {
     format!("\"{escaped}\"")
 }
 
-/// Reads the whole of standard input as UTF-8 text; `what` names it in errors.
+/// Reads the whole of standard input as UTF-8 text, at most
+/// [`bounded::MAX_TEXT_BYTES`]; `what` names it in errors.
 fn read_stdin(what: &str, hint: &str) -> Result<Zeroizing<String>, CliError> {
-    let mut bytes = Zeroizing::new(Vec::new());
-    std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
-        CliError::input(format!("cannot read {what} from standard input: {e}"), hint)
-    })?;
+    let bytes = bounded::read(bounded::Source::Stdin, bounded::Input::Text(what))?;
     utf8(bytes, what, "standard input", hint)
 }
 
@@ -47,13 +46,12 @@ fn utf8(
     source: &str,
     hint: &str,
 ) -> Result<Zeroizing<String>, CliError> {
-    match std::str::from_utf8(&bytes) {
-        Ok(text) => Ok(Zeroizing::new(text.to_owned())),
-        Err(_) => Err(CliError::usage(
+    bounded::into_text(bytes).ok_or_else(|| {
+        CliError::usage(
             format!("{what} in {source} is not UTF-8 text; nothing was written"),
             hint,
-        )),
-    }
+        )
+    })
 }
 
 /// Which field of a profile a line sets.
@@ -168,25 +166,34 @@ pub fn parse_profile(text: &str) -> Result<NewClient, CliError> {
 fn ask_line(prompt: &str) -> Result<Option<Zeroizing<String>>, CliError> {
     eprint!("{prompt}");
     let _ = std::io::stderr().flush();
-    let mut line = Zeroizing::new(String::new());
-    let read = std::io::stdin().lock().read_line(&mut line).map_err(|e| {
-        CliError::input(
-            format!("cannot read from the terminal: {e}; nothing was written"),
-            "run the command again",
-        )
-    })?;
-    if read == 0 {
+    let line = bounded::read_line(bounded::Input::Text("line typed"))?;
+    if line.is_none() {
         eprintln!();
-        return Ok(None);
     }
-    let trimmed = without_line_ending(&line).len();
-    line.truncate(trimmed);
-    Ok(Some(line))
+    Ok(line)
 }
 
-/// Asks for a client's profile on the terminal, field by field.
+/// Asks for a client's profile on the terminal, field by field. All the lines typed
+/// together hold at most [`bounded::MAX_TEXT_BYTES`], as a profile on standard input
+/// does: endless input (`yes | script -c 'casevault client add'`) is refused, not
+/// asked about for ever.
 pub fn ask_profile() -> Result<NewClient, CliError> {
     eprintln!("The new client's profile (what you type here stays out of your shell's history).");
+    let mut typed = 0usize;
+    let mut ask_line = |prompt: &str| -> Result<Option<Zeroizing<String>>, CliError> {
+        let line = ask_line(prompt)?;
+        typed += line.as_ref().map_or(0, |l| l.len() + 1);
+        if typed > bounded::MAX_TEXT_BYTES {
+            return Err(CliError::input(
+                format!(
+                    "the profile typed is longer than {}, the most casevault reads for it; nothing was written",
+                    bounded::human(bounded::MAX_TEXT_BYTES)
+                ),
+                "run `casevault client add` again and type the client's details",
+            ));
+        }
+        Ok(line)
+    };
     let name = loop {
         match ask_line("Name: ")? {
             None => {
@@ -259,12 +266,7 @@ pub fn text_file(file: &Path, what: &str) -> Result<Zeroizing<String>, CliError>
     let text = if file == Path::new("-") {
         read_stdin(what, hint)?
     } else {
-        let bytes = Zeroizing::new(std::fs::read(file).map_err(|e| {
-            CliError::input(
-                format!("cannot read the {what} file {}: {e}", file.display()),
-                "check the path and its permissions",
-            )
-        })?);
+        let bytes = bounded::read(bounded::Source::File(file), bounded::Input::Text(what))?;
         utf8(bytes, what, &file.display().to_string(), hint)?
     };
     Ok(Zeroizing::new(without_line_ending(&text).to_owned()))

@@ -1,5 +1,11 @@
 //! Where passphrases and recovery codes come from: a file, an environment variable,
 //! or a no-echo prompt on the terminal, in that order.
+//!
+//! A secret is handed on as given (a file's first line, the variable, what was typed):
+//! the library takes passphrases in their [`casevault::normalize_passphrase`] form
+//! (NFC, no byte-order mark, no trailing line ending) and, for a vault made before
+//! that, tries the form given too. What the CLI itself compares or counts (the
+//! confirmation, the length) and the export passphrase it hands on are normalized here.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -8,6 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::bounded;
 use crate::error::CliError;
 
 /// Reads a secret from `file`, else from the environment variable `env`, else by
@@ -20,12 +27,7 @@ pub fn read_secret(
     confirm: bool,
 ) -> Result<SecretString, CliError> {
     if let Some(path) = file {
-        let bytes = Zeroizing::new(std::fs::read(path).map_err(|e| {
-            CliError::input(
-                format!("cannot read the {what} file {}: {e}", path.display()),
-                "check the path and its permissions",
-            )
-        })?);
+        let bytes = bounded::read(bounded::Source::File(path), bounded::Input::Secret(what))?;
         let text = std::str::from_utf8(&bytes).map_err(|_| {
             CliError::input(
                 format!("the {what} file {} is not UTF-8 text", path.display()),
@@ -49,6 +51,11 @@ pub fn read_secret(
         let again = exact(Zeroizing::new(
             rpassword::prompt_password("Type it again: ").map_err(|_| no_source(what, env))?,
         ));
+        // The same passphrase, whichever way its accents were typed.
+        let (first, again) = (
+            casevault::normalize_passphrase(&first),
+            casevault::normalize_passphrase(&again),
+        );
         let same: bool = first
             .expose_secret()
             .as_bytes()
@@ -60,6 +67,7 @@ pub fn read_secret(
                 "run the command again and type the same one twice",
             ));
         }
+        return Ok(first);
     }
     Ok(first)
 }
@@ -78,10 +86,12 @@ fn no_source(what: &str, env: &str) -> CliError {
     )
 }
 
-/// Refuses passphrases too short to resist guessing.
+/// Refuses passphrases too short to resist guessing, counted in their normal form (an
+/// accent typed as a combining mark does not count as a character).
 pub fn check_new_passphrase(passphrase: &SecretString) -> Result<(), CliError> {
     const MIN_CHARS: usize = 10;
-    if passphrase.expose_secret().chars().count() < MIN_CHARS {
+    let normal = casevault::normalize_passphrase(passphrase);
+    if normal.expose_secret().chars().count() < MIN_CHARS {
         return Err(CliError::input(
             format!("the new passphrase is shorter than {MIN_CHARS} characters"),
             "choose a longer one: several unrelated words make a good passphrase",
