@@ -19,10 +19,6 @@ use crate::vault::{Access, Session, check_dates, now};
 /// The policy is one record whose versions are the policy's history.
 const POLICY_ID: &str = "policy";
 
-/// The most text a note holds, in bytes, however it comes in (`note add`, `edit`,
-/// `import`).
-pub(crate) const MAX_NOTE_BYTES: usize = 8 * 1024 * 1024;
-
 type Result<T> = std::result::Result<T, Error>;
 
 /// A stored version of the policy: its TOML text, as set.
@@ -60,8 +56,9 @@ pub struct ClientDetails {
     pub intake: Vec<IntakeAcknowledgement>,
 }
 
-/// The most text a note may hold, in bytes of UTF-8 (8 MiB): a longer note is refused
-/// by the library, and the command line stops reading a note past this size.
+/// The most text a note may hold, in bytes of UTF-8 (8 MiB), however it comes in
+/// (`note add`, `edit`, `amend`, `import`): a longer note is refused by the library,
+/// and import and the command line stop reading a note past this size.
 pub const MAX_NOTE_BYTES: usize = 8 * 1024 * 1024;
 
 impl Access<'_, '_> {

@@ -538,6 +538,13 @@ pub(crate) fn check_dates(dates: &[(&str, Option<Date>)]) -> Result<()> {
     Ok(())
 }
 
+/// A note body without the byte-order mark some editors start a file with: it is
+/// the file's encoding, not text, and left in place it would hide a first-line
+/// section heading from the splitter (and have the note refused).
+fn without_bom(body: &str) -> &str {
+    body.strip_prefix('\u{feff}').unwrap_or(body)
+}
+
 /// The target that records a read of `reference`.
 fn read_target(reference: RecordRef) -> Target {
     Target {
@@ -1136,8 +1143,9 @@ impl Session {
             }
         };
         let actor = self.actor.clone();
+        let body = without_bom(&new.body);
         self.access("note.add", |a| {
-            let sections = a.sections(&new.body)?;
+            let sections = a.sections(body)?;
             for client in &clients {
                 a.client(client)?;
             }
@@ -1148,7 +1156,7 @@ impl Session {
                 clients,
                 date: new.date,
                 note_type,
-                body: new.body,
+                body: body.to_owned(),
                 sections,
                 status: NoteStatus::Draft,
                 addenda: Vec::new(),
@@ -1197,6 +1205,7 @@ impl Session {
 
     /// Replaces a draft note's body, keeping the earlier version.
     pub fn edit_note(&mut self, id: &str, body: &str) -> Result<u32> {
+        let body = without_bom(body);
         let actor = self.actor.clone();
         self.access("note.edit", |a| {
             let sections = a.sections(body)?;
@@ -1237,6 +1246,7 @@ impl Session {
 
     /// Appends an addendum to a signed note.
     pub fn amend_note(&mut self, id: &str, body: &str) -> Result<u32> {
+        let body = without_bom(body);
         let actor = self.actor.clone();
         self.access("note.amend", |a| {
             let sections = a.sections(body)?;

@@ -482,3 +482,29 @@ fn the_editor_path_refuses_generated_forms_with_the_line() {
     }
     assert_eq!(note_count(&v, &client), 0);
 }
+
+#[test]
+fn a_byte_order_mark_before_the_first_heading_is_encoding_not_text() {
+    let (v, _) = common::TestVault::init();
+    let client = v.add_client("Ada Example", &[]);
+    let file = v.dir.path().join("windows.md");
+    for body in ["\u{feff}## risk\nLow.\n", "\u{feff}## risk\r\nLow.\r\n"] {
+        std::fs::write(&file, body).unwrap();
+        let id = v.ok(&[
+            "note",
+            "add",
+            "--client",
+            &client,
+            "--date",
+            "2026-03-01",
+            "--file",
+            file.to_str().unwrap(),
+        ]);
+        let note = v.json(&["note", "show", &id]);
+        assert_eq!(note["sections"][0]["category"], "risk", "{note}");
+        assert!(
+            !note["body"].as_str().unwrap().starts_with('\u{feff}'),
+            "{note}"
+        );
+    }
+}

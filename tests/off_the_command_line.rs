@@ -294,7 +294,7 @@ fn a_justification_and_a_reference_come_from_files_or_standard_input() {
     for (extra, expected) in [
         (
             vec!["--justification-file", "-", "--reference-file", "-"],
-            "both read standard input",
+            "read standard input",
         ),
         (
             vec![
