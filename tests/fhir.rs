@@ -294,8 +294,9 @@ fn consents_as_fhir() {
     assert_eq!(c["status"], "active");
     assert_eq!(c["provision"]["period"]["start"], "2098-01-01");
 
-    // Revoked before it ever took effect: inactive, and no period to misread.
-    v.ok(&["consent", "revoke", &future, "--on", "2097-01-01"]);
+    // Revoked from the day it would have taken effect (a revocation before that day is
+    // refused): inactive, and no period to misread.
+    v.ok(&["consent", "revoke", &future, "--on", "2098-01-01"]);
     let c = fhir(&v, &["consent", "show", &future, "--fhir"]);
     assert_eq!(c["status"], "inactive");
     assert!(c["provision"].get("period").is_none());
