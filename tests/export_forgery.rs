@@ -12,6 +12,8 @@
 //!   the library and through the CLI, naming the field, writing nothing.
 
 mod common;
+#[path = "common/outline.rs"]
+mod outline;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -22,9 +24,9 @@ use casevault::{
     Relationship, Session, Vault, parse_sections,
 };
 use common::TestVault;
+use outline::{Block, outline};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -173,75 +175,6 @@ impl Fixture {
 
 fn date(s: &str) -> Date {
     s.parse().expect("a date")
-}
-
-/// One block of a Markdown document as a reader meets it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Block {
-    Heading(usize, String),
-    Paragraph(String),
-    Item(String),
-    Code(String),
-    Rule,
-    Other(String),
-}
-
-fn outline(markdown: &str) -> Vec<Block> {
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_HEADING_ATTRIBUTES
-        | Options::ENABLE_MATH
-        | Options::ENABLE_GFM
-        | Options::ENABLE_DEFINITION_LIST
-        | Options::ENABLE_WIKILINKS;
-    let mut blocks = Vec::new();
-    let mut open: Vec<usize> = Vec::new();
-    for event in Parser::new_ext(markdown, options) {
-        let text = |blocks: &mut Vec<Block>, open: &[usize], t: &str| match open
-            .last()
-            .map(|&i| &mut blocks[i])
-        {
-            Some(Block::Heading(_, s) | Block::Paragraph(s) | Block::Item(s) | Block::Code(s)) => {
-                s.push_str(t)
-            }
-            _ => blocks.push(Block::Other(format!("text outside a block: {t:?}"))),
-        };
-        match event {
-            Event::Start(Tag::Heading { level, .. }) => {
-                open.push(blocks.len());
-                blocks.push(Block::Heading(level as usize, String::new()));
-            }
-            Event::Start(Tag::Paragraph) => match open.last() {
-                Some(&i) if matches!(blocks[i], Block::Item(_)) => open.push(i),
-                _ => {
-                    open.push(blocks.len());
-                    blocks.push(Block::Paragraph(String::new()));
-                }
-            },
-            Event::Start(Tag::Item) => {
-                open.push(blocks.len());
-                blocks.push(Block::Item(String::new()));
-            }
-            Event::Start(Tag::CodeBlock(_)) => {
-                open.push(blocks.len());
-                blocks.push(Block::Code(String::new()));
-            }
-            Event::Start(Tag::List(_) | Tag::Strong)
-            | Event::End(TagEnd::List(_) | TagEnd::Strong) => {}
-            Event::End(
-                TagEnd::Heading(_) | TagEnd::Paragraph | TagEnd::Item | TagEnd::CodeBlock,
-            ) => {
-                open.pop();
-            }
-            Event::Text(t) => text(&mut blocks, &open, &t),
-            Event::SoftBreak | Event::HardBreak => text(&mut blocks, &open, "\n"),
-            Event::Rule => blocks.push(Block::Rule),
-            other => blocks.push(Block::Other(format!("{other:?}"))),
-        }
-    }
-    blocks
 }
 
 /// A section's text as its code block holds it: blank lines at either end dropped,
