@@ -43,6 +43,7 @@ fn main() {
     let start = Instant::now();
     let redactor = Redactor::new(&client, true, false);
     let built = start.elapsed();
+    let after_new = peak();
     let (text, redactions) = redactor.redact(&note);
     let total = start.elapsed();
     assert!(!text.contains("Qx"), "a name survived");
@@ -50,8 +51,14 @@ fn main() {
         "new: {built:.2?}, new+redact: {total:.2?}, {} markers",
         redactions.len()
     );
+    println!("peak after new: {after_new}; after redact: {}", peak());
+}
+
+/// The process's peak resident memory so far (VmHWM), as /proc/self/status gives it.
+fn peak() -> String {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    for line in status.lines().filter(|l| l.starts_with("VmHWM")) {
-        println!("{line}");
-    }
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .map_or_else(|| "unknown".to_owned(), |kb| kb.trim().to_owned())
 }

@@ -2,6 +2,8 @@
 //! text: lowercased, diacritics removed, underscores read as spaces. "José", "JOSE"
 //! and "jose" are one word; "_Ben_" (Markdown emphasis) is the word "ben".
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 
 use super::{IdentifierClass, RedactionKind};
@@ -65,26 +67,30 @@ pub(super) struct Found {
 #[derive(Debug)]
 pub(super) struct Unbuildable;
 
-/// A pattern whose source is at most this long is compiled once, with the redactor.
-/// A longer one (a long name: its pattern allows a line break between any two
-/// letters) is compiled each time a text may hold its entry and dropped after, so a
-/// profile of long names costs memory only while one of them is searched.
+/// A pattern whose source is at most this long is compiled the first time a text may
+/// hold its entry, and kept for the next texts. A longer one (a long name: its pattern
+/// allows a line break between any two letters) is compiled each time and dropped
+/// after, so a profile of long names costs memory only while one of them is searched.
 const KEEP_COMPILED_BYTES: usize = 4096;
 
 /// The longest literal (in bytes) a matcher hands the redactor's index: any piece of
 /// a word finds the texts the word is in, and a short one keeps the index small.
 const MAX_LITERAL_BYTES: usize = 32;
 
-/// A matcher's pattern: compiled, or the entry's words to compile it from.
+/// A matcher's pattern: each alternative's words (several for a whole name or a
+/// contact piece, joined by `joiner`; one for a part alone), and, for a short one,
+/// the regex once compiled (`None` inside: it could not be).
 #[derive(Clone)]
-enum Pattern {
-    Compiled(Regex),
-    /// Each alternative's words: several for a whole name or a contact piece (joined
-    /// by `joiner`), one for a part alone.
-    Words {
-        alternatives: Vec<Vec<String>>,
-        joiner: Joiner,
-    },
+struct Pattern {
+    alternatives: Vec<Vec<String>>,
+    joiner: Joiner,
+    kept: Option<OnceLock<Option<Regex>>>,
+}
+
+impl Pattern {
+    fn compile(&self) -> Option<Regex> {
+        Regex::new(&self.joiner.source(&self.alternatives)).ok()
+    }
 }
 
 /// How the words of one alternative are written and joined.
@@ -238,14 +244,11 @@ impl Matcher {
             .collect();
         literals.sort_unstable();
         literals.dedup();
-        let source = joiner.source(&words);
-        let pattern = if source.len() <= KEEP_COMPILED_BYTES {
-            Pattern::Compiled(Regex::new(&source).map_err(|_| Unbuildable)?)
-        } else {
-            Pattern::Words {
-                alternatives: words,
-                joiner,
-            }
+        let short = joiner.source(&words).len() <= KEEP_COMPILED_BYTES;
+        let pattern = Pattern {
+            alternatives: words,
+            joiner,
+            kept: short.then(OnceLock::new),
         };
         Ok(Some(Matcher {
             pattern,
@@ -259,29 +262,25 @@ impl Matcher {
 
     /// Every place the entry occurs in `original`, whose folded copy is `folded`.
     ///
-    /// A long entry's pattern is compiled here; should that fail, the whole text is
-    /// where it was found, so the text is withheld rather than searched too little.
+    /// The pattern is compiled on first use (see `KEEP_COMPILED_BYTES`); should that
+    /// fail, the whole text is where the entry was found, so the text is withheld
+    /// rather than searched too little.
     pub(super) fn find(&self, original: &str, folded: &Folded, found: &mut Vec<Found>) {
-        let compiled;
-        let regex = match &self.pattern {
-            Pattern::Compiled(regex) => regex,
-            Pattern::Words {
-                alternatives,
-                joiner,
-            } => match Regex::new(&joiner.source(alternatives)) {
-                Ok(regex) => {
-                    compiled = regex;
-                    &compiled
-                }
-                Err(_) => {
-                    found.push(Found {
-                        start: 0,
-                        end: original.len(),
-                        whole_name: false,
-                    });
-                    return;
-                }
-            },
+        let fresh;
+        let regex = match &self.pattern.kept {
+            Some(kept) => kept.get_or_init(|| self.pattern.compile()).as_ref(),
+            None => {
+                fresh = self.pattern.compile();
+                fresh.as_ref()
+            }
+        };
+        let Some(regex) = regex else {
+            found.push(Found {
+                start: 0,
+                end: original.len(),
+                whole_name: false,
+            });
+            return;
         };
         for caps in regex.captures_iter(&folded.text) {
             let matched = self
