@@ -779,6 +779,18 @@ mod tests {
     }
 
     #[test]
+    fn the_index_never_hides_a_name_however_it_is_written() {
+        let mut c = client();
+        c.third_parties = vec!["Siobhan O'Brien".into(), "Ben Quill".into()];
+        c.third_parties
+            .extend((0..300).map(|i| format!("Other{i} Person{i}")));
+        let text = "OBrien, Qu-\nill, B**e**n, Sio\u{200B}bhan, ben\u{2060}quill, Other7.";
+        let (out, redactions) = Redactor::new(&c, true, false).redact(text);
+        assert_eq!(out, format!("{TP}, {TP}, {TP}, {TP}, {TP}, {TP}."));
+        assert_eq!(redactions.len(), 6);
+    }
+
+    #[test]
     fn debug_does_not_show_names() {
         let shown = format!("{:?}", Redactor::new(&client(), false, false));
         assert!(!shown.to_lowercase().contains("quill"), "{shown}");
