@@ -1140,3 +1140,44 @@ proptest! {
         prop_assert!(!has_digits(&contact[own.len()..]), "{:?}", contact);
     }
 }
+
+/// A profile of a thousand long third-party names (the review's costly export): a
+/// note naming a few of them loses every one, whole or by a part, and keeps the rest
+/// of its words. Speed is measured by `benches/redaction.rs`, not here.
+#[test]
+fn a_thousand_long_names_on_the_profile() {
+    let name = |i: usize| -> String {
+        (0..85)
+            .map(|w| format!("Qx{i:04}w{w:02}z"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut c = client();
+    c.third_parties = (0..1000).map(name).collect();
+    assert!(c.third_parties.iter().all(|n| n.chars().count() > 900));
+    let whole = |i: usize| name(i).to_uppercase().replace(' ', "\n");
+    let text = format!(
+        "Seen today. She spoke of {} and then of {}; later Qx0999w12z called. Ada Marsh cried.",
+        whole(3),
+        whole(500)
+    );
+    for (identity, third_party) in [(true, false), (false, false)] {
+        let (out, redactions) = Redactor::new(&c, identity, third_party).redact(&text);
+        assert!(!out.to_lowercase().contains("qx"), "{out}");
+        let client = if identity {
+            "Ada Marsh"
+        } else {
+            Identity.marker()
+        };
+        let tp = ThirdParty.marker();
+        assert_eq!(
+            out,
+            format!(
+                "Seen today. She spoke of {tp} and then of {tp}; later {tp} called. {client} cried."
+            )
+        );
+        assert_eq!(redactions.len(), if identity { 3 } else { 4 });
+    }
+    let (out, _) = Redactor::new(&c, true, true).redact(&text);
+    assert_eq!(out, text);
+}

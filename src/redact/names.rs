@@ -2,6 +2,8 @@
 //! text: lowercased, diacritics removed, underscores read as spaces. "José", "JOSE"
 //! and "jose" are one word; "_Ben_" (Markdown emphasis) is the word "ben".
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 
 use super::{IdentifierClass, RedactionKind};
@@ -65,10 +67,66 @@ pub(super) struct Found {
 #[derive(Debug)]
 pub(super) struct Unbuildable;
 
+/// A pattern whose source is at most this long is compiled the first time a text may
+/// hold its entry, and kept for the next texts. A longer one (a long name: its pattern
+/// allows a line break between any two letters) is compiled each time and dropped
+/// after, so a profile of long names costs memory only while one of them is searched.
+const KEEP_COMPILED_BYTES: usize = 4096;
+
+/// The longest literal (in bytes) a matcher hands the redactor's index: any piece of
+/// a word finds the texts the word is in, and a short one keeps the index small.
+const MAX_LITERAL_BYTES: usize = 32;
+
+/// A matcher's pattern: each alternative's words (several for a whole name or a
+/// contact piece, joined by `joiner`; one for a part alone), and, for a short one,
+/// the regex once compiled (`None` inside: it could not be).
+#[derive(Clone)]
+struct Pattern {
+    alternatives: Vec<Vec<String>>,
+    joiner: Joiner,
+    kept: Option<OnceLock<Option<Regex>>>,
+}
+
+impl Pattern {
+    fn compile(&self) -> Option<Regex> {
+        Regex::new(&self.joiner.source(&self.alternatives)).ok()
+    }
+}
+
+/// How the words of one alternative are written and joined.
+#[derive(Clone, Copy)]
+enum Joiner {
+    /// Name parts: see [`token_pattern`] and `Matcher::name`.
+    Name,
+    /// Contact words: escaped, joined by a little spacing or punctuation.
+    Contact,
+}
+
+impl Joiner {
+    fn source(self, alternatives: &[Vec<String>]) -> String {
+        let groups: Vec<String> = alternatives
+            .iter()
+            .map(|words| match self {
+                // No separator at all: an invisible character in place of the space
+                // shows the name as one word ("Ben\u{2060}Quill").
+                Joiner::Name => {
+                    let parts: Vec<String> = words.iter().map(|w| token_pattern(w)).collect();
+                    format!("({})", parts.join(r"[\s\p{Pd}.]*"))
+                }
+                Joiner::Contact => {
+                    let parts: Vec<String> = words.iter().map(|w| regex::escape(w)).collect();
+                    format!("({})", parts.join(r"[\s[:punct:]–—‐‑·]{0,3}"))
+                }
+            })
+            .collect();
+        format!(r"\b(?:{})\b", groups.join("|"))
+    }
+}
+
 /// Finds one profile entry (a person's name, or a piece of the client's contact).
 #[derive(Clone)]
 pub(super) struct Matcher {
-    regex: Regex,
+    pattern: Pattern,
     /// One per capture group, in order.
     alternatives: Vec<Alternative>,
     pub(super) kind: RedactionKind,
@@ -76,6 +134,9 @@ pub(super) struct Matcher {
     /// For a person's name, its folded words (see [`name_key`]): what a release of
     /// that name is compared with.
     pub(super) key: Option<String>,
+    /// Pieces of text, one of which every match holds once the text is squeezed (see
+    /// [`squeeze`]): texts holding none of them cannot mention the entry.
+    pub(super) literals: Vec<String>,
 }
 
 impl Matcher {
@@ -86,13 +147,10 @@ impl Matcher {
     pub(super) fn name(name: &str, kind: RedactionKind) -> Result<Option<Matcher>, Unbuildable> {
         let tokens = tokens(&without_remarks(name), '\'')?;
         let key = tokens.join(" ");
-        let mut patterns = Vec::new();
         let mut alternatives = Vec::new();
+        let mut words = Vec::new();
         if tokens.len() > 1 {
-            let parts: Vec<String> = tokens.iter().map(|t| token_pattern(t)).collect();
-            // No separator at all: an invisible character in place of the space
-            // shows the name as one word ("Ben\u{2060}Quill").
-            patterns.push(parts.join(r"[\s\p{Pd}.]*"));
+            words.push(tokens.clone());
             alternatives.push(Alternative {
                 whole: true,
                 common: false,
@@ -113,13 +171,19 @@ impl Matcher {
         // Longer parts first, so a part that is a prefix of another never shadows it.
         alone.sort_by_key(|t| std::cmp::Reverse(t.len()));
         for token in alone {
-            patterns.push(token_pattern(token));
+            words.push(vec![token.clone()]);
             alternatives.push(Alternative {
                 whole: false,
                 common: COMMON_WORDS.contains(&token.as_str()),
             });
         }
-        let matcher = Matcher::build(&patterns, alternatives, kind, IdentifierClass::Name)?;
+        let matcher = Matcher::build(
+            words,
+            Joiner::Name,
+            alternatives,
+            kind,
+            IdentifierClass::Name,
+        )?;
         Ok(matcher.map(|m| Matcher {
             key: Some(key),
             ..m
@@ -139,7 +203,6 @@ impl Matcher {
         if tokens.is_empty() || (tokens.len() < 2 && !distinctive) {
             return Ok(None);
         }
-        let parts: Vec<String> = tokens.iter().map(|t| regex::escape(t)).collect();
         let digits = piece.chars().filter(char::is_ascii_digit).count();
         let class = if piece.contains('@') {
             IdentifierClass::Email
@@ -153,37 +216,73 @@ impl Matcher {
             common: false,
         };
         Matcher::build(
-            &[parts.join(r"[\s[:punct:]–—‐‑·]{0,3}")],
+            vec![tokens],
+            Joiner::Contact,
             vec![alternative],
             kind,
             class,
         )
     }
 
+    /// `words`: each alternative's words, in order. The literals are each
+    /// alternative's longest word: a match of a whole name or a contact piece holds
+    /// all its words, a part alone its one.
     fn build(
-        patterns: &[String],
+        words: Vec<Vec<String>>,
+        joiner: Joiner,
         alternatives: Vec<Alternative>,
         kind: RedactionKind,
         class: IdentifierClass,
     ) -> Result<Option<Matcher>, Unbuildable> {
-        if patterns.is_empty() {
+        if words.is_empty() {
             return Ok(None);
         }
-        let groups: Vec<String> = patterns.iter().map(|p| format!("({p})")).collect();
-        let regex =
-            Regex::new(&format!(r"\b(?:{})\b", groups.join("|"))).map_err(|_| Unbuildable)?;
+        let mut literals: Vec<String> = words
+            .iter()
+            .filter_map(|alternative| alternative.iter().max_by_key(|w| w.len()))
+            .map(|word| literal(word))
+            .collect();
+        literals.sort_unstable();
+        literals.dedup();
+        let short = joiner.source(&words).len() <= KEEP_COMPILED_BYTES;
+        let pattern = Pattern {
+            alternatives: words,
+            joiner,
+            kept: short.then(OnceLock::new),
+        };
         Ok(Some(Matcher {
-            regex,
+            pattern,
             alternatives,
             kind,
             class,
             key: None,
+            literals,
         }))
     }
 
     /// Every place the entry occurs in `original`, whose folded copy is `folded`.
+    ///
+    /// The pattern is compiled on first use (see `KEEP_COMPILED_BYTES`); should that
+    /// fail, the whole text is where the entry was found, so the text is withheld
+    /// rather than searched too little.
     pub(super) fn find(&self, original: &str, folded: &Folded, found: &mut Vec<Found>) {
-        for caps in self.regex.captures_iter(&folded.text) {
+        let fresh;
+        let regex = match &self.pattern.kept {
+            Some(kept) => kept.get_or_init(|| self.pattern.compile()).as_ref(),
+            None => {
+                fresh = self.pattern.compile();
+                fresh.as_ref()
+            }
+        };
+        let Some(regex) = regex else {
+            found.push(Found {
+                start: 0,
+                end: original.len(),
+                whole_name: false,
+            });
+            return;
+        };
+        for caps in regex.captures_iter(&folded.text) {
             let matched = self
                 .alternatives
                 .iter()
@@ -209,6 +308,25 @@ impl Matcher {
             });
         }
     }
+}
+
+/// A folded text's letters and digits only: what is left of a name however it is
+/// spaced, broken across lines, emphasized or apostrophized (every character a
+/// pattern allows between or inside its words is neither a letter nor a digit).
+pub(super) fn squeeze(folded: &str) -> String {
+    folded.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// A word's piece that every text mentioning it holds once squeezed: the start of
+/// the squeezed word, at most `MAX_LITERAL_BYTES` long.
+fn literal(word: &str) -> String {
+    let mut literal = squeeze(word);
+    let mut end = literal.len().min(MAX_LITERAL_BYTES);
+    while !literal.is_char_boundary(end) {
+        end -= 1;
+    }
+    literal.truncate(end);
+    literal
 }
 
 /// The entry's words, folded; `keep` (an apostrophe for names, as in "O'Brien") is
