@@ -861,7 +861,7 @@ fn an_oversized_note_is_refused_with_a_clear_error() {
         .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(
-        stderr.contains("a note holds at most 8 MiB of text"),
+        stderr.contains("the note in standard input is larger than 8 MiB"),
         "{stderr}"
     );
     assert_eq!(
