@@ -33,6 +33,79 @@ macro_rules! out {
 }
 pub(crate) use out;
 
+/// Whether `c` must not reach a terminal as it is: the C0 controls (escape sequences
+/// start with ESC; CR, BS and the rest rewrite what is shown), DEL, the C1 controls
+/// (U+009B starts a sequence by itself on many terminals), the bidirectional controls
+/// that reorder what follows them (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to
+/// U+2069), and the Unicode line and paragraph separators.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// Appends `text` to `buf` with every unsafe character written as a Rust escape
+/// (`\u{1b}`, `\r`, `\n`, `\u{202e}`); with `tabs`, tabs stay.
+fn escape_into(buf: &mut String, text: &str, tabs: bool) {
+    for c in text.chars() {
+        if is_unsafe(c) && !(tabs && c == '\t') {
+            buf.extend(c.escape_default());
+        } else {
+            buf.push(c);
+        }
+    }
+}
+
+/// `text` fit for one line of a terminal: every unsafe character escaped, line breaks
+/// and tabs included. The one function that `CliError` and the table cells use.
+pub fn one_line(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    escape_into(&mut s, text, false);
+    s
+}
+
+/// Appends JSON text with the unsafe characters serde_json leaves as they are (DEL,
+/// C1, the bidirectional controls; it escapes the C0 ones itself) written as `\uXXXX`.
+/// They can only stand inside strings, since JSON's own syntax is ASCII, so the value
+/// a reader parses is exactly the one serialized.
+fn json_escape_into(buf: &mut String, json: &str) {
+    for c in json.chars() {
+        if is_unsafe(c) && c != '\n' {
+            // Every unsafe character is in the Basic Multilingual Plane.
+            let _ = write!(buf, "\\u{:04x}", u32::from(c));
+        } else {
+            buf.push(c);
+        }
+    }
+}
+
+/// Writes one line to standard error at once (a warning, a note on progress), escaped
+/// like every line of [`Printer::push_line`]. A standard error that cannot be written
+/// to has nowhere to report it, so failures are ignored, as `eprintln!` would panic.
+pub fn warn_line(args: fmt::Arguments<'_>) {
+    let mut line = Zeroizing::new(String::new());
+    let _ = line.write_fmt(args);
+    let mut text = one_line(&line);
+    text.push('\n');
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Writes a line (formatted like `eprintln!`) to standard error through [`warn_line`].
+macro_rules! eout {
+    ($($arg:tt)*) => {
+        $crate::output::warn_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use eout;
+
 impl Printer {
     pub fn new(json: bool) -> Self {
         Printer {
@@ -41,38 +114,42 @@ impl Printer {
         }
     }
 
-    /// Appends a line. Control characters in it (an escape sequence in a note, a
-    /// reference read from a file) are shown escaped, so that text from a user or a
-    /// file cannot move the cursor, retitle the terminal or hide what came before;
-    /// line breaks and tabs stay. JSON is unchanged: serde_json escapes them itself.
+    /// Appends one line. Every character that could act on a terminal (see
+    /// [`is_unsafe`]: escape sequences, C1 controls, a carriage return that rewrites the
+    /// line, backspaces, bidirectional overrides, and line breaks and tabs too) is shown
+    /// escaped, so that a name, an id, a file name or an actor from the audit trail
+    /// cannot move the cursor, retitle the terminal, hide what came before or forge a
+    /// row. Multi-line text goes through [`Printer::push_text`].
     pub fn push_line(&self, args: fmt::Arguments<'_>) {
         let mut line = Zeroizing::new(String::new());
         // Writing into a String cannot fail.
         let _ = line.write_fmt(args);
         let mut buf = self.buf.borrow_mut();
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
-            let kept = matches!(c, '\n' | '\t') || (c == '\r' && chars.peek() == Some(&'\n'));
-            if c.is_control() && !kept {
-                buf.extend(c.escape_default());
-            } else {
-                buf.push(c);
-            }
-        }
+        escape_into(&mut buf, &line, false);
         buf.push('\n');
+    }
+
+    /// Appends text of several lines (a note's body, the policy file): each line break
+    /// (LF, CRLF) starts a new line and tabs stay; every other unsafe character, a lone
+    /// carriage return among them, is shown escaped as in [`Printer::push_line`].
+    pub fn push_text(&self, text: &str) {
+        let mut buf = self.buf.borrow_mut();
+        for line in text.split('\n') {
+            escape_into(&mut buf, line.strip_suffix('\r').unwrap_or(line), true);
+            buf.push('\n');
+        }
     }
 
     fn push_json<T: Serialize + ?Sized>(&self, value: &T) {
         // Our types hold no maps with non-string keys and paths are written lossily,
         // so this does not fail; if it ever did, say so rather than panic.
-        match serde_json::to_string_pretty(value) {
-            Ok(text) => out!(self, "{text}"),
-            Err(e) => out!(
-                self,
-                "{}",
-                json!({ "error": format!("cannot print as JSON: {e}") })
-            ),
-        }
+        let text = Zeroizing::new(match serde_json::to_string_pretty(value) {
+            Ok(text) => text,
+            Err(e) => json!({ "error": format!("cannot print as JSON: {e}") }).to_string(),
+        });
+        let mut buf = self.buf.borrow_mut();
+        json_escape_into(&mut buf, &text);
+        buf.push('\n');
     }
 
     /// Writes what has been collected to standard output, then wipes it: the buffer
@@ -121,8 +198,13 @@ impl Printer {
     /// Rows as an aligned table: each column as wide as its widest cell, two spaces
     /// between columns, no trailing spaces.
     fn table(&self, rows: &[Vec<String>]) {
+        // Escaped before they are measured, so that the columns line up as shown.
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| row.iter().map(|cell| one_line(cell)).collect())
+            .collect();
         let mut widths: Vec<usize> = Vec::new();
-        for row in rows {
+        for row in &rows {
             for (i, cell) in row.iter().enumerate() {
                 let w = cell.chars().count();
                 match widths.get_mut(i) {
@@ -131,7 +213,7 @@ impl Printer {
                 }
             }
         }
-        for row in rows {
+        for row in &rows {
             let mut line = String::new();
             for (i, cell) in row.iter().enumerate() {
                 if i > 0 {
@@ -359,7 +441,7 @@ impl Printer {
         for e in entries {
             out!(
                 self,
-                "{}  to {}  for {}{}\n    what:  {}\n    basis: {}",
+                "{}  to {}  for {}{}",
                 e.disclosed_on,
                 e.recipient,
                 e.purpose,
@@ -367,10 +449,10 @@ impl Printer {
                     "  (the client's own request)"
                 } else {
                     ""
-                },
-                e.description,
-                e.basis
+                }
             );
+            out!(self, "    what:  {}", e.description);
+            out!(self, "    basis: {}", e.basis);
         }
     }
 
@@ -381,11 +463,11 @@ impl Printer {
         // The version goes to standard error, so that standard output is the file
         // itself, to be edited and set again as it is.
         if version == 0 {
-            eprintln!("policy: the built-in default (none stored in this vault)");
+            eout!("policy: the built-in default (none stored in this vault)");
         } else {
-            eprintln!("policy version {version}");
+            eout!("policy version {version}");
         }
-        out!(self, "{}", policy.source.trim_end());
+        self.push_text(policy.source.trim_end());
     }
 
     pub fn decision(&self, record: &DecisionRecord) {
@@ -511,7 +593,7 @@ impl Printer {
         let categories: Vec<&str> = n.sections.iter().map(|s| s.category.as_str()).collect();
         out!(self, "sections: {}", categories.join(", "));
         out!(self);
-        out!(self, "{}", n.body.trim_end());
+        self.push_text(n.body.trim_end());
         for a in &n.addenda {
             out!(self);
             out!(
@@ -520,7 +602,7 @@ impl Printer {
                 a.written_by,
                 a.written_at
             );
-            out!(self, "{}", a.body.trim_end());
+            self.push_text(a.body.trim_end());
         }
     }
 
