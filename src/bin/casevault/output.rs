@@ -697,3 +697,119 @@ impl Printer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every unsafe character, and the multi-line cases around them.
+    const HOSTILE: &str = "a\x1b[2K\x1b]0;t\x07\u{9b}1A\r\x08\x7f\u{85}\u{202e}\u{2066}\u{2069}\u{200f}\u{61c}\u{2028}\n\tz";
+
+    fn printed(p: &Printer) -> String {
+        p.buf.borrow().clone()
+    }
+
+    #[test]
+    fn a_line_holds_no_unsafe_character_and_stays_one_line() {
+        let p = Printer::new(false);
+        out!(p, "name: {HOSTILE}");
+        let text = printed(&p);
+        assert_eq!(text.lines().count(), 1, "{text:?}");
+        assert!(
+            !text.trim_end_matches('\n').chars().any(is_unsafe),
+            "{text:?}"
+        );
+        assert!(text.starts_with("name: a\\u{1b}[2K"), "{text:?}");
+    }
+
+    #[test]
+    fn text_keeps_its_line_breaks_and_tabs_but_no_carriage_return() {
+        let p = Printer::new(false);
+        p.push_text("one\r\ntwo\rover\n\tthree\u{1b}[8m");
+        assert_eq!(printed(&p), "one\ntwo\\rover\n\tthree\\u{1b}[8m\n");
+    }
+
+    #[test]
+    fn json_is_inert_on_a_terminal_and_exact() {
+        let p = Printer::new(true);
+        p.id(HOSTILE);
+        let text = printed(&p);
+        assert!(!text.chars().any(|c| is_unsafe(c) && c != '\n'), "{text:?}");
+        let back: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(back["id"].as_str(), Some(HOSTILE));
+    }
+
+    /// Printing goes through this module (and `CliError`, which uses `one_line`): any
+    /// other print in the binary must be fixed text, or one of the calls listed here.
+    #[test]
+    fn the_binary_prints_only_through_the_printing_layer() {
+        // Allowed: a `CliError` (its `Display` escapes), its message, and the prompts
+        // of fixed text that `ask` and `ask_line` are given.
+        const ALLOWED: &[&str] = &[
+            "\"{e}\"",
+            "\"{}\", e.message()",
+            "\"{prompt}\"",
+            "\"{question}\"",
+        ];
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin/casevault");
+        for entry in std::fs::read_dir(&here).expect("the binary's source directory") {
+            let path = entry.expect("a directory entry").path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !name.ends_with(".rs") || name == "output.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            assert!(
+                !text.contains("stdout()"),
+                "{name} writes to standard output itself; use Printer"
+            );
+            for mac in ["println!(", "print!(", "eprintln!(", "eprint!("] {
+                let mut rest = text.as_str();
+                while let Some(at) = rest.find(mac) {
+                    let word_start = rest[..at]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+                    let args = &rest[at + mac.len()..];
+                    rest = args;
+                    if !word_start {
+                        continue;
+                    }
+                    let args = args[..closing_paren(args)].trim().trim_end_matches(',');
+                    let fixed = args.is_empty()
+                        || (args.starts_with('"')
+                            && args.ends_with('"')
+                            && !args[1..args.len() - 1].contains(['"', '{']));
+                    assert!(
+                        fixed || ALLOWED.contains(&args),
+                        "{name} prints `{mac}{args})` past the printing layer; use out!/eout! (output.rs), which escape control characters"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Where the parenthesis opened just before `args` closes (string literals skipped).
+    fn closing_paren(args: &str) -> usize {
+        let (mut depth, mut in_string, mut escaped) = (1, false, false);
+        for (i, c) in args.char_indices() {
+            match (in_string, c) {
+                (true, _) if escaped => escaped = false,
+                (true, '\\') => escaped = true,
+                (true, '"') | (false, '"') => in_string = !in_string,
+                (false, '(') => depth += 1,
+                (false, ')') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return i;
+                    }
+                }
+                _ => {}
+            }
+        }
+        args.len()
+    }
+}
