@@ -167,7 +167,7 @@ fn scratch_base() -> Result<PathBuf, CliError> {
         return Ok(dir.clone());
     }
     let fallback = chosen.unwrap_or_else(std::env::temp_dir);
-    eprintln!(
+    crate::output::eout!(
         "warning: no memory-backed directory for the note's temporary file; it would be written to disk in {}, where deleted text can be recovered",
         fallback.display()
     );
@@ -249,13 +249,13 @@ impl Drop for Scratch {
         let mut leftovers = Vec::new();
         wipe_tree(dir.path(), &self.file, &mut leftovers);
         if !leftovers.is_empty() {
-            eprintln!(
+            crate::output::eout!(
                 "note: removed the editor's leftover files: {}",
                 leftovers.join(", ")
             );
         }
         if let Err(e) = dir.close() {
-            eprintln!(
+            crate::output::eout!(
                 "warning: could not remove the editor's temporary directory: {e}; delete it by hand"
             );
         }

@@ -4,6 +4,8 @@ use std::fmt;
 
 use casevault::{Error, ErrorClass, StoreError};
 
+use crate::output::one_line;
+
 /// The documented exit codes.
 pub mod exit {
     pub const ERROR: i32 = 1;
@@ -72,7 +74,7 @@ impl CliError {
 
     /// What went wrong, without the hint (printed with `error: ` before it).
     pub fn message(&self) -> String {
-        format!("error: {}", printable(&self.message))
+        format!("error: {}", one_line(&self.message))
     }
 
     pub fn code(&self) -> i32 {
@@ -80,30 +82,11 @@ impl CliError {
     }
 }
 
-/// `text` fit for a terminal: control characters (escape sequences among them), which
-/// may come from a file or a note the user gave, are shown escaped; line breaks stay.
-fn printable(text: &str) -> String {
-    text.split('\n')
-        .map(|line| {
-            line.chars()
-                .map(|c| {
-                    if c.is_control() {
-                        c.escape_default().collect()
-                    } else {
-                        c.to_string()
-                    }
-                })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.message())?;
         if let Some(hint) = &self.hint {
-            write!(f, "\nhint: {}", printable(hint))?;
+            write!(f, "\nhint: {}", one_line(hint))?;
         }
         Ok(())
     }

@@ -31,7 +31,7 @@ use cli::{
     NoteCommand, PolicyCommand,
 };
 use error::CliError;
-use output::Printer;
+use output::{Printer, eout};
 
 fn main() -> ExitCode {
     // Before any secret is read: no core dumps, no ptrace or /proc/PID/mem by others.
@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         // A reader that stopped early (`| head`) is not an error; anything else is.
-        eprintln!("error: cannot write the output: {e}");
+        eout!("error: cannot write the output: {e}");
         return ExitCode::from(error::exit::ERROR as u8);
     }
     match result {
@@ -161,7 +161,7 @@ fn unlock(cli: &Cli) -> Result<Session, CliError> {
 fn warn_failed_unlocks(session: &Session) {
     let failed = session.failed_unlocks();
     if let (Some(first), Some(last)) = (failed.first(), failed.last()) {
-        eprintln!(
+        eout!(
             "warning: {} failed unlock attempt(s) since the last unlock, from {} to {}; they are in the audit log",
             failed.len(),
             first.at,
@@ -526,7 +526,7 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                         relationship: (*relationship).into(),
                     })?;
                     for warning in warnings {
-                        eprintln!("warning: {warning}");
+                        eout!("warning: {warning}");
                     }
                     out.id(&id);
                 }
@@ -774,7 +774,7 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
         Some(options) => match disclose_working(&mut session, &request, options) {
             Ok(done) => {
                 if done.plaintext {
-                    eprintln!(
+                    eout!(
                         "warning: {} is NOT encrypted: anyone who gets the file can read it; send it only by a secure channel and delete it after",
                         done.out.display()
                     );
@@ -787,7 +787,7 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
                     .filter(|j| !j.permitted)
                     .count();
                 if withheld > 0 {
-                    eprintln!(
+                    eout!(
                         "warning: {withheld} joint note(s) were withheld whole: another participant has not permitted this disclosure"
                     );
                 }
@@ -806,7 +806,7 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
         .filter(|j| !j.permitted)
         .count();
     if withheld > 0 {
-        eprintln!(
+        eout!(
             "warning: {withheld} joint note(s) would be withheld whole: another participant has not permitted this disclosure"
         );
     }

@@ -33,6 +33,79 @@ macro_rules! out {
 }
 pub(crate) use out;
 
+/// Whether `c` must not reach a terminal as it is: the C0 controls (escape sequences
+/// start with ESC; CR, BS and the rest rewrite what is shown), DEL, the C1 controls
+/// (U+009B starts a sequence by itself on many terminals), the bidirectional controls
+/// that reorder what follows them (U+061C, U+200E, U+200F, U+202A to U+202E, U+2066 to
+/// U+2069), and the Unicode line and paragraph separators.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// Appends `text` to `buf` with every unsafe character written as a Rust escape
+/// (`\u{1b}`, `\r`, `\n`, `\u{202e}`); with `tabs`, tabs stay.
+fn escape_into(buf: &mut String, text: &str, tabs: bool) {
+    for c in text.chars() {
+        if is_unsafe(c) && !(tabs && c == '\t') {
+            buf.extend(c.escape_default());
+        } else {
+            buf.push(c);
+        }
+    }
+}
+
+/// `text` fit for one line of a terminal: every unsafe character escaped, line breaks
+/// and tabs included. The one function that `CliError` and the table cells use.
+pub fn one_line(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    escape_into(&mut s, text, false);
+    s
+}
+
+/// Appends JSON text with the unsafe characters serde_json leaves as they are (DEL,
+/// C1, the bidirectional controls; it escapes the C0 ones itself) written as `\uXXXX`.
+/// They can only stand inside strings, since JSON's own syntax is ASCII, so the value
+/// a reader parses is exactly the one serialized.
+fn json_escape_into(buf: &mut String, json: &str) {
+    for c in json.chars() {
+        if is_unsafe(c) && c != '\n' {
+            // Every unsafe character is in the Basic Multilingual Plane.
+            let _ = write!(buf, "\\u{:04x}", u32::from(c));
+        } else {
+            buf.push(c);
+        }
+    }
+}
+
+/// Writes one line to standard error at once (a warning, a note on progress), escaped
+/// like every line of [`Printer::push_line`]. A standard error that cannot be written
+/// to has nowhere to report it, so failures are ignored, as `eprintln!` would panic.
+pub fn warn_line(args: fmt::Arguments<'_>) {
+    let mut line = Zeroizing::new(String::new());
+    let _ = line.write_fmt(args);
+    let mut text = one_line(&line);
+    text.push('\n');
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// Writes a line (formatted like `eprintln!`) to standard error through [`warn_line`].
+macro_rules! eout {
+    ($($arg:tt)*) => {
+        $crate::output::warn_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use eout;
+
 impl Printer {
     pub fn new(json: bool) -> Self {
         Printer {
@@ -41,38 +114,42 @@ impl Printer {
         }
     }
 
-    /// Appends a line. Control characters in it (an escape sequence in a note, a
-    /// reference read from a file) are shown escaped, so that text from a user or a
-    /// file cannot move the cursor, retitle the terminal or hide what came before;
-    /// line breaks and tabs stay. JSON is unchanged: serde_json escapes them itself.
+    /// Appends one line. Every character that could act on a terminal (see
+    /// [`is_unsafe`]: escape sequences, C1 controls, a carriage return that rewrites the
+    /// line, backspaces, bidirectional overrides, and line breaks and tabs too) is shown
+    /// escaped, so that a name, an id, a file name or an actor from the audit trail
+    /// cannot move the cursor, retitle the terminal, hide what came before or forge a
+    /// row. Multi-line text goes through [`Printer::push_text`].
     pub fn push_line(&self, args: fmt::Arguments<'_>) {
         let mut line = Zeroizing::new(String::new());
         // Writing into a String cannot fail.
         let _ = line.write_fmt(args);
         let mut buf = self.buf.borrow_mut();
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
-            let kept = matches!(c, '\n' | '\t') || (c == '\r' && chars.peek() == Some(&'\n'));
-            if c.is_control() && !kept {
-                buf.extend(c.escape_default());
-            } else {
-                buf.push(c);
-            }
-        }
+        escape_into(&mut buf, &line, false);
         buf.push('\n');
+    }
+
+    /// Appends text of several lines (a note's body, the policy file): each line break
+    /// (LF, CRLF) starts a new line and tabs stay; every other unsafe character, a lone
+    /// carriage return among them, is shown escaped as in [`Printer::push_line`].
+    pub fn push_text(&self, text: &str) {
+        let mut buf = self.buf.borrow_mut();
+        for line in text.split('\n') {
+            escape_into(&mut buf, line.strip_suffix('\r').unwrap_or(line), true);
+            buf.push('\n');
+        }
     }
 
     fn push_json<T: Serialize + ?Sized>(&self, value: &T) {
         // Our types hold no maps with non-string keys and paths are written lossily,
         // so this does not fail; if it ever did, say so rather than panic.
-        match serde_json::to_string_pretty(value) {
-            Ok(text) => out!(self, "{text}"),
-            Err(e) => out!(
-                self,
-                "{}",
-                json!({ "error": format!("cannot print as JSON: {e}") })
-            ),
-        }
+        let text = Zeroizing::new(match serde_json::to_string_pretty(value) {
+            Ok(text) => text,
+            Err(e) => json!({ "error": format!("cannot print as JSON: {e}") }).to_string(),
+        });
+        let mut buf = self.buf.borrow_mut();
+        json_escape_into(&mut buf, &text);
+        buf.push('\n');
     }
 
     /// Writes what has been collected to standard output, then wipes it: the buffer
@@ -121,8 +198,13 @@ impl Printer {
     /// Rows as an aligned table: each column as wide as its widest cell, two spaces
     /// between columns, no trailing spaces.
     fn table(&self, rows: &[Vec<String>]) {
+        // Escaped before they are measured, so that the columns line up as shown.
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|row| row.iter().map(|cell| one_line(cell)).collect())
+            .collect();
         let mut widths: Vec<usize> = Vec::new();
-        for row in rows {
+        for row in &rows {
             for (i, cell) in row.iter().enumerate() {
                 let w = cell.chars().count();
                 match widths.get_mut(i) {
@@ -131,7 +213,7 @@ impl Printer {
                 }
             }
         }
-        for row in rows {
+        for row in &rows {
             let mut line = String::new();
             for (i, cell) in row.iter().enumerate() {
                 if i > 0 {
@@ -363,7 +445,7 @@ impl Printer {
         for e in entries {
             out!(
                 self,
-                "{}  to {}  for {}{}\n    what:  {}\n    basis: {}",
+                "{}  to {}  for {}{}",
                 e.disclosed_on,
                 e.recipient,
                 e.purpose,
@@ -371,10 +453,10 @@ impl Printer {
                     "  (the client's own request)"
                 } else {
                     ""
-                },
-                e.description,
-                e.basis
+                }
             );
+            out!(self, "    what:  {}", e.description);
+            out!(self, "    basis: {}", e.basis);
         }
     }
 
@@ -385,11 +467,11 @@ impl Printer {
         // The version goes to standard error, so that standard output is the file
         // itself, to be edited and set again as it is.
         if version == 0 {
-            eprintln!("policy: the built-in default (none stored in this vault)");
+            eout!("policy: the built-in default (none stored in this vault)");
         } else {
-            eprintln!("policy version {version}");
+            eout!("policy version {version}");
         }
-        out!(self, "{}", policy.source.trim_end());
+        self.push_text(policy.source.trim_end());
     }
 
     pub fn decision(&self, record: &DecisionRecord) {
@@ -515,7 +597,7 @@ impl Printer {
         let categories: Vec<&str> = n.sections.iter().map(|s| s.category.as_str()).collect();
         out!(self, "sections: {}", categories.join(", "));
         out!(self);
-        out!(self, "{}", n.body.trim_end());
+        self.push_text(n.body.trim_end());
         for a in &n.addenda {
             out!(self);
             out!(
@@ -524,7 +606,7 @@ impl Printer {
                 a.written_by,
                 a.written_at
             );
-            out!(self, "{}", a.body.trim_end());
+            self.push_text(a.body.trim_end());
         }
     }
 
@@ -617,5 +699,121 @@ impl Printer {
         } else {
             out!(self, "{anchor}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every unsafe character, and the multi-line cases around them.
+    const HOSTILE: &str = "a\x1b[2K\x1b]0;t\x07\u{9b}1A\r\x08\x7f\u{85}\u{202e}\u{2066}\u{2069}\u{200f}\u{61c}\u{2028}\n\tz";
+
+    fn printed(p: &Printer) -> String {
+        p.buf.borrow().clone()
+    }
+
+    #[test]
+    fn a_line_holds_no_unsafe_character_and_stays_one_line() {
+        let p = Printer::new(false);
+        out!(p, "name: {HOSTILE}");
+        let text = printed(&p);
+        assert_eq!(text.lines().count(), 1, "{text:?}");
+        assert!(
+            !text.trim_end_matches('\n').chars().any(is_unsafe),
+            "{text:?}"
+        );
+        assert!(text.starts_with("name: a\\u{1b}[2K"), "{text:?}");
+    }
+
+    #[test]
+    fn text_keeps_its_line_breaks_and_tabs_but_no_carriage_return() {
+        let p = Printer::new(false);
+        p.push_text("one\r\ntwo\rover\n\tthree\u{1b}[8m");
+        assert_eq!(printed(&p), "one\ntwo\\rover\n\tthree\\u{1b}[8m\n");
+    }
+
+    #[test]
+    fn json_is_inert_on_a_terminal_and_exact() {
+        let p = Printer::new(true);
+        p.id(HOSTILE);
+        let text = printed(&p);
+        assert!(!text.chars().any(|c| is_unsafe(c) && c != '\n'), "{text:?}");
+        let back: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(back["id"].as_str(), Some(HOSTILE));
+    }
+
+    /// Printing goes through this module (and `CliError`, which uses `one_line`): any
+    /// other print in the binary must be fixed text, or one of the calls listed here.
+    #[test]
+    fn the_binary_prints_only_through_the_printing_layer() {
+        // Allowed: a `CliError` (its `Display` escapes), its message, and the prompts
+        // of fixed text that `ask` and `ask_line` are given.
+        const ALLOWED: &[&str] = &[
+            "\"{e}\"",
+            "\"{}\", e.message()",
+            "\"{prompt}\"",
+            "\"{question}\"",
+        ];
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin/casevault");
+        for entry in std::fs::read_dir(&here).expect("the binary's source directory") {
+            let path = entry.expect("a directory entry").path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if !name.ends_with(".rs") || name == "output.rs" {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            assert!(
+                !text.contains("stdout()"),
+                "{name} writes to standard output itself; use Printer"
+            );
+            for mac in ["println!(", "print!(", "eprintln!(", "eprint!("] {
+                let mut rest = text.as_str();
+                while let Some(at) = rest.find(mac) {
+                    let word_start = rest[..at]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+                    let args = &rest[at + mac.len()..];
+                    rest = args;
+                    if !word_start {
+                        continue;
+                    }
+                    let args = args[..closing_paren(args)].trim().trim_end_matches(',');
+                    let fixed = args.is_empty()
+                        || (args.starts_with('"')
+                            && args.ends_with('"')
+                            && !args[1..args.len() - 1].contains(['"', '{']));
+                    assert!(
+                        fixed || ALLOWED.contains(&args),
+                        "{name} prints `{mac}{args})` past the printing layer; use out!/eout! (output.rs), which escape control characters"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Where the parenthesis opened just before `args` closes (string literals skipped).
+    fn closing_paren(args: &str) -> usize {
+        let (mut depth, mut in_string, mut escaped) = (1, false, false);
+        for (i, c) in args.char_indices() {
+            match (in_string, c) {
+                (true, _) if escaped => escaped = false,
+                (true, '\\') => escaped = true,
+                (true, '"') | (false, '"') => in_string = !in_string,
+                (false, '(') => depth += 1,
+                (false, ')') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return i;
+                    }
+                }
+                _ => {}
+            }
+        }
+        args.len()
     }
 }
