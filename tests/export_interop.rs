@@ -301,7 +301,7 @@ impl Fixture {
 }
 
 /// The decrypted Markdown: the permitted canaries, none of the withheld ones, a marker
-/// for every withheld section.
+/// for every withheld section the policy marks and no trace of the others.
 fn check_markdown(text: &[u8], consent: &str) {
     let text = String::from_utf8(text.to_vec()).expect("UTF-8 Markdown");
     assert!(
@@ -326,11 +326,15 @@ fn check_markdown(text: &[u8], consent: &str) {
         assert!(!text.contains(canary), "{canary} leaked:\n{text}");
     }
     for category in WITHHELD {
-        assert!(
-            // At the margin, where only the export writes.
-            text.contains(&format!("\n[withheld: {category}]\n")),
-            "no marker for {category}:\n{text}"
-        );
+        // At the margin, where only the export writes. The built-in policy marks
+        // third-party; substance use, psychotherapy and sexual health leave no trace.
+        let marker = format!("\n[withheld: {category}]\n");
+        if category == "third-party" {
+            assert!(text.contains(&marker), "no marker for {category}:\n{text}");
+        } else {
+            assert!(!text.contains(&marker), "{category} marked:\n{text}");
+            assert!(!text.contains(category), "{category} named:\n{text}");
+        }
     }
     for category in ["diagnosis", "progress", "risk", "medication"] {
         assert!(
@@ -375,9 +379,8 @@ fn check_json(text: &[u8], consent: &str) {
         .iter()
         .map(|w| w["what"].as_str().expect("what"))
         .collect();
-    for category in WITHHELD {
-        assert!(withheld.contains(&category), "{category}: {cover:#}");
-    }
+    // Listed only where the policy marks the category (third-party here).
+    assert_eq!(withheld, ["third-party"], "{cover:#}");
     assert!(
         cover["obligations"]
             .as_array()
@@ -402,7 +405,17 @@ fn check_json(text: &[u8], consent: &str) {
     assert_eq!(notes.len(), 1, "{bundle:#}");
     assert_eq!(notes[0]["date"], SESSION);
     assert_eq!(notes[0]["session"], "individual");
-    for section in notes[0]["sections"].as_array().expect("sections") {
+    let sections = notes[0]["sections"].as_array().expect("sections");
+    // The unmarked categories leave no section at all, not even a withheld one.
+    assert_eq!(sections.len(), 5, "{bundle:#}");
+    assert!(
+        sections.iter().all(
+            |s| !["psychotherapy-notes", "substance-use", "sexual-health"]
+                .contains(&s["category"].as_str().unwrap_or_default())
+        ),
+        "{bundle:#}"
+    );
+    for section in sections {
         let category = section["category"].as_str().expect("category");
         if WITHHELD.contains(&category) {
             assert_eq!(section["withheld"], true, "{section:#}");
