@@ -547,10 +547,14 @@ fn an_endless_answer_at_the_terminal_is_refused() {
         };
         let out = reader.join().expect("the output");
         drop(writer);
-        assert_eq!(
-            status.code(),
-            Some(1),
-            "{what}: {}",
+        // `script -e` passes casevault's exit code on; under load `script` itself is
+        // sometimes ended by a signal while the endless writer still types into it
+        // after casevault has refused and exited. The refusal printed below is then
+        // what shows casevault's behaviour.
+        use std::os::unix::process::ExitStatusExt;
+        assert!(
+            status.code() == Some(1) || status.signal().is_some(),
+            "{what}: {status:?} {}",
             &out[out.len().saturating_sub(400)..]
         );
         assert!(
