@@ -17,6 +17,27 @@ const OUTSIDE: [&str; 6] = [
     "9999-12-31",
 ];
 
+/// `consent add` for Ada to Dr Smith, for treatment, allowing progress, from `from`
+/// until `expires`.
+fn consent_add<'a>(ada: &'a str, from: &'a str, expires: &'a str) -> Vec<&'a str> {
+    vec![
+        "consent",
+        "add",
+        "--client",
+        ada,
+        "--recipient",
+        "Dr Smith",
+        "--purpose",
+        "treatment",
+        "--allow",
+        "progress",
+        "--from",
+        from,
+        "--expires",
+        expires,
+    ]
+}
+
 fn records(v: &TestVault) -> i64 {
     v.sqlite()
         .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))
@@ -27,22 +48,7 @@ fn records(v: &TestVault) -> i64 {
 fn dates_outside_the_range_are_refused_at_every_way_in() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
-    let consent = v.ok(&[
-        "consent",
-        "add",
-        "--client",
-        &ada,
-        "--recipient",
-        "Dr Smith",
-        "--purpose",
-        "treatment",
-        "--allow",
-        "progress",
-        "--from",
-        "2020-01-01",
-        "--expires",
-        "2099-12-31",
-    ]);
+    let consent = v.ok(&consent_add(&ada, "2020-01-01", "2099-12-31"));
     let note = v.dir.path().join("note.md");
     std::fs::write(&note, "Progress.\n").unwrap();
     let note = note.to_str().unwrap().to_owned();
@@ -68,38 +74,8 @@ fn dates_outside_the_range_are_refused_at_every_way_in() {
                 date,
                 "--allow-future",
             ],
-            vec![
-                "consent",
-                "add",
-                "--client",
-                &ada,
-                "--recipient",
-                "Dr Smith",
-                "--purpose",
-                "treatment",
-                "--allow",
-                "progress",
-                "--from",
-                date,
-                "--expires",
-                "2099-12-31",
-            ],
-            vec![
-                "consent",
-                "add",
-                "--client",
-                &ada,
-                "--recipient",
-                "Dr Smith",
-                "--purpose",
-                "treatment",
-                "--allow",
-                "progress",
-                "--from",
-                "2020-01-01",
-                "--expires",
-                date,
-            ],
+            consent_add(&ada, date, "2099-12-31"),
+            consent_add(&ada, "2020-01-01", date),
             vec!["consent", "revoke", &consent, "--on", date],
             vec![
                 "disclose",
@@ -179,22 +155,7 @@ fn the_library_bounds_dates_too() {
 fn a_revocation_before_the_consent_began_is_refused() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
-    let consent = v.ok(&[
-        "consent",
-        "add",
-        "--client",
-        &ada,
-        "--recipient",
-        "Dr Smith",
-        "--purpose",
-        "treatment",
-        "--allow",
-        "progress",
-        "--from",
-        "2024-03-10",
-        "--expires",
-        "2099-12-31",
-    ]);
+    let consent = v.ok(&consent_add(&ada, "2024-03-10", "2099-12-31"));
     for before in ["2024-03-09", "2024-01-01", "1990-05-05"] {
         let out = v
             .cmd()
