@@ -1,10 +1,11 @@
 //! The library's error type: what went wrong, and which class of failure it is.
 
-use crate::keyslot::KeyslotError;
-use crate::note::NoteParseError;
-use crate::policy::PolicyError;
-use crate::record::IntegrityError;
-use crate::session_consent::DecisionRecord;
+use crate::crypto::hygiene::HardeningError;
+use crate::crypto::keyslot::KeyslotError;
+use crate::crypto::record::IntegrityError;
+use crate::model::note::NoteParseError;
+use crate::model::policy::PolicyError;
+use crate::rules::decision::DecisionRecord;
 use crate::store::StoreError;
 
 /// The class of a failure, which the CLI turns into its exit code.
@@ -149,6 +150,15 @@ pub enum Error {
         /// The system's error.
         source: std::io::Error,
     },
+}
+
+impl From<HardeningError> for Error {
+    fn from(e: HardeningError) -> Self {
+        Error::Hardening {
+            what: e.what,
+            source: e.source,
+        }
+    }
 }
 
 impl Error {

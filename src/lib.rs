@@ -38,43 +38,24 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod accounting;
+// The layers, from the bottom up: each module imports only from those above it in
+// this list (`tests/layers.rs` checks it, and that no two modules import each other).
 mod audit;
-mod category;
-mod client;
-mod consent;
-mod decision;
+mod base;
+mod crypto;
 mod error;
 mod export;
 mod fhir;
-mod fold;
-pub use fold::is_blank;
-mod hygiene;
-mod import;
-mod keys;
-mod keyslot;
-mod note;
-mod policy;
-mod record;
-mod redact;
-mod scan;
-mod session_consent;
-mod session_disclose;
+mod model;
+mod rules;
 mod store;
 mod vault;
 
-pub use accounting::AccountingEntry;
 pub use audit::{AuditEvent, Target, TargetAccess, VerifyFinding, VerifyReport, is_anchor};
-pub use category::DEFAULT_CATEGORIES;
-pub use client::{Client, ClientId, NewClient};
-pub use consent::{
-    Consent, ConsentId, ConsentRecipient, IntakeAcknowledgement, NewConsent, Relationship,
-    Revocation, ToldException,
-};
-pub use decision::{
-    Basis, Decision, DecisionInput, DisclosureRequest, ExceptionRequest, JointNote, JointVerdict,
-    Obligation, ParticipantConsent, Verdict, decide,
-};
+pub use base::fold::is_blank;
+pub use base::{ClientId, ConsentId, Date, NoteId, RecordKind, RecordRef};
+pub use crypto::keys::RecoveryCode;
+pub use crypto::keyslot::{KdfParams, KeyslotError, normalize_passphrase};
 pub use error::{Error, ErrorClass};
 pub use export::{
     Bundle, BundleAddendum, BundleClient, BundleNote, BundleSection, Cover, ExportEncryption,
@@ -90,25 +71,32 @@ pub use fhir::{
     accounting_entry_to_fhir, accounting_to_fhir, audit_event_to_fhir, audit_log_to_fhir,
     consent_to_fhir,
 };
-pub use hygiene::harden_process;
-pub use import::{ImportProgress, ImportReport, SkipReason, Skipped};
-pub use keys::RecoveryCode;
-pub use keyslot::{KdfParams, KeyslotError, normalize_passphrase};
-pub use note::{
-    Addendum, Date, HeadingForm, NewNote, Note, NoteId, NoteParseError, NoteSource, NoteStatus,
+pub use model::accounting::AccountingEntry;
+pub use model::category::DEFAULT_CATEGORIES;
+pub use model::client::{Client, NewClient};
+pub use model::consent::{
+    Consent, ConsentRecipient, IntakeAcknowledgement, NewConsent, Relationship, Revocation,
+    ToldException,
+};
+pub use model::note::{
+    Addendum, HeadingForm, MAX_NOTE_BYTES, NewNote, Note, NoteParseError, NoteSource, NoteStatus,
     NoteType, Section, parse_sections,
 };
-pub use policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};
-pub use record::{RecordKind, RecordRef};
-pub use redact::{IdentifierClass, Redaction, RedactionKind, Redactor};
-pub use session_consent::{ClientDetails, DecisionRecord, MAX_NOTE_BYTES};
-pub use session_disclose::Disclosure;
+pub use model::policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};
+pub use rules::decision::{
+    Basis, Decision, DecisionInput, DecisionRecord, DisclosureRequest, ExceptionRequest, JointNote,
+    JointVerdict, Obligation, ParticipantConsent, Verdict, decide,
+};
+pub use rules::redact::{IdentifierClass, Redaction, RedactionKind, Redactor};
 pub use store::StoreError;
-pub use vault::{FailedUnlock, SearchHit, Session, Vault};
+pub use vault::consent::ClientDetails;
+pub use vault::disclose::Disclosure;
+pub use vault::import::{ImportProgress, ImportReport, SkipReason, Skipped};
+pub use vault::{FailedUnlock, SearchHit, Session, Vault, harden_process};
 
 /// Building blocks exposed for the benchmarks (`cargo bench`) and the fuzz targets
 /// (`fuzz/`) only: not a stable API.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::record::{IntegrityError, open as open_record, seal as seal_record};
+    pub use crate::crypto::record::{IntegrityError, open as open_record, seal as seal_record};
 }

@@ -20,8 +20,8 @@ const SSH_KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKv+9xaHcHJcr5oCBKiRI
 const FROM: &str = "2020-01-01";
 const UNTIL: &str = "2099-12-31";
 
-/// The built-in policy, as `policy show` must print it.
-const DEFAULT_POLICY: &str = include_str!("../src/policy/default.toml");
+// The built-in policy, as `policy show` must print it.
+use casevault::DEFAULT_POLICY;
 
 const CATEGORIES: [&str; 11] = [
     "identity",

@@ -1,0 +1,594 @@
+//! The audit trail: one event per operation, in a keyed MAC chain with a sealed head.
+//!
+//! Each row holds the event's sequence number, its chain MAC and its details sealed as
+//! a record (`audit-event <seq> version 1`), so times, actors and targets are as
+//! hidden as the records themselves. The chain:
+//!
+//! ```text
+//! mac[0]   = HMAC(audit key, "genesis" || vault id)
+//! mac[n]   = HMAC(audit key, "event" || mac[n-1] || n || SHA-256(sealed details[n]))
+//! head     = n || mac[n] || HMAC(audit key, "head" || n || mac[n])   (in meta)
+//! anchor   = "n-" || hex(mac[n][..16])                               (kept outside)
+//! ```
+//!
+//! Invariant: this module computes and checks MACs over rows it is given; it runs
+//! no SQL of its own and never sees a plaintext record.
+
+use std::collections::BTreeMap;
+
+use hmac::{Hmac, Mac};
+use rayon::prelude::*;
+use secrecy::{ExposeSecret, SecretBox};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::base::{RecordKind, RecordRef};
+use crate::store::{AuditRow, RecordRow};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The target kind of a keyslot write (keyslots are not records, but their writes
+/// are audited the same way).
+pub(crate) const KEYSLOT_TARGET: &str = "keyslot";
+
+/// How an operation touched a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TargetAccess {
+    /// The record was decrypted.
+    Read,
+    /// The record was written; the event keeps its ciphertext's digest.
+    Write,
+}
+
+/// A record an event touched.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// The record's kind (`client`, `note`).
+    pub kind: String,
+    /// The record's identifier.
+    pub id: String,
+    /// The version touched.
+    pub version: u32,
+    /// Read or write.
+    pub access: TargetAccess,
+    /// For writes: SHA-256 of the ciphertext written, hex.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+/// One audit event, as decrypted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Position in the chain, from 1.
+    pub seq: u64,
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// Who (the operating-system user, or `unknown` for failed unlocks).
+    pub actor: String,
+    /// What, e.g. `note.show`.
+    pub action: String,
+    /// The records touched.
+    pub targets: Vec<Target>,
+    /// `ok`, or `failed: <reason>`.
+    pub outcome: String,
+    /// The purpose given for the access, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<String>,
+}
+
+impl AuditEvent {
+    /// The reference the event's details are sealed under.
+    pub(crate) fn reference(seq: u64) -> RecordRef {
+        RecordRef::new(RecordKind::AuditEvent, seq.to_string(), 1)
+    }
+}
+
+/// Reads an event's write targets from its decrypted details, and nothing else: what
+/// `audit verify` and the rollback check need. Read targets (a search lists every
+/// note it read) are passed over without being copied. `None` when the details are
+/// not an event's.
+pub(crate) fn write_targets(details: &[u8]) -> Option<Vec<Target>> {
+    use std::borrow::Cow;
+
+    #[derive(Deserialize)]
+    struct Event {
+        targets: WriteTargets,
+    }
+
+    struct WriteTargets(Vec<Target>);
+
+    #[derive(Deserialize)]
+    struct TargetRef<'a> {
+        #[serde(borrow)]
+        kind: Cow<'a, str>,
+        #[serde(borrow)]
+        id: Cow<'a, str>,
+        version: u32,
+        access: TargetAccess,
+        #[serde(default, borrow)]
+        sha256: Option<Cow<'a, str>>,
+    }
+
+    impl<'de> Deserialize<'de> for WriteTargets {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Visit;
+            impl<'de> serde::de::Visitor<'de> for Visit {
+                type Value = WriteTargets;
+                fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                    f.write_str("a list of targets")
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> Result<WriteTargets, A::Error> {
+                    let mut writes = Vec::new();
+                    while let Some(t) = seq.next_element::<TargetRef<'de>>()? {
+                        if t.access == TargetAccess::Write {
+                            writes.push(Target {
+                                kind: t.kind.into_owned(),
+                                id: t.id.into_owned(),
+                                version: t.version,
+                                access: t.access,
+                                sha256: t.sha256.map(Cow::into_owned),
+                            });
+                        }
+                    }
+                    Ok(WriteTargets(writes))
+                }
+            }
+            d.deserialize_seq(Visit)
+        }
+    }
+
+    serde_json::from_slice::<Event>(details)
+        .ok()
+        .map(|e| e.targets.0)
+}
+
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
+}
+
+fn mac(key: &SecretBox<[u8; 32]>, parts: &[&[u8]]) -> [u8; 32] {
+    let mut m =
+        HmacSha256::new_from_slice(key.expose_secret()).expect("HMAC takes a key of any length");
+    for part in parts {
+        m.update(&(part.len() as u64).to_be_bytes());
+        m.update(part);
+    }
+    m.finalize().into_bytes().into()
+}
+
+/// A check that a key is this vault's: a MAC of the vault's identifier, kept beside
+/// the keyslots so that unlocking with a keyslot copied from another vault fails there.
+pub(crate) fn key_check(key: &SecretBox<[u8; 32]>, vault_id: &[u8]) -> [u8; 32] {
+    mac(key, &[b"key-check", vault_id])
+}
+
+/// Whether `stored` is this key's check for this vault (compared in constant time).
+pub(crate) fn key_check_matches(key: &SecretBox<[u8; 32]>, vault_id: &[u8], stored: &[u8]) -> bool {
+    bool::from(key_check(key, vault_id).ct_eq(stored))
+}
+
+pub(crate) fn genesis(key: &SecretBox<[u8; 32]>, vault_id: &[u8]) -> [u8; 32] {
+    mac(key, &[b"genesis", vault_id])
+}
+
+pub(crate) fn chain_mac(
+    key: &SecretBox<[u8; 32]>,
+    prev: &[u8],
+    seq: u64,
+    details: &[u8],
+) -> [u8; 32] {
+    mac(
+        key,
+        &[b"event", prev, &seq.to_be_bytes(), &Sha256::digest(details)],
+    )
+}
+
+/// The sealed head: sequence number, MAC, and a MAC over both.
+pub(crate) fn seal_head(key: &SecretBox<[u8; 32]>, seq: u64, event_mac: &[u8]) -> Vec<u8> {
+    let seal = mac(key, &[b"head", &seq.to_be_bytes(), event_mac]);
+    let mut out = Vec::with_capacity(8 + 32 + 32);
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(event_mac);
+    out.extend_from_slice(&seal);
+    out
+}
+
+/// Reads a sealed head, checking its seal; `None` when it does not verify.
+pub(crate) fn open_head(key: &SecretBox<[u8; 32]>, head: &[u8]) -> Option<(u64, [u8; 32])> {
+    if head.len() != 72 {
+        return None;
+    }
+    let seq = u64::from_be_bytes(head[..8].try_into().ok()?);
+    let event_mac: [u8; 32] = head[8..40].try_into().ok()?;
+    let expected = mac(key, &[b"head", &seq.to_be_bytes(), &event_mac]);
+    bool::from(expected.ct_eq(&head[40..])).then_some((seq, event_mac))
+}
+
+/// The short digest printed by `audit anchor`.
+pub(crate) fn anchor(seq: u64, event_mac: &[u8]) -> String {
+    format!("{seq}-{}", data_encoding::HEXLOWER.encode(&event_mac[..16]))
+}
+
+/// Something `audit verify` found wrong. Each names the event or record involved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "kebab-case")]
+pub enum VerifyFinding {
+    /// An event's MAC does not follow from the one before it.
+    EventAltered {
+        /// The event's sequence number.
+        seq: u64,
+    },
+    /// Sequence numbers skip: events were removed.
+    EventsMissing {
+        /// The first missing sequence number.
+        from: u64,
+        /// The last missing sequence number.
+        to: u64,
+    },
+    /// An event's details do not decrypt.
+    EventUnreadable {
+        /// The event's sequence number.
+        seq: u64,
+    },
+    /// The sealed head does not verify or does not match the last event.
+    HeadMismatch {
+        /// The sequence number of the last event present.
+        last_seq: u64,
+    },
+    /// The log does not extend the given anchor.
+    AnchorNotExtended {
+        /// The anchor's sequence number.
+        seq: u64,
+    },
+    /// A record's ciphertext is not the one its last audited write produced.
+    RecordChanged {
+        /// The record.
+        record: String,
+    },
+    /// A record has an audited write but is gone.
+    RecordMissing {
+        /// The record.
+        record: String,
+    },
+    /// A record exists that no audited write produced.
+    RecordUnaudited {
+        /// The record.
+        record: String,
+    },
+}
+
+impl std::fmt::Display for VerifyFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VerifyFinding::EventAltered { seq } => write!(
+                f,
+                "audit event {seq} has been altered, reordered or inserted (its MAC does not chain)"
+            ),
+            VerifyFinding::EventsMissing { from, to } if from == to => {
+                write!(f, "audit event {from} is missing")
+            }
+            VerifyFinding::EventsMissing { from, to } => {
+                write!(f, "audit events {from} to {to} are missing")
+            }
+            VerifyFinding::EventUnreadable { seq } => {
+                write!(f, "audit event {seq} failed its integrity check")
+            }
+            VerifyFinding::HeadMismatch { last_seq } => write!(
+                f,
+                "the sealed head of the audit trail does not match its last event ({last_seq}): events were removed or the head was altered"
+            ),
+            VerifyFinding::AnchorNotExtended { seq } => write!(
+                f,
+                "the audit trail does not extend the anchor at event {seq}: it was truncated or rolled back"
+            ),
+            VerifyFinding::RecordChanged { record } => write!(
+                f,
+                "{record} is not the ciphertext its last audited write produced (replaced or rolled back)"
+            ),
+            VerifyFinding::RecordMissing { record } => {
+                write!(
+                    f,
+                    "{record} was written but is gone (deleted or rolled back)"
+                )
+            }
+            VerifyFinding::RecordUnaudited { record } => {
+                write!(f, "{record} was not written by any audited operation")
+            }
+        }
+    }
+}
+
+/// What `audit verify` found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct VerifyReport {
+    /// Events checked.
+    pub events: u64,
+    /// Records checked.
+    pub records: u64,
+    /// Everything found wrong; empty when the vault is intact.
+    pub findings: Vec<VerifyFinding>,
+    /// The anchor of the chain as it stands.
+    pub anchor: String,
+}
+
+impl VerifyReport {
+    /// True when nothing was found wrong.
+    pub fn is_intact(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// `audit verify`, fed the vault a chunk at a time so that memory is bounded by a
+/// chunk, not the vault: every audit row in order ([`Verifier::events`]), then the
+/// sealed head ([`Verifier::head`]), then every record ([`Verifier::records`]), then
+/// the keyslots ([`Verifier::finish`]). Between chunks it keeps the chain's state and
+/// the digest of each record's last audited write.
+pub(crate) struct Verifier<'k> {
+    key: &'k SecretBox<[u8; 32]>,
+    report: VerifyReport,
+    prev: [u8; 32],
+    expected_seq: u64,
+    last_seq: u64,
+    last_writes: BTreeMap<RecordRef, String>,
+    keyslot_writes: BTreeMap<String, String>,
+    anchor_given: Option<(u64, Vec<u8>)>,
+    anchor_ok: bool,
+}
+
+impl<'k> Verifier<'k> {
+    /// Starts at the chain's genesis; `anchor_given` is checked on the way.
+    pub(crate) fn new(
+        key: &'k SecretBox<[u8; 32]>,
+        vault_id: &[u8],
+        anchor_given: Option<(u64, Vec<u8>)>,
+    ) -> Self {
+        Verifier {
+            key,
+            report: VerifyReport::default(),
+            prev: genesis(key, vault_id),
+            expected_seq: 1,
+            last_seq: 0,
+            last_writes: BTreeMap::new(),
+            keyslot_writes: BTreeMap::new(),
+            anchor_given,
+            anchor_ok: false,
+        }
+    }
+
+    /// Where the chain starts: what the first event's MAC chains from.
+    pub(crate) fn chain_start(&self) -> [u8; 32] {
+        self.prev
+    }
+
+    /// Checks the next audit rows, checked beforehand by [`check_events`], in order.
+    pub(crate) fn events(&mut self, chunk: CheckedEvents) {
+        let CheckedEvents { rows, checked } = chunk;
+        let findings = &mut self.report.findings;
+        for (row, (mac_ok, writes)) in rows.iter().zip(checked) {
+            self.report.events += 1;
+            if row.seq != self.expected_seq {
+                if row.seq > self.expected_seq {
+                    findings.push(VerifyFinding::EventsMissing {
+                        from: self.expected_seq,
+                        to: row.seq - 1,
+                    });
+                } else {
+                    findings.push(VerifyFinding::EventAltered { seq: row.seq });
+                }
+            }
+            if !mac_ok {
+                findings.push(VerifyFinding::EventAltered { seq: row.seq });
+            }
+            if let Some((seq, prefix)) = &self.anchor_given
+                && *seq == row.seq
+                && prefix.len() == 16
+            {
+                self.anchor_ok = bool::from(row.mac.get(..16).unwrap_or(&[]).ct_eq(prefix));
+            }
+            match writes {
+                Some(writes) => {
+                    for t in writes {
+                        if t.kind == KEYSLOT_TARGET
+                            && let (TargetAccess::Write, Some(digest)) = (t.access, &t.sha256)
+                        {
+                            self.keyslot_writes.insert(t.id.clone(), digest.clone());
+                        }
+                        if let (TargetAccess::Write, Some(digest), Some(kind)) =
+                            (t.access, t.sha256, RecordKind::parse(&t.kind))
+                        {
+                            self.last_writes
+                                .insert(RecordRef::new(kind, t.id, t.version), digest);
+                        }
+                    }
+                }
+                None => findings.push(VerifyFinding::EventUnreadable { seq: row.seq }),
+            }
+            // Continue from the stored MAC so one altered event is reported once.
+            self.prev = stored_mac(row);
+            self.expected_seq = row.seq + 1;
+            self.last_seq = row.seq;
+        }
+    }
+
+    /// Checks the records whose digests [`digest_records`] computed, in order,
+    /// against their last audited writes.
+    pub(crate) fn records(&mut self, digests: Vec<(RecordRef, String)>) {
+        self.report.records += digests.len() as u64;
+        for (reference, actual) in digests {
+            match self.last_writes.remove(&reference) {
+                Some(digest) if digest == actual => {}
+                Some(_) => self.report.findings.push(VerifyFinding::RecordChanged {
+                    record: reference.to_string(),
+                }),
+                None => self.report.findings.push(VerifyFinding::RecordUnaudited {
+                    record: reference.to_string(),
+                }),
+            }
+        }
+    }
+
+    /// After the last event: checks the sealed head and the anchor.
+    pub(crate) fn head(&mut self, head: Option<&[u8]>) {
+        let last_seq = self.last_seq;
+        let head_ok = match head.and_then(|h| open_head(self.key, h)) {
+            Some((seq, event_mac)) => seq == last_seq && bool::from(event_mac.ct_eq(&self.prev)),
+            None => last_seq == 0 && head.is_none(),
+        };
+        if !head_ok {
+            self.report
+                .findings
+                .push(VerifyFinding::HeadMismatch { last_seq });
+        }
+        if let Some((seq, _)) = self.anchor_given
+            && !self.anchor_ok
+        {
+            self.report
+                .findings
+                .push(VerifyFinding::AnchorNotExtended { seq });
+        }
+    }
+
+    /// Checks the keyslots, reports the records written but gone, and returns the
+    /// report.
+    pub(crate) fn finish(mut self, keyslots: &[(String, Vec<u8>)]) -> VerifyReport {
+        let findings = &mut self.report.findings;
+        for (name, keyslot) in keyslots {
+            let record = format!("the {name} keyslot");
+            match self.keyslot_writes.get(name) {
+                Some(digest) if *digest == sha256_hex(keyslot) => {}
+                Some(_) => findings.push(VerifyFinding::RecordChanged { record }),
+                None => findings.push(VerifyFinding::RecordUnaudited { record }),
+            }
+        }
+        for name in self.keyslot_writes.keys() {
+            if !keyslots.iter().any(|(n, _)| n == name) {
+                findings.push(VerifyFinding::RecordMissing {
+                    record: format!("the {name} keyslot"),
+                });
+            }
+        }
+        for reference in self.last_writes.into_keys() {
+            findings.push(VerifyFinding::RecordMissing {
+                record: reference.to_string(),
+            });
+        }
+        self.report.anchor = anchor(self.last_seq, &self.prev);
+        self.report
+    }
+}
+
+/// A chunk of audit rows, each checked on its own: whether its MAC chains from the
+/// MAC stored before it, and its details decrypted.
+pub(crate) struct CheckedEvents {
+    rows: Vec<AuditRow>,
+    checked: Vec<(bool, Option<Vec<Target>>)>,
+}
+
+impl CheckedEvents {
+    /// Each row, with whether its MAC chains and its write targets (`None`: unreadable).
+    pub(crate) fn into_rows(self) -> impl Iterator<Item = (AuditRow, bool, Option<Vec<Target>>)> {
+        self.rows
+            .into_iter()
+            .zip(self.checked)
+            .map(|(row, (mac_ok, writes))| (row, mac_ok, writes))
+    }
+}
+
+/// Checks a chunk of audit rows on every core. `prev` is the MAC stored in the row
+/// before the chunk (the chain's start for the first); `open_event` decrypts one
+/// event's details and reads its write targets ([`write_targets`]). Each row chains from the MAC stored before it, so a chunk can be
+/// checked without the others; [`Verifier::events`] then walks them in order.
+pub(crate) fn check_events(
+    key: &SecretBox<[u8; 32]>,
+    prev: [u8; 32],
+    rows: Vec<AuditRow>,
+    open_event: impl Fn(&AuditRow) -> Option<Vec<Target>> + Sync,
+) -> CheckedEvents {
+    let checked = rows
+        .par_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let prev = match i {
+                0 => prev,
+                _ => stored_mac(&rows[i - 1]),
+            };
+            let computed = chain_mac(key, &prev, row.seq, &row.details);
+            (bool::from(computed.ct_eq(&row.mac[..])), open_event(row))
+        })
+        .collect();
+    CheckedEvents { rows, checked }
+}
+
+/// The SHA-256 of each record's ciphertext, on every core.
+pub(crate) fn digest_records(records: Vec<RecordRow>) -> Vec<(RecordRef, String)> {
+    records
+        .into_par_iter()
+        .map(|r| {
+            let digest = sha256_hex(&r.ciphertext);
+            (r.reference, digest)
+        })
+        .collect()
+}
+
+/// A row's stored MAC, as the next event chains from it (zeros if it is malformed,
+/// which its own check has already reported).
+pub(crate) fn stored_mac(row: &AuditRow) -> [u8; 32] {
+    row.mac.as_slice().try_into().unwrap_or([0u8; 32])
+}
+
+/// Whether `text` has the shape of an anchor printed by `audit anchor`
+/// (`<event number>-<32 hex digits>`), so a caller can refuse a mistyped one early.
+pub fn is_anchor(text: &str) -> bool {
+    parse_anchor(text).is_some()
+}
+
+/// Parses an anchor printed by `audit anchor`: `<seq>-<32 hex digits>`.
+pub(crate) fn parse_anchor(text: &str) -> Option<(u64, Vec<u8>)> {
+    let (seq, hex) = text.trim().split_once('-')?;
+    let seq = seq.parse().ok()?;
+    let prefix = data_encoding::HEXLOWER_PERMISSIVE
+        .decode(hex.as_bytes())
+        .ok()?;
+    (prefix.len() == 16).then_some((seq, prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_targets_are_read_and_reads_passed_over() {
+        let target = |id: &str, access, sha256: Option<&str>| Target {
+            kind: "note".into(),
+            id: id.into(),
+            version: 2,
+            access,
+            sha256: sha256.map(str::to_owned),
+        };
+        let event = AuditEvent {
+            seq: 7,
+            at: "2026-03-01T10:00:00Z".into(),
+            actor: "ada".into(),
+            action: "note.edit".into(),
+            targets: vec![
+                target("0a0b0c0d", TargetAccess::Read, None),
+                target("0a0b0c0d", TargetAccess::Write, Some("escaped \"digest\"")),
+                target("01020304", TargetAccess::Read, None),
+            ],
+            outcome: "ok".into(),
+            purpose: None,
+        };
+        let json = serde_json::to_vec(&event).unwrap();
+        assert_eq!(
+            write_targets(&json).unwrap(),
+            vec![event.targets[1].clone()]
+        );
+        assert!(write_targets(b"{\"seq\": 1}").is_none());
+        assert!(write_targets(b"not json").is_none());
+    }
+}

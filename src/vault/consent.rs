@@ -1,0 +1,630 @@
+//! Session operations on consents, intake acknowledgements, the policy, and
+//! disclosure decisions. Every one goes through `Session::access`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::base::{ClientId, ConsentId, Date, NoteId};
+use crate::base::{RecordKind, RecordRef};
+use crate::error::Error;
+use crate::export;
+use crate::model::client::Client;
+use crate::model::consent::{
+    Consent, IntakeAcknowledgement, NewConsent, Relationship, Revocation, ToldException,
+};
+use crate::model::note::MAX_NOTE_BYTES;
+use crate::model::note::{Section, parse_sections};
+use crate::model::policy::{ALL_CATEGORIES, DEFAULT_POLICY, Policy};
+use crate::rules::decision::{self, DecisionInput, DecisionRecord, DisclosureRequest, JointNote};
+use crate::vault::{Access, Session, check_dates, now};
+
+/// The policy is one record whose versions are the policy's history.
+const POLICY_ID: &str = "policy";
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// A stored version of the policy: its TOML text, as set.
+#[derive(Serialize, Deserialize)]
+struct PolicyRecord {
+    source: String,
+    set_at: String,
+    set_by: String,
+}
+
+/// A client's profile with what the vault knows of their intake.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClientDetails {
+    /// The profile.
+    #[serde(flatten)]
+    pub client: Client,
+    /// The intake acknowledgements recorded, oldest first.
+    pub intake: Vec<IntakeAcknowledgement>,
+}
+
+impl Access<'_, '_> {
+    /// The policy in force and its version.
+    ///
+    /// Every vault stores its policy when it is created. A vault whose file holds
+    /// none is damaged ([`Error::PolicyMissing`]): falling back to the built-in
+    /// default would loosen the rules to whatever the default allows. Only a vault
+    /// made before policies were stored, whose audit trail records no policy ever
+    /// written, gets the built-in default, stored then as version 1.
+    pub(crate) fn policy(&mut self) -> Result<(u32, Policy)> {
+        match self.tx.latest_record(RecordKind::Policy, POLICY_ID)? {
+            None => {
+                match self.check_never_written(RecordKind::Policy, POLICY_ID) {
+                    Err(Error::RolledBack { .. }) => return Err(Error::PolicyMissing),
+                    checked => checked?,
+                }
+                self.write_policy(1, DEFAULT_POLICY, "casevault")?;
+                Ok((1, Policy::default_policy()))
+            }
+            Some(row) => {
+                let record: PolicyRecord = self.decrypt(&row)?;
+                let policy = Policy::parse(&record.source).map_err(|_| Error::MalformedRecord {
+                    record: row.reference.to_string(),
+                })?;
+                Ok((row.reference.version, policy))
+            }
+        }
+    }
+
+    pub(crate) fn write_policy(&mut self, version: u32, source: &str, actor: &str) -> Result<()> {
+        self.write(
+            RecordRef::new(RecordKind::Policy, POLICY_ID, version),
+            &PolicyRecord {
+                source: source.to_owned(),
+                set_at: now(),
+                set_by: actor.to_owned(),
+            },
+        )
+    }
+
+    /// Splits a note body into sections by the policy's categories.
+    pub(crate) fn sections(&mut self, body: &str) -> Result<Vec<Section>> {
+        if body.len() > MAX_NOTE_BYTES {
+            return Err(Error::InvalidInput(format!(
+                "the note is {} MiB; a note holds at most {} MiB of text (split it into several)",
+                body.len().div_ceil(1024 * 1024),
+                MAX_NOTE_BYTES / (1024 * 1024)
+            )));
+        }
+        let (_, policy) = self.policy()?;
+        Ok(parse_sections(body, &policy.category_names())?)
+    }
+
+    fn consent(&mut self, id: &str) -> Result<Consent> {
+        self.read_latest(RecordKind::Consent, id)?
+            .ok_or_else(|| Error::ConsentNotFound(id.to_owned()))
+    }
+
+    fn consents_of(&mut self, clients: &[&str]) -> Result<Vec<Consent>> {
+        let all: Vec<Consent> = self.read_all(RecordKind::Consent)?;
+        Ok(all
+            .into_iter()
+            .filter(|c| clients.contains(&c.client.as_str()))
+            .collect())
+    }
+}
+
+/// Refuses a name the policy does not have (a usage error, exit 2), suggesting the
+/// closest one: a typo must not become a stored denial.
+fn check_names(
+    what: &'static str,
+    names: &[String],
+    known: &[String],
+    allow_all: bool,
+) -> Result<()> {
+    for name in names {
+        if !(known.contains(name) || (allow_all && name == ALL_CATEGORIES)) {
+            let suggestion = known
+                .iter()
+                .map(|k| (strsim::levenshtein(&name.to_lowercase(), k), k))
+                .filter(|(distance, k)| *distance <= (k.len() / 3).max(1))
+                .min()
+                .map(|(_, k)| k.clone());
+            let mut known = known.to_vec();
+            if allow_all {
+                known.push(ALL_CATEGORIES.to_owned());
+            }
+            return Err(Error::UnknownName {
+                what,
+                name: name.clone(),
+                suggestion,
+                known,
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Session {
+    /// The policy in force and its version.
+    pub fn policy(&mut self) -> Result<(u32, Policy)> {
+        self.access("policy.show", |a| a.policy())
+    }
+
+    /// Validates `source` and makes it the policy in force; returns its version.
+    /// A malformed file changes nothing; the error names the line.
+    pub fn set_policy(&mut self, source: &str) -> Result<u32> {
+        let policy = Policy::parse(source)?;
+        let actor = self.actor().to_owned();
+        self.access("policy.set", |a| {
+            let (current, _) = a.policy()?;
+            // Version 0 is the unstored built-in default; stored versions start at 1.
+            let version = current + 1;
+            a.write_policy(version, &policy.source, &actor)?;
+            Ok(version)
+        })
+    }
+
+    /// Records a consent; returns its id and warnings for the user (a consent that
+    /// can never release something it names).
+    pub fn add_consent(&mut self, new: NewConsent) -> Result<(ConsentId, Vec<String>)> {
+        check_dates(&[
+            ("consent's start", Some(new.effective)),
+            ("consent's expiry", Some(new.expires)),
+        ])?;
+        if crate::base::fold::is_blank(&new.recipient.name) {
+            return Err(Error::InvalidInput("the recipient's name is empty".into()));
+        }
+        crate::base::fold::check_lines(
+            [
+                ("recipient's name", new.recipient.name.as_str()),
+                ("signer's name (signed by)", new.signed_by.as_str()),
+            ]
+            .into_iter()
+            .chain(
+                new.recipient
+                    .organization
+                    .as_deref()
+                    .map(|o| ("recipient's organization", o)),
+            ),
+        )?;
+        if new.purposes.is_empty() || new.categories.is_empty() {
+            return Err(Error::InvalidInput(
+                "a consent names at least one purpose and one category".into(),
+            ));
+        }
+        if new.expires < new.effective {
+            return Err(Error::InvalidInput(format!(
+                "the consent expires ({}) before it takes effect ({})",
+                new.expires, new.effective
+            )));
+        }
+        if let Some(key) = &new.recipient.public_key {
+            // A consent never names a key an export could not use.
+            export::parse_recipients(std::slice::from_ref(key))?;
+        }
+        let mut new = new;
+        for list in [&mut new.purposes, &mut new.categories, &mut new.excluded] {
+            let mut seen: Vec<String> = Vec::with_capacity(list.len());
+            list.retain(|x| {
+                let first = !seen.contains(x);
+                seen.push(x.clone());
+                first
+            });
+        }
+        let actor = self.actor().to_owned();
+        self.access("consent.add", |a| {
+            let client = a.client(&new.client)?;
+            let (_, policy) = a.policy()?;
+            check_names("purpose", &new.purposes, &policy.purposes, false)?;
+            check_names("category", &new.categories, &policy.categories, true)?;
+            check_names("category", &new.excluded, &policy.categories, false)?;
+            let mut warnings = Vec::new();
+            for sole in &policy.sole_consent {
+                if new.categories.contains(sole) && new.categories.len() > 1 {
+                    warnings.push(format!(
+                        "this consent names {sole} with other categories, so it will never release {sole}: they need a consent of their own"
+                    ));
+                }
+            }
+            for explicit in &policy.explicit_consent {
+                if new.categories.iter().any(|c| c == ALL_CATEGORIES) && !new.categories.contains(explicit) {
+                    warnings.push(format!(
+                        "\"all\" does not cover {explicit}: it must be named explicitly"
+                    ));
+                }
+            }
+            let id = a.new_id(RecordKind::Consent)?;
+            let signed_by = match new.signed_by.trim() {
+                "" if new.relationship == Relationship::Client => client.name.clone(),
+                "" => {
+                    return Err(Error::InvalidInput(format!(
+                        "a consent signed by a {} needs the signer's name (--signed-by)",
+                        new.relationship.as_str()
+                    )));
+                }
+                name => name.to_owned(),
+            };
+            let consent = Consent {
+                id: id.clone(),
+                version: 1,
+                client: new.client,
+                recipient: new.recipient,
+                purposes: new.purposes,
+                categories: new.categories,
+                excluded: new.excluded,
+                effective: new.effective,
+                expires: new.expires,
+                signed_by,
+                relationship: new.relationship,
+                recorded_at: now(),
+                recorded_by: actor,
+                revoked: None,
+            };
+            a.write(RecordRef::new(RecordKind::Consent, &id, 1), &consent)?;
+            Ok((id, warnings))
+        })
+    }
+
+    /// One consent, as it stands.
+    pub fn consent(&mut self, id: &str) -> Result<Consent> {
+        self.access("consent.show", |a| a.consent(id))
+    }
+
+    /// A client's consents, by effective date.
+    pub fn consents_for_client(&mut self, client: &str) -> Result<Vec<Consent>> {
+        let mut consents = self.access("consent.list", |a| {
+            a.client(client)?;
+            a.consents_of(&[client])
+        })?;
+        consents.sort_by(|a, b| a.effective.cmp(&b.effective).then(a.id.cmp(&b.id)));
+        Ok(consents)
+    }
+
+    /// Revokes a consent from `effective` on; the consent is kept, with its revocation,
+    /// as a new version. A consent already revoked from a later day is revoked again
+    /// from the earlier one: the earliest revocation wins, so a client who withdraws
+    /// sooner than first recorded is never held to the later day.
+    pub fn revoke_consent(&mut self, id: &str, effective: Date) -> Result<Consent> {
+        check_dates(&[("revocation date", Some(effective))])?;
+        let actor = self.actor().to_owned();
+        self.access("consent.revoke", |a| {
+            let mut consent = a.consent(id)?;
+            if effective < consent.effective {
+                return Err(Error::InvalidInput(format!(
+                    "consent {id} begins on {}, after {effective}; revoke it from {} or later (before it begins it permits nothing anyway); nothing changed",
+                    consent.effective, consent.effective
+                )));
+            }
+            if let Some(r) = &consent.revoked
+                && r.effective <= effective
+            {
+                return Err(Error::InvalidInput(format!(
+                    "consent {id} is already revoked from {}, which is not later than {effective}; nothing changed",
+                    r.effective
+                )));
+            }
+            consent.version += 1;
+            consent.revoked = Some(Revocation {
+                effective,
+                recorded_at: now(),
+                recorded_by: actor,
+            });
+            a.write(
+                RecordRef::new(RecordKind::Consent, id, consent.version),
+                &consent,
+            )?;
+            Ok(consent)
+        })
+    }
+
+    /// Records that the client was told the limits of confidentiality on `date`: the
+    /// exceptions of the policy in force, as their text stands today.
+    pub fn record_intake(&mut self, client: &str, date: Date) -> Result<IntakeAcknowledgement> {
+        check_dates(&[("intake date", Some(date))])?;
+        let actor = self.actor().to_owned();
+        self.access("intake.add", |a| {
+            a.client(client)?;
+            let (version, policy) = a.policy()?;
+            let id = a.new_id(RecordKind::Intake)?;
+            let intake = IntakeAcknowledgement {
+                id: id.clone(),
+                client: client.to_owned(),
+                acknowledged_on: date,
+                policy_version: version,
+                policy_name: policy.name.clone(),
+                exceptions: policy
+                    .exceptions
+                    .iter()
+                    .map(|e| ToldException {
+                        kind: e.kind.clone(),
+                        description: e.description.clone(),
+                    })
+                    .collect(),
+                recorded_at: now(),
+                recorded_by: actor,
+            };
+            a.write(RecordRef::new(RecordKind::Intake, &id, 1), &intake)?;
+            Ok(intake)
+        })
+    }
+
+    /// A client's profile and intake acknowledgements.
+    pub fn client_details(&mut self, id: &str) -> Result<ClientDetails> {
+        self.access("client.show", |a| {
+            let client = a.client(id)?;
+            let mut intake: Vec<IntakeAcknowledgement> = a
+                .read_all::<IntakeAcknowledgement>(RecordKind::Intake)?
+                .into_iter()
+                .filter(|i| i.client == id)
+                .collect();
+            intake.sort_by_key(|i| i.acknowledged_on);
+            Ok(ClientDetails { client, intake })
+        })
+    }
+
+    /// Decides a disclosure request on `today` under the policy in force, stores the
+    /// decision and audits it (outcome `permitted` or `denied`, with the purpose).
+    pub fn decide_disclosure(
+        &mut self,
+        request: &DisclosureRequest,
+        today: Date,
+        dry_run: bool,
+    ) -> Result<DecisionRecord> {
+        check_dates(&[
+            ("start of the range", request.from),
+            ("end of the range", request.until),
+        ])?;
+        check_request_lines(request)?;
+        let actor = self.actor().to_owned();
+        let action = if dry_run {
+            "disclose.dry-run"
+        } else {
+            "disclose"
+        };
+        self.access(action, |a| {
+            let decided = decide_in(a, request, today, dry_run, &actor)?;
+            Ok(decided.record)
+        })
+    }
+}
+
+/// Refuses a request whose one-line values (the recipient, an exception's
+/// justification, reference and the person a report is about) break their line on
+/// the export's cover; see [`crate::base::fold::check_lines`].
+pub(crate) fn check_request_lines(request: &DisclosureRequest) -> Result<()> {
+    let exception = request.exception.as_ref();
+    crate::base::fold::check_lines(
+        [("recipient (--to)", request.recipient.as_str())]
+            .into_iter()
+            .chain(exception.map(|e| ("justification", e.justification.as_str())))
+            .chain(
+                exception
+                    .and_then(|e| e.reference.as_deref())
+                    .map(|r| ("reference", r)),
+            )
+            .chain(
+                exception
+                    .and_then(|e| e.about.as_deref())
+                    .map(|a| ("name of the person the report is about", a)),
+            ),
+    )
+}
+
+/// What deciding a request read, kept for building the export.
+pub(crate) struct Decided {
+    /// The decision, stored.
+    pub(crate) record: DecisionRecord,
+    /// The client whose information is concerned.
+    pub(crate) client: Client,
+    /// The client's notes in the requested range, by date (what the decision read of
+    /// them; an export reads each again, in the same transaction, by its reference).
+    pub(crate) notes: Vec<NoteHeader>,
+    /// The profiles of the other participants of those notes.
+    pub(crate) others: Vec<Client>,
+    /// The policy the decision was made under.
+    pub(crate) policy: Policy,
+}
+
+/// The third party on `client`'s profile that a report about someone names, spelled
+/// as the profile spells it (case, spacing and accents aside): a report may name only
+/// someone the record already names.
+fn subject_on_profile(client: &Client, about: &str) -> Result<String> {
+    // Folded, with remarks in parentheses ("Mia Quill (daughter)") left out.
+    let key = |s: &str| {
+        let mut depth = 0usize;
+        let bare: String = crate::base::fold::fold(s)
+            .chars()
+            .filter(|c| match c {
+                '(' => {
+                    depth += 1;
+                    false
+                }
+                ')' => {
+                    depth = depth.saturating_sub(1);
+                    false
+                }
+                _ => depth == 0,
+            })
+            .collect();
+        bare.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    client
+        .third_parties
+        .iter()
+        .find(|t| key(t) == key(about))
+        .cloned()
+        .ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "the person the report is about is not among the third parties on client {}'s profile; name them as the profile does (`casevault client show {}` lists them)",
+                client.id, client.id
+            ))
+        })
+}
+
+/// Expands the pseudo-category `all` in a request: every category of the policy
+/// (less the sole-consent ones for the client's own request, which never releases
+/// them).
+fn expand_all(request: &DisclosureRequest, policy: &Policy) -> DisclosureRequest {
+    if !request.categories.iter().any(|c| c == ALL_CATEGORIES) {
+        return request.clone();
+    }
+    let own_request =
+        request.exception.is_none() && request.purpose == policy.client_request_purpose;
+    let mut categories: Vec<String> = Vec::new();
+    for c in &request.categories {
+        let expanded: Vec<String> = if c == ALL_CATEGORIES {
+            policy
+                .categories
+                .iter()
+                .filter(|c| !(own_request && policy.sole_consent.contains(c)))
+                .cloned()
+                .collect()
+        } else {
+            vec![c.clone()]
+        };
+        for e in expanded {
+            if !categories.contains(&e) {
+                categories.push(e);
+            }
+        }
+    }
+    DisclosureRequest {
+        categories,
+        ..request.clone()
+    }
+}
+
+/// Decides `request` inside an operation, stores the decision, and sets the event's
+/// purpose and outcome.
+pub(crate) fn decide_in(
+    a: &mut Access<'_, '_>,
+    request: &DisclosureRequest,
+    today: Date,
+    dry_run: bool,
+    actor: &str,
+) -> Result<Decided> {
+    if let (Some(from), Some(until)) = (request.from, request.until)
+        && until < from
+    {
+        return Err(Error::InvalidInput(format!(
+            "the date range ends ({until}) before it starts ({from})"
+        )));
+    }
+    a.purpose = Some(request.purpose.clone());
+    let client = a.client(&request.client)?;
+    if let Some(id) = &request.consent {
+        let consent = a.consent(id)?;
+        if consent.client != request.client {
+            return Err(Error::InvalidInput(format!(
+                "consent {id} is not a consent of client {}",
+                request.client
+            )));
+        }
+    }
+    let (policy_version, policy) = a.policy()?;
+    // A typo is a usage error, not a stored denial of a category that does not exist.
+    check_names(
+        "purpose",
+        std::slice::from_ref(&request.purpose),
+        &policy.purposes,
+        false,
+    )?;
+    check_names("category", &request.categories, &policy.categories, true)?;
+    let mut request = expand_all(request, &policy);
+    if let Some(about) = request.exception.as_mut().and_then(|e| e.about.as_mut()) {
+        *about = subject_on_profile(&client, about)?;
+    }
+    let request = &request;
+    if request.categories.is_empty() {
+        return Err(Error::InvalidInput(
+            "the request names no category; say what would leave with --categories".into(),
+        ));
+    }
+    let notes = notes_in_range(a, request)?;
+    let joint_notes: Vec<JointNote> = notes
+        .iter()
+        .filter(|n| n.clients.len() > 1)
+        .map(|n| JointNote {
+            note: n.id.clone(),
+            date: n.date,
+            participants: n.clients.clone(),
+        })
+        .collect();
+    let mut involved: Vec<&str> = vec![request.client.as_str()];
+    for note in &joint_notes {
+        involved.extend(note.participants.iter().map(String::as_str));
+    }
+    involved.sort_unstable();
+    involved.dedup();
+    let consents = a.consents_of(&involved)?;
+    let decision = decision::decide(DecisionInput {
+        request,
+        client_name: &client.name,
+        consents: &consents,
+        joint_notes: &joint_notes,
+        policy: &policy,
+        today,
+    });
+    let withheld = decision.joint_notes.iter().filter(|j| !j.permitted).count();
+    let verdict = if decision.all_permitted() {
+        "permitted"
+    } else {
+        "denied"
+    };
+    a.outcome = Some(match withheld {
+        0 => verdict.to_owned(),
+        n => format!("{verdict} ({n} joint note(s) withheld)"),
+    });
+    let mut others = Vec::new();
+    for id in involved.iter().filter(|id| **id != request.client) {
+        others.push(a.client(id)?);
+    }
+    let id = a.new_id(RecordKind::Decision)?;
+    let record = DecisionRecord {
+        id: id.clone(),
+        policy_version,
+        dry_run,
+        decision,
+        made_at: now(),
+        made_by: actor.to_owned(),
+    };
+    a.write(RecordRef::new(RecordKind::Decision, &id, 1), &record)?;
+    Ok(Decided {
+        record,
+        client,
+        notes,
+        others,
+        policy,
+    })
+}
+
+/// What a decision reads of a note: which it is, whose, and when.
+#[derive(Deserialize)]
+pub(crate) struct NoteHeader {
+    /// The note.
+    pub(crate) id: NoteId,
+    /// The version read (the newest).
+    pub(crate) version: u32,
+    /// The session date.
+    pub(crate) date: Date,
+    /// The note's clients.
+    pub(crate) clients: Vec<ClientId>,
+}
+
+impl NoteHeader {
+    /// The record the header was read from.
+    pub(crate) fn reference(&self) -> RecordRef {
+        RecordRef::new(RecordKind::Note, &self.id, self.version)
+    }
+}
+
+/// The client's notes (joint ones included) in the requested range, by date. Reads
+/// every note a page at a time and keeps only the headers of those in range.
+fn notes_in_range(a: &mut Access<'_, '_>, request: &DisclosureRequest) -> Result<Vec<NoteHeader>> {
+    let mut mine = Vec::new();
+    a.for_each_page(RecordKind::Note, |notes: Vec<NoteHeader>| {
+        mine.extend(
+            notes
+                .into_iter()
+                .filter(|n| n.clients.contains(&request.client))
+                .filter(|n| request.from.is_none_or(|from| n.date >= from))
+                .filter(|n| request.until.is_none_or(|until| n.date <= until)),
+        );
+        Ok(())
+    })?;
+    mine.sort_by(|x, y| x.date.cmp(&y.date).then(x.id.cmp(&y.id)));
+    Ok(mine)
+}
