@@ -1,0 +1,221 @@
+//! The session's gate: [`Session::access`](super::Session) runs an operation and appends
+//! its audit event in one transaction; a failure is rolled back and audited on its own.
+
+use rayon::prelude::*;
+use secrecy::SecretString;
+
+use super::access::Access;
+use super::events::{
+    EventDraft, SealedEvent, append_event, chain_event, chain_tip, seal_chain_head, seal_event,
+};
+use super::seal::Sealer;
+use super::{FailedUnlock, PASSPHRASE_SLOT, Session, now};
+use crate::audit::{Target, TargetAccess};
+use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
+use crate::error::Error;
+use crate::store::StoreError;
+
+type Result<T> = std::result::Result<T, Error>;
+
+impl Session {
+    /// Failed unlocks recorded since the previous successful unlock, oldest first.
+    /// They have been entered in the audit trail by this unlock.
+    pub fn failed_unlocks(&self) -> &[FailedUnlock] {
+        &self.failed_unlocks
+    }
+
+    /// Seals records outside any transaction, with this session's keys.
+    pub(crate) fn sealer(&self) -> Sealer<'_> {
+        Sealer { keys: &self.keys }
+    }
+
+    /// The actor named in this session's audit events.
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The vault's identifier (random, hex).
+    pub fn vault_id(&self) -> String {
+        data_encoding::HEXLOWER.encode(&self.vault_id)
+    }
+
+    /// The one gate every operation passes: runs `op` in a transaction and appends
+    /// the audit event in the same transaction. On failure the operation's writes
+    /// are rolled back and the failure is audited in a transaction of its own.
+    ///
+    /// Access control for group practices (roles, per-role keys) belongs here.
+    pub(crate) fn access<T>(
+        &mut self,
+        action: &str,
+        op: impl FnOnce(&mut Access<'_, '_>) -> Result<T>,
+    ) -> Result<T> {
+        let keys = &self.keys;
+        let vault_id = &self.vault_id;
+        let actor = &self.actor;
+        let mut attempted = Vec::new();
+        let mut purpose = None;
+        let result = self.store.transaction(|tx| {
+            let mut access = Access {
+                tx,
+                keys,
+                targets: Vec::new(),
+                purpose: None,
+                outcome: None,
+            };
+            let value = op(&mut access);
+            attempted = access.targets;
+            purpose = access.purpose;
+            let value = value?;
+            let draft = EventDraft {
+                at: now(),
+                actor: actor.clone(),
+                action: action.to_owned(),
+                targets: std::mem::take(&mut attempted),
+                outcome: access.outcome.unwrap_or_else(|| "ok".into()),
+                purpose: purpose.clone(),
+            };
+            let tip = chain_tip(tx, keys, vault_id)?.ok_or(Error::AuditHeadMismatch);
+            let appended = tip.and_then(|tip| {
+                let sealed = seal_event(keys, tip.0 + 1, &draft)?;
+                let tip = chain_event(tx, keys, tip, sealed)?;
+                seal_chain_head(tx, keys, tip)
+            });
+            // Kept for the failure's own event, should appending fail.
+            attempted = draft.targets;
+            appended?;
+            Ok(value)
+        });
+        if let Err(error) = &result {
+            // The writes were rolled back: keep only what was read.
+            attempted.retain(|t| t.access == TargetAccess::Read);
+            self.audit_failure(action, attempted, purpose, error);
+        }
+        result
+    }
+
+    /// [`Session::access`] for many items in one transaction: each item is its own
+    /// operation with its own audit event. An item that fails with bad input is
+    /// audited as failed and skipped; a storage failure rolls the whole batch back.
+    /// `op` must write only as its last step, so a failed item writes nothing. The
+    /// events, one per item in the items' order, are sealed on every core once every
+    /// item has run, then chained, all in the same transaction.
+    pub(crate) fn access_each<I, T>(
+        &mut self,
+        action: &str,
+        items: I,
+        mut op: impl FnMut(&mut Access<'_, '_>, &mut I::Item) -> Result<T>,
+    ) -> Result<Vec<(I::Item, Result<T>)>>
+    where
+        I: IntoIterator,
+    {
+        let keys = &self.keys;
+        let vault_id = &self.vault_id;
+        let actor = &self.actor;
+        self.store.transaction(|tx| {
+            let mut done = Vec::new();
+            let mut drafts = Vec::new();
+            for mut item in items {
+                let mut access = Access {
+                    tx,
+                    keys,
+                    targets: Vec::new(),
+                    purpose: None,
+                    outcome: None,
+                };
+                let value = op(&mut access, &mut item);
+                let outcome = match &value {
+                    Ok(_) => access.outcome.take().unwrap_or_else(|| "ok".into()),
+                    Err(Error::Store(_)) => return Err(value.err().expect("an error")),
+                    Err(e) => {
+                        access.targets.retain(|t| t.access == TargetAccess::Read);
+                        e.audit_outcome()
+                    }
+                };
+                drafts.push(EventDraft {
+                    at: now(),
+                    actor: actor.clone(),
+                    action: action.to_owned(),
+                    targets: access.targets,
+                    outcome,
+                    purpose: access.purpose,
+                });
+                done.push((item, value));
+            }
+            if drafts.is_empty() {
+                return Ok(done);
+            }
+            let tip = chain_tip(tx, keys, vault_id)?.ok_or(Error::AuditHeadMismatch)?;
+            let sealed: Vec<SealedEvent> = (tip.0 + 1..)
+                .zip(drafts)
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|(seq, draft)| seal_event(keys, seq, &draft))
+                .collect::<Result<_>>()?;
+            let mut tip = tip;
+            for event in sealed {
+                tip = chain_event(tx, keys, tip, event)?;
+            }
+            seal_chain_head(tx, keys, tip)?;
+            Ok(done)
+        })
+    }
+
+    pub(super) fn audit_failure(
+        &mut self,
+        action: &str,
+        targets: Vec<Target>,
+        purpose: Option<String>,
+        error: &Error,
+    ) {
+        if matches!(error, Error::Store(StoreError::Busy)) {
+            // The lock it waited for is still held: a second wait would only double
+            // the user's; the command changed nothing.
+            return;
+        }
+        let draft = EventDraft {
+            at: now(),
+            actor: self.actor.clone(),
+            action: action.to_owned(),
+            targets,
+            outcome: error.audit_outcome(),
+            purpose,
+        };
+        let (keys, vault_id) = (&self.keys, &self.vault_id);
+        // If even this fails (a broken chain), the original error is what matters.
+        let _ = self
+            .store
+            .transaction(|tx| append_event(tx, keys, vault_id, draft));
+    }
+
+    /// Sets a new passphrase: rewraps the root secret, nothing else changes. Keeps the
+    /// keyslot's KDF parameters unless `params` is given. Both passphrases are taken in
+    /// their [`crate::crypto::keyslot::normalize_passphrase`] form (the current one as given too, for a
+    /// keyslot sealed before passphrases were normalized).
+    pub fn change_passphrase(
+        &mut self,
+        current: &SecretString,
+        new: &SecretString,
+        params: Option<KdfParams>,
+    ) -> Result<()> {
+        let slot = self.store.keyslot(PASSPHRASE_SLOT)?;
+        let params = match params {
+            Some(p) => p,
+            None => keyslot::params_of(&slot).unwrap_or_default(),
+        };
+        // Reopen rather than keep the root secret around for the whole session.
+        let (root, _) = keyslot::open(current, &slot).map_err(|source| match source {
+            KeyslotError::WrongSecret => Error::WrongPassphrase,
+            source => Error::Keyslot {
+                slot: PASSPHRASE_SLOT,
+                source,
+            },
+        })?;
+        let sealed = keyslot::seal(new, params, &root).map_err(|source| Error::Keyslot {
+            slot: PASSPHRASE_SLOT,
+            source,
+        })?;
+        self.access("vault.passwd", |a| {
+            a.write_keyslot(PASSPHRASE_SLOT, &sealed)
+        })
+    }
+}

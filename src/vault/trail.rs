@@ -1,0 +1,121 @@
+//! The audit trail as a session sees it: the log, its verification, an anchor, and a
+//! backup of the vault.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::events::{open_event, open_event_writes};
+use super::{AUDIT_HEAD, CHUNK, Session};
+use crate::audit::{self, AuditEvent, VerifyReport};
+use crate::error::Error;
+use crate::store::scan;
+
+type Result<T> = std::result::Result<T, Error>;
+
+impl Session {
+    /// Every audit event, oldest first (decrypted).
+    pub fn audit_log(&mut self) -> Result<Vec<AuditEvent>> {
+        self.access("audit.log", |a| {
+            let rows = a.tx.audit_rows()?;
+            let keys = a.keys;
+            rows.par_iter().map(|row| open_event(keys, row)).collect()
+        })
+    }
+
+    /// Checks the audit chain, its sealed head, an optional anchor, and that every
+    /// record's ciphertext is the one its last audited write produced.
+    ///
+    /// ```
+    /// # use casevault::*;
+    /// # use secrecy::SecretString;
+    /// # fn main() -> Result<(), Error> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let pass = SecretString::from("correct horse battery staple");
+    /// # let (mut session, _) =
+    /// #     Vault::create(&dir.path().join("v"), &pass, KdfParams::default(), "dr-rivera")?;
+    /// // Keep an anchor outside the vault (on paper, in another account) ...
+    /// let anchor = session.audit_anchor()?;
+    /// session.add_client(NewClient { name: "Ada Example".into(), ..NewClient::default() })?;
+    /// // ... and check later that the trail still extends it.
+    /// let report = session.verify_audit(Some(&anchor))?;
+    /// assert!(report.is_intact());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn verify_audit(&mut self, anchor: Option<&str>) -> Result<VerifyReport> {
+        let anchor_given = match anchor {
+            Some(text) => Some(audit::parse_anchor(text).ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "{text:?} is not an anchor; `casevault audit anchor` prints one like 42-0123456789abcdef0123456789abcdef"
+                ))
+            })?),
+            None => None,
+        };
+        let keys = &self.keys;
+        let vault_id = &self.vault_id;
+        let report = self.store.transaction(|tx| -> Result<_> {
+            // A chunk at a time, so memory is bounded by a chunk, not the vault; the
+            // next chunk is read while the one before is checked.
+            let mut verifier = audit::Verifier::new(&keys.audit, vault_id, anchor_given);
+            let mut prev = verifier.chain_start();
+            scan::overlapped(
+                |next| {
+                    tx.audit_rows_chunked(CHUNK, |rows| {
+                        let chunk_prev = prev;
+                        prev = rows.last().map_or(prev, audit::stored_mac);
+                        next((chunk_prev, rows))
+                    })
+                },
+                |(prev, rows)| {
+                    audit::check_events(&keys.audit, prev, rows, |row| open_event_writes(keys, row))
+                },
+                |checked| -> Result<()> {
+                    verifier.events(checked);
+                    Ok(())
+                },
+            )?;
+            verifier.head(tx.meta(AUDIT_HEAD)?.as_deref());
+            scan::overlapped(
+                |next| tx.records_chunked(CHUNK, next),
+                audit::digest_records,
+                |digests| -> Result<()> {
+                    verifier.records(digests);
+                    Ok(())
+                },
+            )?;
+            Ok(verifier.finish(&tx.keyslots()?))
+        })?;
+        // A broken chain cannot take a new event; the report says why.
+        let _ = self.access("audit.verify", |_| Ok(()));
+        Ok(report)
+    }
+
+    /// The anchor of the audit trail as it stands after this call's own event.
+    pub fn audit_anchor(&mut self) -> Result<String> {
+        self.access("audit.anchor", |_| Ok(()))?;
+        let keys = &self.keys;
+        self.store.transaction(|tx| -> Result<_> {
+            let head = tx.meta(AUDIT_HEAD)?.ok_or(Error::AuditHeadMismatch)?;
+            let (seq, mac) =
+                audit::open_head(&keys.audit, &head).ok_or(Error::AuditHeadMismatch)?;
+            Ok(audit::anchor(seq, &mac))
+        })
+    }
+
+    /// Writes a consistent copy of the vault (ciphertext only, same keyslots) to
+    /// `out`, which must not exist; mode 0600, complete or absent.
+    pub fn backup(&mut self, out: &Path) -> Result<()> {
+        // The copy is made first, so the event records what happened; the copy itself
+        // ends with the event before it.
+        let made = crate::export::check_directory(out)
+            .and_then(|()| self.store.backup_to(out).map_err(Error::from));
+        match made {
+            Ok(()) => self.access("vault.backup", |_| Ok(())),
+            Err(error) => {
+                self.audit_failure("vault.backup", Vec::new(), None, &error);
+                Err(error)
+            }
+        }
+    }
+}
