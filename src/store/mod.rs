@@ -1,11 +1,217 @@
-//! Storage: where the vault's opaque bytes live, and the scans that read them a chunk
-//! at a time.
+//! Storage: the seam between the vault and where its bytes live, the SQLite backend
+//! behind it, and the scans that read a chunk at a time.
+//!
+//! Everything above this layer talks to [`Backend`] and [`Transaction`], never to a
+//! database: a second backend (a server) plugs in by implementing the two traits.
 //!
 //! Invariant: storage knows nothing of keys or plaintext. It holds opaque bytes
-//! (keyslots, record ciphertexts, audit rows) and gives them back.
+//! (keyslots, record ciphertexts, audit rows, named values) and gives them back.
 
+use std::path::Path;
+use std::time::Duration;
+
+use crate::base::{RecordKind, RecordRef};
+
+mod error;
 pub(crate) mod scan;
 mod sqlite;
 
-pub use sqlite::StoreError;
-pub(crate) use sqlite::{AuditRow, RecordRow, Store, Tx};
+pub use error::StoreError;
+pub(crate) use sqlite::SqliteStore;
+
+type Result<T> = std::result::Result<T, StoreError>;
+
+/// How long a backend waits for another process's write lock before giving up.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The most bytes of rows one chunk of a scan holds (past the row that reaches it):
+/// one audit event can list a whole vault's notes, and several such in one chunk
+/// would hold tens of megabytes.
+pub(crate) const CHUNK_BYTES: usize = 4 * 1024 * 1024;
+
+/// A raw row of the audit trail.
+pub(crate) struct AuditRow {
+    pub(crate) seq: u64,
+    pub(crate) mac: Vec<u8>,
+    pub(crate) details: Vec<u8>,
+}
+
+/// A raw stored record: one version of one record, sealed.
+pub(crate) struct RecordRow {
+    pub(crate) reference: RecordRef,
+    pub(crate) ciphertext: Vec<u8>,
+}
+
+/// Where a vault's bytes live.
+///
+/// What a backend must guarantee, whatever it is built on:
+/// - **Atomic transactions.** [`Backend::begin`] opens a transaction that sees its own
+///   writes; everything written in it is kept by [`Transaction::commit`] and nothing of
+///   it when the transaction is dropped uncommitted, even if the process dies between.
+///   A commit is durable when it returns.
+/// - **A serialized audit append.** At most one write transaction runs at a time on a
+///   vault, across processes (and, for a server, across machines): `begin` waits for
+///   the one in progress (up to [`BUSY_TIMEOUT`], then [`StoreError::Busy`]), so two
+///   operations never chain audit events from the same tip.
+/// - **Insert-only records and events.** [`Transaction::insert_record`] and
+///   [`Transaction::append_audit`] refuse a key that exists (a record's kind, id and
+///   version; an event's sequence number); nothing above this layer updates or
+///   deletes them.
+/// - **Opaque bytes.** What is stored is returned byte for byte; a value of the wrong
+///   type or shape is [`StoreError::Corrupt`], never a guess.
+pub(crate) trait Backend: Send {
+    /// The vault's location, for messages and backups beside it.
+    fn path(&self) -> &Path;
+
+    /// Reads a keyslot outside any transaction (before the vault is unlocked).
+    fn keyslot(&self, name: &str) -> Result<Vec<u8>>;
+
+    /// Records a failed unlock: the only write made without a key, outside the chain.
+    fn record_failed_unlock(&mut self, keyslot: &str, at: &str) -> Result<()>;
+
+    /// Writes a consistent copy of the vault to `out` (which must not exist), mode
+    /// 0600, atomically: the copy appears under its name only once complete.
+    fn backup_to(&self, out: &Path) -> Result<()>;
+
+    /// Opens the write transaction, waiting for any other one to end.
+    fn begin(&mut self) -> Result<Box<dyn Transaction + '_>>;
+}
+
+/// An open write transaction: every read and write of an operation goes through one.
+pub(crate) trait Transaction {
+    /// Keeps everything written in the transaction. Dropping it instead discards it.
+    fn commit(self: Box<Self>) -> Result<()>;
+
+    /// A named value (the vault's identifier, the sealed audit head, a key check).
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Sets a named value, replacing the one before.
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<()>;
+
+    /// Sets a keyslot, replacing the one of the same name.
+    fn set_keyslot(&self, name: &str, keyslot: &[u8]) -> Result<()>;
+
+    /// Every keyslot, by name, in name order.
+    fn keyslots(&self) -> Result<Vec<(String, Vec<u8>)>>;
+
+    /// Stores one version of a record; refuses one that exists.
+    fn insert_record(&self, reference: &RecordRef, ciphertext: &[u8]) -> Result<()>;
+
+    /// True when some version of the record exists.
+    fn record_exists(&self, kind: RecordKind, id: &str) -> Result<bool>;
+
+    /// How many records (not versions) of `kind` there are.
+    fn count_records(&self, kind: RecordKind) -> Result<u64>;
+
+    /// One version of one record.
+    fn record(&self, reference: &RecordRef) -> Result<Option<RecordRow>>;
+
+    /// The newest version of one record.
+    fn latest_record(&self, kind: RecordKind, id: &str) -> Result<Option<RecordRow>>;
+
+    /// The newest version of the records of `kind` whose id sorts after `after`, in id
+    /// order, at most `limit` of them: a page, so that a scan need not hold every
+    /// ciphertext at once.
+    fn latest_records_page(
+        &self,
+        kind: RecordKind,
+        after: &str,
+        limit: Option<usize>,
+    ) -> Result<Vec<RecordRow>>;
+
+    /// Stored records, every version, in (kind, id, version) order, starting after
+    /// `after` (from the first when `None`): at most `limit` rows, and no more once
+    /// their ciphertexts reach `max_bytes` (the row that reaches it included).
+    fn records_after(
+        &self,
+        after: Option<&RecordRef>,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<RecordRow>>;
+
+    /// Appends an audit row; refuses a sequence number that exists.
+    fn append_audit(&self, row: &AuditRow) -> Result<()>;
+
+    /// The audit row with the highest sequence number.
+    fn last_audit(&self) -> Result<Option<AuditRow>>;
+
+    /// Audit rows in sequence order, starting after `after_seq` (from the first when
+    /// `None`): at most `limit`, and no more once their details reach `max_bytes` (the
+    /// row that reaches it included).
+    fn audit_rows_after(
+        &self,
+        after_seq: Option<u64>,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<AuditRow>>;
+
+    /// Removes and returns every recorded failed unlock (time, keyslot), oldest first.
+    fn take_failed_unlocks(&self) -> Result<Vec<(String, String)>>;
+}
+
+impl dyn Backend + '_ {
+    /// Runs `f` in one write transaction, committed only if `f` succeeds.
+    pub(crate) fn transaction<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&dyn Transaction) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self.begin()?;
+        let value = f(&*tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+impl dyn Transaction + '_ {
+    /// The newest version of every record of `kind`.
+    pub(crate) fn latest_records(&self, kind: RecordKind) -> Result<Vec<RecordRow>> {
+        self.latest_records_page(kind, "", None)
+    }
+
+    /// Every audit row, in order.
+    pub(crate) fn audit_rows(&self) -> Result<Vec<AuditRow>> {
+        let mut all = Vec::new();
+        self.audit_rows_chunked(usize::MAX, |rows| -> Result<()> {
+            all.extend(rows);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Every stored record, every version, in (kind, id, version) order, handed to `f`
+    /// `chunk` rows at a time (fewer when they are large), so a scan holds one chunk
+    /// of ciphertexts, not the vault.
+    pub(crate) fn records_chunked<E: From<StoreError>>(
+        &self,
+        chunk: usize,
+        mut f: impl FnMut(Vec<RecordRow>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut after: Option<RecordRef> = None;
+        loop {
+            let rows = self.records_after(after.as_ref(), chunk, CHUNK_BYTES)?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            after = Some(last.reference.clone());
+            f(rows)?;
+        }
+    }
+
+    /// Every audit row, in order, handed to `f` `chunk` rows at a time, fewer when
+    /// they are large.
+    pub(crate) fn audit_rows_chunked<E: From<StoreError>>(
+        &self,
+        chunk: usize,
+        mut f: impl FnMut(Vec<AuditRow>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut after = None;
+        loop {
+            let rows = self.audit_rows_after(after, chunk, CHUNK_BYTES)?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            after = Some(last.seq);
+            f(rows)?;
+        }
+    }
+}

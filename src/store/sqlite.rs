@@ -7,17 +7,14 @@
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use super::{AuditRow, BUSY_TIMEOUT, Backend, RecordRow, StoreError, Transaction};
 use crate::base::{RecordKind, RecordRef};
 
 /// The schema version this build reads and writes (`PRAGMA user_version`).
 pub(crate) const SCHEMA_VERSION: i64 = 2;
-
-/// How long a command waits for another one's write lock before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Marks the file as a casevault vault (`PRAGMA application_id`, "cvlt").
 const APPLICATION_ID: i64 = 0x6376_6c74;
@@ -45,56 +42,6 @@ const MIGRATIONS: &[&str] = &[
     // such note as damaged.
     "-- note records may hold the body alone",
 ];
-
-/// Why the store could not do what was asked.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// There is no vault at the path.
-    #[error("no vault at {0}")]
-    Missing(PathBuf),
-    /// A file already exists where a new vault or backup was to be created.
-    #[error("{0} already exists")]
-    AlreadyExists(PathBuf),
-    /// The file is not a casevault vault.
-    #[error("{0} is not a casevault vault")]
-    NotAVault(PathBuf),
-    /// The vault was written by a newer casevault.
-    #[error(
-        "the vault's schema is version {found}, newer than the {supported} this casevault reads"
-    )]
-    NewerSchema {
-        /// The vault's schema version.
-        found: i64,
-        /// The newest version this build reads.
-        supported: i64,
-    },
-    /// A value read from the vault is malformed.
-    #[error("the vault is damaged: {0}")]
-    Corrupt(String),
-    /// Another process held the vault's write lock for longer than casevault waits.
-    #[error(
-        "the vault is busy: another casevault command kept it locked for more than {} seconds",
-        BUSY_TIMEOUT.as_secs()
-    )]
-    Busy,
-    /// The vault file or its directory cannot be written.
-    #[error("the vault cannot be written: the file or its directory is read-only")]
-    ReadOnly,
-    /// The disk (or the user's quota) is full.
-    #[error("the disk is full; nothing was saved")]
-    DiskFull,
-    /// SQLite reported an error.
-    #[error("database error: {0}")]
-    Sqlite(rusqlite::Error),
-    /// The file system reported an error.
-    #[error("{path}: {source}")]
-    Io {
-        /// The file involved.
-        path: PathBuf,
-        /// What went wrong.
-        source: std::io::Error,
-    },
-}
 
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
@@ -125,43 +72,10 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
-impl StoreError {
-    /// Names the vault file in a corruption SQLite found while opening it.
-    fn in_file(self, path: &Path) -> StoreError {
-        match self {
-            StoreError::Corrupt(what) => StoreError::Corrupt(format!("{}: {what}", path.display())),
-            other => other,
-        }
-    }
-
-    /// Names the record involved in a corruption.
-    fn about(self, kind: RecordKind, id: &str) -> StoreError {
-        match self {
-            StoreError::Corrupt(what) => {
-                StoreError::Corrupt(format!("{} {id}: {what}", kind.as_str()))
-            }
-            other => other,
-        }
-    }
-}
-
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// A raw row of the audit table.
-pub(crate) struct AuditRow {
-    pub(crate) seq: u64,
-    pub(crate) mac: Vec<u8>,
-    pub(crate) details: Vec<u8>,
-}
-
-/// A raw row of the records table.
-pub(crate) struct RecordRow {
-    pub(crate) reference: RecordRef,
-    pub(crate) ciphertext: Vec<u8>,
-}
-
-/// An open vault file.
-pub(crate) struct Store {
+/// A vault in one SQLite file.
+pub(crate) struct SqliteStore {
     conn: Connection,
     path: PathBuf,
 }
@@ -198,9 +112,9 @@ pub(crate) fn create_private_file(path: &Path) -> Result<()> {
         })
 }
 
-impl Store {
+impl SqliteStore {
     /// Creates a new, empty vault file at `path` (mode 0600).
-    pub(crate) fn create(path: &Path) -> Result<Store> {
+    pub(crate) fn create(path: &Path) -> Result<SqliteStore> {
         create_private_file(path)?;
         let mut conn = Connection::open_with_flags(
             path,
@@ -211,14 +125,14 @@ impl Store {
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.commit()?;
         migrate(&mut conn, path)?;
-        Ok(Store {
+        Ok(SqliteStore {
             conn,
             path: path.to_owned(),
         })
     }
 
     /// Opens the vault at `path`, migrating an older schema in one transaction.
-    pub(crate) fn open(path: &Path) -> Result<Store> {
+    pub(crate) fn open(path: &Path) -> Result<SqliteStore> {
         if !path.is_file() {
             return Err(StoreError::Missing(path.to_owned()));
         }
@@ -244,35 +158,30 @@ impl Store {
         configure(&conn)
             .and_then(|()| migrate(&mut conn, path))
             .map_err(|e| e.in_file(path))?;
-        Ok(Store {
+        Ok(SqliteStore {
             conn,
             path: path.to_owned(),
         })
     }
+}
 
+impl Backend for SqliteStore {
     /// The vault file's path.
-    pub(crate) fn path(&self) -> &Path {
+    fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Runs `f` in one immediate (write-locked) transaction, committed only if `f`
-    /// succeeds.
-    pub(crate) fn transaction<T, E: From<StoreError>>(
-        &mut self,
-        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E> {
+    fn begin(&mut self) -> Result<Box<dyn Transaction + '_>> {
+        // Immediate: the write lock is taken now, so two operations never chain
+        // audit events from the same tip.
         let tx = self
             .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let tx = Tx(tx);
-        let value = f(&tx)?;
-        tx.0.commit().map_err(StoreError::from)?;
-        Ok(value)
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Box::new(SqliteTx(tx)))
     }
 
     /// Reads a keyslot outside any transaction (before the vault is unlocked).
-    pub(crate) fn keyslot(&self, name: &str) -> Result<Vec<u8>> {
+    fn keyslot(&self, name: &str) -> Result<Vec<u8>> {
         self.conn
             .query_row(
                 "SELECT keyslot FROM keyslots WHERE name = ?1",
@@ -284,7 +193,7 @@ impl Store {
     }
 
     /// Records a failed unlock: the only write made without a key.
-    pub(crate) fn record_failed_unlock(&mut self, keyslot: &str, at: &str) -> Result<()> {
+    fn record_failed_unlock(&mut self, keyslot: &str, at: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO failed_unlocks (at, keyslot) VALUES (?1, ?2)",
             params![at, keyslot],
@@ -294,7 +203,7 @@ impl Store {
 
     /// Writes a consistent copy of the vault to `out` (which must not exist), mode
     /// 0600, atomically: the copy appears under its name only once complete.
-    pub(crate) fn backup_to(&self, out: &Path) -> Result<()> {
+    fn backup_to(&self, out: &Path) -> Result<()> {
         if out.exists() {
             return Err(StoreError::AlreadyExists(out.to_owned()));
         }
@@ -349,8 +258,8 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// An open write transaction.
-pub(crate) struct Tx<'c>(rusqlite::Transaction<'c>);
+/// An open write transaction on a SQLite vault.
+struct SqliteTx<'c>(rusqlite::Transaction<'c>);
 
 fn kind_of(name: &str) -> rusqlite::Result<RecordKind> {
     RecordKind::parse(name).ok_or_else(|| {
@@ -366,8 +275,12 @@ fn kind_of(name: &str) -> rusqlite::Result<RecordKind> {
     })
 }
 
-impl Tx<'_> {
-    pub(crate) fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
+impl Transaction for SqliteTx<'_> {
+    fn commit(self: Box<Self>) -> Result<()> {
+        Ok(self.0.commit()?)
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .0
             .prepare_cached("SELECT value FROM meta WHERE name = ?1")?
@@ -375,7 +288,7 @@ impl Tx<'_> {
             .optional()?)
     }
 
-    pub(crate) fn set_meta(&self, name: &str, value: &[u8]) -> Result<()> {
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<()> {
         self.0
             .prepare_cached(
                 "INSERT INTO meta (name, value) VALUES (?1, ?2)
@@ -385,7 +298,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub(crate) fn set_keyslot(&self, name: &str, keyslot: &[u8]) -> Result<()> {
+    fn set_keyslot(&self, name: &str, keyslot: &[u8]) -> Result<()> {
         self.0.execute(
             "INSERT INTO keyslots (name, keyslot) VALUES (?1, ?2)
              ON CONFLICT (name) DO UPDATE SET keyslot = excluded.keyslot",
@@ -394,7 +307,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub(crate) fn insert_record(&self, reference: &RecordRef, ciphertext: &[u8]) -> Result<()> {
+    fn insert_record(&self, reference: &RecordRef, ciphertext: &[u8]) -> Result<()> {
         self.0
             .prepare_cached(
                 "INSERT INTO records (kind, id, version, ciphertext) VALUES (?1, ?2, ?3, ?4)",
@@ -408,7 +321,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub(crate) fn record_exists(&self, kind: RecordKind, id: &str) -> Result<bool> {
+    fn record_exists(&self, kind: RecordKind, id: &str) -> Result<bool> {
         Ok(self
             .0
             .prepare_cached("SELECT 1 FROM records WHERE kind = ?1 AND id = ?2 LIMIT 1")?
@@ -418,7 +331,7 @@ impl Tx<'_> {
     }
 
     /// How many records (not versions) of `kind` there are.
-    pub(crate) fn count_records(&self, kind: RecordKind) -> Result<u64> {
+    fn count_records(&self, kind: RecordKind) -> Result<u64> {
         let n: i64 = self.0.query_row(
             "SELECT COUNT(DISTINCT id) FROM records WHERE kind = ?1",
             [kind.as_str()],
@@ -428,7 +341,7 @@ impl Tx<'_> {
     }
 
     /// One version of one record.
-    pub(crate) fn record(&self, reference: &RecordRef) -> Result<Option<RecordRow>> {
+    fn record(&self, reference: &RecordRef) -> Result<Option<RecordRow>> {
         self.0
             .prepare_cached(
                 "SELECT ciphertext FROM records WHERE kind = ?1 AND id = ?2 AND version = ?3",
@@ -447,7 +360,7 @@ impl Tx<'_> {
     }
 
     /// The newest version of one record.
-    pub(crate) fn latest_record(&self, kind: RecordKind, id: &str) -> Result<Option<RecordRow>> {
+    fn latest_record(&self, kind: RecordKind, id: &str) -> Result<Option<RecordRow>> {
         self.0
             .query_row(
                 "SELECT version, ciphertext FROM records WHERE kind = ?1 AND id = ?2
@@ -464,15 +377,10 @@ impl Tx<'_> {
             .map_err(|e| StoreError::from(e).about(kind, id))
     }
 
-    /// The newest version of every record of `kind`.
-    pub(crate) fn latest_records(&self, kind: RecordKind) -> Result<Vec<RecordRow>> {
-        self.latest_records_page(kind, "", None)
-    }
-
     /// The newest version of the records of `kind` whose id sorts after `after`, in id
     /// order, at most `limit` of them: a page, so that a scan need not hold every
     /// ciphertext at once.
-    pub(crate) fn latest_records_page(
+    fn latest_records_page(
         &self,
         kind: RecordKind,
         after: &str,
@@ -501,35 +409,50 @@ impl Tx<'_> {
         Ok(out)
     }
 
-    /// Every stored record, every version, in (kind, id, version) order, handed to
-    /// `f` `chunk` rows at a time: one query, read as `f` goes, so a scan holds one
-    /// chunk of ciphertexts, not the vault.
-    pub(crate) fn records_chunked<E: From<StoreError>>(
+    fn records_after(
         &self,
-        chunk: usize,
-        f: impl FnMut(Vec<RecordRow>) -> std::result::Result<(), E>,
-    ) -> std::result::Result<(), E> {
-        let mut stmt = self
-            .0
-            .prepare("SELECT kind, id, version, ciphertext FROM records ORDER BY kind, id, version")
-            .map_err(StoreError::from)?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(RecordRow {
-                    reference: RecordRef::new(
-                        kind_of(&r.get::<_, String>(0)?)?,
-                        r.get::<_, String>(1)?,
-                        r.get(2)?,
-                    ),
-                    ciphertext: r.get(3)?,
-                })
+        after: Option<&RecordRef>,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<RecordRow>> {
+        let row = |r: &rusqlite::Row<'_>| {
+            Ok(RecordRow {
+                reference: RecordRef::new(
+                    kind_of(&r.get::<_, String>(0)?)?,
+                    r.get::<_, String>(1)?,
+                    r.get(2)?,
+                ),
+                ciphertext: r.get(3)?,
             })
-            .map_err(StoreError::from)?;
-        in_chunks(rows, chunk, |r: &RecordRow| r.ciphertext.len(), f)
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        match after {
+            None => {
+                let mut stmt = self.0.prepare_cached(
+                    "SELECT kind, id, version, ciphertext FROM records
+                     ORDER BY kind, id, version LIMIT ?1",
+                )?;
+                let rows = stmt.query_map([limit], row)?;
+                up_to(rows, max_bytes, |r| r.ciphertext.len())
+            }
+            Some(after) => {
+                // Row values follow the primary key's order, so each page is an index seek.
+                let mut stmt = self.0.prepare_cached(
+                    "SELECT kind, id, version, ciphertext FROM records
+                     WHERE (kind, id, version) > (?1, ?2, ?3)
+                     ORDER BY kind, id, version LIMIT ?4",
+                )?;
+                let rows = stmt.query_map(
+                    params![after.kind.as_str(), after.id, after.version, limit],
+                    row,
+                )?;
+                up_to(rows, max_bytes, |r| r.ciphertext.len())
+            }
+        }
     }
 
     /// Every keyslot, by name.
-    pub(crate) fn keyslots(&self) -> Result<Vec<(String, Vec<u8>)>> {
+    fn keyslots(&self) -> Result<Vec<(String, Vec<u8>)>> {
         let mut stmt = self
             .0
             .prepare("SELECT name, keyslot FROM keyslots ORDER BY name")?;
@@ -537,14 +460,14 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub(crate) fn append_audit(&self, row: &AuditRow) -> Result<()> {
+    fn append_audit(&self, row: &AuditRow) -> Result<()> {
         self.0
             .prepare_cached("INSERT INTO audit (seq, mac, details) VALUES (?1, ?2, ?3)")?
             .execute(params![row.seq as i64, row.mac, row.details])?;
         Ok(())
     }
 
-    pub(crate) fn last_audit(&self) -> Result<Option<AuditRow>> {
+    fn last_audit(&self) -> Result<Option<AuditRow>> {
         Ok(self
             .0
             .prepare_cached("SELECT seq, mac, details FROM audit ORDER BY seq DESC LIMIT 1")?
@@ -552,31 +475,34 @@ impl Tx<'_> {
             .optional()?)
     }
 
-    pub(crate) fn audit_rows(&self) -> Result<Vec<AuditRow>> {
-        let mut stmt = self
-            .0
-            .prepare("SELECT seq, mac, details FROM audit ORDER BY seq")?;
-        let rows = stmt.query_map([], audit_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Every audit row, in order, handed to `f` `chunk` rows at a time, fewer when they
-    /// are large (one query, read as `f` goes).
-    pub(crate) fn audit_rows_chunked<E: From<StoreError>>(
+    fn audit_rows_after(
         &self,
-        chunk: usize,
-        f: impl FnMut(Vec<AuditRow>) -> std::result::Result<(), E>,
-    ) -> std::result::Result<(), E> {
-        let mut stmt = self
-            .0
-            .prepare("SELECT seq, mac, details FROM audit ORDER BY seq")
-            .map_err(StoreError::from)?;
-        let rows = stmt.query_map([], audit_row).map_err(StoreError::from)?;
-        in_chunks(rows, chunk, |r: &AuditRow| r.details.len(), f)
+        after_seq: Option<u64>,
+        limit: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<AuditRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        match after_seq {
+            None => {
+                let mut stmt = self
+                    .0
+                    .prepare_cached("SELECT seq, mac, details FROM audit ORDER BY seq LIMIT ?1")?;
+                let rows = stmt.query_map([limit], audit_row)?;
+                up_to(rows, max_bytes, |r| r.details.len())
+            }
+            Some(after) => {
+                let after = i64::try_from(after).unwrap_or(i64::MAX);
+                let mut stmt = self.0.prepare_cached(
+                    "SELECT seq, mac, details FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                )?;
+                let rows = stmt.query_map([after, limit], audit_row)?;
+                up_to(rows, max_bytes, |r| r.details.len())
+            }
+        }
     }
 
     /// Removes and returns every recorded failed unlock, oldest first.
-    pub(crate) fn take_failed_unlocks(&self) -> Result<Vec<(String, String)>> {
+    fn take_failed_unlocks(&self) -> Result<Vec<(String, String)>> {
         let mut stmt = self
             .0
             .prepare("SELECT at, keyslot FROM failed_unlocks ORDER BY id")?;
@@ -592,33 +518,24 @@ impl Tx<'_> {
     }
 }
 
-/// The most bytes of rows [`in_chunks`] puts in one chunk (past the row that reaches it).
-const CHUNK_BYTES: usize = 4 * 1024 * 1024;
-
-/// Feeds the rows of a query to `f`, `chunk` at a time, or fewer when they hold more
-/// than [`CHUNK_BYTES`] (`size` says how much a row holds): one audit event can list a
-/// whole vault's notes, and several such in one chunk would hold tens of megabytes.
-fn in_chunks<T, E: From<StoreError>>(
+/// The rows of a query until they hold `max_bytes` (`size` says how much a row
+/// holds), the row that reaches it included: the rest is left unread.
+fn up_to<T>(
     rows: impl Iterator<Item = rusqlite::Result<T>>,
-    chunk: usize,
+    max_bytes: usize,
     size: impl Fn(&T) -> usize,
-    mut f: impl FnMut(Vec<T>) -> std::result::Result<(), E>,
-) -> std::result::Result<(), E> {
-    let mut page = Vec::with_capacity(chunk);
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
     let mut bytes = 0;
     for row in rows {
-        let row = row.map_err(StoreError::from)?;
+        let row = row?;
         bytes += size(&row);
-        page.push(row);
-        if page.len() == chunk || bytes >= CHUNK_BYTES {
-            f(std::mem::replace(&mut page, Vec::with_capacity(chunk)))?;
-            bytes = 0;
+        out.push(row);
+        if bytes >= max_bytes {
+            break;
         }
     }
-    if !page.is_empty() {
-        f(page)?;
-    }
-    Ok(())
+    Ok(out)
 }
 
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {

@@ -17,7 +17,7 @@ use crate::error::Error;
 use crate::model::client::Client;
 use crate::model::note::Note;
 use crate::store::scan;
-use crate::store::{RecordRow, StoreError, Tx};
+use crate::store::{RecordRow, StoreError, Transaction};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -59,7 +59,7 @@ pub(super) fn read_target(reference: RecordRef) -> Target {
 /// What an operation may do inside [`Session::access`]: read and write records, each
 /// access noted as a target of the operation's audit event.
 pub(crate) struct Access<'a, 'c> {
-    pub(crate) tx: &'a Tx<'c>,
+    pub(crate) tx: &'a (dyn Transaction + 'c),
     pub(super) keys: &'a VaultKeys,
     pub(super) targets: Vec<Target>,
     /// The purpose the operation states, for its audit event.

@@ -10,7 +10,7 @@ use crate::audit::{self, AuditEvent, Target};
 use crate::crypto::keys::VaultKeys;
 use crate::crypto::record;
 use crate::error::Error;
-use crate::store::{AuditRow, Tx};
+use crate::store::{AuditRow, Transaction};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -25,14 +25,18 @@ pub(super) struct EventDraft {
 }
 
 /// True when the chain's last event matches the sealed head, so an event may follow.
-pub(super) fn chain_accepts_events(tx: &Tx<'_>, keys: &VaultKeys, vault_id: &[u8]) -> Result<bool> {
+pub(super) fn chain_accepts_events(
+    tx: &dyn Transaction,
+    keys: &VaultKeys,
+    vault_id: &[u8],
+) -> Result<bool> {
     Ok(chain_tip(tx, keys, vault_id)?.is_some())
 }
 
 /// The sequence number and MAC the next event chains from, or `None` when the last
 /// event does not match the sealed head.
 pub(super) fn chain_tip(
-    tx: &Tx<'_>,
+    tx: &dyn Transaction,
     keys: &VaultKeys,
     vault_id: &[u8],
 ) -> Result<Option<(u64, [u8; 32])>> {
@@ -53,7 +57,7 @@ pub(super) fn chain_tip(
 /// Seals an event and appends it to the chain, refusing if the chain's last event
 /// does not match the sealed head (appending would hide a truncation).
 pub(super) fn append_event(
-    tx: &Tx<'_>,
+    tx: &dyn Transaction,
     keys: &VaultKeys,
     vault_id: &[u8],
     draft: EventDraft,
@@ -99,7 +103,7 @@ pub(super) fn seal_event(keys: &VaultKeys, seq: u64, draft: &EventDraft) -> Resu
 
 /// Appends a sealed event after the chain's tip `(seq, mac)`; returns the new tip.
 pub(super) fn chain_event(
-    tx: &Tx<'_>,
+    tx: &dyn Transaction,
     keys: &VaultKeys,
     (last_seq, prev): (u64, [u8; 32]),
     event: SealedEvent,
@@ -116,7 +120,7 @@ pub(super) fn chain_event(
 
 /// Seals the chain's head at its tip, in the transaction that appended the events.
 pub(super) fn seal_chain_head(
-    tx: &Tx<'_>,
+    tx: &dyn Transaction,
     keys: &VaultKeys,
     (seq, mac): (u64, [u8; 32]),
 ) -> Result<()> {

@@ -20,7 +20,7 @@ use crate::crypto::keys::{RecoveryCode, RootSecret, VaultKeys};
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
 use crate::error::Error;
 use crate::model::policy::DEFAULT_POLICY;
-use crate::store::{Store, StoreError};
+use crate::store::{Backend, SqliteStore, StoreError};
 
 const PASSPHRASE_SLOT: &str = "passphrase";
 const RECOVERY_SLOT: &str = "recovery";
@@ -86,12 +86,12 @@ pub struct FailedUnlock {
 
 /// A vault file, opened but locked.
 pub struct Vault {
-    store: Store,
+    store: Box<dyn Backend>,
 }
 
 /// An unlocked vault. Holds the subkeys until dropped (they are zeroized then).
 pub struct Session {
-    store: Store,
+    store: Box<dyn Backend>,
     keys: VaultKeys,
     vault_id: Vec<u8>,
     actor: String,
@@ -113,7 +113,7 @@ impl Vault {
         params
             .check()
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let store = Store::create(path)?;
+        let store: Box<dyn Backend> = Box::new(SqliteStore::create(path)?);
         match Self::initialize(store, passphrase, params, actor) {
             Ok(done) => Ok(done),
             Err(e) => {
@@ -125,7 +125,7 @@ impl Vault {
     }
 
     fn initialize(
-        store: Store,
+        store: Box<dyn Backend>,
         passphrase: &SecretString,
         params: KdfParams,
         actor: &str,
@@ -162,7 +162,7 @@ impl Vault {
     pub fn open(path: &Path) -> Result<Vault> {
         hygiene::harden()?;
         Ok(Vault {
-            store: Store::open(path)?,
+            store: Box::new(SqliteStore::open(path)?),
         })
     }
 

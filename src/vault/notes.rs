@@ -1,6 +1,5 @@
 //! Clients and notes: adding, reading, editing, signing and amending.
 
-
 use super::access::{check_dates, without_bom};
 use super::{Session, now};
 use crate::base::{ClientId, NoteId};
