@@ -1,5 +1,6 @@
 //! The library's error type: what went wrong, and which class of failure it is.
 
+use crate::audit::ChainError;
 use crate::crypto::hygiene::HardeningError;
 use crate::crypto::keyslot::KeyslotError;
 use crate::crypto::record::IntegrityError;
@@ -150,6 +151,18 @@ pub enum Error {
         /// The system's error.
         source: std::io::Error,
     },
+}
+
+impl From<ChainError> for Error {
+    fn from(e: ChainError) -> Self {
+        match e {
+            ChainError::Store(e) => Error::Store(e),
+            ChainError::HeadMismatch => Error::AuditHeadMismatch,
+            ChainError::Unserializable(e) => Error::InvalidInput(format!("cannot serialize: {e}")),
+            ChainError::Integrity(e) => Error::Integrity(e),
+            ChainError::Malformed { record } => Error::MalformedRecord { record },
+        }
+    }
 }
 
 impl From<HardeningError> for Error {

@@ -11,20 +11,27 @@
 //! anchor   = "n-" || hex(mac[n][..16])                               (kept outside)
 //! ```
 //!
-//! Invariant: this module computes and checks MACs over rows it is given; it runs
-//! no SQL of its own and never sees a plaintext record.
-
-use std::collections::BTreeMap;
+//! [`chain`] appends, walks and reads the head of the stored chain (through the
+//! storage seam, never SQL); [`verify`] is `audit verify`'s checks, which the rollback
+//! check reuses.
+//!
+//! Invariant: this layer never sees a plaintext record other than an event's own
+//! details; every append and every check of the head goes through [`chain`].
 
 use hmac::{Hmac, Mac};
-use rayon::prelude::*;
 use secrecy::{ExposeSecret, SecretBox};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::base::{RecordKind, RecordRef};
-use crate::store::{AuditRow, RecordRow};
+use crate::store::AuditRow;
+
+mod chain;
+mod verify;
+
+pub(crate) use chain::{Chain, ChainError, EventDraft};
+pub(crate) use verify::{Verifier, digest_records};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -321,218 +328,6 @@ impl VerifyReport {
     pub fn is_intact(&self) -> bool {
         self.findings.is_empty()
     }
-}
-
-/// `audit verify`, fed the vault a chunk at a time so that memory is bounded by a
-/// chunk, not the vault: every audit row in order ([`Verifier::events`]), then the
-/// sealed head ([`Verifier::head`]), then every record ([`Verifier::records`]), then
-/// the keyslots ([`Verifier::finish`]). Between chunks it keeps the chain's state and
-/// the digest of each record's last audited write.
-pub(crate) struct Verifier<'k> {
-    key: &'k SecretBox<[u8; 32]>,
-    report: VerifyReport,
-    prev: [u8; 32],
-    expected_seq: u64,
-    last_seq: u64,
-    last_writes: BTreeMap<RecordRef, String>,
-    keyslot_writes: BTreeMap<String, String>,
-    anchor_given: Option<(u64, Vec<u8>)>,
-    anchor_ok: bool,
-}
-
-impl<'k> Verifier<'k> {
-    /// Starts at the chain's genesis; `anchor_given` is checked on the way.
-    pub(crate) fn new(
-        key: &'k SecretBox<[u8; 32]>,
-        vault_id: &[u8],
-        anchor_given: Option<(u64, Vec<u8>)>,
-    ) -> Self {
-        Verifier {
-            key,
-            report: VerifyReport::default(),
-            prev: genesis(key, vault_id),
-            expected_seq: 1,
-            last_seq: 0,
-            last_writes: BTreeMap::new(),
-            keyslot_writes: BTreeMap::new(),
-            anchor_given,
-            anchor_ok: false,
-        }
-    }
-
-    /// Where the chain starts: what the first event's MAC chains from.
-    pub(crate) fn chain_start(&self) -> [u8; 32] {
-        self.prev
-    }
-
-    /// Checks the next audit rows, checked beforehand by [`check_events`], in order.
-    pub(crate) fn events(&mut self, chunk: CheckedEvents) {
-        let CheckedEvents { rows, checked } = chunk;
-        let findings = &mut self.report.findings;
-        for (row, (mac_ok, writes)) in rows.iter().zip(checked) {
-            self.report.events += 1;
-            if row.seq != self.expected_seq {
-                if row.seq > self.expected_seq {
-                    findings.push(VerifyFinding::EventsMissing {
-                        from: self.expected_seq,
-                        to: row.seq - 1,
-                    });
-                } else {
-                    findings.push(VerifyFinding::EventAltered { seq: row.seq });
-                }
-            }
-            if !mac_ok {
-                findings.push(VerifyFinding::EventAltered { seq: row.seq });
-            }
-            if let Some((seq, prefix)) = &self.anchor_given
-                && *seq == row.seq
-                && prefix.len() == 16
-            {
-                self.anchor_ok = bool::from(row.mac.get(..16).unwrap_or(&[]).ct_eq(prefix));
-            }
-            match writes {
-                Some(writes) => {
-                    for t in writes {
-                        if t.kind == KEYSLOT_TARGET
-                            && let (TargetAccess::Write, Some(digest)) = (t.access, &t.sha256)
-                        {
-                            self.keyslot_writes.insert(t.id.clone(), digest.clone());
-                        }
-                        if let (TargetAccess::Write, Some(digest), Some(kind)) =
-                            (t.access, t.sha256, RecordKind::parse(&t.kind))
-                        {
-                            self.last_writes
-                                .insert(RecordRef::new(kind, t.id, t.version), digest);
-                        }
-                    }
-                }
-                None => findings.push(VerifyFinding::EventUnreadable { seq: row.seq }),
-            }
-            // Continue from the stored MAC so one altered event is reported once.
-            self.prev = stored_mac(row);
-            self.expected_seq = row.seq + 1;
-            self.last_seq = row.seq;
-        }
-    }
-
-    /// Checks the records whose digests [`digest_records`] computed, in order,
-    /// against their last audited writes.
-    pub(crate) fn records(&mut self, digests: Vec<(RecordRef, String)>) {
-        self.report.records += digests.len() as u64;
-        for (reference, actual) in digests {
-            match self.last_writes.remove(&reference) {
-                Some(digest) if digest == actual => {}
-                Some(_) => self.report.findings.push(VerifyFinding::RecordChanged {
-                    record: reference.to_string(),
-                }),
-                None => self.report.findings.push(VerifyFinding::RecordUnaudited {
-                    record: reference.to_string(),
-                }),
-            }
-        }
-    }
-
-    /// After the last event: checks the sealed head and the anchor.
-    pub(crate) fn head(&mut self, head: Option<&[u8]>) {
-        let last_seq = self.last_seq;
-        let head_ok = match head.and_then(|h| open_head(self.key, h)) {
-            Some((seq, event_mac)) => seq == last_seq && bool::from(event_mac.ct_eq(&self.prev)),
-            None => last_seq == 0 && head.is_none(),
-        };
-        if !head_ok {
-            self.report
-                .findings
-                .push(VerifyFinding::HeadMismatch { last_seq });
-        }
-        if let Some((seq, _)) = self.anchor_given
-            && !self.anchor_ok
-        {
-            self.report
-                .findings
-                .push(VerifyFinding::AnchorNotExtended { seq });
-        }
-    }
-
-    /// Checks the keyslots, reports the records written but gone, and returns the
-    /// report.
-    pub(crate) fn finish(mut self, keyslots: &[(String, Vec<u8>)]) -> VerifyReport {
-        let findings = &mut self.report.findings;
-        for (name, keyslot) in keyslots {
-            let record = format!("the {name} keyslot");
-            match self.keyslot_writes.get(name) {
-                Some(digest) if *digest == sha256_hex(keyslot) => {}
-                Some(_) => findings.push(VerifyFinding::RecordChanged { record }),
-                None => findings.push(VerifyFinding::RecordUnaudited { record }),
-            }
-        }
-        for name in self.keyslot_writes.keys() {
-            if !keyslots.iter().any(|(n, _)| n == name) {
-                findings.push(VerifyFinding::RecordMissing {
-                    record: format!("the {name} keyslot"),
-                });
-            }
-        }
-        for reference in self.last_writes.into_keys() {
-            findings.push(VerifyFinding::RecordMissing {
-                record: reference.to_string(),
-            });
-        }
-        self.report.anchor = anchor(self.last_seq, &self.prev);
-        self.report
-    }
-}
-
-/// A chunk of audit rows, each checked on its own: whether its MAC chains from the
-/// MAC stored before it, and its details decrypted.
-pub(crate) struct CheckedEvents {
-    rows: Vec<AuditRow>,
-    checked: Vec<(bool, Option<Vec<Target>>)>,
-}
-
-impl CheckedEvents {
-    /// Each row, with whether its MAC chains and its write targets (`None`: unreadable).
-    pub(crate) fn into_rows(self) -> impl Iterator<Item = (AuditRow, bool, Option<Vec<Target>>)> {
-        self.rows
-            .into_iter()
-            .zip(self.checked)
-            .map(|(row, (mac_ok, writes))| (row, mac_ok, writes))
-    }
-}
-
-/// Checks a chunk of audit rows on every core. `prev` is the MAC stored in the row
-/// before the chunk (the chain's start for the first); `open_event` decrypts one
-/// event's details and reads its write targets ([`write_targets`]). Each row chains from the MAC stored before it, so a chunk can be
-/// checked without the others; [`Verifier::events`] then walks them in order.
-pub(crate) fn check_events(
-    key: &SecretBox<[u8; 32]>,
-    prev: [u8; 32],
-    rows: Vec<AuditRow>,
-    open_event: impl Fn(&AuditRow) -> Option<Vec<Target>> + Sync,
-) -> CheckedEvents {
-    let checked = rows
-        .par_iter()
-        .enumerate()
-        .map(|(i, row)| {
-            let prev = match i {
-                0 => prev,
-                _ => stored_mac(&rows[i - 1]),
-            };
-            let computed = chain_mac(key, &prev, row.seq, &row.details);
-            (bool::from(computed.ct_eq(&row.mac[..])), open_event(row))
-        })
-        .collect();
-    CheckedEvents { rows, checked }
-}
-
-/// The SHA-256 of each record's ciphertext, on every core.
-pub(crate) fn digest_records(records: Vec<RecordRow>) -> Vec<(RecordRef, String)> {
-    records
-        .into_par_iter()
-        .map(|r| {
-            let digest = sha256_hex(&r.ciphertext);
-            (r.reference, digest)
-        })
-        .collect()
 }
 
 /// A row's stored MAC, as the next event chains from it (zeros if it is malformed,

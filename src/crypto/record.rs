@@ -176,6 +176,26 @@ pub fn open(
     Ok(padded)
 }
 
+/// Serializes into a buffer of exactly the right size, so no partial copy of the
+/// plaintext is left behind by a reallocation; the buffer is wiped on drop.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> serde_json::Result<Zeroizing<Vec<u8>>> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value)?;
+    let mut out = Zeroizing::new(Vec::with_capacity(count.0));
+    serde_json::to_writer(&mut *out, value)?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -168,16 +168,6 @@ impl dyn Transaction + '_ {
         self.latest_records_page(kind, "", None)
     }
 
-    /// Every audit row, in order.
-    pub(crate) fn audit_rows(&self) -> Result<Vec<AuditRow>> {
-        let mut all = Vec::new();
-        self.audit_rows_chunked(usize::MAX, |rows| -> Result<()> {
-            all.extend(rows);
-            Ok(())
-        })?;
-        Ok(all)
-    }
-
     /// Every stored record, every version, in (kind, id, version) order, handed to `f`
     /// `chunk` rows at a time (fewer when they are large), so a scan holds one chunk
     /// of ciphertexts, not the vault.

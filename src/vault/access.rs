@@ -4,12 +4,10 @@
 use rayon::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use subtle::ConstantTimeEq;
 
-use super::events::open_event_writes;
 use super::seal::{Sealed, Sealer, open_json, random_id};
-use super::{AUDIT_HEAD, CHUNK, PAGE, VAULT_ID};
-use crate::audit::{self, Target, TargetAccess};
+use super::{PAGE, VAULT_ID};
+use crate::audit::{self, AuditEvent, Chain, Target, TargetAccess, Verifier};
 use crate::base::Date;
 use crate::base::{RecordKind, RecordRef};
 use crate::crypto::keys::VaultKeys;
@@ -59,7 +57,8 @@ pub(super) fn read_target(reference: RecordRef) -> Target {
 /// What an operation may do inside [`Session::access`]: read and write records, each
 /// access noted as a target of the operation's audit event.
 pub(crate) struct Access<'a, 'c> {
-    pub(crate) tx: &'a (dyn Transaction + 'c),
+    /// Storage, reached only through this type's methods, so every read is noted.
+    tx: &'a (dyn Transaction + 'c),
     pub(super) keys: &'a VaultKeys,
     pub(super) targets: Vec<Target>,
     /// The purpose the operation states, for its audit event.
@@ -67,6 +66,19 @@ pub(crate) struct Access<'a, 'c> {
     /// The outcome to record when the operation succeeds (default `ok`), e.g. a
     /// decision's `denied`.
     pub(crate) outcome: Option<String>,
+}
+
+impl<'a, 'c> Access<'a, 'c> {
+    /// An operation's access, in `tx`, under `keys`: nothing read or written yet.
+    pub(super) fn new(tx: &'a (dyn Transaction + 'c), keys: &'a VaultKeys) -> Self {
+        Access {
+            tx,
+            keys,
+            targets: Vec::new(),
+            purpose: None,
+            outcome: None,
+        }
+    }
 }
 
 impl Access<'_, '_> {
@@ -80,92 +92,30 @@ impl Access<'_, '_> {
     /// a stricter policy, an edit) must not silently count as never written. Costs a
     /// pass over the audit trail, so it guards what releases information.
     pub(crate) fn check_reads_are_latest(&self) -> Result<()> {
-        use std::collections::HashMap;
-        // The newest version written of each record read, by kind then id.
-        let mut newest: HashMap<&str, HashMap<&str, u32>> = HashMap::new();
-        for t in self
-            .targets
-            .iter()
-            .filter(|t| t.access == TargetAccess::Read)
-        {
-            newest.entry(&t.kind).or_default().insert(&t.id, 0);
-        }
-        let keys = self.keys;
-        let read = &newest;
-        let mut written: Vec<(String, String, u32)> = Vec::new();
-        // The whole chain is checked on the way, failing closed: an event removed,
-        // altered or unreadable could be hiding the write of a newer version.
+        let reads = || {
+            self.targets
+                .iter()
+                .filter(|t| t.access == TargetAccess::Read)
+        };
         let vault_id = self
             .tx
             .meta(VAULT_ID)?
             .ok_or_else(|| StoreError::Corrupt("the vault identifier is missing".into()))?;
-        let mut prev = audit::genesis(&keys.audit, &vault_id);
-        let (mut expected, mut last_seq, mut last_mac) = (1u64, 0u64, prev);
-        let mut broken: Option<u64> = None;
-        // A chunk of events at a time, so memory is bounded by a chunk, not the trail;
-        // the next chunk is read while the one before is checked and decrypted.
-        scan::overlapped(
-            |next| {
-                self.tx.audit_rows_chunked(CHUNK, |rows| {
-                    let chunk_prev = prev;
-                    prev = rows.last().map_or(prev, audit::stored_mac);
-                    next((chunk_prev, rows))
-                })
-            },
-            |(prev, rows)| {
-                audit::check_events(&keys.audit, prev, rows, |row| open_event_writes(keys, row))
-            },
-            |checked| -> Result<()> {
-                for (row, mac_ok, writes) in checked.into_rows() {
-                    if row.seq != expected || !mac_ok || writes.is_none() {
-                        broken.get_or_insert(row.seq.min(expected));
-                    }
-                    expected = row.seq + 1;
-                    last_seq = row.seq;
-                    last_mac = audit::stored_mac(&row);
-                    written.extend(
-                        writes
-                            .into_iter()
-                            .flatten()
-                            .filter(|t| {
-                                t.access == TargetAccess::Write
-                                    && read
-                                        .get(t.kind.as_str())
-                                        .is_some_and(|ids| ids.contains_key(t.id.as_str()))
-                            })
-                            .map(|t| (t.kind, t.id, t.version)),
-                    );
-                }
-                Ok(())
-            },
-        )?;
-        if let Some(seq) = broken {
+        // `audit verify`'s own walk, keeping only the writes of the records read. The
+        // whole chain is checked on the way, failing closed: an event removed, altered
+        // or unreadable could be hiding the write of a newer version.
+        let mut verifier = Verifier::new(&self.keys.audit, &vault_id, None)
+            .only(reads().filter_map(|t| Some((RecordKind::parse(&t.kind)?, t.id.clone()))));
+        Chain::new(self.keys, &vault_id).verify_events::<Error>(self.tx, &mut verifier)?;
+        if let Some(seq) = verifier.first_broken_event() {
             return Err(Error::AuditTrailBroken { seq });
         }
-        let head_ok = match self.tx.meta(AUDIT_HEAD)? {
-            Some(head) => audit::open_head(&keys.audit, &head)
-                .is_some_and(|(seq, mac)| seq == last_seq && bool::from(mac.ct_eq(&last_mac[..]))),
-            None => last_seq == 0,
-        };
-        if !head_ok {
+        if verifier.head_mismatch() {
             return Err(Error::AuditHeadMismatch);
         }
-        for (kind, id, version) in &written {
-            if let Some(v) = newest
-                .get_mut(kind.as_str())
-                .and_then(|ids| ids.get_mut(id.as_str()))
-            {
-                *v = (*v).max(*version);
-            }
-        }
-        for t in self
-            .targets
-            .iter()
-            .filter(|t| t.access == TargetAccess::Read)
-        {
-            if let Some(&written) = newest
-                .get(t.kind.as_str())
-                .and_then(|ids| ids.get(t.id.as_str()))
+        for t in reads() {
+            if let Some(written) =
+                RecordKind::parse(&t.kind).and_then(|kind| verifier.newest_audited(kind, &t.id))
                 && written > t.version
             {
                 return Err(Error::RolledBack {
@@ -263,6 +213,36 @@ impl Access<'_, '_> {
             .collect::<Result<Vec<RecordRow>>>()?;
         let keys = self.keys;
         rows.par_iter().map(|row| open_json(keys, row)).collect()
+    }
+
+    /// One version of one record, still sealed ([`Access::decrypt`] opens it).
+    pub(crate) fn record(&self, reference: &RecordRef) -> Result<Option<RecordRow>> {
+        Ok(self.tx.record(reference)?)
+    }
+
+    /// The newest version of one record, still sealed ([`Access::decrypt`] opens it).
+    pub(crate) fn latest_record(&self, kind: RecordKind, id: &str) -> Result<Option<RecordRow>> {
+        Ok(self.tx.latest_record(kind, id)?)
+    }
+
+    /// True when some version of the record exists.
+    pub(crate) fn record_exists(&self, kind: RecordKind, id: &str) -> Result<bool> {
+        Ok(self.tx.record_exists(kind, id)?)
+    }
+
+    /// How many records (not versions) of `kind` there are.
+    pub(crate) fn count_records(&self, kind: RecordKind) -> Result<u64> {
+        Ok(self.tx.count_records(kind)?)
+    }
+
+    /// Every audit event, oldest first, decrypted.
+    pub(super) fn audit_events(&self, vault_id: &[u8]) -> Result<Vec<AuditEvent>> {
+        Ok(Chain::new(self.keys, vault_id).events(self.tx)?)
+    }
+
+    /// Sets one of the vault's named values (its identifier, its key check).
+    pub(super) fn set_meta(&self, name: &str, value: &[u8]) -> Result<()> {
+        Ok(self.tx.set_meta(name, value)?)
     }
 
     pub(crate) fn read_latest<T: DeserializeOwned>(

@@ -49,7 +49,7 @@ impl Access<'_, '_> {
     /// made before policies were stored, whose audit trail records no policy ever
     /// written, gets the built-in default, stored then as version 1.
     pub(crate) fn policy(&mut self) -> Result<(u32, Policy)> {
-        match self.tx.latest_record(RecordKind::Policy, POLICY_ID)? {
+        match self.latest_record(RecordKind::Policy, POLICY_ID)? {
             None => {
                 match self.check_never_written(RecordKind::Policy, POLICY_ID) {
                     Err(Error::RolledBack { .. }) => return Err(Error::PolicyMissing),

@@ -197,7 +197,7 @@ impl Session {
                 }
             }
             let mut accounting = Vec::new();
-            let first = a.tx.count_records(RecordKind::Accounting)? + 1;
+            let first = a.count_records(RecordKind::Accounting)? + 1;
             for (sequence, (client, description, basis)) in (first..).zip(subjects) {
                 let id = a.new_id(RecordKind::Accounting)?;
                 // For another participant of a joint note, the disclosure was not their

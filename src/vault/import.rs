@@ -501,7 +501,7 @@ impl Session {
                 .collect();
             let results = self.access_each("note.import", prepared, |a, (_, prepared)| {
                 let (mut note, sealed) = prepared.take().expect("each item is handled once")?;
-                if a.tx.record_exists(RecordKind::Note, &note.id)? {
+                if a.record_exists(RecordKind::Note, &note.id)? {
                     // The identifier drawn ahead is taken (by an earlier note, or one
                     // earlier in this batch): draw a free one and seal again.
                     note.id = a.new_id(RecordKind::Note)?;

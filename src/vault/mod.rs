@@ -14,7 +14,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::audit::{self};
+use crate::audit::{self, Chain, EventDraft};
 use crate::crypto::hygiene;
 use crate::crypto::keys::{RecoveryCode, RootSecret, VaultKeys};
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
@@ -25,16 +25,13 @@ use crate::store::{Backend, SqliteStore, StoreError};
 const PASSPHRASE_SLOT: &str = "passphrase";
 const RECOVERY_SLOT: &str = "recovery";
 const VAULT_ID: &str = "vault_id";
-const AUDIT_HEAD: &str = "audit_head";
 /// `audit::key_check` of the vault's audit key: unlocking checks the key is this vault's.
 const KEY_CHECK: &str = "key_check";
 /// Records decrypted at a time by scans of the notes (search, a decision, import's
 /// look for earlier imports): enough to keep every core busy, few enough that memory
 /// stays bounded (two pages are held while the next is read).
 pub(crate) const PAGE: usize = 1024;
-/// Rows checked at a time by scans of the audit trail and of every record (`audit
-/// verify`, the rollback check): smaller, since one event can list a whole vault's
-/// notes (a search's reads).
+/// Records checked at a time by `audit verify`'s pass over every record.
 const CHUNK: usize = 1024;
 /// The largest record casevault writes (serialized, before padding).
 const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
@@ -42,7 +39,6 @@ const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 mod access;
 pub(crate) mod consent;
 pub(crate) mod disclose;
-mod events;
 pub(crate) mod import;
 mod notes;
 mod seal;
@@ -54,8 +50,6 @@ pub(crate) use access::{Access, check_dates};
 pub(crate) use seal::{Sealed, random_id};
 
 pub use search::SearchHit;
-
-use events::{EventDraft, append_event, chain_accepts_events};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -148,8 +142,8 @@ impl Vault {
         };
         let check = audit::key_check(&session.keys.audit, &vault_id);
         session.access("vault.init", |a| {
-            a.tx.set_meta(VAULT_ID, &vault_id)?;
-            a.tx.set_meta(KEY_CHECK, &check)?;
+            a.set_meta(VAULT_ID, &vault_id)?;
+            a.set_meta(KEY_CHECK, &check)?;
             a.write_policy(1, DEFAULT_POLICY, actor)?;
             a.write_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
             a.write_keyslot(RECOVERY_SLOT, &recovery_slot)?;
@@ -264,6 +258,7 @@ impl Vault {
             let vault_id = tx
                 .meta(VAULT_ID)?
                 .ok_or_else(|| StoreError::Corrupt("the vault identifier is missing".into()))?;
+            let chain = Chain::new(keys, &vault_id);
             // A keyslot that opens with a key of another vault (copied from a vault
             // with the same passphrase) is refused here, not left to fail later.
             match tx.meta(KEY_CHECK)? {
@@ -273,7 +268,7 @@ impl Vault {
                 Some(_) => {}
                 // A vault made before the check: add it once the key has proved itself
                 // on the audit chain.
-                None if chain_accepts_events(tx, keys, &vault_id)? => {
+                None if chain.accepts_events(tx)? => {
                     tx.set_meta(KEY_CHECK, &audit::key_check(&keys.audit, &vault_id))?;
                 }
                 None => {}
@@ -282,7 +277,7 @@ impl Vault {
             // forge them: keep only a well-formed time and a known keyslot name.
             // A chain that no longer matches its head cannot take events; leave the
             // markers for a later unlock so that `audit verify` can still run and say why.
-            if !chain_accepts_events(tx, keys, &vault_id)? {
+            if !chain.accepts_events(tx)? {
                 return Ok((vault_id, Vec::new()));
             }
             let failed: Vec<(String, String)> = tx
@@ -301,24 +296,21 @@ impl Vault {
                 })
                 .collect();
             // Fold failed unlocks into the chain now that there is a key to do it with.
-            for (at, slot) in &failed {
-                append_event(
-                    tx,
-                    keys,
-                    &vault_id,
-                    EventDraft {
-                        at: at.clone(),
-                        actor: "unknown".into(),
-                        action: "vault.unlock".into(),
-                        targets: Vec::new(),
-                        purpose: None,
-                        outcome: match slot.as_str() {
-                            RECOVERY_SLOT => "failed: wrong recovery code".into(),
-                            _ => "failed: wrong passphrase".into(),
-                        },
+            let drafts: Vec<EventDraft> = failed
+                .iter()
+                .map(|(at, slot)| EventDraft {
+                    at: at.clone(),
+                    actor: "unknown".into(),
+                    action: "vault.unlock".into(),
+                    targets: Vec::new(),
+                    purpose: None,
+                    outcome: match slot.as_str() {
+                        RECOVERY_SLOT => "failed: wrong recovery code".into(),
+                        _ => "failed: wrong passphrase".into(),
                     },
-                )?;
-            }
+                })
+                .collect();
+            chain.append(tx, &drafts)?;
             Ok((vault_id, failed))
         })?;
         session.vault_id = vault_id;

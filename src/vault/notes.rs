@@ -142,9 +142,9 @@ impl Session {
     pub fn note_version(&mut self, id: &str, version: u32) -> Result<Note> {
         self.access("note.show", |a| {
             let reference = RecordRef::new(RecordKind::Note, id, version);
-            match a.tx.record(&reference)? {
+            match a.record(&reference)? {
                 Some(row) => a.decrypt(&row),
-                None if a.tx.record_exists(RecordKind::Note, id)? => Err(Error::NoSuchVersion {
+                None if a.record_exists(RecordKind::Note, id)? => Err(Error::NoSuchVersion {
                     note: id.to_owned(),
                     version,
                 }),

@@ -68,26 +68,9 @@ pub(crate) fn random_id() -> String {
     data_encoding::HEXLOWER.encode(&bytes)
 }
 
-/// Serializes into a buffer of exactly the right size, so no partial copy of the
-/// plaintext is left behind by a reallocation; the buffer is wiped on drop.
+/// [`record::to_json`], its error as casevault reports it.
 pub(super) fn to_json<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>> {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    serde_json::to_writer(&mut count, value)
-        .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
-    let mut out = Zeroizing::new(Vec::with_capacity(count.0));
-    serde_json::to_writer(&mut *out, value)
-        .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
-    Ok(out)
+    record::to_json(value).map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))
 }
 
 /// Decrypts one record and parses its JSON.

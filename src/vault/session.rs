@@ -1,16 +1,12 @@
 //! The session's gate: [`Session::access`](super::Session) runs an operation and appends
 //! its audit event in one transaction; a failure is rolled back and audited on its own.
 
-use rayon::prelude::*;
 use secrecy::SecretString;
 
 use super::access::Access;
-use super::events::{
-    EventDraft, SealedEvent, append_event, chain_event, chain_tip, seal_chain_head, seal_event,
-};
 use super::seal::Sealer;
 use super::{FailedUnlock, PASSPHRASE_SLOT, Session, now};
-use crate::audit::{Target, TargetAccess};
+use crate::audit::{Chain, EventDraft, Target, TargetAccess};
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
 use crate::error::Error;
 use crate::store::StoreError;
@@ -55,13 +51,7 @@ impl Session {
         let mut attempted = Vec::new();
         let mut purpose = None;
         let result = self.store.transaction(|tx| {
-            let mut access = Access {
-                tx,
-                keys,
-                targets: Vec::new(),
-                purpose: None,
-                outcome: None,
-            };
+            let mut access = Access::new(tx, keys);
             let value = op(&mut access);
             attempted = access.targets;
             purpose = access.purpose;
@@ -74,12 +64,7 @@ impl Session {
                 outcome: access.outcome.unwrap_or_else(|| "ok".into()),
                 purpose: purpose.clone(),
             };
-            let tip = chain_tip(tx, keys, vault_id)?.ok_or(Error::AuditHeadMismatch);
-            let appended = tip.and_then(|tip| {
-                let sealed = seal_event(keys, tip.0 + 1, &draft)?;
-                let tip = chain_event(tx, keys, tip, sealed)?;
-                seal_chain_head(tx, keys, tip)
-            });
+            let appended = Chain::new(keys, vault_id).append(tx, std::slice::from_ref(&draft));
             // Kept for the failure's own event, should appending fail.
             attempted = draft.targets;
             appended?;
@@ -115,13 +100,7 @@ impl Session {
             let mut done = Vec::new();
             let mut drafts = Vec::new();
             for mut item in items {
-                let mut access = Access {
-                    tx,
-                    keys,
-                    targets: Vec::new(),
-                    purpose: None,
-                    outcome: None,
-                };
+                let mut access = Access::new(tx, keys);
                 let value = op(&mut access, &mut item);
                 let outcome = match &value {
                     Ok(_) => access.outcome.take().unwrap_or_else(|| "ok".into()),
@@ -141,21 +120,7 @@ impl Session {
                 });
                 done.push((item, value));
             }
-            if drafts.is_empty() {
-                return Ok(done);
-            }
-            let tip = chain_tip(tx, keys, vault_id)?.ok_or(Error::AuditHeadMismatch)?;
-            let sealed: Vec<SealedEvent> = (tip.0 + 1..)
-                .zip(drafts)
-                .collect::<Vec<_>>()
-                .into_par_iter()
-                .map(|(seq, draft)| seal_event(keys, seq, &draft))
-                .collect::<Result<_>>()?;
-            let mut tip = tip;
-            for event in sealed {
-                tip = chain_event(tx, keys, tip, event)?;
-            }
-            seal_chain_head(tx, keys, tip)?;
+            Chain::new(keys, vault_id).append(tx, &drafts)?;
             Ok(done)
         })
     }
@@ -182,9 +147,9 @@ impl Session {
         };
         let (keys, vault_id) = (&self.keys, &self.vault_id);
         // If even this fails (a broken chain), the original error is what matters.
-        let _ = self
-            .store
-            .transaction(|tx| append_event(tx, keys, vault_id, draft));
+        let _ = self.store.transaction(|tx| -> Result<()> {
+            Ok(Chain::new(keys, vault_id).append(tx, &[draft])?)
+        });
     }
 
     /// Sets a new passphrase: rewraps the root secret, nothing else changes. Keeps the

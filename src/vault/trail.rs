@@ -3,11 +3,8 @@
 
 use std::path::Path;
 
-use rayon::prelude::*;
-
-use super::events::{open_event, open_event_writes};
-use super::{AUDIT_HEAD, CHUNK, Session};
-use crate::audit::{self, AuditEvent, VerifyReport};
+use super::{CHUNK, Session};
+use crate::audit::{self, AuditEvent, Chain, Verifier, VerifyReport};
 use crate::error::Error;
 use crate::store::scan;
 
@@ -16,11 +13,8 @@ type Result<T> = std::result::Result<T, Error>;
 impl Session {
     /// Every audit event, oldest first (decrypted).
     pub fn audit_log(&mut self) -> Result<Vec<AuditEvent>> {
-        self.access("audit.log", |a| {
-            let rows = a.tx.audit_rows()?;
-            let keys = a.keys;
-            rows.par_iter().map(|row| open_event(keys, row)).collect()
-        })
+        let vault_id = self.vault_id.clone();
+        self.access("audit.log", |a| a.audit_events(&vault_id))
     }
 
     /// Checks the audit chain, its sealed head, an optional anchor, and that every
@@ -57,25 +51,8 @@ impl Session {
         let report = self.store.transaction(|tx| -> Result<_> {
             // A chunk at a time, so memory is bounded by a chunk, not the vault; the
             // next chunk is read while the one before is checked.
-            let mut verifier = audit::Verifier::new(&keys.audit, vault_id, anchor_given);
-            let mut prev = verifier.chain_start();
-            scan::overlapped(
-                |next| {
-                    tx.audit_rows_chunked(CHUNK, |rows| {
-                        let chunk_prev = prev;
-                        prev = rows.last().map_or(prev, audit::stored_mac);
-                        next((chunk_prev, rows))
-                    })
-                },
-                |(prev, rows)| {
-                    audit::check_events(&keys.audit, prev, rows, |row| open_event_writes(keys, row))
-                },
-                |checked| -> Result<()> {
-                    verifier.events(checked);
-                    Ok(())
-                },
-            )?;
-            verifier.head(tx.meta(AUDIT_HEAD)?.as_deref());
+            let mut verifier = Verifier::new(&keys.audit, vault_id, anchor_given);
+            Chain::new(keys, vault_id).verify_events::<Error>(tx, &mut verifier)?;
             scan::overlapped(
                 |next| tx.records_chunked(CHUNK, next),
                 audit::digest_records,
@@ -95,12 +72,9 @@ impl Session {
     pub fn audit_anchor(&mut self) -> Result<String> {
         self.access("audit.anchor", |_| Ok(()))?;
         let keys = &self.keys;
-        self.store.transaction(|tx| -> Result<_> {
-            let head = tx.meta(AUDIT_HEAD)?.ok_or(Error::AuditHeadMismatch)?;
-            let (seq, mac) =
-                audit::open_head(&keys.audit, &head).ok_or(Error::AuditHeadMismatch)?;
-            Ok(audit::anchor(seq, &mac))
-        })
+        let vault_id = &self.vault_id;
+        self.store
+            .transaction(|tx| -> Result<_> { Ok(Chain::new(keys, vault_id).anchor(tx)?) })
     }
 
     /// Writes a consistent copy of the vault (ciphertext only, same keyslots) to
