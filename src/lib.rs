@@ -38,8 +38,11 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-// The layers, from the bottom up: each module imports only from those above it in
-// this list (`tests/layers.rs` checks it, and that no two modules import each other).
+// The layers, from the bottom up: base, crypto, store, audit, model, rules, error,
+// export, fhir, vault. Each imports only from itself and those before it in that
+// order; rustfmt sorts the declarations below, so the order is written only here.
+// `tests/layers.rs` holds the same list and checks it, and that no modules import
+// each other in a cycle.
 mod audit;
 mod base;
 mod crypto;
