@@ -2,16 +2,16 @@
 //! in order, and reading the head back. The one place that does each of these: the
 //! session's gate appends through [`Chain::append`], `audit verify` and the rollback
 //! check walk through [`Chain::walk`], and every check of the sealed head is
-//! [`head_matches`].
+//! [`head_matches`](super::head_matches).
 
 use rayon::prelude::*;
-use secrecy::SecretBox;
 use serde::Serialize;
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::verify::{CheckedEvents, Verifier, check_events};
-use super::{AuditEvent, Target, chain_mac, genesis, open_head, seal_head, stored_mac};
+use super::{
+    AuditEvent, Target, chain_mac, genesis, head_matches, open_head, seal_head, stored_mac,
+};
 use crate::crypto::keys::VaultKeys;
 use crate::crypto::record::{self, IntegrityError};
 use crate::store::scan;
@@ -64,21 +64,6 @@ pub(crate) struct EventDraft {
 struct SealedEvent {
     seq: u64,
     details: Vec<u8>,
-}
-
-/// Whether the sealed `head` (as stored; `None` when there is none) seals the chain
-/// ending at event `last_seq` with MAC `last_mac`. An empty chain has no head.
-pub(crate) fn head_matches(
-    key: &SecretBox<[u8; 32]>,
-    head: Option<&[u8]>,
-    last_seq: u64,
-    last_mac: &[u8],
-) -> bool {
-    match head {
-        Some(head) => open_head(key, head)
-            .is_some_and(|(seq, mac)| seq == last_seq && bool::from(mac.ct_eq(last_mac))),
-        None => last_seq == 0,
-    }
 }
 
 /// One vault's chain, under its keys.

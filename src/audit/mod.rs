@@ -216,6 +216,21 @@ pub(crate) fn open_head(key: &SecretBox<[u8; 32]>, head: &[u8]) -> Option<(u64, 
     bool::from(expected.ct_eq(&head[40..])).then_some((seq, event_mac))
 }
 
+/// Whether the sealed `head` (as stored; `None` when there is none) seals the chain
+/// ending at event `last_seq` with MAC `last_mac`. An empty chain has no head.
+pub(crate) fn head_matches(
+    key: &SecretBox<[u8; 32]>,
+    head: Option<&[u8]>,
+    last_seq: u64,
+    last_mac: &[u8],
+) -> bool {
+    match head {
+        Some(head) => open_head(key, head)
+            .is_some_and(|(seq, mac)| seq == last_seq && bool::from(mac.ct_eq(last_mac))),
+        None => last_seq == 0,
+    }
+}
+
 /// The short digest printed by `audit anchor`.
 pub(crate) fn anchor(seq: u64, event_mac: &[u8]) -> String {
     format!("{seq}-{}", data_encoding::HEXLOWER.encode(&event_mac[..16]))

@@ -7,10 +7,9 @@ use rayon::prelude::*;
 use secrecy::SecretBox;
 use subtle::ConstantTimeEq;
 
-use super::chain::head_matches;
 use super::{
     KEYSLOT_TARGET, Target, TargetAccess, VerifyFinding, VerifyReport, anchor, chain_mac, genesis,
-    sha256_hex, stored_mac,
+    head_matches, sha256_hex, stored_mac,
 };
 use crate::base::{RecordKind, RecordRef};
 use crate::store::{AuditRow, RecordRow};

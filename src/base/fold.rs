@@ -103,33 +103,6 @@ pub(crate) fn breaks_line(c: char) -> bool {
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
-/// Refuses a one-line value (a name, a contact, a recipient, a justification, a
-/// reference) holding a character of [`breaks_line`], naming the field: such a value
-/// goes on one line of an export's cover, where a second line could pass for a line
-/// of the cover itself. Every way in calls this before anything is written.
-pub(crate) fn check_lines<'a>(
-    fields: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> Result<(), crate::Error> {
-    for (field, value) in fields {
-        if let Some((at, c)) = value.chars().enumerate().find(|(_, c)| breaks_line(*c)) {
-            let what = if matches!(
-                c,
-                '\n' | '\r' | '\u{0B}' | '\u{0C}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-            ) {
-                "a line break"
-            } else {
-                "a control character"
-            };
-            return Err(crate::Error::InvalidInput(format!(
-                "the {field} holds {what} (U+{:04X}, character {}); it must be one line of visible text: write it without line breaks, tabs, control or bidirectional-override characters",
-                c as u32,
-                at + 1
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Appends the folded form of `c` to `out`.
 fn fold_char(c: char, out: &mut String) {
     if c.is_ascii() {

@@ -8,7 +8,6 @@ use serde::de::DeserializeOwned;
 use super::seal::{Sealed, Sealer, open_json, random_id};
 use super::{PAGE, VAULT_ID};
 use crate::audit::{self, AuditEvent, Chain, Target, TargetAccess, Verifier};
-use crate::base::Date;
 use crate::base::{RecordKind, RecordRef};
 use crate::crypto::keys::VaultKeys;
 use crate::error::Error;
@@ -18,30 +17,6 @@ use crate::store::scan;
 use crate::store::{RecordRow, StoreError, Transaction};
 
 type Result<T> = std::result::Result<T, Error>;
-
-/// Refuses a date outside what casevault keeps ([`Date::in_range`]), naming what it is:
-/// dates from the library's callers are bounded as those typed on the command line are.
-pub(crate) fn check_dates(dates: &[(&str, Option<Date>)]) -> Result<()> {
-    for (what, date) in dates {
-        if let Some(date) = date
-            && !date.in_range()
-        {
-            return Err(Error::InvalidInput(format!(
-                "the {what} {date} is outside the dates casevault keeps ({} to {}); check the year",
-                Date::EARLIEST,
-                Date::LATEST
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// A note body without the byte-order mark some editors start a file with: it is
-/// the file's encoding, not text, and left in place it would hide a first-line
-/// section heading from the splitter (and have the note refused).
-pub(super) fn without_bom(body: &str) -> &str {
-    body.strip_prefix('\u{feff}').unwrap_or(body)
-}
 
 /// The target that records a read of `reference`.
 pub(super) fn read_target(reference: RecordRef) -> Target {

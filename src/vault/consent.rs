@@ -15,7 +15,7 @@ use crate::model::note::MAX_NOTE_BYTES;
 use crate::model::note::{Section, parse_sections};
 use crate::model::policy::{ALL_CATEGORIES, DEFAULT_POLICY, Policy};
 use crate::rules::decision::{self, DecisionInput, DecisionRecord, DisclosureRequest, JointNote};
-use crate::vault::{Access, Session, check_dates, now};
+use crate::vault::{Access, Session, check_dates, check_lines, now};
 
 /// The policy is one record whose versions are the policy's history.
 const POLICY_ID: &str = "policy";
@@ -167,7 +167,7 @@ impl Session {
         if crate::base::fold::is_blank(&new.recipient.name) {
             return Err(Error::InvalidInput("the recipient's name is empty".into()));
         }
-        crate::base::fold::check_lines(
+        check_lines(
             [
                 ("recipient's name", new.recipient.name.as_str()),
                 ("signer's name (signed by)", new.signed_by.as_str()),
@@ -383,10 +383,10 @@ impl Session {
 
 /// Refuses a request whose one-line values (the recipient, an exception's
 /// justification, reference and the person a report is about) break their line on
-/// the export's cover; see [`crate::base::fold::check_lines`].
+/// the export's cover; see [`check_lines`].
 pub(crate) fn check_request_lines(request: &DisclosureRequest) -> Result<()> {
     let exception = request.exception.as_ref();
-    crate::base::fold::check_lines(
+    check_lines(
         [("recipient (--to)", request.recipient.as_str())]
             .into_iter()
             .chain(exception.map(|e| ("justification", e.justification.as_str())))

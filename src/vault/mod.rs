@@ -33,20 +33,20 @@ const KEY_CHECK: &str = "key_check";
 pub(crate) const PAGE: usize = 1024;
 /// Records checked at a time by `audit verify`'s pass over every record.
 const CHUNK: usize = 1024;
-/// The largest record casevault writes (serialized, before padding).
-const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 
 mod access;
 pub(crate) mod consent;
 pub(crate) mod disclose;
 pub(crate) mod import;
+mod input;
 mod notes;
 mod seal;
 mod search;
 mod session;
 mod trail;
 
-pub(crate) use access::{Access, check_dates};
+pub(crate) use access::Access;
+pub(crate) use input::{check_dates, check_lines};
 pub(crate) use seal::{Sealed, random_id};
 
 pub use search::SearchHit;

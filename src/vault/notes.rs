@@ -1,6 +1,6 @@
 //! Clients and notes: adding, reading, editing, signing and amending.
 
-use super::access::{check_dates, without_bom};
+use super::input::{check_dates, check_lines, without_bom};
 use super::{Session, now};
 use crate::base::{ClientId, NoteId};
 use crate::base::{RecordKind, RecordRef};
@@ -25,7 +25,7 @@ impl Session {
         {
             return Err(Error::InvalidInput("a third-party name is empty".into()));
         }
-        crate::base::fold::check_lines(
+        check_lines(
             [("client's name", new.name.as_str())]
                 .into_iter()
                 .chain(new.contact.as_deref().map(|c| ("contact", c)))

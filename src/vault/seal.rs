@@ -6,7 +6,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use super::MAX_RECORD_BYTES;
 use crate::audit::{self};
 use crate::base::{RecordKind, RecordRef};
 use crate::crypto::keys::VaultKeys;
@@ -16,6 +15,9 @@ use crate::model::note::Note;
 use crate::store::RecordRow;
 
 type Result<T> = std::result::Result<T, Error>;
+
+/// The largest record casevault writes (serialized, before padding).
+const MAX_RECORD_BYTES: usize = 64 * 1024 * 1024;
 
 /// A record sealed ahead of the transaction that writes it (on any thread), with the
 /// digest its write target will carry.
