@@ -9,7 +9,7 @@ use subtle::ConstantTimeEq;
 use super::events::open_event_writes;
 use super::seal::{Sealed, Sealer, open_json, random_id};
 use super::{AUDIT_HEAD, CHUNK, PAGE, VAULT_ID};
-use crate::audit::{self, Target, TargetAccess};
+use crate::audit::{self, Outcome, Target, TargetAccess};
 use crate::base::Date;
 use crate::base::{RecordKind, RecordRef};
 use crate::crypto::keys::VaultKeys;
@@ -66,7 +66,7 @@ pub(crate) struct Access<'a, 'c> {
     pub(crate) purpose: Option<String>,
     /// The outcome to record when the operation succeeds (default `ok`), e.g. a
     /// decision's `denied`.
-    pub(crate) outcome: Option<String>,
+    pub(crate) outcome: Option<Outcome>,
 }
 
 impl Access<'_, '_> {

@@ -6,7 +6,7 @@ use subtle::ConstantTimeEq;
 
 use super::AUDIT_HEAD;
 use super::seal::{open_sealed, to_json};
-use crate::audit::{self, AuditEvent, Target};
+use crate::audit::{self, Action, AuditEvent, Outcome, Target};
 use crate::crypto::keys::VaultKeys;
 use crate::crypto::record;
 use crate::error::Error;
@@ -18,9 +18,9 @@ type Result<T> = std::result::Result<T, Error>;
 pub(super) struct EventDraft {
     pub(super) at: String,
     pub(super) actor: String,
-    pub(super) action: String,
+    pub(super) action: Action,
     pub(super) targets: Vec<Target>,
-    pub(super) outcome: String,
+    pub(super) outcome: Outcome,
     pub(super) purpose: Option<String>,
 }
 
@@ -78,9 +78,9 @@ pub(super) fn seal_event(keys: &VaultKeys, seq: u64, draft: &EventDraft) -> Resu
         seq: u64,
         at: &'a str,
         actor: &'a str,
-        action: &'a str,
+        action: &'a Action,
         targets: &'a [Target],
-        outcome: &'a str,
+        outcome: &'a Outcome,
         #[serde(skip_serializing_if = "Option::is_none")]
         purpose: Option<&'a str>,
     }

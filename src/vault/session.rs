@@ -10,7 +10,7 @@ use super::events::{
 };
 use super::seal::Sealer;
 use super::{FailedUnlock, PASSPHRASE_SLOT, Session, now};
-use crate::audit::{Target, TargetAccess};
+use crate::audit::{Action, Outcome, Target, TargetAccess};
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
 use crate::error::Error;
 use crate::store::StoreError;
@@ -46,7 +46,7 @@ impl Session {
     /// Access control for group practices (roles, per-role keys) belongs here.
     pub(crate) fn access<T>(
         &mut self,
-        action: &str,
+        action: Action,
         op: impl FnOnce(&mut Access<'_, '_>) -> Result<T>,
     ) -> Result<T> {
         let keys = &self.keys;
@@ -69,9 +69,9 @@ impl Session {
             let draft = EventDraft {
                 at: now(),
                 actor: actor.clone(),
-                action: action.to_owned(),
+                action: action.clone(),
                 targets: std::mem::take(&mut attempted),
-                outcome: access.outcome.unwrap_or_else(|| "ok".into()),
+                outcome: access.outcome.unwrap_or(Outcome::Ok),
                 purpose: purpose.clone(),
             };
             let tip = chain_tip(tx, keys, vault_id)?.ok_or(Error::AuditHeadMismatch);
@@ -101,7 +101,7 @@ impl Session {
     /// item has run, then chained, all in the same transaction.
     pub(crate) fn access_each<I, T>(
         &mut self,
-        action: &str,
+        action: Action,
         items: I,
         mut op: impl FnMut(&mut Access<'_, '_>, &mut I::Item) -> Result<T>,
     ) -> Result<Vec<(I::Item, Result<T>)>>
@@ -124,7 +124,7 @@ impl Session {
                 };
                 let value = op(&mut access, &mut item);
                 let outcome = match &value {
-                    Ok(_) => access.outcome.take().unwrap_or_else(|| "ok".into()),
+                    Ok(_) => access.outcome.take().unwrap_or(Outcome::Ok),
                     Err(Error::Store(_)) => return Err(value.err().expect("an error")),
                     Err(e) => {
                         access.targets.retain(|t| t.access == TargetAccess::Read);
@@ -134,7 +134,7 @@ impl Session {
                 drafts.push(EventDraft {
                     at: now(),
                     actor: actor.clone(),
-                    action: action.to_owned(),
+                    action: action.clone(),
                     targets: access.targets,
                     outcome,
                     purpose: access.purpose,
@@ -162,7 +162,7 @@ impl Session {
 
     pub(super) fn audit_failure(
         &mut self,
-        action: &str,
+        action: Action,
         targets: Vec<Target>,
         purpose: Option<String>,
         error: &Error,
@@ -175,7 +175,7 @@ impl Session {
         let draft = EventDraft {
             at: now(),
             actor: self.actor.clone(),
-            action: action.to_owned(),
+            action,
             targets,
             outcome: error.audit_outcome(),
             purpose,
@@ -214,7 +214,7 @@ impl Session {
             slot: PASSPHRASE_SLOT,
             source,
         })?;
-        self.access("vault.passwd", |a| {
+        self.access(Action::VaultPasswd, |a| {
             a.write_keyslot(PASSPHRASE_SLOT, &sealed)
         })
     }

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 
 use super::events::{open_event, open_event_writes};
 use super::{AUDIT_HEAD, CHUNK, Session};
-use crate::audit::{self, AuditEvent, VerifyReport};
+use crate::audit::{self, Action, AuditEvent, VerifyReport};
 use crate::error::Error;
 use crate::store::scan;
 
@@ -16,7 +16,7 @@ type Result<T> = std::result::Result<T, Error>;
 impl Session {
     /// Every audit event, oldest first (decrypted).
     pub fn audit_log(&mut self) -> Result<Vec<AuditEvent>> {
-        self.access("audit.log", |a| {
+        self.access(Action::AuditLog, |a| {
             let rows = a.tx.audit_rows()?;
             let keys = a.keys;
             rows.par_iter().map(|row| open_event(keys, row)).collect()
@@ -87,13 +87,13 @@ impl Session {
             Ok(verifier.finish(&tx.keyslots()?))
         })?;
         // A broken chain cannot take a new event; the report says why.
-        let _ = self.access("audit.verify", |_| Ok(()));
+        let _ = self.access(Action::AuditVerify, |_| Ok(()));
         Ok(report)
     }
 
     /// The anchor of the audit trail as it stands after this call's own event.
     pub fn audit_anchor(&mut self) -> Result<String> {
-        self.access("audit.anchor", |_| Ok(()))?;
+        self.access(Action::AuditAnchor, |_| Ok(()))?;
         let keys = &self.keys;
         self.store.transaction(|tx| -> Result<_> {
             let head = tx.meta(AUDIT_HEAD)?.ok_or(Error::AuditHeadMismatch)?;
@@ -111,9 +111,9 @@ impl Session {
         let made = crate::export::check_directory(out)
             .and_then(|()| self.store.backup_to(out).map_err(Error::from));
         match made {
-            Ok(()) => self.access("vault.backup", |_| Ok(())),
+            Ok(()) => self.access(Action::VaultBackup, |_| Ok(())),
             Err(error) => {
-                self.audit_failure("vault.backup", Vec::new(), None, &error);
+                self.audit_failure(Action::VaultBackup, Vec::new(), None, &error);
                 Err(error)
             }
         }
