@@ -8,9 +8,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Declares [`Failure`] from one table of variants and the text each is written as.
 macro_rules! failures {
     ($($(#[$doc:meta])* $variant:ident = $text:literal,)*) => {
-        /// Why an audited operation failed: one kind per kind of library error
-        /// (`Error::failure` maps each error to one, with no catch-all), written after
-        /// `failed: ` as a short phrase that never names a record or carries a message.
+        /// Why an audited operation failed: one kind for each kind of
+        /// [`Error`](crate::Error) (every variant maps to one, with no catch-all),
+        /// written after `failed: ` as a short phrase that never names a record or
+        /// carries a message.
         ///
         /// Non-exhaustive: new errors bring new kinds.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -588,9 +588,10 @@ mod tests {
             Failure::ForeignKeyslot,
         ];
         for failure in Failure::ALL {
-            let expected = match serious.contains(failure) {
-                true => codes::OUTCOME_SERIOUS,
-                false => codes::OUTCOME_MINOR,
+            let expected = if serious.contains(failure) {
+                codes::OUTCOME_SERIOUS
+            } else {
+                codes::OUTCOME_MINOR
             };
             assert_eq!(outcome(&Outcome::Failed(*failure)), expected, "{failure}");
         }
