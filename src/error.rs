@@ -1,6 +1,6 @@
 //! The library's error type: what went wrong, and which class of failure it is.
 
-use crate::audit::ChainError;
+use crate::audit::{ChainError, Failure, Outcome};
 use crate::crypto::hygiene::HardeningError;
 use crate::crypto::keyslot::KeyslotError;
 use crate::crypto::record::IntegrityError;
@@ -194,38 +194,56 @@ impl Error {
             | Error::ForeignKeyslot { .. }
             | Error::AuditTrailBroken { .. }
             | Error::Store(StoreError::Corrupt(_)) => ErrorClass::Integrity,
-            _ => ErrorClass::Failure,
+            // Listed rather than caught by `_`, so a new variant has to pick its class.
+            Error::Store(_)
+            | Error::ClientNotFound(_)
+            | Error::NoteNotFound(_)
+            | Error::NoteSigned(_)
+            | Error::NoteNotSigned(_)
+            | Error::NoteBody(_)
+            | Error::ConsentNotFound(_)
+            | Error::Policy(_)
+            | Error::InvalidInput(_)
+            | Error::NoSuchVersion { .. }
+            | Error::NoSuchDirectory(_)
+            | Error::Hardening { .. } => ErrorClass::Failure,
         }
     }
 
-    /// A short name for the audit trail (never the message, which may name a record).
-    pub(crate) fn audit_outcome(&self) -> String {
-        let what = match self {
-            Error::Store(_) => "storage error",
-            Error::WrongPassphrase => "wrong passphrase",
-            Error::WrongRecoveryCode => "wrong recovery code",
-            Error::Keyslot { .. } => "keyslot unusable",
-            Error::Integrity(_) | Error::MalformedRecord { .. } => "integrity failure",
-            Error::AuditHeadMismatch => "audit head mismatch",
-            Error::PolicyMissing => "policy missing",
-            Error::UnknownName { .. } => "unknown name",
-            Error::AuditTrailBroken { .. } => "audit trail broken",
-            Error::RolledBack { .. } => "rolled back",
-            Error::ClientNotFound(_) => "no such client",
-            Error::NoteNotFound(_) => "no such note",
-            Error::NoteSigned(_) => "note is signed",
-            Error::NoteNotSigned(_) => "note is not signed",
-            Error::NoteBody(_) => "malformed note body",
-            Error::ConsentNotFound(_) => "no such consent",
-            Error::Policy(_) => "malformed policy",
-            Error::Denied(_) => "denied by policy",
-            Error::InvalidInput(_) => "invalid input",
-            Error::Hardening { .. } => "process hardening failed",
-            Error::NoSuchVersion { .. } => "no such version",
-            Error::ForeignKeyslot { .. } => "keyslot of another vault",
-            Error::NoSuchDirectory(_) => "no such directory",
-        };
-        format!("failed: {what}")
+    /// The kind of failure the audit trail records (never the message, which may name
+    /// a record). One arm per variant and no catch-all, so a new variant cannot go
+    /// unclassified: its kind, and through it its FHIR severity, is decided here.
+    pub(crate) fn failure(&self) -> Failure {
+        match self {
+            Error::Store(_) => Failure::Storage,
+            Error::WrongPassphrase => Failure::WrongPassphrase,
+            Error::WrongRecoveryCode => Failure::WrongRecoveryCode,
+            Error::Keyslot { .. } => Failure::KeyslotUnusable,
+            Error::Integrity(_) | Error::MalformedRecord { .. } => Failure::Integrity,
+            Error::AuditHeadMismatch => Failure::AuditHeadMismatch,
+            Error::PolicyMissing => Failure::PolicyMissing,
+            Error::UnknownName { .. } => Failure::UnknownName,
+            Error::AuditTrailBroken { .. } => Failure::AuditTrailBroken,
+            Error::RolledBack { .. } => Failure::RolledBack,
+            Error::ClientNotFound(_) => Failure::NoSuchClient,
+            Error::NoteNotFound(_) => Failure::NoSuchNote,
+            Error::NoteSigned(_) => Failure::NoteSigned,
+            Error::NoteNotSigned(_) => Failure::NoteNotSigned,
+            Error::NoteBody(_) => Failure::MalformedNoteBody,
+            Error::ConsentNotFound(_) => Failure::NoSuchConsent,
+            Error::Policy(_) => Failure::MalformedPolicy,
+            Error::Denied(_) => Failure::DeniedByPolicy,
+            Error::InvalidInput(_) => Failure::InvalidInput,
+            Error::Hardening { .. } => Failure::Hardening,
+            Error::NoSuchVersion { .. } => Failure::NoSuchVersion,
+            Error::ForeignKeyslot { .. } => Failure::ForeignKeyslot,
+            Error::NoSuchDirectory(_) => Failure::NoSuchDirectory,
+        }
+    }
+
+    /// The outcome the audit trail records for this failure.
+    pub(crate) fn audit_outcome(&self) -> Outcome {
+        Outcome::Failed(self.failure())
     }
 }
 

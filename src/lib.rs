@@ -54,7 +54,10 @@ mod rules;
 mod store;
 mod vault;
 
-pub use audit::{AuditEvent, Target, TargetAccess, VerifyFinding, VerifyReport, is_anchor};
+pub use audit::{
+    Action, AuditEvent, Failure, Outcome, Target, TargetAccess, VerifyFinding, VerifyReport,
+    is_anchor,
+};
 pub use base::fold::is_blank;
 pub use base::{ClientId, ConsentId, Date, NoteId, RecordKind, RecordRef};
 pub use crypto::keys::RecoveryCode;

@@ -30,8 +30,8 @@ use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 
 use casevault::{
-    DEFAULT_POLICY, Date, Error, ErrorClass, KdfParams, NewClient, NewConsent, NewNote, Policy,
-    Session, Vault, parse_sections,
+    DEFAULT_POLICY, Date, Error, ErrorClass, KdfParams, NewClient, NewConsent, NewNote, Outcome,
+    Policy, Session, Vault, parse_sections,
 };
 use common::{PASSPHRASE, TestVault, Workflow, sha256_hex};
 use secrecy::SecretString;
@@ -1574,7 +1574,7 @@ fn malformed_input_is_refused_as_documented() {
     let log = ctx.session().audit_log().unwrap();
     for (seq, name) in &audited {
         match log.iter().find(|e| e.seq as i64 == *seq) {
-            Some(e) if e.outcome.starts_with("failed") || e.outcome.starts_with("denied") => {}
+            Some(e) if matches!(e.outcome, Outcome::Failed(_) | Outcome::Denied { .. }) => {}
             Some(e) => failures.push(format!(
                 "[{name}]\n    its event {seq} ({}) has outcome {:?}",
                 e.action, e.outcome

@@ -10,7 +10,8 @@ use zeroize::Zeroizing;
 
 use super::verify::{CheckedEvents, Verifier, check_events};
 use super::{
-    AuditEvent, Target, chain_mac, genesis, head_matches, open_head, seal_head, stored_mac,
+    Action, AuditEvent, Outcome, Target, chain_mac, genesis, head_matches, open_head, seal_head,
+    stored_mac,
 };
 use crate::crypto::keys::VaultKeys;
 use crate::crypto::record::{self, IntegrityError};
@@ -54,9 +55,9 @@ type Result<T> = std::result::Result<T, ChainError>;
 pub(crate) struct EventDraft {
     pub(crate) at: String,
     pub(crate) actor: String,
-    pub(crate) action: String,
+    pub(crate) action: Action,
     pub(crate) targets: Vec<Target>,
-    pub(crate) outcome: String,
+    pub(crate) outcome: Outcome,
     pub(crate) purpose: Option<String>,
 }
 
@@ -132,9 +133,9 @@ impl<'k> Chain<'k> {
             seq: u64,
             at: &'a str,
             actor: &'a str,
-            action: &'a str,
+            action: &'a Action,
             targets: &'a [Target],
-            outcome: &'a str,
+            outcome: &'a Outcome,
             #[serde(skip_serializing_if = "Option::is_none")]
             purpose: Option<&'a str>,
         }

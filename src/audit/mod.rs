@@ -18,6 +18,9 @@
 //! Invariant: this layer never sees a plaintext record other than an event's own
 //! details; every append and every check of the head goes through [`chain`].
 
+mod action;
+mod outcome;
+
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretBox};
 use serde::{Deserialize, Serialize};
@@ -32,6 +35,9 @@ mod verify;
 
 pub(crate) use chain::{Chain, ChainError, EventDraft};
 pub(crate) use verify::{Verifier, digest_records};
+
+pub use action::Action;
+pub use outcome::{Failure, Outcome};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -75,11 +81,11 @@ pub struct AuditEvent {
     /// Who (the operating-system user, or `unknown` for failed unlocks).
     pub actor: String,
     /// What, e.g. `note.show`.
-    pub action: String,
+    pub action: Action,
     /// The records touched.
     pub targets: Vec<Target>,
-    /// `ok`, or `failed: <reason>`.
-    pub outcome: String,
+    /// How it ended: `ok`, `failed: <reason>`, or a decision's `permitted`/`denied`.
+    pub outcome: Outcome,
     /// The purpose given for the access, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
@@ -384,13 +390,13 @@ mod tests {
             seq: 7,
             at: "2026-03-01T10:00:00Z".into(),
             actor: "ada".into(),
-            action: "note.edit".into(),
+            action: Action::NoteEdit,
             targets: vec![
                 target("0a0b0c0d", TargetAccess::Read, None),
                 target("0a0b0c0d", TargetAccess::Write, Some("escaped \"digest\"")),
                 target("01020304", TargetAccess::Read, None),
             ],
-            outcome: "ok".into(),
+            outcome: Outcome::Ok,
             purpose: None,
         };
         let json = serde_json::to_vec(&event).unwrap();

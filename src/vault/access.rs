@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::seal::{Sealed, Sealer, open_json, random_id};
 use super::{PAGE, VAULT_ID};
-use crate::audit::{self, AuditEvent, Chain, Target, TargetAccess, Verifier};
+use crate::audit::{self, AuditEvent, Chain, Outcome, Target, TargetAccess, Verifier};
 use crate::base::{RecordKind, RecordRef};
 use crate::crypto::keys::VaultKeys;
 use crate::error::Error;
@@ -40,7 +40,7 @@ pub(crate) struct Access<'a, 'c> {
     pub(crate) purpose: Option<String>,
     /// The outcome to record when the operation succeeds (default `ok`), e.g. a
     /// decision's `denied`.
-    pub(crate) outcome: Option<String>,
+    pub(crate) outcome: Option<Outcome>,
 }
 
 impl<'a, 'c> Access<'a, 'c> {

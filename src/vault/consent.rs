@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::{Action, Outcome};
 use crate::base::{ClientId, ConsentId, Date, NoteId};
 use crate::base::{RecordKind, RecordRef};
 use crate::error::Error;
@@ -140,7 +141,7 @@ fn check_names(
 impl Session {
     /// The policy in force and its version.
     pub fn policy(&mut self) -> Result<(u32, Policy)> {
-        self.access("policy.show", |a| a.policy())
+        self.access(Action::PolicyShow, |a| a.policy())
     }
 
     /// Validates `source` and makes it the policy in force; returns its version.
@@ -148,7 +149,7 @@ impl Session {
     pub fn set_policy(&mut self, source: &str) -> Result<u32> {
         let policy = Policy::parse(source)?;
         let actor = self.actor().to_owned();
-        self.access("policy.set", |a| {
+        self.access(Action::PolicySet, |a| {
             let (current, _) = a.policy()?;
             // Version 0 is the unstored built-in default; stored versions start at 1.
             let version = current + 1;
@@ -205,7 +206,7 @@ impl Session {
             });
         }
         let actor = self.actor().to_owned();
-        self.access("consent.add", |a| {
+        self.access(Action::ConsentAdd, |a| {
             let client = a.client(&new.client)?;
             let (_, policy) = a.policy()?;
             check_names("purpose", &new.purposes, &policy.purposes, false)?;
@@ -260,12 +261,12 @@ impl Session {
 
     /// One consent, as it stands.
     pub fn consent(&mut self, id: &str) -> Result<Consent> {
-        self.access("consent.show", |a| a.consent(id))
+        self.access(Action::ConsentShow, |a| a.consent(id))
     }
 
     /// A client's consents, by effective date.
     pub fn consents_for_client(&mut self, client: &str) -> Result<Vec<Consent>> {
-        let mut consents = self.access("consent.list", |a| {
+        let mut consents = self.access(Action::ConsentList, |a| {
             a.client(client)?;
             a.consents_of(&[client])
         })?;
@@ -280,7 +281,7 @@ impl Session {
     pub fn revoke_consent(&mut self, id: &str, effective: Date) -> Result<Consent> {
         check_dates(&[("revocation date", Some(effective))])?;
         let actor = self.actor().to_owned();
-        self.access("consent.revoke", |a| {
+        self.access(Action::ConsentRevoke, |a| {
             let mut consent = a.consent(id)?;
             if effective < consent.effective {
                 return Err(Error::InvalidInput(format!(
@@ -315,7 +316,7 @@ impl Session {
     pub fn record_intake(&mut self, client: &str, date: Date) -> Result<IntakeAcknowledgement> {
         check_dates(&[("intake date", Some(date))])?;
         let actor = self.actor().to_owned();
-        self.access("intake.add", |a| {
+        self.access(Action::IntakeAdd, |a| {
             a.client(client)?;
             let (version, policy) = a.policy()?;
             let id = a.new_id(RecordKind::Intake)?;
@@ -343,7 +344,7 @@ impl Session {
 
     /// A client's profile and intake acknowledgements.
     pub fn client_details(&mut self, id: &str) -> Result<ClientDetails> {
-        self.access("client.show", |a| {
+        self.access(Action::ClientShow, |a| {
             let client = a.client(id)?;
             let mut intake: Vec<IntakeAcknowledgement> = a
                 .read_all::<IntakeAcknowledgement>(RecordKind::Intake)?
@@ -370,9 +371,9 @@ impl Session {
         check_request_lines(request)?;
         let actor = self.actor().to_owned();
         let action = if dry_run {
-            "disclose.dry-run"
+            Action::DiscloseDryRun
         } else {
-            "disclose"
+            Action::Disclose
         };
         self.access(action, |a| {
             let decided = decide_in(a, request, today, dry_run, &actor)?;
@@ -559,15 +560,7 @@ pub(crate) fn decide_in(
         today,
     });
     let withheld = decision.joint_notes.iter().filter(|j| !j.permitted).count();
-    let verdict = if decision.all_permitted() {
-        "permitted"
-    } else {
-        "denied"
-    };
-    a.outcome = Some(match withheld {
-        0 => verdict.to_owned(),
-        n => format!("{verdict} ({n} joint note(s) withheld)"),
-    });
+    a.outcome = Some(Outcome::decided(decision.all_permitted(), withheld));
     let mut others = Vec::new();
     for id in involved.iter().filter(|id| **id != request.client) {
         others.push(a.client(id)?);

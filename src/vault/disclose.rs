@@ -1,6 +1,7 @@
 //! Session operations that release information: `disclose` (decide, build, redact,
 //! encrypt, write, account, audit, all or nothing) and the accounting of disclosures.
 
+use crate::audit::Action;
 use crate::error::Error;
 use crate::export::{self, ExportEncryption, ExportOptions};
 use crate::model::accounting::AccountingEntry;
@@ -110,7 +111,7 @@ impl Session {
         let actor = self.actor().to_owned();
         let vault = self.vault_id();
         let mut staged = None;
-        let result = self.access("disclose", |a| {
+        let result = self.access(Action::Disclose, |a| {
             let decided = decide_in(a, request, today, false, &actor)?;
             let decision = &decided.record.decision;
             if !decision.all_permitted() {
@@ -247,7 +248,7 @@ impl Session {
 
     /// The client's accounting of disclosures, oldest first.
     pub fn accounting(&mut self, client: &str) -> Result<Vec<AccountingEntry>> {
-        let mut entries = self.access("accounting.show", |a| {
+        let mut entries = self.access(Action::AccountingShow, |a| {
             a.client(client)?;
             let all: Vec<AccountingEntry> = a.read_all(RecordKind::Accounting)?;
             Ok(all

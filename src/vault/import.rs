@@ -33,7 +33,7 @@ use rustix::io::Errno;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::audit::sha256_hex;
+use crate::audit::{Action, sha256_hex};
 use crate::base::RecordKind;
 use crate::base::{Date, NoteId};
 use crate::error::Error;
@@ -434,7 +434,7 @@ impl Session {
         let (dir, names) = note_dir(dir)?;
         let actor = self.actor().to_owned();
         // What earlier imports brought in, and the policy's categories, read once.
-        let (mut known, categories) = self.access("note.import.prepare", |a| {
+        let (mut known, categories) = self.access(Action::NoteImportPrepare, |a| {
             a.client(client)?;
             let (_, policy) = a.policy()?;
             let mut known = HashSet::new();
@@ -499,7 +499,7 @@ impl Session {
                     (name, Some(sealed.map(|(sealed, note)| (note, sealed))))
                 })
                 .collect();
-            let results = self.access_each("note.import", prepared, |a, (_, prepared)| {
+            let results = self.access_each(Action::NoteImport, prepared, |a, (_, prepared)| {
                 let (mut note, sealed) = prepared.take().expect("each item is handled once")?;
                 if a.record_exists(RecordKind::Note, &note.id)? {
                     // The identifier drawn ahead is taken (by an earlier note, or one

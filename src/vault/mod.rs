@@ -14,7 +14,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::audit::{self, Chain, EventDraft};
+use crate::audit::{self, Action, Chain, EventDraft, Failure, Outcome};
 use crate::crypto::hygiene;
 use crate::crypto::keys::{RecoveryCode, RootSecret, VaultKeys};
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
@@ -141,7 +141,7 @@ impl Vault {
             failed_unlocks: Vec::new(),
         };
         let check = audit::key_check(&session.keys.audit, &vault_id);
-        session.access("vault.init", |a| {
+        session.access(Action::VaultInit, |a| {
             a.set_meta(VAULT_ID, &vault_id)?;
             a.set_meta(KEY_CHECK, &check)?;
             a.write_policy(1, DEFAULT_POLICY, actor)?;
@@ -203,7 +203,9 @@ impl Vault {
         let mut session = self.into_session(root, actor, PASSPHRASE_SLOT)?;
         if let Some(slot) = rewrapped {
             // Best effort, see above: the keyslot as it was still opens.
-            let _ = session.access("vault.passwd", |a| a.write_keyslot(PASSPHRASE_SLOT, &slot));
+            let _ = session.access(Action::VaultPasswd, |a| {
+                a.write_keyslot(PASSPHRASE_SLOT, &slot)
+            });
         }
         Ok(session)
     }
@@ -230,7 +232,9 @@ impl Vault {
                 source,
             })?;
         let mut session = self.into_session(root, actor, RECOVERY_SLOT)?;
-        session.access("vault.recover", |a| a.write_keyslot(PASSPHRASE_SLOT, &slot))?;
+        session.access(Action::VaultRecover, |a| {
+            a.write_keyslot(PASSPHRASE_SLOT, &slot)
+        })?;
         Ok(session)
     }
 
@@ -301,13 +305,13 @@ impl Vault {
                 .map(|(at, slot)| EventDraft {
                     at: at.clone(),
                     actor: "unknown".into(),
-                    action: "vault.unlock".into(),
+                    action: Action::VaultUnlock,
                     targets: Vec::new(),
                     purpose: None,
-                    outcome: match slot.as_str() {
-                        RECOVERY_SLOT => "failed: wrong recovery code".into(),
-                        _ => "failed: wrong passphrase".into(),
-                    },
+                    outcome: Outcome::Failed(match slot.as_str() {
+                        RECOVERY_SLOT => Failure::WrongRecoveryCode,
+                        _ => Failure::WrongPassphrase,
+                    }),
                 })
                 .collect();
             chain.append(tx, &drafts)?;

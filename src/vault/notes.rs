@@ -2,6 +2,7 @@
 
 use super::input::{check_dates, check_lines, without_bom};
 use super::{Session, now};
+use crate::audit::Action;
 use crate::base::{ClientId, NoteId};
 use crate::base::{RecordKind, RecordRef};
 use crate::error::Error;
@@ -35,7 +36,7 @@ impl Session {
                         .map(|n| ("third-party name", n.as_str())),
                 ),
         )?;
-        self.access("client.add", |a| {
+        self.access(Action::ClientAdd, |a| {
             let id = a.new_id(RecordKind::Client)?;
             let client = Client {
                 id: id.clone(),
@@ -57,7 +58,7 @@ impl Session {
     /// Every client, by name.
     pub fn list_clients(&mut self) -> Result<Vec<Client>> {
         let mut clients: Vec<Client> =
-            self.access("client.list", |a| a.read_all(RecordKind::Client))?;
+            self.access(Action::ClientList, |a| a.read_all(RecordKind::Client))?;
         clients.sort_by(|a, b| {
             a.name
                 .to_lowercase()
@@ -69,7 +70,7 @@ impl Session {
 
     /// One client's profile.
     pub fn client(&mut self, id: &str) -> Result<Client> {
-        self.access("client.show", |a| a.client(id))
+        self.access(Action::ClientShow, |a| a.client(id))
     }
 
     /// Adds a draft note; returns its identifier.
@@ -108,7 +109,7 @@ impl Session {
         };
         let actor = self.actor.clone();
         let body = without_bom(&new.body);
-        self.access("note.add", |a| {
+        self.access(Action::NoteAdd, |a| {
             let sections = a.sections(body)?;
             for client in &clients {
                 a.client(client)?;
@@ -135,12 +136,12 @@ impl Session {
 
     /// The current version of a note.
     pub fn note(&mut self, id: &str) -> Result<Note> {
-        self.access("note.show", |a| a.note(id))
+        self.access(Action::NoteShow, |a| a.note(id))
     }
 
     /// One earlier (or the current) version of a note.
     pub fn note_version(&mut self, id: &str, version: u32) -> Result<Note> {
-        self.access("note.show", |a| {
+        self.access(Action::NoteShow, |a| {
             let reference = RecordRef::new(RecordKind::Note, id, version);
             match a.record(&reference)? {
                 Some(row) => a.decrypt(&row),
@@ -155,7 +156,7 @@ impl Session {
 
     /// The current version of every note of `client`, by session date.
     pub fn notes_for_client(&mut self, client: &str) -> Result<Vec<Note>> {
-        let mut notes = self.access("note.list", |a| {
+        let mut notes = self.access(Action::NoteList, |a| {
             a.client(client)?;
             let notes: Vec<Note> = a.read_all(RecordKind::Note)?;
             Ok(notes
@@ -171,7 +172,7 @@ impl Session {
     pub fn edit_note(&mut self, id: &str, body: &str) -> Result<u32> {
         let body = without_bom(body);
         let actor = self.actor.clone();
-        self.access("note.edit", |a| {
+        self.access(Action::NoteEdit, |a| {
             let sections = a.sections(body)?;
             let mut note = a.note(id)?;
             if note.is_signed() {
@@ -190,7 +191,7 @@ impl Session {
     /// Signs a note, closing it for edits.
     pub fn sign_note(&mut self, id: &str) -> Result<u32> {
         let actor = self.actor.clone();
-        self.access("note.sign", |a| {
+        self.access(Action::NoteSign, |a| {
             let mut note = a.note(id)?;
             if note.is_signed() {
                 return Err(Error::NoteSigned(id.to_owned()));
@@ -212,7 +213,7 @@ impl Session {
     pub fn amend_note(&mut self, id: &str, body: &str) -> Result<u32> {
         let body = without_bom(body);
         let actor = self.actor.clone();
-        self.access("note.amend", |a| {
+        self.access(Action::NoteAmend, |a| {
             let sections = a.sections(body)?;
             let mut note = a.note(id)?;
             if !note.is_signed() {

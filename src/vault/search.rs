@@ -4,6 +4,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Session;
+use crate::audit::Action;
 use crate::base::RecordKind;
 use crate::base::{ClientId, Date, NoteId};
 use crate::error::Error;
@@ -54,7 +55,7 @@ impl Session {
         if crate::base::fold::is_blank(&needle) {
             return Err(Error::InvalidInput("the search query is empty".into()));
         }
-        let mut hits = self.access("note.search", |a| {
+        let mut hits = self.access(Action::NoteSearch, |a| {
             if let Some(client) = client {
                 a.client(client)?;
             }

@@ -6,7 +6,7 @@ use secrecy::SecretString;
 use super::access::Access;
 use super::seal::Sealer;
 use super::{FailedUnlock, PASSPHRASE_SLOT, Session, now};
-use crate::audit::{Chain, EventDraft, Target, TargetAccess};
+use crate::audit::{Action, Chain, EventDraft, Outcome, Target, TargetAccess};
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
 use crate::error::Error;
 use crate::store::StoreError;
@@ -42,7 +42,7 @@ impl Session {
     /// Access control for group practices (roles, per-role keys) belongs here.
     pub(crate) fn access<T>(
         &mut self,
-        action: &str,
+        action: Action,
         op: impl FnOnce(&mut Access<'_, '_>) -> Result<T>,
     ) -> Result<T> {
         let keys = &self.keys;
@@ -59,9 +59,9 @@ impl Session {
             let draft = EventDraft {
                 at: now(),
                 actor: actor.clone(),
-                action: action.to_owned(),
+                action: action.clone(),
                 targets: std::mem::take(&mut attempted),
-                outcome: access.outcome.unwrap_or_else(|| "ok".into()),
+                outcome: access.outcome.unwrap_or(Outcome::Ok),
                 purpose: purpose.clone(),
             };
             let appended = Chain::new(keys, vault_id).append(tx, std::slice::from_ref(&draft));
@@ -86,7 +86,7 @@ impl Session {
     /// item has run, then chained, all in the same transaction.
     pub(crate) fn access_each<I, T>(
         &mut self,
-        action: &str,
+        action: Action,
         items: I,
         mut op: impl FnMut(&mut Access<'_, '_>, &mut I::Item) -> Result<T>,
     ) -> Result<Vec<(I::Item, Result<T>)>>
@@ -103,7 +103,7 @@ impl Session {
                 let mut access = Access::new(tx, keys);
                 let value = op(&mut access, &mut item);
                 let outcome = match &value {
-                    Ok(_) => access.outcome.take().unwrap_or_else(|| "ok".into()),
+                    Ok(_) => access.outcome.take().unwrap_or(Outcome::Ok),
                     Err(Error::Store(_)) => return Err(value.err().expect("an error")),
                     Err(e) => {
                         access.targets.retain(|t| t.access == TargetAccess::Read);
@@ -113,7 +113,7 @@ impl Session {
                 drafts.push(EventDraft {
                     at: now(),
                     actor: actor.clone(),
-                    action: action.to_owned(),
+                    action: action.clone(),
                     targets: access.targets,
                     outcome,
                     purpose: access.purpose,
@@ -127,7 +127,7 @@ impl Session {
 
     pub(super) fn audit_failure(
         &mut self,
-        action: &str,
+        action: Action,
         targets: Vec<Target>,
         purpose: Option<String>,
         error: &Error,
@@ -140,7 +140,7 @@ impl Session {
         let draft = EventDraft {
             at: now(),
             actor: self.actor.clone(),
-            action: action.to_owned(),
+            action,
             targets,
             outcome: error.audit_outcome(),
             purpose,
@@ -179,7 +179,7 @@ impl Session {
             slot: PASSPHRASE_SLOT,
             source,
         })?;
-        self.access("vault.passwd", |a| {
+        self.access(Action::VaultPasswd, |a| {
             a.write_keyslot(PASSPHRASE_SLOT, &sealed)
         })
     }

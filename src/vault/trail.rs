@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{CHUNK, Session};
-use crate::audit::{self, AuditEvent, Chain, Verifier, VerifyReport};
+use crate::audit::{self, Action, AuditEvent, Chain, Verifier, VerifyReport};
 use crate::error::Error;
 use crate::store::scan;
 
@@ -14,7 +14,7 @@ impl Session {
     /// Every audit event, oldest first (decrypted).
     pub fn audit_log(&mut self) -> Result<Vec<AuditEvent>> {
         let vault_id = self.vault_id.clone();
-        self.access("audit.log", |a| a.audit_events(&vault_id))
+        self.access(Action::AuditLog, |a| a.audit_events(&vault_id))
     }
 
     /// Checks the audit chain, its sealed head, an optional anchor, and that every
@@ -64,13 +64,13 @@ impl Session {
             Ok(verifier.finish(&tx.keyslots()?))
         })?;
         // A broken chain cannot take a new event; the report says why.
-        let _ = self.access("audit.verify", |_| Ok(()));
+        let _ = self.access(Action::AuditVerify, |_| Ok(()));
         Ok(report)
     }
 
     /// The anchor of the audit trail as it stands after this call's own event.
     pub fn audit_anchor(&mut self) -> Result<String> {
-        self.access("audit.anchor", |_| Ok(()))?;
+        self.access(Action::AuditAnchor, |_| Ok(()))?;
         let keys = &self.keys;
         let vault_id = &self.vault_id;
         self.store
@@ -85,9 +85,9 @@ impl Session {
         let made = crate::export::check_directory(out)
             .and_then(|()| self.store.backup_to(out).map_err(Error::from));
         match made {
-            Ok(()) => self.access("vault.backup", |_| Ok(())),
+            Ok(()) => self.access(Action::VaultBackup, |_| Ok(())),
             Err(error) => {
-                self.audit_failure("vault.backup", Vec::new(), None, &error);
+                self.audit_failure(Action::VaultBackup, Vec::new(), None, &error);
                 Err(error)
             }
         }

@@ -1,0 +1,164 @@
+//! What an audit event records was done: one [`Action`] per operation of the vault.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Declares [`Action`] from one table of variants and the text each is written as, so
+/// the text, the parser and [`Action::ALL`] cannot disagree.
+macro_rules! actions {
+    ($($(#[$doc:meta])* $variant:ident = $text:literal,)*) => {
+        /// What an audited operation was. Written in the audit trail (and printed by
+        /// `audit log`) as its text, e.g. `note.show`; the text of each variant is
+        /// fixed, since events already written hold it.
+        ///
+        /// Non-exhaustive: operations will be added (members, requests).
+        #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum Action {
+            $($(#[$doc])* $variant,)*
+            /// An action this version of casevault does not know (an event written
+            /// by a newer one), kept as written. The vault never records it itself.
+            Unrecognized(String),
+        }
+
+        impl Action {
+            /// Every action the vault records, in the order declared.
+            pub const ALL: &[Action] = &[$(Action::$variant,)*];
+
+            /// The text the action is written as, e.g. `note.show`.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Action::$variant => $text,)*
+                    Action::Unrecognized(text) => text,
+                }
+            }
+
+            /// The action written as `text`; never fails (see
+            /// [`Action::Unrecognized`]).
+            pub(crate) fn parse(text: &str) -> Action {
+                match text {
+                    $($text => Action::$variant,)*
+                    other => Action::Unrecognized(other.to_owned()),
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    /// A vault was created (`vault.init`).
+    VaultInit = "vault.init",
+    /// A failed unlock, entered at the next successful one (`vault.unlock`).
+    VaultUnlock = "vault.unlock",
+    /// The vault was unlocked with the recovery code and a new passphrase set
+    /// (`vault.recover`).
+    VaultRecover = "vault.recover",
+    /// The passphrase was changed (`vault.passwd`).
+    VaultPasswd = "vault.passwd",
+    /// A copy of the vault was written (`vault.backup`).
+    VaultBackup = "vault.backup",
+    /// A client was added (`client.add`).
+    ClientAdd = "client.add",
+    /// The clients were listed (`client.list`).
+    ClientList = "client.list",
+    /// A client's profile was read (`client.show`).
+    ClientShow = "client.show",
+    /// A note was added (`note.add`).
+    NoteAdd = "note.add",
+    /// A note, or a version of it, was read (`note.show`).
+    NoteShow = "note.show",
+    /// A client's notes were listed (`note.list`).
+    NoteList = "note.list",
+    /// A draft note was edited (`note.edit`).
+    NoteEdit = "note.edit",
+    /// A note was signed (`note.sign`).
+    NoteSign = "note.sign",
+    /// An addendum was added to a signed note (`note.amend`).
+    NoteAmend = "note.amend",
+    /// The notes were searched (`note.search`).
+    NoteSearch = "note.search",
+    /// One imported note file (`note.import`).
+    NoteImport = "note.import",
+    /// An import read what it needs before its first file (`note.import.prepare`).
+    NoteImportPrepare = "note.import.prepare",
+    /// A consent was recorded (`consent.add`).
+    ConsentAdd = "consent.add",
+    /// A consent was read (`consent.show`).
+    ConsentShow = "consent.show",
+    /// A client's consents were listed (`consent.list`).
+    ConsentList = "consent.list",
+    /// A consent was revoked (`consent.revoke`).
+    ConsentRevoke = "consent.revoke",
+    /// An intake acknowledgement was recorded (`intake.add`).
+    IntakeAdd = "intake.add",
+    /// The policy was read (`policy.show`).
+    PolicyShow = "policy.show",
+    /// A new policy was set (`policy.set`).
+    PolicySet = "policy.set",
+    /// A disclosure request was decided without disclosing (`disclose.dry-run`).
+    DiscloseDryRun = "disclose.dry-run",
+    /// A disclosure was decided and, if permitted, made (`disclose`).
+    Disclose = "disclose",
+    /// A client's accounting of disclosures was read (`accounting.show`).
+    AccountingShow = "accounting.show",
+    /// The audit log was read (`audit.log`).
+    AuditLog = "audit.log",
+    /// The audit trail was verified (`audit.verify`).
+    AuditVerify = "audit.verify",
+    /// The audit trail's anchor was taken (`audit.anchor`).
+    AuditAnchor = "audit.anchor",
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for Action {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Action {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(|text| Action::parse(&text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_written_as_its_own_text_and_read_back() {
+        let mut seen = std::collections::BTreeSet::new();
+        for action in Action::ALL {
+            let text = action.as_str();
+            assert!(seen.insert(text), "{text} twice");
+            assert_eq!(&Action::parse(text), action);
+            assert_eq!(
+                serde_json::to_string(action).unwrap(),
+                format!("\"{text}\"")
+            );
+            let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
+            assert_eq!(&read, action);
+        }
+        assert_eq!(seen.len(), 30);
+    }
+
+    #[test]
+    fn an_unknown_action_is_kept_as_written() {
+        let read: Action = serde_json::from_str("\"member.add\"").unwrap();
+        assert_eq!(read, Action::Unrecognized("member.add".into()));
+        assert_eq!(read.to_string(), "member.add");
+        assert_eq!(serde_json::to_string(&read).unwrap(), "\"member.add\"");
+    }
+
+    #[test]
+    fn display_pads_like_a_string() {
+        assert_eq!(format!("{:<12}|", Action::NoteAdd), "note.add    |");
+    }
+}
