@@ -53,7 +53,10 @@ mod vault;
 
 pub use audit::{AuditEvent, Target, TargetAccess, VerifyFinding, VerifyReport, is_anchor};
 pub use base::fold::is_blank;
-pub use base::{ClientId, ConsentId, Date, NoteId, RecordKind, RecordRef};
+pub use base::{
+    AccountingId, ClientId, ConsentId, Date, DecisionId, EventTime, IntakeId, NoteId, RecordKind,
+    RecordRef, Timestamp,
+};
 pub use crypto::keys::RecoveryCode;
 pub use crypto::keyslot::{KdfParams, KeyslotError, normalize_passphrase};
 pub use error::{Error, ErrorClass};

@@ -73,9 +73,9 @@ pub struct BundleSection {
 /// An addendum, as it leaves.
 #[derive(Clone, Debug, Serialize)]
 pub struct BundleAddendum {
-    /// When it was written, if attendance is permitted.
+    /// The day it was written (UTC), if attendance is permitted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub written_on: Option<String>,
+    pub written_on: Option<Date>,
     /// Its sections.
     pub sections: Vec<BundleSection>,
 }
@@ -381,7 +381,7 @@ impl<'a> Builder<'a> {
             .addenda
             .iter()
             .map(|a| BundleAddendum {
-                written_on: attendance.then(|| a.written_at.get(..10).unwrap_or("").to_owned()),
+                written_on: attendance.then(|| a.written_at.date_utc()),
                 sections: filter.sections(&a.sections),
             })
             .collect();

@@ -7,6 +7,7 @@ use subtle::ConstantTimeEq;
 use super::AUDIT_HEAD;
 use super::seal::{open_sealed, to_json};
 use crate::audit::{self, AuditEvent, Target};
+use crate::base::EventTime;
 use crate::crypto::keys::VaultKeys;
 use crate::crypto::record;
 use crate::error::Error;
@@ -16,7 +17,7 @@ type Result<T> = std::result::Result<T, Error>;
 
 /// An event before it is sealed and chained.
 pub(super) struct EventDraft {
-    pub(super) at: String,
+    pub(super) at: EventTime,
     pub(super) actor: String,
     pub(super) action: String,
     pub(super) targets: Vec<Target>,
@@ -76,7 +77,7 @@ pub(super) fn seal_event(keys: &VaultKeys, seq: u64, draft: &EventDraft) -> Resu
     #[derive(Serialize)]
     struct EventView<'a> {
         seq: u64,
-        at: &'a str,
+        at: EventTime,
         actor: &'a str,
         action: &'a str,
         targets: &'a [Target],
@@ -86,7 +87,7 @@ pub(super) fn seal_event(keys: &VaultKeys, seq: u64, draft: &EventDraft) -> Resu
     }
     let plain = to_json(&EventView {
         seq,
-        at: &draft.at,
+        at: draft.at,
         actor: &draft.actor,
         action: &draft.action,
         targets: &draft.targets,

@@ -9,8 +9,9 @@ use super::events::{
     EventDraft, SealedEvent, append_event, chain_event, chain_tip, seal_chain_head, seal_event,
 };
 use super::seal::Sealer;
-use super::{FailedUnlock, PASSPHRASE_SLOT, Session, now};
+use super::{FailedUnlock, PASSPHRASE_SLOT, Session};
 use crate::audit::{Target, TargetAccess};
+use crate::base::Timestamp;
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
 use crate::error::Error;
 use crate::store::StoreError;
@@ -67,7 +68,7 @@ impl Session {
             purpose = access.purpose;
             let value = value?;
             let draft = EventDraft {
-                at: now(),
+                at: Timestamp::now().into(),
                 actor: actor.clone(),
                 action: action.to_owned(),
                 targets: std::mem::take(&mut attempted),
@@ -132,7 +133,7 @@ impl Session {
                     }
                 };
                 drafts.push(EventDraft {
-                    at: now(),
+                    at: Timestamp::now().into(),
                     actor: actor.clone(),
                     action: action.to_owned(),
                     targets: access.targets,
@@ -173,7 +174,7 @@ impl Session {
             return;
         }
         let draft = EventDraft {
-            at: now(),
+            at: Timestamp::now().into(),
             actor: self.actor.clone(),
             action: action.to_owned(),
             targets,
