@@ -11,7 +11,7 @@ use age::secrecy::SecretString;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::base::Date;
+use crate::base::{Date, DecisionId};
 use crate::model::client::Client;
 use crate::model::note::{Note, Section};
 use crate::model::policy::Policy;
@@ -143,7 +143,7 @@ pub struct Cover {
     /// The vault it comes from.
     pub vault: String,
     /// The decision that permitted it.
-    pub decision: String,
+    pub decision: DecisionId,
     /// The categories released.
     pub permitted: Vec<String>,
     /// What was left out, and why.
@@ -275,7 +275,7 @@ pub(crate) struct Builder<'a> {
     withheld: Vec<Withheld>,
     notes: usize,
     vault: String,
-    decision_id: String,
+    decision_id: DecisionId,
 }
 
 impl<'a> Builder<'a> {
@@ -285,7 +285,7 @@ impl<'a> Builder<'a> {
         client: &'a Client,
         others: &[Client],
         vault: &str,
-        decision_id: &str,
+        decision_id: &DecisionId,
     ) -> Self {
         let permitted = decision.permitted();
         let identity = permitted.contains(&"identity");
@@ -323,7 +323,7 @@ impl<'a> Builder<'a> {
             withheld: Vec::new(),
             notes: 0,
             vault: vault.to_owned(),
-            decision_id: decision_id.to_owned(),
+            decision_id: decision_id.clone(),
         }
     }
 
