@@ -37,7 +37,7 @@ fn client(names: usize) -> Client {
         third_parties: (0..names)
             .map(|i| format!("{} {} (friend)", part(2 * i + 1), part(2 * i + 2)))
             .collect(),
-        created_at: "2026-03-01T00:00:00Z".into(),
+        created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
     }
 }
 

@@ -11,7 +11,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use casevault::{KdfParams, NewClient, NewNote, Session, Vault};
+use casevault::{ClientId, KdfParams, NewClient, NewNote, NoteId, Session, Vault};
 use criterion::{Criterion, criterion_group, criterion_main};
 use secrecy::SecretString;
 
@@ -32,8 +32,8 @@ struct Fixture {
     _dir: tempfile::TempDir,
     path: PathBuf,
     session: Session,
-    client: String,
-    notes: Vec<String>,
+    client: ClientId,
+    notes: Vec<NoteId>,
 }
 
 /// A vault with one client and `count` imported notes.

@@ -38,7 +38,7 @@ fn main() {
         date_of_birth: None,
         contact: None,
         third_parties,
-        created_at: "2026-03-01T00:00:00Z".into(),
+        created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
     };
     let start = Instant::now();
     let redactor = Redactor::new(&client, true, false);

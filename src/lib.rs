@@ -59,7 +59,10 @@ pub use audit::{
     is_anchor,
 };
 pub use base::fold::is_blank;
-pub use base::{ClientId, ConsentId, Date, NoteId, RecordKind, RecordRef};
+pub use base::{
+    AccountingId, ClientId, ConsentId, Date, DecisionId, EventTime, IntakeId, NoteId, RecordKind,
+    RecordRef, Timestamp,
+};
 pub use crypto::keys::RecoveryCode;
 pub use crypto::keyslot::{KdfParams, KeyslotError, normalize_passphrase};
 pub use error::{Error, ErrorClass};

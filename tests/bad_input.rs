@@ -1246,7 +1246,10 @@ fn rows() -> Vec<Row> {
             "Session::add_note: two clients, no type",
             Via::Lib {
                 call: |ctx| {
-                    let clients = ctx.workflow.clients[..2].to_vec();
+                    let clients = ctx.workflow.clients[..2]
+                        .iter()
+                        .map(|c| c.as_str().into())
+                        .collect();
                     unexpected_ok(ctx.session().add_note(NewNote {
                         clients,
                         date: common::date("2026-03-01"),
@@ -1310,7 +1313,7 @@ fn rows() -> Vec<Row> {
                 call: |ctx| {
                     let ada = ctx.ada();
                     unexpected_ok(ctx.session().add_consent(NewConsent {
-                        client: ada,
+                        client: ada.into(),
                         recipient: casevault::ConsentRecipient {
                             name: "Dr Smith".into(),
                             organization: None,

@@ -449,19 +449,19 @@ impl Checker {
             .notes_for_client(&w.client)
             .expect("list notes")
             .into_iter()
-            .map(|n| (n.id, n.body))
+            .map(|n| (n.id.into(), n.body))
             .collect();
         let consents: BTreeMap<String, String> = s
             .consents_for_client(&w.client)
             .expect("list consents")
             .into_iter()
-            .map(|c| (c.id, c.signed_by))
+            .map(|c| (c.id.into(), c.signed_by))
             .collect();
         let accounting: BTreeMap<String, String> = s
             .accounting(&w.client)
             .expect("the accounting")
             .into_iter()
-            .map(|e| (e.decision, e.id))
+            .map(|e| (e.decision.into(), e.id.into()))
             .collect();
         let bodies: BTreeSet<&String> = notes.values().collect();
         assert_eq!(

@@ -2,8 +2,9 @@
 //! requests, checked against an independent model of BRIEF §3 (default policy).
 
 use casevault::{
-    Basis, Consent, ConsentRecipient, Date, Decision, DecisionInput, DisclosureRequest,
-    ExceptionRequest, JointNote, Obligation, Policy, Relationship, Revocation, decide,
+    Basis, ClientId, Consent, ConsentId, ConsentRecipient, Date, Decision, DecisionInput,
+    DisclosureRequest, ExceptionRequest, JointNote, Obligation, Policy, Relationship, Revocation,
+    decide,
 };
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
@@ -144,9 +145,9 @@ fn consents(request: &DisclosureRequest) -> impl Strategy<Value = Vec<Consent>> 
                     (other_recipient.to_owned(), owned(categories))
                 };
                 Consent {
-                    id: format!("{tag:03}{i}"),
+                    id: format!("{tag:03}{i}").into(),
                     version: if revoked.is_some() { 2 } else { 1 },
-                    client: client.to_owned(),
+                    client: client.into(),
                     recipient: ConsentRecipient {
                         name: recipient,
                         organization: None,
@@ -159,11 +160,11 @@ fn consents(request: &DisclosureRequest) -> impl Strategy<Value = Vec<Consent>> 
                     expires: day(expires),
                     signed_by: "signer".to_owned(),
                     relationship: Relationship::Client,
-                    recorded_at: "2026-01-01T09:00:00Z".to_owned(),
+                    recorded_at: "2026-01-01T09:00:00Z".parse().unwrap(),
                     recorded_by: "dr-rivera".to_owned(),
                     revoked: revoked.map(|r| Revocation {
                         effective: day(r),
-                        recorded_at: "2026-01-01T09:00:00Z".to_owned(),
+                        recorded_at: "2026-01-01T09:00:00Z".parse().unwrap(),
                         recorded_by: "dr-rivera".to_owned(),
                     }),
                 }
@@ -209,9 +210,9 @@ fn joint_notes() -> impl Strategy<Value = Vec<JointNote>> {
             .into_iter()
             .enumerate()
             .map(|(i, participants)| JointNote {
-                note: format!("n{i}"),
+                note: format!("n{i}").into(),
                 date: day(i as i64),
-                participants: owned(participants),
+                participants: participants.into_iter().map(ClientId::from).collect(),
             })
             .collect()
     })
@@ -243,11 +244,11 @@ fn request(
     )
         .prop_map(
             |(recipient, purpose, categories, consent, exception)| DisclosureRequest {
-                client: ADA.to_owned(),
+                client: ADA.into(),
                 recipient: recipient.to_owned(),
                 purpose: purpose.to_owned(),
                 categories: owned(categories),
-                consent: consent.map(str::to_owned),
+                consent: consent.map(ConsentId::from),
                 exception,
                 from: None,
                 until: None,
@@ -284,8 +285,8 @@ fn scenario(
                     .iter()
                     .filter(|k| k.client == ADA)
                     .map(|k| Consent {
-                        id: format!("{}b", k.id),
-                        client: "ben".to_owned(),
+                        id: format!("{}b", k.id).into(),
+                        client: "ben".into(),
                         ..k.clone()
                     })
                     .collect();
@@ -295,7 +296,7 @@ fn scenario(
             if request.consent.as_deref() == Some("0000")
                 && let Some(first) = consents.first_mut()
             {
-                first.id = "0000".to_owned();
+                first.id = "0000".into();
             }
             Scenario {
                 request,
@@ -395,7 +396,7 @@ fn model_missing(
     consents: &[Consent],
     note: &JointNote,
     released: &[&str],
-) -> Vec<String> {
+) -> Vec<ClientId> {
     note.participants
         .iter()
         .filter(|p| **p != s.request.client)
@@ -497,7 +498,7 @@ proptest! {
     fn basis_lists_exactly_the_permitting_consents(s in under_consent()) {
         let policy = Policy::default_policy();
         let decision = run(&policy, &s, &s.consents);
-        let mut cited: Vec<String> = Vec::new();
+        let mut cited: Vec<ConsentId> = Vec::new();
         for id in decision.verdicts.iter().filter(|v| v.permitted).filter_map(|v| v.consent.clone()) {
             if !cited.contains(&id) {
                 cited.push(id);

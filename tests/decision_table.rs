@@ -32,9 +32,9 @@ fn consent(
     categories: &[&str],
 ) -> Consent {
     Consent {
-        id: id.to_owned(),
+        id: id.into(),
         version: 1,
-        client: client.to_owned(),
+        client: client.into(),
         recipient: ConsentRecipient {
             name: recipient.to_owned(),
             organization: None,
@@ -47,7 +47,7 @@ fn consent(
         expires: d("2026-12-31"),
         signed_by: "Ada Example".to_owned(),
         relationship: Relationship::Client,
-        recorded_at: "2026-01-01T09:00:00Z".to_owned(),
+        recorded_at: "2026-01-01T09:00:00Z".parse().unwrap(),
         recorded_by: "dr-rivera".to_owned(),
         revoked: None,
     }
@@ -62,7 +62,7 @@ fn revoked(mut c: Consent, on: &str) -> Consent {
     c.version = 2;
     c.revoked = Some(Revocation {
         effective: d(on),
-        recorded_at: format!("{on}T10:00:00Z"),
+        recorded_at: format!("{on}T10:00:00Z").parse().unwrap(),
         recorded_by: "dr-rivera".to_owned(),
     });
     c
@@ -70,7 +70,7 @@ fn revoked(mut c: Consent, on: &str) -> Consent {
 
 fn request(recipient: &str, purpose: &str, categories: &[&str]) -> DisclosureRequest {
     DisclosureRequest {
-        client: ADA.to_owned(),
+        client: ADA.into(),
         recipient: recipient.to_owned(),
         purpose: purpose.to_owned(),
         categories: strings(categories),
@@ -729,9 +729,9 @@ fn the_earliest_permitting_consent_is_cited() {
 
 fn joint(note: &str, participants: &[&str]) -> JointNote {
     JointNote {
-        note: note.to_owned(),
+        note: note.into(),
         date: d("2026-02-10"),
-        participants: strings(participants),
+        participants: participants.iter().map(|p| (*p).into()).collect(),
     }
 }
 

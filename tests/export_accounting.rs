@@ -402,7 +402,7 @@ fn accounting_lists_disclosures_oldest_first() {
             .unwrap();
         let mut made = |recipient: &str, day: Date, n: usize| {
             let request = DisclosureRequest {
-                client: ada.clone(),
+                client: ada.as_str().into(),
                 recipient: recipient.to_owned(),
                 purpose: "legal".into(),
                 categories: vec!["risk".into()],

@@ -516,7 +516,7 @@ fn try_field(
             .map(drop),
         "consent-recipient" | "organization" | "signed-by" => s
             .add_consent(NewConsent {
-                client: client.to_owned(),
+                client: client.into(),
                 recipient: ConsentRecipient {
                     name: pick("consent-recipient", "Dr Osei"),
                     organization: Some(pick("organization", "Riverside")),
@@ -533,7 +533,7 @@ fn try_field(
             .map(drop),
         _ => {
             let request = DisclosureRequest {
-                client: client.to_owned(),
+                client: client.into(),
                 recipient: pick("to", "Dr Osei"),
                 purpose: "treatment".into(),
                 categories: vec!["identity".into(), "risk".into()],

@@ -17,8 +17,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use casevault::{
-    DEFAULT_CATEGORIES, Date, Error, KdfParams, NewClient, NewNote, NoteParseError, Section,
-    Session, Vault, parse_sections,
+    ClientId, DEFAULT_CATEGORIES, Date, Error, KdfParams, NewClient, NewNote, NoteParseError,
+    Section, Session, Vault, parse_sections,
 };
 use common::{TestVault, files_under};
 use proptest::prelude::*;
@@ -204,7 +204,7 @@ fn cases() -> u32 {
         .unwrap_or(256)
 }
 
-fn session(dir: &Path) -> (Session, String) {
+fn session(dir: &Path) -> (Session, ClientId) {
     let (mut session, _) = Vault::create(
         &dir.join("practice.casevault"),
         &SecretString::from("headings test passphrase"),

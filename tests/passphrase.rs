@@ -162,6 +162,39 @@ fn next_unlock_warns_about_the_failed_attempt_and_audits_it() {
 }
 
 #[test]
+fn a_forged_failed_unlock_row_keeps_a_casevault_time_and_says_when_it_has_none() {
+    // The rows are written without a key: one with a time as casevault writes it is
+    // kept as it is, and one with anything else is reported without inventing a time.
+    let (v, _, _) = vault_with_a_note();
+    v.sqlite()
+        .execute(
+            "INSERT INTO failed_unlocks (at, keyslot) VALUES
+             ('2026-03-01T10:00:00Z', 'passphrase'), ('yesterday', 'recovery')",
+            [],
+        )
+        .unwrap();
+    let (_, err) = succeeds(with(&v, PASSPHRASE, &["client", "list"]));
+    assert!(
+        err.contains("2 failed unlock attempt(s) since the last unlock, from 2026-03-01T10:00:00Z to an unreadable time"),
+        "{err}"
+    );
+    let events = v.json(&["audit", "log"]);
+    let unlocks: Vec<&Value> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "vault.unlock")
+        .collect();
+    assert_eq!(unlocks.len(), 2, "{events}");
+    assert_eq!(unlocks[0]["at"], "2026-03-01T10:00:00Z");
+    assert_eq!(unlocks[0]["outcome"], "failed: wrong passphrase");
+    assert_eq!(unlocks[1]["at"], "an unreadable time");
+    assert_eq!(unlocks[1]["outcome"], "failed: wrong recovery code");
+    let (out, _) = succeeds(with(&v, PASSPHRASE, &["audit", "verify"]));
+    assert!(out.contains("audit trail intact"), "{out}");
+}
+
+#[test]
 fn every_failed_attempt_is_counted() {
     let (v, _, _) = vault_with_a_note();
     fails(with(&v, WRONG_PASSPHRASE, &["client", "list"]), 3);

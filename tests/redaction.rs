@@ -20,7 +20,7 @@ fn client() -> Client {
             "Zoë".into(),
             "José García-Núñez (employer)".into(),
         ],
-        created_at: "2026-03-01T00:00:00Z".into(),
+        created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
     }
 }
 

@@ -38,7 +38,7 @@ fn profile(name: &str) -> Client {
         date_of_birth: Some("1990-05-17".parse().expect("a valid date")),
         contact: Some("555-123-4567, ada@example.org; 12 Elm Street".into()),
         third_parties: vec!["Ben Quill (partner)".into()],
-        created_at: "2026-03-01T00:00:00Z".into(),
+        created_at: "2026-03-01T00:00:00Z".parse().expect("a valid time"),
     }
 }
 

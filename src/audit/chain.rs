@@ -13,6 +13,7 @@ use super::{
     Action, AuditEvent, Outcome, Target, chain_mac, genesis, head_matches, open_head, seal_head,
     stored_mac,
 };
+use crate::base::EventTime;
 use crate::crypto::keys::VaultKeys;
 use crate::crypto::record::{self, IntegrityError};
 use crate::store::scan;
@@ -53,7 +54,7 @@ type Result<T> = std::result::Result<T, ChainError>;
 
 /// An event before it is sealed and chained.
 pub(crate) struct EventDraft {
-    pub(crate) at: String,
+    pub(crate) at: EventTime,
     pub(crate) actor: String,
     pub(crate) action: Action,
     pub(crate) targets: Vec<Target>,
@@ -131,7 +132,7 @@ impl<'k> Chain<'k> {
         #[derive(Serialize)]
         struct EventView<'a> {
             seq: u64,
-            at: &'a str,
+            at: EventTime,
             actor: &'a str,
             action: &'a Action,
             targets: &'a [Target],
@@ -141,7 +142,7 @@ impl<'k> Chain<'k> {
         }
         let plain: Zeroizing<Vec<u8>> = record::to_json(&EventView {
             seq,
-            at: &draft.at,
+            at: draft.at,
             actor: &draft.actor,
             action: &draft.action,
             targets: &draft.targets,

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::base::{RecordKind, RecordRef};
+use crate::base::{EventTime, RecordKind, RecordRef};
 use crate::store::AuditRow;
 
 mod chain;
@@ -76,8 +76,9 @@ pub struct Target {
 pub struct AuditEvent {
     /// Position in the chain, from 1.
     pub seq: u64,
-    /// When (RFC 3339, UTC).
-    pub at: String,
+    /// When; [`EventTime::Unreadable`] only for a failed unlock whose stored time was
+    /// not a time.
+    pub at: EventTime,
     /// Who (the operating-system user, or `unknown` for failed unlocks).
     pub actor: String,
     /// What, e.g. `note.show`.
@@ -388,7 +389,7 @@ mod tests {
         };
         let event = AuditEvent {
             seq: 7,
-            at: "2026-03-01T10:00:00Z".into(),
+            at: EventTime::At("2026-03-01T10:00:00Z".parse().unwrap()),
             actor: "ada".into(),
             action: Action::NoteEdit,
             targets: vec![

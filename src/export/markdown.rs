@@ -270,8 +270,8 @@ pub(super) fn note(note: &BundleNote) -> String {
     }
     sections(&mut out, &note.sections);
     for a in &note.addenda {
-        match &a.written_on {
-            Some(d) => out.push_str(&format!("#### Addendum of {}\n\n", inline(d))),
+        match a.written_on {
+            Some(d) => out.push_str(&format!("#### Addendum of {d}\n\n")),
             None => out.push_str("#### Addendum\n\n"),
         }
         sections(&mut out, &a.sections);

@@ -160,7 +160,7 @@ fn note() -> impl Strategy<Value = BundleNote> {
             addenda: addenda
                 .into_iter()
                 .map(|(dated, sections)| BundleAddendum {
-                    written_on: dated.then(|| "2026-03-02".to_owned()),
+                    written_on: dated.then(|| "2026-03-02".parse().expect("a date")),
                     sections,
                 })
                 .collect(),

@@ -11,7 +11,7 @@ use age::secrecy::SecretString;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use crate::base::Date;
+use crate::base::{Date, DecisionId};
 use crate::model::client::Client;
 use crate::model::note::{Note, Section};
 use crate::model::policy::Policy;
@@ -73,9 +73,9 @@ pub struct BundleSection {
 /// An addendum, as it leaves.
 #[derive(Clone, Debug, Serialize)]
 pub struct BundleAddendum {
-    /// When it was written, if attendance is permitted.
+    /// The day it was written (UTC), if attendance is permitted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub written_on: Option<String>,
+    pub written_on: Option<Date>,
     /// Its sections.
     pub sections: Vec<BundleSection>,
 }
@@ -143,7 +143,7 @@ pub struct Cover {
     /// The vault it comes from.
     pub vault: String,
     /// The decision that permitted it.
-    pub decision: String,
+    pub decision: DecisionId,
     /// The categories released.
     pub permitted: Vec<String>,
     /// What was left out, and why.
@@ -275,7 +275,7 @@ pub(crate) struct Builder<'a> {
     withheld: Vec<Withheld>,
     notes: usize,
     vault: String,
-    decision_id: String,
+    decision_id: DecisionId,
 }
 
 impl<'a> Builder<'a> {
@@ -285,7 +285,7 @@ impl<'a> Builder<'a> {
         client: &'a Client,
         others: &[Client],
         vault: &str,
-        decision_id: &str,
+        decision_id: &DecisionId,
     ) -> Self {
         let permitted = decision.permitted();
         let identity = permitted.contains(&"identity");
@@ -323,7 +323,7 @@ impl<'a> Builder<'a> {
             withheld: Vec::new(),
             notes: 0,
             vault: vault.to_owned(),
-            decision_id: decision_id.to_owned(),
+            decision_id: decision_id.clone(),
         }
     }
 
@@ -381,7 +381,7 @@ impl<'a> Builder<'a> {
             .addenda
             .iter()
             .map(|a| BundleAddendum {
-                written_on: attendance.then(|| a.written_at.get(..10).unwrap_or("").to_owned()),
+                written_on: attendance.then(|| a.written_at.date_utc()),
                 sections: filter.sections(&a.sections),
             })
             .collect();

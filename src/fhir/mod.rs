@@ -13,11 +13,9 @@
 pub(crate) mod codes;
 
 use serde_json::{Map, Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::audit::{Action, AuditEvent, Failure, KEYSLOT_TARGET, Outcome, Target, TargetAccess};
-use crate::base::Date;
+use crate::base::{Date, Timestamp};
 use crate::model::accounting::AccountingEntry;
 use crate::model::consent::{Consent, Relationship};
 use crate::model::policy::{ALL_CATEGORIES, Policy};
@@ -55,19 +53,15 @@ fn patient_reference(client: &str) -> String {
     format!("Patient/{client}")
 }
 
-/// An RFC 3339 time as a FHIR `instant` (UTC, `Z`), or `None` when it does not parse.
-fn instant(text: &str) -> Option<String> {
-    let t = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-    t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok()
-}
-
-/// Sets `key` to a time as an instant; a time that does not parse leaves the element
-/// present but without a value, with a data-absent-reason extension (`_key`), so a
-/// required element is never missing and never invented.
-fn set_instant(object: &mut Map<String, Value>, key: &str, text: &str) {
-    match instant(text) {
-        Some(value) => {
-            object.insert(key.to_owned(), Value::String(value));
+/// Sets `key` to a time as a FHIR `instant` (a [`Timestamp`]'s text: UTC, `Z`, whole
+/// seconds). A time that could not be read (only a failed unlock's can be, see
+/// [`crate::EventTime`]) leaves the element present but without a value, with a
+/// data-absent-reason extension (`_key`), so a required element is never missing and
+/// never invented.
+fn set_instant(object: &mut Map<String, Value>, key: &str, time: Option<Timestamp>) {
+    match time {
+        Some(time) => {
+            object.insert(key.to_owned(), Value::String(time.to_string()));
         }
         None => {
             object.insert(
@@ -183,11 +177,11 @@ pub fn consent_to_fhir(consent: &Consent, policy: &Policy, today: Date) -> Value
     let updated = consent
         .revoked
         .as_ref()
-        .map_or(consent.recorded_at.as_str(), |r| r.recorded_at.as_str());
-    if let (Some(meta), Some(updated)) = (resource.get_mut("meta"), instant(updated)) {
-        meta["lastUpdated"] = updated.into();
+        .map_or(consent.recorded_at, |r| r.recorded_at);
+    if let Some(meta) = resource.get_mut("meta") {
+        meta["lastUpdated"] = updated.to_string().into();
     }
-    set_instant(&mut resource, "dateTime", &consent.recorded_at);
+    set_instant(&mut resource, "dateTime", Some(consent.recorded_at));
     resource.insert("performer".into(), json!([performer(consent)]));
     resource.insert("policyRule".into(), concept(codes::POLICY_HIPAA_AUTH));
     resource.insert("provision".into(), Value::Object(provision));
@@ -426,7 +420,7 @@ pub fn audit_event_to_fhir(event: &AuditEvent, vault_id: &str) -> Value {
         resource.insert("subtype".into(), json!([coding(subtype)]));
     }
     resource.insert("action".into(), action.code.into());
-    set_instant(&mut resource, "recorded", &event.at);
+    set_instant(&mut resource, "recorded", event.at.timestamp());
     resource.insert("outcome".into(), outcome(&event.outcome).code.into());
     resource.insert(
         "outcomeDesc".into(),
@@ -477,7 +471,7 @@ pub fn accounting_entry_to_fhir(entry: &AccountingEntry, vault_id: &str) -> Valu
         "action": codes::ACTION_R.code,
         "period": { "start": day, "end": day },
     }));
-    set_instant(&mut resource, "recorded", &entry.recorded_at);
+    set_instant(&mut resource, "recorded", Some(entry.recorded_at));
     resource.insert("outcome".into(), codes::OUTCOME_SUCCESS.code.into());
     resource.insert(
         "purposeOfEvent".into(),
@@ -543,13 +537,14 @@ mod tests {
 
     #[test]
     fn instants_are_utc_with_seconds_and_bad_times_are_marked_absent() {
-        assert_eq!(
-            instant("2026-03-01T10:00:00+02:00").as_deref(),
-            Some("2026-03-01T08:00:00Z")
-        );
-        assert_eq!(instant("unknown"), None);
         let mut object = Map::new();
-        set_instant(&mut object, "recorded", "unknown");
+        set_instant(&mut object, "at", "2026-03-01T08:00:00Z".parse().ok());
+        assert_eq!(object["at"], json!("2026-03-01T08:00:00Z"));
+        set_instant(
+            &mut object,
+            "recorded",
+            crate::base::EventTime::Unreadable.timestamp(),
+        );
         assert!(object.get("recorded").is_none());
         assert_eq!(
             object["_recorded"]["extension"][0]["valueCode"],
@@ -646,7 +641,7 @@ mod tests {
         for error in integrity.iter().chain(&system) {
             let event = AuditEvent {
                 seq: 3,
-                at: "2026-03-01T10:00:00Z".into(),
+                at: crate::base::EventTime::At("2026-03-01T10:00:00Z".parse().expect("a time")),
                 actor: "ada".into(),
                 action: Action::NoteShow,
                 targets: Vec::new(),

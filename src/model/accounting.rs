@@ -3,13 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{ClientId, Date};
+use crate::base::{AccountingId, ClientId, Date, DecisionId, Timestamp};
 
 /// One disclosure, as the client may ask to see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountingEntry {
     /// The entry's identifier.
-    pub id: String,
+    pub id: AccountingId,
     /// Its place among all accounting entries of the vault, from 1 (orders entries
     /// made on the same day).
     pub sequence: u64,
@@ -28,9 +28,9 @@ pub struct AccountingEntry {
     /// True for the client's own request (exempt under HIPAA; listed here all the same).
     pub client_request: bool,
     /// The decision that permitted it.
-    pub decision: String,
-    /// When it was recorded (RFC 3339, UTC).
-    pub recorded_at: String,
+    pub decision: DecisionId,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
     /// Who disclosed it.
     pub recorded_by: String,
 }

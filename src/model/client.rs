@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{ClientId, Date};
+use crate::base::{ClientId, Date, Timestamp};
 
 /// What `client add` takes.
 #[derive(Clone, Debug, Default)]
@@ -33,6 +33,6 @@ pub struct Client {
     /// Names of third parties who appear in notes.
     #[serde(default)]
     pub third_parties: Vec<String>,
-    /// When the profile was created (RFC 3339, UTC).
-    pub created_at: String,
+    /// When the profile was created.
+    pub created_at: Timestamp,
 }

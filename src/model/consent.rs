@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{ClientId, ConsentId, Date};
+use crate::base::{ClientId, ConsentId, Date, IntakeId, Timestamp};
 
 /// In what capacity the signer signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,8 +49,8 @@ pub struct ConsentRecipient {
 pub struct Revocation {
     /// The date the revocation takes effect.
     pub effective: Date,
-    /// When it was recorded (RFC 3339, UTC).
-    pub recorded_at: String,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
     /// Who recorded it.
     pub recorded_by: String,
 }
@@ -104,8 +104,8 @@ pub struct Consent {
     pub signed_by: String,
     /// In what capacity.
     pub relationship: Relationship,
-    /// When it was recorded (RFC 3339, UTC).
-    pub recorded_at: String,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
     /// Who recorded it.
     pub recorded_by: String,
     /// Its revocation, if revoked.
@@ -146,7 +146,7 @@ pub struct ToldException {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntakeAcknowledgement {
     /// The record's identifier.
-    pub id: String,
+    pub id: IntakeId,
     /// The client.
     pub client: ClientId,
     /// The day the client acknowledged it.
@@ -157,8 +157,8 @@ pub struct IntakeAcknowledgement {
     pub policy_name: String,
     /// The exceptions the client was told of, as their text stood.
     pub exceptions: Vec<ToldException>,
-    /// When it was recorded (RFC 3339, UTC).
-    pub recorded_at: String,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
     /// Who recorded it.
     pub recorded_by: String,
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Action, Outcome};
-use crate::base::{ClientId, ConsentId, Date, NoteId};
+use crate::base::{ClientId, ConsentId, Date, DecisionId, IntakeId, NoteId, Timestamp};
 use crate::base::{RecordKind, RecordRef};
 use crate::error::Error;
 use crate::export;
@@ -16,7 +16,7 @@ use crate::model::note::MAX_NOTE_BYTES;
 use crate::model::note::{Section, parse_sections};
 use crate::model::policy::{ALL_CATEGORIES, DEFAULT_POLICY, Policy};
 use crate::rules::decision::{self, DecisionInput, DecisionRecord, DisclosureRequest, JointNote};
-use crate::vault::{Access, Session, check_dates, check_lines, now};
+use crate::vault::{Access, Session, check_dates, check_lines};
 
 /// The policy is one record whose versions are the policy's history.
 const POLICY_ID: &str = "policy";
@@ -27,7 +27,7 @@ type Result<T> = std::result::Result<T, Error>;
 #[derive(Serialize, Deserialize)]
 struct PolicyRecord {
     source: String,
-    set_at: String,
+    set_at: Timestamp,
     set_by: String,
 }
 
@@ -74,7 +74,7 @@ impl Access<'_, '_> {
             RecordRef::new(RecordKind::Policy, POLICY_ID, version),
             &PolicyRecord {
                 source: source.to_owned(),
-                set_at: now(),
+                set_at: Timestamp::now(),
                 set_by: actor.to_owned(),
             },
         )
@@ -227,7 +227,7 @@ impl Session {
                     ));
                 }
             }
-            let id = a.new_id(RecordKind::Consent)?;
+            let id: ConsentId = a.new_id(RecordKind::Consent)?.into();
             let signed_by = match new.signed_by.trim() {
                 "" if new.relationship == Relationship::Client => client.name.clone(),
                 "" => {
@@ -250,7 +250,7 @@ impl Session {
                 expires: new.expires,
                 signed_by,
                 relationship: new.relationship,
-                recorded_at: now(),
+                recorded_at: Timestamp::now(),
                 recorded_by: actor,
                 revoked: None,
             };
@@ -300,7 +300,7 @@ impl Session {
             consent.version += 1;
             consent.revoked = Some(Revocation {
                 effective,
-                recorded_at: now(),
+                recorded_at: Timestamp::now(),
                 recorded_by: actor,
             });
             a.write(
@@ -319,10 +319,10 @@ impl Session {
         self.access(Action::IntakeAdd, |a| {
             a.client(client)?;
             let (version, policy) = a.policy()?;
-            let id = a.new_id(RecordKind::Intake)?;
+            let id: IntakeId = a.new_id(RecordKind::Intake)?.into();
             let intake = IntakeAcknowledgement {
                 id: id.clone(),
-                client: client.to_owned(),
+                client: client.into(),
                 acknowledged_on: date,
                 policy_version: version,
                 policy_name: policy.name.clone(),
@@ -334,7 +334,7 @@ impl Session {
                         description: e.description.clone(),
                     })
                     .collect(),
-                recorded_at: now(),
+                recorded_at: Timestamp::now(),
                 recorded_by: actor,
             };
             a.write(RecordRef::new(RecordKind::Intake, &id, 1), &intake)?;
@@ -546,7 +546,7 @@ pub(crate) fn decide_in(
         .collect();
     let mut involved: Vec<&str> = vec![request.client.as_str()];
     for note in &joint_notes {
-        involved.extend(note.participants.iter().map(String::as_str));
+        involved.extend(note.participants.iter().map(ClientId::as_str));
     }
     involved.sort_unstable();
     involved.dedup();
@@ -565,13 +565,13 @@ pub(crate) fn decide_in(
     for id in involved.iter().filter(|id| **id != request.client) {
         others.push(a.client(id)?);
     }
-    let id = a.new_id(RecordKind::Decision)?;
+    let id: DecisionId = a.new_id(RecordKind::Decision)?.into();
     let record = DecisionRecord {
         id: id.clone(),
         policy_version,
         dry_run,
         decision,
-        made_at: now(),
+        made_at: Timestamp::now(),
         made_by: actor.to_owned(),
     };
     a.write(RecordRef::new(RecordKind::Decision, &id, 1), &record)?;

@@ -9,12 +9,12 @@ use crate::rules::decision::{Basis, DisclosureRequest};
 use rayon::prelude::*;
 use zeroize::Zeroizing;
 
-use crate::base::Date;
+use crate::base::{AccountingId, ClientId, Date, Timestamp};
 use crate::base::{RecordKind, RecordRef};
 use crate::model::note::Note;
 use crate::rules::decision::DecisionRecord;
+use crate::vault::Session;
 use crate::vault::consent::decide_in;
-use crate::vault::{Session, now};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -174,7 +174,7 @@ impl Session {
             };
             // The client's entry, then one for each other participant of a joint note
             // that left: their information left too.
-            let mut subjects: Vec<(String, String, String)> = vec![(
+            let mut subjects: Vec<(ClientId, String, String)> = vec![(
                 request.client.clone(),
                 format!("{permitted} from {} session note(s){range}", notes_out),
                 basis.clone(),
@@ -200,7 +200,7 @@ impl Session {
             let mut accounting = Vec::new();
             let first = a.count_records(RecordKind::Accounting)? + 1;
             for (sequence, (client, description, basis)) in (first..).zip(subjects) {
-                let id = a.new_id(RecordKind::Accounting)?;
+                let id: AccountingId = a.new_id(RecordKind::Accounting)?.into();
                 // For another participant of a joint note, the disclosure was not their
                 // own request: it went, under their consent, to the requesting client.
                 let own = client == request.client;
@@ -219,7 +219,7 @@ impl Session {
                     basis,
                     client_request: client_request && own,
                     decision: decided.record.id.clone(),
-                    recorded_at: now(),
+                    recorded_at: Timestamp::now(),
                     recorded_by: actor.clone(),
                 };
                 a.write(RecordRef::new(RecordKind::Accounting, &id, 1), &entry)?;

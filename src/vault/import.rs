@@ -35,11 +35,11 @@ use zeroize::Zeroizing;
 
 use crate::audit::{Action, sha256_hex};
 use crate::base::RecordKind;
-use crate::base::{Date, NoteId};
+use crate::base::{Date, NoteId, Timestamp};
 use crate::error::Error;
 use crate::model::note::MAX_NOTE_BYTES;
 use crate::model::note::{Note, NoteSource, NoteStatus, NoteType, parse_sections};
-use crate::vault::{Sealed, Session, now, random_id};
+use crate::vault::{Sealed, Session, random_id};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -390,16 +390,16 @@ fn new_note(
     let front_lines = front.matches('\n').count();
     let sections = parse_sections(parsed.body, categories).map_err(|e| e.shifted(front_lines))?;
     Ok(Note {
-        id: random_id(),
+        id: random_id().into(),
         version: 1,
-        clients: vec![client.to_owned()],
+        clients: vec![client.into()],
         date,
         note_type,
         body: parsed.body.to_owned(),
         sections,
         status: NoteStatus::Draft,
         addenda: Vec::new(),
-        written_at: now(),
+        written_at: Timestamp::now(),
         written_by: actor.to_owned(),
         source: Some(NoteSource {
             file: name.to_owned(),
@@ -504,7 +504,7 @@ impl Session {
                 if a.record_exists(RecordKind::Note, &note.id)? {
                     // The identifier drawn ahead is taken (by an earlier note, or one
                     // earlier in this batch): draw a free one and seal again.
-                    note.id = a.new_id(RecordKind::Note)?;
+                    note.id = a.new_id(RecordKind::Note)?.into();
                     a.write_note(&note)?;
                 } else {
                     a.write_sealed(sealed)?;

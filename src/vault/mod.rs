@@ -11,10 +11,9 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use secrecy::SecretString;
 use serde::Serialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::audit::{self, Action, Chain, EventDraft, Failure, Outcome};
+use crate::base::{EventTime, Timestamp};
 use crate::crypto::hygiene;
 use crate::crypto::keys::{RecoveryCode, RootSecret, VaultKeys};
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
@@ -61,19 +60,12 @@ pub fn harden_process() -> Result<()> {
     Ok(hygiene::harden()?)
 }
 
-pub(crate) fn now() -> String {
-    OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| "unknown".to_owned())
-}
-
 /// A failed unlock recorded while the vault was locked, reported at the next unlock.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FailedUnlock {
-    /// When (RFC 3339, UTC).
-    pub at: String,
+    /// When; [`EventTime::Unreadable`] when the row's time was not a time (the rows
+    /// are written without a key, so anyone holding the file can add one).
+    pub at: EventTime,
     /// Which keyslot was tried (`passphrase`, `recovery`).
     pub keyslot: String,
 }
@@ -175,7 +167,8 @@ impl Vault {
         match keyslot::open(secret, &keyslot) {
             Ok(opened) => Ok(opened),
             Err(KeyslotError::WrongSecret) => {
-                self.store.record_failed_unlock(slot, &now())?;
+                self.store
+                    .record_failed_unlock(slot, &Timestamp::now().to_string())?;
                 Err(wrong)
             }
             Err(source) => Err(Error::Keyslot { slot, source }),
@@ -284,14 +277,11 @@ impl Vault {
             if !chain.accepts_events(tx)? {
                 return Ok((vault_id, Vec::new()));
             }
-            let failed: Vec<(String, String)> = tx
+            let failed: Vec<(EventTime, String)> = tx
                 .take_failed_unlocks()?
                 .into_iter()
                 .map(|(at, slot)| {
-                    let at = match OffsetDateTime::parse(&at, &Rfc3339) {
-                        Ok(_) => at,
-                        Err(_) => "an unreadable time".to_owned(),
-                    };
+                    let at = EventTime::from_untrusted(&at);
                     let slot = match slot.as_str() {
                         PASSPHRASE_SLOT | RECOVERY_SLOT => slot,
                         _ => "unknown".to_owned(),
@@ -303,7 +293,7 @@ impl Vault {
             let drafts: Vec<EventDraft> = failed
                 .iter()
                 .map(|(at, slot)| EventDraft {
-                    at: at.clone(),
+                    at: *at,
                     actor: "unknown".into(),
                     action: Action::VaultUnlock,
                     targets: Vec::new(),

@@ -1,9 +1,9 @@
 //! Clients and notes: adding, reading, editing, signing and amending.
 
+use super::Session;
 use super::input::{check_dates, check_lines, without_bom};
-use super::{Session, now};
 use crate::audit::Action;
-use crate::base::{ClientId, NoteId};
+use crate::base::{ClientId, NoteId, Timestamp};
 use crate::base::{RecordKind, RecordRef};
 use crate::error::Error;
 use crate::model::client::{Client, NewClient};
@@ -37,7 +37,7 @@ impl Session {
                 ),
         )?;
         self.access(Action::ClientAdd, |a| {
-            let id = a.new_id(RecordKind::Client)?;
+            let id: ClientId = a.new_id(RecordKind::Client)?.into();
             let client = Client {
                 id: id.clone(),
                 name,
@@ -48,7 +48,7 @@ impl Session {
                     .iter()
                     .map(|n| n.trim().to_owned())
                     .collect(),
-                created_at: now(),
+                created_at: Timestamp::now(),
             };
             a.write(RecordRef::new(RecordKind::Client, &id, 1), &client)?;
             Ok(id)
@@ -114,7 +114,7 @@ impl Session {
             for client in &clients {
                 a.client(client)?;
             }
-            let id = a.new_id(RecordKind::Note)?;
+            let id: NoteId = a.new_id(RecordKind::Note)?.into();
             let note = Note {
                 id: id.clone(),
                 version: 1,
@@ -125,7 +125,7 @@ impl Session {
                 sections,
                 status: NoteStatus::Draft,
                 addenda: Vec::new(),
-                written_at: now(),
+                written_at: Timestamp::now(),
                 written_by: actor,
                 source: None,
             };
@@ -181,7 +181,7 @@ impl Session {
             note.version += 1;
             note.body = body.to_owned();
             note.sections = sections;
-            note.written_at = now();
+            note.written_at = Timestamp::now();
             note.written_by = actor;
             a.write_note(&note)?;
             Ok(note.version)
@@ -196,10 +196,10 @@ impl Session {
             if note.is_signed() {
                 return Err(Error::NoteSigned(id.to_owned()));
             }
-            let at = now();
+            let at = Timestamp::now();
             note.version += 1;
             note.status = NoteStatus::Signed {
-                at: at.clone(),
+                at,
                 by: actor.clone(),
             };
             note.written_at = at;
@@ -219,10 +219,10 @@ impl Session {
             if !note.is_signed() {
                 return Err(Error::NoteNotSigned(id.to_owned()));
             }
-            let at = now();
+            let at = Timestamp::now();
             note.version += 1;
             note.addenda.push(Addendum {
-                written_at: at.clone(),
+                written_at: at,
                 written_by: actor.clone(),
                 body: body.to_owned(),
                 sections,
@@ -232,5 +232,74 @@ impl Session {
             a.write_note(&note)?;
             Ok(note.version)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::SecretString;
+    use serde_json::json;
+
+    use crate::base::{RecordKind, RecordRef};
+    use crate::crypto::keyslot::KdfParams;
+    use crate::error::{Error, ErrorClass};
+    use crate::vault::Vault;
+
+    /// A record whose time is not one casevault writes (the "unknown" a failing clock
+    /// once gave, another offset, a fraction, a date) is reported as malformed, naming
+    /// the record, as an integrity failure: it is never read as some other time.
+    #[test]
+    fn a_stored_time_that_is_not_rfc_3339_utc_is_a_malformed_record() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (mut session, _) = Vault::create(
+            &dir.path().join("practice.casevault"),
+            &SecretString::from("a test passphrase"),
+            KdfParams::default(),
+            "dr-test",
+        )
+        .expect("a vault");
+        let client = |id: &str, at: &str| {
+            json!({
+                "id": id, "name": "Ada Example", "date_of_birth": null, "contact": null,
+                "third_parties": [], "created_at": at,
+            })
+        };
+        let times = [
+            "unknown",
+            "an unreadable time",
+            "2026-03-01T10:00:00+02:00",
+            "2026-03-01T10:00:00.5Z",
+            "2026-03-01",
+        ];
+        for (i, at) in times.into_iter().enumerate() {
+            let id = format!("0000000{i}");
+            let record = client(&id, at);
+            session
+                .access(crate::audit::Action::ClientAdd, |a| {
+                    a.write(RecordRef::new(RecordKind::Client, &id, 1), &record)
+                })
+                .expect("write the record");
+            match session.client(&id) {
+                Err(e @ Error::MalformedRecord { .. }) => {
+                    assert_eq!(
+                        e.to_string(),
+                        format!("client {id} version 1 decrypted but its content is malformed"),
+                        "{at}"
+                    );
+                    assert_eq!(e.class(), ErrorClass::Integrity, "{at}");
+                }
+                other => panic!("{at}: {other:?}"),
+            }
+        }
+        // The same record with a casevault time reads, and shows the time as stored.
+        let record = client("0a0b0c0d", "2026-03-01T10:00:00Z");
+        session
+            .access(crate::audit::Action::ClientAdd, |a| {
+                a.write(RecordRef::new(RecordKind::Client, "0a0b0c0d", 1), &record)
+            })
+            .expect("write the record");
+        let read = session.client("0a0b0c0d").expect("a readable client");
+        assert_eq!(read.created_at.to_string(), "2026-03-01T10:00:00Z");
+        assert_eq!(serde_json::to_value(&read).expect("JSON"), record);
     }
 }

@@ -5,8 +5,9 @@ use secrecy::SecretString;
 
 use super::access::Access;
 use super::seal::Sealer;
-use super::{FailedUnlock, PASSPHRASE_SLOT, Session, now};
+use super::{FailedUnlock, PASSPHRASE_SLOT, Session};
 use crate::audit::{Action, Chain, EventDraft, Outcome, Target, TargetAccess};
+use crate::base::Timestamp;
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
 use crate::error::Error;
 use crate::store::StoreError;
@@ -57,7 +58,7 @@ impl Session {
             purpose = access.purpose;
             let value = value?;
             let draft = EventDraft {
-                at: now(),
+                at: Timestamp::now().into(),
                 actor: actor.clone(),
                 action: action.clone(),
                 targets: std::mem::take(&mut attempted),
@@ -111,7 +112,7 @@ impl Session {
                     }
                 };
                 drafts.push(EventDraft {
-                    at: now(),
+                    at: Timestamp::now().into(),
                     actor: actor.clone(),
                     action: action.clone(),
                     targets: access.targets,
@@ -138,7 +139,7 @@ impl Session {
             return;
         }
         let draft = EventDraft {
-            at: now(),
+            at: Timestamp::now().into(),
             actor: self.actor.clone(),
             action,
             targets,

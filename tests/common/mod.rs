@@ -411,7 +411,7 @@ impl TestVault {
         let consent =
             |s: &mut casevault::Session, c: &str, to: &str, purpose: &str, cats: &[&str]| {
                 s.add_consent(NewConsent {
-                    client: c.to_owned(),
+                    client: c.into(),
                     recipient: ConsentRecipient {
                         name: to.into(),
                         organization: None,
@@ -475,9 +475,14 @@ impl TestVault {
         drop(s);
         let workflow = Workflow {
             recovery_code: code.expose().to_owned(),
-            clients: vec![ada, ben, cleo],
-            notes: vec![signed, draft, couples, cleo_note],
-            consents: vec![ada_consent, ben_consent, cleo_consent],
+            clients: vec![ada.into(), ben.into(), cleo.into()],
+            notes: vec![
+                signed.into(),
+                draft.into(),
+                couples.into(),
+                cleo_note.into(),
+            ],
+            consents: vec![ada_consent.into(), ben_consent.into(), cleo_consent.into()],
         };
         (vault, workflow)
     }

@@ -419,7 +419,7 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                         "casevault note add --client ID --date DATE --file FILE",
                         |body| {
                             session.add_note(NewNote {
-                                clients: clients.clone(),
+                                clients: clients.iter().map(|c| c.as_str().into()).collect(),
                                 date: *date,
                                 note_type: note_type.map(Into::into),
                                 body: body.to_owned(),
@@ -511,7 +511,7 @@ fn run(cli: Cli, out: &Printer) -> Result<u8, CliError> {
                     relationship,
                 } => {
                     let (id, warnings) = session.add_consent(NewConsent {
-                        client: client.clone(),
+                        client: client.as_str().into(),
                         recipient: ConsentRecipient {
                             name: recipient.trim().to_owned(),
                             organization: organization.clone(),
@@ -753,11 +753,11 @@ fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<u8, CliErro
         ));
     }
     let request = DisclosureRequest {
-        client: args.client.clone(),
+        client: args.client.as_str().into(),
         recipient: args.to.trim().to_owned(),
         purpose: args.purpose.clone(),
         categories: args.categories.clone(),
-        consent: args.consent.clone(),
+        consent: args.consent.as_deref().map(Into::into),
         exception: args.exception.as_ref().map(|kind| ExceptionRequest {
             kind: kind.clone(),
             justification: justification.as_deref().cloned().unwrap_or_default(),

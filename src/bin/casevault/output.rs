@@ -270,7 +270,7 @@ impl Printer {
             .iter()
             .map(|c| {
                 let dob = c.date_of_birth.map(|d| d.to_string()).unwrap_or_default();
-                vec![c.id.clone(), c.name.clone(), dob]
+                vec![c.id.to_string(), c.name.clone(), dob]
             })
             .collect();
         self.table(&rows);
@@ -320,7 +320,7 @@ impl Printer {
             .iter()
             .map(|c| {
                 vec![
-                    c.id.clone(),
+                    c.id.to_string(),
                     c.state_on(today).to_owned(),
                     c.recipient.name.clone(),
                     format!("{} to {}", c.effective, c.expires),
@@ -622,7 +622,7 @@ impl Printer {
             .map(|n| {
                 let status = if n.is_signed() { "signed" } else { "draft" };
                 vec![
-                    n.id.clone(),
+                    n.id.to_string(),
                     n.date.to_string(),
                     n.note_type.as_str().to_owned(),
                     status.to_owned(),

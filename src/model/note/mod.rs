@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{ClientId, Date, NoteId};
+use crate::base::{ClientId, Date, NoteId, Timestamp};
 use crate::model::category::UNHEADED_CATEGORY;
 
 mod headings;
@@ -57,8 +57,8 @@ pub enum NoteStatus {
     Draft,
     /// Closed: further changes are addenda.
     Signed {
-        /// When it was signed (RFC 3339, UTC).
-        at: String,
+        /// When it was signed.
+        at: Timestamp,
         /// Who signed it.
         by: String,
     },
@@ -68,8 +68,8 @@ pub enum NoteStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "StoredAddendum")]
 pub struct Addendum {
-    /// When it was written (RFC 3339, UTC).
-    pub written_at: String,
+    /// When it was written.
+    pub written_at: Timestamp,
     /// Who wrote it.
     pub written_by: String,
     /// The Markdown as written.
@@ -105,8 +105,8 @@ pub struct Note {
     /// Addenda, oldest first.
     #[serde(default)]
     pub addenda: Vec<Addendum>,
-    /// When this version was written (RFC 3339, UTC).
-    pub written_at: String,
+    /// When this version was written.
+    pub written_at: Timestamp,
     /// Who wrote this version.
     pub written_by: String,
     /// The file it was imported from, if it was.
@@ -128,7 +128,7 @@ pub struct NoteSource {
 /// stored alone also hold the sections; those are read as they were stored.
 #[derive(Serialize)]
 pub(crate) struct NoteRecord<'a> {
-    id: &'a str,
+    id: &'a NoteId,
     version: u32,
     clients: &'a [ClientId],
     date: Date,
@@ -141,7 +141,7 @@ pub(crate) struct NoteRecord<'a> {
     status: &'a NoteStatus,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     addenda: Vec<AddendumRecord<'a>>,
-    written_at: &'a str,
+    written_at: Timestamp,
     written_by: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<&'a NoteSource>,
@@ -150,7 +150,7 @@ pub(crate) struct NoteRecord<'a> {
 /// An addendum as a note's record holds it: the body once.
 #[derive(Serialize)]
 struct AddendumRecord<'a> {
-    written_at: &'a str,
+    written_at: Timestamp,
     written_by: &'a str,
     body: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -176,7 +176,7 @@ struct StoredNote {
     status: NoteStatus,
     #[serde(default)]
     addenda: Vec<Addendum>,
-    written_at: String,
+    written_at: Timestamp,
     written_by: String,
     #[serde(default)]
     source: Option<NoteSource>,
@@ -204,7 +204,7 @@ impl From<StoredNote> for Note {
 /// What an addendum is read as: either shape, with or without sections.
 #[derive(Deserialize)]
 struct StoredAddendum {
-    written_at: String,
+    written_at: Timestamp,
     written_by: String,
     body: String,
     #[serde(default)]
@@ -238,13 +238,13 @@ impl Note {
                 .addenda
                 .iter()
                 .map(|a| AddendumRecord {
-                    written_at: &a.written_at,
+                    written_at: a.written_at,
                     written_by: &a.written_by,
                     body: &a.body,
                     sections: unless_derived(&a.body, &a.sections),
                 })
                 .collect(),
-            written_at: &self.written_at,
+            written_at: self.written_at,
             written_by: &self.written_by,
             source: self.source.as_ref(),
         }
@@ -280,7 +280,7 @@ impl NewNote {
     /// A note of an individual session.
     pub fn individual(client: &str, date: Date, body: &str) -> Self {
         NewNote {
-            clients: vec![client.to_owned()],
+            clients: vec![client.into()],
             date,
             note_type: Some(NoteType::Individual),
             body: body.to_owned(),
@@ -670,16 +670,16 @@ mod tests {
             body: body.into(),
             sections: parse_default(body).unwrap(),
             status: NoteStatus::Signed {
-                at: "2026-03-02T10:00:00Z".into(),
+                at: "2026-03-02T10:00:00Z".parse().unwrap(),
                 by: "ada".into(),
             },
             addenda: vec![Addendum {
-                written_at: "2026-03-03T10:00:00Z".into(),
+                written_at: "2026-03-03T10:00:00Z".parse().unwrap(),
                 written_by: "ada".into(),
                 body: "## medication\nStarted.".into(),
                 sections: parse_default("## medication\nStarted.").unwrap(),
             }],
-            written_at: "2026-03-03T10:00:00Z".into(),
+            written_at: "2026-03-03T10:00:00Z".parse().unwrap(),
             written_by: "ada".into(),
             source: None,
         };

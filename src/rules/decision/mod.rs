@@ -438,7 +438,7 @@ fn verdicts(
 ///     expires: "2027-12-31".parse().unwrap(),
 ///     signed_by: "Ada Example".into(),
 ///     relationship: Relationship::Client,
-///     recorded_at: "2026-01-01T09:00:00Z".into(),
+///     recorded_at: "2026-01-01T09:00:00Z".parse().unwrap(),
 ///     recorded_by: "dr-rivera".into(),
 ///     revoked: None,
 /// };

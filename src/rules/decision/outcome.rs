@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::{ClientId, ConsentId, Date, NoteId};
+use crate::base::{ClientId, ConsentId, Date, DecisionId, NoteId, Timestamp};
 
 use super::DisclosureRequest;
 
@@ -129,15 +129,15 @@ impl Decision {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRecord {
     /// The record's identifier.
-    pub id: String,
+    pub id: DecisionId,
     /// The policy version in force (0: the built-in default of a vault that had none).
     pub policy_version: u32,
     /// True for a dry run (nothing left the vault).
     pub dry_run: bool,
     /// The decision.
     pub decision: Decision,
-    /// When it was made (RFC 3339, UTC).
-    pub made_at: String,
+    /// When it was made.
+    pub made_at: Timestamp,
     /// Who asked.
     pub made_by: String,
 }

@@ -155,7 +155,7 @@ pub struct Redaction {
 ///     date_of_birth: Some("1990-05-17".parse().unwrap()),
 ///     contact: Some("555-123-4567".into()),
 ///     third_parties: vec!["Ben Quill (partner)".into()],
-///     created_at: "2026-03-01T00:00:00Z".into(),
+///     created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
 /// };
 /// let redactor = Redactor::new(&client, true, false);
 /// let (text, redactions) = redactor.redact("Ada (born 1990-05-17) argued with BEN QUILL.");
@@ -249,7 +249,7 @@ impl Redactor {
     ///     date_of_birth: None,
     ///     contact: Some(contact.into()),
     ///     third_parties: vec![third_party.into()],
-    ///     created_at: "2026-03-01T00:00:00Z".into(),
+    ///     created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
     /// };
     /// let ada = person("Ada Example", "555-123-4567", "Ben Quill");
     /// let cy = person("Cy Other", "cy@example.org, 555-0199", "Dee Other (sister)");
@@ -293,7 +293,7 @@ impl Redactor {
     ///     date_of_birth: None,
     ///     contact: None,
     ///     third_parties: vec!["Ben Quill (partner)".into(), "Mia Lund".into()],
-    ///     created_at: "2026-03-01T00:00:00Z".into(),
+    ///     created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
     /// };
     /// let redactor = Redactor::new(&client, true, false)
     ///     .releasing_third_parties(&["Ben Quill".to_owned()]);
@@ -385,7 +385,7 @@ impl Redactor {
     ///     date_of_birth: None,
     ///     contact: None,
     ///     third_parties: vec!["Ben Example".into()],
-    ///     created_at: "2026-01-01T09:00:00Z".into(),
+    ///     created_at: "2026-01-01T09:00:00Z".parse().unwrap(),
     /// };
     /// // The recipient may know who the client is, but not who else she spoke of.
     /// let redactor = Redactor::new(&client, true, false);
@@ -579,7 +579,7 @@ mod tests {
             date_of_birth: Some("1990-05-17".parse().expect("date")),
             contact: Some("+1 555-123-4567, ada@example.org; 12 Elm St., Springfield".into()),
             third_parties: vec!["Ben Quill (partner)".into(), "Zoë".into()],
-            created_at: "2026-03-01T00:00:00Z".into(),
+            created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
         }
     }
 
@@ -748,7 +748,7 @@ mod tests {
             date_of_birth: Some("1985-01-02".parse().expect("date")),
             contact: Some("cy@dorn.example; 555-0188".into()),
             third_parties: vec!["Dee Dorn (daughter)".into()],
-            created_at: "2026-03-01T00:00:00Z".into(),
+            created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
         };
         let text = "Cy (2 Jan 1985) and Dee; 555 0188; CY@DORN.EXAMPLE; Ada.";
         let redactor = Redactor::new(&client(), true, false).with_others(&[other]);
@@ -804,7 +804,7 @@ mod tests {
             date_of_birth: None,
             contact: None,
             third_parties: Vec::new(),
-            created_at: String::new(),
+            created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
         };
         let (text, _) = Redactor::new(&c, false, false).redact("Ada at 555-123-4567");
         assert_eq!(text, format!("Ada at {TP}"));
