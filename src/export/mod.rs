@@ -8,7 +8,7 @@
 //! or of the vault's own keys.
 
 use age::secrecy::SecretString;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::base::Date;
@@ -19,6 +19,7 @@ use crate::rules::decision::{Basis, Decision, Obligation};
 use crate::rules::redact::Redactor;
 
 mod file;
+mod json;
 mod markdown;
 
 pub(crate) use file::{ExportFile, Spool, parse_recipients};
@@ -58,7 +59,7 @@ pub struct ExportOptions {
 }
 
 /// A section of a note, as it leaves.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleSection {
     /// The section's category.
     pub category: String,
@@ -66,12 +67,12 @@ pub struct BundleSection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// True when the section was withheld.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub withheld: bool,
 }
 
 /// An addendum, as it leaves.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleAddendum {
     /// When it was written, if attendance is permitted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -80,8 +81,8 @@ pub struct BundleAddendum {
     pub sections: Vec<BundleSection>,
 }
 
-/// A note, as it leaves.
-#[derive(Clone, Debug, Serialize)]
+/// A note, as it leaves. It reads back from its JSON (`Deserialize`) as it was.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleNote {
     /// The session date, if attendance is permitted.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,7 +93,7 @@ pub struct BundleNote {
     /// Its sections, withheld ones as markers.
     pub sections: Vec<BundleSection>,
     /// Its addenda.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub addenda: Vec<BundleAddendum>,
 }
 
@@ -465,7 +466,8 @@ impl<'a> Builder<'a> {
     }
 
     /// The bundle's cover and profile, for the notes added so far; its `notes` is
-    /// empty (they are rendered one by one, [`render_note`]).
+    /// empty (they are spooled one by one, [`spooled_note`], and [`write`] writes
+    /// them after it).
     pub(crate) fn head(&self) -> Bundle {
         let decision = self.decision;
         let client = self.client;
@@ -521,92 +523,55 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Renders a whole bundle in memory (kept for tests; an export streams it with
-/// [`render_head`], [`render_note`] and [`render_tail`], which give the same bytes).
+/// One note in the form the [`Spool`] keeps until the cover sheet is written:
+/// Markdown as it will be written; JSON as serde_json's compact text, which
+/// [`write`] reads back and serializes in its place in the bundle. Wiped on drop.
+pub(crate) fn spooled_note(note: &BundleNote, format: ExportFormat) -> Zeroizing<Vec<u8>> {
+    match format {
+        ExportFormat::Markdown => Zeroizing::new(markdown::note(note).into_bytes()),
+        ExportFormat::Json => json::spooled(note),
+    }
+}
+
+/// Writes a bundle, handing its bytes to `put` as they come: `head`'s cover sheet and
+/// profile, then the notes `spool` holds, in order (`head`'s own `notes` are not
+/// written). Nothing holds the whole bundle at once.
+pub(crate) fn write(
+    head: &Bundle,
+    spool: Spool,
+    put: &mut dyn FnMut(&[u8]) -> Result<(), crate::Error>,
+) -> Result<(), crate::Error> {
+    match spool.format() {
+        ExportFormat::Markdown => {
+            put(&Zeroizing::new(
+                markdown::head(head, spool.len()).into_bytes(),
+            ))?;
+            for note in spool.into_notes()? {
+                put(&note?)?;
+            }
+            Ok(())
+        }
+        ExportFormat::Json => json::write(head, spool, put),
+    }
+}
+
+/// A whole bundle, written as an export writes it, into memory.
 #[cfg(test)]
 pub(crate) fn render(bundle: &Bundle, format: ExportFormat) -> Zeroizing<Vec<u8>> {
-    let mut out = render_head(bundle, bundle.notes.len(), format);
-    for (i, note) in bundle.notes.iter().enumerate() {
-        if i > 0 {
-            out.extend_from_slice(note_separator(format));
-        }
-        out.extend_from_slice(&render_note(note, format));
+    // An export's directory is only used past the spool's memory, which tests stay under.
+    let mut spool = Spool::new(std::path::Path::new("export"), format);
+    for note in &bundle.notes {
+        spool
+            .push(spooled_note(note, format))
+            .expect("a spool in memory takes every note");
     }
-    out.extend_from_slice(render_tail(bundle.notes.len(), format));
+    let mut out = Zeroizing::new(Vec::new());
+    write(bundle, spool, &mut |bytes| {
+        out.extend_from_slice(bytes);
+        Ok(())
+    })
+    .expect("writing into memory cannot fail");
     out
-}
-
-/// The JSON text of a bundle without notes ends with this; a bundle with notes puts
-/// them between `[` and `]` instead.
-const JSON_EMPTY_NOTES: &[u8] = b"[]\n}";
-
-/// Renders everything before the notes: the cover sheet and the profile (`bundle`'s
-/// own `notes` are not rendered; `notes` says how many follow). Wiped on drop.
-pub(crate) fn render_head(
-    bundle: &Bundle,
-    notes: usize,
-    format: ExportFormat,
-) -> Zeroizing<Vec<u8>> {
-    if format == ExportFormat::Json {
-        let head = Bundle {
-            notes: Vec::new(),
-            ..bundle.clone()
-        };
-        // Serializing our own plain data types cannot fail.
-        let mut text =
-            Zeroizing::new(serde_json::to_vec_pretty(&head).expect("plain data serializes"));
-        if notes > 0 {
-            // `"notes": []` at the end (the last field of `Bundle`, and serde_json's
-            // pretty printer writes an empty list so): open the list instead, the notes
-            // follow. Every string in it is escaped by serde_json; nothing is spliced
-            // but at this one place, which the unit tests and the generated forgeries
-            // in `markdown_forgery.rs` check against the whole bundle's serialization.
-            assert!(
-                text.ends_with(JSON_EMPTY_NOTES),
-                "serde_json ends a pretty-printed empty last list so"
-            );
-            let keep = text.len() - JSON_EMPTY_NOTES.len();
-            text.truncate(keep);
-            text.extend_from_slice(b"[\n");
-        }
-        return text;
-    }
-    Zeroizing::new(markdown::head(bundle, notes).into_bytes())
-}
-
-/// Renders one note ([`note_separator`] goes between two). Wiped on drop.
-pub(crate) fn render_note(note: &BundleNote, format: ExportFormat) -> Zeroizing<Vec<u8>> {
-    if format == ExportFormat::Json {
-        let text = Zeroizing::new(serde_json::to_vec_pretty(note).expect("plain data serializes"));
-        // An element of the top object's `notes` list: two levels in. Strings are
-        // escaped, so every line break here is the pretty printer's.
-        let mut out = Zeroizing::new(Vec::with_capacity(text.len() * 5 / 4 + 8));
-        for (i, line) in text.split(|&b| b == b'\n').enumerate() {
-            if i > 0 {
-                out.push(b'\n');
-            }
-            out.extend_from_slice(b"    ");
-            out.extend_from_slice(line);
-        }
-        return out;
-    }
-    Zeroizing::new(markdown::note(note).into_bytes())
-}
-
-/// What goes between two rendered notes.
-pub(crate) fn note_separator(format: ExportFormat) -> &'static [u8] {
-    match format {
-        ExportFormat::Json => b",\n",
-        ExportFormat::Markdown => b"",
-    }
-}
-
-/// What ends a bundle of `notes` notes.
-pub(crate) fn render_tail(notes: usize, format: ExportFormat) -> &'static [u8] {
-    match format {
-        ExportFormat::Json if notes > 0 => b"\n  ]\n}",
-        _ => b"",
-    }
 }
 
 /// Refuses an output path whose directory does not exist, before any work is done.
@@ -684,16 +649,90 @@ mod tests {
         }
     }
 
+    /// `bundle` written as an export writes it, through `spool`.
+    fn streamed(bundle: &Bundle, mut spool: Spool) -> Vec<u8> {
+        for note in &bundle.notes {
+            spool.push(spooled_note(note, spool.format())).unwrap();
+        }
+        let mut out = Vec::new();
+        write(bundle, spool, &mut |bytes| {
+            out.extend_from_slice(bytes);
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
     #[test]
-    fn json_rendered_note_by_note_is_the_whole_bundle_pretty_printed() {
+    fn json_written_note_by_note_is_the_whole_bundle_pretty_printed() {
+        let dir = tempfile::tempdir().unwrap();
         for n in [0, 1, 3] {
-            let b = bundle(n);
-            let whole = serde_json::to_vec_pretty(&b).unwrap();
-            assert_eq!(
-                String::from_utf8(render(&b, ExportFormat::Json).to_vec()).unwrap(),
-                String::from_utf8(whole).unwrap(),
-                "{n} notes"
-            );
+            for profile in [false, true] {
+                let mut b = bundle(n);
+                if profile {
+                    b.client = Some(BundleClient {
+                        name: "Ada \"Quill\"\n}".into(),
+                        date_of_birth: None,
+                        contact: None,
+                        third_parties: vec!["Ben".into()],
+                    });
+                    for note in &mut b.notes {
+                        note.session = Some("individual".into());
+                        note.addenda.clear();
+                    }
+                }
+                let whole = String::from_utf8(serde_json::to_vec_pretty(&b).unwrap()).unwrap();
+                assert_eq!(
+                    String::from_utf8(render(&b, ExportFormat::Json).to_vec()).unwrap(),
+                    whole,
+                    "{n} notes, profile {profile}"
+                );
+                // Spooled to a file from the first byte: the same bytes.
+                let spool = Spool::new(&dir.path().join("export.json"), ExportFormat::Json);
+                assert_eq!(
+                    String::from_utf8(streamed(&b, spool.keeping(0))).unwrap(),
+                    whole,
+                    "{n} notes, profile {profile}, spooled to a file"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn markdown_spooled_to_a_file_is_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = bundle(3);
+        let spool = Spool::new(&dir.path().join("export.md"), ExportFormat::Markdown);
+        assert_eq!(
+            streamed(&b, spool.keeping(0)),
+            render(&b, ExportFormat::Markdown).to_vec()
+        );
+    }
+
+    #[test]
+    fn a_failure_to_write_is_reported_as_it_was() {
+        for format in [ExportFormat::Json, ExportFormat::Markdown] {
+            let b = bundle(3);
+            let mut spool = Spool::new(std::path::Path::new("export"), format);
+            for note in &b.notes {
+                spool.push(spooled_note(note, format)).unwrap();
+            }
+            let mut calls = 0;
+            let failed = write(&b, spool, &mut |_| {
+                calls += 1;
+                match calls {
+                    1 => Ok(()),
+                    _ => Err(crate::Error::InvalidInput(
+                        "cannot write out.json: disk full".into(),
+                    )),
+                }
+            });
+            match failed {
+                Err(crate::Error::InvalidInput(message)) => {
+                    assert_eq!(message, "cannot write out.json: disk full", "{format:?}")
+                }
+                other => panic!("{format:?}: {other:?}"),
+            }
         }
     }
 }
