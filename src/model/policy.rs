@@ -81,9 +81,11 @@ pub struct Policy {
     pub source: String,
 }
 
-/// A policy file that cannot be used: where, and what is wrong.
+/// A policy file that cannot be used: where, and what is wrong. Fields may be added
+/// (a column, say).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
+#[non_exhaustive]
 pub struct PolicyError {
     /// The 1-based line of the mistake.
     pub line: usize,

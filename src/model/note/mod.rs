@@ -288,8 +288,10 @@ impl NewNote {
     }
 }
 
-/// A note body that cannot be split into sections.
+/// A note body that cannot be split into sections. Variants may be added, as new
+/// ways a body can mislead its reader are found.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NoteParseError {
     /// A `## ` heading names no known category.
     #[error(

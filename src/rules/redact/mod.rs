@@ -90,9 +90,11 @@ impl fmt::Display for RedactionKind {
     }
 }
 
-/// What was recognised where a marker now stands.
+/// What was recognised where a marker now stands. Classes are added as redaction
+/// learns new shapes of identifier; [`IdentifierClass::as_str`] names any of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum IdentifierClass {
     /// A name from the profile, whole or in part.
     Name,
