@@ -1,7 +1,9 @@
 //! Policy: the jurisdiction's categories, purposes and exceptions, as a TOML file.
 //!
-//! The built-in default (`src/policy/default.toml`) encodes BRIEF §3. A practice may
-//! replace it; the vault keeps every version, so each decision can be re-explained
+//! The built-in default (`src/model/policy/default.toml`) gives the categories,
+//! purposes and exceptions that the decision engine's rules (listed in
+//! `crate::rules::decision`, and for users in README.md, "The rules") work with. A
+//! practice may replace it; the vault keeps every version, so each decision can be re-explained
 //! under the policy in force when it was made.
 //!
 //! Invariant: a [`Policy`] value is always valid: every category, purpose and exception
