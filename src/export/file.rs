@@ -1,4 +1,5 @@
-//! Writing an export: the recipients it is encrypted to, the file written and
+//! Writing an export: the checks on its path, the recipients it is encrypted to, the
+//! file written and
 //! encrypted a piece at a time ([`ExportFile`]), and the spool that holds the notes
 //! until the cover sheet that counts them is written ([`Spool`]).
 
@@ -10,6 +11,39 @@ use zeroize::Zeroizing;
 
 use super::{ExportEncryption, ExportFormat};
 use crate::error::Error;
+
+/// Refuses an output path whose directory does not exist, before any work is done.
+pub(crate) fn check_directory(out: &Path) -> Result<(), Error> {
+    match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+            Err(Error::NoSuchDirectory(dir.to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an export path where anything is: a file, a directory, a FIFO, or a
+/// symbolic link, even one that points nowhere (following it, the export would land
+/// wherever the link says, or the rename into place would fail after the disclosure
+/// was recorded).
+pub(crate) fn check_free(out: &Path) -> Result<(), Error> {
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Ok(meta) if meta.file_type().is_symlink() => Err(Error::InvalidInput(format!(
+            "{} is a symbolic link; casevault writes an export only where nothing is: choose a path where no file or link exists",
+            out.display()
+        ))),
+        Ok(_) => Err(Error::InvalidInput(format!(
+            "{} already exists; casevault never overwrites a file",
+            out.display()
+        ))),
+        Err(e) => Err(Error::InvalidInput(format!(
+            "cannot check {}: {}; choose a path in a directory you can read",
+            out.display(),
+            e.kind()
+        ))),
+    }
+}
 
 /// Parses the recipients an export is encrypted to.
 pub(crate) fn parse_recipients(
@@ -69,7 +103,7 @@ impl ExportFile {
     /// Starts an export to `out`, which must not exist.
     pub(crate) fn create(out: &Path, encryption: &ExportEncryption) -> Result<Self, Error> {
         let io = write_error(out);
-        super::check_free(out)?;
+        check_free(out)?;
         let dir = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => std::path::PathBuf::from("."),
