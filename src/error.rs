@@ -10,7 +10,11 @@ use crate::rules::decision::DecisionRecord;
 use crate::store::StoreError;
 
 /// The class of a failure, which the CLI turns into its exit code.
+///
+/// Classes may be added (a new exit code); a `match` on it needs a `_` arm, best
+/// treated as [`ErrorClass::Failure`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorClass {
     /// Bad input, a missing record, or a failure of the system (exit 1).
     Failure,
@@ -26,7 +30,11 @@ pub enum ErrorClass {
 
 /// Why a vault operation failed. Messages name the record or line involved and never
 /// contain secrets or record plaintext.
+///
+/// Variants are added as the library grows: a `match` on it needs a `_` arm, and
+/// [`Error::class`] says how to treat any variant, known or not.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The vault file could not be read or written.
     #[error(transparent)]

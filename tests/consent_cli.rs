@@ -1,6 +1,6 @@
 //! Consents, intake acknowledgements, the policy and disclosure decisions (dry runs)
-//! through the `casevault` CLI: what each command prints, the exit codes of BRIEF §7,
-//! and the rules of BRIEF §3 as a user meets them.
+//! through the `casevault` CLI: what each command prints, its exit codes (README.md,
+//! "Exit codes"), and the decision rules (README.md, "The rules") as a user meets them.
 //!
 //! Consents are judged on the day the command runs, so active consents span
 //! 2020-01-01..2099-12-31 and expired or not-yet-effective ones lie wholly in the past

@@ -1,5 +1,6 @@
 //! Property tests for the disclosure decision engine over random consents and random
-//! requests, checked against an independent model of BRIEF §3 (default policy).
+//! requests, checked against an independent model of the rules (README.md, "The
+//! rules") under the default policy.
 
 use casevault::{
     Basis, ClientId, Consent, ConsentId, ConsentRecipient, Date, Decision, DecisionInput,
@@ -345,7 +346,8 @@ fn run(policy: &Policy, s: &Scenario, consents: &[Consent]) -> Decision {
 }
 
 // ---------------------------------------------------------------------------------
-// The model: BRIEF §3, written independently of src/decision.rs.
+// The model: the rules as README.md states them, written independently of
+// src/rules/decision/.
 
 fn norm(s: &str) -> String {
     s.split_whitespace()

@@ -1,6 +1,6 @@
-//! Table tests for the disclosure decision engine: every rule and every exception of
-//! BRIEF §3 under the default policy, with the reasons `decide` gives, plus a custom
-//! policy that changes what an exception releases.
+//! Table tests for the disclosure decision engine: every rule (README.md, "The rules";
+//! `src/rules/decision/mod.rs`) and every exception of the default policy, with the
+//! reasons `decide` gives, plus a custom policy that changes what an exception releases.
 
 use casevault::{
     Basis, Consent, ConsentRecipient, DEFAULT_POLICY, Date, Decision, DecisionInput,

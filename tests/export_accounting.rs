@@ -1,4 +1,5 @@
-//! The accounting of disclosures (BRIEF §2, §3 rule 8; HIPAA 45 CFR 164.528) as the
+//! The accounting of disclosures (docs/EXPORT.md, "The accounting of disclosures";
+//! rule 8 of README.md, "The rules"; HIPAA 45 CFR 164.528) as the
 //! `casevault` CLI keeps it: every disclosure that left is listed once, with its date,
 //! recipient, description, purpose and basis, oldest first; nothing that did not leave
 //! is listed; exports are written 0600, never over an existing file, and in plaintext

@@ -1,4 +1,5 @@
-//! Property test of what leaves in a disclosure (BRIEF §3, §4): for random requests
+//! Property test of what leaves in a disclosure (README.md, "The rules"; docs/EXPORT.md,
+//! "What goes in"): for random requests
 //! under an exact consent, an `all` consent or the client's own request, the export
 //! (decrypted with the age crate) carries exactly the canaries of the categories
 //! requested and permitted, a `[withheld: <category>]` marker for every other section
@@ -121,7 +122,7 @@ fn requested(case: &Case) -> Vec<&'static str> {
     }
 }
 
-/// The model of BRIEF §3 for these three grounds.
+/// The model of the rules (README.md, "The rules") for these three grounds.
 fn permitted(case: &Case, category: &str) -> bool {
     match case.ground {
         // Psychotherapy notes need a consent naming them alone; substance use needs

@@ -1,4 +1,5 @@
-//! Exports cannot be forged from inside (BRIEF §4, docs/EXPORT.md "Markdown"):
+//! Exports cannot be forged from inside (docs/EXPORT.md, "Why it cannot be forged from
+//! inside"):
 //!
 //! - Generated notes whose text repeats the export's own lines (the cover's heading and
 //!   labels, `[withheld: …]` and `[redacted: …]` markers, session, category and

@@ -1,4 +1,4 @@
-//! Disclosure exports are standard age (BRIEF §4): real exports written by
+//! Disclosure exports are standard age (docs/EXPORT.md): real exports written by
 //! `casevault disclose` are opened with the independent `age` CLI, for an X25519
 //! recipient, SSH ed25519 and RSA keys, and a passphrase, in Markdown and JSON; what
 //! comes out carries the permitted canaries and none of the withheld ones.

@@ -316,6 +316,7 @@ fn class_code(e: &Error) -> i32 {
         ErrorClass::WrongSecret => WRONG_SECRET,
         ErrorClass::Denied => 4,
         ErrorClass::Integrity => INTEGRITY,
+        _ => 1,
     }
 }
 

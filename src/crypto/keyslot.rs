@@ -128,8 +128,9 @@ impl KdfParams {
     }
 }
 
-/// Why a keyslot could not be sealed or opened.
+/// Why a keyslot could not be sealed or opened. Variants may be added.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum KeyslotError {
     /// The passphrase or recovery code does not open this keyslot.
     #[error("the passphrase or recovery code is wrong")]

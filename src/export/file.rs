@@ -1,6 +1,7 @@
-//! Writing an export: the recipients it is encrypted to, the file written and
-//! encrypted a piece at a time ([`ExportFile`]), and the spool that holds the rendered
-//! notes until the cover sheet that counts them is written ([`Spool`]).
+//! Writing an export: the checks on its path, the recipients it is encrypted to, the
+//! file written and
+//! encrypted a piece at a time ([`ExportFile`]), and the spool that holds the notes
+//! until the cover sheet that counts them is written ([`Spool`]).
 
 use std::io::Write;
 use std::path::Path;
@@ -8,8 +9,41 @@ use std::str::FromStr;
 
 use zeroize::Zeroizing;
 
-use super::{ExportEncryption, ExportFormat, note_separator};
+use super::options::{ExportEncryption, ExportFormat};
 use crate::error::Error;
+
+/// Refuses an output path whose directory does not exist, before any work is done.
+pub(crate) fn check_directory(out: &Path) -> Result<(), Error> {
+    match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => {
+            Err(Error::NoSuchDirectory(dir.to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses an export path where anything is: a file, a directory, a FIFO, or a
+/// symbolic link, even one that points nowhere (following it, the export would land
+/// wherever the link says, or the rename into place would fail after the disclosure
+/// was recorded).
+pub(crate) fn check_free(out: &Path) -> Result<(), Error> {
+    match std::fs::symlink_metadata(out) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Ok(meta) if meta.file_type().is_symlink() => Err(Error::InvalidInput(format!(
+            "{} is a symbolic link; casevault writes an export only where nothing is: choose a path where no file or link exists",
+            out.display()
+        ))),
+        Ok(_) => Err(Error::InvalidInput(format!(
+            "{} already exists; casevault never overwrites a file",
+            out.display()
+        ))),
+        Err(e) => Err(Error::InvalidInput(format!(
+            "cannot check {}: {}; choose a path in a directory you can read",
+            out.display(),
+            e.kind()
+        ))),
+    }
+}
 
 /// Parses the recipients an export is encrypted to.
 pub(crate) fn parse_recipients(
@@ -69,7 +103,7 @@ impl ExportFile {
     /// Starts an export to `out`, which must not exist.
     pub(crate) fn create(out: &Path, encryption: &ExportEncryption) -> Result<Self, Error> {
         let io = write_error(out);
-        super::check_free(out)?;
+        check_free(out)?;
         let dir = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
             _ => std::path::PathBuf::from("."),
@@ -139,11 +173,14 @@ impl ExportFile {
     }
 }
 
-/// Rendered notes waiting for the cover sheet, which comes first but counts what
-/// every note leaves behind. Kept in memory up to [`Spool::KEPT`] bytes; beyond that,
-/// everything goes to an unnamed temporary file in the export's directory (removed
-/// by the system when closed, even after a crash), encrypted with age to an X25519
-/// key made for this export and never stored.
+/// Notes waiting for the cover sheet, which comes first but counts what every note
+/// leaves behind: one record per note, in order, in the form [`super::spooled_note`]
+/// gives (Markdown as it is written; JSON as serde_json's compact text, read back
+/// into a note when the bundle is serialized). Kept in memory up to [`Spool::KEPT`]
+/// bytes; beyond that, everything goes to an unnamed temporary file in the export's
+/// directory (removed by the system when closed, even after a crash), encrypted with
+/// age to an X25519 key made for this export and never stored, each record after its
+/// length.
 pub(crate) struct Spool {
     dir: std::path::PathBuf,
     format: ExportFormat,
@@ -158,10 +195,10 @@ pub(crate) struct Spool {
 }
 
 impl Spool {
-    /// Rendered bytes kept in memory before the spool moves to a file.
+    /// Bytes kept in memory before the spool moves to a file.
     const KEPT: usize = 4 * 1024 * 1024;
 
-    /// A spool for an export to `out`.
+    /// A spool for an export to `out`, in `format`.
     pub(crate) fn new(out: &Path, format: ExportFormat) -> Self {
         Spool {
             dir: match out.parent() {
@@ -177,6 +214,23 @@ impl Spool {
         }
     }
 
+    /// The same spool, moving to its file past `bytes` in memory.
+    #[cfg(test)]
+    pub(super) fn keeping(mut self, bytes: usize) -> Self {
+        self.kept = bytes;
+        self
+    }
+
+    /// The format of the notes it holds.
+    pub(crate) fn format(&self) -> ExportFormat {
+        self.format
+    }
+
+    /// How many notes it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.notes
+    }
+
     fn io(&self) -> impl Fn(std::io::Error) -> Error + '_ {
         move |e| {
             Error::InvalidInput(format!(
@@ -186,17 +240,9 @@ impl Spool {
         }
     }
 
-    /// Adds the next rendered note.
-    pub(crate) fn push(&mut self, rendered: Zeroizing<Vec<u8>>) -> Result<(), Error> {
-        if self.notes > 0 {
-            self.put(Zeroizing::new(note_separator(self.format).to_vec()))?;
-        }
-        self.notes += 1;
-        self.put(rendered)
-    }
-
-    fn put(&mut self, bytes: Zeroizing<Vec<u8>>) -> Result<(), Error> {
-        if self.file.is_none() && self.bytes + bytes.len() > self.kept {
+    /// Adds the next note, in the form [`super::spooled_note`] gives.
+    pub(crate) fn push(&mut self, note: Zeroizing<Vec<u8>>) -> Result<(), Error> {
+        if self.file.is_none() && self.bytes + note.len() > self.kept {
             let identity = age::x25519::Identity::generate();
             let recipient = identity.to_public();
             let encryptor =
@@ -206,51 +252,94 @@ impl Spool {
             let mut writer = encryptor
                 .wrap_output(std::io::BufWriter::new(file))
                 .map_err(self.io())?;
-            for chunk in self.memory.drain(..) {
-                writer.write_all(&chunk).map_err(|e| {
-                    Error::InvalidInput(format!("cannot write a temporary file: {e}"))
-                })?;
+            for record in self.memory.drain(..) {
+                write_record(&mut writer, &record)?;
             }
+            self.bytes = 0;
             self.file = Some((identity, writer));
         }
+        self.notes += 1;
         match &mut self.file {
-            Some((_, writer)) => writer
-                .write_all(&bytes)
-                .map_err(|e| Error::InvalidInput(format!("cannot write a temporary file: {e}"))),
+            Some((_, writer)) => write_record(writer, &note),
             None => {
-                self.bytes += bytes.len();
-                self.memory.push(bytes);
+                self.bytes += note.len();
+                self.memory.push(note);
                 Ok(())
             }
         }
     }
 
-    /// Writes every note pushed, in order, to `export`.
-    pub(crate) fn drain_into(mut self, export: &mut ExportFile) -> Result<(), Error> {
-        let io = |e: std::io::Error| {
-            Error::InvalidInput(format!("cannot read back a temporary file: {e}"))
-        };
+    /// The notes pushed, in order, each read back into a buffer wiped on drop.
+    pub(crate) fn into_notes(mut self) -> Result<SpooledNotes, Error> {
         let Some((identity, writer)) = self.file.take() else {
-            for chunk in &self.memory {
-                export.write(chunk)?;
-            }
-            return Ok(());
+            return Ok(SpooledNotes::Memory(
+                std::mem::take(&mut self.memory).into_iter(),
+            ));
         };
         let mut file = writer
             .finish()
             .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-            .map_err(io)?;
-        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(io)?;
-        let mut reader = age::Decryptor::new_buffered(std::io::BufReader::new(file))
+            .map_err(read_error)?;
+        std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(0)).map_err(read_error)?;
+        let reader = age::Decryptor::new_buffered(std::io::BufReader::new(file))
             .and_then(|d| d.decrypt(std::iter::once(&identity as &dyn age::Identity)))
-            .map_err(|e| io(std::io::Error::other(e)))?;
-        let mut buffer = Zeroizing::new(vec![0u8; 64 * 1024]);
-        loop {
-            let n = std::io::Read::read(&mut reader, &mut buffer).map_err(io)?;
-            if n == 0 {
-                return Ok(());
+            .map_err(|e| read_error(std::io::Error::other(e)))?;
+        Ok(SpooledNotes::File {
+            reader: Box::new(reader),
+            left: self.notes,
+        })
+    }
+}
+
+/// One record of the spool's file: its length, then its bytes.
+fn write_record(writer: &mut impl Write, record: &[u8]) -> Result<(), Error> {
+    let length = u64::try_from(record.len()).expect("a buffer's length fits in 64 bits");
+    writer
+        .write_all(&length.to_le_bytes())
+        .and_then(|()| writer.write_all(record))
+        .map_err(|e| Error::InvalidInput(format!("cannot write a temporary file: {e}")))
+}
+
+fn read_error(e: std::io::Error) -> Error {
+    Error::InvalidInput(format!("cannot read back a temporary file: {e}"))
+}
+
+/// The notes of a [`Spool`], read back in the order they were pushed.
+pub(crate) enum SpooledNotes {
+    /// Kept in memory.
+    Memory(std::vec::IntoIter<Zeroizing<Vec<u8>>>),
+    /// Read back from the spool's file: `left` records to go.
+    File {
+        reader: Box<age::stream::StreamReader<std::io::BufReader<std::fs::File>>>,
+        left: usize,
+    },
+}
+
+impl Iterator for SpooledNotes {
+    type Item = Result<Zeroizing<Vec<u8>>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            SpooledNotes::Memory(notes) => notes.next().map(Ok),
+            SpooledNotes::File { left: 0, .. } => None,
+            SpooledNotes::File { reader, left } => {
+                *left -= 1;
+                let mut length = [0u8; 8];
+                let record = std::io::Read::read_exact(reader, &mut length).and_then(|()| {
+                    // The file is this export's own, authenticated by age: the length
+                    // is one this spool wrote.
+                    let length = usize::try_from(u64::from_le_bytes(length))
+                        .map_err(std::io::Error::other)?;
+                    let mut record = Zeroizing::new(vec![0u8; length]);
+                    std::io::Read::read_exact(reader, &mut record)?;
+                    Ok(record)
+                });
+                if record.is_err() {
+                    // Nothing after a failure is read.
+                    *left = 0;
+                }
+                Some(record.map_err(read_error))
             }
-            export.write(&buffer[..n])?;
         }
     }
 }
@@ -289,30 +378,26 @@ mod tests {
     #[test]
     fn a_spool_gives_back_what_it_was_given_from_memory_or_from_its_file() {
         let dir = tempfile::tempdir().unwrap();
-        let notes: Vec<String> = (0..40)
-            .map(|i| format!("{{\n  \"note\": {i}\n}}"))
+        let notes: Vec<Vec<u8>> = (0..40)
+            .map(|i| format!("{{\"note\":{i},\"text\":\"{}\"}}", "x".repeat(i)).into_bytes())
+            .chain([Vec::new()])
             .collect();
-        let expected = notes.join(",\n");
-        for kept in [usize::MAX, 100] {
-            let out = dir.path().join(format!("export-{kept}.json"));
-            let mut spool = Spool::new(&out, ExportFormat::Json);
+        for kept in [usize::MAX, 100, 0] {
+            let mut spool = Spool::new(&dir.path().join("export.json"), ExportFormat::Json);
             spool.kept = kept;
             for note in &notes {
-                spool
-                    .push(Zeroizing::new(note.as_bytes().to_vec()))
-                    .unwrap();
+                spool.push(Zeroizing::new(note.clone())).unwrap();
             }
-            assert_eq!(spool.file.is_some(), kept == 100);
-            let mut file = ExportFile::create(&out, &ExportEncryption::Plaintext).unwrap();
-            spool.drain_into(&mut file).unwrap();
-            file.finish().unwrap().publish().unwrap();
-            assert_eq!(
-                std::fs::read_to_string(&out).unwrap(),
-                expected,
-                "kept {kept}"
-            );
+            assert_eq!(spool.file.is_some(), kept != usize::MAX);
+            assert_eq!(spool.len(), notes.len());
+            let back: Vec<Vec<u8>> = spool
+                .into_notes()
+                .unwrap()
+                .map(|n| n.unwrap().to_vec())
+                .collect();
+            assert_eq!(back, notes, "kept {kept}");
         }
-        // The spool's file has no name: only the two exports are left.
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        // The spool's file has no name: nothing is left in the directory.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

@@ -399,8 +399,11 @@ proptest! {
             1
         );
 
-        // The JSON, written a note at a time, is the bundle's own serialization.
+        // The JSON, written a note at a time, is byte for byte the bundle's own
+        // pretty serialization, and parses back to it.
         let json = render(&bundle, ExportFormat::Json);
+        let whole = serde_json::to_vec_pretty(&bundle).expect("plain data serializes");
+        prop_assert_eq!(std::str::from_utf8(&json).expect("UTF-8"), std::str::from_utf8(&whole).expect("UTF-8"));
         let parsed: serde_json::Value = serde_json::from_slice(&json).expect("the JSON export parses");
         prop_assert_eq!(parsed, serde_json::to_value(&bundle).expect("plain data serializes"));
     }

@@ -1,6 +1,7 @@
 //! Categories: the sensitivity classes that note sections carry.
 
-/// The default policy's categories (BRIEF §2), in the order they are listed.
+/// The built-in policy's categories, in the order `src/model/policy/default.toml`
+/// lists them.
 pub const DEFAULT_CATEGORIES: &[&str] = &[
     "identity",
     "attendance",

@@ -1,7 +1,9 @@
 //! Policy: the jurisdiction's categories, purposes and exceptions, as a TOML file.
 //!
-//! The built-in default (`src/policy/default.toml`) encodes BRIEF §3. A practice may
-//! replace it; the vault keeps every version, so each decision can be re-explained
+//! The built-in default (`src/model/policy/default.toml`) gives the categories,
+//! purposes and exceptions that the decision engine's rules (listed in
+//! `crate::rules::decision`, and for users in README.md, "The rules") work with. A
+//! practice may replace it; the vault keeps every version, so each decision can be re-explained
 //! under the policy in force when it was made.
 //!
 //! Invariant: a [`Policy`] value is always valid: every category, purpose and exception
@@ -81,9 +83,11 @@ pub struct Policy {
     pub source: String,
 }
 
-/// A policy file that cannot be used: where, and what is wrong.
+/// A policy file that cannot be used: where, and what is wrong. Fields may be added
+/// (a column, say).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {message}")]
+#[non_exhaustive]
 pub struct PolicyError {
     /// The 1-based line of the mistake.
     pub line: usize,

@@ -138,27 +138,25 @@ impl Session {
                     .par_iter()
                     .map(|note| {
                         let out = builder.note(note);
-                        let rendered = out
+                        let spooled = out
                             .note
                             .as_ref()
-                            .map(|n| export::render_note(n, options.format));
-                        (out, rendered)
+                            .map(|n| export::spooled_note(n, options.format));
+                        (out, spooled)
                     })
                     .collect();
                 drop(notes);
-                for (out, rendered) in built {
+                for (out, spooled) in built {
                     builder.add(out);
-                    if let Some(rendered) = rendered {
-                        spool.push(rendered)?;
+                    if let Some(spooled) = spooled {
+                        spool.push(spooled)?;
                     }
                 }
             }
             let head = builder.head();
             let notes_out = builder.notes();
             let mut file = export::ExportFile::create(&options.out, &options.encryption)?;
-            file.write(&export::render_head(&head, notes_out, options.format))?;
-            spool.drain_into(&mut file)?;
-            file.write(export::render_tail(notes_out, options.format))?;
+            export::write(&head, spool, &mut |bytes| file.write(bytes))?;
             let file = file.finish()?;
 
             let client_request = matches!(decision.basis, Basis::ClientRequest);

@@ -165,6 +165,8 @@ impl From<Error> for CliError {
             ErrorClass::WrongSecret => exit::WRONG_SECRET,
             ErrorClass::Denied => exit::DENIED,
             ErrorClass::Integrity => exit::INTEGRITY,
+            // A class this CLI does not know yet is a failure.
+            _ => exit::ERROR,
         };
         CliError {
             message: error.to_string(),

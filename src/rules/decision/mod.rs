@@ -5,7 +5,9 @@
 //! inputs give the same decision, every time. It denies by default: a category is
 //! permitted only when a rule below permits it, and every verdict carries its reason.
 //!
-//! The rules (BRIEF §3), in the order they are applied:
+//! The rules, in the order they are applied (README.md, "The rules", states them for
+//! users; the names they use come from the policy, by default
+//! `src/model/policy/default.toml`):
 //! 1. Every requested category gets its own verdict; unknown names are denied.
 //! 2. Under consent, a consent permits only its recipient, its purposes, its
 //!    categories (less those it excludes), inside its period, while not revoked.

@@ -39,105 +39,28 @@
 //! When identifiers overlap, the stretch they cover together is replaced once.
 //! Where something is both the client's and someone else's, a refusal of either
 //! redacts it.
+//!
+//! Here: the [`Redactor`]. What it leaves behind is `marker`; how identifiers found
+//! become the text that leaves is `stretch`; names, identifier shapes, the contact's
+//! pieces and the index over names are `names`, `patterns`, `contact` and `index`.
 
 use std::fmt;
-
-use serde::Serialize;
 
 use crate::model::client::Client;
 
 mod contact;
 mod index;
+mod marker;
 mod names;
 mod patterns;
+mod stretch;
 
 use crate::base::fold::Folded;
 use index::Index;
+pub use marker::{IdentifierClass, Redaction, RedactionKind};
 use names::{Matcher, Unbuildable};
 use patterns::Value;
-
-/// Which marker replaced an identifier: whose it was.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RedactionKind {
-    /// The client's own identifier; kept when `identity` is permitted.
-    Identity,
-    /// Someone else's; kept when `third-party` is permitted.
-    ThirdParty,
-}
-
-impl RedactionKind {
-    /// The category whose permission keeps it: `identity` or `third-party`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RedactionKind::Identity => "identity",
-            RedactionKind::ThirdParty => "third-party",
-        }
-    }
-
-    /// The text that replaces it: `[redacted: identity]` or `[redacted: third-party]`.
-    pub fn marker(self) -> &'static str {
-        match self {
-            RedactionKind::Identity => "[redacted: identity]",
-            RedactionKind::ThirdParty => "[redacted: third-party]",
-        }
-    }
-}
-
-impl fmt::Display for RedactionKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What was recognised where a marker now stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum IdentifierClass {
-    /// A name from the profile, whole or in part.
-    Name,
-    /// A phone number.
-    Phone,
-    /// An e-mail address.
-    Email,
-    /// A number shaped like a US social security (or Canadian social insurance) number.
-    Ssn,
-    /// A street address, or a piece of the client's contact that is not a phone
-    /// number or e-mail address.
-    Address,
-    /// A date of birth.
-    DateOfBirth,
-}
-
-impl IdentifierClass {
-    /// The class's name: `name`, `phone`, `email`, `ssn`, `address`, `date-of-birth`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IdentifierClass::Name => "name",
-            IdentifierClass::Phone => "phone",
-            IdentifierClass::Email => "email",
-            IdentifierClass::Ssn => "ssn",
-            IdentifierClass::Address => "address",
-            IdentifierClass::DateOfBirth => "date-of-birth",
-        }
-    }
-}
-
-impl fmt::Display for IdentifierClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One marker put into the text: which marker, and what it replaced. It never holds
-/// the replaced text, so a list of them can go on a cover sheet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub struct Redaction {
-    /// The marker applied.
-    pub kind: RedactionKind,
-    /// What was recognised there (for overlapping identifiers, the longest).
-    pub class: IdentifierClass,
-}
+use stretch::{Candidate, drop_parts_inside_whole_names, merge, render};
 
 /// Redacts one client's identifiers, and everyone else's, from note text.
 ///
@@ -196,19 +119,6 @@ impl fmt::Debug for Redactor {
             .field("fail_closed", &self.fail_closed)
             .finish()
     }
-}
-
-/// One identifier found in the text, before overlaps are resolved.
-#[derive(Clone, Copy, Debug)]
-struct Candidate {
-    start: usize,
-    end: usize,
-    redaction: Redaction,
-    /// A whole multi-word name (see `names::Found`).
-    whole_name: bool,
-    /// A third party's name that is released: kept, but it still holds the parts
-    /// inside it (see `drop_parts_inside_whole_names`).
-    released: bool,
 }
 
 impl Redactor {
@@ -488,84 +398,6 @@ impl Redactor {
     fn is_others(&self, value: &Value) -> bool {
         self.others.iter().any(|other| other.same_as(value))
     }
-}
-
-/// A name inside a longer whole name belongs to that name's owner: "Quill" in the
-/// client's "Ada Quill" is the client's, even if a third party is also a Quill.
-fn drop_parts_inside_whole_names(candidates: &mut Vec<Candidate>) {
-    let mut wholes: Vec<(usize, usize)> = candidates
-        .iter()
-        .filter(|c| c.whole_name)
-        .map(|c| (c.start, c.end))
-        .collect();
-    wholes.sort_unstable();
-    // reach[i]: the furthest end among wholes[..=i], so containment is a binary search.
-    let reach: Vec<usize> = wholes
-        .iter()
-        .scan(0, |furthest, &(_, end)| {
-            *furthest = end.max(*furthest);
-            Some(*furthest)
-        })
-        .collect();
-    let reach_before = |i: usize| i.checked_sub(1).and_then(|i| reach.get(i)).copied();
-    candidates.retain(|c| {
-        if c.redaction.class != IdentifierClass::Name {
-            return true;
-        }
-        // A whole starting before c that ends at or after it, or one starting with c
-        // that ends after it.
-        let earlier = reach_before(wholes.partition_point(|&(s, _)| s < c.start));
-        let same_start = reach_before(wholes.partition_point(|&(s, _)| s <= c.start));
-        !(earlier.is_some_and(|end| end >= c.end) || same_start.is_some_and(|end| end > c.end))
-    });
-}
-
-/// Non-overlapping stretches to replace, in order, each with the redaction of its
-/// longest identifier. Names of one kind separated only by spaces or a hyphen ("Ada"
-/// and "Example" found apart) become one stretch.
-fn merge(text: &str, mut candidates: Vec<Candidate>) -> Vec<Candidate> {
-    candidates.sort_by_key(|c| (c.start, std::cmp::Reverse(c.end)));
-    let mut merged: Vec<Candidate> = Vec::new();
-    for c in candidates {
-        let Some(last) = merged.last_mut() else {
-            merged.push(c);
-            continue;
-        };
-        let overlaps = c.start < last.end;
-        let adjacent_names = last.redaction == c.redaction
-            && c.redaction.class == IdentifierClass::Name
-            && text.get(last.end..c.start).is_some_and(|gap| {
-                !gap.is_empty()
-                    && gap
-                        .chars()
-                        .all(|ch| matches!(ch, ' ' | '\t' | '-' | '\u{a0}'))
-            });
-        if overlaps || adjacent_names {
-            if overlaps && c.end - c.start > last.end - last.start {
-                last.redaction = c.redaction;
-            }
-            last.end = last.end.max(c.end);
-        } else {
-            merged.push(c);
-        }
-    }
-    merged
-}
-
-fn render(text: &str, stretches: Vec<Candidate>) -> (String, Vec<Redaction>) {
-    let mut out = String::with_capacity(text.len());
-    let mut at = 0;
-    let mut redactions = Vec::with_capacity(stretches.len());
-    for s in stretches {
-        // Every offset is a character boundary of `text`; `get` keeps a mistake from
-        // becoming a panic, and anything it cannot place is withheld, not kept.
-        out.push_str(text.get(at..s.start).unwrap_or(""));
-        out.push_str(s.redaction.kind.marker());
-        redactions.push(s.redaction);
-        at = s.end;
-    }
-    out.push_str(text.get(at..).unwrap_or(""));
-    (out, redactions)
 }
 
 #[cfg(test)]
