@@ -1,7 +1,6 @@
 //! Writing an export: the checks on its path, the recipients it is encrypted to, the
-//! file written and
-//! encrypted a piece at a time ([`ExportFile`]), and the spool that holds the notes
-//! until the cover sheet that counts them is written ([`Spool`]).
+//! file written and encrypted a piece at a time ([`ExportFile`]), and the spool that
+//! holds the notes until the cover sheet that counts them is written ([`Spool`]).
 
 use std::io::Write;
 use std::path::Path;
