@@ -1,7 +1,7 @@
 //! The outline of a Markdown document as a reader meets it: the blocks pulldown-cmark
 //! sees, with every extension a recipient's viewer might turn on. Shared by the
 //! export forgery tests of the library (`src/export/markdown_forgery.rs`) and of the
-//! command line (`tests/export_forgery.rs`), which include this file as a module.
+//! command line (`cli/tests/export_forgery.rs`), which include this file as a module.
 
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 

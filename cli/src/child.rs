@@ -45,7 +45,7 @@ pub(crate) mod tests {
 
     #[test]
     fn children_are_started_only_through_child_command() {
-        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin/casevault");
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut files: Vec<String> = std::fs::read_dir(&here)
             .expect("the binary's source directory")
             .filter_map(|e| e.ok())

@@ -13,7 +13,9 @@
 //!   the library and through the CLI, naming the field, writing nothing.
 
 mod common;
-#[path = "common/outline.rs"]
+// One outline for both forgery tests: the library's (src/export/markdown_forgery.rs)
+// reads it from the root's tests/common/ too.
+#[path = "../../tests/common/outline.rs"]
 mod outline;
 
 use std::cell::RefCell;
