@@ -182,22 +182,7 @@ pub enum ClientCommand {
     #[command(
         after_help = "Examples:\n  casevault client add\n  casevault client add < ada-profile.txt\n\nA profile on standard input (ada-profile.txt):\n  name: Ada Example\n  dob: 1984-05-17\n  contact: 555-0100\n  third-party: Ben Example\n\nThe --name, --dob, --contact and --third-party options put the client's details where\nother local users can read them (ps, /proc) and in your shell's history."
     )]
-    Add {
-        /// The client's name, on the command line: visible to other local users (ps,
-        /// /proc) and kept in shell history. Leave it out to be asked instead.
-        #[arg(long)]
-        name: Option<String>,
-        /// Date of birth (YYYY-MM-DD), with --name; visible to other local users.
-        #[arg(long, value_name = "DATE")]
-        dob: Option<Date>,
-        /// How to reach the client, with --name; visible to other local users.
-        #[arg(long)]
-        contact: Option<String>,
-        /// A third party who appears in notes (partner, child, employer), with --name;
-        /// repeatable; visible to other local users.
-        #[arg(long = "third-party", value_name = "NAME")]
-        third_parties: Vec<String>,
-    },
+    Add(ClientAddArgs),
     /// List clients.
     #[command(after_help = "Examples:\n  casevault client list\n  casevault client list --json")]
     List,
@@ -207,6 +192,24 @@ pub enum ClientCommand {
         /// The client's id.
         id: String,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct ClientAddArgs {
+    /// The client's name, on the command line: visible to other local users (ps,
+    /// /proc) and kept in shell history. Leave it out to be asked instead.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Date of birth (YYYY-MM-DD), with --name; visible to other local users.
+    #[arg(long, value_name = "DATE")]
+    pub dob: Option<Date>,
+    /// How to reach the client, with --name; visible to other local users.
+    #[arg(long)]
+    pub contact: Option<String>,
+    /// A third party who appears in notes (partner, child, employer), with --name;
+    /// repeatable; visible to other local users.
+    #[arg(long = "third-party", value_name = "NAME")]
+    pub third_parties: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -234,26 +237,7 @@ pub enum NoteCommand {
     #[command(
         after_help = "Examples:\n  casevault note add --client 67e344e9 --date 2026-03-01 --file session.md\n  casevault note add --client 67e344e9 --date 2026-03-01 --edit\n  casevault note add --client 67e344e9 --client e33597dc --type couples --date 2026-03-10 < joint.md"
     )]
-    Add {
-        /// A client in the session; repeat for couples, family and group sessions.
-        #[arg(long = "client", value_name = "ID", required = true)]
-        clients: Vec<String>,
-        /// The session date (YYYY-MM-DD; not after today unless --allow-future).
-        #[arg(long, value_name = "DATE")]
-        date: Date,
-        /// Accept a session date after today.
-        #[arg(long)]
-        allow_future: bool,
-        /// The kind of session [default: individual for one client].
-        #[arg(long = "type", value_enum)]
-        note_type: Option<TypeArg>,
-        /// Read the note from this file instead of standard input.
-        #[arg(long, value_name = "FILE")]
-        file: Option<PathBuf>,
-        /// Write the text in $VISUAL or $EDITOR, in a private file in memory (/dev/shm).
-        #[arg(long, conflicts_with = "file")]
-        edit: bool,
-    },
+    Add(NoteAddArgs),
     /// Show a note (its current version unless --version).
     #[command(
         after_help = "Examples:\n  casevault note show 26959a94\n  casevault note show 26959a94 --version 1"
@@ -319,6 +303,28 @@ pub enum NoteCommand {
     },
 }
 
+#[derive(Args, Debug)]
+pub struct NoteAddArgs {
+    /// A client in the session; repeat for couples, family and group sessions.
+    #[arg(long = "client", value_name = "ID", required = true)]
+    pub clients: Vec<String>,
+    /// The session date (YYYY-MM-DD; not after today unless --allow-future).
+    #[arg(long, value_name = "DATE")]
+    pub date: Date,
+    /// Accept a session date after today.
+    #[arg(long)]
+    pub allow_future: bool,
+    /// The kind of session [default: individual for one client].
+    #[arg(long = "type", value_enum)]
+    pub note_type: Option<TypeArg>,
+    /// Read the note from this file instead of standard input.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Write the text in $VISUAL or $EDITOR, in a private file in memory (/dev/shm).
+    #[arg(long, conflicts_with = "file")]
+    pub edit: bool,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum RelationshipArg {
     #[value(name = "self")]
@@ -343,55 +349,7 @@ pub enum ConsentCommand {
     #[command(
         after_help = "Examples:\n  casevault consent add --client 67e344e9 --recipient \"Dr. Osei\" --purpose treatment,coordination-of-care --allow diagnosis,medication,risk --expires 2027-12-31"
     )]
-    Add {
-        /// The client whose information it covers.
-        #[arg(long, value_name = "ID")]
-        client: String,
-        /// Who may receive the information (as disclosure requests will name them).
-        #[arg(long, value_name = "NAME")]
-        recipient: String,
-        /// The recipient's organization.
-        #[arg(long, value_name = "NAME")]
-        organization: Option<String>,
-        /// The recipient's age (age1…) or SSH public key, for encrypted exports.
-        #[arg(long, value_name = "KEY")]
-        recipient_key: Option<String>,
-        /// Purposes, comma-separated.
-        #[arg(
-            long = "purpose",
-            value_name = "P[,P]",
-            value_delimiter = ',',
-        value_parser = category_arg,
-            required = true
-        )]
-        purposes: Vec<String>,
-        /// Categories, comma-separated (`all` covers every category that needs no
-        /// explicit naming).
-        #[arg(
-            long = "allow",
-            value_name = "CAT[,CAT]",
-            value_delimiter = ',',
-        value_parser = category_arg,
-            required = true
-        )]
-        categories: Vec<String>,
-        /// Categories explicitly excluded, comma-separated.
-        #[arg(long = "exclude", value_name = "CAT[,CAT]", value_delimiter = ',',
-        value_parser = category_arg)]
-        excluded: Vec<String>,
-        /// First day it permits disclosure [default: today].
-        #[arg(long, value_name = "DATE")]
-        from: Option<Date>,
-        /// Last day it permits disclosure.
-        #[arg(long, value_name = "DATE")]
-        expires: Date,
-        /// Who signed it [default: the client, when --relationship self].
-        #[arg(long, value_name = "NAME")]
-        signed_by: Option<String>,
-        /// In what capacity the signer signed.
-        #[arg(long, value_enum, default_value = "self")]
-        relationship: RelationshipArg,
-    },
+    Add(ConsentAddArgs),
     /// List a client's consents.
     #[command(after_help = "Examples:\n  casevault consent list --client 67e344e9")]
     List {
@@ -421,6 +379,57 @@ pub enum ConsentCommand {
         #[arg(long, value_name = "DATE")]
         on: Option<Date>,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct ConsentAddArgs {
+    /// The client whose information it covers.
+    #[arg(long, value_name = "ID")]
+    pub client: String,
+    /// Who may receive the information (as disclosure requests will name them).
+    #[arg(long, value_name = "NAME")]
+    pub recipient: String,
+    /// The recipient's organization.
+    #[arg(long, value_name = "NAME")]
+    pub organization: Option<String>,
+    /// The recipient's age (age1…) or SSH public key, for encrypted exports.
+    #[arg(long, value_name = "KEY")]
+    pub recipient_key: Option<String>,
+    /// Purposes, comma-separated.
+    #[arg(
+        long = "purpose",
+        value_name = "P[,P]",
+        value_delimiter = ',',
+    value_parser = category_arg,
+        required = true
+    )]
+    pub purposes: Vec<String>,
+    /// Categories, comma-separated (`all` covers every category that needs no
+    /// explicit naming).
+    #[arg(
+        long = "allow",
+        value_name = "CAT[,CAT]",
+        value_delimiter = ',',
+    value_parser = category_arg,
+        required = true
+    )]
+    pub categories: Vec<String>,
+    /// Categories explicitly excluded, comma-separated.
+    #[arg(long = "exclude", value_name = "CAT[,CAT]", value_delimiter = ',',
+    value_parser = category_arg)]
+    pub excluded: Vec<String>,
+    /// First day it permits disclosure [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<Date>,
+    /// Last day it permits disclosure.
+    #[arg(long, value_name = "DATE")]
+    pub expires: Date,
+    /// Who signed it [default: the client, when --relationship self].
+    #[arg(long, value_name = "NAME")]
+    pub signed_by: Option<String>,
+    /// In what capacity the signer signed.
+    #[arg(long, value_enum, default_value = "self")]
+    pub relationship: RelationshipArg,
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,0 +1,65 @@
+//! Client profiles: `client add`, `client list` and `client show`.
+
+use std::io::IsTerminal;
+
+use casevault::NewClient;
+
+use super::unlock;
+use crate::cli::{Cli, ClientAddArgs, ClientCommand};
+use crate::error::CliError;
+use crate::output::Printer;
+use crate::private_input;
+
+pub fn run(cli: &Cli, command: &ClientCommand, out: &Printer) -> Result<(), CliError> {
+    match command {
+        ClientCommand::Add(args) => add(cli, args, out),
+        ClientCommand::List => list(cli, out),
+        ClientCommand::Show { id } => show(cli, id, out),
+    }
+}
+
+fn add(cli: &Cli, args: &ClientAddArgs, out: &Printer) -> Result<(), CliError> {
+    let ClientAddArgs {
+        name,
+        dob,
+        contact,
+        third_parties,
+    } = args;
+    // A profile on standard input is read (and checked) before unlocking; one typed at
+    // the terminal after, so that a wrong passphrase loses no typing.
+    let given = match name {
+        Some(name) => Some(NewClient {
+            name: name.clone(),
+            date_of_birth: *dob,
+            contact: contact.clone(),
+            third_parties: third_parties.clone(),
+        }),
+        None if dob.is_some() || contact.is_some() || !third_parties.is_empty() => {
+            return Err(CliError::usage(
+                "--dob, --contact and --third-party go with --name",
+                "give the whole profile one way: run `casevault client add` alone to be asked for each field, or give it on standard input as `field: value` lines",
+            ));
+        }
+        None if std::io::stdin().is_terminal() => None,
+        None => Some(private_input::profile_from_stdin()?),
+    };
+    let mut session = unlock(cli)?;
+    let new = match given {
+        Some(new) => new,
+        None => private_input::ask_profile()?,
+    };
+    out.id(&session.add_client(new)?);
+    Ok(())
+}
+
+fn list(cli: &Cli, out: &Printer) -> Result<(), CliError> {
+    let mut session = unlock(cli)?;
+    out.clients(&session.list_clients()?);
+    Ok(())
+}
+
+fn show(cli: &Cli, id: &str, out: &Printer) -> Result<(), CliError> {
+    let mut session = unlock(cli)?;
+    out.client(&session.client_details(id)?);
+    Ok(())
+}
