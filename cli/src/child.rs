@@ -48,6 +48,7 @@ pub(crate) mod tests {
         ("error.rs", include_str!("error.rs")),
         ("main.rs", include_str!("main.rs")),
         ("output.rs", include_str!("output.rs")),
+        ("output/results.rs", include_str!("output/results.rs")),
         ("private_input.rs", include_str!("private_input.rs")),
         ("progress.rs", include_str!("progress.rs")),
         ("secrets.rs", include_str!("secrets.rs")),
