@@ -1,14 +1,14 @@
 //! The library's layering, checked from its sources.
 //!
-//! Every library file under `src/` (not `src/bin/`) is parsed with `syn`, starting at
-//! `src/lib.rs` and following `mod` declarations the way the compiler does
-//! (`a/b.rs` or `a/b/mod.rs`, and `#[path]`). Each path a module uses that leads into
-//! the crate is resolved to the file that *defines* what it names, following `use`
-//! imports and re-exports on the way: `crate::`, `super::` and `self::` paths, paths
-//! that start with a child module or an imported name, and imported names used
-//! alone, in `use` trees (nested groups, renames, globs) and in code (types,
-//! expressions, patterns, macro arguments). Doc comments are not code and are not
-//! read.
+//! Every library file under `src/` (the command is its own crate, in `cli/`) is parsed
+//! with `syn`, starting at `src/lib.rs` and following `mod` declarations the way the
+//! compiler does (`a/b.rs` or `a/b/mod.rs`, and `#[path]`). Each path a module uses
+//! that leads into the crate is resolved to the file that *defines* what it names,
+//! following `use` imports and re-exports on the way: `crate::`, `super::` and
+//! `self::` paths, paths that start with a child module or an imported name, and
+//! imported names used alone, in `use` trees (nested groups, renames, globs) and in
+//! code (types, expressions, patterns, macro arguments). Doc comments are not code and
+//! are not read.
 //!
 //! Two rules:
 //!
@@ -860,23 +860,20 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A library source file's text: only files under `src/` but not `src/bin/`.
+/// A library source file's text: only files under `src/`.
 fn read_library(path: &Path) -> Option<String> {
-    if !path.starts_with("src") || path.starts_with("src/bin") {
+    if !path.starts_with("src") {
         return None;
     }
     fs::read_to_string(root().join(path)).ok()
 }
 
-/// The library's source files: everything under `src/` but `src/bin/`.
+/// The library's source files: everything under `src/`.
 fn library_files() -> BTreeSet<PathBuf> {
     fn walk(dir: &Path, out: &mut BTreeSet<PathBuf>) {
         for entry in fs::read_dir(root().join(dir)).expect("src/ is readable") {
             let name = entry.expect("src/ is readable").file_name();
             let path = dir.join(&name);
-            if path == Path::new("src/bin") {
-                continue;
-            }
             if root().join(&path).is_dir() {
                 walk(&path, out);
             } else if path.extension().is_some_and(|e| e == "rs") {
