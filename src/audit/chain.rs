@@ -1,7 +1,7 @@
 //! The chain as stored: appending events after the sealed head, walking every event
 //! in order, and reading the head back. The one place that does each of these: the
 //! session's gate appends through [`Chain::append`], `audit verify` and the rollback
-//! check walk through [`Chain::walk`], and every check of the sealed head is
+//! check walk through [`Chain::verify_events`], and every check of the sealed head is
 //! [`head_matches`](super::head_matches).
 
 use rayon::prelude::*;
@@ -158,7 +158,7 @@ impl<'k> Chain<'k> {
     /// chains from the one stored before it, its write targets read) on every core
     /// while the next chunk is read; `visit` takes the chunks in order. Memory is
     /// bounded by a chunk, not the trail.
-    pub(crate) fn walk<E: From<StoreError>>(
+    fn walk<E: From<StoreError>>(
         &self,
         tx: &dyn Transaction,
         mut visit: impl FnMut(CheckedEvents) -> std::result::Result<(), E>,
