@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use crate::base::{RecordKind, RecordRef};
 
+#[cfg(test)]
+mod conformance;
 mod error;
 pub(crate) mod scan;
 mod sqlite;

@@ -1,0 +1,191 @@
+//! What every backend must do, as tests: the guarantees written on [`Backend`] and
+//! [`Transaction`], checked through the traits alone, so a second backend runs the same
+//! checks by adding one line to [`backends`].
+
+use super::{AuditRow, Backend, StoreError, Transaction};
+use crate::base::{RecordKind, RecordRef};
+
+/// A fresh, empty vault of one backend: the backend, a way to open the same vault
+/// again (as another process would), and what keeps it alive (its directory).
+struct Fixture {
+    backend: Box<dyn Backend>,
+    reopen: Box<dyn Fn() -> Box<dyn Backend>>,
+    _dir: tempfile::TempDir,
+}
+
+/// One fixture of each backend.
+fn backends() -> Vec<Fixture> {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("vault");
+    let sqlite = super::SqliteStore::create(&path).expect("a new vault");
+    vec![Fixture {
+        backend: Box::new(sqlite),
+        reopen: Box::new(move || {
+            Box::new(super::SqliteStore::open(&path).expect("the vault opens again"))
+        }),
+        _dir: dir,
+    }]
+}
+
+fn note(id: &str, version: u32) -> RecordRef {
+    RecordRef::new(RecordKind::Note, id, version)
+}
+
+fn event(seq: u64, details: &[u8]) -> AuditRow {
+    AuditRow {
+        seq,
+        mac: vec![seq as u8; 32],
+        details: details.to_vec(),
+    }
+}
+
+fn in_tx<T>(backend: &mut dyn Backend, f: impl FnOnce(&dyn Transaction) -> T) -> T {
+    let tx = backend.begin().expect("a transaction");
+    let value = f(&*tx);
+    tx.commit().expect("a commit");
+    value
+}
+
+#[test]
+fn a_commit_keeps_and_a_dropped_transaction_discards() {
+    for Fixture { mut backend, .. } in backends() {
+        in_tx(&mut *backend, |tx| {
+            tx.insert_record(&note("a", 1), b"kept").unwrap();
+            tx.set_meta("name", b"kept").unwrap();
+        });
+        {
+            let tx = backend.begin().unwrap();
+            tx.insert_record(&note("b", 1), b"dropped").unwrap();
+            tx.set_meta("name", b"dropped").unwrap();
+            tx.append_audit(&event(1, b"dropped")).unwrap();
+            // Dropped without a commit.
+        }
+        in_tx(&mut *backend, |tx| {
+            assert_eq!(
+                tx.record(&note("a", 1)).unwrap().unwrap().ciphertext,
+                b"kept"
+            );
+            assert!(!tx.record_exists(RecordKind::Note, "b").unwrap());
+            assert_eq!(tx.meta("name").unwrap().as_deref(), Some(&b"kept"[..]));
+            assert!(tx.last_audit().unwrap().is_none());
+        });
+    }
+}
+
+#[test]
+fn records_and_events_are_insert_only() {
+    for Fixture { mut backend, .. } in backends() {
+        in_tx(&mut *backend, |tx| {
+            tx.insert_record(&note("a", 1), b"first").unwrap();
+            tx.append_audit(&event(1, b"first")).unwrap();
+        });
+        let tx = backend.begin().unwrap();
+        assert!(tx.insert_record(&note("a", 1), b"second").is_err());
+        assert!(tx.append_audit(&event(1, b"second")).is_err());
+        drop(tx);
+        in_tx(&mut *backend, |tx| {
+            assert_eq!(
+                tx.record(&note("a", 1)).unwrap().unwrap().ciphertext,
+                b"first"
+            );
+            assert_eq!(tx.last_audit().unwrap().unwrap().details, b"first");
+        });
+    }
+}
+
+#[test]
+fn bytes_come_back_as_stored_and_versions_in_order() {
+    let odd: Vec<u8> = (0..=255).collect();
+    for Fixture { mut backend, .. } in backends() {
+        in_tx(&mut *backend, |tx| {
+            for (id, version) in [("b", 1), ("a", 2), ("a", 1), ("c", 1), ("a", 10)] {
+                let mut bytes = odd.clone();
+                bytes.extend(format!("{id}{version}").bytes());
+                tx.insert_record(&note(id, version), &bytes).unwrap();
+            }
+            tx.insert_record(&RecordRef::new(RecordKind::Client, "a", 1), b"client")
+                .unwrap();
+        });
+        in_tx(&mut *backend, |tx| {
+            let latest = tx.latest_record(RecordKind::Note, "a").unwrap().unwrap();
+            assert_eq!(latest.reference, note("a", 10));
+            assert!(latest.ciphertext.starts_with(&odd));
+            assert_eq!(tx.count_records(RecordKind::Note).unwrap(), 3);
+            let page = tx
+                .latest_records_page(RecordKind::Note, "a", Some(1))
+                .unwrap();
+            assert_eq!(page.len(), 1);
+            assert_eq!(page[0].reference, note("b", 1));
+            assert!(tx.latest_record(RecordKind::Note, "z").unwrap().is_none());
+        });
+    }
+}
+
+#[test]
+fn pages_follow_the_key_order_and_stop_at_their_limits() {
+    for Fixture { mut backend, .. } in backends() {
+        in_tx(&mut *backend, |tx| {
+            for id in ["d", "a", "c", "b"] {
+                for version in [2, 1] {
+                    tx.insert_record(&note(id, version), &[0u8; 100]).unwrap();
+                }
+            }
+            for seq in [3, 1, 2, 5, 4] {
+                tx.append_audit(&event(seq, &[0u8; 100])).unwrap();
+            }
+        });
+        in_tx(&mut *backend, |tx| {
+            let mut seen = Vec::new();
+            tx.records_chunked(3, |rows| -> Result<(), StoreError> {
+                assert!(rows.len() <= 3);
+                seen.extend(
+                    rows.into_iter()
+                        .map(|r| (r.reference.id, r.reference.version)),
+                );
+                Ok(())
+            })
+            .unwrap();
+            let expected: Vec<(String, u32)> = ["a", "b", "c", "d"]
+                .iter()
+                .flat_map(|id| [(id.to_string(), 1), (id.to_string(), 2)])
+                .collect();
+            assert_eq!(seen, expected);
+
+            let mut seqs = Vec::new();
+            tx.audit_rows_chunked(2, |rows| -> Result<(), StoreError> {
+                seqs.push(rows.iter().map(|r| r.seq).collect::<Vec<_>>());
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(seqs, vec![vec![1, 2], vec![3, 4], vec![5]]);
+
+            // The byte limit ends a page at the row that reaches it.
+            let rows = tx.records_after(None, 100, 150).unwrap();
+            assert_eq!(rows.len(), 2);
+            let rows = tx.audit_rows_after(Some(3), 100, 1).unwrap();
+            assert_eq!(rows.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![4]);
+        });
+    }
+}
+
+#[test]
+fn one_write_transaction_at_a_time() {
+    for Fixture {
+        mut backend,
+        reopen,
+        ..
+    } in backends()
+    {
+        let mut other = reopen();
+        let held = backend.begin().unwrap();
+        // Another opener of the same vault waits for the lock, then gives up.
+        match other.begin() {
+            Err(StoreError::Busy) => {}
+            Err(e) => panic!("expected Busy, got {e}"),
+            Ok(_) => panic!("a second write transaction began while one was open"),
+        }
+        held.commit().unwrap();
+        // Once the first has ended, the other may write.
+        other.begin().unwrap().commit().unwrap();
+    }
+}
