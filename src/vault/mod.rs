@@ -30,8 +30,6 @@ const KEY_CHECK: &str = "key_check";
 /// look for earlier imports): enough to keep every core busy, few enough that memory
 /// stays bounded (two pages are held while the next is read).
 pub(crate) const PAGE: usize = 1024;
-/// Records checked at a time by `audit verify`'s pass over every record.
-const CHUNK: usize = 1024;
 
 mod access;
 pub(crate) mod consent;

@@ -3,12 +3,15 @@
 
 use std::path::Path;
 
-use super::{CHUNK, Session};
+use super::Session;
 use crate::audit::{self, Action, AuditEvent, Chain, Verifier, VerifyReport};
 use crate::error::Error;
 use crate::store::scan;
 
 type Result<T> = std::result::Result<T, Error>;
+
+/// Records checked at a time by `audit verify`'s pass over every record.
+const CHUNK: usize = 1024;
 
 impl Session {
     /// Every audit event, oldest first (decrypted).
