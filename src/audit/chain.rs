@@ -14,6 +14,7 @@ use super::{
     stored_mac,
 };
 use crate::base::EventTime;
+use super::EventKeys;
 use crate::crypto::keys::VaultKeys;
 use crate::crypto::record::{self, IntegrityError};
 use crate::store::scan;
@@ -71,13 +72,20 @@ struct SealedEvent {
 /// One vault's chain, under its keys.
 #[derive(Clone, Copy)]
 pub(crate) struct Chain<'k> {
+    events: &'k dyn EventKeys,
     keys: &'k VaultKeys,
     vault_id: &'k [u8],
 }
 
 impl<'k> Chain<'k> {
-    pub(crate) fn new(keys: &'k VaultKeys, vault_id: &'k [u8]) -> Self {
-        Chain { keys, vault_id }
+    pub(crate) fn new(events: &'k dyn EventKeys, vault_id: &'k [u8]) -> Self {
+        // Until events are signed, the chain is the pre-practice one.
+        let keys = events.legacy().expect("a session holds the chain's keys");
+        Chain {
+            events,
+            keys,
+            vault_id,
+        }
     }
 
     /// The sequence number and MAC the next event chains from, or `None` when the
@@ -119,6 +127,9 @@ impl<'k> Chain<'k> {
                 seq: event.seq,
                 mac: mac.to_vec(),
                 details: event.details,
+                signer: None,
+                signature: None,
+                writes: None,
             })?;
             (seq, prev) = (event.seq, mac);
         }

@@ -41,6 +41,41 @@ pub use outcome::{Failure, Outcome};
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The keys the chain works with, as an unlocked session holds them. The audit layer
+/// seals, signs, opens and checks events only through this; it knows nothing of
+/// compartments, grants or keyslots.
+///
+/// Every method is cheap and callable from any thread: an implementation resolves its
+/// keys when the session unlocks, not per event.
+pub(crate) trait EventKeys: Sync {
+    /// The member appending events, and the key they sign with.
+    fn signer(&self) -> (&str, &ed25519_dalek::SigningKey);
+    /// The key `member` signs with, from the roster (any member ever on it: a removed
+    /// member's events stay verifiable); `None` for a name never on the roster.
+    fn verifying_key(&self, member: &str) -> Option<ed25519_dalek::VerifyingKey>;
+    /// Seals an event's details so that members whose role reviews the audit trail,
+    /// and the member appending it, can read them.
+    fn seal_details(&self, reference: &RecordRef, plain: &[u8]) -> Vec<u8>;
+    /// Opens an event's details: `Ok(None)` when this member may not read them (they
+    /// neither review the trail nor appended the event).
+    fn open_details(
+        &self,
+        reference: &RecordRef,
+        sealed: &[u8],
+    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, crate::crypto::record::IntegrityError>;
+    /// Seals an event's write list (its write targets), readable by every member.
+    fn seal_writes(&self, reference: &RecordRef, plain: &[u8]) -> Vec<u8>;
+    /// Opens an event's write list.
+    fn open_writes(
+        &self,
+        reference: &RecordRef,
+        sealed: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::crypto::record::IntegrityError>;
+    /// The keys of the vault before it became a practice, when this member holds them:
+    /// events written then are MAC-chained and sealed under them.
+    fn legacy(&self) -> Option<&crate::crypto::keys::VaultKeys>;
+}
+
 /// The target kind of a keyslot write (keyslots are not records, but their writes
 /// are audited the same way).
 pub(crate) const KEYSLOT_TARGET: &str = "keyslot";

@@ -36,6 +36,9 @@ fn event(seq: u64, details: &[u8]) -> AuditRow {
         seq,
         mac: vec![seq as u8; 32],
         details: details.to_vec(),
+        signer: None,
+        signature: None,
+        writes: None,
     }
 }
 

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::{AuditRow, BUSY_TIMEOUT, Backend, RecordRow, StoreError, Transaction};
+use super::{AuditRow, BUSY_TIMEOUT, Backend, GrantRow, RecordRow, StoreError, Transaction};
 use crate::base::{RecordKind, RecordRef};
 
 /// The schema version this build reads and writes (`PRAGMA user_version`).
-pub(crate) const SCHEMA_VERSION: i64 = 2;
+pub(crate) const SCHEMA_VERSION: i64 = 3;
 
 /// Marks the file as a casevault vault (`PRAGMA application_id`, "cvlt").
 const APPLICATION_ID: i64 = 0x6376_6c74;
@@ -41,6 +41,19 @@ const MIGRATIONS: &[&str] = &[
     // parse: the version makes it refuse the vault as newer rather than report every
     // such note as damaged.
     "-- note records may hold the body alone",
+    // 2 -> 3: practices. Each compartment's data key wrapped to each member entitled
+    // to it; each audit event signed by the member who acted, with its write list
+    // readable by every member.
+    "CREATE TABLE grants (
+         member TEXT NOT NULL,
+         compartment TEXT NOT NULL,
+         form TEXT NOT NULL,
+         wrapped BLOB NOT NULL,
+         PRIMARY KEY (member, compartment)
+     ) WITHOUT ROWID;
+     ALTER TABLE audit ADD COLUMN signer TEXT;
+     ALTER TABLE audit ADD COLUMN signature BLOB;
+     ALTER TABLE audit ADD COLUMN writes BLOB;",
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -462,15 +475,28 @@ impl Transaction for SqliteTx<'_> {
 
     fn append_audit(&self, row: &AuditRow) -> Result<()> {
         self.0
-            .prepare_cached("INSERT INTO audit (seq, mac, details) VALUES (?1, ?2, ?3)")?
-            .execute(params![row.seq as i64, row.mac, row.details])?;
+            .prepare_cached(
+                "INSERT INTO audit (seq, mac, details, signer, signature, writes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                row.seq as i64,
+                row.mac,
+                row.details,
+                row.signer,
+                row.signature,
+                row.writes
+            ])?;
         Ok(())
     }
 
     fn last_audit(&self) -> Result<Option<AuditRow>> {
         Ok(self
             .0
-            .prepare_cached("SELECT seq, mac, details FROM audit ORDER BY seq DESC LIMIT 1")?
+            .prepare_cached(
+                "SELECT seq, mac, details, signer, signature, writes FROM audit
+                 ORDER BY seq DESC LIMIT 1",
+            )?
             .query_row([], audit_row)
             .optional()?)
     }
@@ -486,18 +512,117 @@ impl Transaction for SqliteTx<'_> {
             None => {
                 let mut stmt = self
                     .0
-                    .prepare_cached("SELECT seq, mac, details FROM audit ORDER BY seq LIMIT ?1")?;
+                    .prepare_cached(
+                        "SELECT seq, mac, details, signer, signature, writes FROM audit
+                         ORDER BY seq LIMIT ?1",
+                    )?;
                 let rows = stmt.query_map([limit], audit_row)?;
                 up_to(rows, max_bytes, |r| r.details.len())
             }
             Some(after) => {
                 let after = i64::try_from(after).unwrap_or(i64::MAX);
                 let mut stmt = self.0.prepare_cached(
-                    "SELECT seq, mac, details FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    "SELECT seq, mac, details, signer, signature, writes FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
                 )?;
                 let rows = stmt.query_map([after, limit], audit_row)?;
                 up_to(rows, max_bytes, |r| r.details.len())
             }
+        }
+    }
+
+    fn set_grant(&self, grant: &GrantRow) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO grants (member, compartment, form, wrapped) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (member, compartment)
+                 DO UPDATE SET form = excluded.form, wrapped = excluded.wrapped",
+            )?
+            .execute(params![
+                grant.member,
+                grant.compartment,
+                grant.form,
+                grant.wrapped
+            ])?;
+        Ok(())
+    }
+
+    fn grant(&self, member: &str, compartment: &str) -> Result<Option<GrantRow>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT form, wrapped FROM grants WHERE member = ?1 AND compartment = ?2",
+            )?
+            .query_row(params![member, compartment], |r| {
+                Ok(GrantRow {
+                    member: member.to_owned(),
+                    compartment: compartment.to_owned(),
+                    form: r.get(0)?,
+                    wrapped: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn grants_of(&self, member: &str, form: &str) -> Result<Vec<GrantRow>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT compartment, wrapped FROM grants WHERE member = ?1 AND form = ?2",
+        )?;
+        let rows = stmt.query_map(params![member, form], |r| {
+            Ok(GrantRow {
+                member: member.to_owned(),
+                compartment: r.get(0)?,
+                form: form.to_owned(),
+                wrapped: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn count_grants(&self, member: &str) -> Result<u64> {
+        let n: i64 = self
+            .0
+            .prepare_cached("SELECT COUNT(*) FROM grants WHERE member = ?1")?
+            .query_row([member], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn delete_grants(&self, member: &str, compartment: Option<&str>) -> Result<u64> {
+        let n = match compartment {
+            Some(c) => self.0.execute(
+                "DELETE FROM grants WHERE member = ?1 AND compartment = ?2",
+                params![member, c],
+            )?,
+            None => self
+                .0
+                .execute("DELETE FROM grants WHERE member = ?1", [member])?,
+        };
+        Ok(n as u64)
+    }
+
+    fn delete_keyslot(&self, name: &str) -> Result<()> {
+        self.0
+            .execute("DELETE FROM keyslots WHERE name = ?1", [name])?;
+        Ok(())
+    }
+
+    fn replace_record(&self, reference: &RecordRef, ciphertext: &[u8]) -> Result<()> {
+        let changed = self
+            .0
+            .prepare_cached(
+                "UPDATE records SET ciphertext = ?4 WHERE kind = ?1 AND id = ?2 AND version = ?3",
+            )?
+            .execute(params![
+                reference.kind.as_str(),
+                reference.id,
+                reference.version,
+                ciphertext
+            ])?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(format!(
+                "{reference} disappeared while it was being re-sealed"
+            )))
         }
     }
 
@@ -549,5 +674,8 @@ fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {
         })?,
         mac: r.get(1)?,
         details: r.get(2)?,
+        signer: r.get(3)?,
+        signature: r.get(4)?,
+        writes: r.get(5)?,
     })
 }
