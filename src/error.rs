@@ -42,6 +42,12 @@ pub enum Error {
     /// The passphrase does not open the vault.
     #[error("wrong passphrase for this vault")]
     WrongPassphrase,
+    /// No active member of the practice has this name.
+    #[error("the practice has no member named {0:?}")]
+    NoSuchMember(String),
+    /// The practice has several members and none was named.
+    #[error("this practice has several members: say which one you are")]
+    MemberNeeded,
     /// The recovery code does not open the vault.
     #[error("wrong recovery code for this vault")]
     WrongRecoveryCode,
@@ -214,6 +220,8 @@ impl Error {
             | Error::InvalidInput(_)
             | Error::NoSuchVersion { .. }
             | Error::NoSuchDirectory(_)
+            | Error::NoSuchMember(_)
+            | Error::MemberNeeded
             | Error::Hardening { .. } => ErrorClass::Failure,
         }
     }
@@ -241,7 +249,9 @@ impl Error {
             Error::ConsentNotFound(_) => Failure::NoSuchConsent,
             Error::Policy(_) => Failure::MalformedPolicy,
             Error::Denied(_) => Failure::DeniedByPolicy,
-            Error::InvalidInput(_) => Failure::InvalidInput,
+            Error::InvalidInput(_) | Error::NoSuchMember(_) | Error::MemberNeeded => {
+                Failure::InvalidInput
+            }
             Error::Hardening { .. } => Failure::Hardening,
             Error::NoSuchVersion { .. } => Failure::NoSuchVersion,
             Error::ForeignKeyslot { .. } => Failure::ForeignKeyslot,

@@ -92,6 +92,11 @@ pub use model::note::{
     NoteType, Section, parse_sections,
 };
 pub use model::policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};
+pub use model::practice::{
+    Assignment, Caseload, Compartment, Member, Roster, can_write, compartments_of_client, holders,
+    may, valid_member_name,
+};
+pub use model::role::{CONSENTS, ClientScope, DISCLOSURES, PSYCHOTHERAPY_NOTES, Permission, Role};
 pub use rules::decision::{
     Basis, Decision, DecisionInput, DecisionRecord, DisclosureRequest, ExceptionRequest, JointNote,
     JointVerdict, Obligation, ParticipantConsent, Verdict, decide,
@@ -101,7 +106,7 @@ pub use store::StoreError;
 pub use vault::consent::ClientDetails;
 pub use vault::disclose::Disclosure;
 pub use vault::import::{ImportProgress, ImportReport, SkipReason, Skipped};
-pub use vault::{FailedUnlock, SearchHit, Session, Vault, harden_process};
+pub use vault::{DEFAULT_MEMBER, FailedUnlock, SearchHit, Session, Vault, harden_process};
 
 /// Building blocks exposed for the benchmarks (`cargo bench`) and the fuzz targets
 /// (`fuzz/`) only: not a stable API.

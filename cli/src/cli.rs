@@ -120,6 +120,9 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The practice's members: who holds the vault, in which role.
+    #[command(subcommand)]
+    Member(MemberCommand),
     /// Write a consistent, encrypted copy of the vault.
     #[command(
         after_help = "Examples:\n  casevault backup --out /media/backup/practice-2026-03-01.casevault"
@@ -430,6 +433,13 @@ pub struct ConsentAddArgs {
     /// In what capacity the signer signed.
     #[arg(long, value_enum, default_value = "self")]
     pub relationship: RelationshipArg,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MemberCommand {
+    /// List the practice's members: name, role, when added (and removed).
+    #[command(after_help = "Examples:\n  casevault member list\n  casevault member list --json")]
+    List,
 }
 
 #[derive(Subcommand, Debug)]

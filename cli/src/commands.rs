@@ -8,6 +8,7 @@ pub mod consent;
 pub mod demo;
 pub mod disclose;
 pub mod manual;
+pub mod member;
 pub mod note;
 pub mod policy;
 pub mod vault;

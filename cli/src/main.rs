@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
-use commands::{audit, client, consent, demo, disclose, manual, note, policy, vault};
+use commands::{audit, client, consent, demo, disclose, manual, member, note, policy, vault};
 use error::CliError;
 use output::{Printer, eout};
 
@@ -74,6 +74,7 @@ fn run(cli: &Cli, out: &Printer) -> Result<(), CliError> {
         Command::Disclose(args) => disclose::disclose(cli, args, out),
         Command::Accounting { client, fhir } => disclose::accounting(cli, client, *fhir, out),
         Command::Audit(command) => audit::run(cli, command, out),
+        Command::Member(command) => member::run(cli, command, out),
         Command::Backup { out: target } => vault::backup(cli, target, out),
         Command::Demo => demo::run(out),
         Command::Completions { shell } => manual::completions(*shell, out),

@@ -58,6 +58,11 @@ actions! {
     VaultPasswd = "vault.passwd",
     /// A copy of the vault was written (`vault.backup`).
     VaultBackup = "vault.backup",
+    /// A vault made before practices became a practice of one: its first member's
+    /// keys and the roster were written (`practice.found`).
+    PracticeFound = "practice.found",
+    /// The practice's members were listed or shown (`member.list`).
+    MemberList = "member.list",
     /// A client was added (`client.add`).
     ClientAdd = "client.add",
     /// The clients were listed (`client.list`).
@@ -146,7 +151,7 @@ mod tests {
             let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
             assert_eq!(&read, action);
         }
-        assert_eq!(seen.len(), 30);
+        assert_eq!(seen.len(), 32);
     }
 
     #[test]

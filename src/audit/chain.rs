@@ -8,13 +8,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::EventKeys;
 use super::verify::{CheckedEvents, Verifier, check_events};
 use super::{
     Action, AuditEvent, Outcome, Target, chain_mac, genesis, head_matches, open_head, seal_head,
     stored_mac,
 };
 use crate::base::EventTime;
-use super::EventKeys;
 use crate::crypto::keys::VaultKeys;
 use crate::crypto::record::{self, IntegrityError};
 use crate::store::scan;

@@ -23,6 +23,17 @@ pub enum RecordKind {
     Decision,
     /// An entry in a client's accounting of disclosures.
     Accounting,
+    /// A member's own private keys, sealed under their personal key.
+    Member,
+    /// The practice's roster: members, roles' keys, the key epoch.
+    Roster,
+    /// The practice's caseloads: which clients each member is assigned.
+    Caseload,
+    /// A compartment's data key wrapped under a member's personal key (never stored
+    /// as a record row: the reference its wrapping is bound to).
+    Grant,
+    /// A request for emergency access to a client's record, and its approval.
+    AccessRequest,
 }
 
 impl RecordKind {
@@ -37,6 +48,11 @@ impl RecordKind {
             RecordKind::Policy => "policy",
             RecordKind::Decision => "decision",
             RecordKind::Accounting => "accounting",
+            RecordKind::Member => "member",
+            RecordKind::Roster => "roster",
+            RecordKind::Caseload => "caseload",
+            RecordKind::Grant => "grant",
+            RecordKind::AccessRequest => "access-request",
         }
     }
 
@@ -51,6 +67,11 @@ impl RecordKind {
             "policy" => Some(RecordKind::Policy),
             "decision" => Some(RecordKind::Decision),
             "accounting" => Some(RecordKind::Accounting),
+            "member" => Some(RecordKind::Member),
+            "roster" => Some(RecordKind::Roster),
+            "caseload" => Some(RecordKind::Caseload),
+            "grant" => Some(RecordKind::Grant),
+            "access-request" => Some(RecordKind::AccessRequest),
             _ => None,
         }
     }

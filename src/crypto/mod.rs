@@ -9,4 +9,5 @@
 pub(crate) mod hygiene;
 pub(crate) mod keys;
 pub(crate) mod keyslot;
+pub(crate) mod member;
 pub(crate) mod record;

@@ -30,10 +30,12 @@ fn classify(action: &Action) -> (FhirCode, Option<FhirCode>, FhirCode) {
         Action::NoteSearch => (TYPE_QUERY, Some(SUBTYPE_SEARCH), ACTION_R),
         Action::NoteImport => (TYPE_IMPORT, None, ACTION_C),
         Action::VaultUnlock | Action::VaultRecover => (TYPE_AUTHENTICATION, None, ACTION_E),
-        Action::VaultPasswd | Action::PolicySet => (TYPE_SECURITY_ALERT, None, ACTION_U),
+        Action::VaultPasswd | Action::PolicySet | Action::PracticeFound => {
+            (TYPE_SECURITY_ALERT, None, ACTION_U)
+        }
         Action::VaultInit => (TYPE_APPLICATION, None, ACTION_C),
         Action::VaultBackup | Action::Disclose => (TYPE_EXPORT, None, ACTION_R),
-        Action::PolicyShow => (TYPE_APPLICATION, Some(SUBTYPE_READ), ACTION_R),
+        Action::PolicyShow | Action::MemberList => (TYPE_APPLICATION, Some(SUBTYPE_READ), ACTION_R),
         Action::AuditLog | Action::AuditVerify | Action::AuditAnchor => {
             (TYPE_AUDIT_LOG, None, ACTION_R)
         }
@@ -327,9 +329,11 @@ mod tests {
             "note.search" => (TYPE_QUERY, search, ACTION_R),
             "note.import" => (TYPE_IMPORT, None, ACTION_C),
             "vault.unlock" | "vault.recover" => (TYPE_AUTHENTICATION, None, ACTION_E),
-            "vault.passwd" | "policy.set" => (TYPE_SECURITY_ALERT, None, ACTION_U),
+            "vault.passwd" | "policy.set" | "practice.found" => {
+                (TYPE_SECURITY_ALERT, None, ACTION_U)
+            }
             "vault.init" => (TYPE_APPLICATION, None, ACTION_C),
-            "policy.show" => (TYPE_APPLICATION, read, ACTION_R),
+            "policy.show" | "member.list" => (TYPE_APPLICATION, read, ACTION_R),
             "vault.backup" | "disclose" => (TYPE_EXPORT, None, ACTION_R),
             "audit.log" | "audit.verify" | "audit.anchor" => (TYPE_AUDIT_LOG, None, ACTION_R),
             other => panic!("{other} is not in the table"),

@@ -10,7 +10,7 @@
 //! it names is declared once, and every rule refers to declared names. Parsing is the
 //! only way to get one.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,9 @@ use toml::Spanned;
 
 use crate::base::Date;
 use crate::model::category::UNHEADED_CATEGORY;
+use crate::model::role::{
+    ClientScope, DISCLOSURES, Permission, RECORD_COMPARTMENTS, Role, valid_role_name,
+};
 
 /// The built-in policy's TOML text.
 pub const DEFAULT_POLICY: &str = include_str!("policy/default.toml");
@@ -78,6 +81,14 @@ pub struct Policy {
     pub withheld_markers: Vec<String>,
     /// The legal exceptions.
     pub exceptions: Vec<Exception>,
+    /// The practice's roles (`[roles.NAME]`), in the order the file lists them; the
+    /// defaults (`Role::defaults`) when the file declares none. At least one role
+    /// may manage members and sees all clients.
+    ///
+    /// A role that reads `psychotherapy-notes` reads only the psychotherapy notes its
+    /// own member wrote: that compartment is per client and author, not a role
+    /// setting (`crate::model::role`).
+    pub roles: Vec<Role>,
     /// The TOML text the policy was read from.
     #[serde(skip)]
     pub source: String,
@@ -107,6 +118,19 @@ struct PolicyFile {
     rules: Spanned<RulesFile>,
     #[serde(default, rename = "exception")]
     exceptions: Vec<Spanned<ExceptionFile>>,
+    roles: Option<Spanned<BTreeMap<Spanned<String>, Spanned<RoleFile>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleFile {
+    #[serde(default)]
+    reads: Vec<Spanned<String>>,
+    #[serde(default)]
+    writes: Vec<Spanned<String>>,
+    clients: Spanned<String>,
+    #[serde(default)]
+    may: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +250,170 @@ fn known(
         .collect()
 }
 
+/// The compartments a role's `reads` or `writes` names, in the order of `known` (the
+/// categories, then the record compartments); `"all"` alone means every one.
+fn compartments(
+    lines: &Lines<'_>,
+    what: &str,
+    items: &[Spanned<String>],
+    known: &[&str],
+) -> Result<Vec<String>, PolicyError> {
+    let mut seen = BTreeSet::new();
+    for item in items {
+        let name = item.get_ref().as_str();
+        if name == ALL_CATEGORIES {
+            if items.len() > 1 {
+                return Err(lines.err(
+                    item.span().start,
+                    format!("{what}: \"all\" must be the only element"),
+                ));
+            }
+            return Ok(known.iter().map(|k| (*k).to_owned()).collect());
+        }
+        if !known.contains(&name) {
+            return Err(lines.err(
+                item.span().start,
+                format!(
+                    "{what}: unknown compartment {name:?}; the known ones are: {} (or \"all\" alone)",
+                    known.join(", ")
+                ),
+            ));
+        }
+        if !seen.insert(name) {
+            return Err(lines.err(
+                item.span().start,
+                format!("{what}: {name:?} is listed twice"),
+            ));
+        }
+    }
+    Ok(known
+        .iter()
+        .filter(|k| seen.contains(*k))
+        .map(|k| (*k).to_owned())
+        .collect())
+}
+
+/// The roles a policy file declares, checked against its categories; the defaults
+/// when it declares none.
+fn roles(
+    lines: &Lines<'_>,
+    table: Option<&Spanned<BTreeMap<Spanned<String>, Spanned<RoleFile>>>>,
+    categories: &[String],
+) -> Result<Vec<Role>, PolicyError> {
+    let Some(table) = table else {
+        return Ok(Role::defaults(categories));
+    };
+    let known: Vec<&str> = categories
+        .iter()
+        .map(String::as_str)
+        .chain(RECORD_COMPARTMENTS)
+        .collect();
+    let mut entries: Vec<_> = table.get_ref().iter().collect();
+    entries.sort_by_key(|(name, _)| name.span().start);
+    let mut out = Vec::new();
+    for (key, spanned) in entries {
+        let name = key.get_ref();
+        if !valid_role_name(name) {
+            return Err(lines.err(
+                key.span().start,
+                format!(
+                    "roles: {name:?} is not a valid role name (a lowercase letter, then up to 31 lowercase letters, digits and dashes)"
+                ),
+            ));
+        }
+        let file = spanned.get_ref();
+        let reads = compartments(lines, &format!("roles.{name}.reads"), &file.reads, &known)?;
+        let writes = compartments(lines, &format!("roles.{name}.writes"), &file.writes, &known)?;
+        if let Some(unread) = writes.iter().find(|w| !reads.contains(w)) {
+            let at = file
+                .writes
+                .iter()
+                .find(|i| i.get_ref() == unread || i.get_ref() == ALL_CATEGORIES)
+                .map_or(spanned.span().start, |i| i.span().start);
+            return Err(lines.err(
+                at,
+                format!(
+                    "roles.{name}.writes: {unread:?} is not in reads (the key that seals a compartment also opens it)"
+                ),
+            ));
+        }
+        let clients = ClientScope::parse(file.clients.get_ref()).ok_or_else(|| {
+            lines.err(
+                file.clients.span().start,
+                format!(
+                    "roles.{name}.clients: {:?} is neither \"all\" nor \"caseload\"",
+                    file.clients.get_ref()
+                ),
+            )
+        })?;
+        let mut may: Vec<Permission> = Vec::new();
+        for item in &file.may {
+            let what = format!("roles.{name}.may");
+            let permission = Permission::parse(item.get_ref()).ok_or_else(|| {
+                let all: Vec<&str> = Permission::ALL.iter().map(|p| p.as_str()).collect();
+                lines.err(
+                    item.span().start,
+                    format!(
+                        "{what}: unknown permission {:?}; the permissions are: {}",
+                        item.get_ref(),
+                        all.join(", ")
+                    ),
+                )
+            })?;
+            if may.contains(&permission) {
+                return Err(lines.err(
+                    item.span().start,
+                    format!(
+                        "{what}: {permission:?} is listed twice",
+                        permission = permission.as_str()
+                    ),
+                ));
+            }
+            let needs = match permission {
+                Permission::Disclose
+                | Permission::PaymentDisclosures
+                | Permission::ClientRequests
+                    if !writes.iter().any(|w| w == DISCLOSURES) =>
+                {
+                    Some("\"disclosures\" in writes (a disclosure is recorded there)")
+                }
+                Permission::Accounting if !reads.iter().any(|r| r == DISCLOSURES) => {
+                    Some("\"disclosures\" in reads (the accounting is kept there)")
+                }
+                Permission::ApproveEmergency if clients != ClientScope::All => Some(
+                    "clients = \"all\" (approving wraps the client's keys, which the approver must hold)",
+                ),
+                _ => None,
+            };
+            if let Some(needs) = needs {
+                return Err(lines.err(
+                    item.span().start,
+                    format!("{what}: {:?} needs {needs}", permission.as_str()),
+                ));
+            }
+            may.push(permission);
+        }
+        may.sort();
+        out.push(Role {
+            name: name.clone(),
+            reads,
+            writes,
+            clients,
+            may,
+        });
+    }
+    if !out
+        .iter()
+        .any(|r| r.clients == ClientScope::All && r.may.contains(&Permission::Members))
+    {
+        return Err(lines.err(
+            table.span().start,
+            "roles: no role has may = [\"members\", ..] with clients = \"all\"; the practice could never manage itself",
+        ));
+    }
+    Ok(out)
+}
+
 impl Policy {
     /// The built-in default policy.
     pub fn default_policy() -> Policy {
@@ -249,6 +437,22 @@ impl Policy {
                 ),
             ));
         }
+        for reserved in RECORD_COMPARTMENTS {
+            if let Some(item) = file
+                .categories
+                .get_ref()
+                .iter()
+                .find(|c| c.get_ref() == reserved)
+            {
+                return Err(lines.err(
+                    item.span().start,
+                    format!(
+                        "categories: {reserved:?} is reserved (roles name it for a record compartment)"
+                    ),
+                ));
+            }
+        }
+        let roles = roles(&lines, file.roles.as_ref(), &categories)?;
         let rules = file.rules.get_ref();
         let effective = match &file.effective {
             None => None,
@@ -370,6 +574,7 @@ impl Policy {
             client_request_purpose: crp.get_ref().clone(),
             withheld_markers,
             exceptions,
+            roles,
             source: text.to_owned(),
         })
     }
@@ -387,6 +592,11 @@ impl Policy {
     /// True when `name` is one of the policy's purposes.
     pub fn has_purpose(&self, name: &str) -> bool {
         self.purposes.iter().any(|p| p == name)
+    }
+
+    /// The role called `name`, if the policy declares one.
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.name == name)
     }
 
     /// The categories as string slices, for the note parser.
@@ -502,5 +712,162 @@ mod tests {
         let err = with(|t| t.replace("name = \"casevault default\"", "name = casevault default"))
             .unwrap_err();
         assert_eq!(err.line, line_of("name =", DEFAULT_POLICY), "{err}");
+    }
+
+    /// The default policy's text with its `[roles.*]` tables cut out.
+    fn without_roles() -> String {
+        let start = DEFAULT_POLICY.find("[roles.owner]").unwrap();
+        let end = DEFAULT_POLICY.find("[[exception]]").unwrap();
+        format!("{}{}", &DEFAULT_POLICY[..start], &DEFAULT_POLICY[end..])
+    }
+
+    #[test]
+    fn default_roles_are_the_files_and_apply_when_a_file_has_none() {
+        let p = Policy::default_policy();
+        assert_eq!(p.roles, Role::defaults(&p.categories));
+        let names: Vec<&str> = p.roles.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["owner", "clinician", "supervisor", "biller", "records"]
+        );
+        assert_eq!(Policy::parse(&without_roles()).unwrap().roles, p.roles);
+        let supervisor = p.role("supervisor").unwrap();
+        assert!(!supervisor.can_read("psychotherapy-notes"));
+        assert!(!supervisor.can_read("substance-use"));
+        assert!(supervisor.can_read("consents") && !supervisor.can_read("disclosures"));
+        assert!(supervisor.writes.is_empty() && supervisor.may.is_empty());
+        assert_eq!(p.role("owner").unwrap().may, Permission::ALL);
+        assert_eq!(
+            p.role("clinician").unwrap().reads,
+            p.role("owner").unwrap().reads
+        );
+        assert!(p.role("nobody").is_none());
+        // A policy of its own categories gets the defaults over them.
+        let own =
+            without_roles().replace("\"third-party\",\n]", "\"third-party\", \"couples\",\n]");
+        let own = Policy::parse(&own).unwrap();
+        assert!(own.role("supervisor").unwrap().can_read("couples"));
+        assert!(!own.role("biller").unwrap().can_read("couples"));
+        // Roles are part of the serialized policy.
+        let json = serde_json::to_value(&p).unwrap();
+        assert_eq!(json["roles"][3]["name"], "biller");
+        assert_eq!(json["roles"][3]["may"][0], "payment-disclosures");
+        assert_eq!(json["roles"][1]["clients"], "caseload");
+    }
+
+    /// Appends a role to the default policy and returns the error, checking its line
+    /// is that of `needle` (the first occurrence after the appended header).
+    fn role_error(role: &str, needle: &str) -> PolicyError {
+        let text = format!("{DEFAULT_POLICY}\n[roles.extra]\n{role}\n");
+        let appended = DEFAULT_POLICY.len();
+        let err = Policy::parse(&text).unwrap_err();
+        let at = appended + text[appended..].find(needle).unwrap();
+        assert_eq!(err.line, text[..at].matches('\n').count() + 1, "{err}");
+        err
+    }
+
+    #[test]
+    fn role_mistakes_name_their_line() {
+        let err = role_error(
+            "reads = [\"progress\", \"notes\"]\nclients = \"all\"",
+            "\"notes\"",
+        );
+        assert!(
+            err.message.starts_with(
+                "roles.extra.reads: unknown compartment \"notes\"; the known ones are: identity, "
+            ) && err.message.contains("third-party, consents, disclosures"),
+            "{err}"
+        );
+        let err = role_error("clients = \"all\"\nmay = [\"policy\", \"pay\"]", "\"pay\"");
+        assert!(
+            err.message.contains(
+                "unknown permission \"pay\"; the permissions are: write-notes, disclose, payment-disclosures, client-requests, accounting, members, policy, approve-emergency, audit-review"
+            ),
+            "{err}"
+        );
+        let err = role_error("reads = [\"all\", \"risk\"]\nclients = \"all\"", "\"all\"");
+        assert!(
+            err.message.contains("\"all\" must be the only element"),
+            "{err}"
+        );
+        let err = role_error(
+            "reads = [\"risk\", \"risk\"]\nclients = \"all\"",
+            "\"risk\"]",
+        );
+        assert!(err.message.contains("\"risk\" is listed twice"), "{err}");
+        let err = role_error(
+            "reads = [\"risk\"]\nwrites = [\"risk\", \"progress\"]\nclients = \"all\"",
+            "\"progress\"",
+        );
+        assert!(
+            err.message.contains("\"progress\" is not in reads"),
+            "{err}"
+        );
+        let err = role_error("clients = \"some\"", "\"some\"");
+        assert!(
+            err.message
+                .contains("roles.extra.clients: \"some\" is neither \"all\" nor \"caseload\""),
+            "{err}"
+        );
+        let err = role_error("clients = \"all\"\nmay = [\"disclose\"]", "\"disclose\"");
+        assert!(
+            err.message
+                .contains("\"disclose\" needs \"disclosures\" in writes"),
+            "{err}"
+        );
+        let err = role_error(
+            "reads = [\"all\"]\nwrites = [\"all\"]\nclients = \"caseload\"\nmay = [\"approve-emergency\"]",
+            "\"approve-emergency\"",
+        );
+        assert!(err.message.contains("needs clients = \"all\""), "{err}");
+        let err = role_error("clients = \"all\"\nread = []", "read =");
+        assert!(err.message.contains("unknown field `read`"), "{err}");
+        let err = role_error("reads = []", "[roles.extra]");
+        assert!(err.message.contains("missing field `clients`"), "{err}");
+    }
+
+    #[test]
+    fn role_names_and_a_practice_that_manages_itself() {
+        let text = format!("{DEFAULT_POLICY}\n[roles.Front-Desk]\nclients = \"all\"\n");
+        let err = Policy::parse(&text).unwrap_err();
+        assert_eq!(err.line, text.lines().count() - 1, "{err}");
+        assert!(
+            err.message
+                .contains("\"Front-Desk\" is not a valid role name"),
+            "{err}"
+        );
+        // Without a role that manages members and sees every client: refused.
+        let base = without_roles();
+        for roles in [
+            "[roles.clinician]\nreads = [\"all\"]\nwrites = [\"all\"]\nclients = \"caseload\"\nmay = [\"members\"]\n",
+            "[roles.admin]\nclients = \"all\"\nmay = [\"policy\"]\n",
+            "[roles]\n",
+        ] {
+            let text = format!("{base}\n{roles}");
+            let err = Policy::parse(&text).unwrap_err();
+            assert!(
+                err.message
+                    .contains("the practice could never manage itself"),
+                "{roles}: {err}"
+            );
+            assert_eq!(err.line, base.lines().count() + 2, "{roles}: {err}");
+        }
+        let text = format!("{base}\n[roles.admin]\nclients = \"all\"\nmay = [\"members\"]\n");
+        let p = Policy::parse(&text).unwrap();
+        assert_eq!(p.roles.len(), 1);
+        assert!(p.roles[0].reads.is_empty());
+    }
+
+    #[test]
+    fn record_compartment_names_are_not_categories() {
+        for reserved in ["consents", "disclosures"] {
+            let text = DEFAULT_POLICY.replace(
+                "\"third-party\",\n]",
+                &format!("\"third-party\", \"{reserved}\",\n]"),
+            );
+            let err = Policy::parse(&text).unwrap_err();
+            assert!(err.message.contains("is reserved"), "{err}");
+            assert_eq!(err.line, line_of(&format!("\"{reserved}\",\n]"), &text));
+        }
     }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::seal::{Sealed, Sealer, open_json, random_id};
+use super::signing::SessionKeys;
 use super::{PAGE, VAULT_ID};
 use crate::audit::{self, AuditEvent, Chain, Outcome, Target, TargetAccess, Verifier};
 use crate::base::{RecordKind, RecordRef};
@@ -35,6 +36,8 @@ pub(crate) struct Access<'a, 'c> {
     /// Storage, reached only through this type's methods, so every read is noted.
     tx: &'a (dyn Transaction + 'c),
     pub(super) keys: &'a VaultKeys,
+    /// The session's keys: the member's signing key, the chain's keys.
+    pub(super) session: &'a SessionKeys,
     pub(super) targets: Vec<Target>,
     /// The purpose the operation states, for its audit event.
     pub(crate) purpose: Option<String>,
@@ -45,10 +48,11 @@ pub(crate) struct Access<'a, 'c> {
 
 impl<'a, 'c> Access<'a, 'c> {
     /// An operation's access, in `tx`, under `keys`: nothing read or written yet.
-    pub(super) fn new(tx: &'a (dyn Transaction + 'c), keys: &'a VaultKeys) -> Self {
+    pub(super) fn new(tx: &'a (dyn Transaction + 'c), session: &'a SessionKeys) -> Self {
         Access {
             tx,
-            keys,
+            keys: &session.vault,
+            session,
             targets: Vec::new(),
             purpose: None,
             outcome: None,
@@ -81,7 +85,7 @@ impl Access<'_, '_> {
         // or unreadable could be hiding the write of a newer version.
         let mut verifier = Verifier::new(&self.keys.audit, &vault_id, None)
             .only(reads().filter_map(|t| Some((RecordKind::parse(&t.kind)?, t.id.clone()))));
-        Chain::new(self.keys, &vault_id).verify_events::<Error>(self.tx, &mut verifier)?;
+        Chain::new(self.session, &vault_id).verify_events::<Error>(self.tx, &mut verifier)?;
         if let Some(seq) = verifier.first_broken_event() {
             return Err(Error::AuditTrailBroken { seq });
         }
@@ -212,7 +216,7 @@ impl Access<'_, '_> {
 
     /// Every audit event, oldest first, decrypted.
     pub(super) fn audit_events(&self, vault_id: &[u8]) -> Result<Vec<AuditEvent>> {
-        Ok(Chain::new(self.keys, vault_id).events(self.tx)?)
+        Ok(Chain::new(self.session, vault_id).events(self.tx)?)
     }
 
     /// Sets one of the vault's named values (its identifier, its key check).
@@ -260,6 +264,17 @@ impl Access<'_, '_> {
             sha256: Some(sha256),
         });
         Ok(())
+    }
+
+    /// Writes a record already sealed (under a key other than the vault's: a member's
+    /// private keys, under their personal key).
+    pub(crate) fn write_raw(&mut self, reference: RecordRef, ciphertext: Vec<u8>) -> Result<()> {
+        let sha256 = audit::sha256_hex(&ciphertext);
+        self.write_sealed(Sealed {
+            reference,
+            ciphertext,
+            sha256,
+        })
     }
 
     /// Writes a note version as its record holds it: the body once, no sections.

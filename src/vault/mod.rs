@@ -15,8 +15,9 @@ use serde::Serialize;
 use crate::audit::{self, Action, Chain, EventDraft, Failure, Outcome};
 use crate::base::{EventTime, Timestamp};
 use crate::crypto::hygiene;
-use crate::crypto::keys::{RecoveryCode, RootSecret, VaultKeys};
+use crate::crypto::keys::{RecoveryCode, RootSecret};
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
+use crate::crypto::member::MemberKeys;
 use crate::error::Error;
 use crate::model::policy::DEFAULT_POLICY;
 use crate::store::{Backend, SqliteStore, StoreError};
@@ -36,17 +37,23 @@ pub(crate) mod consent;
 pub(crate) mod disclose;
 pub(crate) mod import;
 mod input;
+mod members;
 mod notes;
 mod seal;
 mod search;
 mod session;
+mod signing;
 mod trail;
 
 pub(crate) use access::Access;
 pub(crate) use input::{check_dates, check_lines};
 pub(crate) use seal::{Sealed, random_id};
 
+pub use members::DEFAULT_MEMBER;
 pub use search::SearchHit;
+
+use members::Found;
+use signing::SessionKeys;
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -76,7 +83,7 @@ pub struct Vault {
 /// An unlocked vault. Holds the subkeys until dropped (they are zeroized then).
 pub struct Session {
     store: Box<dyn Backend>,
-    keys: VaultKeys,
+    keys: SessionKeys,
     vault_id: Vec<u8>,
     actor: String,
     failed_unlocks: Vec<FailedUnlock>,
@@ -93,12 +100,25 @@ impl Vault {
         params: KdfParams,
         actor: &str,
     ) -> Result<(Session, RecoveryCode)> {
+        Self::create_practice(path, passphrase, params, actor, DEFAULT_MEMBER)
+    }
+
+    /// [`Vault::create`], naming the practice's first member (role `owner`), whom the
+    /// passphrase and recovery code open.
+    pub fn create_practice(
+        path: &Path,
+        passphrase: &SecretString,
+        params: KdfParams,
+        actor: &str,
+        member: &str,
+    ) -> Result<(Session, RecoveryCode)> {
         hygiene::harden()?;
+        crate::model::practice::valid_member_name(member).map_err(Error::InvalidInput)?;
         params
             .check()
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
         let store: Box<dyn Backend> = Box::new(SqliteStore::create(path)?);
-        match Self::initialize(store, passphrase, params, actor) {
+        match Self::initialize(store, passphrase, params, actor, member) {
             Ok(done) => Ok(done),
             Err(e) => {
                 // The file holds no data yet; leaving it would block a retry.
@@ -113,6 +133,7 @@ impl Vault {
         passphrase: &SecretString,
         params: KdfParams,
         actor: &str,
+        member: &str,
     ) -> Result<(Session, RecoveryCode)> {
         let root = RootSecret::generate();
         let code = RecoveryCode::generate();
@@ -123,20 +144,23 @@ impl Vault {
         let recovery_slot = seal(code.as_secret(), RECOVERY_SLOT)?;
         let mut vault_id = vec![0u8; 16];
         OsRng.fill_bytes(&mut vault_id);
+        let member_keys = MemberKeys::generate();
+        let roster = members::first_roster(member, &member_keys)?;
         let mut session = Session {
             store,
-            keys: root.subkeys(),
+            keys: members::keys_for(root.subkeys(), &member_keys, &roster),
             vault_id: vault_id.clone(),
             actor: actor.to_owned(),
             failed_unlocks: Vec::new(),
         };
-        let check = audit::key_check(&session.keys.audit, &vault_id);
+        let check = audit::key_check(&session.keys.vault.audit, &vault_id);
         session.access(Action::VaultInit, |a| {
             a.set_meta(VAULT_ID, &vault_id)?;
             a.set_meta(KEY_CHECK, &check)?;
             a.write_policy(1, DEFAULT_POLICY, actor)?;
             a.write_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
             a.write_keyslot(RECOVERY_SLOT, &recovery_slot)?;
+            members::found_practice(a, &root, &member_keys, &roster)?;
             Ok(())
         })?;
         Ok((session, code))
@@ -182,7 +206,20 @@ impl Vault {
     /// rewrapped under the normal form (audited as `vault.passwd`), so that from then
     /// on the passphrase opens it however its accents were typed. Should the rewrap
     /// fail (a read-only vault), the unlock still succeeds and the next one tries again.
-    pub fn unlock(mut self, passphrase: &SecretString, actor: &str) -> Result<Session> {
+    pub fn unlock(self, passphrase: &SecretString, actor: &str) -> Result<Session> {
+        self.unlock_member(passphrase, actor, None)
+    }
+
+    /// [`Vault::unlock`] as the member `member` (by default the practice's only
+    /// member; [`Error::MemberNeeded`] when it has several). A vault made before
+    /// practices becomes a practice of one here, its passphrase opening the member
+    /// [`DEFAULT_MEMBER`].
+    pub fn unlock_member(
+        mut self,
+        passphrase: &SecretString,
+        actor: &str,
+        member: Option<&str>,
+    ) -> Result<Session> {
         let (root, form) = self.open_slot(PASSPHRASE_SLOT, passphrase, Error::WrongPassphrase)?;
         let rewrapped = match form {
             keyslot::Form::Normalized => None,
@@ -191,7 +228,7 @@ impl Vault {
                 keyslot::seal(passphrase, params, &root).ok()
             }
         };
-        let mut session = self.into_session(root, actor, PASSPHRASE_SLOT)?;
+        let mut session = self.into_session(root, actor, PASSPHRASE_SLOT, member)?;
         if let Some(slot) = rewrapped {
             // Best effort, see above: the keyslot as it was still opens.
             let _ = session.access(Action::VaultPasswd, |a| {
@@ -222,7 +259,7 @@ impl Vault {
                 slot: PASSPHRASE_SLOT,
                 source,
             })?;
-        let mut session = self.into_session(root, actor, RECOVERY_SLOT)?;
+        let mut session = self.into_session(root, actor, RECOVERY_SLOT, None)?;
         session.access(Action::VaultRecover, |a| {
             a.write_keyslot(PASSPHRASE_SLOT, &slot)
         })?;
@@ -240,10 +277,31 @@ impl Vault {
             .unwrap_or_default())
     }
 
-    fn into_session(self, root: RootSecret, actor: &str, slot: &'static str) -> Result<Session> {
+    fn into_session(
+        mut self,
+        root: RootSecret,
+        actor: &str,
+        slot: &'static str,
+        member: Option<&str>,
+    ) -> Result<Session> {
+        // The member the keyslot opened, or, for a vault made before practices, the
+        // first member it is about to become.
+        let (keys, founding) = self.store.transaction(|tx| -> Result<_> {
+            Ok(
+                match members::open_member(tx, root.subkeys(), &root, member)? {
+                    Found::Member(keys) => (keys, None),
+                    Found::NoRoster(vault) => {
+                        let member_keys = MemberKeys::generate();
+                        let roster = members::first_roster(DEFAULT_MEMBER, &member_keys)?;
+                        let keys = members::keys_for(vault, &member_keys, &roster);
+                        (keys, Some((member_keys, roster)))
+                    }
+                },
+            )
+        })?;
         let mut session = Session {
             store: self.store,
-            keys: root.subkeys(),
+            keys,
             vault_id: Vec::new(),
             actor: actor.to_owned(),
             failed_unlocks: Vec::new(),
@@ -257,14 +315,16 @@ impl Vault {
             // A keyslot that opens with a key of another vault (copied from a vault
             // with the same passphrase) is refused here, not left to fail later.
             match tx.meta(KEY_CHECK)? {
-                Some(stored) if !audit::key_check_matches(&keys.audit, &vault_id, &stored) => {
+                Some(stored)
+                    if !audit::key_check_matches(&keys.vault.audit, &vault_id, &stored) =>
+                {
                     return Err(Error::ForeignKeyslot { slot });
                 }
                 Some(_) => {}
                 // A vault made before the check: add it once the key has proved itself
                 // on the audit chain.
                 None if chain.accepts_events(tx)? => {
-                    tx.set_meta(KEY_CHECK, &audit::key_check(&keys.audit, &vault_id))?;
+                    tx.set_meta(KEY_CHECK, &audit::key_check(&keys.vault.audit, &vault_id))?;
                 }
                 None => {}
             }
@@ -310,6 +370,11 @@ impl Vault {
             .into_iter()
             .map(|(at, keyslot)| FailedUnlock { at, keyslot })
             .collect();
+        if let Some((member_keys, roster)) = founding {
+            session.access(Action::PracticeFound, |a| {
+                members::found_practice(a, &root, &member_keys, &roster)
+            })?;
+        }
         Ok(session)
     }
 }

@@ -23,7 +23,9 @@ impl Session {
 
     /// Seals records outside any transaction, with this session's keys.
     pub(crate) fn sealer(&self) -> Sealer<'_> {
-        Sealer { keys: &self.keys }
+        Sealer {
+            keys: &self.keys.vault,
+        }
     }
 
     /// The actor named in this session's audit events.

@@ -54,7 +54,7 @@ impl Session {
         let report = self.store.transaction(|tx| -> Result<_> {
             // A chunk at a time, so memory is bounded by a chunk, not the vault; the
             // next chunk is read while the one before is checked.
-            let mut verifier = Verifier::new(&keys.audit, vault_id, anchor_given);
+            let mut verifier = Verifier::new(&keys.vault.audit, vault_id, anchor_given);
             Chain::new(keys, vault_id).verify_events::<Error>(tx, &mut verifier)?;
             scan::overlapped(
                 |next| tx.records_chunked(CHUNK, next),

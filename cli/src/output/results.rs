@@ -7,7 +7,7 @@ use std::path::Path;
 use casevault::{
     AccountingEntry, AuditEvent, Basis, Client, ClientDetails, Consent, Date, DecisionRecord,
     Disclosure, ImportReport, IntakeAcknowledgement, Note, NoteStatus, Obligation, Policy,
-    RecoveryCode, SearchHit, VerifyReport,
+    RecoveryCode, Roster, SearchHit, VerifyReport,
 };
 use serde_json::json;
 
@@ -240,6 +240,28 @@ impl Printer {
             out!(self, "    what:  {}", e.description);
             out!(self, "    basis: {}", e.basis);
         }
+    }
+
+    /// The roster: one line a member (`*` marks the one acting), or JSON.
+    pub fn members(&self, roster: &Roster, acting: &str) {
+        if self.json {
+            return self.push_json(&json!({ "epoch": roster.epoch, "members": roster.members }));
+        }
+        let rows: Vec<Vec<String>> = roster
+            .members
+            .iter()
+            .map(|m| {
+                vec![
+                    format!("{}{}", if m.name == acting { "* " } else { "  " }, m.name),
+                    m.role.clone(),
+                    format!("added {}", m.added),
+                    m.removed
+                        .map(|at| format!("removed {at}"))
+                        .unwrap_or_default(),
+                ]
+            })
+            .collect();
+        self.table(&rows);
     }
 
     pub fn policy(&self, version: u32, policy: &Policy) {
