@@ -41,6 +41,7 @@ pub(crate) mod tests {
         ("commands/demo.rs", include_str!("commands/demo.rs")),
         ("commands/disclose.rs", include_str!("commands/disclose.rs")),
         ("commands/manual.rs", include_str!("commands/manual.rs")),
+        ("commands/member.rs", include_str!("commands/member.rs")),
         ("commands/note.rs", include_str!("commands/note.rs")),
         ("commands/policy.rs", include_str!("commands/policy.rs")),
         ("commands/vault.rs", include_str!("commands/vault.rs")),
