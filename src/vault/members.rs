@@ -85,7 +85,7 @@ pub(crate) fn first_roster(name: &str, keys: &MemberKeys) -> Result<Roster> {
 /// What unlocking found of the member: their keys and the roster, or that the vault
 /// has no roster yet (made before practices).
 pub(crate) enum Found {
-    Member(SessionKeys),
+    Member(Box<SessionKeys>),
     NoRoster(VaultKeys),
 }
 
@@ -131,7 +131,7 @@ pub(crate) fn open_member(
         record: reference.to_string(),
     })?;
     let session = SessionKeys::new(vault, &member.name, &keys, &roster);
-    Ok(Found::Member(session))
+    Ok(Found::Member(Box::new(session)))
 }
 
 /// The session's keys for the first member of `roster`, being made now.

@@ -289,7 +289,7 @@ impl Vault {
         let (keys, founding) = self.store.transaction(|tx| -> Result<_> {
             Ok(
                 match members::open_member(tx, root.subkeys(), &root, member)? {
-                    Found::Member(keys) => (keys, None),
+                    Found::Member(keys) => (*keys, None),
                     Found::NoRoster(vault) => {
                         let member_keys = MemberKeys::generate();
                         let roster = members::first_roster(DEFAULT_MEMBER, &member_keys)?;

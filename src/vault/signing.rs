@@ -17,6 +17,7 @@ use crate::model::practice::Roster;
 pub(crate) struct SessionKeys {
     pub(crate) vault: VaultKeys,
     member: String,
+    #[allow(dead_code, reason = "the signed chain that reads it is not merged yet")]
     signing: SigningKey,
     verifying: HashMap<String, VerifyingKey>,
 }
