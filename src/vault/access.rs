@@ -7,7 +7,6 @@ use serde::de::DeserializeOwned;
 
 use super::seal::{Sealed, Sealer, open_json, random_id};
 use super::signing::SessionKeys;
-use super::{PAGE, VAULT_ID};
 use crate::audit::{self, AuditEvent, Chain, Outcome, Target, TargetAccess, Verifier};
 use crate::base::{RecordKind, RecordRef};
 use crate::crypto::keys::VaultKeys;
@@ -18,6 +17,14 @@ use crate::store::scan;
 use crate::store::{RecordRow, StoreError, Transaction};
 
 type Result<T> = std::result::Result<T, Error>;
+
+/// The vault's identifier among its named values.
+pub(crate) const VAULT_ID: &str = "vault_id";
+
+/// Records decrypted at a time by scans of the notes (search, a decision, import's
+/// look for earlier imports): enough to keep every core busy, few enough that memory
+/// stays bounded (two pages are held while the next is read).
+pub(crate) const PAGE: usize = 1024;
 
 /// The target that records a read of `reference`.
 pub(super) fn read_target(reference: RecordRef) -> Target {

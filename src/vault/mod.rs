@@ -24,13 +24,8 @@ use crate::store::{Backend, SqliteStore, StoreError};
 
 const PASSPHRASE_SLOT: &str = "passphrase";
 const RECOVERY_SLOT: &str = "recovery";
-const VAULT_ID: &str = "vault_id";
 /// `audit::key_check` of the vault's audit key: unlocking checks the key is this vault's.
 const KEY_CHECK: &str = "key_check";
-/// Records decrypted at a time by scans of the notes (search, a decision, import's
-/// look for earlier imports): enough to keep every core busy, few enough that memory
-/// stays bounded (two pages are held while the next is read).
-pub(crate) const PAGE: usize = 1024;
 
 mod access;
 pub(crate) mod consent;
@@ -46,6 +41,7 @@ mod signing;
 mod trail;
 
 pub(crate) use access::Access;
+use access::VAULT_ID;
 pub(crate) use input::{check_dates, check_lines};
 pub(crate) use seal::{Sealed, random_id};
 
