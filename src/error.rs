@@ -42,6 +42,24 @@ pub enum Error {
     /// The passphrase does not open the vault.
     #[error("wrong passphrase for this vault")]
     WrongPassphrase,
+    /// This member's keys do not open what the operation needs: their role, caseload
+    /// or authorship does not grant it. Distinct from a policy's denial.
+    #[error("your keys do not open {what}: your role and caseload do not grant it")]
+    KeyDenied {
+        /// What could not be opened (a record, or a client's compartment).
+        what: String,
+    },
+    /// The member was removed from the practice: their passphrase opens nothing.
+    #[error("member {0:?} was removed from the practice")]
+    MemberRemoved(String),
+    /// The member's role does not allow this operation.
+    #[error("your role ({role}) does not allow {what}")]
+    RoleDenied {
+        /// The member's role.
+        role: String,
+        /// What was refused.
+        what: String,
+    },
     /// No active member of the practice has this name.
     #[error("the practice has no member named {0:?}")]
     NoSuchMember(String),
@@ -193,7 +211,10 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::WrongPassphrase | Error::WrongRecoveryCode => ErrorClass::WrongSecret,
-            Error::Denied(_) => ErrorClass::Denied,
+            Error::Denied(_) | Error::KeyDenied { .. } | Error::RoleDenied { .. } => {
+                ErrorClass::Denied
+            }
+            Error::MemberRemoved(_) => ErrorClass::WrongSecret,
             Error::UnknownName { .. } => ErrorClass::Usage,
             Error::Keyslot {
                 source: KeyslotError::WrongSecret,
@@ -252,6 +273,9 @@ impl Error {
             Error::InvalidInput(_) | Error::NoSuchMember(_) | Error::MemberNeeded => {
                 Failure::InvalidInput
             }
+            Error::KeyDenied { .. } => Failure::KeyDenied,
+            Error::RoleDenied { .. } => Failure::RoleDenied,
+            Error::MemberRemoved(_) => Failure::WrongPassphrase,
             Error::Hardening { .. } => Failure::Hardening,
             Error::NoSuchVersion { .. } => Failure::NoSuchVersion,
             Error::ForeignKeyslot { .. } => Failure::ForeignKeyslot,

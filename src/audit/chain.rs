@@ -2,20 +2,19 @@
 //! in order, and reading the head back. The one place that does each of these: the
 //! session's gate appends through [`Chain::append`], `audit verify` and the rollback
 //! check walk through [`Chain::verify_events`], and every check of the sealed head is
-//! [`head_matches`](super::head_matches).
+//! [`head_matches`].
 
+use ed25519_dalek::Signer;
 use rayon::prelude::*;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::EventKeys;
 use super::verify::{CheckedEvents, Verifier, check_events};
 use super::{
-    Action, AuditEvent, Outcome, Target, chain_mac, genesis, head_matches, open_head, seal_head,
-    stored_mac,
+    Action, AuditEvent, EventKeys, Outcome, Target, TargetAccess, head_matches, open_head,
+    seal_signed_head, signed_chain_value, signed_genesis, stored_mac, writes_reference,
 };
 use crate::base::EventTime;
-use crate::crypto::keys::VaultKeys;
 use crate::crypto::record::{self, IntegrityError};
 use crate::store::scan;
 use crate::store::{AuditRow, StoreError, Transaction};
@@ -67,78 +66,93 @@ pub(crate) struct EventDraft {
 struct SealedEvent {
     seq: u64,
     details: Vec<u8>,
+    writes: Vec<u8>,
 }
 
-/// One vault's chain, under its keys.
+/// The events a member may read, oldest first, and how many others there are.
+#[derive(Debug, Default)]
+pub(crate) struct EventLog {
+    /// The events whose details this member can read.
+    pub(crate) events: Vec<AuditEvent>,
+    /// Events not shown: their details are sealed for the members whose role reviews
+    /// the trail (or, for events written before the vault was a practice, under keys
+    /// this member does not hold).
+    pub(crate) hidden: u64,
+}
+
+/// One vault's chain, under a member's keys.
 #[derive(Clone, Copy)]
 pub(crate) struct Chain<'k> {
-    #[allow(dead_code, reason = "the signed chain that reads it is not merged yet")]
-    events: &'k dyn EventKeys,
-    keys: &'k VaultKeys,
+    keys: &'k dyn EventKeys,
     vault_id: &'k [u8],
 }
 
 impl<'k> Chain<'k> {
-    pub(crate) fn new(events: &'k dyn EventKeys, vault_id: &'k [u8]) -> Self {
-        // Until events are signed, the chain is the pre-practice one.
-        let keys = events.legacy().expect("a session holds the chain's keys");
-        Chain {
-            events,
-            keys,
-            vault_id,
-        }
+    pub(crate) fn new(keys: &'k dyn EventKeys, vault_id: &'k [u8]) -> Self {
+        Chain { keys, vault_id }
     }
 
-    /// The sequence number and MAC the next event chains from, or `None` when the
-    /// last event does not match the sealed head.
+    /// The sequence number and chain value the next event chains from, or `None` when
+    /// the last event does not match the head.
     fn tip(&self, tx: &dyn Transaction) -> Result<Option<(u64, [u8; 32])>> {
         Ok(match (tx.last_audit()?, tx.meta(AUDIT_HEAD)?) {
-            (None, None) => Some((0, genesis(&self.keys.audit, self.vault_id))),
-            (Some(last), Some(head)) => {
-                head_matches(&self.keys.audit, Some(&head), last.seq, &last.mac)
-                    .then(|| (last.seq, stored_mac(&last)))
-            }
+            (None, None) => Some((0, signed_genesis(self.vault_id))),
+            (Some(last), Some(head)) => head_matches(
+                self.keys,
+                Some(&head),
+                last.seq,
+                &last.mac,
+                last.signer.as_deref(),
+            )
+            .then(|| (last.seq, stored_mac(&last))),
             _ => None,
         })
     }
 
-    /// True when the chain's last event matches the sealed head, so an event may follow.
+    /// True when the chain's last event matches the head, so an event may follow.
     pub(crate) fn accepts_events(&self, tx: &dyn Transaction) -> Result<bool> {
         Ok(self.tip(tx)?.is_some())
     }
 
     /// Seals `drafts` (on every core when there are several), chains them in order
-    /// after the tip and seals the new head, all in `tx`. Refuses when the chain's last
-    /// event does not match the sealed head.
+    /// after the tip, signs them (on every core) and signs the new head, all in `tx`.
+    /// Refuses when the chain's last event does not match the head.
     pub(crate) fn append(&self, tx: &dyn Transaction, drafts: &[EventDraft]) -> Result<()> {
         if drafts.is_empty() {
             return Ok(());
         }
+        let (signer, key) = self.keys.signer();
         let (mut seq, mut prev) = self.tip(tx)?.ok_or(ChainError::HeadMismatch)?;
         let first = seq + 1;
         let sealed: Vec<SealedEvent> = drafts
             .par_iter()
             .enumerate()
-            .map(|(i, draft)| self.seal(first + i as u64, draft))
+            .map(|(i, draft)| self.seal(first + i as u64, signer, draft))
             .collect::<Result<_>>()?;
-        for event in sealed {
+        let mut values = Vec::with_capacity(sealed.len());
+        for event in &sealed {
             debug_assert_eq!(event.seq, seq + 1, "events are sealed in chain order");
-            let mac = chain_mac(&self.keys.audit, &prev, event.seq, &event.details);
+            let value = signed_chain_value(&prev, event.seq, signer, &event.details, &event.writes);
+            values.push(value);
+            (seq, prev) = (event.seq, value);
+        }
+        let signatures: Vec<ed25519_dalek::Signature> =
+            values.par_iter().map(|value| key.sign(value)).collect();
+        for ((event, value), signature) in sealed.into_iter().zip(&values).zip(signatures) {
             tx.append_audit(&AuditRow {
                 seq: event.seq,
-                mac: mac.to_vec(),
+                mac: value.to_vec(),
                 details: event.details,
-                signer: None,
-                signature: None,
-                writes: None,
+                signer: Some(signer.to_owned()),
+                signature: Some(signature.to_bytes().to_vec()),
+                writes: Some(event.writes),
             })?;
-            (seq, prev) = (event.seq, mac);
         }
-        tx.set_meta(AUDIT_HEAD, &seal_head(&self.keys.audit, seq, &prev))?;
+        tx.set_meta(AUDIT_HEAD, &seal_signed_head(seq, &prev, signer, key))?;
         Ok(())
     }
 
-    fn seal(&self, seq: u64, draft: &EventDraft) -> Result<SealedEvent> {
+    fn seal(&self, seq: u64, signer: &str, draft: &EventDraft) -> Result<SealedEvent> {
         /// An [`AuditEvent`] as it is written, borrowing the draft: an event can list a
         /// whole vault's notes, and this way they are not copied to be written.
         #[derive(Serialize)]
@@ -151,6 +165,7 @@ impl<'k> Chain<'k> {
             outcome: &'a Outcome,
             #[serde(skip_serializing_if = "Option::is_none")]
             purpose: Option<&'a str>,
+            member: &'a str,
         }
         let plain: Zeroizing<Vec<u8>> = record::to_json(&EventView {
             seq,
@@ -160,38 +175,51 @@ impl<'k> Chain<'k> {
             targets: &draft.targets,
             outcome: &draft.outcome,
             purpose: draft.purpose.as_deref(),
+            member: signer,
         })
         .map_err(ChainError::Unserializable)?;
-        let details = record::seal(&self.keys.records, &AuditEvent::reference(seq), &plain);
-        Ok(SealedEvent { seq, details })
+        let details = self.keys.seal_details(&AuditEvent::reference(seq), &plain);
+        let writes: Vec<&Target> = draft
+            .targets
+            .iter()
+            .filter(|t| t.access == TargetAccess::Write)
+            .collect();
+        let writes = record::to_json(&writes).map_err(ChainError::Unserializable)?;
+        let writes = self.keys.seal_writes(&writes_reference(seq), &writes);
+        Ok(SealedEvent {
+            seq,
+            details,
+            writes,
+        })
     }
 
-    /// Every event in order, a chunk at a time, each checked on its own (its MAC
-    /// chains from the one stored before it, its write targets read) on every core
-    /// while the next chunk is read; `visit` takes the chunks in order. Memory is
-    /// bounded by a chunk, not the trail.
+    /// Every event in order, a chunk at a time, each checked on its own (its chain
+    /// value follows from the one stored before it, its signature, its write targets
+    /// read) on every core while the next chunk is read; `visit` takes the chunks in
+    /// order. Memory is bounded by a chunk, not the trail.
     fn walk<E: From<StoreError>>(
         &self,
         tx: &dyn Transaction,
         mut visit: impl FnMut(CheckedEvents) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let keys = self.keys;
-        let mut prev = genesis(&keys.audit, self.vault_id);
+        let (keys, vault_id) = (self.keys, self.vault_id);
+        // The chain value stored before the next chunk; `None` at the chain's start.
+        let mut prev: Option<[u8; 32]> = None;
         scan::overlapped(
             |next| {
                 tx.audit_rows_chunked(CHUNK, |rows| {
                     let chunk_prev = prev;
-                    prev = rows.last().map_or(prev, stored_mac);
+                    prev = rows.last().map(stored_mac).or(prev);
                     next((chunk_prev, rows))
                 })
             },
-            |(prev, rows)| check_events(&keys.audit, prev, rows, |row| self.open_writes(row)),
+            |(prev, rows)| check_events(keys, vault_id, prev, rows),
             &mut visit,
         )
     }
 
-    /// Walks the whole chain through a [`Verifier`] and checks the sealed head: what
-    /// `audit verify` does first, and what the rollback check relies on.
+    /// Walks the whole chain through a [`Verifier`] and checks the head: what `audit
+    /// verify` does first, and what the rollback check relies on.
     pub(crate) fn verify_events<E: From<StoreError>>(
         &self,
         tx: &dyn Transaction,
@@ -205,44 +233,49 @@ impl<'k> Chain<'k> {
         Ok(())
     }
 
-    /// Every event, oldest first, decrypted.
-    pub(crate) fn events(&self, tx: &dyn Transaction) -> Result<Vec<AuditEvent>> {
-        let mut events = Vec::new();
+    /// Every event this member can read, oldest first, decrypted, and how many others
+    /// there are (see [`EventLog::hidden`]).
+    pub(crate) fn events(&self, tx: &dyn Transaction) -> Result<EventLog> {
+        let mut log = EventLog::default();
         tx.audit_rows_chunked(CHUNK, |rows| -> Result<()> {
-            let opened: Vec<AuditEvent> = rows
+            let opened: Vec<Option<AuditEvent>> = rows
                 .par_iter()
                 .map(|row| self.open(row))
                 .collect::<Result<_>>()?;
-            events.extend(opened);
+            for event in opened {
+                match event {
+                    Some(event) => log.events.push(event),
+                    None => log.hidden += 1,
+                }
+            }
             Ok(())
         })?;
-        Ok(events)
+        Ok(log)
     }
 
-    /// The anchor of the chain as it stands: its sealed head, shortened.
+    /// The anchor of the chain as it stands: its head, shortened.
     pub(crate) fn anchor(&self, tx: &dyn Transaction) -> Result<String> {
         let head = tx.meta(AUDIT_HEAD)?.ok_or(ChainError::HeadMismatch)?;
-        let (seq, mac) = open_head(&self.keys.audit, &head).ok_or(ChainError::HeadMismatch)?;
-        Ok(super::anchor(seq, &mac))
+        let head = open_head(self.keys, &head).ok_or(ChainError::HeadMismatch)?;
+        Ok(super::anchor(head.seq, &head.value))
     }
 
-    /// Decrypts one event's details.
-    fn open(&self, row: &AuditRow) -> Result<AuditEvent> {
+    /// Decrypts one event's details: `None` when this member may not read them.
+    fn open(&self, row: &AuditRow) -> Result<Option<AuditEvent>> {
         let reference = AuditEvent::reference(row.seq);
-        let plain = record::open(&self.keys.records, &reference, &row.details)?;
-        serde_json::from_slice(&plain).map_err(|_| ChainError::Malformed {
-            record: reference.to_string(),
-        })
-    }
-
-    /// Decrypts one event's details and reads only its write targets.
-    fn open_writes(&self, row: &AuditRow) -> Option<Vec<Target>> {
-        let plain = record::open(
-            &self.keys.records,
-            &AuditEvent::reference(row.seq),
-            &row.details,
-        )
-        .ok()?;
-        super::write_targets(&plain)
+        let plain = match &row.signer {
+            Some(_) => self.keys.open_details(&reference, &row.details)?,
+            None => match self.keys.legacy() {
+                Some(legacy) => Some(record::open(&legacy.records, &reference, &row.details)?),
+                None => None,
+            },
+        };
+        plain
+            .map(|plain| {
+                serde_json::from_slice(&plain).map_err(|_| ChainError::Malformed {
+                    record: reference.to_string(),
+                })
+            })
+            .transpose()
     }
 }

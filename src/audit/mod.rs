@@ -1,15 +1,53 @@
-//! The audit trail: one event per operation, in a keyed MAC chain with a sealed head.
+//! The audit trail: one event per operation, in a hash chain signed event by event by
+//! the member who acted, with a signed head.
 //!
-//! Each row holds the event's sequence number, its chain MAC and its details sealed as
-//! a record (`audit-event <seq> version 1`), so times, actors and targets are as
-//! hidden as the records themselves. The chain:
+//! Each row holds the event's sequence number, its chain value (`mac`), its details
+//! sealed as a record (`audit-event <seq> version 1`, readable by the members whose
+//! role reviews the trail and by the member who acted), and for a signed event the
+//! signer's name, their signature and the event's write list (its write targets only,
+//! sealed as `audit-event <seq>/writes version 1` for every member). Times, actors and
+//! targets stay as hidden as the records themselves; any member checks the whole chain.
+//!
+//! A vault made before practices starts with a prefix of events chained by a keyed MAC
+//! under its vault-wide audit key (no signer); every event appended since is signed,
+//! and the first of them chains from the last legacy event's MAC as stored:
 //!
 //! ```text
-//! mac[0]   = HMAC(audit key, "genesis" || vault id)
-//! mac[n]   = HMAC(audit key, "event" || mac[n-1] || n || SHA-256(sealed details[n]))
-//! head     = n || mac[n] || HMAC(audit key, "head" || n || mac[n])   (in meta)
-//! anchor   = "n-" || hex(mac[n][..16])                               (kept outside)
+//! legacy prefix (signer empty), under the vault-wide audit key:
+//!   mac[0] = HMAC(audit key, "genesis" || vault id)
+//!   mac[n] = HMAC(audit key, "event" || mac[n-1] || n || SHA-256(sealed details[n]))
+//!
+//! signed events:
+//!   h[0]   = SHA-256("casevault.org/v2/genesis" || vault id)     (no legacy prefix)
+//!   h[k]   = mac[k] as stored                                    (k: last legacy event)
+//!   h[n]   = SHA-256("casevault.org/v2/event" || h[n-1] || n || signer
+//!                    || SHA-256(sealed details[n]) || SHA-256(sealed writes[n]))
+//!   sig[n] = Ed25519(signer's key, h[n])
 //! ```
+//!
+//! Every part inside a MAC or a hash is length-prefixed (its length as a `u64`,
+//! big-endian), and `n` is a big-endian `u64`. A legacy event cannot follow a signed
+//! one: a row without a signer after a signed row is reported altered.
+//!
+//! The head (the named value `audit_head`) seals the chain's end:
+//!
+//! ```text
+//! legacy (72 bytes):  n (8, BE) || mac[n] (32) || HMAC(audit key, "head" || n || mac[n]) (32)
+//! signed (106 + s):   n (8, BE) || h[n] (32) || s (2, BE) || signer (s bytes of UTF-8, s ≥ 1)
+//!                       || Ed25519(signer's key, SHA-256("casevault.org/v2/head" || n || h[n])) (64)
+//! anchor:             "n-" || hex(h[n][..16])                        (kept outside)
+//! ```
+//!
+//! The two head forms never share a length. A legacy head is accepted only when the
+//! last event is a legacy one and this member holds the legacy keys; a signed head
+//! only when the last event is signed, by the member the head names. Any member can
+//! append, so any member could truncate the chain back to one of their own events and
+//! sign its head: that is what pins and anchors kept outside the vault are for.
+//!
+//! A member without the legacy keys cannot check the legacy prefix: its events are
+//! counted in [`VerifyReport::legacy_unchecked`] and their write targets are unknown.
+//! The migration re-seals every record in a signed event, so every record's last
+//! audited write is a signed one.
 //!
 //! [`chain`] appends, walks and reads the head of the stored chain (through the
 //! storage seam, never SQL); [`verify`] is `audit verify`'s checks, which the rollback
@@ -31,6 +69,10 @@ use crate::base::{EventTime, RecordKind, RecordRef};
 use crate::store::AuditRow;
 
 mod chain;
+#[cfg(test)]
+mod signed_tests;
+#[cfg(test)]
+mod testkeys;
 mod verify;
 
 pub(crate) use chain::{Chain, ChainError, EventDraft};
@@ -47,13 +89,6 @@ type HmacSha256 = Hmac<Sha256>;
 ///
 /// Every method is cheap and callable from any thread: an implementation resolves its
 /// keys when the session unlocks, not per event.
-///
-/// The chain still MACs and seals under [`EventKeys::legacy`] alone: the signed chain
-/// that uses the rest is on the branch `wip-audit`, not yet merged.
-#[allow(
-    dead_code,
-    reason = "the signed chain that calls these is not merged yet"
-)]
 pub(crate) trait EventKeys: Sync {
     /// The member appending events, and the key they sign with.
     fn signer(&self) -> (&str, &ed25519_dalek::SigningKey);
@@ -132,6 +167,10 @@ pub struct AuditEvent {
     /// The purpose given for the access, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purpose: Option<String>,
+    /// The member who signed the event (`None` for events written before practices):
+    /// `audit verify` checks it names the row's signer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
 }
 
 impl AuditEvent {
@@ -139,6 +178,36 @@ impl AuditEvent {
     pub(crate) fn reference(seq: u64) -> RecordRef {
         RecordRef::new(RecordKind::AuditEvent, seq.to_string(), 1)
     }
+}
+
+/// The reference a signed event's write list is sealed under (`audit-event
+/// <seq>/writes version 1`): never an event's details reference.
+pub(crate) fn writes_reference(seq: u64) -> RecordRef {
+    RecordRef::new(RecordKind::AuditEvent, format!("{seq}/writes"), 1)
+}
+
+/// Reads a signed event's write list (as sealed by the chain: a JSON list of its
+/// write targets); `None` when it is not one.
+pub(crate) fn parse_writes(plain: &[u8]) -> Option<Vec<Target>> {
+    let mut targets: Vec<Target> = serde_json::from_slice(plain).ok()?;
+    targets.retain(|t| t.access == TargetAccess::Write);
+    Some(targets)
+}
+
+/// Reads the member an event's decrypted details name: `None` when the details are
+/// not an event's, `Some(None)` when they name none.
+pub(crate) fn event_member(details: &[u8]) -> Option<Option<String>> {
+    #[derive(Deserialize)]
+    struct Member {
+        // Deserialized, not skipped, so details without one are still an event's.
+        #[allow(dead_code)]
+        seq: u64,
+        #[serde(default)]
+        member: Option<String>,
+    }
+    serde_json::from_slice::<Member>(details)
+        .ok()
+        .map(|m| m.member)
 }
 
 /// Reads an event's write targets from its decrypted details, and nothing else: what
@@ -207,6 +276,48 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
 }
 
+/// SHA-256 of length-prefixed parts, as [`mac`] does for HMAC.
+fn hash(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+const SIGNED_GENESIS: &[u8] = b"casevault.org/v2/genesis";
+const SIGNED_EVENT: &[u8] = b"casevault.org/v2/event";
+const SIGNED_HEAD: &[u8] = b"casevault.org/v2/head";
+
+/// `h[0]` of a chain with no legacy prefix.
+pub(crate) fn signed_genesis(vault_id: &[u8]) -> [u8; 32] {
+    hash(&[SIGNED_GENESIS, vault_id])
+}
+
+/// `h[n]` of a signed event, from the chain value stored before it.
+pub(crate) fn signed_chain_value(
+    prev: &[u8],
+    seq: u64,
+    signer: &str,
+    details: &[u8],
+    writes: &[u8],
+) -> [u8; 32] {
+    hash(&[
+        SIGNED_EVENT,
+        prev,
+        &seq.to_be_bytes(),
+        signer.as_bytes(),
+        &Sha256::digest(details),
+        &Sha256::digest(writes),
+    ])
+}
+
+/// What a signed head's signature signs.
+fn signed_head_digest(seq: u64, value: &[u8]) -> [u8; 32] {
+    hash(&[SIGNED_HEAD, &seq.to_be_bytes(), value])
+}
+
 fn mac(key: &SecretBox<[u8; 32]>, parts: &[&[u8]]) -> [u8; 32] {
     let mut m =
         HmacSha256::new_from_slice(key.expose_secret()).expect("HMAC takes a key of any length");
@@ -228,11 +339,13 @@ pub(crate) fn key_check_matches(key: &SecretBox<[u8; 32]>, vault_id: &[u8], stor
     bool::from(key_check(key, vault_id).ct_eq(stored))
 }
 
-pub(crate) fn genesis(key: &SecretBox<[u8; 32]>, vault_id: &[u8]) -> [u8; 32] {
+/// `mac[0]` of a legacy chain.
+pub(crate) fn legacy_genesis(key: &SecretBox<[u8; 32]>, vault_id: &[u8]) -> [u8; 32] {
     mac(key, &[b"genesis", vault_id])
 }
 
-pub(crate) fn chain_mac(
+/// `mac[n]` of a legacy event, from the MAC stored before it.
+pub(crate) fn legacy_chain_mac(
     key: &SecretBox<[u8; 32]>,
     prev: &[u8],
     seq: u64,
@@ -244,19 +357,23 @@ pub(crate) fn chain_mac(
     )
 }
 
-/// The sealed head: sequence number, MAC, and a MAC over both.
-pub(crate) fn seal_head(key: &SecretBox<[u8; 32]>, seq: u64, event_mac: &[u8]) -> Vec<u8> {
+/// A legacy head: sequence number, MAC, and a MAC over both (72 bytes). Only
+/// written by vaults before practices (and by the tests that stand for them).
+#[cfg(test)]
+pub(crate) fn seal_legacy_head(key: &SecretBox<[u8; 32]>, seq: u64, event_mac: &[u8]) -> Vec<u8> {
     let seal = mac(key, &[b"head", &seq.to_be_bytes(), event_mac]);
-    let mut out = Vec::with_capacity(8 + 32 + 32);
+    let mut out = Vec::with_capacity(LEGACY_HEAD_LEN);
     out.extend_from_slice(&seq.to_be_bytes());
     out.extend_from_slice(event_mac);
     out.extend_from_slice(&seal);
     out
 }
 
-/// Reads a sealed head, checking its seal; `None` when it does not verify.
-pub(crate) fn open_head(key: &SecretBox<[u8; 32]>, head: &[u8]) -> Option<(u64, [u8; 32])> {
-    if head.len() != 72 {
+const LEGACY_HEAD_LEN: usize = 8 + 32 + 32;
+
+/// Reads a legacy head, checking its seal; `None` when it does not verify.
+fn open_legacy_head(key: &SecretBox<[u8; 32]>, head: &[u8]) -> Option<(u64, [u8; 32])> {
+    if head.len() != LEGACY_HEAD_LEN {
         return None;
     }
     let seq = u64::from_be_bytes(head[..8].try_into().ok()?);
@@ -265,17 +382,88 @@ pub(crate) fn open_head(key: &SecretBox<[u8; 32]>, head: &[u8]) -> Option<(u64, 
     bool::from(expected.ct_eq(&head[40..])).then_some((seq, event_mac))
 }
 
-/// Whether the sealed `head` (as stored; `None` when there is none) seals the chain
-/// ending at event `last_seq` with MAC `last_mac`. An empty chain has no head.
+/// The signed head of a chain whose last event is the `seq`th, with chain value
+/// `value`, appended by `signer` (see the module's layout).
+pub(crate) fn seal_signed_head(
+    seq: u64,
+    value: &[u8; 32],
+    signer: &str,
+    key: &ed25519_dalek::SigningKey,
+) -> Vec<u8> {
+    use ed25519_dalek::Signer;
+    let name = signer.as_bytes();
+    let name_len = u16::try_from(name.len()).expect("a member's name is short");
+    let signature = key.sign(&signed_head_digest(seq, value));
+    let mut out = Vec::with_capacity(8 + 32 + 2 + name.len() + 64);
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(value);
+    out.extend_from_slice(&name_len.to_be_bytes());
+    out.extend_from_slice(name);
+    out.extend_from_slice(&signature.to_bytes());
+    out
+}
+
+/// A head as read and checked: the chain's last event, its chain value, and who
+/// signed the head (`None` for a legacy head).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub(crate) seq: u64,
+    pub(crate) value: [u8; 32],
+    pub(crate) signer: Option<String>,
+}
+
+/// Reads a signed head, checking its signature against the roster.
+fn open_signed_head(keys: &dyn EventKeys, head: &[u8]) -> Option<Head> {
+    let seq = u64::from_be_bytes(head.get(..8)?.try_into().ok()?);
+    let value: [u8; 32] = head.get(8..40)?.try_into().ok()?;
+    let name_len = u16::from_be_bytes(head.get(40..42)?.try_into().ok()?) as usize;
+    if name_len == 0 || head.len() != 42 + name_len + 64 {
+        return None;
+    }
+    let signer = std::str::from_utf8(&head[42..42 + name_len]).ok()?;
+    let signature = ed25519_dalek::Signature::from_slice(&head[42 + name_len..]).ok()?;
+    keys.verifying_key(signer)?
+        .verify_strict(&signed_head_digest(seq, &value), &signature)
+        .ok()?;
+    Some(Head {
+        seq,
+        value,
+        signer: Some(signer.to_owned()),
+    })
+}
+
+/// Reads a head, checking it: a legacy head needs the legacy keys, a signed one a
+/// signer on the roster. `None` when it does not verify.
+pub(crate) fn open_head(keys: &dyn EventKeys, head: &[u8]) -> Option<Head> {
+    if head.len() == LEGACY_HEAD_LEN {
+        let (seq, value) = open_legacy_head(&keys.legacy()?.audit, head)?;
+        Some(Head {
+            seq,
+            value,
+            signer: None,
+        })
+    } else {
+        open_signed_head(keys, head)
+    }
+}
+
+/// Whether the `head` (as stored; `None` when there is none) seals the chain ending at
+/// event `last_seq`, with chain value `last_mac`, signed by `last_signer` (`None` for a
+/// legacy event). An empty chain has no head; a legacy event's head is a legacy one,
+/// a signed event's is signed by the event's signer.
 pub(crate) fn head_matches(
-    key: &SecretBox<[u8; 32]>,
+    keys: &dyn EventKeys,
     head: Option<&[u8]>,
     last_seq: u64,
     last_mac: &[u8],
+    last_signer: Option<&str>,
 ) -> bool {
     match head {
-        Some(head) => open_head(key, head)
-            .is_some_and(|(seq, mac)| seq == last_seq && bool::from(mac.ct_eq(last_mac))),
+        Some(head) => open_head(keys, head).is_some_and(|h| {
+            h.seq == last_seq
+                && bool::from(h.value.ct_eq(last_mac))
+                && h.signer.as_deref() == last_signer
+        }),
         None => last_seq == 0,
     }
 }
@@ -331,6 +519,15 @@ pub enum VerifyFinding {
         /// The record.
         record: String,
     },
+    /// A signed event's signature does not verify under the key of the member it
+    /// names (or that member was never on the roster), or its details name another
+    /// member.
+    EventSignatureInvalid {
+        /// The event's sequence number.
+        seq: u64,
+        /// The member the event's row names as its signer.
+        signer: String,
+    },
 }
 
 impl std::fmt::Display for VerifyFinding {
@@ -370,6 +567,10 @@ impl std::fmt::Display for VerifyFinding {
             VerifyFinding::RecordUnaudited { record } => {
                 write!(f, "{record} was not written by any audited operation")
             }
+            VerifyFinding::EventSignatureInvalid { seq, signer } => write!(
+                f,
+                "audit event {seq} is not signed by {signer}, the member it names: it was edited or re-signed"
+            ),
         }
     }
 }
@@ -381,6 +582,10 @@ pub struct VerifyReport {
     pub events: u64,
     /// Records checked.
     pub records: u64,
+    /// Events written before the vault became a practice that this member could not
+    /// check (they do not hold the vault's earlier keys): counted among `events`, not
+    /// a finding. Their write targets are unknown.
+    pub legacy_unchecked: u64,
     /// Everything found wrong; empty when the vault is intact.
     pub findings: Vec<VerifyFinding>,
     /// The anchor of the chain as it stands.
@@ -441,6 +646,7 @@ mod tests {
             ],
             outcome: Outcome::Ok,
             purpose: None,
+            member: None,
         };
         let json = serde_json::to_vec(&event).unwrap();
         assert_eq!(

@@ -93,6 +93,10 @@ failures! {
     /// A file was to be created in a directory that does not exist
     /// (`no such directory`).
     NoSuchDirectory = "no such directory",
+    /// The member's keys do not open what was needed (`not granted by keys`).
+    KeyDenied = "not granted by keys",
+    /// The member's role does not allow the operation (`not allowed by role`).
+    RoleDenied = "not allowed by role",
 }
 
 impl fmt::Display for Failure {

@@ -61,6 +61,10 @@ pub struct IntegrityError {
 struct RecordStanza<'a> {
     key: &'a SecretBox<[u8; 32]>,
     reference: &'a RecordRef,
+    /// The compartment the key belongs to, named in the stanza so that a reader knows
+    /// which of its keys to try; `None` for the single-key stanza of a vault made
+    /// before practices (and of a member's own records).
+    compartment: Option<&'a str>,
 }
 
 impl RecordStanza<'_> {
@@ -77,10 +81,12 @@ impl age::Recipient for RecordStanza<'_> {
         let mut salt = [0u8; SALT_LEN];
         OsRng.fill_bytes(&mut salt);
         let body = aead_encrypt(&self.wrapping_key(&salt), file_key.expose_secret());
+        let mut args = vec![BASE64_STANDARD_NO_PAD.encode(salt)];
+        args.extend(self.compartment.map(str::to_owned));
         Ok((
             vec![Stanza {
                 tag: TAG.to_owned(),
-                args: vec![BASE64_STANDARD_NO_PAD.encode(salt)],
+                args,
                 body,
             }],
             HashSet::new(),
@@ -93,11 +99,15 @@ impl age::Identity for RecordStanza<'_> {
         if stanza.tag != TAG {
             return None;
         }
-        let salt = match &stanza.args[..] {
-            [salt] => match BASE64_STANDARD_NO_PAD.decode(salt) {
-                Ok(salt) if salt.len() == SALT_LEN => salt,
-                _ => return Some(Err(age::DecryptError::InvalidHeader)),
-            },
+        let salt = match (&stanza.args[..], self.compartment) {
+            ([salt], None) => salt,
+            ([salt, compartment], Some(mine)) if compartment == mine => salt,
+            // Another compartment's stanza: another key of the reader's may open it.
+            ([_, _], Some(_)) => return None,
+            _ => return Some(Err(age::DecryptError::InvalidHeader)),
+        };
+        let salt = match BASE64_STANDARD_NO_PAD.decode(salt) {
+            Ok(salt) if salt.len() == SALT_LEN => salt,
             _ => return Some(Err(age::DecryptError::InvalidHeader)),
         };
         let key = self.wrapping_key(&salt);
@@ -125,15 +135,118 @@ pub(crate) fn padded_len(len: usize) -> usize {
 
 /// Encrypts `plaintext` as the record `reference`.
 pub fn seal(key: &SecretBox<[u8; 32]>, reference: &RecordRef, plaintext: &[u8]) -> Vec<u8> {
+    let stanza = RecordStanza {
+        key,
+        reference,
+        compartment: None,
+    };
+    seal_with(&[stanza], plaintext)
+}
+
+/// Encrypts `plaintext` as the record `reference`, readable with the key of any of
+/// `compartments` (identifier, key): one stanza each, naming its compartment.
+pub(crate) fn seal_to(
+    compartments: &[(&str, &SecretBox<[u8; 32]>)],
+    reference: &RecordRef,
+    plaintext: &[u8],
+) -> Vec<u8> {
+    let stanzas: Vec<RecordStanza<'_>> = compartments
+        .iter()
+        .map(|(id, key)| RecordStanza {
+            key,
+            reference,
+            compartment: Some(id),
+        })
+        .collect();
+    seal_with(&stanzas, plaintext)
+}
+
+/// [`seal_to`], also readable by each of `recipients` (age X25519): an audit event a
+/// member who does not review the trail appends, sealed for those who do.
+pub(crate) fn seal_to_with(
+    compartments: &[(&str, &SecretBox<[u8; 32]>)],
+    recipients: &[age::x25519::Recipient],
+    reference: &RecordRef,
+    plaintext: &[u8],
+) -> Vec<u8> {
+    let stanzas: Vec<RecordStanza<'_>> = compartments
+        .iter()
+        .map(|(id, key)| RecordStanza {
+            key,
+            reference,
+            compartment: Some(id),
+        })
+        .collect();
+    let all: Vec<&dyn age::Recipient> = stanzas
+        .iter()
+        .map(|s| s as &dyn age::Recipient)
+        .chain(recipients.iter().map(|r| r as &dyn age::Recipient))
+        .collect();
+    seal_recipients(all, plaintext)
+}
+
+/// Decrypts the record `reference` with an age X25519 identity.
+pub(crate) fn open_x25519(
+    identity: &age::x25519::Identity,
+    reference: &RecordRef,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, IntegrityError> {
+    open_identity(identity, reference, ciphertext)
+}
+
+/// The compartments a record's stanzas name, in order: which keys may open it. Read
+/// from the age header's text; a record with none (sealed before practices, or a
+/// member's own) gives an empty list.
+pub(crate) fn compartments_of(ciphertext: &[u8]) -> Vec<&str> {
+    let header_end = ciphertext
+        .windows(4)
+        .position(|w| w == b"\n---")
+        .unwrap_or(0);
+    let header = std::str::from_utf8(&ciphertext[..header_end]).unwrap_or("");
+    header
+        .lines()
+        .filter_map(|line| line.strip_prefix("-> "))
+        .filter_map(|stanza| {
+            let mut parts = stanza.split(' ');
+            (parts.next() == Some(TAG)).then_some(())?;
+            let _salt = parts.next()?;
+            let id = parts.next()?;
+            parts.next().is_none().then_some(id)
+        })
+        .collect()
+}
+
+/// Decrypts the record `reference` with the key of `compartment`.
+pub(crate) fn open_in(
+    compartment: &str,
+    key: &SecretBox<[u8; 32]>,
+    reference: &RecordRef,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, IntegrityError> {
+    let stanza = RecordStanza {
+        key,
+        reference,
+        compartment: Some(compartment),
+    };
+    open_with(stanza, ciphertext)
+}
+
+fn seal_with(stanzas: &[RecordStanza<'_>], plaintext: &[u8]) -> Vec<u8> {
+    seal_recipients(
+        stanzas.iter().map(|s| s as &dyn age::Recipient).collect(),
+        plaintext,
+    )
+}
+
+fn seal_recipients(recipients: Vec<&dyn age::Recipient>, plaintext: &[u8]) -> Vec<u8> {
     let len = u32::try_from(plaintext.len()).expect("a record is smaller than 4 GiB");
     let mut padded = Zeroizing::new(Vec::with_capacity(padded_len(plaintext.len())));
     padded.extend_from_slice(&len.to_le_bytes());
     padded.extend_from_slice(plaintext);
     padded.resize(padded_len(plaintext.len()), 0);
 
-    let stanza = RecordStanza { key, reference };
-    let encryptor = age::Encryptor::with_recipients(iter::once(&stanza as &dyn age::Recipient))
-        .expect("one record stanza is a valid recipient set");
+    let encryptor = age::Encryptor::with_recipients(recipients.into_iter())
+        .expect("record stanzas and X25519 recipients are a valid recipient set");
     let mut out = Vec::with_capacity(padded.len() + 256);
     let mut writer = encryptor
         .wrap_output(&mut out)
@@ -151,13 +264,33 @@ pub fn open(
     reference: &RecordRef,
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, IntegrityError> {
+    let stanza = RecordStanza {
+        key,
+        reference,
+        compartment: None,
+    };
+    open_with(stanza, ciphertext)
+}
+
+fn open_with(
+    stanza: RecordStanza<'_>,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, IntegrityError> {
+    let reference = stanza.reference;
+    open_identity(&stanza, reference, ciphertext)
+}
+
+fn open_identity(
+    identity: &dyn age::Identity,
+    reference: &RecordRef,
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, IntegrityError> {
     let fail = || IntegrityError {
         reference: reference.clone(),
     };
-    let stanza = RecordStanza { key, reference };
     let decryptor = age::Decryptor::new_buffered(ciphertext).map_err(|_| fail())?;
     let mut reader = decryptor
-        .decrypt(iter::once(&stanza as &dyn age::Identity))
+        .decrypt(iter::once(identity))
         .map_err(|_| fail())?;
     let mut padded = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
     reader.read_to_end(&mut padded).map_err(|_| fail())?;

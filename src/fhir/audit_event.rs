@@ -77,7 +77,9 @@ fn outcome(outcome: &Outcome) -> FhirCode {
             | Failure::DeniedByPolicy
             | Failure::InvalidInput
             | Failure::NoSuchVersion
-            | Failure::NoSuchDirectory => MINOR,
+            | Failure::NoSuchDirectory
+            | Failure::KeyDenied
+            | Failure::RoleDenied => MINOR,
         },
         // Serious, not minor and never success: an event whose outcome this version
         // cannot read (written by a newer casevault) may be a failure of the vault
@@ -278,6 +280,7 @@ mod tests {
                 targets: Vec::new(),
                 outcome: error.audit_outcome(),
                 purpose: None,
+                member: None,
             };
             let resource = audit_event_to_fhir(&event, "00112233");
             assert_eq!(resource["outcome"], json!("8"), "{error}");

@@ -67,7 +67,7 @@ pub fn valid_member_name(name: &str) -> Result<(), String> {
 }
 
 /// The practice's members, past and present, and the key epoch they belong to.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Roster {
     /// The key epoch: it starts anew whenever a member is removed or a role narrowed.
@@ -76,6 +76,10 @@ pub struct Roster {
     pub naming_key: String,
     /// Every member ever added, removed ones included (names are never reused).
     pub members: Vec<Member>,
+    /// The public half (`age1…`) of the key the audit trail's details are sealed to
+    /// for the members whose role reviews the trail, in this epoch.
+    #[serde(default)]
+    pub audit_recipient: String,
 }
 
 impl Roster {
@@ -105,6 +109,7 @@ impl fmt::Debug for Roster {
                 &format_args!("<{} bytes>", self.naming_key.len()),
             )
             .field("members", &self.members)
+            .field("audit_recipient", &self.audit_recipient)
             .finish()
     }
 }
@@ -339,6 +344,7 @@ mod tests {
             epoch: 1,
             naming_key: "opaque".into(),
             members: roles.iter().map(|r| member(&format!("m-{r}"), r)).collect(),
+            audit_recipient: String::new(),
         };
         let caseload = Caseload {
             assignments: roles

@@ -46,6 +46,18 @@ pub(crate) struct AuditRow {
     pub(crate) writes: Option<Vec<u8>>,
 }
 
+/// A compartment's data key, wrapped to one member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct GrantRow {
+    pub(crate) member: String,
+    /// The compartment's identifier (opaque to the store).
+    pub(crate) compartment: String,
+    /// How it is wrapped: `x25519` (to the member's public key, by whoever granted it)
+    /// or `own` (under the member's own key, once they have taken it in).
+    pub(crate) form: String,
+    pub(crate) wrapped: Vec<u8>,
+}
+
 /// A raw stored record: one version of one record, sealed.
 pub(crate) struct RecordRow {
     pub(crate) reference: RecordRef,
@@ -65,8 +77,8 @@ pub(crate) struct RecordRow {
 ///   operations never chain audit events from the same tip.
 /// - **Insert-only records and events.** [`Transaction::insert_record`] and
 ///   [`Transaction::append_audit`] refuse a key that exists (a record's kind, id and
-///   version; an event's sequence number); nothing above this layer updates or
-///   deletes them.
+///   version; an event's sequence number); nothing above this layer deletes them, and
+///   only [`Transaction::replace_record`] (re-sealing under new keys) updates a record.
 /// - **Opaque bytes.** What is stored is returned byte for byte; a value of the wrong
 ///   type or shape is [`StoreError::Corrupt`], never a guess.
 pub(crate) trait Backend: Send {
@@ -154,6 +166,29 @@ pub(crate) trait Transaction {
         limit: usize,
         max_bytes: usize,
     ) -> Result<Vec<AuditRow>>;
+
+    /// Sets a member's grant of a compartment, replacing the one before.
+    fn set_grant(&self, grant: &GrantRow) -> Result<()>;
+
+    /// A member's grant of a compartment.
+    fn grant(&self, member: &str, compartment: &str) -> Result<Option<GrantRow>>;
+
+    /// Every grant of `member` in wrapping `form`.
+    fn grants_of(&self, member: &str, form: &str) -> Result<Vec<GrantRow>>;
+
+    /// How many grants `member` holds.
+    fn count_grants(&self, member: &str) -> Result<u64>;
+
+    /// Deletes a member's grant of one compartment, or all of them; returns how many.
+    fn delete_grants(&self, member: &str, compartment: Option<&str>) -> Result<u64>;
+
+    /// Deletes a keyslot (a removed member's).
+    fn delete_keyslot(&self, name: &str) -> Result<()>;
+
+    /// Replaces the ciphertext of an existing record version: only re-sealing under
+    /// new keys (migration, `rekey`) does this, and its audit event lists every
+    /// record it re-sealed with the new digest.
+    fn replace_record(&self, reference: &RecordRef, ciphertext: &[u8]) -> Result<()>;
 
     /// Removes and returns every recorded failed unlock (time, keyslot), oldest first.
     fn take_failed_unlocks(&self) -> Result<Vec<(String, String)>>;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::{AuditRow, BUSY_TIMEOUT, Backend, RecordRow, StoreError, Transaction};
+use super::{AuditRow, BUSY_TIMEOUT, Backend, GrantRow, RecordRow, StoreError, Transaction};
 use crate::base::{RecordKind, RecordRef};
 
 /// The schema version this build reads and writes (`PRAGMA user_version`).
@@ -41,9 +41,17 @@ const MIGRATIONS: &[&str] = &[
     // parse: the version makes it refuse the vault as newer rather than report every
     // such note as damaged.
     "-- note records may hold the body alone",
-    // 2 -> 3: practices. Each audit event signed by the member who acted, with its
-    // write list readable by every member.
-    "ALTER TABLE audit ADD COLUMN signer TEXT;
+    // 2 -> 3: practices. Each compartment's data key wrapped to each member entitled
+    // to it; each audit event signed by the member who acted, with its write list
+    // readable by every member.
+    "CREATE TABLE grants (
+         member TEXT NOT NULL,
+         compartment TEXT NOT NULL,
+         form TEXT NOT NULL,
+         wrapped BLOB NOT NULL,
+         PRIMARY KEY (member, compartment)
+     ) WITHOUT ROWID;
+     ALTER TABLE audit ADD COLUMN signer TEXT;
      ALTER TABLE audit ADD COLUMN signature BLOB;
      ALTER TABLE audit ADD COLUMN writes BLOB;",
 ];
@@ -517,6 +525,102 @@ impl Transaction for SqliteTx<'_> {
                 let rows = stmt.query_map([after, limit], audit_row)?;
                 up_to(rows, max_bytes, |r| r.details.len())
             }
+        }
+    }
+
+    fn set_grant(&self, grant: &GrantRow) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO grants (member, compartment, form, wrapped) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (member, compartment)
+                 DO UPDATE SET form = excluded.form, wrapped = excluded.wrapped",
+            )?
+            .execute(params![
+                grant.member,
+                grant.compartment,
+                grant.form,
+                grant.wrapped
+            ])?;
+        Ok(())
+    }
+
+    fn grant(&self, member: &str, compartment: &str) -> Result<Option<GrantRow>> {
+        Ok(self
+            .0
+            .prepare_cached(
+                "SELECT form, wrapped FROM grants WHERE member = ?1 AND compartment = ?2",
+            )?
+            .query_row(params![member, compartment], |r| {
+                Ok(GrantRow {
+                    member: member.to_owned(),
+                    compartment: compartment.to_owned(),
+                    form: r.get(0)?,
+                    wrapped: r.get(1)?,
+                })
+            })
+            .optional()?)
+    }
+
+    fn grants_of(&self, member: &str, form: &str) -> Result<Vec<GrantRow>> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT compartment, wrapped FROM grants WHERE member = ?1 AND form = ?2",
+        )?;
+        let rows = stmt.query_map(params![member, form], |r| {
+            Ok(GrantRow {
+                member: member.to_owned(),
+                compartment: r.get(0)?,
+                form: form.to_owned(),
+                wrapped: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn count_grants(&self, member: &str) -> Result<u64> {
+        let n: i64 = self
+            .0
+            .prepare_cached("SELECT COUNT(*) FROM grants WHERE member = ?1")?
+            .query_row([member], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    fn delete_grants(&self, member: &str, compartment: Option<&str>) -> Result<u64> {
+        let n = match compartment {
+            Some(c) => self.0.execute(
+                "DELETE FROM grants WHERE member = ?1 AND compartment = ?2",
+                params![member, c],
+            )?,
+            None => self
+                .0
+                .execute("DELETE FROM grants WHERE member = ?1", [member])?,
+        };
+        Ok(n as u64)
+    }
+
+    fn delete_keyslot(&self, name: &str) -> Result<()> {
+        self.0
+            .execute("DELETE FROM keyslots WHERE name = ?1", [name])?;
+        Ok(())
+    }
+
+    fn replace_record(&self, reference: &RecordRef, ciphertext: &[u8]) -> Result<()> {
+        let changed = self
+            .0
+            .prepare_cached(
+                "UPDATE records SET ciphertext = ?4 WHERE kind = ?1 AND id = ?2 AND version = ?3",
+            )?
+            .execute(params![
+                reference.kind.as_str(),
+                reference.id,
+                reference.version,
+                ciphertext
+            ])?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Corrupt(format!(
+                "{reference} disappeared while it was being re-sealed"
+            )))
         }
     }
 

@@ -5,14 +5,17 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::seal::{Sealed, Sealer, open_json, random_id};
-use super::signing::SessionKeys;
+use zeroize::Zeroizing;
+
+use super::keyring::Keyring;
+use super::parts;
+use super::seal::{Sealed, random_id, to_json};
 use crate::audit::{self, AuditEvent, Chain, Outcome, Target, TargetAccess, Verifier};
 use crate::base::{RecordKind, RecordRef};
-use crate::crypto::keys::VaultKeys;
 use crate::error::Error;
 use crate::model::client::Client;
 use crate::model::note::Note;
+use crate::model::practice::Compartment;
 use crate::store::scan;
 use crate::store::{RecordRow, StoreError, Transaction};
 
@@ -42,9 +45,8 @@ pub(super) fn read_target(reference: RecordRef) -> Target {
 pub(crate) struct Access<'a, 'c> {
     /// Storage, reached only through this type's methods, so every read is noted.
     tx: &'a (dyn Transaction + 'c),
-    pub(super) keys: &'a VaultKeys,
-    /// The session's keys: the member's signing key, the chain's keys.
-    pub(super) session: &'a SessionKeys,
+    /// What the member's passphrase opened: every record is read and written through it.
+    pub(super) ring: &'a Keyring,
     pub(super) targets: Vec<Target>,
     /// The purpose the operation states, for its audit event.
     pub(crate) purpose: Option<String>,
@@ -55,11 +57,10 @@ pub(crate) struct Access<'a, 'c> {
 
 impl<'a, 'c> Access<'a, 'c> {
     /// An operation's access, in `tx`, under `keys`: nothing read or written yet.
-    pub(super) fn new(tx: &'a (dyn Transaction + 'c), session: &'a SessionKeys) -> Self {
+    pub(super) fn new(tx: &'a (dyn Transaction + 'c), ring: &'a Keyring) -> Self {
         Access {
             tx,
-            keys: &session.vault,
-            session,
+            ring,
             targets: Vec::new(),
             purpose: None,
             outcome: None,
@@ -70,7 +71,10 @@ impl<'a, 'c> Access<'a, 'c> {
 impl Access<'_, '_> {
     pub(crate) fn decrypt<T: DeserializeOwned>(&mut self, row: &RecordRow) -> Result<T> {
         self.note_read(row);
-        open_json(self.keys, row)
+        let plain = opened(self.tx, self.ring, std::slice::from_ref(row))?
+            .pop()
+            .expect("one row opened")?;
+        parse(row, &plain)
     }
 
     /// Checks that every record this operation read is the newest version the audit
@@ -90,9 +94,9 @@ impl Access<'_, '_> {
         // `audit verify`'s own walk, keeping only the writes of the records read. The
         // whole chain is checked on the way, failing closed: an event removed, altered
         // or unreadable could be hiding the write of a newer version.
-        let mut verifier = Verifier::new(&self.keys.audit, &vault_id, None)
+        let mut verifier = Verifier::new(self.ring, &vault_id, None)
             .only(reads().filter_map(|t| Some((RecordKind::parse(&t.kind)?, t.id.clone()))));
-        Chain::new(self.session, &vault_id).verify_events::<Error>(self.tx, &mut verifier)?;
+        Chain::new(self.ring, &vault_id).verify_events::<Error>(self.tx, &mut verifier)?;
         if let Some(seq) = verifier.first_broken_event() {
             return Err(Error::AuditTrailBroken { seq });
         }
@@ -133,8 +137,11 @@ impl Access<'_, '_> {
         for row in rows {
             self.note_read(row);
         }
-        let keys = self.keys;
-        rows.par_iter().map(|row| open_json(keys, row)).collect()
+        let plains = opened(self.tx, self.ring, rows)?;
+        rows.par_iter()
+            .zip(plains)
+            .map(|(row, plain)| parse(row, &plain?))
+            .collect()
     }
 
     /// Decrypts the newest version of every record of `kind`, a page at a time, and
@@ -145,7 +152,7 @@ impl Access<'_, '_> {
         mut f: impl FnMut(Vec<T>) -> Result<()>,
     ) -> Result<()> {
         let tx = self.tx;
-        let keys = self.keys;
+        let ring = self.ring;
         let targets = &mut self.targets;
         // The next page is read while the one before is decrypted.
         scan::overlapped(
@@ -158,15 +165,19 @@ impl Access<'_, '_> {
                     };
                     after = last.reference.id.clone();
                     let full = rows.len() == PAGE;
-                    next(rows)?;
+                    let plains = opened(tx, ring, &rows)?;
+                    next((rows, plains))?;
                     if !full {
                         return Ok(());
                     }
                 }
             },
-            |rows: Vec<RecordRow>| {
-                let values: Result<Vec<T>> =
-                    rows.par_iter().map(|row| open_json(keys, row)).collect();
+            |(rows, plains): (Vec<RecordRow>, Vec<Result<Zeroizing<Vec<u8>>>>)| {
+                let values: Result<Vec<T>> = rows
+                    .par_iter()
+                    .zip(plains)
+                    .map(|(row, plain)| parse(row, &plain?))
+                    .collect();
                 let references: Vec<RecordRef> = rows.into_iter().map(|r| r.reference).collect();
                 (references, values)
             },
@@ -197,8 +208,11 @@ impl Access<'_, '_> {
                 })
             })
             .collect::<Result<Vec<RecordRow>>>()?;
-        let keys = self.keys;
-        rows.par_iter().map(|row| open_json(keys, row)).collect()
+        let plains = opened(self.tx, self.ring, &rows)?;
+        rows.par_iter()
+            .zip(plains)
+            .map(|(row, plain)| parse(row, &plain?))
+            .collect()
     }
 
     /// One version of one record, still sealed ([`Access::decrypt`] opens it).
@@ -221,9 +235,9 @@ impl Access<'_, '_> {
         Ok(self.tx.count_records(kind)?)
     }
 
-    /// Every audit event, oldest first, decrypted.
+    /// Every audit event this member may read, oldest first, decrypted.
     pub(super) fn audit_events(&self, vault_id: &[u8]) -> Result<Vec<AuditEvent>> {
-        Ok(Chain::new(self.session, vault_id).events(self.tx)?)
+        Ok(Chain::new(self.ring, vault_id).events(self.tx)?.events)
     }
 
     /// Sets one of the vault's named values (its identifier, its key check).
@@ -250,9 +264,149 @@ impl Access<'_, '_> {
         self.decrypt_many(&rows)
     }
 
+    /// Writes a record of the practice (the policy, the roster, caseloads, requests),
+    /// sealed under the practice compartment's key.
     pub(crate) fn write<T: Serialize>(&mut self, reference: RecordRef, value: &T) -> Result<()> {
-        let sealed = Sealer { keys: self.keys }.seal(reference, value)?;
+        self.write_in(&[Compartment::Practice], reference, value)
+    }
+
+    /// Writes a record of `client` (a profile, consent, intake, decision or accounting
+    /// entry), sealed under the key of the client's compartment its kind belongs to.
+    pub(crate) fn write_for<T: Serialize>(
+        &mut self,
+        client: &str,
+        reference: RecordRef,
+        value: &T,
+    ) -> Result<()> {
+        let compartment = compartment_of(reference.kind, client);
+        self.write_in(&[compartment], reference, value)
+    }
+
+    /// Writes a record sealed for each of `compartments`.
+    pub(crate) fn write_in<T: Serialize>(
+        &mut self,
+        compartments: &[Compartment],
+        reference: RecordRef,
+        value: &T,
+    ) -> Result<()> {
+        let plain = to_json(value)?;
+        let sealed = self.seal_in(compartments, reference, &plain)?;
         self.write_sealed(sealed)
+    }
+
+    /// Seals `plain` as `reference` for each of `compartments`, without writing it.
+    pub(crate) fn seal_in(
+        &self,
+        compartments: &[Compartment],
+        reference: RecordRef,
+        plain: &[u8],
+    ) -> Result<Sealed> {
+        super::seal::check_size(&reference, plain.len())?;
+        let ciphertext = self.ring.seal(self.tx, compartments, &reference, plain)?;
+        let sha256 = audit::sha256_hex(&ciphertext);
+        Ok(Sealed {
+            reference,
+            ciphertext,
+            sha256,
+        })
+    }
+
+    /// Replaces a record version's ciphertext with `sealed` (the same plaintext,
+    /// sealed again under other keys), noted as a write with its new digest.
+    pub(crate) fn replace_sealed(&mut self, sealed: Sealed) -> Result<()> {
+        let Sealed {
+            reference,
+            ciphertext,
+            sha256,
+        } = sealed;
+        self.tx.replace_record(&reference, &ciphertext)?;
+        self.targets.push(Target {
+            kind: reference.kind.as_str().into(),
+            id: reference.id,
+            version: reference.version,
+            access: TargetAccess::Write,
+            sha256: Some(sha256),
+        });
+        Ok(())
+    }
+
+    /// Makes the keys of a new client's compartments (every category but
+    /// psychotherapy notes, which are per author, and the consents and disclosures
+    /// compartments) and grants each to the members the policy, roster and caseloads
+    /// entitle to it.
+    pub(crate) fn create_client_compartments(&mut self, client: &str) -> Result<()> {
+        let caseload = self.ring.caseload.clone();
+        self.create_client_compartments_with(client, &caseload)
+    }
+
+    /// [`Access::create_client_compartments`] under the caseloads `caseload` (a new
+    /// client assigned as it is added).
+    pub(crate) fn create_client_compartments_with(
+        &mut self,
+        client: &str,
+        caseload: &crate::model::practice::Caseload,
+    ) -> Result<()> {
+        let (_, policy) = self.policy()?;
+        let roster = self.ring.roster.clone();
+        let epoch = roster.epoch;
+        for compartment in crate::model::practice::compartments_of_client(&policy, &client.into()) {
+            let key = std::sync::Arc::new(crate::crypto::compartment::generate());
+            let id = self.ring.id_of(&compartment, epoch);
+            let holders = crate::model::practice::holders(
+                &policy,
+                &roster,
+                caseload,
+                &compartment,
+                crate::base::Date::today(),
+            );
+            for holder in holders {
+                self.ring.grant_to(self.tx, &holder, &id, &key)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Assigns a new client to this member when their role sees only its caseload
+    /// (a clinician adding a client), so that they hold its keys; returns the
+    /// caseloads as they are after.
+    pub(crate) fn assign_self_if_caseload(&mut self, client: &str) -> Result<()> {
+        let (_, policy) = self.policy()?;
+        let member = self.ring.member().to_owned();
+        let scope = self
+            .ring
+            .roster
+            .member(&member)
+            .and_then(|m| policy.role(&m.role))
+            .map(|r| r.clients);
+        let mut caseload = self.ring.caseload.clone();
+        if scope == Some(crate::model::role::ClientScope::Caseload) {
+            caseload
+                .assignments
+                .push(crate::model::practice::Assignment {
+                    member,
+                    client: client.into(),
+                    until: None,
+                });
+            let version =
+                self.count_versions(RecordKind::Caseload, super::keyring::PRACTICE_RECORD)? + 1;
+            self.write(
+                RecordRef::new(
+                    RecordKind::Caseload,
+                    super::keyring::PRACTICE_RECORD,
+                    version,
+                ),
+                &caseload,
+            )?;
+        }
+        self.create_client_compartments_with(client, &caseload)
+    }
+
+    /// How many versions of a record there are (0 when none).
+    pub(crate) fn count_versions(&self, kind: RecordKind, id: &str) -> Result<u32> {
+        Ok(self
+            .tx
+            .latest_record(kind, id)?
+            .map_or(0, |row| row.reference.version))
     }
 
     /// Writes a record sealed beforehand ([`Sealer`]).
@@ -284,10 +438,78 @@ impl Access<'_, '_> {
         })
     }
 
-    /// Writes a note version as its record holds it: the body once, no sections.
+    /// Writes a note version: its record, sealed for each client's attendance
+    /// compartment, holding its text in parts, one per client and category, each
+    /// under that compartment's key (psychotherapy notes under their author's).
     pub(crate) fn write_note(&mut self, note: &Note) -> Result<()> {
+        let sealed = self.seal_note(note)?;
+        self.write_sealed(sealed)
+    }
+
+    /// Seals a note version as [`Access::write_note`] writes it.
+    pub(crate) fn seal_note(&mut self, note: &Note) -> Result<Sealed> {
         let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
-        self.write(reference, &note.record())
+        let (_, policy) = self.policy()?;
+        let categories: Vec<String> = policy.categories.clone();
+        let clients: Vec<String> = note.clients.iter().map(|c| c.to_string()).collect();
+        let ring = self.ring;
+        let tx = self.tx;
+        let author = ring.member().to_owned();
+        let mut key_for = |client: &str, category: &str| {
+            let compartment = if category == crate::model::role::PSYCHOTHERAPY_NOTES {
+                Compartment::PsychotherapyNotes {
+                    client: client.into(),
+                    author: author.clone(),
+                }
+            } else {
+                Compartment::Client {
+                    client: client.into(),
+                    name: category.to_owned(),
+                }
+            };
+            ring.current_or_own(tx, &policy, &compartment)
+        };
+        let mut record = serde_json::to_value(note.record())
+            .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
+        let object = record
+            .as_object_mut()
+            .expect("a note serializes as an object");
+        object.remove("body");
+        object.remove("sections");
+        let body_parts = parts::seal(
+            &reference,
+            "body",
+            &note.body,
+            &clients,
+            &categories,
+            &mut key_for,
+        )?;
+        object.insert("parts".into(), body_parts);
+        if let Some(addenda) = object.get_mut("addenda").and_then(|a| a.as_array_mut()) {
+            for (i, (addendum, text)) in addenda.iter_mut().zip(&note.addenda).enumerate() {
+                let sealed = parts::seal(
+                    &reference,
+                    &format!("addendum/{i}"),
+                    &text.body,
+                    &clients,
+                    &categories,
+                    &mut key_for,
+                )?;
+                let addendum = addendum.as_object_mut().expect("an addendum is an object");
+                addendum.remove("body");
+                addendum.remove("sections");
+                addendum.insert("parts".into(), sealed);
+            }
+        }
+        let attendance: Vec<Compartment> = clients
+            .iter()
+            .map(|client| Compartment::Client {
+                client: client.as_str().into(),
+                name: "attendance".into(),
+            })
+            .collect();
+        let plain = to_json(&record)?;
+        self.seal_in(&attendance, reference, &plain)
     }
 
     /// Stores a keyslot; the event keeps its digest so `audit verify` catches an old
@@ -324,4 +546,95 @@ impl Access<'_, '_> {
             .ok_or_else(|| Error::NoteNotFound(id.to_owned()))?;
         Ok(note)
     }
+
+    /// The newest version of a note, every part of it: what a change to the note
+    /// (an edit, a signature, an addendum) needs, since it seals every part again.
+    /// [`Error::KeyDenied`] when this member's keys do not open all of it.
+    pub(crate) fn whole_note(&mut self, id: &str) -> Result<Note> {
+        let row = self
+            .tx
+            .latest_record(RecordKind::Note, id)?
+            .ok_or_else(|| Error::NoteNotFound(id.to_owned()))?;
+        self.note_read(&row);
+        let outer = self.ring.open(self.tx, &row)?;
+        for compartment in parts::compartments_of_record(&outer) {
+            self.ring.key(self.tx, &compartment)?;
+        }
+        let ring = self.ring;
+        let (plain, whole) = parts::assemble(&row.reference, outer, &|c| ring.cached(c))?;
+        if !whole {
+            return Err(Error::KeyDenied {
+                what: format!(
+                    "part of note {id} (another author's psychotherapy notes, or a client you are not assigned)"
+                ),
+            });
+        }
+        parse(&row, &plain)
+    }
+
+    /// The keyring this operation reads and writes through.
+    pub(crate) fn ring(&self) -> &Keyring {
+        self.ring
+    }
+
+    /// The transaction, for the keyring's grants.
+    pub(super) fn tx(&self) -> &dyn Transaction {
+        self.tx
+    }
+}
+
+/// The compartment a record of a client belongs to, by its kind.
+pub(crate) fn compartment_of(kind: RecordKind, client: &str) -> Compartment {
+    let name = match kind {
+        RecordKind::Client => "identity",
+        RecordKind::Note => "attendance",
+        RecordKind::Consent | RecordKind::Intake => crate::model::role::CONSENTS,
+        RecordKind::Decision | RecordKind::Accounting => crate::model::role::DISCLOSURES,
+        _ => return Compartment::Practice,
+    };
+    Compartment::Client {
+        client: client.into(),
+        name: name.to_owned(),
+    }
+}
+
+/// Opens `rows` with the keys `ring` holds: each record's own compartment key, and for
+/// a note the keys of its parts (the text of the categories this member may read), all
+/// fetched from the grants first so that the opening runs on every core.
+pub(super) fn opened(
+    tx: &dyn Transaction,
+    ring: &Keyring,
+    rows: &[RecordRow],
+) -> Result<Vec<Result<Zeroizing<Vec<u8>>>>> {
+    ring.prefetch(tx, rows)?;
+    let outers: Vec<Result<Zeroizing<Vec<u8>>>> =
+        rows.par_iter().map(|row| ring.open_cached(row)).collect();
+    for (row, outer) in rows.iter().zip(&outers) {
+        if row.reference.kind == RecordKind::Note
+            && let Ok(plain) = outer
+        {
+            for compartment in parts::compartments_of_record(plain) {
+                ring.key(tx, &compartment)?;
+            }
+        }
+    }
+    Ok(rows
+        .par_iter()
+        .zip(outers)
+        .map(|(row, outer)| {
+            let plain = outer?;
+            if row.reference.kind == RecordKind::Note {
+                Ok(parts::assemble(&row.reference, plain, &|c| ring.cached(c))?.0)
+            } else {
+                Ok(plain)
+            }
+        })
+        .collect())
+}
+
+/// Parses an opened record's JSON.
+fn parse<T: DeserializeOwned>(row: &RecordRow, plain: &[u8]) -> Result<T> {
+    serde_json::from_slice(plain).map_err(|_| Error::MalformedRecord {
+        record: row.reference.to_string(),
+    })
 }

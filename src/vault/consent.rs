@@ -254,7 +254,7 @@ impl Session {
                 recorded_by: actor,
                 revoked: None,
             };
-            a.write(RecordRef::new(RecordKind::Consent, &id, 1), &consent)?;
+            a.write_for(&consent.client, RecordRef::new(RecordKind::Consent, &id, 1), &consent)?;
             Ok((id, warnings))
         })
     }
@@ -303,7 +303,8 @@ impl Session {
                 recorded_at: Timestamp::now(),
                 recorded_by: actor,
             });
-            a.write(
+            a.write_for(
+                &consent.client.clone(),
                 RecordRef::new(RecordKind::Consent, id, consent.version),
                 &consent,
             )?;
@@ -337,7 +338,7 @@ impl Session {
                 recorded_at: Timestamp::now(),
                 recorded_by: actor,
             };
-            a.write(RecordRef::new(RecordKind::Intake, &id, 1), &intake)?;
+            a.write_for(client, RecordRef::new(RecordKind::Intake, &id, 1), &intake)?;
             Ok(intake)
         })
     }
@@ -574,7 +575,11 @@ pub(crate) fn decide_in(
         made_at: Timestamp::now(),
         made_by: actor.to_owned(),
     };
-    a.write(RecordRef::new(RecordKind::Decision, &id, 1), &record)?;
+    a.write_for(
+        &record.decision.request.client.clone(),
+        RecordRef::new(RecordKind::Decision, &id, 1),
+        &record,
+    )?;
     Ok(Decided {
         record,
         client,

@@ -220,7 +220,11 @@ impl Session {
                     recorded_at: Timestamp::now(),
                     recorded_by: actor.clone(),
                 };
-                a.write(RecordRef::new(RecordKind::Accounting, &id, 1), &entry)?;
+                a.write_for(
+                    &entry.client.clone(),
+                    RecordRef::new(RecordKind::Accounting, &id, 1),
+                    &entry,
+                )?;
                 accounting.push(entry);
             }
             // Written and synced before the commit, named after it: a crash in between

@@ -39,7 +39,7 @@ use crate::base::{Date, NoteId, Timestamp};
 use crate::error::Error;
 use crate::model::note::MAX_NOTE_BYTES;
 use crate::model::note::{Note, NoteSource, NoteStatus, NoteType, parse_sections};
-use crate::vault::{Sealed, Session, random_id};
+use crate::vault::{Session, random_id};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -65,7 +65,7 @@ type FileRead = (String, String, Zeroizing<Vec<u8>>);
 
 /// A new file of a batch: its name, and its note sealed or why it makes none (taken
 /// once, in the transaction).
-type Prepared = (String, Option<Result<(Note, Sealed)>>);
+type Prepared = (String, Option<Result<Note>>);
 
 /// What an import did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -488,27 +488,24 @@ impl Session {
                     todo.push((name, digest, bytes));
                 }
             }
-            // Parse and seal each new note on every core, under an identifier drawn
-            // now and checked in the transaction; the file's bytes are wiped here.
-            let sealer = self.sealer();
+            // Parse each new note on every core, under an identifier drawn now and
+            // checked in the transaction; the file's bytes are wiped here. Sealing is
+            // in the transaction, where the compartments' keys are.
             let prepared: Vec<Prepared> = todo
                 .into_par_iter()
                 .map(|(name, digest, bytes)| {
                     let note = new_note(&name, digest, &bytes, client, &actor, &categories);
-                    let sealed = note.and_then(|note| Ok((sealer.seal_note(&note)?, note)));
-                    (name, Some(sealed.map(|(sealed, note)| (note, sealed))))
+                    (name, Some(note))
                 })
                 .collect();
             let results = self.access_each(Action::NoteImport, prepared, |a, (_, prepared)| {
-                let (mut note, sealed) = prepared.take().expect("each item is handled once")?;
+                let mut note = prepared.take().expect("each item is handled once")?;
                 if a.record_exists(RecordKind::Note, &note.id)? {
                     // The identifier drawn ahead is taken (by an earlier note, or one
-                    // earlier in this batch): draw a free one and seal again.
+                    // earlier in this batch): draw a free one.
                     note.id = a.new_id(RecordKind::Note)?.into();
-                    a.write_note(&note)?;
-                } else {
-                    a.write_sealed(sealed)?;
                 }
+                a.write_note(&note)?;
                 Ok(note.id)
             })?;
             for ((name, _), result) in results {

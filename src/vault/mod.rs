@@ -13,17 +13,36 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::audit::{self, Action, Chain, EventDraft, Failure, Outcome};
-use crate::base::{EventTime, Timestamp};
+use crate::base::{EventTime, RecordKind, Timestamp};
 use crate::crypto::hygiene;
 use crate::crypto::keys::{RecoveryCode, RootSecret};
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
-use crate::crypto::member::MemberKeys;
+use crate::crypto::member;
 use crate::error::Error;
 use crate::model::policy::DEFAULT_POLICY;
 use crate::store::{Backend, SqliteStore, StoreError};
 
 const PASSPHRASE_SLOT: &str = "passphrase";
 const RECOVERY_SLOT: &str = "recovery";
+/// The name of the practice's first member, whose keyslots are `passphrase` and
+/// `recovery` (a vault made before practices has none: its first member is `owner`).
+const FIRST_MEMBER: &str = "first_member";
+/// The names of removed members, one a line: their passphrase is refused as such.
+const REMOVED_MEMBERS: &str = "removed_members";
+
+/// Whether `name` is a keyslot casevault writes: `passphrase`, `recovery`, or a
+/// member's `member/<name>/passphrase` or `/recovery`.
+fn is_keyslot_name(name: &str) -> bool {
+    match name {
+        PASSPHRASE_SLOT | RECOVERY_SLOT => true,
+        _ => name.strip_prefix("member/").is_some_and(|rest| {
+            rest.rsplit_once('/').is_some_and(|(member, kind)| {
+                crate::model::practice::valid_member_name(member).is_ok()
+                    && matches!(kind, PASSPHRASE_SLOT | RECOVERY_SLOT)
+            })
+        }),
+    }
+}
 /// `audit::key_check` of the vault's audit key: unlocking checks the key is this vault's.
 const KEY_CHECK: &str = "key_check";
 
@@ -32,12 +51,14 @@ pub(crate) mod consent;
 pub(crate) mod disclose;
 pub(crate) mod import;
 mod input;
+mod keyring;
 mod members;
+mod migrate;
 mod notes;
+mod parts;
 mod seal;
 mod search;
 mod session;
-mod signing;
 mod trail;
 
 pub(crate) use access::Access;
@@ -48,8 +69,7 @@ pub(crate) use seal::{Sealed, random_id};
 pub use members::DEFAULT_MEMBER;
 pub use search::SearchHit;
 
-use members::Found;
-use signing::SessionKeys;
+use keyring::Keyring;
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -79,7 +99,7 @@ pub struct Vault {
 /// An unlocked vault. Holds the subkeys until dropped (they are zeroized then).
 pub struct Session {
     store: Box<dyn Backend>,
-    keys: SessionKeys,
+    ring: Keyring,
     vault_id: Vec<u8>,
     actor: String,
     failed_unlocks: Vec<FailedUnlock>,
@@ -140,23 +160,24 @@ impl Vault {
         let recovery_slot = seal(code.as_secret(), RECOVERY_SLOT)?;
         let mut vault_id = vec![0u8; 16];
         OsRng.fill_bytes(&mut vault_id);
-        let member_keys = MemberKeys::generate();
-        let roster = members::first_roster(member, &member_keys)?;
+        let legacy = root.subkeys();
+        let check = audit::key_check(&legacy.audit, &vault_id);
+        let (ring, founding) = Keyring::found(member, member::personal_key(&root), Some(legacy))?;
         let mut session = Session {
             store,
-            keys: members::keys_for(root.subkeys(), &member_keys, &roster),
+            ring,
             vault_id: vault_id.clone(),
             actor: actor.to_owned(),
             failed_unlocks: Vec::new(),
         };
-        let check = audit::key_check(&session.keys.vault.audit, &vault_id);
         session.access(Action::VaultInit, |a| {
             a.set_meta(VAULT_ID, &vault_id)?;
             a.set_meta(KEY_CHECK, &check)?;
+            a.set_meta(FIRST_MEMBER, member.as_bytes())?;
+            members::write_founding(a, &founding)?;
             a.write_policy(1, DEFAULT_POLICY, actor)?;
             a.write_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
             a.write_keyslot(RECOVERY_SLOT, &recovery_slot)?;
-            members::found_practice(a, &root, &member_keys, &roster)?;
             Ok(())
         })?;
         Ok((session, code))
@@ -177,7 +198,7 @@ impl Vault {
 
     fn open_slot(
         &mut self,
-        slot: &'static str,
+        slot: &str,
         secret: &SecretString,
         wrong: Error,
     ) -> Result<(RootSecret, keyslot::Form)> {
@@ -189,7 +210,14 @@ impl Vault {
                     .record_failed_unlock(slot, &Timestamp::now().to_string())?;
                 Err(wrong)
             }
-            Err(source) => Err(Error::Keyslot { slot, source }),
+            Err(source) => Err(Error::Keyslot {
+                slot: if slot.ends_with(RECOVERY_SLOT) {
+                    RECOVERY_SLOT
+                } else {
+                    PASSPHRASE_SLOT
+                },
+                source,
+            }),
         }
     }
 
@@ -216,20 +244,19 @@ impl Vault {
         actor: &str,
         member: Option<&str>,
     ) -> Result<Session> {
-        let (root, form) = self.open_slot(PASSPHRASE_SLOT, passphrase, Error::WrongPassphrase)?;
+        let (name, slot) = self.member_slot(member, PASSPHRASE_SLOT)?;
+        let (root, form) = self.open_slot(&slot, passphrase, Error::WrongPassphrase)?;
         let rewrapped = match form {
             keyslot::Form::Normalized => None,
             keyslot::Form::AsGiven => {
-                let params = self.current_params()?;
+                let params = self.current_params(&slot)?;
                 keyslot::seal(passphrase, params, &root).ok()
             }
         };
-        let mut session = self.into_session(root, actor, PASSPHRASE_SLOT, member)?;
-        if let Some(slot) = rewrapped {
+        let mut session = self.into_session(root, actor, PASSPHRASE_SLOT, &name)?;
+        if let Some(sealed) = rewrapped {
             // Best effort, see above: the keyslot as it was still opens.
-            let _ = session.access(Action::VaultPasswd, |a| {
-                a.write_keyslot(PASSPHRASE_SLOT, &slot)
-            });
+            let _ = session.access(Action::VaultPasswd, |a| a.write_keyslot(&slot, &sealed));
         }
         Ok(session)
     }
@@ -238,39 +265,93 @@ impl Vault {
     /// passphrase keyslot's KDF parameters unless `params` is given). The new
     /// passphrase is wrapped in its [`crate::crypto::keyslot::normalize_passphrase`] form.
     pub fn recover(
-        mut self,
+        self,
         code: &RecoveryCode,
         new_passphrase: &SecretString,
         params: Option<KdfParams>,
         actor: &str,
     ) -> Result<Session> {
-        let (root, _) =
-            self.open_slot(RECOVERY_SLOT, code.as_secret(), Error::WrongRecoveryCode)?;
+        self.recover_member(code, new_passphrase, params, actor, None)
+    }
+
+    /// [`Vault::recover`] for the member `member` (by default the only member).
+    pub fn recover_member(
+        mut self,
+        code: &RecoveryCode,
+        new_passphrase: &SecretString,
+        params: Option<KdfParams>,
+        actor: &str,
+        member: Option<&str>,
+    ) -> Result<Session> {
+        let (name, recovery) = self.member_slot(member, RECOVERY_SLOT)?;
+        let (_, passphrase_slot) = self.member_slot(Some(&name), PASSPHRASE_SLOT)?;
+        let (root, _) = self.open_slot(&recovery, code.as_secret(), Error::WrongRecoveryCode)?;
         let params = match params {
             Some(p) => p,
-            None => self.current_params()?,
+            None => self.current_params(&passphrase_slot)?,
         };
-        let slot =
+        let sealed =
             keyslot::seal(new_passphrase, params, &root).map_err(|source| Error::Keyslot {
                 slot: PASSPHRASE_SLOT,
                 source,
             })?;
-        let mut session = self.into_session(root, actor, RECOVERY_SLOT, None)?;
+        let mut session = self.into_session(root, actor, RECOVERY_SLOT, &name)?;
         session.access(Action::VaultRecover, |a| {
-            a.write_keyslot(PASSPHRASE_SLOT, &slot)
+            a.write_keyslot(&passphrase_slot, &sealed)
         })?;
         Ok(session)
     }
 
-    fn current_params(&self) -> Result<KdfParams> {
+    fn current_params(&self, slot: &str) -> Result<KdfParams> {
         // Recovery is for when things are broken: a missing or unreadable passphrase
         // keyslot must not stop it, so fall back to the defaults.
         Ok(self
             .store
-            .keyslot(PASSPHRASE_SLOT)
+            .keyslot(slot)
             .ok()
             .and_then(|slot| keyslot::params_of(&slot))
             .unwrap_or_default())
+    }
+
+    /// The member to unlock as, and their keyslot of `kind` (`passphrase`,
+    /// `recovery`): the one named, or the practice's only member.
+    fn member_slot(
+        &mut self,
+        member: Option<&str>,
+        kind: &'static str,
+    ) -> Result<(String, String)> {
+        let (first, removed, others) = self.store.transaction(|tx| -> Result<_> {
+            let first = tx
+                .meta(FIRST_MEMBER)?
+                .map(|name| String::from_utf8_lossy(&name).into_owned())
+                .unwrap_or_else(|| DEFAULT_MEMBER.to_owned());
+            let removed = tx
+                .meta(REMOVED_MEMBERS)?
+                .map(|names| String::from_utf8_lossy(&names).into_owned())
+                .unwrap_or_default();
+            let others: Vec<String> = tx
+                .keyslots()?
+                .into_iter()
+                .filter_map(|(name, _)| {
+                    let member = name.strip_prefix("member/")?.strip_suffix("/passphrase")?;
+                    Some(member.to_owned())
+                })
+                .collect();
+            Ok((first, removed, others))
+        })?;
+        let name = match member {
+            Some(name) => name.to_owned(),
+            None if others.is_empty() => first.clone(),
+            None => return Err(Error::MemberNeeded),
+        };
+        if removed.split('\n').any(|r| r == name) {
+            return Err(Error::MemberRemoved(name));
+        }
+        if name != first && !others.contains(&name) {
+            return Err(Error::NoSuchMember(name));
+        }
+        let slot = members::slot_name(&name, &first, kind);
+        Ok((name, slot))
     }
 
     fn into_session(
@@ -278,67 +359,87 @@ impl Vault {
         root: RootSecret,
         actor: &str,
         slot: &'static str,
-        member: Option<&str>,
+        name: &str,
     ) -> Result<Session> {
-        // The member the keyslot opened, or, for a vault made before practices, the
-        // first member it is about to become.
-        let (keys, founding) = self.store.transaction(|tx| -> Result<_> {
-            Ok(
-                match members::open_member(tx, root.subkeys(), &root, member)? {
-                    Found::Member(keys) => (*keys, None),
-                    Found::NoRoster(vault) => {
-                        let member_keys = MemberKeys::generate();
-                        let roster = members::first_roster(DEFAULT_MEMBER, &member_keys)?;
-                        let keys = members::keys_for(vault, &member_keys, &roster);
-                        (keys, Some((member_keys, roster)))
-                    }
-                },
-            )
-        })?;
-        let mut session = Session {
-            store: self.store,
-            keys,
-            vault_id: Vec::new(),
-            actor: actor.to_owned(),
-            failed_unlocks: Vec::new(),
-        };
-        let keys = &session.keys;
-        let (vault_id, failed) = session.store.transaction(|tx| -> Result<_> {
+        let personal = member::personal_key(&root);
+        // The first member's secret is the vault's root secret: they hold the keys of
+        // the events and records written before the vault was a practice.
+        let (ring, founding, vault_id) = self.store.transaction(|tx| -> Result<_> {
             let vault_id = tx
                 .meta(VAULT_ID)?
                 .ok_or_else(|| StoreError::Corrupt("the vault identifier is missing".into()))?;
-            let chain = Chain::new(keys, &vault_id);
+            let first = tx
+                .meta(FIRST_MEMBER)?
+                .is_none_or(|first| first == name.as_bytes());
+            let legacy = first.then(|| root.subkeys());
+            if tx
+                .latest_record(RecordKind::Roster, keyring::PRACTICE_RECORD)?
+                .is_some()
+            {
+                Ok((Keyring::unlock(tx, name, personal, legacy)?, None, vault_id))
+            } else {
+                // Made before practices: it becomes a practice of one, below.
+                let (ring, founding) = Keyring::found(DEFAULT_MEMBER, personal, legacy)?;
+                Ok((ring, Some(founding), vault_id))
+            }
+        })?;
+        let mut session = Session {
+            store: self.store,
+            ring,
+            vault_id,
+            actor: actor.to_owned(),
+            failed_unlocks: Vec::new(),
+        };
+        let ring = &session.ring;
+        let vault_id = &session.vault_id;
+        let failed = session.store.transaction(|tx| -> Result<_> {
+            let chain = Chain::new(ring, vault_id);
             // A keyslot that opens with a key of another vault (copied from a vault
             // with the same passphrase) is refused here, not left to fail later.
-            match tx.meta(KEY_CHECK)? {
-                Some(stored)
-                    if !audit::key_check_matches(&keys.vault.audit, &vault_id, &stored) =>
-                {
-                    return Err(Error::ForeignKeyslot { slot });
+            if let Some(legacy) = ring.legacy_keys() {
+                match tx.meta(KEY_CHECK)? {
+                    Some(stored) if !audit::key_check_matches(&legacy.audit, vault_id, &stored) => {
+                        return Err(Error::ForeignKeyslot { slot });
+                    }
+                    Some(_) => {}
+                    // A vault made before the check: add it once the key has proved
+                    // itself on the audit chain.
+                    None if chain.accepts_events(tx)? => {
+                        tx.set_meta(KEY_CHECK, &audit::key_check(&legacy.audit, vault_id))?;
+                    }
+                    None => {}
                 }
-                Some(_) => {}
-                // A vault made before the check: add it once the key has proved itself
-                // on the audit chain.
-                None if chain.accepts_events(tx)? => {
-                    tx.set_meta(KEY_CHECK, &audit::key_check(&keys.vault.audit, &vault_id))?;
-                }
-                None => {}
             }
+            Ok(())
+        });
+        failed?;
+        if let Some(founding) = founding {
+            session.access(Action::PracticeFound, |a| {
+                a.set_meta(FIRST_MEMBER, DEFAULT_MEMBER.as_bytes())?;
+                members::write_founding(a, &founding)?;
+                migrate::reseal(a)
+            })?;
+        }
+        let ring = &session.ring;
+        let vault_id = &session.vault_id;
+        let failed = session.store.transaction(|tx| -> Result<_> {
+            let chain = Chain::new(ring, vault_id);
             // These rows were written without a key, so anyone holding the file can
             // forge them: keep only a well-formed time and a known keyslot name.
             // A chain that no longer matches its head cannot take events; leave the
             // markers for a later unlock so that `audit verify` can still run and say why.
             if !chain.accepts_events(tx)? {
-                return Ok((vault_id, Vec::new()));
+                return Ok(Vec::new());
             }
             let failed: Vec<(EventTime, String)> = tx
                 .take_failed_unlocks()?
                 .into_iter()
                 .map(|(at, slot)| {
                     let at = EventTime::from_untrusted(&at);
-                    let slot = match slot.as_str() {
-                        PASSPHRASE_SLOT | RECOVERY_SLOT => slot,
-                        _ => "unknown".to_owned(),
+                    let slot = if is_keyslot_name(&slot) {
+                        slot
+                    } else {
+                        "unknown".to_owned()
                     };
                     (at, slot)
                 })
@@ -352,25 +453,20 @@ impl Vault {
                     action: Action::VaultUnlock,
                     targets: Vec::new(),
                     purpose: None,
-                    outcome: Outcome::Failed(match slot.as_str() {
-                        RECOVERY_SLOT => Failure::WrongRecoveryCode,
-                        _ => Failure::WrongPassphrase,
+                    outcome: Outcome::Failed(if slot.ends_with(RECOVERY_SLOT) {
+                        Failure::WrongRecoveryCode
+                    } else {
+                        Failure::WrongPassphrase
                     }),
                 })
                 .collect();
             chain.append(tx, &drafts)?;
-            Ok((vault_id, failed))
+            Ok(failed)
         })?;
-        session.vault_id = vault_id;
         session.failed_unlocks = failed
             .into_iter()
             .map(|(at, keyslot)| FailedUnlock { at, keyslot })
             .collect();
-        if let Some((member_keys, roster)) = founding {
-            session.access(Action::PracticeFound, |a| {
-                members::found_practice(a, &root, &member_keys, &roster)
-            })?;
-        }
         Ok(session)
     }
 }

@@ -50,7 +50,8 @@ impl Session {
                     .collect(),
                 created_at: Timestamp::now(),
             };
-            a.write(RecordRef::new(RecordKind::Client, &id, 1), &client)?;
+            a.assign_self_if_caseload(&id)?;
+            a.write_for(&id, RecordRef::new(RecordKind::Client, &id, 1), &client)?;
             Ok(id)
         })
     }
@@ -174,7 +175,7 @@ impl Session {
         let actor = self.actor.clone();
         self.access(Action::NoteEdit, |a| {
             let sections = a.sections(body)?;
-            let mut note = a.note(id)?;
+            let mut note = a.whole_note(id)?;
             if note.is_signed() {
                 return Err(Error::NoteSigned(id.to_owned()));
             }
@@ -192,7 +193,7 @@ impl Session {
     pub fn sign_note(&mut self, id: &str) -> Result<u32> {
         let actor = self.actor.clone();
         self.access(Action::NoteSign, |a| {
-            let mut note = a.note(id)?;
+            let mut note = a.whole_note(id)?;
             if note.is_signed() {
                 return Err(Error::NoteSigned(id.to_owned()));
             }
@@ -215,7 +216,7 @@ impl Session {
         let actor = self.actor.clone();
         self.access(Action::NoteAmend, |a| {
             let sections = a.sections(body)?;
-            let mut note = a.note(id)?;
+            let mut note = a.whole_note(id)?;
             if !note.is_signed() {
                 return Err(Error::NoteNotSigned(id.to_owned()));
             }

@@ -4,7 +4,6 @@
 use secrecy::SecretString;
 
 use super::access::Access;
-use super::seal::Sealer;
 use super::{FailedUnlock, PASSPHRASE_SLOT, Session};
 use crate::audit::{Action, Chain, EventDraft, Outcome, Target, TargetAccess};
 use crate::base::Timestamp;
@@ -19,13 +18,6 @@ impl Session {
     /// They have been entered in the audit trail by this unlock.
     pub fn failed_unlocks(&self) -> &[FailedUnlock] {
         &self.failed_unlocks
-    }
-
-    /// Seals records outside any transaction, with this session's keys.
-    pub(crate) fn sealer(&self) -> Sealer<'_> {
-        Sealer {
-            keys: &self.keys.vault,
-        }
     }
 
     /// The actor named in this session's audit events.
@@ -48,7 +40,7 @@ impl Session {
         action: Action,
         op: impl FnOnce(&mut Access<'_, '_>) -> Result<T>,
     ) -> Result<T> {
-        let keys = &self.keys;
+        let keys = &self.ring;
         let vault_id = &self.vault_id;
         let actor = &self.actor;
         let mut attempted = Vec::new();
@@ -96,7 +88,7 @@ impl Session {
     where
         I: IntoIterator,
     {
-        let keys = &self.keys;
+        let keys = &self.ring;
         let vault_id = &self.vault_id;
         let actor = &self.actor;
         self.store.transaction(|tx| {
@@ -148,7 +140,7 @@ impl Session {
             outcome: error.audit_outcome(),
             purpose,
         };
-        let (keys, vault_id) = (&self.keys, &self.vault_id);
+        let (keys, vault_id) = (&self.ring, &self.vault_id);
         // If even this fails (a broken chain), the original error is what matters.
         let _ = self.store.transaction(|tx| -> Result<()> {
             Ok(Chain::new(keys, vault_id).append(tx, &[draft])?)

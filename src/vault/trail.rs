@@ -49,12 +49,12 @@ impl Session {
             })?),
             None => None,
         };
-        let keys = &self.keys;
+        let keys = &self.ring;
         let vault_id = &self.vault_id;
         let report = self.store.transaction(|tx| -> Result<_> {
             // A chunk at a time, so memory is bounded by a chunk, not the vault; the
             // next chunk is read while the one before is checked.
-            let mut verifier = Verifier::new(&keys.vault.audit, vault_id, anchor_given);
+            let mut verifier = Verifier::new(keys, vault_id, anchor_given);
             Chain::new(keys, vault_id).verify_events::<Error>(tx, &mut verifier)?;
             scan::overlapped(
                 |next| tx.records_chunked(CHUNK, next),
@@ -74,7 +74,7 @@ impl Session {
     /// The anchor of the audit trail as it stands after this call's own event.
     pub fn audit_anchor(&mut self) -> Result<String> {
         self.access(Action::AuditAnchor, |_| Ok(()))?;
-        let keys = &self.keys;
+        let keys = &self.ring;
         let vault_id = &self.vault_id;
         self.store
             .transaction(|tx| -> Result<_> { Ok(Chain::new(keys, vault_id).anchor(tx)?) })

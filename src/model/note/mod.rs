@@ -10,7 +10,7 @@ use crate::base::{ClientId, Date, NoteId, Timestamp};
 
 mod error;
 mod headings;
-mod split;
+pub(crate) mod split;
 
 pub use error::{HeadingForm, NoteParseError};
 #[cfg(test)]

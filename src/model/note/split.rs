@@ -58,6 +58,35 @@ pub(crate) fn split_stored(body: &str) -> Vec<Section> {
         .unwrap_or_default()
 }
 
+/// A stored body cut where its sections start, each piece with its category: the
+/// text before the first `## <category>` heading (category [`UNHEADED_CATEGORY`]),
+/// then each heading with the text up to the next. The pieces are slices of the body,
+/// so joined in order they give it back byte for byte; empty pieces are left out.
+pub(crate) fn pieces(body: &str) -> Vec<(String, &str)> {
+    let starts = split(body, None).map(|s| s.starts).unwrap_or_default();
+    // The byte offset where each line starts, counted as `str::lines` counts them.
+    let mut offsets = Vec::new();
+    let mut at = 0;
+    for line in body.split_inclusive('\n') {
+        offsets.push(at);
+        at += line.len();
+    }
+    let mut cuts: Vec<(usize, String)> = vec![(0, UNHEADED_CATEGORY.to_owned())];
+    for (line, category) in starts {
+        if let Some(&offset) = offsets.get(line) {
+            cuts.push((offset, category));
+        }
+    }
+    let mut out = Vec::new();
+    for (i, (start, category)) in cuts.iter().enumerate() {
+        let end = cuts.get(i + 1).map_or(body.len(), |(next, _)| *next);
+        if end > *start {
+            out.push((category.clone(), &body[*start..end]));
+        }
+    }
+    out
+}
+
 /// What the line splitter made of a body: its sections, and the line (0-based, counted
 /// as `str::lines` counts them) and category of each `## <category>` that started one.
 struct Split {
@@ -166,6 +195,25 @@ pub(crate) fn parse_default(body: &str) -> Result<Vec<Section>, NoteParseError> 
 mod tests {
     use super::*;
     use crate::model::category::DEFAULT_CATEGORIES;
+
+    #[test]
+    fn pieces_join_back_to_the_body() {
+        for body in [
+            "Arrived on time.\n\n## risk\nDenies intent.\n## Diagnosis\nF41.1\n",
+            "## risk\r\nnone\r\n\r\n## progress\nok",
+            "plain text only",
+            "```\n## risk\n```\nafter\n## medication\nx",
+        ] {
+            let pieces = pieces(body);
+            let joined: String = pieces.iter().map(|(_, text)| *text).collect();
+            assert_eq!(joined, body);
+        }
+        let cats: Vec<String> = pieces("a\n## risk\nb\n## Diagnosis\nc")
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        assert_eq!(cats, ["progress", "risk", "diagnosis"]);
+    }
 
     #[test]
     fn headings_make_sections() {

@@ -1,0 +1,216 @@
+//! Compartments' data keys: made at random, named by an identifier only the practice
+//! can compute, wrapped to each entitled member, and used to seal the parts of a note
+//! that belong to one category.
+//!
+//! Invariant: a data key is never stored unwrapped; an identifier says nothing of the
+//! client or category to whoever lacks the practice's naming key.
+
+use std::io::{Read, Write};
+use std::iter;
+use std::str::FromStr;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use rand::rngs::OsRng;
+use secrecy::{ExposeSecret, SecretBox};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::base::{RecordKind, RecordRef};
+use crate::crypto::record::{self, IntegrityError};
+
+/// A compartment's data key.
+pub(crate) type DataKey = SecretBox<[u8; 32]>;
+
+/// A new random data key (also the practice's naming key).
+pub(crate) fn generate() -> DataKey {
+    SecretBox::init_with_mut(|key: &mut [u8; 32]| OsRng.fill_bytes(key))
+}
+
+/// A data key from its bytes.
+pub(crate) fn from_bytes(bytes: &[u8]) -> Option<DataKey> {
+    let bytes: &[u8; 32] = bytes.try_into().ok()?;
+    Some(SecretBox::init_with_mut(|key: &mut [u8; 32]| {
+        key.copy_from_slice(bytes)
+    }))
+}
+
+/// The identifier of compartment `label` in key epoch `epoch`: an HMAC under the
+/// practice's naming key, so that the file does not say which client or category a
+/// key, a grant or a record belongs to.
+pub(crate) fn identifier(naming: &DataKey, label: &str, epoch: u32) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(naming.expose_secret())
+        .expect("HMAC takes a key of any length");
+    mac.update(b"casevault.org/v2/compartment");
+    mac.update(&(label.len() as u64).to_be_bytes());
+    mac.update(label.as_bytes());
+    mac.update(&epoch.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    format!("c{}", data_encoding::HEXLOWER.encode(&digest[..16]))
+}
+
+/// The reference a grant's wrapping is bound to: the compartment it opens.
+fn grant_reference(compartment: &str) -> RecordRef {
+    RecordRef::new(RecordKind::Grant, compartment, 1)
+}
+
+/// Wraps `key` to a member's age recipient (`age1…`): what a grant holds until its
+/// member takes it in.
+pub(crate) fn wrap_to(recipient: &str, key: &DataKey) -> Option<Vec<u8>> {
+    let recipient = age::x25519::Recipient::from_str(recipient).ok()?;
+    let encryptor =
+        age::Encryptor::with_recipients(iter::once(&recipient as &dyn age::Recipient)).ok()?;
+    let mut out = Vec::with_capacity(256);
+    let mut writer = encryptor.wrap_output(&mut out).ok()?;
+    writer.write_all(key.expose_secret()).ok()?;
+    writer.finish().ok()?;
+    Some(out)
+}
+
+/// Unwraps a key wrapped to `identity` ([`wrap_to`]).
+pub(crate) fn unwrap_from(
+    identity: &age::x25519::Identity,
+    compartment: &str,
+    wrapped: &[u8],
+) -> Result<DataKey, IntegrityError> {
+    let fail = || IntegrityError {
+        reference: grant_reference(compartment),
+    };
+    let decryptor = age::Decryptor::new_buffered(wrapped).map_err(|_| fail())?;
+    let mut reader = decryptor
+        .decrypt(iter::once(identity as &dyn age::Identity))
+        .map_err(|_| fail())?;
+    let mut bytes = Zeroizing::new(Vec::with_capacity(32));
+    reader.read_to_end(&mut bytes).map_err(|_| fail())?;
+    from_bytes(&bytes).ok_or_else(fail)
+}
+
+/// Wraps `key` under the member's personal key: a grant once taken in, which costs an
+/// AEAD to open instead of a Diffie-Hellman.
+pub(crate) fn wrap_own(personal: &DataKey, compartment: &str, key: &DataKey) -> Vec<u8> {
+    record::seal(personal, &grant_reference(compartment), key.expose_secret())
+}
+
+/// Unwraps a key wrapped under the member's personal key ([`wrap_own`]).
+pub(crate) fn unwrap_own(
+    personal: &DataKey,
+    compartment: &str,
+    wrapped: &[u8],
+) -> Result<DataKey, IntegrityError> {
+    let reference = grant_reference(compartment);
+    let bytes = record::open(personal, &reference, wrapped)?;
+    from_bytes(&bytes).ok_or(IntegrityError { reference })
+}
+
+/// The smallest padded size of a part: an empty part and a short one look alike.
+const MIN_PART: usize = 64;
+
+/// Seals one part of a record (a note's text of one category) under a compartment's
+/// key: XChaCha20-Poly1305 with a random nonce, the part's place (`binding`: the
+/// record, category and client) as associated data, the text length-prefixed and
+/// padded to a power of two (at least 64 bytes). Returns nonce || ciphertext.
+pub(crate) fn seal_part(key: &DataKey, binding: &[u8], plain: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(plain.len()).expect("a part is smaller than 4 GiB");
+    let padded_len = (plain.len() + 4).next_power_of_two().max(MIN_PART);
+    let mut padded = Zeroizing::new(Vec::with_capacity(padded_len));
+    padded.extend_from_slice(&len.to_le_bytes());
+    padded.extend_from_slice(plain);
+    padded.resize(padded_len, 0);
+    let mut nonce = [0u8; 24];
+    OsRng.fill_bytes(&mut nonce);
+    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
+    let sealed = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &padded,
+                aad: binding,
+            },
+        )
+        .expect("XChaCha20-Poly1305 seals any length casevault writes");
+    let mut out = Vec::with_capacity(24 + sealed.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    out
+}
+
+/// Opens a part sealed by [`seal_part`]; `None` when it does not verify (altered,
+/// moved, or another key's).
+pub(crate) fn open_part(
+    key: &DataKey,
+    binding: &[u8],
+    sealed: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
+    if sealed.len() < 24 + 16 {
+        return None;
+    }
+    let (nonce, body) = sealed.split_at(24);
+    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
+    let padded = Zeroizing::new(
+        cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: binding,
+                },
+            )
+            .ok()?,
+    );
+    let len = u32::from_le_bytes(padded.get(..4)?.try_into().ok()?) as usize;
+    let text = padded.get(4..4 + len)?;
+    Some(Zeroizing::new(text.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_round_trip_and_are_bound() {
+        let key = generate();
+        let sealed = seal_part(&key, b"note a 1 risk c1", b"no ideation");
+        assert_eq!(
+            &open_part(&key, b"note a 1 risk c1", &sealed).unwrap()[..],
+            b"no ideation"
+        );
+        assert!(open_part(&key, b"note a 1 progress c1", &sealed).is_none());
+        assert!(open_part(&generate(), b"note a 1 risk c1", &sealed).is_none());
+        // Empty and short parts have the same size.
+        assert_eq!(
+            seal_part(&key, b"x", b"").len(),
+            seal_part(&key, b"x", &[b'a'; 50]).len()
+        );
+    }
+
+    #[test]
+    fn grants_round_trip() {
+        let key = generate();
+        let identity = age::x25519::Identity::generate();
+        let recipient = identity.to_public().to_string();
+        let wrapped = wrap_to(&recipient, &key).unwrap();
+        let back = unwrap_from(&identity, "c1", &wrapped).unwrap();
+        assert_eq!(back.expose_secret(), key.expose_secret());
+        let personal = generate();
+        let own = wrap_own(&personal, "c1", &key);
+        assert_eq!(
+            unwrap_own(&personal, "c1", &own).unwrap().expose_secret(),
+            key.expose_secret()
+        );
+        assert!(
+            unwrap_own(&personal, "c2", &own).is_err(),
+            "bound to its compartment"
+        );
+    }
+
+    #[test]
+    fn identifiers_depend_on_every_input() {
+        let naming = generate();
+        let a = identifier(&naming, "client/a/risk", 1);
+        assert_ne!(a, identifier(&naming, "client/a/risk", 2));
+        assert_ne!(a, identifier(&naming, "client/a/progress", 1));
+        assert_ne!(a, identifier(&generate(), "client/a/risk", 1));
+    }
+}

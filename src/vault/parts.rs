@@ -1,0 +1,213 @@
+//! A note's text, stored in parts: one per client and category, each sealed under
+//! that compartment's key, so that a member reads exactly the categories their keys
+//! open.
+//!
+//! A note's record (sealed for the attendance compartment of each of its clients)
+//! holds its date, type, clients and status, and for its body and each addendum a list
+//! of parts. Every category of the policy has a part for every client, empty or not,
+//! and parts are padded: whoever opens the record but not a part learns neither
+//! whether the note has text of that category nor, below 60 bytes, how much.
+//!
+//! Invariant: a part is bound (associated data) to its note version, its place (body
+//! or which addendum) and its compartment: moved anywhere else it does not open.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use crate::base::RecordRef;
+use crate::crypto::compartment::{self, DataKey};
+use crate::error::Error;
+use crate::model::note::split::pieces;
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// A sealed part as the note's record lists it.
+#[derive(Serialize, Deserialize)]
+struct Part {
+    /// The compartment's identifier.
+    c: String,
+    /// nonce || ciphertext, base64.
+    s: String,
+}
+
+/// What a part holds: its category, and the pieces of the text of that category with
+/// their places in the whole (so that a reader of every part rebuilds the text byte
+/// for byte).
+#[derive(Serialize, Deserialize)]
+struct PartText {
+    category: String,
+    pieces: Vec<(u32, String)>,
+}
+
+/// Where in a note a list of parts belongs: the body, or one addendum.
+fn binding(reference: &RecordRef, place: &str, compartment: &str) -> Vec<u8> {
+    let mut out = b"casevault.org/v2/note-part".to_vec();
+    for part in [
+        reference.kind.as_str().as_bytes(),
+        reference.id.as_bytes(),
+        &reference.version.to_be_bytes(),
+        place.as_bytes(),
+        compartment.as_bytes(),
+    ] {
+        out.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// The key a part of `category` for `client` is sealed under: (identifier, key).
+pub(crate) type KeyFor<'a> = dyn FnMut(&str, &str) -> Result<(String, Arc<DataKey>)> + 'a;
+
+/// Seals `text` into parts: for each client, one part per category of `categories`
+/// (and of any category the text has that is not among them).
+pub(crate) fn seal(
+    reference: &RecordRef,
+    place: &str,
+    text: &str,
+    clients: &[String],
+    categories: &[String],
+    key_for: &mut KeyFor<'_>,
+) -> Result<Value> {
+    let mut by_category: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
+    for (index, (category, piece)) in pieces(text).into_iter().enumerate() {
+        by_category
+            .entry(category)
+            .or_default()
+            .push((index as u32, piece.to_owned()));
+    }
+    let mut all: Vec<String> = categories.to_vec();
+    for category in by_category.keys() {
+        if !all.contains(category) {
+            all.push(category.clone());
+        }
+    }
+    let mut parts = Vec::with_capacity(clients.len() * all.len());
+    for client in clients {
+        for category in &all {
+            let (id, key) = key_for(client, category)?;
+            let plain = crate::crypto::record::to_json(&PartText {
+                category: category.clone(),
+                pieces: by_category
+                    .get(category.as_str())
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
+            let sealed = compartment::seal_part(&key, &binding(reference, place, &id), &plain);
+            parts.push(Part {
+                c: id,
+                s: BASE64_STANDARD_NO_PAD.encode(sealed),
+            });
+        }
+    }
+    Ok(serde_json::to_value(parts).expect("parts serialize"))
+}
+
+/// The compartments a list of parts names (to fetch their keys before opening).
+pub(crate) fn compartments(parts: &Value) -> Vec<String> {
+    parts
+        .as_array()
+        .map(|parts| {
+            parts
+                .iter()
+                .filter_map(|p| p.get("c")?.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Opens the parts whose keys `key_of` gives and rebuilds the text they hold: the
+/// whole text when every part was opened (the bool says so), otherwise the pieces that
+/// were. A part that fails to open with its key is an integrity failure.
+pub(crate) fn open(
+    reference: &RecordRef,
+    place: &str,
+    parts: &Value,
+    key_of: &dyn Fn(&str) -> Option<Arc<DataKey>>,
+) -> Result<(String, bool)> {
+    let malformed = || Error::MalformedRecord {
+        record: reference.to_string(),
+    };
+    let parts: Vec<Part> = serde_json::from_value(parts.clone()).map_err(|_| malformed())?;
+    let mut pieces: BTreeMap<u32, String> = BTreeMap::new();
+    let mut whole = true;
+    for part in &parts {
+        let Some(key) = key_of(&part.c) else {
+            whole = false;
+            continue;
+        };
+        let sealed = BASE64_STANDARD_NO_PAD
+            .decode(&part.s)
+            .map_err(|_| malformed())?;
+        let plain = compartment::open_part(&key, &binding(reference, place, &part.c), &sealed)
+            .ok_or_else(|| {
+                Error::from(crate::crypto::record::IntegrityError {
+                    reference: reference.clone(),
+                })
+            })?;
+        let text: PartText = serde_json::from_slice(&plain).map_err(|_| malformed())?;
+        for (index, piece) in text.pieces {
+            pieces.entry(index).or_insert(piece);
+        }
+    }
+    let text: String = pieces.into_values().collect();
+    Ok((text, whole))
+}
+
+/// Rebuilds a note record's JSON as the note types read it (`body` and each addendum's
+/// `body` as text), from its stored form (parts); a record written before practices
+/// (a `body` already) is returned as it is. The bool says whether every part was read.
+pub(crate) fn assemble(
+    reference: &RecordRef,
+    plain: Zeroizing<Vec<u8>>,
+    key_of: &dyn Fn(&str) -> Option<Arc<DataKey>>,
+) -> Result<(Zeroizing<Vec<u8>>, bool)> {
+    let malformed = || Error::MalformedRecord {
+        record: reference.to_string(),
+    };
+    let mut value: Value = serde_json::from_slice(&plain).map_err(|_| malformed())?;
+    let Some(parts) = value.get_mut("parts").map(Value::take) else {
+        return Ok((plain, true));
+    };
+    let (body, mut whole) = open(reference, "body", &parts, key_of)?;
+    let object = value.as_object_mut().ok_or_else(malformed)?;
+    object.remove("parts");
+    object.insert("body".into(), Value::String(body));
+    if let Some(addenda) = object.get_mut("addenda").and_then(Value::as_array_mut) {
+        for (i, addendum) in addenda.iter_mut().enumerate() {
+            let parts = addendum
+                .get_mut("parts")
+                .map(Value::take)
+                .ok_or_else(malformed)?;
+            let (body, read) = open(reference, &format!("addendum/{i}"), &parts, key_of)?;
+            whole &= read;
+            let addendum = addendum.as_object_mut().ok_or_else(malformed)?;
+            addendum.remove("parts");
+            addendum.insert("body".into(), Value::String(body));
+        }
+    }
+    let json = crate::crypto::record::to_json(&value).map_err(|_| malformed())?;
+    Ok((json, whole))
+}
+
+/// Every compartment a stored note record's parts name (body and addenda).
+pub(crate) fn compartments_of_record(plain: &[u8]) -> Vec<String> {
+    let Ok(value) = serde_json::from_slice::<Value>(plain) else {
+        return Vec::new();
+    };
+    let mut out = value.get("parts").map(compartments).unwrap_or_default();
+    if let Some(addenda) = value.get("addenda").and_then(Value::as_array) {
+        for addendum in addenda {
+            out.extend(addendum.get("parts").map(compartments).unwrap_or_default());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
