@@ -106,7 +106,10 @@ pub use store::StoreError;
 pub use vault::consent::ClientDetails;
 pub use vault::disclose::Disclosure;
 pub use vault::import::{ImportProgress, ImportReport, SkipReason, Skipped};
-pub use vault::{DEFAULT_MEMBER, FailedUnlock, SearchHit, Session, Vault, harden_process};
+pub use vault::{
+    AccessRequest, Approval, DEFAULT_MEMBER, FailedUnlock, RekeyReport, SearchHit, Session, Vault,
+    harden_process,
+};
 
 /// Building blocks exposed for the benchmarks (`cargo bench`) and the fuzz targets
 /// (`fuzz/`) only: not a stable API.

@@ -580,6 +580,7 @@ fn finding_name(f: &VerifyFinding) -> &'static str {
         VerifyFinding::RecordChanged { .. } => "record changed",
         VerifyFinding::RecordMissing { .. } => "record missing",
         VerifyFinding::RecordUnaudited { .. } => "record unaudited",
+        VerifyFinding::EventSignatureInvalid { .. } => "event signature invalid",
     }
 }
 

@@ -63,6 +63,28 @@ actions! {
     PracticeFound = "practice.found",
     /// The practice's members were listed or shown (`member.list`).
     MemberList = "member.list",
+    /// A member was added (`member.add`).
+    MemberAdd = "member.add",
+    /// A member was removed (`member.remove`).
+    MemberRemove = "member.remove",
+    /// A member was given another role (`member.role`).
+    MemberRole = "member.role",
+    /// A client was assigned to a member's caseload (`caseload.assign`).
+    CaseloadAssign = "caseload.assign",
+    /// A client was taken off a member's caseload (`caseload.unassign`).
+    CaseloadUnassign = "caseload.unassign",
+    /// The caseloads were listed (`caseload.list`).
+    CaseloadList = "caseload.list",
+    /// Emergency access to a client was requested (`access.request`).
+    AccessRequest = "access.request",
+    /// Emergency access was approved (`access.approve`).
+    AccessApprove = "access.approve",
+    /// Emergency access ended at the end of its period (`access.end`).
+    AccessEnd = "access.end",
+    /// The emergency access requests were listed (`access.list`).
+    AccessList = "access.list",
+    /// Records were sealed again under the current keys (`vault.rekey`).
+    VaultRekey = "vault.rekey",
     /// A client was added (`client.add`).
     ClientAdd = "client.add",
     /// The clients were listed (`client.list`).
@@ -151,13 +173,13 @@ mod tests {
             let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
             assert_eq!(&read, action);
         }
-        assert_eq!(seen.len(), 32);
+        assert_eq!(seen.len(), 43);
     }
 
     #[test]
     fn an_unknown_action_is_kept_as_written() {
-        let read: Action = serde_json::from_str("\"member.add\"").unwrap();
-        assert_eq!(read, Action::Unrecognized("member.add".into()));
+        let read: Action = serde_json::from_str("\"member.invite\"").unwrap();
+        assert_eq!(read, Action::Unrecognized("member.invite".into()));
         assert_eq!(read.to_string(), "member.add");
         assert_eq!(serde_json::to_string(&read).unwrap(), "\"member.add\"");
     }

@@ -30,12 +30,23 @@ fn classify(action: &Action) -> (FhirCode, Option<FhirCode>, FhirCode) {
         Action::NoteSearch => (TYPE_QUERY, Some(SUBTYPE_SEARCH), ACTION_R),
         Action::NoteImport => (TYPE_IMPORT, None, ACTION_C),
         Action::VaultUnlock | Action::VaultRecover => (TYPE_AUTHENTICATION, None, ACTION_E),
-        Action::VaultPasswd | Action::PolicySet | Action::PracticeFound => {
-            (TYPE_SECURITY_ALERT, None, ACTION_U)
-        }
+        Action::VaultPasswd
+        | Action::PolicySet
+        | Action::PracticeFound
+        | Action::MemberAdd
+        | Action::MemberRemove
+        | Action::MemberRole
+        | Action::CaseloadAssign
+        | Action::CaseloadUnassign
+        | Action::AccessApprove
+        | Action::AccessEnd
+        | Action::VaultRekey => (TYPE_SECURITY_ALERT, None, ACTION_U),
+        Action::AccessRequest => (TYPE_SECURITY_ALERT, None, ACTION_C),
         Action::VaultInit => (TYPE_APPLICATION, None, ACTION_C),
         Action::VaultBackup | Action::Disclose => (TYPE_EXPORT, None, ACTION_R),
-        Action::PolicyShow | Action::MemberList => (TYPE_APPLICATION, Some(SUBTYPE_READ), ACTION_R),
+        Action::PolicyShow | Action::MemberList | Action::CaseloadList | Action::AccessList => {
+            (TYPE_APPLICATION, Some(SUBTYPE_READ), ACTION_R)
+        }
         Action::AuditLog | Action::AuditVerify | Action::AuditAnchor => {
             (TYPE_AUDIT_LOG, None, ACTION_R)
         }
@@ -332,11 +343,14 @@ mod tests {
             "note.search" => (TYPE_QUERY, search, ACTION_R),
             "note.import" => (TYPE_IMPORT, None, ACTION_C),
             "vault.unlock" | "vault.recover" => (TYPE_AUTHENTICATION, None, ACTION_E),
-            "vault.passwd" | "policy.set" | "practice.found" => {
-                (TYPE_SECURITY_ALERT, None, ACTION_U)
-            }
+            "vault.passwd" | "policy.set" | "practice.found" | "member.add" | "member.remove"
+            | "member.role" | "caseload.assign" | "caseload.unassign" | "access.approve"
+            | "access.end" | "vault.rekey" => (TYPE_SECURITY_ALERT, None, ACTION_U),
+            "access.request" => (TYPE_SECURITY_ALERT, None, ACTION_C),
             "vault.init" => (TYPE_APPLICATION, None, ACTION_C),
-            "policy.show" | "member.list" => (TYPE_APPLICATION, read, ACTION_R),
+            "policy.show" | "member.list" | "caseload.list" | "access.list" => {
+                (TYPE_APPLICATION, read, ACTION_R)
+            }
             "vault.backup" | "disclose" => (TYPE_EXPORT, None, ACTION_R),
             "audit.log" | "audit.verify" | "audit.anchor" => (TYPE_AUDIT_LOG, None, ACTION_R),
             other => panic!("{other} is not in the table"),

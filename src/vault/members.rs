@@ -83,3 +83,270 @@ impl Session {
         })
     }
 }
+
+/// A request for emergency access to a client's record ("break the glass"), and
+/// its approval.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AccessRequest {
+    /// The request's identifier.
+    pub id: String,
+    /// Who asked.
+    pub member: String,
+    /// For which client.
+    pub client: crate::base::ClientId,
+    /// Why, in the requester's words.
+    pub justification: String,
+    /// When.
+    pub requested_at: crate::base::Timestamp,
+    /// Who approved it, when, and until which day (inclusive).
+    #[serde(default)]
+    pub approved: Option<Approval>,
+    /// When the keys it granted were taken back (at its end).
+    #[serde(default)]
+    pub ended_at: Option<crate::base::Timestamp>,
+}
+
+/// The approval of an emergency access request.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Approval {
+    /// The member who approved it (an owner or a `records` member).
+    pub by: String,
+    /// When.
+    pub at: crate::base::Timestamp,
+    /// The last day the access lasts.
+    pub until: crate::base::Date,
+}
+
+/// What `rekey` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RekeyReport {
+    /// Records sealed again under the current keys (and checked to open to the same
+    /// text).
+    pub resealed: u64,
+    /// Records already under the current keys.
+    pub current: u64,
+    /// Records this member's keys do not open (another author's psychotherapy notes):
+    /// their holders must run `rekey` too.
+    pub not_held: u64,
+}
+
+impl Session {
+    /// Adds a member with `role` (a role of the policy): their keyslots (sealed under
+    /// `passphrase` and a new recovery code, which is returned to be shown once),
+    /// their key pairs, their place on the roster, and the keys their role and
+    /// caseload entitle them to, wrapped to them (those this member holds). Needs the
+    /// `members` permission.
+    pub fn add_member(
+        &mut self,
+        name: &str,
+        role: &str,
+        passphrase: &secrecy::SecretString,
+        params: crate::crypto::keyslot::KdfParams,
+    ) -> Result<crate::crypto::keys::RecoveryCode> {
+        crate::model::practice::valid_member_name(name).map_err(Error::InvalidInput)?;
+        params
+            .check()
+            .map_err(|e| Error::InvalidInput(e.to_string()))?;
+        let root = crate::crypto::keys::RootSecret::generate();
+        let code = crate::crypto::keys::RecoveryCode::generate();
+        let seal = |secret: &secrecy::SecretString, slot: &'static str| {
+            crate::crypto::keyslot::seal(secret, params, &root)
+                .map_err(|source| Error::Keyslot { slot, source })
+        };
+        let passphrase_slot = seal(passphrase, "passphrase")?;
+        let recovery_slot = seal(code.as_secret(), "recovery")?;
+        let keys = crate::crypto::member::MemberKeys::generate();
+        let personal = crate::crypto::member::personal_key(&root);
+        self.access(Action::MemberAdd, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, crate::model::role::Permission::Members)?;
+            if policy.role(role).is_none() {
+                return Err(Error::InvalidInput(format!(
+                    "the policy has no role {role:?}; its roles: {}",
+                    policy
+                        .roles
+                        .iter()
+                        .map(|r| r.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            let mut roster = a.ring().roster.clone();
+            if roster.ever(name).is_some() {
+                return Err(Error::InvalidInput(format!(
+                    "the practice already has or had a member named {name:?}; names are never reused"
+                )));
+            }
+            roster.members.push(crate::model::practice::Member {
+                name: name.to_owned(),
+                role: role.to_owned(),
+                x25519: keys.recipient(),
+                ed25519: data_encoding::HEXLOWER.encode(keys.verifying().as_bytes()),
+                added: crate::base::Timestamp::now(),
+                removed: None,
+            });
+            let reference = keyring::member_reference(name);
+            let sealed = record::seal(&personal, &reference, &keys.to_json());
+            a.write_raw(reference, sealed)?;
+            a.write_keyslot(&format!("member/{name}/passphrase"), &passphrase_slot)?;
+            a.write_keyslot(&format!("member/{name}/recovery"), &recovery_slot)?;
+            a.write_roster(&roster)?;
+            let caseload = a.ring().caseload.clone();
+            a.grant_entitled(&policy, &roster, &caseload, name, 1..=roster.epoch)?;
+            Ok(())
+        })?;
+        self.reload_ring()?;
+        Ok(code)
+    }
+
+    /// Removes a member: their keyslots and grants are deleted, and every compartment
+    /// starts a new key epoch, so that what is written from now on does not open with
+    /// any key they held (`rekey` seals older records again). What they read or
+    /// copied before cannot be taken back. Needs the `members` permission.
+    pub fn remove_member(&mut self, name: &str) -> Result<()> {
+        self.access(Action::MemberRemove, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, crate::model::role::Permission::Members)?;
+            let mut roster = a.ring().roster.clone();
+            if name == a.ring().member() {
+                return Err(Error::InvalidInput(
+                    "you cannot remove yourself; another member with the members permission can"
+                        .into(),
+                ));
+            }
+            let member = roster
+                .members
+                .iter_mut()
+                .find(|m| m.name == name && m.removed.is_none())
+                .ok_or_else(|| Error::NoSuchMember(name.to_owned()))?;
+            member.removed = Some(crate::base::Timestamp::now());
+            a.tx().delete_grants(name, None)?;
+            let first = a
+                .tx()
+                .meta(super::FIRST_MEMBER)?
+                .is_some_and(|first| first == name.as_bytes());
+            for kind in ["passphrase", "recovery"] {
+                let slot = if first {
+                    kind.to_owned()
+                } else {
+                    format!("member/{name}/{kind}")
+                };
+                a.tx().delete_keyslot(&slot)?;
+            }
+            let mut removed = a.tx().meta(super::REMOVED_MEMBERS)?.unwrap_or_default();
+            if !removed.is_empty() {
+                removed.push(b'\n');
+            }
+            removed.extend_from_slice(name.as_bytes());
+            a.set_meta(super::REMOVED_MEMBERS, &removed)?;
+            let caseload = a.ring().caseload.clone();
+            a.rotate(&policy, &mut roster, &caseload)?;
+            Ok(())
+        })?;
+        self.reload_ring()
+    }
+
+    /// Gives a member another role. Compartments the new role does not grant are
+    /// taken away (and every compartment starts a new key epoch, as for a removal);
+    /// those it grants are wrapped to them. Needs the `members` permission.
+    pub fn set_member_role(&mut self, name: &str, role: &str) -> Result<()> {
+        self.access(Action::MemberRole, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, crate::model::role::Permission::Members)?;
+            if policy.role(role).is_none() {
+                return Err(Error::InvalidInput(format!(
+                    "the policy has no role {role:?}"
+                )));
+            }
+            let before = a.ring().roster.clone();
+            let mut roster = before.clone();
+            let member = roster
+                .members
+                .iter_mut()
+                .find(|m| m.name == name && m.removed.is_none())
+                .ok_or_else(|| Error::NoSuchMember(name.to_owned()))?;
+            member.role = role.to_owned();
+            let caseload = a.ring().caseload.clone();
+            let narrowed = a.take_unentitled(&policy, &roster, &caseload, name)?;
+            a.write_roster(&roster)?;
+            a.grant_entitled(&policy, &roster, &caseload, name, 1..=roster.epoch)?;
+            if narrowed {
+                a.rotate(&policy, &mut roster, &caseload)?;
+            }
+            Ok(())
+        })?;
+        self.reload_ring()
+    }
+
+    /// Assigns `client` to `member`'s caseload (until `until`, inclusive, or for
+    /// good), wrapping to them the keys of the client's compartments their role
+    /// reads. Needs the `members` permission.
+    pub fn assign_client(
+        &mut self,
+        member: &str,
+        client: &str,
+        until: Option<crate::base::Date>,
+    ) -> Result<()> {
+        self.access(Action::CaseloadAssign, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, crate::model::role::Permission::Members)?;
+            a.client(client)?;
+            let roster = a.ring().roster.clone();
+            if roster.member(member).is_none() {
+                return Err(Error::NoSuchMember(member.to_owned()));
+            }
+            let mut caseload = a.ring().caseload.clone();
+            caseload
+                .assignments
+                .retain(|x| !(x.member == member && x.client.as_str() == client));
+            caseload
+                .assignments
+                .push(crate::model::practice::Assignment {
+                    member: member.to_owned(),
+                    client: client.into(),
+                    until,
+                });
+            a.write_caseload(&caseload)?;
+            a.grant_entitled(&policy, &roster, &caseload, member, 1..=roster.epoch)?;
+            Ok(())
+        })?;
+        self.reload_ring()
+    }
+
+    /// Takes `client` off `member`'s caseload: their keys of the client's
+    /// compartments are deleted and every compartment starts a new key epoch. Needs
+    /// the `members` permission.
+    pub fn unassign_client(&mut self, member: &str, client: &str) -> Result<()> {
+        self.access(Action::CaseloadUnassign, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, crate::model::role::Permission::Members)?;
+            let mut roster = a.ring().roster.clone();
+            let mut caseload = a.ring().caseload.clone();
+            let before = caseload.assignments.len();
+            caseload
+                .assignments
+                .retain(|x| !(x.member == member && x.client.as_str() == client));
+            if caseload.assignments.len() == before {
+                return Err(Error::InvalidInput(format!(
+                    "client {client} is not on {member}'s caseload"
+                )));
+            }
+            a.write_caseload(&caseload)?;
+            a.take_unentitled(&policy, &roster, &caseload, member)?;
+            a.rotate(&policy, &mut roster, &caseload)?;
+            Ok(())
+        })?;
+        self.reload_ring()
+    }
+
+    /// The practice's caseloads.
+    pub fn caseloads(&mut self) -> Result<crate::model::practice::Caseload> {
+        self.access(Action::CaseloadList, |a| Ok(a.ring().caseload.clone()))
+    }
+
+    /// Reads the roster and caseloads again after a change.
+    fn reload_ring(&mut self) -> Result<()> {
+        let ring = &mut self.ring;
+        self.store.transaction(|tx| ring.reload(tx))
+    }
+}

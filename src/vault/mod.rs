@@ -47,6 +47,7 @@ fn is_keyslot_name(name: &str) -> bool {
 const KEY_CHECK: &str = "key_check";
 
 mod access;
+mod admin;
 pub(crate) mod consent;
 pub(crate) mod disclose;
 pub(crate) mod import;
@@ -64,9 +65,9 @@ mod trail;
 pub(crate) use access::Access;
 use access::VAULT_ID;
 pub(crate) use input::{check_dates, check_lines};
-pub(crate) use seal::{Sealed, random_id};
+pub(crate) use seal::random_id;
 
-pub use members::DEFAULT_MEMBER;
+pub use members::{AccessRequest, Approval, DEFAULT_MEMBER, RekeyReport};
 pub use search::SearchHit;
 
 use keyring::Keyring;

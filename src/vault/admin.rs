@@ -1,0 +1,261 @@
+//! Keeping the keys in step with the roster and caseloads: what an operation that
+//! adds, removes or reassigns a member does to the grants, and the rotation to a new
+//! key epoch that taking access away needs.
+//!
+//! Invariant: a member holds a compartment's key exactly when `practice::holders`
+//! says so under the roster and caseloads being written, for the keys the acting
+//! member can pass on (their own grants). Taking access away deletes grants and
+//! starts a new epoch; it never re-encrypts old records (that is `rekey`).
+
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+
+use super::Access;
+use super::keyring::{PRACTICE_RECORD, audit_identity_reference, practice_id};
+use crate::base::{Date, RecordKind, RecordRef};
+use crate::crypto::compartment::{self, DataKey};
+use crate::error::Error;
+use crate::model::policy::Policy;
+use crate::model::practice::{self, Caseload, Compartment, Roster};
+use crate::model::role::Permission;
+
+type Result<T> = std::result::Result<T, Error>;
+
+impl Access<'_, '_> {
+    /// Refuses unless this member's role has `permission` (administration is a role
+    /// check; what a member can read is decided by the keys they hold).
+    pub(crate) fn require(&self, policy: &Policy, permission: Permission) -> Result<()> {
+        let ring = self.ring();
+        if practice::may(policy, &ring.roster, ring.member(), permission) {
+            return Ok(());
+        }
+        let role = ring
+            .roster
+            .member(ring.member())
+            .map_or_else(|| "none".to_owned(), |m| m.role.clone());
+        Err(Error::RoleDenied {
+            role,
+            what: format!("the {} permission's operations", permission.as_str()),
+        })
+    }
+
+    /// Every client's identifier (from the records' references: nothing decrypted).
+    pub(crate) fn client_ids(&self) -> Result<Vec<String>> {
+        let mut ids = Vec::new();
+        let mut after = String::new();
+        loop {
+            let rows = self.tx().latest_records_page(
+                RecordKind::Client,
+                &after,
+                Some(super::access::PAGE),
+            )?;
+            let Some(last) = rows.last() else {
+                return Ok(ids);
+            };
+            after = last.reference.id.clone();
+            ids.extend(rows.into_iter().map(|r| r.reference.id));
+        }
+    }
+
+    /// Writes a new version of the roster, under the current practice key.
+    pub(crate) fn write_roster(&mut self, roster: &Roster) -> Result<()> {
+        let version = self.count_versions(RecordKind::Roster, PRACTICE_RECORD)? + 1;
+        self.write(
+            RecordRef::new(RecordKind::Roster, PRACTICE_RECORD, version),
+            roster,
+        )
+    }
+
+    /// Writes a new version of the caseloads, under the current practice key.
+    pub(crate) fn write_caseload(&mut self, caseload: &Caseload) -> Result<()> {
+        let version = self.count_versions(RecordKind::Caseload, PRACTICE_RECORD)? + 1;
+        self.write(
+            RecordRef::new(RecordKind::Caseload, PRACTICE_RECORD, version),
+            caseload,
+        )
+    }
+
+    /// Every compartment there is: the practice's, the audit trail's, and each
+    /// client's (with `member`'s own psychotherapy notes of each).
+    fn compartments_for(&self, policy: &Policy, member: &str) -> Result<Vec<Compartment>> {
+        let mut all = vec![Compartment::Practice, Compartment::Audit];
+        for client in self.client_ids()? {
+            all.extend(practice::compartments_of_client(
+                policy,
+                &client.as_str().into(),
+            ));
+            all.push(Compartment::PsychotherapyNotes {
+                client: client.as_str().into(),
+                author: member.to_owned(),
+            });
+        }
+        Ok(all)
+    }
+
+    /// Wraps to `member` the key of every compartment they are entitled to under
+    /// `roster` and `caseload`, in each epoch of `epochs`, that this member holds.
+    pub(crate) fn grant_entitled(
+        &mut self,
+        policy: &Policy,
+        roster: &Roster,
+        caseload: &Caseload,
+        member: &str,
+        epochs: RangeInclusive<u32>,
+    ) -> Result<()> {
+        let recipient = roster
+            .member(member)
+            .ok_or_else(|| Error::NoSuchMember(member.to_owned()))?
+            .x25519
+            .clone();
+        let today = Date::today();
+        for compartment in self.compartments_for(policy, member)? {
+            if !practice::holders(policy, roster, caseload, &compartment, today)
+                .iter()
+                .any(|h| h == member)
+            {
+                continue;
+            }
+            for epoch in epochs.clone() {
+                let id = self.ring().id_of(&compartment, epoch);
+                if self.tx().grant(member, &id)?.is_some() {
+                    continue;
+                }
+                if let Some(key) = self.ring().key(self.tx(), &id)? {
+                    self.grant_key(member, &recipient, &id, &key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes `member`'s grants of every compartment they are not entitled to under
+    /// `roster` and `caseload`; true when any was deleted (access was narrowed).
+    pub(crate) fn take_unentitled(
+        &mut self,
+        policy: &Policy,
+        roster: &Roster,
+        caseload: &Caseload,
+        member: &str,
+    ) -> Result<bool> {
+        let today = Date::today();
+        let mut narrowed = false;
+        for compartment in self.compartments_for(policy, member)? {
+            if practice::holders(policy, roster, caseload, &compartment, today)
+                .iter()
+                .any(|h| h == member)
+            {
+                continue;
+            }
+            for epoch in 1..=roster.epoch {
+                let id = self.ring().id_of(&compartment, epoch);
+                narrowed |= self.tx().delete_grants(member, Some(&id))? > 0;
+            }
+        }
+        Ok(narrowed)
+    }
+
+    fn grant_key(&self, member: &str, recipient: &str, id: &str, key: &Arc<DataKey>) -> Result<()> {
+        if member == self.ring().member() {
+            return self.ring().grant_own(self.tx(), id, key);
+        }
+        let wrapped =
+            compartment::wrap_to(recipient, key).ok_or_else(|| Error::MalformedRecord {
+                record: format!("member {member}'s public key"),
+            })?;
+        self.tx().set_grant(&crate::store::GrantRow {
+            member: member.to_owned(),
+            compartment: id.to_owned(),
+            form: super::keyring::FORM_X25519.into(),
+            wrapped,
+        })?;
+        Ok(())
+    }
+
+    /// Starts a new key epoch: new keys for the practice, the audit trail (with a new
+    /// audit identity) and every client compartment, each wrapped to its holders
+    /// under `roster` and `caseload`; the roster (with the new epoch) and caseloads
+    /// are written again under the new practice key. Psychotherapy notes' keys of the
+    /// new epoch are made by their authors when they next write.
+    pub(crate) fn rotate(
+        &mut self,
+        policy: &Policy,
+        roster: &mut Roster,
+        caseload: &Caseload,
+    ) -> Result<()> {
+        let epoch = roster.epoch + 1;
+        roster.epoch = epoch;
+        let identity = age::x25519::Identity::generate();
+        roster.audit_recipient = identity.to_public().to_string();
+        let today = Date::today();
+        let mut compartments = vec![Compartment::Practice, Compartment::Audit];
+        for client in self.client_ids()? {
+            compartments.extend(practice::compartments_of_client(
+                policy,
+                &client.as_str().into(),
+            ));
+        }
+        let mut practice_key = None;
+        let mut audit_key = None;
+        for compartment in compartments {
+            let key = Arc::new(compartment::generate());
+            let id = self.ring().id_of(&compartment, epoch);
+            for holder in practice::holders(policy, roster, caseload, &compartment, today) {
+                let recipient = roster
+                    .member(&holder)
+                    .map(|m| m.x25519.clone())
+                    .unwrap_or_default();
+                self.grant_key(&holder, &recipient, &id, &key)?;
+            }
+            match compartment {
+                Compartment::Practice => practice_key = Some((id, key)),
+                Compartment::Audit => audit_key = Some((id, key)),
+                _ => {}
+            }
+        }
+        let (practice_id_now, practice_key) = practice_key.expect("the practice compartment");
+        debug_assert_eq!(practice_id_now, practice_id(epoch));
+        let (audit_id, audit_key) = audit_key.expect("the audit compartment");
+        let secret =
+            Zeroizing(secrecy::ExposeSecret::expose_secret(&identity.to_string()).to_owned());
+        let version = epoch;
+        let plain = super::seal::to_json(&secret.0)?;
+        let sealed = crate::crypto::record::seal_to(
+            &[(audit_id.as_str(), &audit_key)],
+            &audit_identity_reference_at(version),
+            &plain,
+        );
+        self.write_raw(audit_identity_reference_at(version), sealed)?;
+        for (kind, value) in [
+            (RecordKind::Roster, serde_json::to_value(&*roster)),
+            (RecordKind::Caseload, serde_json::to_value(caseload)),
+        ] {
+            let value = value.map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
+            let version = self.count_versions(kind, PRACTICE_RECORD)? + 1;
+            let reference = RecordRef::new(kind, PRACTICE_RECORD, version);
+            let plain = super::seal::to_json(&value)?;
+            let sealed = crate::crypto::record::seal_to(
+                &[(practice_id_now.as_str(), &practice_key)],
+                &reference,
+                &plain,
+            );
+            self.write_raw(reference, sealed)?;
+        }
+        Ok(())
+    }
+}
+
+/// The audit identity's record in epoch `epoch` (a version per epoch).
+fn audit_identity_reference_at(epoch: u32) -> RecordRef {
+    let mut reference = audit_identity_reference();
+    reference.version = epoch;
+    reference
+}
+
+/// A wiped string.
+struct Zeroizing(String);
+
+impl Drop for Zeroizing {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
