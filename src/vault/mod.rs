@@ -52,6 +52,7 @@ pub(crate) mod consent;
 pub(crate) mod disclose;
 pub(crate) mod import;
 mod input;
+pub(crate) mod inspect;
 mod keyring;
 mod members;
 mod migrate;
