@@ -128,6 +128,11 @@ impl Access<'_, '_> {
         checked
     }
 
+    /// Notes a read of the policy served from the keyring's cache.
+    pub(crate) fn note_policy_read(&mut self, row: &RecordRow) {
+        self.note_read(row);
+    }
+
     fn note_read(&mut self, row: &RecordRow) {
         self.targets.push(read_target(row.reference.clone()));
     }

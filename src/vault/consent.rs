@@ -60,10 +60,17 @@ impl Access<'_, '_> {
                 Ok((1, Policy::default_policy()))
             }
             Some(row) => {
+                // The same ciphertext as the last read parses to the same policy: an
+                // import of thousands of notes reads it for each.
+                if let Some(policy) = self.ring().cached_policy(&row) {
+                    self.note_policy_read(&row);
+                    return Ok((row.reference.version, policy));
+                }
                 let record: PolicyRecord = self.decrypt(&row)?;
                 let policy = Policy::parse(&record.source).map_err(|_| Error::MalformedRecord {
                     record: row.reference.to_string(),
                 })?;
+                self.ring().cache_policy(&row, &policy);
                 Ok((row.reference.version, policy))
             }
         }
