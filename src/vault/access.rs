@@ -137,15 +137,17 @@ impl Access<'_, '_> {
         self.targets.push(read_target(row.reference.clone()));
     }
 
-    /// Decrypts many records across every core.
+    /// Decrypts many records across every core: those this member's keys open (a
+    /// scan passes over the others, which are not theirs to see, and does not count
+    /// them as read).
     fn decrypt_many<T: DeserializeOwned + Send>(&mut self, rows: &[RecordRow]) -> Result<Vec<T>> {
-        for row in rows {
+        let plains = opened(self.tx, self.ring, rows)?;
+        let held = held(rows, plains)?;
+        for (row, _) in &held {
             self.note_read(row);
         }
-        let plains = opened(self.tx, self.ring, rows)?;
-        rows.par_iter()
-            .zip(plains)
-            .map(|(row, plain)| parse(row, &plain?))
+        held.par_iter()
+            .map(|(row, plain)| parse(row, plain))
             .collect()
     }
 
@@ -178,16 +180,21 @@ impl Access<'_, '_> {
                 }
             },
             |(rows, plains): (Vec<RecordRow>, Vec<Result<Zeroizing<Vec<u8>>>>)| {
-                let values: Result<Vec<T>> = rows
+                let held = match held(&rows, plains) {
+                    Ok(held) => held,
+                    Err(e) => return (Vec::new(), Err(e)),
+                };
+                let values: Result<Vec<T>> = held
                     .par_iter()
-                    .zip(plains)
-                    .map(|(row, plain)| parse(row, &plain?))
+                    .map(|(row, plain)| parse(row, plain))
                     .collect();
-                let references: Vec<RecordRef> = rows.into_iter().map(|r| r.reference).collect();
+                let references: Vec<RecordRef> =
+                    held.iter().map(|(r, _)| r.reference.clone()).collect();
                 (references, values)
             },
             |(references, values)| {
-                // Every record of the page counts as read, as in `decrypt_many`.
+                // Every record of the page this member opened counts as read, as in
+                // `decrypt_many`.
                 for reference in references {
                     targets.push(read_target(reference));
                 }
@@ -612,8 +619,24 @@ pub(super) fn opened(
     rows: &[RecordRow],
 ) -> Result<Vec<Result<Zeroizing<Vec<u8>>>>> {
     ring.prefetch(tx, rows)?;
-    let outers: Vec<Result<Zeroizing<Vec<u8>>>> =
+    let mut outers: Vec<Result<Zeroizing<Vec<u8>>>> =
         rows.par_iter().map(|row| ring.open_cached(row)).collect();
+    // Not this member's to open only if it is sealed for a compartment some member
+    // holds; a stanza naming no compartment anyone holds was altered.
+    for (row, outer) in rows.iter().zip(outers.iter_mut()) {
+        if matches!(outer, Err(Error::KeyDenied { .. })) {
+            let mut known = false;
+            for id in crate::crypto::record::compartments_of(&row.ciphertext) {
+                known |= tx.grant_exists(id)?;
+            }
+            if !known {
+                *outer = Err(crate::crypto::record::IntegrityError {
+                    reference: row.reference.clone(),
+                }
+                .into());
+            }
+        }
+    }
     for (row, outer) in rows.iter().zip(&outers) {
         if row.reference.kind == RecordKind::Note
             && let Ok(plain) = outer
@@ -635,6 +658,23 @@ pub(super) fn opened(
             }
         })
         .collect())
+}
+
+/// The rows this member's keys opened, with their plaintext: a row no key of theirs
+/// opens is passed over; any other failure (integrity) fails the whole.
+fn held<'r>(
+    rows: &'r [RecordRow],
+    plains: Vec<Result<Zeroizing<Vec<u8>>>>,
+) -> Result<Vec<(&'r RecordRow, Zeroizing<Vec<u8>>)>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, plain) in rows.iter().zip(plains) {
+        match plain {
+            Ok(plain) => out.push((row, plain)),
+            Err(Error::KeyDenied { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 /// Parses an opened record's JSON.
