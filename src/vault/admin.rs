@@ -406,3 +406,60 @@ impl Access<'_, '_> {
         Ok(ids)
     }
 }
+
+impl Access<'_, '_> {
+    /// Refuses a disclosure this member may not make: their role must allow
+    /// disclosures (or, for the purpose `payment`, payment disclosures), and their
+    /// keys must open every category asked for, for the client (what a member cannot
+    /// read they cannot release). A refusal from the keys is [`Error::KeyDenied`],
+    /// from the role [`Error::RoleDenied`]; both differ from the policy's denial.
+    pub(crate) fn check_may_disclose(
+        &mut self,
+        policy: &Policy,
+        request: &crate::rules::decision::DisclosureRequest,
+    ) -> Result<()> {
+        let ring = self.ring();
+        let may = |p| practice::may(policy, &ring.roster, ring.member(), p);
+        let payment = request.purpose == "payment" && may(Permission::PaymentDisclosures);
+        if !(may(Permission::Disclose) || payment) {
+            let what = if may(Permission::PaymentDisclosures) {
+                "disclosures other than for payment".to_owned()
+            } else {
+                "disclosures".to_owned()
+            };
+            return self
+                .require(policy, Permission::Disclose)
+                .map_err(|e| match e {
+                    Error::RoleDenied { role, .. } => Error::RoleDenied { role, what },
+                    other => other,
+                });
+        }
+        let member = ring.member().to_owned();
+        for category in &request.categories {
+            let compartment = if category == crate::model::role::PSYCHOTHERAPY_NOTES {
+                Compartment::PsychotherapyNotes {
+                    client: request.client.clone(),
+                    author: member.clone(),
+                }
+            } else {
+                Compartment::Client {
+                    client: request.client.clone(),
+                    name: category.clone(),
+                }
+            };
+            let held = (1..=self.ring().roster.epoch).any(|epoch| {
+                let id = self.ring().id_of(&compartment, epoch);
+                matches!(self.ring().key(self.tx(), &id), Ok(Some(_)))
+            });
+            // A psychotherapy-notes compartment is made on its author's first note:
+            // without one, this member wrote none for the client, and there is
+            // nothing of theirs to release (the decision says so).
+            if !held && !matches!(compartment, Compartment::PsychotherapyNotes { .. }) {
+                return Err(Error::KeyDenied {
+                    what: format!("client {}'s {category}", request.client),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -533,6 +533,7 @@ pub(crate) fn decide_in(
     )?;
     check_names("category", &request.categories, &policy.categories, true)?;
     let mut request = expand_all(request, &policy);
+    a.check_may_disclose(&policy, &request)?;
     if let Some(about) = request.exception.as_mut().and_then(|e| e.about.as_mut()) {
         *about = subject_on_profile(&client, about)?;
     }
