@@ -460,8 +460,18 @@ impl Access<'_, '_> {
 
     /// Seals a note version as [`Access::write_note`] writes it.
     pub(crate) fn seal_note(&mut self, note: &Note) -> Result<Sealed> {
-        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
         let (_, policy) = self.policy()?;
+        self.seal_note_with(note, &policy)
+    }
+
+    /// [`Access::seal_note`] under `policy`, read beforehand (an import reads it once
+    /// for the whole batch).
+    pub(crate) fn seal_note_with(
+        &mut self,
+        note: &Note,
+        policy: &crate::model::policy::Policy,
+    ) -> Result<Sealed> {
+        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
         let categories: Vec<String> = policy.categories.clone();
         let clients: Vec<String> = note.clients.iter().map(|c| c.to_string()).collect();
         let ring = self.ring;
@@ -479,7 +489,7 @@ impl Access<'_, '_> {
                     name: category.to_owned(),
                 }
             };
-            ring.current_or_own(tx, &policy, &compartment)
+            ring.current_or_own(tx, policy, &compartment)
         };
         let mut record = serde_json::to_value(note.record())
             .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
