@@ -291,7 +291,30 @@ impl Access<'_, '_> {
         value: &T,
     ) -> Result<()> {
         let compartment = compartment_of(reference.kind, client);
+        if let Compartment::Client { name, .. } = &compartment {
+            self.require_write(name)?;
+        }
         self.write_in(&[compartment], reference, value)
+    }
+
+    /// Refuses unless this member's role writes the compartment `name` (a category,
+    /// `consents` or `disclosures`): reads are decided by the keys a member holds;
+    /// a key opens and seals alike, so writes are the role's to allow (and each is
+    /// signed by its member in the audit trail).
+    pub(crate) fn require_write(&mut self, name: &str) -> Result<()> {
+        let (_, policy) = self.policy()?;
+        let ring = self.ring;
+        if crate::model::practice::can_write(&policy, &ring.roster, ring.member(), name) {
+            return Ok(());
+        }
+        let role = ring
+            .roster
+            .member(ring.member())
+            .map_or_else(|| "none".to_owned(), |m| m.role.clone());
+        Err(Error::RoleDenied {
+            role,
+            what: format!("writing {name}"),
+        })
     }
 
     /// Writes a record sealed for each of `compartments`.
@@ -471,6 +494,15 @@ impl Access<'_, '_> {
         note: &Note,
         policy: &crate::model::policy::Policy,
     ) -> Result<Sealed> {
+        let ring = self.ring;
+        if !crate::model::practice::may(
+            policy,
+            &ring.roster,
+            ring.member(),
+            crate::model::role::Permission::WriteNotes,
+        ) {
+            self.require(policy, crate::model::role::Permission::WriteNotes)?;
+        }
         let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
         let categories: Vec<String> = policy.categories.clone();
         let clients: Vec<String> = note.clients.iter().map(|c| c.to_string()).collect();

@@ -463,3 +463,54 @@ impl Access<'_, '_> {
         Ok(())
     }
 }
+
+impl Access<'_, '_> {
+    /// Keeps every member's grants in step with a new policy: what a narrowed role no
+    /// longer reads is taken away (and a new key epoch starts), what a widened role
+    /// now reads is wrapped to its members (those keys this member holds). Refuses a
+    /// policy that drops a role a member has.
+    pub(crate) fn regrant_all(&mut self, policy: &Policy) -> Result<()> {
+        let mut roster = self.ring().roster.clone();
+        let caseload = self.ring().caseload.clone();
+        let members: Vec<(String, String)> = roster
+            .active()
+            .map(|m| (m.name.clone(), m.role.clone()))
+            .collect();
+        for (name, role) in &members {
+            if policy.role(role).is_none() {
+                return Err(Error::InvalidInput(format!(
+                    "member {name} has the role {role:?}, which this policy does not declare; give them another role first (`casevault member role`)"
+                )));
+            }
+        }
+        // A category the policy adds gets its compartment for every client.
+        let today = Date::today();
+        for client in self.client_ids()? {
+            for compartment in practice::compartments_of_client(policy, &client.as_str().into()) {
+                let id = self.ring().id_of(&compartment, roster.epoch);
+                if self.tx().grant_exists(&id)? {
+                    continue;
+                }
+                let key = Arc::new(compartment::generate());
+                for holder in practice::holders(policy, &roster, &caseload, &compartment, today) {
+                    let recipient = roster
+                        .member(&holder)
+                        .map(|m| m.x25519.clone())
+                        .unwrap_or_default();
+                    self.grant_key(&holder, &recipient, &id, &key)?;
+                }
+            }
+        }
+        let mut narrowed = false;
+        for (name, _) in &members {
+            narrowed |= self.take_unentitled(policy, &roster, &caseload, name)?;
+        }
+        for (name, _) in &members {
+            self.grant_entitled(policy, &roster, &caseload, name, 1..=roster.epoch)?;
+        }
+        if narrowed {
+            self.rotate(policy, &mut roster, &caseload)?;
+        }
+        Ok(())
+    }
+}

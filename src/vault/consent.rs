@@ -156,13 +156,17 @@ impl Session {
     pub fn set_policy(&mut self, source: &str) -> Result<u32> {
         let policy = Policy::parse(source)?;
         let actor = self.actor().to_owned();
-        self.access(Action::PolicySet, |a| {
-            let (current, _) = a.policy()?;
+        let version = self.access(Action::PolicySet, |a| {
+            let (current, in_force) = a.policy()?;
+            a.require(&in_force, crate::model::role::Permission::Policy)?;
             // Version 0 is the unstored built-in default; stored versions start at 1.
             let version = current + 1;
             a.write_policy(version, &policy.source, &actor)?;
+            a.regrant_all(&policy)?;
             Ok(version)
-        })
+        })?;
+        self.reload_ring()?;
+        Ok(version)
     }
 
     /// Records a consent; returns its id and warnings for the user (a consent that
