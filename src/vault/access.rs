@@ -248,8 +248,9 @@ impl Access<'_, '_> {
     }
 
     /// Every audit event this member may read, oldest first, decrypted.
-    pub(super) fn audit_events(&self, vault_id: &[u8]) -> Result<Vec<AuditEvent>> {
-        Ok(Chain::new(self.ring, vault_id).events(self.tx)?.events)
+    pub(super) fn audit_events(&self, vault_id: &[u8]) -> Result<(Vec<AuditEvent>, u64)> {
+        let log = Chain::new(self.ring, vault_id).events(self.tx)?;
+        Ok((log.events, log.hidden))
     }
 
     /// Sets one of the vault's named values (its identifier, its key check).
