@@ -179,7 +179,7 @@ impl Access<'_, '_> {
                     }
                 }
             },
-            |(rows, plains): (Vec<RecordRow>, Vec<Result<Zeroizing<Vec<u8>>>>)| {
+            |(rows, plains): (Vec<RecordRow>, Vec<Opened>)| {
                 let held = match held(&rows, plains) {
                     Ok(held) => held,
                     Err(e) => return (Vec::new(), Err(e)),
@@ -703,12 +703,15 @@ pub(super) fn opened(
         .collect())
 }
 
+/// A record opened, or why not.
+type Opened = Result<Zeroizing<Vec<u8>>>;
+
+/// A row this member's keys opened, with its plaintext.
+type Held<'r> = (&'r RecordRow, Zeroizing<Vec<u8>>);
+
 /// The rows this member's keys opened, with their plaintext: a row no key of theirs
 /// opens is passed over; any other failure (integrity) fails the whole.
-fn held<'r>(
-    rows: &'r [RecordRow],
-    plains: Vec<Result<Zeroizing<Vec<u8>>>>,
-) -> Result<Vec<(&'r RecordRow, Zeroizing<Vec<u8>>)>> {
+fn held(rows: &[RecordRow], plains: Vec<Opened>) -> Result<Vec<Held<'_>>> {
     let mut out = Vec::with_capacity(rows.len());
     for (row, plain) in rows.iter().zip(plains) {
         match plain {

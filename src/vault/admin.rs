@@ -330,26 +330,12 @@ impl Access<'_, '_> {
                 other => other?,
             };
             let (sealed, current_parts) = if row.reference.kind == RecordKind::Note {
-                let part_ids = super::parts::compartments_of_record(&outer);
-                for id in &part_ids {
-                    self.ring().key(self.tx(), id)?;
-                }
-                let ring = self.ring();
-                let (plain, whole) =
-                    super::parts::assemble(&row.reference, outer, &|c| ring.cached(c))?;
-                if !whole {
+                let (sealed, current, stale_unheld) = self.rekey_note(&row.reference, &outer)?;
+                if stale_unheld {
+                    // Another author's psychotherapy notes: only they can seal those.
                     report.not_held += 1;
-                    continue;
                 }
-                let note: crate::model::note::Note =
-                    serde_json::from_slice(&plain).map_err(|_| Error::MalformedRecord {
-                        record: row.reference.to_string(),
-                    })?;
-                let mut note = note;
-                note.version = row.reference.version;
-                let expected = self.current_part_ids(&note)?;
-                let current = part_ids.iter().all(|id| expected.contains(id));
-                (self.seal_note(&note)?, current)
+                (sealed, current)
             } else {
                 let value: serde_json::Value =
                     serde_json::from_slice(&outer).map_err(|_| Error::MalformedRecord {
@@ -378,32 +364,104 @@ impl Access<'_, '_> {
         Ok(Some(last))
     }
 
-    /// The compartments a note's parts are sealed under in the current epoch.
-    fn current_part_ids(
+    /// A note sealed again: every part this member holds that is not under its
+    /// compartment's current key is sealed again under it; parts they do not hold (another
+    /// author's psychotherapy notes) are kept as they are (still bound to the same note
+    /// version and place); the record is sealed for its clients' current attendance
+    /// keys. Returns the sealed record, whether every part was current already, and
+    /// whether a part under an old key was left for its holder.
+    fn rekey_note(
         &mut self,
-        note: &crate::model::note::Note,
-    ) -> Result<std::collections::HashSet<String>> {
+        reference: &RecordRef,
+        outer: &[u8],
+    ) -> Result<(super::seal::Sealed, bool, bool)> {
+        let malformed = || Error::MalformedRecord {
+            record: reference.to_string(),
+        };
+        let mut value: serde_json::Value =
+            serde_json::from_slice(outer).map_err(|_| malformed())?;
+        let clients: Vec<String> = value
+            .get("clients")
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(malformed)?
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect();
         let (_, policy) = self.policy()?;
         let epoch = self.ring().roster.epoch;
-        let member = self.ring().member().to_owned();
-        let mut ids = std::collections::HashSet::new();
-        for client in &note.clients {
-            for category in &policy.categories {
-                let compartment = if category == crate::model::role::PSYCHOTHERAPY_NOTES {
-                    Compartment::PsychotherapyNotes {
-                        client: client.clone(),
-                        author: member.clone(),
-                    }
-                } else {
-                    Compartment::Client {
-                        client: client.clone(),
-                        name: category.clone(),
-                    }
-                };
-                ids.insert(self.ring().id_of(&compartment, epoch));
+        // Which compartment each identifier a part may name stands for.
+        let mut named = std::collections::HashMap::new();
+        for client in &clients {
+            let mut compartments: Vec<Compartment> = policy
+                .categories
+                .iter()
+                .map(|category| Compartment::Client {
+                    client: client.as_str().into(),
+                    name: category.clone(),
+                })
+                .collect();
+            compartments.extend(self.ring().roster.members.iter().map(|m| {
+                Compartment::PsychotherapyNotes {
+                    client: client.as_str().into(),
+                    author: m.name.clone(),
+                }
+            }));
+            for compartment in compartments {
+                for e in 1..=epoch {
+                    named.insert(self.ring().id_of(&compartment, e), compartment.clone());
+                }
             }
         }
-        Ok(ids)
+        let mut current = true;
+        let mut stale_unheld = false;
+        let ring = self.ring();
+        let tx = self.tx();
+        for (place, parts) in super::parts::part_lists(&mut value) {
+            let Some(parts) = parts.as_array_mut() else {
+                return Err(malformed());
+            };
+            for part in parts.iter_mut() {
+                let (id, sealed) = super::parts::part_bytes(part).ok_or_else(malformed)?;
+                let Some(compartment) = named.get(&id) else {
+                    return Err(malformed());
+                };
+                let now = ring.id_of(compartment, epoch);
+                if now == id {
+                    continue;
+                }
+                let (Some(old), Ok((new_id, new))) = (
+                    ring.key(tx, &id)?,
+                    ring.current_or_own(tx, &policy, compartment),
+                ) else {
+                    stale_unheld = true;
+                    continue;
+                };
+                let resealed = super::parts::reseal_part(
+                    reference,
+                    &place,
+                    (&id, &old),
+                    (&new_id, &new),
+                    &sealed,
+                )
+                .ok_or_else(|| {
+                    Error::from(crate::crypto::record::IntegrityError {
+                        reference: reference.clone(),
+                    })
+                })?;
+                *part = super::parts::part_value(&new_id, &resealed);
+                current = false;
+            }
+        }
+        let attendance: Vec<Compartment> = clients
+            .iter()
+            .map(|client| Compartment::Client {
+                client: client.as_str().into(),
+                name: "attendance".into(),
+            })
+            .collect();
+        let plain = super::seal::to_json(&value)?;
+        let sealed = self.seal_in(&attendance, reference.clone(), &plain)?;
+        Ok((sealed, current, stale_unheld))
     }
 }
 
