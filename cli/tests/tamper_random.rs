@@ -63,6 +63,14 @@ enum Target {
     AuditDetails {
         seq: u64,
     },
+    /// The signer's Ed25519 signature of the event's chain value.
+    AuditSignature {
+        seq: u64,
+    },
+    /// The event's write list, sealed for every member.
+    AuditWrites {
+        seq: u64,
+    },
     Keyslot {
         name: String,
     },
@@ -83,6 +91,16 @@ impl Target {
             }
             Target::AuditDetails { seq } => db.query_row(
                 "SELECT details FROM audit WHERE seq = ?1",
+                [*seq as i64],
+                |r| r.get(0),
+            ),
+            Target::AuditSignature { seq } => db.query_row(
+                "SELECT signature FROM audit WHERE seq = ?1",
+                [*seq as i64],
+                |r| r.get(0),
+            ),
+            Target::AuditWrites { seq } => db.query_row(
+                "SELECT writes FROM audit WHERE seq = ?1",
                 [*seq as i64],
                 |r| r.get(0),
             ),
@@ -109,6 +127,14 @@ impl Target {
                 "UPDATE audit SET details = ?2 WHERE seq = ?1",
                 params![*seq as i64, bytes],
             ),
+            Target::AuditSignature { seq } => db.execute(
+                "UPDATE audit SET signature = ?2 WHERE seq = ?1",
+                params![*seq as i64, bytes],
+            ),
+            Target::AuditWrites { seq } => db.execute(
+                "UPDATE audit SET writes = ?2 WHERE seq = ?1",
+                params![*seq as i64, bytes],
+            ),
             Target::Keyslot { name } => db.execute(
                 "UPDATE keyslots SET keyslot = ?2 WHERE name = ?1",
                 params![name, bytes],
@@ -123,11 +149,21 @@ impl Target {
     fn label(&self) -> String {
         match self {
             Target::Record { kind, id, version } => format!("{kind} {id} version {version}"),
-            Target::AuditMac { seq } | Target::AuditDetails { seq } => format!("audit event {seq}"),
+            Target::AuditMac { seq }
+            | Target::AuditDetails { seq }
+            | Target::AuditSignature { seq }
+            | Target::AuditWrites { seq } => format!("audit event {seq}"),
             Target::Keyslot { name } => format!("the {name} keyslot"),
         }
     }
 }
+
+/// The member who appends every event of the workflow (the vault's first member).
+const SIGNER: &str = "owner";
+
+/// The kinds of record an unlock opens before any command: a flip there stops the
+/// unlock, which names the record.
+const UNLOCK_READS: [&str; 3] = ["member", "roster", "caseload"];
 
 /// One flip: `mask` XORed into byte `offset` of `target`.
 #[derive(Clone, Debug)]
@@ -305,6 +341,8 @@ fn area_of(target: &Target, part: Option<&str>) -> String {
         Target::Record { kind, .. } => format!("record: {kind}"),
         Target::AuditMac { .. } => "audit row: mac".into(),
         Target::AuditDetails { .. } => "audit row: details".into(),
+        Target::AuditSignature { .. } => "audit row: signature".into(),
+        Target::AuditWrites { .. } => "audit row: write list".into(),
         Target::Keyslot { name } => format!("keyslot: {name}: {}", part.unwrap_or("?")),
     }
 }
@@ -387,14 +425,19 @@ fn plan() -> Plan {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    let audit: Vec<(u64, usize, usize)> = db
-        .prepare("SELECT seq, length(mac), length(details) FROM audit ORDER BY seq")
+    let audit: Vec<(u64, usize, usize, usize, usize)> = db
+        .prepare(
+            "SELECT seq, length(mac), length(details), length(signature), length(writes)
+             FROM audit ORDER BY seq",
+        )
         .unwrap()
         .query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)? as u64,
                 r.get::<_, i64>(1)? as usize,
                 r.get::<_, i64>(2)? as usize,
+                r.get::<_, i64>(3)? as usize,
+                r.get::<_, i64>(4)? as usize,
             ))
         })
         .unwrap()
@@ -442,11 +485,13 @@ fn plan() -> Plan {
             let (target, len) = if roll < 50 {
                 records[rng.gen_range(0..records.len())].clone()
             } else if roll < 80 {
-                let (seq, mac, details) = audit[rng.gen_range(0..audit.len())];
-                if rng.gen_bool(0.4) {
-                    (Target::AuditMac { seq }, mac)
-                } else {
-                    (Target::AuditDetails { seq }, details)
+                let (seq, mac, details, signature, writes) =
+                    audit[rng.gen_range(0..audit.len())];
+                match rng.gen_range(0..10) {
+                    0..3 => (Target::AuditMac { seq }, mac),
+                    3..7 => (Target::AuditDetails { seq }, details),
+                    7..8 => (Target::AuditSignature { seq }, signature),
+                    _ => (Target::AuditWrites { seq }, writes),
                 }
             } else {
                 keyslots[rng.gen_range(0..keyslots.len())].clone()
@@ -561,11 +606,34 @@ fn allowed_findings(plan: &Plan, flip: &Flip) -> (VerifyFinding, Vec<VerifyFindi
         ),
         Target::AuditMac { seq } => (
             VerifyFinding::EventAltered { seq: *seq },
-            if *seq == plan.last_seq {
-                vec![VerifyFinding::HeadMismatch { last_seq: *seq }]
+            // The signature is of the chain value as stored: it no longer verifies.
+            std::iter::once(VerifyFinding::EventSignatureInvalid {
+                seq: *seq,
+                signer: SIGNER.into(),
+            })
+            .chain(if *seq == plan.last_seq {
+                Some(VerifyFinding::HeadMismatch { last_seq: *seq })
             } else {
-                vec![VerifyFinding::EventAltered { seq: seq + 1 }]
+                Some(VerifyFinding::EventAltered { seq: seq + 1 })
+            })
+            .collect(),
+        ),
+        Target::AuditSignature { seq } => (
+            VerifyFinding::EventSignatureInvalid {
+                seq: *seq,
+                signer: SIGNER.into(),
             },
+            Vec::new(),
+        ),
+        Target::AuditWrites { seq } => (
+            VerifyFinding::EventAltered { seq: *seq },
+            std::iter::once(VerifyFinding::EventUnreadable { seq: *seq })
+                .chain(plan.writes.get(seq).into_iter().flatten().map(|record| {
+                    VerifyFinding::RecordUnaudited {
+                        record: record.clone(),
+                    }
+                }))
+                .collect(),
         ),
     }
 }
@@ -775,6 +843,16 @@ fn run_cli(plan: &Plan, flip: &Flip) -> Result<usize, String> {
         Ok(())
     };
     match &flip.target {
+        Target::Record { kind, .. } if UNLOCK_READS.contains(&kind.as_str()) => {
+            // The unlock itself opens these (the member's keys, the roster, the
+            // caseloads): it fails, naming the record, before any command runs.
+            let (status, stdout, stderr) = run(&mut v.cmd(), &["audit", "verify"])?;
+            if status != INTEGRITY || !stderr.contains(&format!("{label} failed its integrity check")) {
+                return Err(format!(
+                    "audit verify: exit {status}, expected 5 naming {label} at unlock\nstdout: {stdout}\nstderr: {stderr}"
+                ));
+            }
+        }
         Target::Record { kind, id, version } => {
             let out = run(&mut v.cmd(), &["audit", "verify"])?;
             expect_verify(
@@ -800,12 +878,16 @@ fn run_cli(plan: &Plan, flip: &Flip) -> Result<usize, String> {
                 }
             }
         }
-        Target::AuditMac { .. } | Target::AuditDetails { .. } => {
+        Target::AuditMac { .. } | Target::AuditDetails { .. } | Target::AuditWrites { .. } => {
             let out = run(&mut v.cmd(), &["audit", "verify"])?;
             expect_verify(
                 out,
                 &format!("{label} has been altered, reordered or inserted"),
             )?;
+        }
+        Target::AuditSignature { .. } => {
+            let out = run(&mut v.cmd(), &["audit", "verify"])?;
+            expect_verify(out, &format!("{label} is not signed by {SIGNER}"))?;
         }
         Target::Keyslot { name } => {
             let (part, expected) = keyslot_expectation(&original, flip.offset, flip.mask);

@@ -668,16 +668,7 @@ pub(super) fn opened(
     // holds; a stanza naming no compartment anyone holds was altered.
     for (row, outer) in rows.iter().zip(outers.iter_mut()) {
         if matches!(outer, Err(Error::KeyDenied { .. })) {
-            let mut known = false;
-            for id in crate::crypto::record::compartments_of(&row.ciphertext) {
-                known |= tx.grant_exists(id)?;
-            }
-            if !known {
-                *outer = Err(crate::crypto::record::IntegrityError {
-                    reference: row.reference.clone(),
-                }
-                .into());
-            }
+            *outer = Err(super::keyring::denied_or_altered(tx, row)?);
         }
     }
     for (row, outer) in rows.iter().zip(&outers) {

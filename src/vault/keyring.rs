@@ -250,13 +250,24 @@ impl Keyring {
         }
         self.event_keys = keys;
         self.audit_identity = None;
-        if let Some(row) = tx.latest_record(RecordKind::Member, "audit")?
-            && let Ok(plain) = self.open(tx, &row)
-        {
-            self.audit_identity = serde_json::from_slice::<String>(&plain)
-                .map(Zeroizing::new)
-                .ok()
-                .and_then(|text| text.parse().ok());
+        if let Some(row) = tx.latest_record(RecordKind::Member, "audit")? {
+            // Only the reviewers hold its key; for anyone else it stays sealed. A
+            // record that fails to open with the key is altered: fail closed.
+            match self.open(tx, &row) {
+                Ok(plain) => {
+                    let text = serde_json::from_slice::<String>(&plain)
+                        .map(Zeroizing::new)
+                        .map_err(|_| Error::MalformedRecord {
+                            record: row.reference.to_string(),
+                        })?;
+                    self.audit_identity =
+                        Some(text.parse().map_err(|_| Error::MalformedRecord {
+                            record: row.reference.to_string(),
+                        })?);
+                }
+                Err(Error::KeyDenied { .. }) => {}
+                Err(e) => return Err(e),
+            }
         }
         Ok(())
     }
@@ -482,7 +493,10 @@ impl Keyring {
     /// Decrypts one record ([`Keyring::prefetch`] then [`Keyring::open_cached`]).
     pub(crate) fn open(&self, tx: &dyn Transaction, row: &RecordRow) -> Result<Zeroizing<Vec<u8>>> {
         self.prefetch(tx, std::slice::from_ref(row))?;
-        self.open_cached(row)
+        match self.open_cached(row) {
+            Err(Error::KeyDenied { .. }) => Err(denied_or_altered(tx, row)?),
+            other => other,
+        }
     }
 
     pub(crate) fn open_json<T: serde::de::DeserializeOwned>(
@@ -526,6 +540,23 @@ impl Keyring {
             Date::today(),
         )
     }
+}
+
+/// Why a record this member holds no key for did not open: not theirs to open
+/// ([`Error::KeyDenied`]) when it is sealed for a compartment some member holds;
+/// otherwise its stanzas were altered (an integrity failure).
+pub(crate) fn denied_or_altered(tx: &dyn Transaction, row: &RecordRow) -> Result<Error> {
+    for id in record::compartments_of(&row.ciphertext) {
+        if tx.grant_exists(id)? {
+            return Ok(Error::KeyDenied {
+                what: row.reference.to_string(),
+            });
+        }
+    }
+    Ok(IntegrityError {
+        reference: row.reference.clone(),
+    }
+    .into())
 }
 
 impl EventKeys for Keyring {
