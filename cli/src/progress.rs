@@ -45,3 +45,18 @@ pub fn import_bar() -> Option<indicatif::ProgressBar> {
         bar
     })
 }
+
+/// `rekey`'s bar (records done of records to look at, the time left), when standard
+/// error is a terminal.
+pub fn rekey_bar() -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "rekeying {bar:40} {pos}/{len} records ({eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
+}
