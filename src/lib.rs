@@ -115,5 +115,7 @@ pub use vault::{
 /// (`fuzz/`) only: not a stable API.
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::base::{RecordKind, RecordRef};
     pub use crate::crypto::record::{IntegrityError, open as open_record, seal as seal_record};
+    pub use crate::vault::inspect::{note_parts, open_part_with, open_record_with, unwrap_all};
 }

@@ -180,8 +180,8 @@ mod tests {
     fn an_unknown_action_is_kept_as_written() {
         let read: Action = serde_json::from_str("\"member.invite\"").unwrap();
         assert_eq!(read, Action::Unrecognized("member.invite".into()));
-        assert_eq!(read.to_string(), "member.add");
-        assert_eq!(serde_json::to_string(&read).unwrap(), "\"member.add\"");
+        assert_eq!(read.to_string(), "member.invite");
+        assert_eq!(serde_json::to_string(&read).unwrap(), "\"member.invite\"");
     }
 
     #[test]

@@ -247,9 +247,6 @@ impl Transaction for MemTx {
     fn grants_of(&self, _: &str, _: &str) -> StoreResult<Vec<GrantRow>> {
         unimplemented!()
     }
-    fn count_grants(&self, _: &str) -> StoreResult<u64> {
-        unimplemented!()
-    }
     fn delete_grants(&self, _: &str, _: Option<&str>) -> StoreResult<u64> {
         unimplemented!()
     }

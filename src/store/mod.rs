@@ -176,9 +176,6 @@ pub(crate) trait Transaction {
     /// Every grant of `member` in wrapping `form`.
     fn grants_of(&self, member: &str, form: &str) -> Result<Vec<GrantRow>>;
 
-    /// How many grants `member` holds.
-    fn count_grants(&self, member: &str) -> Result<u64>;
-
     /// Deletes a member's grant of one compartment, or all of them; returns how many.
     fn delete_grants(&self, member: &str, compartment: Option<&str>) -> Result<u64>;
 

@@ -576,14 +576,6 @@ impl Transaction for SqliteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn count_grants(&self, member: &str) -> Result<u64> {
-        let n: i64 = self
-            .0
-            .prepare_cached("SELECT COUNT(*) FROM grants WHERE member = ?1")?
-            .query_row([member], |r| r.get(0))?;
-        Ok(n as u64)
-    }
-
     fn delete_grants(&self, member: &str, compartment: Option<&str>) -> Result<u64> {
         let n = match compartment {
             Some(c) => self.0.execute(

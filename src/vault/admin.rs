@@ -259,3 +259,150 @@ impl Drop for Zeroizing {
         zeroize::Zeroize::zeroize(&mut self.0);
     }
 }
+
+impl Access<'_, '_> {
+    /// The newest version of a record and its version number.
+    pub(crate) fn read_latest_versioned<T: serde::de::DeserializeOwned>(
+        &mut self,
+        kind: RecordKind,
+        id: &str,
+    ) -> Result<Option<(u32, T)>> {
+        match self.tx().latest_record(kind, id)? {
+            Some(row) => {
+                let version = row.reference.version;
+                Ok(Some((version, self.decrypt(&row)?)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Wraps to `member` the keys of `client`'s compartments (every epoch) that this
+    /// member holds: emergency access. Never psychotherapy notes (they are per author
+    /// and not among a client's compartments).
+    pub(crate) fn grant_client(
+        &mut self,
+        policy: &Policy,
+        member: &str,
+        recipient: &str,
+        client: &str,
+    ) -> Result<()> {
+        self.client(client)?;
+        let epoch = self.ring().roster.epoch;
+        for compartment in practice::compartments_of_client(policy, &client.into()) {
+            for e in 1..=epoch {
+                let id = self.ring().id_of(&compartment, e);
+                if let Some(key) = self.ring().key(self.tx(), &id)? {
+                    self.grant_key(member, recipient, &id, &key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One batch of `rekey`: the records after `after`, each sealed again under the
+    /// current epoch's keys unless it already is; returns the last record looked at,
+    /// or `None` when there were none left.
+    pub(crate) fn rekey_batch(
+        &mut self,
+        after: Option<&RecordRef>,
+        report: &mut super::RekeyReport,
+    ) -> Result<Option<RecordRef>> {
+        let rows = self
+            .tx()
+            .records_after(after, 256, crate::store::CHUNK_BYTES)?;
+        let Some(last) = rows.last().map(|r| r.reference.clone()) else {
+            return Ok(None);
+        };
+        for row in rows {
+            // A member's own keys, and the audit identity of each epoch, stay as sealed.
+            if row.reference.kind == RecordKind::Member {
+                continue;
+            }
+            let old_ids: Vec<String> = crate::crypto::record::compartments_of(&row.ciphertext)
+                .into_iter()
+                .map(str::to_owned)
+                .collect();
+            let outer = match self.ring().open(self.tx(), &row) {
+                Err(Error::KeyDenied { .. }) => {
+                    report.not_held += 1;
+                    continue;
+                }
+                other => other?,
+            };
+            let (sealed, current_parts) = if row.reference.kind == RecordKind::Note {
+                let part_ids = super::parts::compartments_of_record(&outer);
+                for id in &part_ids {
+                    self.ring().key(self.tx(), id)?;
+                }
+                let ring = self.ring();
+                let (plain, whole) =
+                    super::parts::assemble(&row.reference, outer, &|c| ring.cached(c))?;
+                if !whole {
+                    report.not_held += 1;
+                    continue;
+                }
+                let note: crate::model::note::Note =
+                    serde_json::from_slice(&plain).map_err(|_| Error::MalformedRecord {
+                        record: row.reference.to_string(),
+                    })?;
+                let mut note = note;
+                note.version = row.reference.version;
+                let expected = self.current_part_ids(&note)?;
+                let current = part_ids.iter().all(|id| expected.contains(id));
+                (self.seal_note(&note)?, current)
+            } else {
+                let value: serde_json::Value =
+                    serde_json::from_slice(&outer).map_err(|_| Error::MalformedRecord {
+                        record: row.reference.to_string(),
+                    })?;
+                let compartment = super::migrate::compartment_for(&row.reference, &value)?;
+                (
+                    self.seal_in(&[compartment], row.reference.clone(), &outer)?,
+                    true,
+                )
+            };
+            let new_ids: Vec<&str> = crate::crypto::record::compartments_of(&sealed.ciphertext);
+            if current_parts && new_ids == old_ids {
+                report.current += 1;
+                continue;
+            }
+            // Checked before it replaces the old: the new ciphertext opens, to the same.
+            let check = crate::store::RecordRow {
+                reference: sealed.reference.clone(),
+                ciphertext: sealed.ciphertext.clone(),
+            };
+            self.ring().open(self.tx(), &check)?;
+            self.replace_sealed(sealed)?;
+            report.resealed += 1;
+        }
+        Ok(Some(last))
+    }
+
+    /// The compartments a note's parts are sealed under in the current epoch.
+    fn current_part_ids(
+        &mut self,
+        note: &crate::model::note::Note,
+    ) -> Result<std::collections::HashSet<String>> {
+        let (_, policy) = self.policy()?;
+        let epoch = self.ring().roster.epoch;
+        let member = self.ring().member().to_owned();
+        let mut ids = std::collections::HashSet::new();
+        for client in &note.clients {
+            for category in &policy.categories {
+                let compartment = if category == crate::model::role::PSYCHOTHERAPY_NOTES {
+                    Compartment::PsychotherapyNotes {
+                        client: client.clone(),
+                        author: member.clone(),
+                    }
+                } else {
+                    Compartment::Client {
+                        client: client.clone(),
+                        name: category.clone(),
+                    }
+                };
+                ids.insert(self.ring().id_of(&compartment, epoch));
+            }
+        }
+        Ok(ids)
+    }
+}

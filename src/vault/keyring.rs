@@ -274,10 +274,6 @@ impl Keyring {
         self.legacy.as_ref()
     }
 
-    pub(crate) fn naming(&self) -> &DataKey {
-        &self.naming
-    }
-
     /// The identifier of `compartment` in key epoch `epoch`.
     pub(crate) fn id_of(&self, compartment: &Compartment, epoch: u32) -> String {
         match compartment {

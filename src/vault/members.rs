@@ -350,3 +350,205 @@ impl Session {
         self.store.transaction(|tx| ring.reload(tx))
     }
 }
+
+impl Session {
+    /// Asks for emergency access to `client`'s record ("break the glass"), with a
+    /// justification; an owner or a `records` member approves it.
+    pub fn request_access(&mut self, client: &str, justification: &str) -> Result<String> {
+        if crate::base::fold::is_blank(justification) {
+            return Err(Error::InvalidInput(
+                "an emergency access request needs a justification".into(),
+            ));
+        }
+        super::check_lines([("justification", justification)])?;
+        self.access(Action::AccessRequest, |a| {
+            a.purpose = Some(justification.to_owned());
+            let id = a.new_id(RecordKind::AccessRequest)?;
+            let request = AccessRequest {
+                id: id.clone(),
+                member: a.ring().member().to_owned(),
+                client: client.into(),
+                justification: justification.to_owned(),
+                requested_at: crate::base::Timestamp::now(),
+                approved: None,
+                ended_at: None,
+            };
+            a.write(RecordRef::new(RecordKind::AccessRequest, &id, 1), &request)?;
+            Ok(id)
+        })
+    }
+
+    /// Approves an emergency access request for `days` days (today included): the
+    /// keys of the client's compartments this member holds (never psychotherapy
+    /// notes) are wrapped to the requester. At the end of the period, the next unlock
+    /// by a member who approves such requests takes them back (deleting the grants
+    /// and starting a new key epoch); until then, and for any copy of the vault made
+    /// before, the keys stay usable. Needs the `approve-emergency` permission.
+    pub fn approve_access(&mut self, request: &str, days: u32) -> Result<AccessRequest> {
+        if !(1..=30).contains(&days) {
+            return Err(Error::InvalidInput(format!(
+                "emergency access lasts 1 to 30 days, not {days}"
+            )));
+        }
+        let approved = self.access(Action::AccessApprove, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, crate::model::role::Permission::ApproveEmergency)?;
+            let (version, mut found): (u32, AccessRequest) = a
+                .read_latest_versioned(RecordKind::AccessRequest, request)?
+                .ok_or_else(|| {
+                    Error::InvalidInput(format!("there is no access request {request}"))
+                })?;
+            if found.approved.is_some() {
+                return Err(Error::InvalidInput(format!(
+                    "access request {request} is already approved"
+                )));
+            }
+            let roster = a.ring().roster.clone();
+            let recipient = roster
+                .member(&found.member)
+                .ok_or_else(|| Error::NoSuchMember(found.member.clone()))?
+                .x25519
+                .clone();
+            let until = crate::base::Date(
+                crate::base::Date::today()
+                    .0
+                    .checked_add(time::Duration::days(i64::from(days) - 1))
+                    .ok_or_else(|| Error::InvalidInput("the period ends too late".into()))?,
+            );
+            a.grant_client(&policy, &found.member, &recipient, found.client.as_str())?;
+            found.approved = Some(Approval {
+                by: a.ring().member().to_owned(),
+                at: crate::base::Timestamp::now(),
+                until,
+            });
+            a.write(
+                RecordRef::new(RecordKind::AccessRequest, request, version + 1),
+                &found,
+            )?;
+            Ok(found)
+        })?;
+        Ok(approved)
+    }
+
+    /// Emergency access requests waiting for approval, or approved and not yet over,
+    /// as they stood at unlock: shown to the members who manage the practice or
+    /// approve such requests.
+    pub fn access_notices(&self) -> &[AccessRequest] {
+        &self.access_notices
+    }
+
+    /// At unlock, for a member who manages the practice or approves emergency
+    /// access: ends the emergency accesses whose period is over, and keeps those
+    /// pending or running for [`Session::access_notices`]. Best effort: a failure
+    /// here (a read-only vault) does not stop the unlock.
+    pub(super) fn emergency_access_at_unlock(&mut self) {
+        use crate::model::role::Permission;
+        let any = self
+            .store
+            .transaction(|tx| -> Result<bool> {
+                Ok(tx.count_records(RecordKind::AccessRequest)? > 0)
+            })
+            .unwrap_or(false);
+        if !any {
+            return;
+        }
+        let Ok((_, policy)) = self.policy() else {
+            return;
+        };
+        let ring = &self.ring;
+        let may = |p| crate::model::practice::may(&policy, &ring.roster, ring.member(), p);
+        if !(may(Permission::Members) || may(Permission::ApproveEmergency)) {
+            return;
+        }
+        if may(Permission::ApproveEmergency) {
+            let _ = self.end_expired_access();
+        }
+        if let Ok(requests) = self.access_requests() {
+            self.access_notices = requests
+                .into_iter()
+                .filter(|r| r.ended_at.is_none())
+                .collect();
+        }
+    }
+
+    /// Every emergency access request, oldest first.
+    pub fn access_requests(&mut self) -> Result<Vec<AccessRequest>> {
+        let mut all: Vec<AccessRequest> = self.access(Action::AccessList, |a| {
+            a.read_all(RecordKind::AccessRequest)
+        })?;
+        all.sort_by(|a, b| a.requested_at.cmp(&b.requested_at).then(a.id.cmp(&b.id)));
+        Ok(all)
+    }
+
+    /// Ends every approved emergency access whose period is over: the requester's
+    /// grants that their role and caseload do not give them are deleted, and the
+    /// practice starts a new key epoch. Run at unlock by members who approve such
+    /// requests; returns the requests it ended.
+    pub fn end_expired_access(&mut self) -> Result<Vec<AccessRequest>> {
+        let today = crate::base::Date::today();
+        let requests = self.access_requests()?;
+        let expired: Vec<AccessRequest> = requests
+            .into_iter()
+            .filter(|r| {
+                r.ended_at.is_none() && r.approved.as_ref().is_some_and(|a| a.until < today)
+            })
+            .collect();
+        if expired.is_empty() {
+            return Ok(expired);
+        }
+        let ended = self.access(Action::AccessEnd, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, crate::model::role::Permission::ApproveEmergency)?;
+            let mut roster = a.ring().roster.clone();
+            let caseload = a.ring().caseload.clone();
+            let mut ended = Vec::new();
+            for mut request in expired {
+                let (version, _): (u32, AccessRequest) = a
+                    .read_latest_versioned(RecordKind::AccessRequest, &request.id)?
+                    .ok_or_else(|| {
+                        Error::InvalidInput(format!("access request {} is gone", request.id))
+                    })?;
+                a.take_unentitled(&policy, &roster, &caseload, &request.member)?;
+                request.ended_at = Some(crate::base::Timestamp::now());
+                a.write(
+                    RecordRef::new(RecordKind::AccessRequest, &request.id, version + 1),
+                    &request,
+                )?;
+                ended.push(request);
+            }
+            a.rotate(&policy, &mut roster, &caseload)?;
+            Ok(ended)
+        })?;
+        self.reload_ring()?;
+        Ok(ended)
+    }
+
+    /// Seals every record this member's keys open again under the current epoch's
+    /// keys, a batch per transaction (so an interruption loses at most a batch, and a
+    /// second run goes on where the first stopped: records already current are left
+    /// alone), checking each new ciphertext opens to the same text. Records only
+    /// others hold (another author's psychotherapy notes) are counted in
+    /// [`RekeyReport::not_held`]: their holders run `rekey` too.
+    pub fn rekey(&mut self, progress: &mut dyn FnMut(u64, u64)) -> Result<RekeyReport> {
+        let mut report = RekeyReport::default();
+        let mut after: Option<RecordRef> = None;
+        loop {
+            let (next, batch) = self.access(Action::VaultRekey, |a| {
+                let mut batch = RekeyReport::default();
+                let next = a.rekey_batch(after.as_ref(), &mut batch)?;
+                Ok((next, batch))
+            })?;
+            report.resealed += batch.resealed;
+            report.current += batch.current;
+            report.not_held += batch.not_held;
+            progress(
+                report.resealed,
+                report.resealed + report.current + report.not_held,
+            );
+            match next {
+                Some(last) => after = Some(last),
+                None => return Ok(report),
+            }
+        }
+    }
+}

@@ -16,6 +16,7 @@ use crate::base::{RecordKind, RecordRef};
 use crate::crypto::record;
 use crate::error::Error;
 use crate::model::note::Note;
+use crate::model::practice::Compartment;
 use crate::store::{RecordRow, StoreError};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -78,6 +79,29 @@ pub(super) fn reseal(a: &mut Access<'_, '_>) -> Result<()> {
     Ok(())
 }
 
+/// The compartment a record (not a note) belongs to: a client's, by its kind and the
+/// client it names, or the practice's.
+pub(super) fn compartment_for(reference: &RecordRef, value: &Value) -> Result<Compartment> {
+    let client = match reference.kind {
+        RecordKind::Client => Some(reference.id.clone()),
+        RecordKind::Decision => value
+            .pointer("/decision/request/client")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        RecordKind::Consent | RecordKind::Intake | RecordKind::Accounting => value
+            .get("client")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        _ => return Ok(Compartment::Practice),
+    };
+    match client {
+        Some(client) => Ok(compartment_of(reference.kind, &client)),
+        None => Err(Error::MalformedRecord {
+            record: reference.to_string(),
+        }),
+    }
+}
+
 /// Seals one record again, under its compartment's key.
 fn reseal_row(
     a: &mut Access<'_, '_>,
@@ -94,25 +118,9 @@ fn reseal_row(
             let note: Note = serde_json::from_slice(&plain).map_err(|_| malformed())?;
             a.seal_note(&note)?
         }
-        kind => {
+        _ => {
             let value: Value = serde_json::from_slice(&plain).map_err(|_| malformed())?;
-            let client = match kind {
-                RecordKind::Client => Some(reference.id.clone()),
-                RecordKind::Decision => value
-                    .pointer("/decision/request/client")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-                RecordKind::Policy => None,
-                _ => value
-                    .get("client")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned),
-            };
-            let compartment = match (&client, kind) {
-                (_, RecordKind::Policy) => crate::model::practice::Compartment::Practice,
-                (Some(client), kind) => compartment_of(kind, client),
-                (None, _) => return Err(malformed()),
-            };
+            let compartment = compartment_for(&reference, &value)?;
             a.seal_in(&[compartment], reference.clone(), &plain)?
         }
     };

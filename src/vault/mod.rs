@@ -52,6 +52,7 @@ pub(crate) mod consent;
 pub(crate) mod disclose;
 pub(crate) mod import;
 mod input;
+pub(crate) mod inspect;
 mod keyring;
 mod members;
 mod migrate;
@@ -104,6 +105,7 @@ pub struct Session {
     vault_id: Vec<u8>,
     actor: String,
     failed_unlocks: Vec<FailedUnlock>,
+    access_notices: Vec<AccessRequest>,
 }
 
 impl Vault {
@@ -170,6 +172,7 @@ impl Vault {
             vault_id: vault_id.clone(),
             actor: actor.to_owned(),
             failed_unlocks: Vec::new(),
+            access_notices: Vec::new(),
         };
         session.access(Action::VaultInit, |a| {
             a.set_meta(VAULT_ID, &vault_id)?;
@@ -390,6 +393,7 @@ impl Vault {
             vault_id,
             actor: actor.to_owned(),
             failed_unlocks: Vec::new(),
+            access_notices: Vec::new(),
         };
         let ring = &session.ring;
         let vault_id = &session.vault_id;
@@ -468,6 +472,7 @@ impl Vault {
             .into_iter()
             .map(|(at, keyslot)| FailedUnlock { at, keyslot })
             .collect();
+        session.emergency_access_at_unlock();
         Ok(session)
     }
 }

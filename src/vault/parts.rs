@@ -211,3 +211,45 @@ pub(crate) fn compartments_of_record(plain: &[u8]) -> Vec<String> {
     out.dedup();
     out
 }
+
+/// Every part of a decrypted note record: (place, compartment, sealed bytes).
+pub(crate) fn raw_parts(plain: &[u8]) -> Vec<(String, String, Vec<u8>)> {
+    let Ok(value) = serde_json::from_slice::<Value>(plain) else {
+        return Vec::new();
+    };
+    let mut places: Vec<(String, Value)> = Vec::new();
+    if let Some(parts) = value.get("parts") {
+        places.push(("body".into(), parts.clone()));
+    }
+    if let Some(addenda) = value.get("addenda").and_then(Value::as_array) {
+        for (i, addendum) in addenda.iter().enumerate() {
+            if let Some(parts) = addendum.get("parts") {
+                places.push((format!("addendum/{i}"), parts.clone()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (place, parts) in places {
+        let parts: Vec<Part> = serde_json::from_value(parts).unwrap_or_default();
+        for part in parts {
+            if let Ok(sealed) = BASE64_STANDARD_NO_PAD.decode(&part.s) {
+                out.push((place.clone(), part.c, sealed));
+            }
+        }
+    }
+    out
+}
+
+/// Opens one part with one key: its category and text.
+pub(crate) fn open_one(
+    key: &DataKey,
+    reference: &RecordRef,
+    place: &str,
+    compartment: &str,
+    sealed: &[u8],
+) -> Option<(String, String)> {
+    let plain = compartment::open_part(key, &binding(reference, place, compartment), sealed)?;
+    let text: PartText = serde_json::from_slice(&plain).ok()?;
+    let joined: String = text.pieces.into_iter().map(|(_, piece)| piece).collect();
+    Some((text.category, joined))
+}
