@@ -38,10 +38,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Create a new vault, a practice whose first member (role owner) is you; prints the
-    /// recovery code once.
-    ///
-    /// The first member is named by --member (or CASEVAULT_MEMBER) [default: owner].
+    /// Create a new vault, a practice whose first member (role owner) is you, named by
+    /// --member [default: owner]; prints the recovery code once.
     #[command(
         after_help = "Examples:\n  casevault init\n  casevault init --member dr-osei\n  casevault init --vault ~/practice.casevault --kdf-memory-mib 256"
     )]
@@ -474,7 +472,9 @@ pub enum MemberCommand {
     #[command(after_help = "Examples:\n  casevault member list\n  casevault member list --json")]
     List,
     /// Show a member: role, when added (and removed), and their public keys.
-    #[command(after_help = "Examples:\n  casevault member show dr-osei\n  casevault member show dr-osei --json")]
+    #[command(
+        after_help = "Examples:\n  casevault member show dr-osei\n  casevault member show dr-osei --json"
+    )]
     Show {
         /// The member's name.
         name: String,

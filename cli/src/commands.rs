@@ -72,18 +72,20 @@ fn unlock(cli: &Cli) -> Result<Session, CliError> {
 /// wrong when one was named.
 fn unlock_error(error: Error, member: Option<&str>) -> CliError {
     let named = match (&error, member) {
-        (Error::WrongPassphrase, Some(name)) => {
-            Some(format!("wrong passphrase for member {name:?} of this vault"))
-        }
-        (Error::WrongRecoveryCode, Some(name)) => {
-            Some(format!("wrong recovery code for member {name:?} of this vault"))
-        }
+        (Error::WrongPassphrase, Some(name)) => Some(format!(
+            "wrong passphrase for member {name:?} of this vault"
+        )),
+        (Error::WrongRecoveryCode, Some(name)) => Some(format!(
+            "wrong recovery code for member {name:?} of this vault"
+        )),
         _ => None,
     };
     let cli_error = CliError::from(error);
-    match named {
-        Some(message) => cli_error.with_message(message),
-        None => cli_error,
+    match (named, member) {
+        (Some(message), Some(name)) => cli_error.with_message(message).with_hint(&format!(
+            "check {name}'s passphrase (--passphrase-file, CASEVAULT_PASSPHRASE or the prompt) and that --member (or CASEVAULT_MEMBER) names the right member; if it is lost, run `casevault --member {name} recover` with their recovery code"
+        )),
+        _ => cli_error,
     }
 }
 

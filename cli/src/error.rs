@@ -114,7 +114,7 @@ fn hint(error: &Error) -> Option<&'static str> {
             "to see it, ask an owner to assign the client to your caseload (`casevault caseload assign`), or ask for emergency access (`casevault access request`)"
         }
         Error::RoleDenied { .. } => {
-            "your role does not allow it: ask a member whose role does (an owner), or an owner to change your role (`casevault member role`)"
+            "ask a member whose role allows it (an owner), or an owner to change your role (`casevault member role`)"
         }
         Error::WrongRecoveryCode => {
             "check the code as printed by `casevault init` (case and dashes do not matter)"

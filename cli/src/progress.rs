@@ -46,17 +46,17 @@ pub fn import_bar() -> Option<indicatif::ProgressBar> {
     })
 }
 
-/// `rekey`'s bar (records done of records to look at, the time left), when standard
-/// error is a terminal.
-pub fn rekey_bar() -> Option<indicatif::ProgressBar> {
+/// `rekey`'s spinner (records looked at and resealed so far, the time elapsed), when
+/// standard error is a terminal: the library reports no total to measure a bar by.
+pub fn rekey_spinner() -> Option<indicatif::ProgressBar> {
     std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(0);
+        let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "rekeying {bar:40} {pos}/{len} records ({eta} left)",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template("{spinner} rekeying: {msg} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
+        bar.set_message("starting");
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
         bar
     })
 }

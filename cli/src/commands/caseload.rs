@@ -37,9 +37,7 @@ fn assign(
     let mut session = unlock(cli)?;
     session.assign_client(member, client, until)?;
     out.done(&match until {
-        Some(until) => format!(
-            "client {client} assigned to {member} until the end of {until}"
-        ),
+        Some(until) => format!("client {client} assigned to {member} until the end of {until}"),
         None => format!("client {client} assigned to {member}"),
     });
     Ok(())

@@ -26,8 +26,7 @@ pub fn init(cli: &Cli, kdf: &KdfArgs, out: &Printer) -> Result<(), CliError> {
         create_private_dir(dir)?;
     }
     let member = cli.member.as_deref().unwrap_or(casevault::DEFAULT_MEMBER);
-    let (session, code) =
-        Vault::create_practice(&path, &pass, kdf_params(kdf), &actor(), member)?;
+    let (session, code) = Vault::create_practice(&path, &pass, kdf_params(kdf), &actor(), member)?;
     out.init(&path, &session.vault_id(), session.member(), &code);
     drop(session);
     if let Err(e) = out.flush() {
@@ -94,14 +93,13 @@ pub fn backup(cli: &Cli, target: &Path, out: &Printer) -> Result<(), CliError> {
 }
 
 /// Seals every record this member holds again under the current key epoch, with a
-/// bar on a terminal.
+/// spinner on a terminal.
 pub fn rekey(cli: &Cli, out: &Printer) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
-    let bar = crate::progress::rekey_bar();
-    let report = session.rekey(&mut |done, total| {
+    let bar = crate::progress::rekey_spinner();
+    let report = session.rekey(&mut |resealed, seen| {
         if let Some(bar) = &bar {
-            bar.set_length(total);
-            bar.set_position(done);
+            bar.set_message(format!("{seen} records looked at, {resealed} resealed"));
         }
     });
     if let Some(bar) = bar {

@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
+use casevault::{AccessRequest, Assignment, Caseload, Member, RekeyReport};
 use casevault::{
     AccountingEntry, AuditEvent, Basis, Client, ClientDetails, Consent, Date, DecisionRecord,
     Disclosure, ImportReport, IntakeAcknowledgement, Note, NoteStatus, Obligation, Policy,
     RecoveryCode, Roster, SearchHit, VerifyReport,
 };
-use casevault::{AccessRequest, Assignment, Caseload, Member, RekeyReport};
 use serde_json::json;
 
 use super::{Printer, eout, out};
