@@ -613,3 +613,92 @@ fn an_event_re_signed_as_another_member_fails_verification_naming_it() {
         "event {seq} not named: {text}"
     );
 }
+
+#[test]
+fn emergency_access_is_asked_for_approved_and_opens_the_clients_record() {
+    let vault = practice(&[("dr-b", "clinician", DR_B)]);
+    let b = owner_ok(&vault, &["client", "add", "--name", "Bea Elsewhere"]);
+    let note = member_ok(
+        &vault,
+        "dr-a",
+        common::PASSPHRASE,
+        &["note", "add", "--client", &b, "--date", "2026-03-01"],
+        "Spoke about lighthouses.\n",
+    );
+    member_fails(&vault, "dr-b", DR_B, &["note", "show", &note], 4);
+
+    // A justification on two lines is refused before anything is asked.
+    let two = vault.dir.path().join("two-lines.txt");
+    std::fs::write(&two, "Client in crisis\nat the front desk\n").unwrap();
+    let text = member_fails(
+        &vault,
+        "dr-b",
+        DR_B,
+        &[
+            "access",
+            "request",
+            "--client",
+            &b,
+            "--justification-file",
+            two.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(text.contains("one line"), "{text}");
+    let why = vault.dir.path().join("why.txt");
+    std::fs::write(
+        &why,
+        "Client in crisis at the front desk; her clinician is away\n",
+    )
+    .unwrap();
+    let id = member_ok(
+        &vault,
+        "dr-b",
+        DR_B,
+        &[
+            "access",
+            "request",
+            "--client",
+            &b,
+            "--justification-file",
+            why.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(id.len(), 8, "{id}");
+    // The requester cannot approve their own request: a clinician's role does not.
+    let text = member_fails(&vault, "dr-b", DR_B, &["access", "approve", &id], 4);
+    assert!(text.contains("role (clinician) does not allow"), "{text}");
+    let listed = owner_ok(&vault, &["access", "list"]);
+    assert!(
+        listed.contains(&id) && listed.contains("pending"),
+        "{listed}"
+    );
+    assert!(listed.contains("front desk"), "{listed}");
+
+    let approved = owner_ok(&vault, &["access", "approve", &id, "--days", "2"]);
+    assert!(
+        approved.contains("dr-b holds client") && approved.contains(&b),
+        "{approved}"
+    );
+    let listed = owner_ok(&vault, &["access", "list", "--json"]);
+    let requests: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(requests[0]["approved"]["by"], "dr-a", "{requests}");
+    let shown = member_ok(&vault, "dr-b", DR_B, &["note", "show", &note], "");
+    assert!(shown.contains("lighthouses"), "{shown}");
+
+    // The command-line form works, with a warning.
+    let out = as_member(&vault, "dr-b", DR_B)
+        .args([
+            "access",
+            "request",
+            "--client",
+            &b,
+            "--justification",
+            "follow-up",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("visible to other local users"));
+}

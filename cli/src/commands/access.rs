@@ -33,6 +33,16 @@ fn request(cli: &Cli, args: &AccessRequestArgs, out: &Printer) -> Result<(), Cli
             ));
         }
     };
+    if justification.contains(['\n', '\r']) {
+        let place = match &args.justification_file {
+            Some(file) if file.as_os_str() != "-" => format!(" in {}", file.display()),
+            _ => String::new(),
+        };
+        return Err(CliError::usage(
+            format!("the justification{place} has more than one line; nothing was asked"),
+            "write the justification as one line (it is shown to the approver in one row)",
+        ));
+    }
     if casevault::is_blank(&justification) {
         return Err(CliError::usage(
             "the justification is empty",
