@@ -147,5 +147,77 @@ fn verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, unlock, add_note, show_note, search, verify);
+/// A practice of 20 members (an owner, 15 clinicians, a supervisor, two billers and a
+/// records member) and `CASEVAULT_BENCH_CLIENTS` clients (default 2,000), each assigned
+/// to a clinician: unlocking as a clinician (who holds the keys of their caseload) and
+/// as a biller (every client's identity, attendance and diagnosis). Each has unlocked
+/// once before, so their grants are taken in.
+fn unlock_practice(c: &mut Criterion) {
+    let clients: usize = std::env::var("CASEVAULT_BENCH_CLIENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(2_000);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("practice.vault");
+    let pass = passphrase();
+    let (mut owner, _) = Vault::create(&path, &pass, KdfParams::default(), ACTOR).expect("create");
+    let mut members = Vec::new();
+    for i in 0..15 {
+        members.push((format!("clinician-{i}"), "clinician"));
+    }
+    members.push(("supervisor".into(), "supervisor"));
+    members.push(("biller-1".into(), "biller"));
+    members.push(("biller-2".into(), "biller"));
+    members.push(("records".into(), "records"));
+    for (name, role) in &members {
+        owner
+            .add_member(name, role, &pass, KdfParams::default())
+            .expect("add a member");
+    }
+    for i in 0..clients {
+        let id = owner
+            .add_client(NewClient {
+                name: format!("Client {i}"),
+                ..NewClient::default()
+            })
+            .expect("add a client");
+        owner
+            .assign_client(&format!("clinician-{}", i % 15), &id, None)
+            .expect("assign");
+    }
+    drop(owner);
+    for name in ["clinician-0", "biller-1"] {
+        Vault::open(&path)
+            .expect("open")
+            .unlock_member(&pass, ACTOR, Some(name))
+            .expect("a first unlock takes the grants in");
+    }
+    let mut group = c.benchmark_group("practice");
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(8));
+    for name in ["clinician-0", "biller-1"] {
+        group.bench_function(
+            format!("unlock as {name}, 20 members, {clients} clients"),
+            |b| {
+                b.iter(|| {
+                    Vault::open(&path)
+                        .expect("open")
+                        .unlock_member(&pass, ACTOR, Some(name))
+                        .expect("unlock")
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    unlock,
+    add_note,
+    show_note,
+    search,
+    verify,
+    unlock_practice
+);
 criterion_main!(benches);

@@ -1,7 +1,9 @@
 //! Embedding casevault in practice software, end to end: a vault, a client and a note,
 //! the client's consent, a disclosure decided and written for the recipient's age key,
 //! the recipient opening it, the client's accounting of disclosures, and the audit
-//! trail verified.
+//! trail verified; then the practice grows to three: a clinician who sees only her
+//! caseload and a biller who sees names, attendance and diagnoses, each opening only
+//! what their keys open.
 //!
 //! Run it with `cargo run --example practice`; it works in a temporary directory and
 //! leaves nothing behind.
@@ -106,5 +108,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         report.events
     );
+
+    // A practice of three: each member's passphrase opens what their role and
+    // caseload grant, by the keys wrapped to them, and nothing else.
+    let lee_pass = SecretString::from("dr lee's own passphrase, not for real notes");
+    let billing_pass = SecretString::from("the billing desk's passphrase, not real");
+    let _lee_code = session.add_member("dr-lee", "clinician", &lee_pass, KdfParams::default())?;
+    let _billing_code =
+        session.add_member("billing", "biller", &billing_pass, KdfParams::default())?;
+    let other = session.add_client(NewClient {
+        name: "Cy Example".into(),
+        ..NewClient::default()
+    })?;
+    session.assign_client("dr-lee", &other, None)?;
+    drop(session);
+
+    let mut lee = Vault::open(&path)?.unlock_member(&lee_pass, "dr-lee", Some("dr-lee"))?;
+    lee.add_note(NewNote::individual(
+        &other,
+        today,
+        "First session.\n## diagnosis\nF41.1\n## risk\nNo current risk.\n",
+    ))?;
+    let lee_sees: Vec<String> = lee.list_clients()?.into_iter().map(|c| c.name).collect();
+    println!("dr-lee sees: {lee_sees:?}");
+    assert_eq!(lee_sees, ["Cy Example"]);
+    drop(lee);
+
+    let mut billing =
+        Vault::open(&path)?.unlock_member(&billing_pass, "billing", Some("billing"))?;
+    let billed = billing.notes_for_client(&other)?;
+    let body = &billed[0].body;
+    println!("billing sees of dr-lee's note: {body:?}");
+    assert!(body.contains("F41.1") && !body.contains("No current risk"));
     Ok(())
 }

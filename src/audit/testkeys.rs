@@ -244,6 +244,9 @@ impl Transaction for MemTx {
     fn grant(&self, _: &str, _: &str) -> StoreResult<Option<GrantRow>> {
         unimplemented!()
     }
+    fn grant_exists(&self, _: &str) -> StoreResult<bool> {
+        unimplemented!()
+    }
     fn grants_of(&self, _: &str, _: &str) -> StoreResult<Vec<GrantRow>> {
         unimplemented!()
     }

@@ -104,20 +104,26 @@ pub(crate) fn unwrap_own(
     from_bytes(&bytes).ok_or(IntegrityError { reference })
 }
 
-/// The smallest padded size of a part: an empty part and a short one look alike.
-const MIN_PART: usize = 64;
+/// The smallest padded size of a part's text: a part with no text and one with a
+/// short text (its heading and up to about a hundred bytes) look alike.
+const MIN_PART: usize = 128;
 
 /// Seals one part of a record (a note's text of one category) under a compartment's
 /// key: XChaCha20-Poly1305 with a random nonce, the part's place (`binding`: the
-/// record, category and client) as associated data, the text length-prefixed and
-/// padded to a power of two (at least 64 bytes). Returns nonce || ciphertext.
-pub(crate) fn seal_part(key: &DataKey, binding: &[u8], plain: &[u8]) -> Vec<u8> {
-    let len = u32::try_from(plain.len()).expect("a part is smaller than 4 GiB");
-    let padded_len = (plain.len() + 4).next_power_of_two().max(MIN_PART);
-    let mut padded = Zeroizing::new(Vec::with_capacity(padded_len));
-    padded.extend_from_slice(&len.to_le_bytes());
-    padded.extend_from_slice(plain);
-    padded.resize(padded_len, 0);
+/// record, place and compartment) as associated data. `label` (the category, which
+/// whoever reads the record knows anyway: every category has a part) is stored as it
+/// is; `text` is padded to a power of two of at least 128 bytes, so that the size says
+/// nothing of a short text or of none. Returns nonce || ciphertext.
+pub(crate) fn seal_part(key: &DataKey, binding: &[u8], label: &[u8], text: &[u8]) -> Vec<u8> {
+    let label_len = u32::try_from(label.len()).expect("a category name is short");
+    let text_len = u32::try_from(text.len()).expect("a part is smaller than 4 GiB");
+    let padded_text = (text.len() + 4).next_power_of_two().max(MIN_PART);
+    let mut padded = Zeroizing::new(Vec::with_capacity(4 + label.len() + padded_text));
+    padded.extend_from_slice(&label_len.to_le_bytes());
+    padded.extend_from_slice(label);
+    padded.extend_from_slice(&text_len.to_le_bytes());
+    padded.extend_from_slice(text);
+    padded.resize(4 + label.len() + padded_text, 0);
     let mut nonce = [0u8; 24];
     OsRng.fill_bytes(&mut nonce);
     let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
@@ -136,13 +142,15 @@ pub(crate) fn seal_part(key: &DataKey, binding: &[u8], plain: &[u8]) -> Vec<u8> 
     out
 }
 
+/// A part opened: its label and its text.
+pub(crate) struct OpenedPart {
+    pub(crate) label: String,
+    pub(crate) text: Zeroizing<Vec<u8>>,
+}
+
 /// Opens a part sealed by [`seal_part`]; `None` when it does not verify (altered,
-/// moved, or another key's).
-pub(crate) fn open_part(
-    key: &DataKey,
-    binding: &[u8],
-    sealed: &[u8],
-) -> Option<Zeroizing<Vec<u8>>> {
+/// moved, or another key's) or is malformed.
+pub(crate) fn open_part(key: &DataKey, binding: &[u8], sealed: &[u8]) -> Option<OpenedPart> {
     if sealed.len() < 24 + 16 {
         return None;
     }
@@ -159,9 +167,17 @@ pub(crate) fn open_part(
             )
             .ok()?,
     );
-    let len = u32::from_le_bytes(padded.get(..4)?.try_into().ok()?) as usize;
-    let text = padded.get(4..4 + len)?;
-    Some(Zeroizing::new(text.to_vec()))
+    let label_len = u32::from_le_bytes(padded.get(..4)?.try_into().ok()?) as usize;
+    let label = std::str::from_utf8(padded.get(4..4 + label_len)?)
+        .ok()?
+        .to_owned();
+    let at = 4 + label_len;
+    let text_len = u32::from_le_bytes(padded.get(at..at + 4)?.try_into().ok()?) as usize;
+    let text = padded.get(at + 4..at + 4 + text_len)?;
+    Some(OpenedPart {
+        label,
+        text: Zeroizing::new(text.to_vec()),
+    })
 }
 
 #[cfg(test)]
@@ -171,17 +187,18 @@ mod tests {
     #[test]
     fn parts_round_trip_and_are_bound() {
         let key = generate();
-        let sealed = seal_part(&key, b"note a 1 risk c1", b"no ideation");
-        assert_eq!(
-            &open_part(&key, b"note a 1 risk c1", &sealed).unwrap()[..],
-            b"no ideation"
-        );
+        let sealed = seal_part(&key, b"note a 1 risk c1", b"risk", b"no ideation");
+        let opened = open_part(&key, b"note a 1 risk c1", &sealed).unwrap();
+        assert_eq!(opened.label, "risk");
+        assert_eq!(&opened.text[..], b"no ideation");
         assert!(open_part(&key, b"note a 1 progress c1", &sealed).is_none());
         assert!(open_part(&generate(), b"note a 1 risk c1", &sealed).is_none());
-        // Empty and short parts have the same size.
+        // No text, and a heading with a short text, have the same size.
+        let empty = seal_part(&key, b"x", b"substance-use", b"[]");
+        let short = br###"[[3,"## substance-use\nDrinks twice a week, more at weekends.\n"]]"###;
         assert_eq!(
-            seal_part(&key, b"x", b"").len(),
-            seal_part(&key, b"x", &[b'a'; 50]).len()
+            empty.len(),
+            seal_part(&key, b"x", b"substance-use", short).len()
         );
     }
 

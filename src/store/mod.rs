@@ -173,6 +173,9 @@ pub(crate) trait Transaction {
     /// A member's grant of a compartment.
     fn grant(&self, member: &str, compartment: &str) -> Result<Option<GrantRow>>;
 
+    /// True when some member holds a grant of `compartment`.
+    fn grant_exists(&self, compartment: &str) -> Result<bool>;
+
     /// Every grant of `member` in wrapping `form`.
     fn grants_of(&self, member: &str, form: &str) -> Result<Vec<GrantRow>>;
 

@@ -51,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
          wrapped BLOB NOT NULL,
          PRIMARY KEY (member, compartment)
      ) WITHOUT ROWID;
+     CREATE INDEX grants_by_compartment ON grants (compartment);
      ALTER TABLE audit ADD COLUMN signer TEXT;
      ALTER TABLE audit ADD COLUMN signature BLOB;
      ALTER TABLE audit ADD COLUMN writes BLOB;",
@@ -574,6 +575,15 @@ impl Transaction for SqliteTx<'_> {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn grant_exists(&self, compartment: &str) -> Result<bool> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT 1 FROM grants WHERE compartment = ?1 LIMIT 1")?
+            .query_row([compartment], |_| Ok(()))
+            .optional()?
+            .is_some())
     }
 
     fn delete_grants(&self, member: &str, compartment: Option<&str>) -> Result<u64> {

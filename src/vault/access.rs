@@ -128,19 +128,26 @@ impl Access<'_, '_> {
         checked
     }
 
+    /// Notes a read of the policy served from the keyring's cache.
+    pub(crate) fn note_policy_read(&mut self, row: &RecordRow) {
+        self.note_read(row);
+    }
+
     fn note_read(&mut self, row: &RecordRow) {
         self.targets.push(read_target(row.reference.clone()));
     }
 
-    /// Decrypts many records across every core.
+    /// Decrypts many records across every core: those this member's keys open (a
+    /// scan passes over the others, which are not theirs to see, and does not count
+    /// them as read).
     fn decrypt_many<T: DeserializeOwned + Send>(&mut self, rows: &[RecordRow]) -> Result<Vec<T>> {
-        for row in rows {
+        let plains = opened(self.tx, self.ring, rows)?;
+        let held = held(rows, plains)?;
+        for (row, _) in &held {
             self.note_read(row);
         }
-        let plains = opened(self.tx, self.ring, rows)?;
-        rows.par_iter()
-            .zip(plains)
-            .map(|(row, plain)| parse(row, &plain?))
+        held.par_iter()
+            .map(|(row, plain)| parse(row, plain))
             .collect()
     }
 
@@ -172,17 +179,22 @@ impl Access<'_, '_> {
                     }
                 }
             },
-            |(rows, plains): (Vec<RecordRow>, Vec<Result<Zeroizing<Vec<u8>>>>)| {
-                let values: Result<Vec<T>> = rows
+            |(rows, plains): (Vec<RecordRow>, Vec<Opened>)| {
+                let held = match held(&rows, plains) {
+                    Ok(held) => held,
+                    Err(e) => return (Vec::new(), Err(e)),
+                };
+                let values: Result<Vec<T>> = held
                     .par_iter()
-                    .zip(plains)
-                    .map(|(row, plain)| parse(row, &plain?))
+                    .map(|(row, plain)| parse(row, plain))
                     .collect();
-                let references: Vec<RecordRef> = rows.into_iter().map(|r| r.reference).collect();
+                let references: Vec<RecordRef> =
+                    held.iter().map(|(r, _)| r.reference.clone()).collect();
                 (references, values)
             },
             |(references, values)| {
-                // Every record of the page counts as read, as in `decrypt_many`.
+                // Every record of the page this member opened counts as read, as in
+                // `decrypt_many`.
                 for reference in references {
                     targets.push(read_target(reference));
                 }
@@ -236,8 +248,9 @@ impl Access<'_, '_> {
     }
 
     /// Every audit event this member may read, oldest first, decrypted.
-    pub(super) fn audit_events(&self, vault_id: &[u8]) -> Result<Vec<AuditEvent>> {
-        Ok(Chain::new(self.ring, vault_id).events(self.tx)?.events)
+    pub(super) fn audit_events(&self, vault_id: &[u8]) -> Result<(Vec<AuditEvent>, u64)> {
+        let log = Chain::new(self.ring, vault_id).events(self.tx)?;
+        Ok((log.events, log.hidden))
     }
 
     /// Sets one of the vault's named values (its identifier, its key check).
@@ -279,7 +292,30 @@ impl Access<'_, '_> {
         value: &T,
     ) -> Result<()> {
         let compartment = compartment_of(reference.kind, client);
+        if let Compartment::Client { name, .. } = &compartment {
+            self.require_write(name)?;
+        }
         self.write_in(&[compartment], reference, value)
+    }
+
+    /// Refuses unless this member's role writes the compartment `name` (a category,
+    /// `consents` or `disclosures`): reads are decided by the keys a member holds;
+    /// a key opens and seals alike, so writes are the role's to allow (and each is
+    /// signed by its member in the audit trail).
+    pub(crate) fn require_write(&mut self, name: &str) -> Result<()> {
+        let (_, policy) = self.policy()?;
+        let ring = self.ring;
+        if crate::model::practice::can_write(&policy, &ring.roster, ring.member(), name) {
+            return Ok(());
+        }
+        let role = ring
+            .roster
+            .member(ring.member())
+            .map_or_else(|| "none".to_owned(), |m| m.role.clone());
+        Err(Error::RoleDenied {
+            role,
+            what: format!("writing {name}"),
+        })
     }
 
     /// Writes a record sealed for each of `compartments`.
@@ -448,8 +484,27 @@ impl Access<'_, '_> {
 
     /// Seals a note version as [`Access::write_note`] writes it.
     pub(crate) fn seal_note(&mut self, note: &Note) -> Result<Sealed> {
-        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
         let (_, policy) = self.policy()?;
+        self.seal_note_with(note, &policy)
+    }
+
+    /// [`Access::seal_note`] under `policy`, read beforehand (an import reads it once
+    /// for the whole batch).
+    pub(crate) fn seal_note_with(
+        &mut self,
+        note: &Note,
+        policy: &crate::model::policy::Policy,
+    ) -> Result<Sealed> {
+        let ring = self.ring;
+        if !crate::model::practice::may(
+            policy,
+            &ring.roster,
+            ring.member(),
+            crate::model::role::Permission::WriteNotes,
+        ) {
+            self.require(policy, crate::model::role::Permission::WriteNotes)?;
+        }
+        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
         let categories: Vec<String> = policy.categories.clone();
         let clients: Vec<String> = note.clients.iter().map(|c| c.to_string()).collect();
         let ring = self.ring;
@@ -467,7 +522,7 @@ impl Access<'_, '_> {
                     name: category.to_owned(),
                 }
             };
-            ring.current_or_own(tx, &policy, &compartment)
+            ring.current_or_own(tx, policy, &compartment)
         };
         let mut record = serde_json::to_value(note.record())
             .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
@@ -607,8 +662,24 @@ pub(super) fn opened(
     rows: &[RecordRow],
 ) -> Result<Vec<Result<Zeroizing<Vec<u8>>>>> {
     ring.prefetch(tx, rows)?;
-    let outers: Vec<Result<Zeroizing<Vec<u8>>>> =
+    let mut outers: Vec<Result<Zeroizing<Vec<u8>>>> =
         rows.par_iter().map(|row| ring.open_cached(row)).collect();
+    // Not this member's to open only if it is sealed for a compartment some member
+    // holds; a stanza naming no compartment anyone holds was altered.
+    for (row, outer) in rows.iter().zip(outers.iter_mut()) {
+        if matches!(outer, Err(Error::KeyDenied { .. })) {
+            let mut known = false;
+            for id in crate::crypto::record::compartments_of(&row.ciphertext) {
+                known |= tx.grant_exists(id)?;
+            }
+            if !known {
+                *outer = Err(crate::crypto::record::IntegrityError {
+                    reference: row.reference.clone(),
+                }
+                .into());
+            }
+        }
+    }
     for (row, outer) in rows.iter().zip(&outers) {
         if row.reference.kind == RecordKind::Note
             && let Ok(plain) = outer
@@ -630,6 +701,26 @@ pub(super) fn opened(
             }
         })
         .collect())
+}
+
+/// A record opened, or why not.
+type Opened = Result<Zeroizing<Vec<u8>>>;
+
+/// A row this member's keys opened, with its plaintext.
+type Held<'r> = (&'r RecordRow, Zeroizing<Vec<u8>>);
+
+/// The rows this member's keys opened, with their plaintext: a row no key of theirs
+/// opens is passed over; any other failure (integrity) fails the whole.
+fn held(rows: &[RecordRow], plains: Vec<Opened>) -> Result<Vec<Held<'_>>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, plain) in rows.iter().zip(plains) {
+        match plain {
+            Ok(plain) => out.push((row, plain)),
+            Err(Error::KeyDenied { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 /// Parses an opened record's JSON.

@@ -330,26 +330,12 @@ impl Access<'_, '_> {
                 other => other?,
             };
             let (sealed, current_parts) = if row.reference.kind == RecordKind::Note {
-                let part_ids = super::parts::compartments_of_record(&outer);
-                for id in &part_ids {
-                    self.ring().key(self.tx(), id)?;
-                }
-                let ring = self.ring();
-                let (plain, whole) =
-                    super::parts::assemble(&row.reference, outer, &|c| ring.cached(c))?;
-                if !whole {
+                let (sealed, current, stale_unheld) = self.rekey_note(&row.reference, &outer)?;
+                if stale_unheld {
+                    // Another author's psychotherapy notes: only they can seal those.
                     report.not_held += 1;
-                    continue;
                 }
-                let note: crate::model::note::Note =
-                    serde_json::from_slice(&plain).map_err(|_| Error::MalformedRecord {
-                        record: row.reference.to_string(),
-                    })?;
-                let mut note = note;
-                note.version = row.reference.version;
-                let expected = self.current_part_ids(&note)?;
-                let current = part_ids.iter().all(|id| expected.contains(id));
-                (self.seal_note(&note)?, current)
+                (sealed, current)
             } else {
                 let value: serde_json::Value =
                     serde_json::from_slice(&outer).map_err(|_| Error::MalformedRecord {
@@ -378,31 +364,211 @@ impl Access<'_, '_> {
         Ok(Some(last))
     }
 
-    /// The compartments a note's parts are sealed under in the current epoch.
-    fn current_part_ids(
+    /// A note sealed again: every part this member holds that is not under its
+    /// compartment's current key is sealed again under it; parts they do not hold (another
+    /// author's psychotherapy notes) are kept as they are (still bound to the same note
+    /// version and place); the record is sealed for its clients' current attendance
+    /// keys. Returns the sealed record, whether every part was current already, and
+    /// whether a part under an old key was left for its holder.
+    fn rekey_note(
         &mut self,
-        note: &crate::model::note::Note,
-    ) -> Result<std::collections::HashSet<String>> {
+        reference: &RecordRef,
+        outer: &[u8],
+    ) -> Result<(super::seal::Sealed, bool, bool)> {
+        let malformed = || Error::MalformedRecord {
+            record: reference.to_string(),
+        };
+        let mut value: serde_json::Value =
+            serde_json::from_slice(outer).map_err(|_| malformed())?;
+        let clients: Vec<String> = value
+            .get("clients")
+            .and_then(serde_json::Value::as_array)
+            .ok_or_else(malformed)?
+            .iter()
+            .filter_map(|c| c.as_str().map(str::to_owned))
+            .collect();
         let (_, policy) = self.policy()?;
         let epoch = self.ring().roster.epoch;
-        let member = self.ring().member().to_owned();
-        let mut ids = std::collections::HashSet::new();
-        for client in &note.clients {
-            for category in &policy.categories {
-                let compartment = if category == crate::model::role::PSYCHOTHERAPY_NOTES {
-                    Compartment::PsychotherapyNotes {
-                        client: client.clone(),
-                        author: member.clone(),
-                    }
-                } else {
-                    Compartment::Client {
-                        client: client.clone(),
-                        name: category.clone(),
-                    }
-                };
-                ids.insert(self.ring().id_of(&compartment, epoch));
+        // Which compartment each identifier a part may name stands for.
+        let mut named = std::collections::HashMap::new();
+        for client in &clients {
+            let mut compartments: Vec<Compartment> = policy
+                .categories
+                .iter()
+                .map(|category| Compartment::Client {
+                    client: client.as_str().into(),
+                    name: category.clone(),
+                })
+                .collect();
+            compartments.extend(self.ring().roster.members.iter().map(|m| {
+                Compartment::PsychotherapyNotes {
+                    client: client.as_str().into(),
+                    author: m.name.clone(),
+                }
+            }));
+            for compartment in compartments {
+                for e in 1..=epoch {
+                    named.insert(self.ring().id_of(&compartment, e), compartment.clone());
+                }
             }
         }
-        Ok(ids)
+        let mut current = true;
+        let mut stale_unheld = false;
+        let ring = self.ring();
+        let tx = self.tx();
+        for (place, parts) in super::parts::part_lists(&mut value) {
+            let Some(parts) = parts.as_array_mut() else {
+                return Err(malformed());
+            };
+            for part in parts.iter_mut() {
+                let (id, sealed) = super::parts::part_bytes(part).ok_or_else(malformed)?;
+                let Some(compartment) = named.get(&id) else {
+                    return Err(malformed());
+                };
+                let now = ring.id_of(compartment, epoch);
+                if now == id {
+                    continue;
+                }
+                let (Some(old), Ok((new_id, new))) = (
+                    ring.key(tx, &id)?,
+                    ring.current_or_own(tx, &policy, compartment),
+                ) else {
+                    stale_unheld = true;
+                    continue;
+                };
+                let resealed = super::parts::reseal_part(
+                    reference,
+                    &place,
+                    (&id, &old),
+                    (&new_id, &new),
+                    &sealed,
+                )
+                .ok_or_else(|| {
+                    Error::from(crate::crypto::record::IntegrityError {
+                        reference: reference.clone(),
+                    })
+                })?;
+                *part = super::parts::part_value(&new_id, &resealed);
+                current = false;
+            }
+        }
+        let attendance: Vec<Compartment> = clients
+            .iter()
+            .map(|client| Compartment::Client {
+                client: client.as_str().into(),
+                name: "attendance".into(),
+            })
+            .collect();
+        let plain = super::seal::to_json(&value)?;
+        let sealed = self.seal_in(&attendance, reference.clone(), &plain)?;
+        Ok((sealed, current, stale_unheld))
+    }
+}
+
+impl Access<'_, '_> {
+    /// Refuses a disclosure this member may not make: their role must allow
+    /// disclosures (or, for the purpose `payment`, payment disclosures), and their
+    /// keys must open every category asked for, for the client (what a member cannot
+    /// read they cannot release). A refusal from the keys is [`Error::KeyDenied`],
+    /// from the role [`Error::RoleDenied`]; both differ from the policy's denial.
+    pub(crate) fn check_may_disclose(
+        &mut self,
+        policy: &Policy,
+        request: &crate::rules::decision::DisclosureRequest,
+    ) -> Result<()> {
+        let ring = self.ring();
+        let may = |p| practice::may(policy, &ring.roster, ring.member(), p);
+        let payment = request.purpose == "payment" && may(Permission::PaymentDisclosures);
+        if !(may(Permission::Disclose) || payment) {
+            let what = if may(Permission::PaymentDisclosures) {
+                "disclosures other than for payment".to_owned()
+            } else {
+                "disclosures".to_owned()
+            };
+            return self
+                .require(policy, Permission::Disclose)
+                .map_err(|e| match e {
+                    Error::RoleDenied { role, .. } => Error::RoleDenied { role, what },
+                    other => other,
+                });
+        }
+        let member = ring.member().to_owned();
+        for category in &request.categories {
+            let compartment = if category == crate::model::role::PSYCHOTHERAPY_NOTES {
+                Compartment::PsychotherapyNotes {
+                    client: request.client.clone(),
+                    author: member.clone(),
+                }
+            } else {
+                Compartment::Client {
+                    client: request.client.clone(),
+                    name: category.clone(),
+                }
+            };
+            let held = (1..=self.ring().roster.epoch).any(|epoch| {
+                let id = self.ring().id_of(&compartment, epoch);
+                matches!(self.ring().key(self.tx(), &id), Ok(Some(_)))
+            });
+            // A psychotherapy-notes compartment is made on its author's first note:
+            // without one, this member wrote none for the client, and there is
+            // nothing of theirs to release (the decision says so).
+            if !held && !matches!(compartment, Compartment::PsychotherapyNotes { .. }) {
+                return Err(Error::KeyDenied {
+                    what: format!("client {}'s {category}", request.client),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Access<'_, '_> {
+    /// Keeps every member's grants in step with a new policy: what a narrowed role no
+    /// longer reads is taken away (and a new key epoch starts), what a widened role
+    /// now reads is wrapped to its members (those keys this member holds). Refuses a
+    /// policy that drops a role a member has.
+    pub(crate) fn regrant_all(&mut self, policy: &Policy) -> Result<()> {
+        let mut roster = self.ring().roster.clone();
+        let caseload = self.ring().caseload.clone();
+        let members: Vec<(String, String)> = roster
+            .active()
+            .map(|m| (m.name.clone(), m.role.clone()))
+            .collect();
+        for (name, role) in &members {
+            if policy.role(role).is_none() {
+                return Err(Error::InvalidInput(format!(
+                    "member {name} has the role {role:?}, which this policy does not declare; give them another role first (`casevault member role`)"
+                )));
+            }
+        }
+        // A category the policy adds gets its compartment for every client.
+        let today = Date::today();
+        for client in self.client_ids()? {
+            for compartment in practice::compartments_of_client(policy, &client.as_str().into()) {
+                let id = self.ring().id_of(&compartment, roster.epoch);
+                if self.tx().grant_exists(&id)? {
+                    continue;
+                }
+                let key = Arc::new(compartment::generate());
+                for holder in practice::holders(policy, &roster, &caseload, &compartment, today) {
+                    let recipient = roster
+                        .member(&holder)
+                        .map(|m| m.x25519.clone())
+                        .unwrap_or_default();
+                    self.grant_key(&holder, &recipient, &id, &key)?;
+                }
+            }
+        }
+        let mut narrowed = false;
+        for (name, _) in &members {
+            narrowed |= self.take_unentitled(policy, &roster, &caseload, name)?;
+        }
+        for (name, _) in &members {
+            self.grant_entitled(policy, &roster, &caseload, name, 1..=roster.epoch)?;
+        }
+        if narrowed {
+            self.rotate(policy, &mut roster, &caseload)?;
+        }
+        Ok(())
     }
 }

@@ -447,9 +447,10 @@ impl Session {
                 );
                 Ok(())
             })?;
-            Ok((known, policy.categories))
+            Ok((known, policy))
         })?;
-        let categories: Vec<&str> = categories.iter().map(String::as_str).collect();
+        let policy = categories;
+        let categories: Vec<&str> = policy.categories.iter().map(String::as_str).collect();
         let mut report = ImportReport::default();
         let total = names.len();
         let mut names = names.into_iter();
@@ -505,7 +506,8 @@ impl Session {
                     // earlier in this batch): draw a free one.
                     note.id = a.new_id(RecordKind::Note)?.into();
                 }
-                a.write_note(&note)?;
+                let sealed = a.seal_note_with(&note, &policy)?;
+                a.write_sealed(sealed)?;
                 Ok(note.id)
             })?;
             for ((name, _), result) in results {

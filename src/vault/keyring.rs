@@ -76,6 +76,8 @@ pub(crate) struct Keyring {
     verifying: HashMap<String, VerifyingKey>,
     /// The reviewers' audit identity, when this member reviews the trail.
     audit_identity: Option<age::x25519::Identity>,
+    /// The policy last read, with the ciphertext it was read from.
+    policy: RwLock<Option<(RecordRow, Policy)>>,
 }
 
 /// The reference of the practice's audit identity (the private half of the roster's
@@ -115,6 +117,7 @@ impl Keyring {
             event_keys: Vec::new(),
             verifying: HashMap::new(),
             audit_identity: None,
+            policy: RwLock::new(None),
         };
         ring.take_in(tx)?;
         ring.reload(tx)?;
@@ -159,6 +162,7 @@ impl Keyring {
             event_keys: Vec::new(),
             verifying: HashMap::new(),
             audit_identity: None,
+            policy: RwLock::new(None),
         };
         let practice = Arc::new(compartment::generate());
         let audit = Arc::new(compartment::generate());
@@ -388,6 +392,26 @@ impl Keyring {
             wrapped,
         })?;
         Ok(())
+    }
+
+    /// The policy parsed from `row`, if it is the ciphertext last read.
+    pub(crate) fn cached_policy(&self, row: &RecordRow) -> Option<Policy> {
+        let cached = self.policy.read().expect("policy lock");
+        cached.as_ref().and_then(|(read, policy)| {
+            (read.reference == row.reference && read.ciphertext == row.ciphertext)
+                .then(|| policy.clone())
+        })
+    }
+
+    /// Keeps the policy parsed from `row` for the next read of the same ciphertext.
+    pub(crate) fn cache_policy(&self, row: &RecordRow, policy: &Policy) {
+        *self.policy.write().expect("policy lock") = Some((
+            RecordRow {
+                reference: row.reference.clone(),
+                ciphertext: row.ciphertext.clone(),
+            },
+            policy.clone(),
+        ));
     }
 
     /// Remembers a key this member just made or was just granted.

@@ -345,7 +345,7 @@ impl Session {
     }
 
     /// Reads the roster and caseloads again after a change.
-    fn reload_ring(&mut self) -> Result<()> {
+    pub(super) fn reload_ring(&mut self) -> Result<()> {
         let ring = &mut self.ring;
         self.store.transaction(|tx| ring.reload(tx))
     }

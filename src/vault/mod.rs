@@ -106,6 +106,8 @@ pub struct Session {
     actor: String,
     failed_unlocks: Vec<FailedUnlock>,
     access_notices: Vec<AccessRequest>,
+    /// This member's passphrase keyslot (`passphrase` for the first member).
+    passphrase_slot: String,
 }
 
 impl Vault {
@@ -173,6 +175,7 @@ impl Vault {
             actor: actor.to_owned(),
             failed_unlocks: Vec::new(),
             access_notices: Vec::new(),
+            passphrase_slot: PASSPHRASE_SLOT.to_owned(),
         };
         session.access(Action::VaultInit, |a| {
             a.set_meta(VAULT_ID, &vault_id)?;
@@ -258,6 +261,7 @@ impl Vault {
             }
         };
         let mut session = self.into_session(root, actor, PASSPHRASE_SLOT, &name)?;
+        session.passphrase_slot = slot.clone();
         if let Some(sealed) = rewrapped {
             // Best effort, see above: the keyslot as it was still opens.
             let _ = session.access(Action::VaultPasswd, |a| a.write_keyslot(&slot, &sealed));
@@ -300,6 +304,7 @@ impl Vault {
                 source,
             })?;
         let mut session = self.into_session(root, actor, RECOVERY_SLOT, &name)?;
+        session.passphrase_slot = passphrase_slot.clone();
         session.access(Action::VaultRecover, |a| {
             a.write_keyslot(&passphrase_slot, &sealed)
         })?;
@@ -394,6 +399,7 @@ impl Vault {
             actor: actor.to_owned(),
             failed_unlocks: Vec::new(),
             access_notices: Vec::new(),
+            passphrase_slot: PASSPHRASE_SLOT.to_owned(),
         };
         let ring = &session.ring;
         let vault_id = &session.vault_id;

@@ -5,8 +5,9 @@
 //! A note's record (sealed for the attendance compartment of each of its clients)
 //! holds its date, type, clients and status, and for its body and each addendum a list
 //! of parts. Every category of the policy has a part for every client, empty or not,
-//! and parts are padded: whoever opens the record but not a part learns neither
-//! whether the note has text of that category nor, below 60 bytes, how much.
+//! and a part's text is padded to at least 128 bytes: whoever opens the record but not
+//! a part learns neither whether the note has text of that category nor, below about
+//! a hundred bytes (its heading included), how much.
 //!
 //! Invariant: a part is bound (associated data) to its note version, its place (body
 //! or which addendum) and its compartment: moved anywhere else it does not open.
@@ -36,14 +37,10 @@ struct Part {
     s: String,
 }
 
-/// What a part holds: its category, and the pieces of the text of that category with
-/// their places in the whole (so that a reader of every part rebuilds the text byte
-/// for byte).
-#[derive(Serialize, Deserialize)]
-struct PartText {
-    category: String,
-    pieces: Vec<(u32, String)>,
-}
+/// What a part holds besides its category (its label): the pieces of the text of that
+/// category with their places in the whole (so that a reader of every part rebuilds
+/// the text byte for byte).
+type Pieces = Vec<(u32, String)>;
 
 /// Where in a note a list of parts belongs: the body, or one addendum.
 fn binding(reference: &RecordRef, place: &str, compartment: &str) -> Vec<u8> {
@@ -91,15 +88,17 @@ pub(crate) fn seal(
     for client in clients {
         for category in &all {
             let (id, key) = key_for(client, category)?;
-            let plain = crate::crypto::record::to_json(&PartText {
-                category: category.clone(),
-                pieces: by_category
-                    .get(category.as_str())
-                    .cloned()
-                    .unwrap_or_default(),
-            })
-            .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
-            let sealed = compartment::seal_part(&key, &binding(reference, place, &id), &plain);
+            let pieces: &[(u32, String)] = by_category
+                .get(category.as_str())
+                .map_or(&[], Vec::as_slice);
+            let plain = crate::crypto::record::to_json(&pieces)
+                .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
+            let sealed = compartment::seal_part(
+                &key,
+                &binding(reference, place, &id),
+                category.as_bytes(),
+                &plain,
+            );
             parts.push(Part {
                 c: id,
                 s: BASE64_STANDARD_NO_PAD.encode(sealed),
@@ -145,14 +144,14 @@ pub(crate) fn open(
         let sealed = BASE64_STANDARD_NO_PAD
             .decode(&part.s)
             .map_err(|_| malformed())?;
-        let plain = compartment::open_part(&key, &binding(reference, place, &part.c), &sealed)
+        let opened = compartment::open_part(&key, &binding(reference, place, &part.c), &sealed)
             .ok_or_else(|| {
                 Error::from(crate::crypto::record::IntegrityError {
                     reference: reference.clone(),
                 })
             })?;
-        let text: PartText = serde_json::from_slice(&plain).map_err(|_| malformed())?;
-        for (index, piece) in text.pieces {
+        let text: Pieces = serde_json::from_slice(&opened.text).map_err(|_| malformed())?;
+        for (index, piece) in text {
             pieces.entry(index).or_insert(piece);
         }
     }
@@ -248,8 +247,68 @@ pub(crate) fn open_one(
     compartment: &str,
     sealed: &[u8],
 ) -> Option<(String, String)> {
-    let plain = compartment::open_part(key, &binding(reference, place, compartment), sealed)?;
-    let text: PartText = serde_json::from_slice(&plain).ok()?;
-    let joined: String = text.pieces.into_iter().map(|(_, piece)| piece).collect();
-    Some((text.category, joined))
+    let opened = compartment::open_part(key, &binding(reference, place, compartment), sealed)?;
+    let pieces: Pieces = serde_json::from_slice(&opened.text).ok()?;
+    let joined: String = pieces.into_iter().map(|(_, piece)| piece).collect();
+    Some((opened.label, joined))
+}
+
+/// Seals a part again under another key (a new epoch's, same compartment): the same
+/// label and text, bound to `new_compartment`. `None` when `old_key` does not open it.
+pub(crate) fn reseal_part(
+    reference: &RecordRef,
+    place: &str,
+    old: (&str, &DataKey),
+    new: (&str, &DataKey),
+    sealed: &[u8],
+) -> Option<Vec<u8>> {
+    let opened = compartment::open_part(old.1, &binding(reference, place, old.0), sealed)?;
+    Some(compartment::seal_part(
+        new.1,
+        &binding(reference, place, new.0),
+        opened.label.as_bytes(),
+        &opened.text,
+    ))
+}
+
+/// Every list of parts in a stored note record's JSON, with its place (`body`,
+/// `addendum/<i>`), for changing them in place.
+pub(crate) fn part_lists(value: &mut Value) -> Vec<(String, &mut Value)> {
+    let mut out = Vec::new();
+    let Some(object) = value.as_object_mut() else {
+        return out;
+    };
+    let (mut parts, mut addenda) = (None, None);
+    for (key, item) in object.iter_mut() {
+        match key.as_str() {
+            "parts" => parts = Some(item),
+            "addenda" => addenda = Some(item),
+            _ => {}
+        }
+    }
+    if let Some(parts) = parts {
+        out.push(("body".to_owned(), parts));
+    }
+    if let Some(addenda) = addenda.and_then(Value::as_array_mut) {
+        for (i, addendum) in addenda.iter_mut().enumerate() {
+            if let Some(parts) = addendum.get_mut("parts") {
+                out.push((format!("addendum/{i}"), parts));
+            }
+        }
+    }
+    out
+}
+
+/// Decodes a part's sealed bytes from its JSON form.
+pub(crate) fn part_bytes(part: &Value) -> Option<(String, Vec<u8>)> {
+    let id = part.get("c")?.as_str()?.to_owned();
+    let sealed = BASE64_STANDARD_NO_PAD
+        .decode(part.get("s")?.as_str()?)
+        .ok()?;
+    Some((id, sealed))
+}
+
+/// A part's JSON form.
+pub(crate) fn part_value(compartment: &str, sealed: &[u8]) -> Value {
+    serde_json::json!({ "c": compartment, "s": BASE64_STANDARD_NO_PAD.encode(sealed) })
 }

@@ -157,7 +157,8 @@ impl Session {
         new: &SecretString,
         params: Option<KdfParams>,
     ) -> Result<()> {
-        let slot = self.store.keyslot(PASSPHRASE_SLOT)?;
+        let slot_name = self.passphrase_slot.clone();
+        let slot = self.store.keyslot(&slot_name)?;
         let params = match params {
             Some(p) => p,
             None => keyslot::params_of(&slot).unwrap_or_default(),
@@ -175,7 +176,7 @@ impl Session {
             source,
         })?;
         self.access(Action::VaultPasswd, |a| {
-            a.write_keyslot(PASSPHRASE_SLOT, &sealed)
+            a.write_keyslot(&slot_name, &sealed)
         })
     }
 }

@@ -16,6 +16,13 @@ const CHUNK: usize = 1024;
 impl Session {
     /// Every audit event, oldest first (decrypted).
     pub fn audit_log(&mut self) -> Result<Vec<AuditEvent>> {
+        Ok(self.audit_log_counted()?.0)
+    }
+
+    /// The audit events this member may read, oldest first, and how many others
+    /// there are: events of other members are sealed for the members whose role
+    /// reviews the trail (and for the member who acted).
+    pub fn audit_log_counted(&mut self) -> Result<(Vec<AuditEvent>, u64)> {
         let vault_id = self.vault_id.clone();
         self.access(Action::AuditLog, |a| a.audit_events(&vault_id))
     }
