@@ -23,6 +23,11 @@ pub struct Cli {
     )]
     pub passphrase_file: Option<PathBuf>,
 
+    /// The member you act as [default: the practice's only member; a practice of
+    /// several needs it].
+    #[arg(long, global = true, env = "CASEVAULT_MEMBER", value_name = "NAME")]
+    pub member: Option<String>,
+
     /// Print data as JSON.
     #[arg(long, global = true)]
     pub json: bool,
@@ -33,9 +38,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Create a new vault; prints the recovery code once.
+    /// Create a new vault, a practice whose first member (role owner) is you, named by
+    /// --member [default: owner]; prints the recovery code once.
     #[command(
-        after_help = "Examples:\n  casevault init\n  casevault init --vault ~/practice.casevault --kdf-memory-mib 256"
+        after_help = "Examples:\n  casevault init\n  casevault init --member dr-osei\n  casevault init --vault ~/practice.casevault --kdf-memory-mib 256"
     )]
     Init(KdfArgs),
     /// Change the passphrase (rewraps the root secret only).
@@ -123,6 +129,22 @@ pub enum Command {
     /// The practice's members: who holds the vault, in which role.
     #[command(subcommand)]
     Member(MemberCommand),
+    /// Caseloads: which clients a member whose role sees only their caseload is
+    /// assigned.
+    #[command(subcommand)]
+    Caseload(CaseloadCommand),
+    /// Emergency access ("break the glass"): ask for a client's record, and approve.
+    #[command(subcommand)]
+    Access(AccessCommand),
+    /// Seal every record you hold again under the current keys (after a member was
+    /// removed, a role narrowed or a client unassigned).
+    ///
+    /// Records sealed under an older key epoch still open with keys a removed member
+    /// may have kept; rekey seals them again under the current epoch's keys. Records
+    /// your keys do not open (another author's psychotherapy notes) are counted, and
+    /// their holders must run rekey too.
+    #[command(after_help = "Examples:\n  casevault rekey\n  casevault rekey --json")]
+    Rekey,
     /// Write a consistent, encrypted copy of the vault.
     #[command(
         after_help = "Examples:\n  casevault backup --out /media/backup/practice-2026-03-01.casevault"
@@ -437,9 +459,140 @@ pub struct ConsentAddArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum MemberCommand {
+    /// Add a member with a role; prints their recovery code once.
+    ///
+    /// Their passphrase comes from --new-passphrase-file, else CASEVAULT_NEW_PASSPHRASE,
+    /// else a prompt (asked twice). Hand it and the recovery code to them in person;
+    /// they can change the passphrase with `casevault --member NAME passwd`.
+    #[command(
+        after_help = "Examples:\n  casevault member add --name dr-osei --role clinician\n  casevault member add --name billing --role biller --new-passphrase-file billing-pass.txt"
+    )]
+    Add(MemberAddArgs),
     /// List the practice's members: name, role, when added (and removed).
     #[command(after_help = "Examples:\n  casevault member list\n  casevault member list --json")]
     List,
+    /// Show a member: role, when added (and removed), and their public keys.
+    #[command(
+        after_help = "Examples:\n  casevault member show dr-osei\n  casevault member show dr-osei --json"
+    )]
+    Show {
+        /// The member's name.
+        name: String,
+    },
+    /// Remove a member: their passphrase and recovery code open nothing from now on,
+    /// and every key they held is replaced for what is written next (`casevault rekey`
+    /// seals older records again).
+    #[command(after_help = "Examples:\n  casevault member remove dr-osei")]
+    Remove {
+        /// The member's name.
+        name: String,
+    },
+    /// Give a member another role (a role of the policy).
+    #[command(after_help = "Examples:\n  casevault member role dr-osei supervisor")]
+    Role {
+        /// The member's name.
+        name: String,
+        /// The new role (`casevault policy show` lists the policy's roles).
+        role: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct MemberAddArgs {
+    /// The new member's name: lowercase letters, digits, '.', '_' and '-' (never
+    /// reused).
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// Their role: owner, clinician, supervisor, biller, records, or another role of
+    /// the policy.
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
+    #[command(flatten)]
+    pub new: NewPassphraseArgs,
+    #[command(flatten)]
+    pub kdf: KdfArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CaseloadCommand {
+    /// Assign a client to a member's caseload (until a day, or until unassigned).
+    ///
+    /// MEMBER is whose caseload it is; the global --member (CASEVAULT_MEMBER) still
+    /// says who you are.
+    #[command(
+        after_help = "Examples:\n  casevault caseload assign dr-osei --client 67e344e9\n  casevault caseload assign dr-osei --client 67e344e9 --until 2026-06-30"
+    )]
+    Assign {
+        /// The member whose caseload it is.
+        #[arg(value_name = "MEMBER")]
+        target: String,
+        /// The client's id.
+        #[arg(long, value_name = "ID")]
+        client: String,
+        /// The last day of the assignment (YYYY-MM-DD) [default: until unassigned].
+        #[arg(long, value_name = "DATE")]
+        until: Option<Date>,
+    },
+    /// Take a client off a member's caseload: their keys to the client's record are
+    /// taken back.
+    #[command(after_help = "Examples:\n  casevault caseload unassign dr-osei --client 67e344e9")]
+    Unassign {
+        /// The member whose caseload it is.
+        #[arg(value_name = "MEMBER")]
+        target: String,
+        /// The client's id.
+        #[arg(long, value_name = "ID")]
+        client: String,
+    },
+    /// List the caseloads, or one member's.
+    #[command(
+        after_help = "Examples:\n  casevault caseload list\n  casevault caseload list dr-osei\n  casevault caseload list --json"
+    )]
+    List {
+        /// Only this member's caseload.
+        #[arg(value_name = "MEMBER")]
+        target: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccessCommand {
+    /// Ask for emergency access to a client's record, saying why; prints the request's
+    /// id for an owner or a records member to approve.
+    #[command(
+        after_help = "Examples:\n  casevault access request --client 67e344e9 --justification-file why.txt\n  casevault access request --client 67e344e9 --justification-file - < why.txt"
+    )]
+    Request(AccessRequestArgs),
+    /// Approve a request: the requester holds the client's keys for DAYS days.
+    #[command(
+        after_help = "Examples:\n  casevault access approve 5b1c20d7\n  casevault access approve 5b1c20d7 --days 3"
+    )]
+    Approve {
+        /// The request's id (`casevault access list` shows them).
+        request_id: String,
+        /// How many days the access lasts, today included (1 to 30).
+        #[arg(long, default_value_t = 1, value_name = "N",
+            value_parser = clap::value_parser!(u32).range(1..=30))]
+        days: u32,
+    },
+    /// List the emergency access requests: pending, approved, ended.
+    #[command(after_help = "Examples:\n  casevault access list\n  casevault access list --json")]
+    List,
+}
+
+#[derive(Args, Debug)]
+#[command(group(ArgGroup::new("justification_source").args(["justification", "justification_file"]).required(true)))]
+pub struct AccessRequestArgs {
+    /// The client's id.
+    #[arg(long, value_name = "ID")]
+    pub client: String,
+    /// Read why you need access from this file (`-`: standard input).
+    #[arg(long, value_name = "FILE")]
+    pub justification_file: Option<PathBuf>,
+    /// Why you need access, on the command line: visible to other local users (ps,
+    /// /proc) and kept in shell history; prefer --justification-file.
+    #[arg(long, value_name = "TEXT")]
+    pub justification: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -66,6 +66,12 @@ impl CliError {
         }
     }
 
+    /// Replaces what went wrong, keeping the exit code and the hint.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
+    }
+
     /// Replaces the line on what to do next.
     pub fn with_hint(mut self, hint: &str) -> Self {
         self.hint = Some(hint.to_owned());
@@ -96,6 +102,19 @@ fn hint(error: &Error) -> Option<&'static str> {
     Some(match error {
         Error::WrongPassphrase => {
             "check the passphrase (--passphrase-file, CASEVAULT_PASSPHRASE or the prompt); if it is lost, run `casevault recover` with the recovery code"
+        }
+        Error::MemberNeeded => "pass --member NAME or set CASEVAULT_MEMBER",
+        Error::NoSuchMember(_) => {
+            "check the name: `casevault member list` lists the practice's members"
+        }
+        Error::MemberRemoved(_) => {
+            "a removed member's passphrase and recovery code open nothing; if they are to work here again, a member who manages members adds them under a new name (`casevault member add`)"
+        }
+        Error::KeyDenied { .. } => {
+            "to see it, ask an owner to assign the client to your caseload (`casevault caseload assign`), or ask for emergency access (`casevault access request`)"
+        }
+        Error::RoleDenied { .. } => {
+            "ask a member whose role allows it (an owner), or an owner to change your role (`casevault member role`)"
         }
         Error::WrongRecoveryCode => {
             "check the code as printed by `casevault init` (case and dashes do not matter)"

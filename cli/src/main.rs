@@ -19,7 +19,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use cli::{Cli, Command};
-use commands::{audit, client, consent, demo, disclose, manual, member, note, policy, vault};
+use commands::{
+    access, audit, caseload, client, consent, demo, disclose, manual, member, note, policy, vault,
+};
 use error::CliError;
 use output::{Printer, eout};
 
@@ -75,6 +77,9 @@ fn run(cli: &Cli, out: &Printer) -> Result<(), CliError> {
         Command::Accounting { client, fhir } => disclose::accounting(cli, client, *fhir, out),
         Command::Audit(command) => audit::run(cli, command, out),
         Command::Member(command) => member::run(cli, command, out),
+        Command::Caseload(command) => caseload::run(cli, command, out),
+        Command::Access(command) => access::run(cli, command, out),
+        Command::Rekey => vault::rekey(cli, out),
         Command::Backup { out: target } => vault::backup(cli, target, out),
         Command::Demo => demo::run(out),
         Command::Completions { shell } => manual::completions(*shell, out),

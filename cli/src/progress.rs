@@ -45,3 +45,18 @@ pub fn import_bar() -> Option<indicatif::ProgressBar> {
         bar
     })
 }
+
+/// `rekey`'s spinner (records looked at and resealed so far, the time elapsed), when
+/// standard error is a terminal: the library reports no total to measure a bar by.
+pub fn rekey_spinner() -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} rekeying: {msg} ({elapsed})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message("starting");
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        bar
+    })
+}

@@ -1,11 +1,11 @@
-//! The vault itself: `init`, `passwd`, `recover` and `backup`.
+//! The vault itself: `init`, `passwd`, `recover`, `backup` and `rekey`.
 
 use std::path::Path;
 
 use casevault::{KdfParams, RecoveryCode, Vault};
 use secrecy::SecretString;
 
-use super::{actor, passphrase, unlock, vault_path, warn_failed_unlocks};
+use super::{actor, passphrase, unlock, unlock_error, vault_path, warn_failed_unlocks};
 use crate::cli::{Cli, KdfArgs, NewPassphraseArgs};
 use crate::error::CliError;
 use crate::output::Printer;
@@ -25,8 +25,9 @@ pub fn init(cli: &Cli, kdf: &KdfArgs, out: &Printer) -> Result<(), CliError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_private_dir(dir)?;
     }
-    let (session, code) = Vault::create(&path, &pass, kdf_params(kdf), &actor())?;
-    out.init(&path, &session.vault_id(), &code);
+    let member = cli.member.as_deref().unwrap_or(casevault::DEFAULT_MEMBER);
+    let (session, code) = Vault::create_practice(&path, &pass, kdf_params(kdf), &actor(), member)?;
+    out.init(&path, &session.vault_id(), session.member(), &code);
     drop(session);
     if let Err(e) = out.flush() {
         // A vault whose recovery code nobody saw must not stay behind.
@@ -43,7 +44,9 @@ pub fn passwd(cli: &Cli, args: &NewPassphraseArgs, out: &Printer) -> Result<(), 
     let path = vault_path(cli)?;
     let vault = Vault::open(&path)?;
     let current = passphrase(cli, &path)?;
-    let mut session = vault.unlock(&current, &actor())?;
+    let mut session = vault
+        .unlock_member(&current, &actor(), cli.member.as_deref())
+        .map_err(|e| unlock_error(e, cli.member.as_deref()))?;
     warn_failed_unlocks(&session);
     let new = new_passphrase(args.new_passphrase_file.as_deref())?;
     session.change_passphrase(&current, &new, None)?;
@@ -68,9 +71,14 @@ pub fn recover(
     )?;
     let code = RecoveryCode::parse(&typed);
     let new = new_passphrase(new.new_passphrase_file.as_deref())?;
-    let session = vault.recover(&code, &new, None, &actor())?;
+    let session = vault
+        .recover_member(&code, &new, None, &actor(), cli.member.as_deref())
+        .map_err(|e| unlock_error(e, cli.member.as_deref()))?;
     warn_failed_unlocks(&session);
-    out.done("new passphrase set; the recovery code still works");
+    out.done(&format!(
+        "new passphrase set for member {}; the recovery code still works",
+        session.member()
+    ));
     Ok(())
 }
 
@@ -84,7 +92,26 @@ pub fn backup(cli: &Cli, target: &Path, out: &Printer) -> Result<(), CliError> {
     Ok(())
 }
 
-fn new_passphrase(file: Option<&Path>) -> Result<SecretString, CliError> {
+/// Seals every record this member holds again under the current key epoch, with a
+/// spinner on a terminal.
+pub fn rekey(cli: &Cli, out: &Printer) -> Result<(), CliError> {
+    let mut session = unlock(cli)?;
+    let bar = crate::progress::rekey_spinner();
+    let report = session.rekey(&mut |resealed, seen| {
+        if let Some(bar) = &bar {
+            bar.set_message(format!("{seen} records looked at, {resealed} resealed"));
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    out.rekey(&report?);
+    Ok(())
+}
+
+/// A new passphrase from `file`, else CASEVAULT_NEW_PASSPHRASE, else the terminal
+/// (asked twice), refused when too short.
+pub(super) fn new_passphrase(file: Option<&Path>) -> Result<SecretString, CliError> {
     let new = secrets::read_secret(
         "new passphrase",
         file,
@@ -96,7 +123,7 @@ fn new_passphrase(file: Option<&Path>) -> Result<SecretString, CliError> {
     Ok(new)
 }
 
-fn kdf_params(args: &KdfArgs) -> KdfParams {
+pub(super) fn kdf_params(args: &KdfArgs) -> KdfParams {
     KdfParams {
         memory_kib: args.kdf_memory_mib.saturating_mul(1024),
         iterations: args.kdf_iterations,

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use casevault::{AccessRequest, Assignment, Caseload, Member, RekeyReport};
 use casevault::{
     AccountingEntry, AuditEvent, Basis, Client, ClientDetails, Consent, Date, DecisionRecord,
     Disclosure, ImportReport, IntakeAcknowledgement, Note, NoteStatus, Obligation, Policy,
@@ -14,16 +15,18 @@ use serde_json::json;
 use super::{Printer, eout, out};
 
 impl Printer {
-    pub fn init(&self, path: &Path, vault_id: &str, code: &RecoveryCode) {
+    pub fn init(&self, path: &Path, vault_id: &str, member: &str, code: &RecoveryCode) {
         if self.json {
             self.push_json(&json!({
                 "vault": path.to_string_lossy(),
                 "vault_id": vault_id,
+                "member": member,
                 "recovery_code": code.expose(),
             }));
             return;
         }
         out!(self, "Created vault {}", path.display());
+        out!(self, "You are its first member, {member} (role owner).");
         out!(self);
         out!(
             self,
@@ -262,6 +265,142 @@ impl Printer {
             })
             .collect();
         self.table(&rows);
+    }
+
+    /// One member: role, when added and removed, and their public keys.
+    pub fn member(&self, m: &Member) {
+        if self.json {
+            return self.push_json(m);
+        }
+        out!(self, "member:  {}", m.name);
+        out!(self, "role:    {}", m.role);
+        out!(self, "added:   {}", m.added);
+        match m.removed {
+            Some(at) => out!(self, "removed: {at}"),
+            None => out!(self, "state:   active"),
+        }
+        out!(self, "x25519:  {}", m.x25519);
+        out!(self, "ed25519: {}", fingerprint(&m.ed25519));
+    }
+
+    /// A new member and their recovery code, shown once.
+    pub fn member_added(&self, name: &str, role: &str, code: &RecoveryCode) {
+        if self.json {
+            self.push_json(&json!({
+                "member": name,
+                "role": role,
+                "recovery_code": code.expose(),
+            }));
+            return;
+        }
+        out!(self, "Added member {name} (role {role}).");
+        out!(self);
+        out!(
+            self,
+            "Their recovery code (shown once; give it to {name} to keep apart from the computer):"
+        );
+        out!(self);
+        out!(self, "    {}", code.expose());
+        out!(self);
+        out!(
+            self,
+            "With it, `casevault --member {name} recover` sets a new passphrase if theirs is lost."
+        );
+    }
+
+    /// The caseloads (of `member` only, when given): member, client, until when.
+    pub fn caseloads(&self, caseload: &Caseload, member: Option<&str>, today: Date) {
+        let assignments: Vec<&Assignment> = caseload
+            .assignments
+            .iter()
+            .filter(|a| member.is_none_or(|m| a.member == m))
+            .collect();
+        if self.json {
+            return self.push_json(&assignments);
+        }
+        if assignments.is_empty() {
+            match member {
+                Some(m) => out!(self, "no clients on {m}'s caseload"),
+                None => out!(self, "no caseload assignments"),
+            }
+        }
+        let rows: Vec<Vec<String>> = assignments
+            .iter()
+            .map(|a| {
+                vec![
+                    a.member.clone(),
+                    a.client.to_string(),
+                    match a.until {
+                        Some(until) if !a.stands_on(today) => format!("ended {until}"),
+                        Some(until) => format!("until {until}"),
+                        None => "until unassigned".to_owned(),
+                    },
+                ]
+            })
+            .collect();
+        self.table(&rows);
+    }
+
+    /// Emergency access requests, oldest first.
+    pub fn access_requests(&self, requests: &[AccessRequest]) {
+        if self.json {
+            return self.push_json(requests);
+        }
+        if requests.is_empty() {
+            out!(self, "no emergency access requests");
+        }
+        let rows: Vec<Vec<String>> = requests
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.clone(),
+                    r.member.clone(),
+                    format!("client {}", r.client),
+                    format!("asked {}", r.requested_at),
+                    access_state(r),
+                ]
+            })
+            .collect();
+        self.table(&rows);
+        for r in requests {
+            out!(self, "{}: {}", r.id, r.justification);
+        }
+    }
+
+    /// An approved request.
+    pub fn access_approved(&self, r: &AccessRequest) {
+        if self.json {
+            return self.push_json(r);
+        }
+        match &r.approved {
+            Some(a) => out!(
+                self,
+                "approved: {} holds client {}'s keys until the end of {}",
+                r.member,
+                r.client,
+                a.until
+            ),
+            None => out!(self, "request {} is not approved", r.id),
+        }
+    }
+
+    /// What `rekey` did.
+    pub fn rekey(&self, r: &RekeyReport) {
+        if self.json {
+            return self.push_json(r);
+        }
+        out!(
+            self,
+            "resealed {}, already current {}, not held {}{}",
+            r.resealed,
+            r.current,
+            r.not_held,
+            if r.not_held > 0 {
+                " (their holders must run rekey)"
+            } else {
+                ""
+            }
+        );
     }
 
     pub fn policy(&self, version: u32, policy: &Policy) {
@@ -503,5 +642,25 @@ impl Printer {
         } else {
             out!(self, "{anchor}");
         }
+    }
+}
+
+/// An Ed25519 public key (hexadecimal) in groups of four digits, to read aloud and
+/// compare with what the member's own `member show` prints.
+fn fingerprint(hex: &str) -> String {
+    let chars: Vec<char> = hex.chars().collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Where an emergency access request stands.
+fn access_state(r: &AccessRequest) -> String {
+    match (&r.approved, &r.ended_at) {
+        (_, Some(at)) => format!("ended {at}"),
+        (Some(a), None) => format!("approved by {} until {}", a.by, a.until),
+        (None, None) => "pending".to_owned(),
     }
 }
