@@ -485,8 +485,7 @@ fn plan() -> Plan {
             let (target, len) = if roll < 50 {
                 records[rng.gen_range(0..records.len())].clone()
             } else if roll < 80 {
-                let (seq, mac, details, signature, writes) =
-                    audit[rng.gen_range(0..audit.len())];
+                let (seq, mac, details, signature, writes) = audit[rng.gen_range(0..audit.len())];
                 match rng.gen_range(0..10) {
                     0..3 => (Target::AuditMac { seq }, mac),
                     3..7 => (Target::AuditDetails { seq }, details),
@@ -847,7 +846,9 @@ fn run_cli(plan: &Plan, flip: &Flip) -> Result<usize, String> {
             // The unlock itself opens these (the member's keys, the roster, the
             // caseloads): it fails, naming the record, before any command runs.
             let (status, stdout, stderr) = run(&mut v.cmd(), &["audit", "verify"])?;
-            if status != INTEGRITY || !stderr.contains(&format!("{label} failed its integrity check")) {
+            if status != INTEGRITY
+                || !stderr.contains(&format!("{label} failed its integrity check"))
+            {
                 return Err(format!(
                     "audit verify: exit {status}, expected 5 naming {label} at unlock\nstdout: {stdout}\nstderr: {stderr}"
                 ));

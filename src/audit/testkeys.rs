@@ -253,9 +253,6 @@ impl Transaction for MemTx {
     fn delete_grants(&self, _: &str, _: Option<&str>) -> StoreResult<u64> {
         unimplemented!()
     }
-    fn delete_keyslot(&self, _: &str) -> StoreResult<()> {
-        unimplemented!()
-    }
     fn replace_record(&self, _: &RecordRef, _: &[u8]) -> StoreResult<()> {
         unimplemented!()
     }

@@ -182,9 +182,6 @@ pub(crate) trait Transaction {
     /// Deletes a member's grant of one compartment, or all of them; returns how many.
     fn delete_grants(&self, member: &str, compartment: Option<&str>) -> Result<u64>;
 
-    /// Deletes a keyslot (a removed member's).
-    fn delete_keyslot(&self, name: &str) -> Result<()>;
-
     /// Replaces the ciphertext of an existing record version: only re-sealing under
     /// new keys (migration, `rekey`) does this, and its audit event lists every
     /// record it re-sealed with the new digest.

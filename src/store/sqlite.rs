@@ -599,12 +599,6 @@ impl Transaction for SqliteTx<'_> {
         Ok(n as u64)
     }
 
-    fn delete_keyslot(&self, name: &str) -> Result<()> {
-        self.0
-            .execute("DELETE FROM keyslots WHERE name = ?1", [name])?;
-        Ok(())
-    }
-
     fn replace_record(&self, reference: &RecordRef, ciphertext: &[u8]) -> Result<()> {
         let changed = self
             .0

@@ -33,9 +33,20 @@ impl Access<'_, '_> {
             .roster
             .member(ring.member())
             .map_or_else(|| "none".to_owned(), |m| m.role.clone());
+        let what = match permission {
+            Permission::WriteNotes => "writing notes",
+            Permission::Disclose => "disclosures",
+            Permission::PaymentDisclosures => "payment disclosures",
+            Permission::ClientRequests => "answering clients' requests",
+            Permission::Accounting => "the accounting of disclosures",
+            Permission::Members => "managing members and caseloads",
+            Permission::Policy => "setting the policy",
+            Permission::ApproveEmergency => "approving emergency access",
+            Permission::AuditReview => "reviewing the audit trail",
+        };
         Err(Error::RoleDenied {
             role,
-            what: format!("the {} permission's operations", permission.as_str()),
+            what: what.to_owned(),
         })
     }
 

@@ -74,8 +74,10 @@ pub(crate) struct Keyring {
     /// Keys the audit trail is sealed under that this member holds, by identifier.
     event_keys: Vec<(String, Arc<DataKey>)>,
     verifying: HashMap<String, VerifyingKey>,
-    /// The reviewers' audit identity, when this member reviews the trail.
-    audit_identity: Option<age::x25519::Identity>,
+    /// The reviewers' audit identities, one per key epoch, when this member reviews
+    /// the trail: events appended by members who do not are sealed to the one of
+    /// their epoch.
+    audit_identities: Vec<age::x25519::Identity>,
     /// The policy last read, with the ciphertext it was read from.
     policy: RwLock<Option<(RecordRow, Policy)>>,
 }
@@ -116,7 +118,7 @@ impl Keyring {
             cache: RwLock::new(HashMap::new()),
             event_keys: Vec::new(),
             verifying: HashMap::new(),
-            audit_identity: None,
+            audit_identities: Vec::new(),
             policy: RwLock::new(None),
         };
         ring.take_in(tx)?;
@@ -161,7 +163,7 @@ impl Keyring {
             cache: RwLock::new(HashMap::new()),
             event_keys: Vec::new(),
             verifying: HashMap::new(),
-            audit_identity: None,
+            audit_identities: Vec::new(),
             policy: RwLock::new(None),
         };
         let practice = Arc::new(compartment::generate());
@@ -181,7 +183,7 @@ impl Keyring {
                 secrecy::ExposeSecret::expose_secret(&audit_identity.to_string()).to_owned(),
             ),
         };
-        ring.audit_identity = Some(audit_identity);
+        ring.audit_identities = vec![audit_identity];
         Ok((ring, founding))
     }
 
@@ -249,21 +251,28 @@ impl Keyring {
             }
         }
         self.event_keys = keys;
-        self.audit_identity = None;
-        if let Some(row) = tx.latest_record(RecordKind::Member, "audit")? {
+        self.audit_identities = Vec::new();
+        let Some(latest) = tx.latest_record(RecordKind::Member, "audit")? else {
+            return Ok(());
+        };
+        for version in 1..=latest.reference.version {
+            let mut reference = audit_identity_reference();
+            reference.version = version;
+            let Some(row) = tx.record(&reference)? else {
+                continue;
+            };
             // Only the reviewers hold its key; for anyone else it stays sealed. A
             // record that fails to open with the key is altered: fail closed.
             match self.open(tx, &row) {
                 Ok(plain) => {
+                    let malformed = || Error::MalformedRecord {
+                        record: row.reference.to_string(),
+                    };
                     let text = serde_json::from_slice::<String>(&plain)
                         .map(Zeroizing::new)
-                        .map_err(|_| Error::MalformedRecord {
-                            record: row.reference.to_string(),
-                        })?;
-                    self.audit_identity =
-                        Some(text.parse().map_err(|_| Error::MalformedRecord {
-                            record: row.reference.to_string(),
-                        })?);
+                        .map_err(|_| malformed())?;
+                    self.audit_identities
+                        .push(text.parse().map_err(|_| malformed())?);
                 }
                 Err(Error::KeyDenied { .. }) => {}
                 Err(e) => return Err(e),
@@ -608,13 +617,21 @@ impl EventKeys for Keyring {
                 return record::open_in(id, key, reference, sealed).map(Some);
             }
         }
-        match &self.audit_identity {
-            // Sealed to the reviewers' public key (the appender did not review).
-            Some(identity) if sealed.windows(9).any(|w| w == b"-> X25519") => {
-                record::open_x25519(identity, reference, sealed).map(Some)
+        // Sealed to the reviewers' public key of its epoch (the appender did not
+        // review the trail).
+        if sealed.windows(9).any(|w| w == b"-> X25519") {
+            for identity in &self.audit_identities {
+                if let Ok(plain) = record::open_x25519(identity, reference, sealed) {
+                    return Ok(Some(plain));
+                }
             }
-            _ => Ok(None),
+            if !self.audit_identities.is_empty() {
+                return Err(IntegrityError {
+                    reference: reference.clone(),
+                });
+            }
         }
+        Ok(None)
     }
 
     fn seal_writes(&self, reference: &RecordRef, plain: &[u8]) -> Vec<u8> {

@@ -225,13 +225,15 @@ impl Session {
                 .tx()
                 .meta(super::FIRST_MEMBER)?
                 .is_some_and(|first| first == name.as_bytes());
+            // Emptied rather than deleted: the event records the change like any
+            // keyslot write, and `audit verify` checks the keyslot against it.
             for kind in ["passphrase", "recovery"] {
                 let slot = if first {
                     kind.to_owned()
                 } else {
                     format!("member/{name}/{kind}")
                 };
-                a.tx().delete_keyslot(&slot)?;
+                a.write_keyslot(&slot, &[])?;
             }
             let mut removed = a.tx().meta(super::REMOVED_MEMBERS)?.unwrap_or_default();
             if !removed.is_empty() {
