@@ -381,6 +381,14 @@ impl Vault {
                 .meta(FIRST_MEMBER)?
                 .is_none_or(|first| first == name.as_bytes());
             let legacy = first.then(|| root.subkeys());
+            // A keyslot that opens with a key of another vault (copied from a vault
+            // with the same passphrase) is refused here, not left to fail later. (Any
+            // other member's keyslot from elsewhere fails to open their keys, named.)
+            if let (Some(legacy), Some(stored)) = (&legacy, tx.meta(KEY_CHECK)?)
+                && !audit::key_check_matches(&legacy.audit, &vault_id, &stored)
+            {
+                return Err(Error::ForeignKeyslot { slot });
+            }
             if tx
                 .latest_record(RecordKind::Roster, keyring::PRACTICE_RECORD)?
                 .is_some()
