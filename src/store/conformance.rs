@@ -192,3 +192,63 @@ fn one_write_transaction_at_a_time() {
         other.begin().unwrap().commit().unwrap();
     }
 }
+
+#[test]
+fn grants_are_per_member_and_compartment_and_replace_only_their_own() {
+    use crate::store::GrantRow;
+    let grant = |member: &str, compartment: &str, form: &str, wrapped: &[u8]| GrantRow {
+        member: member.into(),
+        compartment: compartment.into(),
+        form: form.into(),
+        wrapped: wrapped.to_vec(),
+    };
+    for Fixture { mut backend, .. } in backends() {
+        in_tx(&mut *backend, |tx| {
+            tx.set_grant(&grant("ada", "c1", "x25519", b"to ada"))
+                .unwrap();
+            tx.set_grant(&grant("ada", "c2", "x25519", b"to ada 2"))
+                .unwrap();
+            tx.set_grant(&grant("ben", "c1", "own", b"ben's")).unwrap();
+            // Taken in: the same grant, rewrapped.
+            tx.set_grant(&grant("ada", "c1", "own", b"ada's")).unwrap();
+        });
+        in_tx(&mut *backend, |tx| {
+            assert_eq!(
+                tx.grant("ada", "c1").unwrap(),
+                Some(grant("ada", "c1", "own", b"ada's"))
+            );
+            assert_eq!(tx.grant("ben", "c2").unwrap(), None);
+            assert_eq!(
+                tx.grants_of("ada", "x25519").unwrap(),
+                vec![grant("ada", "c2", "x25519", b"to ada 2")]
+            );
+            assert!(tx.grant_exists("c2").unwrap());
+            assert!(!tx.grant_exists("c3").unwrap());
+            assert_eq!(tx.delete_grants("ada", Some("c2")).unwrap(), 1);
+            assert!(!tx.grant_exists("c2").unwrap());
+            assert_eq!(tx.delete_grants("ben", None).unwrap(), 1);
+            assert_eq!(tx.grant("ada", "c1").unwrap().unwrap().wrapped, b"ada's");
+        });
+    }
+}
+
+#[test]
+fn only_replace_changes_a_stored_record_and_only_one_that_exists() {
+    for Fixture { mut backend, .. } in backends() {
+        in_tx(&mut *backend, |tx| {
+            tx.insert_record(&note("a", 1), b"first").unwrap();
+        });
+        in_tx(&mut *backend, |tx| {
+            tx.replace_record(&note("a", 1), b"sealed again").unwrap();
+            assert!(
+                tx.replace_record(&note("a", 2), b"no such version")
+                    .is_err()
+            );
+            assert_eq!(
+                tx.record(&note("a", 1)).unwrap().unwrap().ciphertext,
+                b"sealed again"
+            );
+            assert!(!tx.record_exists(RecordKind::Note, "b").unwrap());
+        });
+    }
+}
