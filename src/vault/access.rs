@@ -671,14 +671,20 @@ pub(super) fn opened(
             *outer = Err(super::keyring::denied_or_altered(tx, row)?);
         }
     }
-    for (row, outer) in rows.iter().zip(&outers) {
-        if row.reference.kind == RecordKind::Note
-            && let Ok(plain) = outer
-        {
-            for compartment in parts::compartments_of_record(plain) {
-                ring.key(tx, &compartment)?;
+    // The parts' compartments, read on every core, fetched once each.
+    let named: Vec<Vec<String>> = rows
+        .par_iter()
+        .zip(&outers)
+        .map(|(row, outer)| match outer {
+            Ok(plain) if row.reference.kind == RecordKind::Note => {
+                parts::compartments_of_record(plain)
             }
-        }
+            _ => Vec::new(),
+        })
+        .collect();
+    let named: std::collections::BTreeSet<&String> = named.iter().flatten().collect();
+    for compartment in named {
+        ring.key(tx, compartment)?;
     }
     Ok(rows
         .par_iter()

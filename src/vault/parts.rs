@@ -108,19 +108,6 @@ pub(crate) fn seal(
     Ok(serde_json::to_value(parts).expect("parts serialize"))
 }
 
-/// The compartments a list of parts names (to fetch their keys before opening).
-pub(crate) fn compartments(parts: &Value) -> Vec<String> {
-    parts
-        .as_array()
-        .map(|parts| {
-            parts
-                .iter()
-                .filter_map(|p| p.get("c")?.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// Opens the parts whose keys `key_of` gives and rebuilds the text they hold: the
 /// whole text when every part was opened (the bool says so), otherwise the pieces that
 /// were. A part that fails to open with its key is an integrity failure.
@@ -197,15 +184,32 @@ pub(crate) fn assemble(
 
 /// Every compartment a stored note record's parts name (body and addenda).
 pub(crate) fn compartments_of_record(plain: &[u8]) -> Vec<String> {
-    let Ok(value) = serde_json::from_slice::<Value>(plain) else {
+    /// Only the parts' compartments: the rest of the record is passed over.
+    #[derive(Deserialize)]
+    struct Named {
+        #[serde(default)]
+        parts: Vec<PartName>,
+        #[serde(default)]
+        addenda: Vec<AddendumNamed>,
+    }
+    #[derive(Deserialize)]
+    struct AddendumNamed {
+        #[serde(default)]
+        parts: Vec<PartName>,
+    }
+    #[derive(Deserialize)]
+    struct PartName {
+        c: String,
+    }
+    let Ok(named) = serde_json::from_slice::<Named>(plain) else {
         return Vec::new();
     };
-    let mut out = value.get("parts").map(compartments).unwrap_or_default();
-    if let Some(addenda) = value.get("addenda").and_then(Value::as_array) {
-        for addendum in addenda {
-            out.extend(addendum.get("parts").map(compartments).unwrap_or_default());
-        }
-    }
+    let mut out: Vec<String> = named
+        .parts
+        .into_iter()
+        .chain(named.addenda.into_iter().flat_map(|a| a.parts))
+        .map(|p| p.c)
+        .collect();
     out.sort();
     out.dedup();
     out
