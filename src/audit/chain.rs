@@ -184,7 +184,13 @@ impl<'k> Chain<'k> {
             .iter()
             .filter(|t| t.access == TargetAccess::Write)
             .collect();
-        let writes = record::to_json(&writes).map_err(ChainError::Unserializable)?;
+        // The member is named here too, where every member can read it: a re-signed
+        // event is caught by all, not only by those who read its details.
+        let writes = record::to_json(&super::WriteList {
+            member: signer,
+            writes,
+        })
+        .map_err(ChainError::Unserializable)?;
         let writes = self.keys.seal_writes(&writes_reference(seq), &writes);
         Ok(SealedEvent {
             seq,

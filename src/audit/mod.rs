@@ -94,7 +94,7 @@ pub(crate) trait EventKeys: Sync {
     fn signer(&self) -> (&str, &ed25519_dalek::SigningKey);
     /// The key `member` signs with, from the roster (any member ever on it: a removed
     /// member's events stay verifiable); `None` for a name never on the roster.
-    fn verifying_key(&self, member: &str) -> Option<ed25519_dalek::VerifyingKey>;
+    fn verifying_key(&self, member: &str, seq: u64) -> Option<ed25519_dalek::VerifyingKey>;
     /// Seals an event's details so that members whose role reviews the audit trail,
     /// and the member appending it, can read them.
     fn seal_details(&self, reference: &RecordRef, plain: &[u8]) -> Vec<u8>;
@@ -188,10 +188,23 @@ pub(crate) fn writes_reference(seq: u64) -> RecordRef {
 
 /// Reads a signed event's write list (as sealed by the chain: a JSON list of its
 /// write targets); `None` when it is not one.
-pub(crate) fn parse_writes(plain: &[u8]) -> Option<Vec<Target>> {
-    let mut targets: Vec<Target> = serde_json::from_slice(plain).ok()?;
-    targets.retain(|t| t.access == TargetAccess::Write);
-    Some(targets)
+pub(crate) fn parse_writes(plain: &[u8]) -> Option<(String, Vec<Target>)> {
+    #[derive(Deserialize)]
+    struct Stored {
+        member: String,
+        writes: Vec<Target>,
+    }
+    let Stored { member, mut writes } = serde_json::from_slice(plain).ok()?;
+    writes.retain(|t| t.access == TargetAccess::Write);
+    Some((member, writes))
+}
+
+/// A signed event's write list as sealed for every member: who appended it, and what
+/// it wrote.
+#[derive(Serialize)]
+pub(crate) struct WriteList<'a> {
+    pub(crate) member: &'a str,
+    pub(crate) writes: Vec<&'a Target>,
 }
 
 /// Reads the member an event's decrypted details name: `None` when the details are
@@ -422,7 +435,7 @@ fn open_signed_head(keys: &dyn EventKeys, head: &[u8]) -> Option<Head> {
     }
     let signer = std::str::from_utf8(&head[42..42 + name_len]).ok()?;
     let signature = ed25519_dalek::Signature::from_slice(&head[42 + name_len..]).ok()?;
-    keys.verifying_key(signer)?
+    keys.verifying_key(signer, seq)?
         .verify_strict(&signed_head_digest(seq, &value), &signature)
         .ok()?;
     Some(Head {

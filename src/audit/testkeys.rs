@@ -75,7 +75,7 @@ impl EventKeys for TestKeys {
         (&self.name, &self.signing)
     }
 
-    fn verifying_key(&self, member: &str) -> Option<VerifyingKey> {
+    fn verifying_key(&self, member: &str, _seq: u64) -> Option<VerifyingKey> {
         self.roster.get(member).copied()
     }
 

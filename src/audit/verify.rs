@@ -373,12 +373,15 @@ fn check_row(
     }
     let writes = row.writes.as_ref().and_then(|sealed| {
         let plain = keys.open_writes(&writes_reference(row.seq), sealed).ok()?;
-        parse_writes(&plain)
+        let (member, writes) = parse_writes(&plain)?;
+        // The member the write list names (readable by every member) is the signer.
+        signed &= member == *signer;
+        Some(writes)
     });
     // A missing write list is reported by the chain value, which covers it.
     readable &= writes.is_some() || row.writes.is_none();
     let pending = match (
-        keys.verifying_key(signer),
+        keys.verifying_key(signer, row.seq),
         row.signature
             .as_deref()
             .and_then(|s| Signature::from_slice(s).ok()),

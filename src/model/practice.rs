@@ -38,6 +38,9 @@ pub struct Member {
     pub added: Timestamp,
     /// When they were removed, if they were. A removed member holds nothing.
     pub removed: Option<Timestamp>,
+    /// The audit event that removed them: their key verifies only events before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removed_at_seq: Option<u64>,
 }
 
 impl Member {
@@ -331,6 +334,7 @@ mod tests {
             ed25519: "00".repeat(32),
             added: "2026-01-01T09:00:00Z".parse().unwrap(),
             removed: None,
+            removed_at_seq: None,
         }
     }
 

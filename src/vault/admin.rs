@@ -433,8 +433,23 @@ impl Access<'_, '_> {
             };
             for part in parts.iter_mut() {
                 let (id, sealed) = super::parts::part_bytes(part).ok_or_else(malformed)?;
-                let Some(compartment) = named.get(&id) else {
-                    return Err(malformed());
+                let found;
+                let compartment = match named.get(&id) {
+                    Some(compartment) => compartment,
+                    // A category the policy no longer has: the part's own label says
+                    // which, if this member holds its key.
+                    None => match label_compartment(
+                        ring, tx, reference, &place, &id, &sealed, &clients,
+                    )? {
+                        Some(compartment) => {
+                            found = compartment;
+                            &found
+                        }
+                        None => {
+                            stale_unheld = true;
+                            continue;
+                        }
+                    },
                 };
                 let now = ring.id_of(compartment, epoch);
                 if now == id {
@@ -582,4 +597,39 @@ impl Access<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// The compartment of a part whose identifier is not among the current policy's: from
+/// the category its label names, for one of the note's clients, in some epoch. `None`
+/// when this member does not hold its key.
+fn label_compartment(
+    ring: &super::keyring::Keyring,
+    tx: &dyn crate::store::Transaction,
+    reference: &RecordRef,
+    place: &str,
+    id: &str,
+    sealed: &[u8],
+    clients: &[String],
+) -> Result<Option<Compartment>> {
+    let Some(key) = ring.key(tx, id)? else {
+        return Ok(None);
+    };
+    let Some((label, _)) = super::parts::open_one(&key, reference, place, id, sealed) else {
+        return Err(crate::crypto::record::IntegrityError {
+            reference: reference.clone(),
+        }
+        .into());
+    };
+    for client in clients {
+        let compartment = Compartment::Client {
+            client: client.as_str().into(),
+            name: label.clone(),
+        };
+        for epoch in 1..=ring.roster.epoch {
+            if ring.id_of(&compartment, epoch) == id {
+                return Ok(Some(compartment));
+            }
+        }
+    }
+    Ok(None)
 }

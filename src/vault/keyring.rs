@@ -149,6 +149,7 @@ impl Keyring {
                 ed25519: data_encoding::HEXLOWER.encode(keys.verifying().as_bytes()),
                 added: crate::base::Timestamp::now(),
                 removed: None,
+                removed_at_seq: None,
             }],
             audit_recipient: audit_identity.to_public().to_string(),
         };
@@ -573,7 +574,12 @@ impl EventKeys for Keyring {
         (&self.member, &self.keys.signing)
     }
 
-    fn verifying_key(&self, member: &str) -> Option<VerifyingKey> {
+    fn verifying_key(&self, member: &str, seq: u64) -> Option<VerifyingKey> {
+        // A removed member's key verifies only what they signed before their removal.
+        let m = self.roster.members.iter().find(|m| m.name == member)?;
+        if m.removed_at_seq.is_some_and(|removed| seq >= removed) {
+            return None;
+        }
         self.verifying.get(member).copied()
     }
 

@@ -184,6 +184,7 @@ impl Session {
                 ed25519: data_encoding::HEXLOWER.encode(keys.verifying().as_bytes()),
                 added: crate::base::Timestamp::now(),
                 removed: None,
+                removed_at_seq: None,
             });
             let reference = keyring::member_reference(name);
             let sealed = record::seal(&personal, &reference, &keys.to_json());
@@ -220,6 +221,9 @@ impl Session {
                 .find(|m| m.name == name && m.removed.is_none())
                 .ok_or_else(|| Error::NoSuchMember(name.to_owned()))?;
             member.removed = Some(crate::base::Timestamp::now());
+            // This operation's own event is the next one: from it on, their key
+            // verifies nothing.
+            member.removed_at_seq = Some(a.tx().last_audit()?.map_or(1, |last| last.seq + 1));
             a.tx().delete_grants(name, None)?;
             let first = a
                 .tx()
@@ -310,9 +314,53 @@ impl Session {
                 });
             a.write_caseload(&caseload)?;
             a.grant_entitled(&policy, &roster, &caseload, member, 1..=roster.epoch)?;
+            // An assignment that ends before today takes access away, as unassigning.
+            if a.take_unentitled(&policy, &roster, &caseload, member)? {
+                let mut roster = roster;
+                a.rotate(&policy, &mut roster, &caseload)?;
+            }
             Ok(())
         })?;
         self.reload_ring()
+    }
+
+    /// Ends every caseload assignment whose last day has passed: it leaves the
+    /// caseloads, the member's keys of that client are deleted, and the practice starts
+    /// a new key epoch. Run at unlock by members who manage the practice (the period
+    /// is enforced from then on; a copy of the file made before keeps its keys).
+    pub fn end_expired_assignments(&mut self) -> Result<usize> {
+        let today = crate::base::Date::today();
+        if !self
+            .ring
+            .caseload
+            .assignments
+            .iter()
+            .any(|x| !x.stands_on(today))
+        {
+            return Ok(0);
+        }
+        let ended = self.access(Action::CaseloadUnassign, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, crate::model::role::Permission::Members)?;
+            let mut roster = a.ring().roster.clone();
+            let mut caseload = a.ring().caseload.clone();
+            let (ended, kept): (Vec<_>, Vec<_>) = caseload
+                .assignments
+                .into_iter()
+                .partition(|x| !x.stands_on(today));
+            caseload.assignments = kept;
+            a.write_caseload(&caseload)?;
+            let mut members: Vec<&str> = ended.iter().map(|x| x.member.as_str()).collect();
+            members.sort_unstable();
+            members.dedup();
+            for member in members {
+                a.take_unentitled(&policy, &roster, &caseload, member)?;
+            }
+            a.rotate(&policy, &mut roster, &caseload)?;
+            Ok(ended.len())
+        })?;
+        self.reload_ring()?;
+        Ok(ended)
     }
 
     /// Takes `client` off `member`'s caseload: their keys of the client's
@@ -445,12 +493,20 @@ impl Session {
     /// here (a read-only vault) does not stop the unlock.
     pub(super) fn emergency_access_at_unlock(&mut self) {
         use crate::model::role::Permission;
-        let any = self
-            .store
-            .transaction(|tx| -> Result<bool> {
-                Ok(tx.count_records(RecordKind::AccessRequest)? > 0)
-            })
-            .unwrap_or(false);
+        let today = crate::base::Date::today();
+        let expired_assignment = self
+            .ring
+            .caseload
+            .assignments
+            .iter()
+            .any(|x| !x.stands_on(today));
+        let any = expired_assignment
+            || self
+                .store
+                .transaction(|tx| -> Result<bool> {
+                    Ok(tx.count_records(RecordKind::AccessRequest)? > 0)
+                })
+                .unwrap_or(false);
         if !any {
             return;
         }
@@ -459,13 +515,19 @@ impl Session {
         };
         let ring = &self.ring;
         let may = |p| crate::model::practice::may(&policy, &ring.roster, ring.member(), p);
-        if !(may(Permission::Members) || may(Permission::ApproveEmergency)) {
+        let (approves, manages) = (may(Permission::ApproveEmergency), may(Permission::Members));
+        if !(approves || manages) {
             return;
         }
-        if may(Permission::ApproveEmergency) {
+        if approves {
             let _ = self.end_expired_access();
         }
-        if let Ok(requests) = self.access_requests() {
+        if manages && expired_assignment {
+            let _ = self.end_expired_assignments();
+        }
+        if let Ok(requests) = self.access_requests()
+            && !requests.is_empty()
+        {
             self.access_notices = requests
                 .into_iter()
                 .filter(|r| r.ended_at.is_none())

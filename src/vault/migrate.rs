@@ -55,6 +55,12 @@ pub(super) fn reseal(a: &mut Access<'_, '_>) -> Result<()> {
     for client in &clients {
         a.create_client_compartments(client)?;
     }
+    // The keyslots' last audited writes are legacy events, which only the first
+    // member can read: written again (the same bytes) in this signed event, every
+    // member checks them from now on.
+    for (name, keyslot) in a.tx().keyslots()? {
+        a.write_keyslot(&name, &keyslot)?;
+    }
     // Then everything but notes (the policy among them, which sealing a note reads),
     // then the notes.
     for notes in [false, true] {
