@@ -633,3 +633,29 @@ fn label_compartment(
     }
     Ok(None)
 }
+
+impl Access<'_, '_> {
+    /// Writes a version of an emergency access request, sealed to the public keys of
+    /// the members who review the trail (the approvers, by default) and of the member
+    /// who asked: its justification is theirs alone.
+    pub(crate) fn write_request(
+        &mut self,
+        request: &super::AccessRequest,
+        version: u32,
+    ) -> Result<()> {
+        let roster = &self.ring().roster;
+        let recipients: Vec<age::x25519::Recipient> = [
+            roster.audit_recipient.as_str(),
+            roster
+                .member(&request.member)
+                .map_or("", |m| m.x25519.as_str()),
+        ]
+        .into_iter()
+        .filter_map(|r| r.parse().ok())
+        .collect();
+        let reference = RecordRef::new(RecordKind::AccessRequest, &request.id, version);
+        let plain = super::seal::to_json(request)?;
+        let sealed = crate::crypto::record::seal_to_with(&[], &recipients, &reference, &plain);
+        self.write_raw(reference, sealed)
+    }
+}

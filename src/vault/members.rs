@@ -423,7 +423,7 @@ impl Session {
                 approved: None,
                 ended_at: None,
             };
-            a.write(RecordRef::new(RecordKind::AccessRequest, &id, 1), &request)?;
+            a.write_request(&request, 1)?;
             Ok(id)
         })
     }
@@ -471,10 +471,7 @@ impl Session {
                 at: crate::base::Timestamp::now(),
                 until,
             });
-            a.write(
-                RecordRef::new(RecordKind::AccessRequest, request, version + 1),
-                &found,
-            )?;
+            a.write_request(&found, version + 1)?;
             Ok(found)
         })?;
         Ok(approved)
@@ -574,10 +571,7 @@ impl Session {
                     })?;
                 a.take_unentitled(&policy, &roster, &caseload, &request.member)?;
                 request.ended_at = Some(crate::base::Timestamp::now());
-                a.write(
-                    RecordRef::new(RecordKind::AccessRequest, &request.id, version + 1),
-                    &request,
-                )?;
+                a.write_request(&request, version + 1)?;
                 ended.push(request);
             }
             a.rotate(&policy, &mut roster, &caseload)?;
