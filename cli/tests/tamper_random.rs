@@ -648,6 +648,7 @@ fn finding_name(f: &VerifyFinding) -> &'static str {
         VerifyFinding::RecordMissing { .. } => "record missing",
         VerifyFinding::RecordUnaudited { .. } => "record unaudited",
         VerifyFinding::EventSignatureInvalid { .. } => "event signature invalid",
+        VerifyFinding::WriteNotAllowed { .. } => "write not allowed",
     }
 }
 

@@ -95,6 +95,10 @@ pub(crate) trait EventKeys: Sync {
     /// The key `member` signs with, from the roster (any member ever on it: a removed
     /// member's events stay verifiable); `None` for a name never on the roster.
     fn verifying_key(&self, member: &str, seq: u64) -> Option<ed25519_dalek::VerifyingKey>;
+    /// Whether `member`'s role, at event `seq`, may write a record of `kind` (or the
+    /// keyslot `id`): `audit verify` refuses a signed write the role does not allow,
+    /// since a compartment key seals as well as it opens.
+    fn may_write(&self, member: &str, kind: &str, id: &str, seq: u64) -> bool;
     /// Seals an event's details so that members whose role reviews the audit trail,
     /// and the member appending it, can read them.
     fn seal_details(&self, reference: &RecordRef, plain: &[u8]) -> Vec<u8>;
@@ -532,6 +536,16 @@ pub enum VerifyFinding {
         /// The record.
         record: String,
     },
+    /// A signed event lists a write its member's role does not allow (a member who
+    /// holds a compartment's key sealed a record their role may only read).
+    WriteNotAllowed {
+        /// The event's sequence number.
+        seq: u64,
+        /// The member who signed it.
+        signer: String,
+        /// The record written.
+        record: String,
+    },
     /// A signed event's signature does not verify under the key of the member it
     /// names (or that member was never on the roster), or its details name another
     /// member.
@@ -580,6 +594,14 @@ impl std::fmt::Display for VerifyFinding {
             VerifyFinding::RecordUnaudited { record } => {
                 write!(f, "{record} was not written by any audited operation")
             }
+            VerifyFinding::WriteNotAllowed {
+                seq,
+                signer,
+                record,
+            } => write!(
+                f,
+                "audit event {seq} writes {record}, which the role of {signer}, who signed it, does not allow"
+            ),
             VerifyFinding::EventSignatureInvalid { seq, signer } => write!(
                 f,
                 "audit event {seq} is not signed by {signer}, the member it names: it was edited or re-signed"

@@ -75,6 +75,10 @@ impl EventKeys for TestKeys {
         (&self.name, &self.signing)
     }
 
+    fn may_write(&self, _: &str, _: &str, _: &str, _: u64) -> bool {
+        true
+    }
+
     fn verifying_key(&self, member: &str, _seq: u64) -> Option<VerifyingKey> {
         self.roster.get(member).copied()
     }

@@ -146,6 +146,13 @@ impl<'k> Verifier<'k> {
             if !check.readable {
                 findings.push(VerifyFinding::EventUnreadable { seq: row.seq });
             }
+            for record in &check.disallowed {
+                findings.push(VerifyFinding::WriteNotAllowed {
+                    seq: row.seq,
+                    signer: row.signer.clone().unwrap_or_default(),
+                    record: record.clone(),
+                });
+            }
             if let Some((seq, prefix)) = &self.anchor_given
                 && *seq == row.seq
                 && prefix.len() == 16
@@ -266,6 +273,8 @@ struct RowCheck {
     /// Its write targets; `None` when unknown (unreadable, or a legacy event without
     /// the legacy keys).
     writes: Option<Vec<Target>>,
+    /// Writes the signer's role does not allow (left out of `writes`).
+    disallowed: Vec<String>,
 }
 
 /// Checks a chunk of audit rows on every core. `prev` is the chain value stored in the
@@ -342,6 +351,7 @@ fn check_row(
                     .ok()
                     .and_then(|plain| write_targets(&plain));
                 RowCheck {
+                    disallowed: Vec::new(),
                     chains: Some(bool::from(computed.ct_eq(&row.mac[..]))),
                     signed: true,
                     readable: writes.is_some(),
@@ -349,6 +359,7 @@ fn check_row(
                 }
             }
             None => RowCheck {
+                disallowed: Vec::new(),
                 chains: None,
                 signed: true,
                 readable: true,
@@ -371,12 +382,21 @@ fn check_row(
         },
         Err(_) => readable = false,
     }
+    let mut disallowed = Vec::new();
     let writes = row.writes.as_ref().and_then(|sealed| {
         let plain = keys.open_writes(&writes_reference(row.seq), sealed).ok()?;
         let (member, writes) = parse_writes(&plain)?;
         // The member the write list names (readable by every member) is the signer.
         signed &= member == *signer;
-        Some(writes)
+        // A write the signer's role does not allow does not count as audited.
+        let (allowed, refused): (Vec<Target>, Vec<Target>) = writes
+            .into_iter()
+            .partition(|t| keys.may_write(signer, &t.kind, &t.id, row.seq));
+        disallowed = refused
+            .into_iter()
+            .map(|t| format!("{} {} version {}", t.kind, t.id, t.version))
+            .collect();
+        Some(allowed)
     });
     // A missing write list is reported by the chain value, which covers it.
     readable &= writes.is_some() || row.writes.is_none();
@@ -397,6 +417,7 @@ fn check_row(
         signed,
         readable,
         writes,
+        disallowed,
     };
     (check, pending)
 }

@@ -41,6 +41,20 @@ pub struct Member {
     /// The audit event that removed them: their key verifies only events before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub removed_at_seq: Option<u64>,
+    /// Their earlier roles, oldest first: (the event that ended it, the role). What
+    /// they wrote is checked against the role they had when they wrote it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_roles: Vec<(u64, String)>,
+}
+
+impl Member {
+    /// Their role at audit event `seq`.
+    pub fn role_at(&self, seq: u64) -> &str {
+        self.previous_roles
+            .iter()
+            .find(|(until, _)| seq < *until)
+            .map_or(self.role.as_str(), |(_, role)| role.as_str())
+    }
 }
 
 impl Member {
@@ -335,6 +349,7 @@ mod tests {
             added: "2026-01-01T09:00:00Z".parse().unwrap(),
             removed: None,
             removed_at_seq: None,
+            previous_roles: Vec::new(),
         }
     }
 

@@ -329,6 +329,18 @@ impl Access<'_, '_> {
             if row.reference.kind == RecordKind::Member {
                 continue;
             }
+            // What this member's role may not write, they do not seal again either
+            // (`audit verify` would refuse the write): its writers run `rekey`.
+            let member = self.ring().member().to_owned();
+            if !self.ring().role_may_write(
+                &member,
+                row.reference.kind.as_str(),
+                &row.reference.id,
+                u64::MAX,
+            ) {
+                report.not_held += 1;
+                continue;
+            }
             let old_ids: Vec<String> = crate::crypto::record::compartments_of(&row.ciphertext)
                 .into_iter()
                 .map(str::to_owned)

@@ -587,10 +587,20 @@ pub(crate) fn decide_in(
         made_at: Timestamp::now(),
         made_by: actor.to_owned(),
     };
+    // Stored in this client's `disclosures` compartment: which other participants of
+    // a joint note permit its release, not by which of their consents (those are
+    // theirs, in their own compartments, and the holders of this one need not hold
+    // those).
+    let mut stored = record.clone();
+    for joint in &mut stored.decision.joint_notes {
+        for participant in &mut joint.participants {
+            participant.consents.clear();
+        }
+    }
     a.write_for(
         &record.decision.request.client.clone(),
         RecordRef::new(RecordKind::Decision, &id, 1),
-        &record,
+        &stored,
     )?;
     Ok(Decided {
         record,

@@ -150,6 +150,7 @@ impl Keyring {
                 added: crate::base::Timestamp::now(),
                 removed: None,
                 removed_at_seq: None,
+                previous_roles: Vec::new(),
             }],
             audit_recipient: audit_identity.to_public().to_string(),
         };
@@ -225,6 +226,21 @@ impl Keyring {
         };
         self.refresh_verifying();
         self.load_event_keys(tx)?;
+        // The roles `audit verify` checks each signed write against.
+        if let Some(row) = tx.latest_record(RecordKind::Policy, "policy")? {
+            let plain = self.open(tx, &row)?;
+            let malformed = || Error::MalformedRecord {
+                record: row.reference.to_string(),
+            };
+            let source: serde_json::Value =
+                serde_json::from_slice(&plain).map_err(|_| malformed())?;
+            let source = source
+                .get("source")
+                .and_then(serde_json::Value::as_str)
+                .ok_or_else(malformed)?;
+            let policy = Policy::parse(source).map_err(|_| malformed())?;
+            self.cache_policy(&row, &policy);
+        }
         Ok(())
     }
 
@@ -415,6 +431,53 @@ impl Keyring {
         Ok(())
     }
 
+    /// Whether `member`'s role at audit event `seq` may write a record of `kind` (or
+    /// the keyslot `id`), under the policy last read (the roles as they stand).
+    pub(crate) fn role_may_write(&self, member: &str, kind: &str, id: &str, seq: u64) -> bool {
+        use crate::model::role::{CONSENTS, DISCLOSURES, Permission};
+        let Some(m) = self.roster.members.iter().find(|m| m.name == member) else {
+            return false;
+        };
+        let cached = self.policy.read().expect("policy lock");
+        let Some((_, policy)) = cached.as_ref() else {
+            // No policy read yet: nothing to check against.
+            return true;
+        };
+        let Some(role) = policy.role(m.role_at(seq)) else {
+            return false;
+        };
+        let keeps_keys = role.may(Permission::Members)
+            || role.may(Permission::ApproveEmergency)
+            || role.may(Permission::Policy);
+        match kind {
+            "client" => role.can_write("identity"),
+            "note" => role.may(Permission::WriteNotes),
+            "consent" | "intake" => role.can_write(CONSENTS),
+            "decision" | "accounting" => role.can_write(DISCLOSURES),
+            "policy" => role.may(Permission::Policy),
+            // The roster, members' keys and the audit identity change with members,
+            // and with every new key epoch (emergency access ending, a policy change).
+            "roster" | "member" => keeps_keys,
+            // A clinician adding a client takes it on their own caseload.
+            "caseload" => keeps_keys || role.may(Permission::WriteNotes),
+            "access-request" => true,
+            "keyslot" => {
+                role.may(Permission::Members)
+                    || id.strip_prefix("member/").map_or(
+                        // The first member's keyslots carry no name.
+                        matches!(id, "passphrase" | "recovery")
+                            && self
+                                .roster
+                                .members
+                                .first()
+                                .is_some_and(|f| f.name == member),
+                        |rest| rest.split('/').next() == Some(member),
+                    )
+            }
+            _ => false,
+        }
+    }
+
     /// The policy parsed from `row`, if it is the ciphertext last read.
     pub(crate) fn cached_policy(&self, row: &RecordRow) -> Option<Policy> {
         let cached = self.policy.read().expect("policy lock");
@@ -600,6 +663,10 @@ pub(crate) fn denied_or_altered(tx: &dyn Transaction, row: &RecordRow) -> Result
 impl EventKeys for Keyring {
     fn signer(&self) -> (&str, &SigningKey) {
         (&self.member, &self.keys.signing)
+    }
+
+    fn may_write(&self, member: &str, kind: &str, id: &str, seq: u64) -> bool {
+        self.role_may_write(member, kind, id, seq)
     }
 
     fn verifying_key(&self, member: &str, seq: u64) -> Option<VerifyingKey> {

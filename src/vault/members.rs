@@ -185,6 +185,7 @@ impl Session {
                 added: crate::base::Timestamp::now(),
                 removed: None,
                 removed_at_seq: None,
+                previous_roles: Vec::new(),
             });
             let reference = keyring::member_reference(name);
             let sealed = record::seal(&personal, &reference, &keys.to_json());
@@ -271,7 +272,9 @@ impl Session {
                 .iter_mut()
                 .find(|m| m.name == name && m.removed.is_none())
                 .ok_or_else(|| Error::NoSuchMember(name.to_owned()))?;
-            member.role = role.to_owned();
+            let next = a.tx().last_audit()?.map_or(1, |last| last.seq + 1);
+            let before_role = std::mem::replace(&mut member.role, role.to_owned());
+            member.previous_roles.push((next, before_role));
             let caseload = a.ring().caseload.clone();
             let narrowed = a.take_unentitled(&policy, &roster, &caseload, name)?;
             a.write_roster(&roster)?;
