@@ -89,8 +89,24 @@ impl Access<'_, '_> {
     /// Every compartment there is: the practice's, the audit trail's, and each
     /// client's (with `member`'s own psychotherapy notes of each).
     fn compartments_for(&self, policy: &Policy, member: &str) -> Result<Vec<Compartment>> {
-        let mut all = vec![Compartment::Practice, Compartment::Audit];
-        for client in self.client_ids()? {
+        self.compartments_of(policy, member, None)
+    }
+
+    /// [`Access::compartments_for`], of one client only when `only` says which.
+    fn compartments_of(
+        &self,
+        policy: &Policy,
+        member: &str,
+        only: Option<&str>,
+    ) -> Result<Vec<Compartment>> {
+        let (mut all, clients) = match only {
+            Some(client) => (Vec::new(), vec![client.to_owned()]),
+            None => (
+                vec![Compartment::Practice, Compartment::Audit],
+                self.client_ids()?,
+            ),
+        };
+        for client in clients {
             all.extend(practice::compartments_of_client(
                 policy,
                 &client.as_str().into(),
@@ -113,13 +129,27 @@ impl Access<'_, '_> {
         member: &str,
         epochs: RangeInclusive<u32>,
     ) -> Result<()> {
+        self.grant_entitled_of(policy, roster, caseload, member, epochs, None)
+    }
+
+    /// [`Access::grant_entitled`], for one client's compartments only when `only`
+    /// says which (an assignment).
+    pub(crate) fn grant_entitled_of(
+        &mut self,
+        policy: &Policy,
+        roster: &Roster,
+        caseload: &Caseload,
+        member: &str,
+        epochs: RangeInclusive<u32>,
+        only: Option<&str>,
+    ) -> Result<()> {
         let recipient = roster
             .member(member)
             .ok_or_else(|| Error::NoSuchMember(member.to_owned()))?
             .x25519
             .clone();
         let today = Date::today();
-        for compartment in self.compartments_for(policy, member)? {
+        for compartment in self.compartments_of(policy, member, only)? {
             if !practice::holders(policy, roster, caseload, &compartment, today)
                 .iter()
                 .any(|h| h == member)

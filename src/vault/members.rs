@@ -316,9 +316,18 @@ impl Session {
                     until,
                 });
             a.write_caseload(&caseload)?;
-            a.grant_entitled(&policy, &roster, &caseload, member, 1..=roster.epoch)?;
+            a.grant_entitled_of(
+                &policy,
+                &roster,
+                &caseload,
+                member,
+                1..=roster.epoch,
+                Some(client),
+            )?;
             // An assignment that ends before today takes access away, as unassigning.
-            if a.take_unentitled(&policy, &roster, &caseload, member)? {
+            if until.is_some_and(|until| until < crate::base::Date::today())
+                && a.take_unentitled(&policy, &roster, &caseload, member)?
+            {
                 let mut roster = roster;
                 a.rotate(&policy, &mut roster, &caseload)?;
             }
