@@ -226,19 +226,16 @@ impl Keyring {
         };
         self.refresh_verifying();
         self.load_event_keys(tx)?;
-        // The roles `audit verify` checks each signed write against.
-        if let Some(row) = tx.latest_record(RecordKind::Policy, "policy")? {
-            let plain = self.open(tx, &row)?;
-            let malformed = || Error::MalformedRecord {
-                record: row.reference.to_string(),
-            };
-            let source: serde_json::Value =
-                serde_json::from_slice(&plain).map_err(|_| malformed())?;
-            let source = source
-                .get("source")
-                .and_then(serde_json::Value::as_str)
-                .ok_or_else(malformed)?;
-            let policy = Policy::parse(source).map_err(|_| malformed())?;
+        // The roles `audit verify` checks each signed write against. A policy that
+        // does not open is not this unlock's to refuse: every command that needs it
+        // fails on it, and `audit verify` names it (without it, the write check has no
+        // roles to check against, and the report is not intact anyway).
+        if let Some(row) = tx.latest_record(RecordKind::Policy, "policy")?
+            && let Ok(plain) = self.open(tx, &row)
+            && let Ok(source) = serde_json::from_slice::<serde_json::Value>(&plain)
+            && let Some(source) = source.get("source").and_then(serde_json::Value::as_str)
+            && let Ok(policy) = Policy::parse(source)
+        {
             self.cache_policy(&row, &policy);
         }
         Ok(())
