@@ -156,6 +156,24 @@ impl Access<'_, '_> {
     pub(crate) fn for_each_page<T: DeserializeOwned + Send>(
         &mut self,
         kind: RecordKind,
+        f: impl FnMut(Vec<T>) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_page_as(kind, true, f)
+    }
+
+    /// [`Access::for_each_page`] of notes without their text: their dates, clients,
+    /// status and source only (no part is opened).
+    pub(crate) fn for_each_note_header_page<T: DeserializeOwned + Send>(
+        &mut self,
+        f: impl FnMut(Vec<T>) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_page_as(RecordKind::Note, false, f)
+    }
+
+    fn for_each_page_as<T: DeserializeOwned + Send>(
+        &mut self,
+        kind: RecordKind,
+        text: bool,
         mut f: impl FnMut(Vec<T>) -> Result<()>,
     ) -> Result<()> {
         let tx = self.tx;
@@ -172,7 +190,7 @@ impl Access<'_, '_> {
                     };
                     after = last.reference.id.clone();
                     let full = rows.len() == PAGE;
-                    let plains = opened(tx, ring, &rows)?;
+                    let plains = opened_as(tx, ring, &rows, text)?;
                     next((rows, plains))?;
                     if !full {
                         return Ok(());
@@ -661,6 +679,18 @@ pub(super) fn opened(
     ring: &Keyring,
     rows: &[RecordRow],
 ) -> Result<Vec<Result<Zeroizing<Vec<u8>>>>> {
+    opened_as(tx, ring, rows, true)
+}
+
+/// [`opened`]; with `text` false, a note's parts are left sealed (a scan that reads
+/// only the notes' dates, clients or sources opens no part: the record's JSON keeps
+/// its `parts`, which such a reader passes over).
+fn opened_as(
+    tx: &dyn Transaction,
+    ring: &Keyring,
+    rows: &[RecordRow],
+    text: bool,
+) -> Result<Vec<Result<Zeroizing<Vec<u8>>>>> {
     ring.prefetch(tx, rows)?;
     let mut outers: Vec<Result<Zeroizing<Vec<u8>>>> =
         rows.par_iter().map(|row| ring.open_cached(row)).collect();
@@ -670,6 +700,9 @@ pub(super) fn opened(
         if matches!(outer, Err(Error::KeyDenied { .. })) {
             *outer = Err(super::keyring::denied_or_altered(tx, row)?);
         }
+    }
+    if !text {
+        return Ok(outers);
     }
     // The parts' compartments, read on every core, fetched once each.
     let named: Vec<Vec<String>> = rows

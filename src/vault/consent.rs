@@ -635,7 +635,7 @@ impl NoteHeader {
 /// every note a page at a time and keeps only the headers of those in range.
 fn notes_in_range(a: &mut Access<'_, '_>, request: &DisclosureRequest) -> Result<Vec<NoteHeader>> {
     let mut mine = Vec::new();
-    a.for_each_page(RecordKind::Note, |notes: Vec<NoteHeader>| {
+    a.for_each_note_header_page(|notes: Vec<NoteHeader>| {
         mine.extend(
             notes
                 .into_iter()

@@ -438,7 +438,7 @@ impl Session {
             a.client(client)?;
             let (_, policy) = a.policy()?;
             let mut known = HashSet::new();
-            a.for_each_page(RecordKind::Note, |notes: Vec<NoteOrigin>| {
+            a.for_each_note_header_page(|notes: Vec<NoteOrigin>| {
                 known.extend(
                     notes
                         .into_iter()

@@ -120,7 +120,7 @@ pub(crate) fn open(
     let malformed = || Error::MalformedRecord {
         record: reference.to_string(),
     };
-    let parts: Vec<Part> = serde_json::from_value(parts.clone()).map_err(|_| malformed())?;
+    let parts = Vec::<Part>::deserialize(parts).map_err(|_| malformed())?;
     let mut pieces: BTreeMap<u32, String> = BTreeMap::new();
     let mut whole = true;
     for part in &parts {
