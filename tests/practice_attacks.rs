@@ -9,78 +9,17 @@
 
 use std::path::{Path, PathBuf};
 
-use casevault::internals::{
-    RecordKind, RecordRef, note_parts, open_part_with, open_record_with, unwrap_all,
-};
+use casevault::internals::{RecordKind, RecordRef, note_parts, open_part_with};
 use casevault::{
     ConsentRecipient, Date, Error, ErrorClass, KdfParams, NewClient, NewConsent, NewNote,
     Relationship, Session, Vault,
 };
 use secrecy::SecretString;
 
-const OWNER: &str = "dr-owner";
+#[path = "common/practice.rs"]
+mod practice;
 
-type Keys = Vec<(String, [u8; 32])>;
-
-fn passphrase(member: &str) -> SecretString {
-    SecretString::from(format!("the passphrase of {member}, long enough"))
-}
-
-fn date(s: &str) -> Date {
-    s.parse().expect("a date")
-}
-
-fn keyslot_of(member: &str) -> String {
-    if member == OWNER {
-        "passphrase".to_owned()
-    } else {
-        format!("member/{member}/passphrase")
-    }
-}
-
-fn keys_of(path: &Path, member: &str) -> Keys {
-    unwrap_all(path, member, &keyslot_of(member), &passphrase(member))
-        .unwrap_or_else(|e| panic!("unwrap {member}'s keys: {e}"))
-}
-
-fn unlock(path: &Path, member: &str) -> Session {
-    Vault::open(path)
-        .expect("open the vault")
-        .unlock_member(&passphrase(member), member, Some(member))
-        .unwrap_or_else(|e| panic!("unlock as {member}: {e}"))
-}
-
-struct Row {
-    reference: RecordRef,
-    ciphertext: Vec<u8>,
-}
-
-fn rows(path: &Path) -> Vec<Row> {
-    let db = rusqlite::Connection::open(path).expect("open the file with SQLite");
-    let mut statement = db
-        .prepare("SELECT kind, id, version, ciphertext FROM records ORDER BY kind, id, version")
-        .expect("prepare");
-    statement
-        .query_map([], |row| {
-            let kind: String = row.get(0)?;
-            Ok(Row {
-                reference: RecordRef::new(
-                    RecordKind::parse(&kind).unwrap_or_else(|| panic!("unknown kind {kind}")),
-                    row.get::<_, String>(1)?,
-                    row.get(2)?,
-                ),
-                ciphertext: row.get(3)?,
-            })
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("read the rows")
-}
-
-fn open_row(keys: &Keys, row: &Row) -> Option<Vec<u8>> {
-    keys.iter()
-        .find_map(|(id, key)| open_record_with(id, key, &row.reference, &row.ciphertext))
-}
+use practice::*;
 
 /// Every (category, text) of every note part `keys` open, for notes `keys` open.
 fn readable_parts(path: &Path, keys: &Keys) -> Vec<(String, String, String)> {

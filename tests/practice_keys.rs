@@ -8,19 +8,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use casevault::internals::{
-    RecordKind, RecordRef, note_parts, open_part_with, open_record_with, unwrap_all,
-};
+use casevault::internals::{RecordKind, RecordRef, note_parts, open_part_with, unwrap_all};
 use casevault::{
-    ConsentRecipient, Date, ErrorClass, KdfParams, NewClient, NewConsent, NewNote, Relationship,
-    Session, Vault,
+    ConsentRecipient, ErrorClass, KdfParams, NewClient, NewConsent, NewNote, Relationship, Session,
+    Vault,
 };
-use secrecy::SecretString;
 
-/// Every compartment key a member's passphrase unwraps: (compartment id, key).
-type Keys = Vec<(String, [u8; 32])>;
+#[path = "common/practice.rs"]
+mod practice;
 
-const OWNER: &str = "dr-owner";
+use practice::*;
+
 const PN: &str = "psychotherapy-notes";
 
 /// The default policy's categories, in its order.
@@ -143,78 +141,10 @@ const FULL_NOTE: &str = "Arrived on time.\n\
 ## psychotherapy-notes\nA hunch about the father.\n\
 ## diagnosis\nF41.1\n";
 
-fn passphrase(member: &str) -> SecretString {
-    SecretString::from(format!("the passphrase of {member}, long enough"))
-}
-
-fn date(s: &str) -> Date {
-    s.parse().expect("a date")
-}
-
-fn keyslot_of(member: &str) -> String {
-    if member == OWNER {
-        "passphrase".to_owned()
-    } else {
-        format!("member/{member}/passphrase")
-    }
-}
-
-/// Everything `member`'s passphrase unwraps.
-fn keys_of(path: &Path, member: &str) -> Keys {
-    let keys = unwrap_all(path, member, &keyslot_of(member), &passphrase(member))
-        .unwrap_or_else(|e| panic!("unwrap {member}'s keys: {e}"));
-    assert!(!keys.is_empty(), "{member} unwraps no key at all");
-    keys
-}
-
-fn unlock(path: &Path, member: &str) -> Session {
-    Vault::open(path)
-        .expect("open the vault")
-        .unlock_member(&passphrase(member), member, Some(member))
-        .unwrap_or_else(|e| panic!("unlock as {member}: {e}"))
-}
-
-/// One row of the `records` table.
-struct Row {
-    reference: RecordRef,
-    ciphertext: Vec<u8>,
-}
-
-fn rows(path: &Path) -> Vec<Row> {
-    let db = rusqlite::Connection::open(path).expect("open the file with SQLite");
-    let mut statement = db
-        .prepare("SELECT kind, id, version, ciphertext FROM records ORDER BY kind, id, version")
-        .expect("prepare");
-    statement
-        .query_map([], |row| {
-            let kind: String = row.get(0)?;
-            let id: String = row.get(1)?;
-            let version: u32 = row.get(2)?;
-            Ok(Row {
-                reference: RecordRef::new(
-                    RecordKind::parse(&kind).unwrap_or_else(|| panic!("unknown kind {kind}")),
-                    id,
-                    version,
-                ),
-                ciphertext: row.get(3)?,
-            })
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("read the rows")
-}
-
 fn count(path: &Path, table: &str) -> i64 {
     let db = rusqlite::Connection::open(path).expect("open the file with SQLite");
     db.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
         .expect("count")
-}
-
-/// The plaintext of `row` if any of `keys` opens it (each key tried with its own
-/// compartment identifier).
-fn open_row(keys: &Keys, row: &Row) -> Option<Vec<u8>> {
-    keys.iter()
-        .find_map(|(id, key)| open_record_with(id, key, &row.reference, &row.ciphertext))
 }
 
 /// One sealed part of a note record.
