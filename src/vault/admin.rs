@@ -256,10 +256,11 @@ impl Access<'_, '_> {
         let (practice_id_now, practice_key) = practice_key.expect("the practice compartment");
         debug_assert_eq!(practice_id_now, practice_id(epoch));
         let (audit_id, audit_key) = audit_key.expect("the audit compartment");
-        let secret =
-            Zeroizing(secrecy::ExposeSecret::expose_secret(&identity.to_string()).to_owned());
+        let secret = zeroize::Zeroizing::new(
+            secrecy::ExposeSecret::expose_secret(&identity.to_string()).to_owned(),
+        );
         let version = epoch;
-        let plain = super::seal::to_json(&secret.0)?;
+        let plain = super::seal::to_json(&*secret)?;
         let sealed = crate::crypto::record::seal_to(
             &[(audit_id.as_str(), &audit_key)],
             &audit_identity_reference_at(version),
@@ -290,15 +291,6 @@ fn audit_identity_reference_at(epoch: u32) -> RecordRef {
     let mut reference = audit_identity_reference();
     reference.version = epoch;
     reference
-}
-
-/// A wiped string.
-struct Zeroizing(String);
-
-impl Drop for Zeroizing {
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
 }
 
 impl Access<'_, '_> {
