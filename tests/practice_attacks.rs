@@ -313,8 +313,8 @@ fn emergency_access_is_one_client_without_psychotherapy_notes() {
     assert!(rita.end_expired_access().expect("end").is_empty());
 }
 
-/// FINDING. Claim: a member learns nothing about clients outside their caseload beyond
-/// counts and padded sizes. Breaks: emergency access requests are records of the
+/// Found by review, fixed; kept as a guard. Claim: a member learns nothing about clients outside their caseload beyond
+/// counts and padded sizes. Broke: emergency access requests are records of the
 /// practice compartment (`Access::write`, members.rs `request_access`), which every
 /// member holds, and `Session::access_requests` has no permission check: a supervisor
 /// with no caseload (or a biller) reads every request, with its client and the
@@ -370,7 +370,7 @@ fn a_non_reviewer_reads_only_their_own_events() {
     }
 }
 
-/// FINDING (cross-client). Claim: a clinician reads only their caseload's clients.
+/// Found by review, fixed; kept as a guard (cross-client). Claim: a clinician reads only their caseload's clients.
 /// A disclosure decision on client A is sealed for A's `disclosures` compartment; when
 /// the range holds a joint note with client B, the decision stores B's consent ids and
 /// whether B permits (`JointVerdict.participants`/`missing`), and A's holders (a
@@ -730,14 +730,8 @@ fn rekey_leaves_nothing_under_a_removed_members_old_keys() {
 
 #[test]
 fn the_single_user_fixture_migrates_completely() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fixture.casevault");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/single-user-5d72b80.casevault"),
-        &path,
-    )
-    .unwrap();
-    let pass = SecretString::from("fixture passphrase 0.1");
+    let (_dir, path) = fixture_copy();
+    let pass = SecretString::from(FIXTURE_PASSPHRASE);
     let mut s = Vault::open(&path)
         .unwrap()
         .unlock(&pass, "dr-fixture")
@@ -789,10 +783,10 @@ fn the_single_user_fixture_migrates_completely() {
     );
 }
 
-/// FINDING. Claim: "every member verifies the whole chain" and, for a migrated vault,
+/// Found by review, fixed; kept as a guard. Claim: "every member verifies the whole chain" and, for a migrated vault,
 /// a member without the vault-wide keys counts the legacy prefix as
 /// `legacy_unchecked` while "every record is checked from then on" (the migration's
-/// event lists every record it sealed again). Breaks: the keyslots `passphrase` and
+/// event lists every record it sealed again). Broke: the keyslots `passphrase` and
 /// `recovery` were last written by legacy events (MAC'd, sealed under the old records
 /// key); the migration's event (migrate.rs `reseal`, mod.rs `PracticeFound`) lists the
 /// records but not the keyslots, so any member other than the first reports
@@ -800,14 +794,8 @@ fn the_single_user_fixture_migrates_completely() {
 /// Fix: list each keyslot's digest (a `keyslot` write target) in the migration's event.
 #[test]
 fn a_second_member_verifies_a_migrated_vault() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fixture.casevault");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/single-user-5d72b80.casevault"),
-        &path,
-    )
-    .unwrap();
-    let pass = SecretString::from("fixture passphrase 0.1");
+    let (_dir, path) = fixture_copy();
+    let pass = SecretString::from(FIXTURE_PASSPHRASE);
     drop(
         Vault::open(&path)
             .unwrap()
@@ -1066,9 +1054,9 @@ mod forge {
     }
 }
 
-/// FINDING. Claim: "every event is signed by the member who acted" and removal takes
+/// Found by review, fixed; kept as a guard. Claim: "every event is signed by the member who acted" and removal takes
 /// a member's access away; `audit verify` catches records "added outside casevault".
-/// Breaks: a removed member keeps their Ed25519 key (their passphrase opens their
+/// Broke: a removed member keeps their Ed25519 key (their passphrase opens their
 /// keyslot in any copy made before the removal; the `member <name>` record holding
 /// the key is never deleted) and their public key stays on the roster, which the
 /// verifier uses for every event whatever its position (keyring.rs
@@ -1304,9 +1292,9 @@ fn store_signed_event(
     .unwrap();
 }
 
-/// FINDING. Claim: "writes are the role's to allow (and each is signed by its member in
+/// Found by review, fixed; kept as a guard. Claim: "writes are the role's to allow (and each is signed by its member in
 /// the audit trail)" and `audit verify` checks every record against its last audited
-/// write. Breaks: a key opens and seals alike, and the verifier never asks whether the
+/// write. Broke: a key opens and seals alike, and the verifier never asks whether the
 /// signer's role writes what their event lists (verify.rs `Verifier::events` takes
 /// every write target of every signed event). A biller (reads identity, writes only
 /// disclosures) with the file seals a new version of a client's profile under the
@@ -1409,9 +1397,9 @@ fn a_biller_cannot_write_a_profile_that_verifies() {
     );
 }
 
-/// FINDING. Claim (SECURITY.md, Audit trail): "An event edited, or re-signed by another
+/// Found by review, fixed; kept as a guard. Claim (SECURITY.md, Audit trail): "An event edited, or re-signed by another
 /// member, fails `audit verify` (exit 5) naming the event and the member", and "every
-/// member verifies the whole chain". Breaks: the only thing binding an event to the
+/// member verifies the whole chain". Broke: the only thing binding an event to the
 /// member who acted is the `member` field inside its details (verify.rs `check_row`,
 /// `event_member`), which only reviewers and the appender can open; the chain value and
 /// the write list (readable by all) do not name the acting member beyond the `signer`
@@ -1505,9 +1493,9 @@ fn rekey_survives_a_policy_that_drops_a_category() {
     assert!(notes[0].body.contains("CANARY-SUBSTANCE"));
 }
 
-/// FINDING. Claim (PRACTICE.md §2, SECURITY.md): a supervisor reads "supervisees'
+/// Found by review, fixed; kept as a guard. Claim (PRACTICE.md §2, SECURITY.md): a supervisor reads "supervisees'
 /// caseloads, for a period", "until the assignment's end"; a caseload-scoped member
-/// holds a client's keys exactly while `holders` says so. Breaks: nothing takes keys
+/// holds a client's keys exactly while `holders` says so. Broke: nothing takes keys
 /// back when an assignment ends. `assign_client` with an end date (here: ending an
 /// open-ended assignment as of yesterday, the API's way to end it) only writes the
 /// caseload and calls `grant_entitled` (members.rs `assign_client`): no

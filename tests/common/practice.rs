@@ -81,3 +81,19 @@ pub fn open_row(keys: &Keys, row: &Row) -> Option<Vec<u8>> {
     keys.iter()
         .find_map(|(id, key)| open_record_with(id, key, &row.reference, &row.ciphertext))
 }
+
+/// The passphrase of the vault made by the release before practices
+/// (tests/fixtures/README.md).
+pub const FIXTURE_PASSPHRASE: &str = "fixture passphrase 0.1";
+
+/// A copy of that vault in a directory of its own (never opened in place).
+pub fn fixture_copy() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("fixture.casevault");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/single-user-5d72b80.casevault"),
+        &path,
+    )
+    .expect("copy the fixture");
+    (dir, path)
+}
