@@ -14,7 +14,7 @@ use crate::model::consent::{
 };
 use crate::model::note::MAX_NOTE_BYTES;
 use crate::model::note::{Section, parse_sections};
-use crate::model::policy::{ALL_CATEGORIES, DEFAULT_POLICY, Policy};
+use crate::model::policy::{ALL_CATEGORIES, PackText, Policy};
 use crate::rules::decision::{self, DecisionInput, DecisionRecord, DisclosureRequest, JointNote};
 use crate::vault::{Access, Session, check_dates, check_lines};
 
@@ -23,12 +23,15 @@ const POLICY_ID: &str = "policy";
 
 type Result<T> = std::result::Result<T, Error>;
 
-/// A stored version of the policy: its TOML text, as set.
+/// A stored version of the policy: its TOML text, as set, and the texts of the packs
+/// it extends as they were then (so a later build's packs never change it).
 #[derive(Serialize, Deserialize)]
 struct PolicyRecord {
     source: String,
     set_at: Timestamp,
     set_by: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    bases: Vec<PackText>,
 }
 
 /// A client's profile with what the vault knows of their intake.
@@ -56,8 +59,9 @@ impl Access<'_, '_> {
                     Err(Error::RolledBack { .. }) => return Err(Error::PolicyMissing),
                     checked => checked?,
                 }
-                self.write_policy(1, DEFAULT_POLICY, "casevault")?;
-                Ok((1, Policy::default_policy()))
+                let policy = Policy::default_policy();
+                self.write_policy(1, &policy, "casevault")?;
+                Ok((1, policy))
             }
             Some(row) => {
                 // The same ciphertext as the last read parses to the same policy: an
@@ -67,8 +71,10 @@ impl Access<'_, '_> {
                     return Ok((row.reference.version, policy));
                 }
                 let record: PolicyRecord = self.decrypt(&row)?;
-                let policy = Policy::parse(&record.source).map_err(|_| Error::MalformedRecord {
-                    record: row.reference.to_string(),
+                let policy = Policy::parse_stored(&record.source, &record.bases).map_err(|_| {
+                    Error::MalformedRecord {
+                        record: row.reference.to_string(),
+                    }
                 })?;
                 self.ring().cache_policy(&row, &policy);
                 Ok((row.reference.version, policy))
@@ -76,13 +82,19 @@ impl Access<'_, '_> {
         }
     }
 
-    pub(crate) fn write_policy(&mut self, version: u32, source: &str, actor: &str) -> Result<()> {
+    pub(crate) fn write_policy(
+        &mut self,
+        version: u32,
+        policy: &Policy,
+        actor: &str,
+    ) -> Result<()> {
         self.write(
             RecordRef::new(RecordKind::Policy, POLICY_ID, version),
             &PolicyRecord {
-                source: source.to_owned(),
+                source: policy.source.clone(),
                 set_at: Timestamp::now(),
                 set_by: actor.to_owned(),
+                bases: policy.bases.clone(),
             },
         )
     }
@@ -161,7 +173,7 @@ impl Session {
             a.require(&in_force, crate::model::role::Permission::Policy)?;
             // Version 0 is the unstored built-in default; stored versions start at 1.
             let version = current + 1;
-            a.write_policy(version, &policy.source, &actor)?;
+            a.write_policy(version, &policy, &actor)?;
             a.regrant_all(&policy)?;
             Ok(version)
         })?;

@@ -19,7 +19,7 @@ use crate::crypto::keys::{RecoveryCode, RootSecret};
 use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
 use crate::crypto::member;
 use crate::error::Error;
-use crate::model::policy::DEFAULT_POLICY;
+use crate::model::policy::Policy;
 use crate::store::{Backend, SqliteStore, StoreError};
 
 const PASSPHRASE_SLOT: &str = "passphrase";
@@ -182,7 +182,7 @@ impl Vault {
             a.set_meta(KEY_CHECK, &check)?;
             a.set_meta(FIRST_MEMBER, member.as_bytes())?;
             members::write_founding(a, &founding)?;
-            a.write_policy(1, DEFAULT_POLICY, actor)?;
+            a.write_policy(1, &Policy::default_policy(), actor)?;
             a.write_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;
             a.write_keyslot(RECOVERY_SLOT, &recovery_slot)?;
             Ok(())
