@@ -38,6 +38,7 @@ fn client(names: usize) -> Client {
             .map(|i| format!("{} {} (friend)", part(2 * i + 1), part(2 * i + 2)))
             .collect(),
         created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+        care: Default::default(),
     }
 }
 

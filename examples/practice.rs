@@ -55,6 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         expires: next_year,
         signed_by: String::new(),
         relationship: Relationship::Client,
+        tpo: None,
     })?;
 
     // The disclosure: decided category by category, then written for the recipient.
@@ -70,6 +71,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             exception: None,
             from: None,
             until: None,
+            recipient_kind: None,
         },
         today,
         &ExportOptions {

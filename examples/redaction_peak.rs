@@ -39,6 +39,7 @@ fn main() {
         contact: None,
         third_parties,
         created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+        care: Default::default(),
     };
     let start = Instant::now();
     let redactor = Redactor::new(&client, true, false);

@@ -61,7 +61,7 @@ pub use audit::{
 pub use base::fold::is_blank;
 pub use base::{
     AccountingId, ClientId, ConsentId, Date, DecisionId, EventTime, IntakeId, NoteId, RecordKind,
-    RecordRef, Timestamp,
+    RecordRef, RestrictionId, Timestamp,
 };
 pub use crypto::keys::RecoveryCode;
 pub use crypto::keyslot::{KdfParams, KeyslotError, normalize_passphrase};
@@ -82,30 +82,36 @@ pub use fhir::{
 };
 pub use model::accounting::AccountingEntry;
 pub use model::category::DEFAULT_CATEGORIES;
-pub use model::client::{Client, NewClient};
+pub use model::client::{Care, Client, NewClient};
 pub use model::consent::{
     Consent, ConsentRecipient, IntakeAcknowledgement, NewConsent, Relationship, Revocation,
-    ToldException,
+    ToldException, Tpo,
 };
 pub use model::note::{
     Addendum, HeadingForm, MAX_NOTE_BYTES, NewNote, Note, NoteParseError, NoteSource, NoteStatus,
     NoteType, Section, parse_sections,
 };
-pub use model::policy::{ALL_CATEGORIES, DEFAULT_POLICY, Exception, Policy, PolicyError};
+pub use model::policy::packs::{PACKS, Pack};
+pub use model::policy::{
+    ALL_CATEGORIES, Citation, DEFAULT_POLICY, Exception, Force, Lockbox, Minors, PackText, Part2,
+    Policy, PolicyError, RECIPIENT_KINDS, RestrictionRules,
+};
 pub use model::practice::{
     Assignment, Caseload, Compartment, Member, Roster, can_write, compartments_of_client, holders,
     may, valid_member_name,
 };
+pub use model::restriction::{Answer, NewRestriction, Restriction};
 pub use model::role::{CONSENTS, ClientScope, DISCLOSURES, PSYCHOTHERAPY_NOTES, Permission, Role};
 pub use rules::decision::{
-    Basis, Decision, DecisionInput, DecisionRecord, DisclosureRequest, ExceptionRequest, JointNote,
-    JointVerdict, Obligation, ParticipantConsent, Verdict, decide,
+    Basis, ClientFacts, Decision, DecisionInput, DecisionRecord, DisclosureRequest,
+    ExceptionRequest, JointNote, JointVerdict, Obligation, ParticipantConsent, Verdict, decide,
 };
 pub use rules::redact::{IdentifierClass, Redaction, RedactionKind, Redactor};
 pub use store::StoreError;
 pub use vault::consent::ClientDetails;
 pub use vault::disclose::Disclosure;
 pub use vault::import::{ImportProgress, ImportReport, SkipReason, Skipped};
+pub use vault::restrict::CareChange;
 pub use vault::{
     AccessRequest, Approval, DEFAULT_MEMBER, FailedUnlock, RekeyReport, SearchHit, Session, Vault,
     harden_process,

@@ -165,9 +165,11 @@ fn consents(request: &DisclosureRequest) -> impl Strategy<Value = Vec<Consent>> 
                     recorded_by: "dr-rivera".to_owned(),
                     revoked: revoked.map(|r| Revocation {
                         effective: day(r),
+                        in_writing: false,
                         recorded_at: "2026-01-01T09:00:00Z".parse().unwrap(),
                         recorded_by: "dr-rivera".to_owned(),
                     }),
+                    tpo: None,
                 }
             })
             .collect()
@@ -253,6 +255,7 @@ fn request(
                 exception,
                 from: None,
                 until: None,
+                recipient_kind: None,
             },
         )
 }
@@ -342,6 +345,8 @@ fn run(policy: &Policy, s: &Scenario, consents: &[Consent]) -> Decision {
         joint_notes: &s.joint_notes,
         policy,
         today: s.today,
+        clients: &[],
+        restrictions: &[],
     })
 }
 

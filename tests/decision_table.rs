@@ -50,6 +50,7 @@ fn consent(
         recorded_at: "2026-01-01T09:00:00Z".parse().unwrap(),
         recorded_by: "dr-rivera".to_owned(),
         revoked: None,
+        tpo: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn revoked(mut c: Consent, on: &str) -> Consent {
     c.version = 2;
     c.revoked = Some(Revocation {
         effective: d(on),
+        in_writing: false,
         recorded_at: format!("{on}T10:00:00Z").parse().unwrap(),
         recorded_by: "dr-rivera".to_owned(),
     });
@@ -78,6 +80,7 @@ fn request(recipient: &str, purpose: &str, categories: &[&str]) -> DisclosureReq
         exception: None,
         from: None,
         until: None,
+        recipient_kind: None,
     }
 }
 
@@ -114,6 +117,8 @@ fn decide_full(
         joint_notes: joint,
         policy,
         today: d(today),
+        clients: &[],
+        restrictions: &[],
     })
 }
 

@@ -292,6 +292,7 @@ fn check(f: &mut Fixture, case: &Case) -> Result<(), TestCaseError> {
                 people.emergency[2],
             )),
             third_parties: vec![people.third_party.clone()],
+            care: Default::default(),
         })
         .expect("add the client");
     s.add_note(NewNote::individual(&client, date(SESSION), &people.note()))
@@ -311,6 +312,7 @@ fn check(f: &mut Fixture, case: &Case) -> Result<(), TestCaseError> {
             expires: date("2099-12-31"),
             signed_by: String::new(),
             relationship: Relationship::Client,
+            tpo: None,
         })
         .expect("add the consent")
         .0
@@ -336,6 +338,7 @@ fn check(f: &mut Fixture, case: &Case) -> Result<(), TestCaseError> {
         exception: None,
         from: None,
         until: None,
+        recipient_kind: None,
     };
     let out = f.exports.join(format!("case-{}.age", f.cases));
     let options = ExportOptions {

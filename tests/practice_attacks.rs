@@ -114,6 +114,7 @@ fn consent_for(client: &str) -> NewConsent {
         expires: date("2099-12-31"),
         signed_by: String::new(),
         relationship: Relationship::Client,
+        tpo: None,
     }
 }
 
@@ -401,6 +402,7 @@ fn a_decision_on_a_joint_note_does_not_reveal_the_other_clients_consents() {
         exception: None,
         from: None,
         until: None,
+        recipient_kind: None,
     };
     let mut rita = unlock(&p.path, "rita");
     let decided = rita

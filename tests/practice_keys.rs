@@ -321,6 +321,7 @@ fn new_consent(session: &mut Session, client: &str) -> String {
             expires: date("2099-12-31"),
             signed_by: String::new(),
             relationship: Relationship::Client,
+            tpo: None,
         })
         .expect("add a consent")
         .0

@@ -21,6 +21,7 @@ fn client() -> Client {
             "José García-Núñez (employer)".into(),
         ],
         created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+        care: Default::default(),
     }
 }
 

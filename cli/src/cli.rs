@@ -86,6 +86,9 @@ pub enum Command {
     /// Consents: authorizations to disclose.
     #[command(subcommand)]
     Consent(ConsentCommand),
+    /// Restrictions a client asked for, and lockboxes: what is kept back, from whom.
+    #[command(subcommand)]
+    Restriction(RestrictionCommand),
     /// Record that a client was told the limits of confidentiality.
     #[command(
         after_help = "Examples:\n  casevault intake --client 67e344e9 --acknowledged-on 2026-03-01"
@@ -217,6 +220,44 @@ pub enum ClientCommand {
         /// The client's id.
         id: String,
     },
+    /// Mark what the law attaches to a client's care: a 42 CFR Part 2 program's
+    /// record, a minor's own consent to their care, the end of treatment.
+    #[command(
+        after_help = "Examples:\n  casevault client edit 67e344e9 --part2-program\n  casevault client edit 67e344e9 --minor-consent\n  casevault client edit 67e344e9 --treatment-ended 2026-11-30"
+    )]
+    Edit(ClientEditArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ClientEditArgs {
+    /// The client's id.
+    pub id: String,
+    #[command(flatten)]
+    pub care: CareArgs,
+    /// Unmark the record as a Part 2 program's.
+    #[arg(long, conflicts_with = "part2_program")]
+    pub no_part2_program: bool,
+    /// Unmark the minor's own consent.
+    #[arg(long, conflicts_with = "minor_consent")]
+    pub no_minor_consent: bool,
+    /// The day treatment ended (a Part 2 consent "until the end of treatment" ends then).
+    #[arg(long, value_name = "DATE")]
+    pub treatment_ended: Option<Date>,
+}
+
+/// What the law attaches to a client's care, as `client add` and `client edit` take it.
+#[derive(Args, Debug)]
+pub struct CareArgs {
+    /// The record is a 42 CFR Part 2 program's (substance-use disorder treatment):
+    /// every disclosure carries the 2.32 notice; only a 2.64/2.65 court order takes it
+    /// to a proceeding. Needs a policy with Part 2 rules (us-federal and the states on it).
+    #[arg(long)]
+    pub part2_program: bool,
+    /// The client consented to their own care as a minor under the policy's rule (e.g.
+    /// California, 12 and over): they, not a parent, sign for those records. Needs their
+    /// date of birth.
+    #[arg(long)]
+    pub minor_consent: bool,
 }
 
 #[derive(Args, Debug)]
@@ -235,6 +276,8 @@ pub struct ClientAddArgs {
     /// repeatable; visible to other local users.
     #[arg(long = "third-party", value_name = "NAME")]
     pub third_parties: Vec<String>,
+    #[command(flatten)]
+    pub care: CareArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -403,6 +446,9 @@ pub enum ConsentCommand {
         /// The day the revocation takes effect [default: today].
         #[arg(long, value_name = "DATE")]
         on: Option<Date>,
+        /// The client revoked in writing (a Part 2 consent is revoked only so).
+        #[arg(long)]
+        in_writing: bool,
     },
 }
 
@@ -420,13 +466,13 @@ pub struct ConsentAddArgs {
     /// The recipient's age (age1…) or SSH public key, for encrypted exports.
     #[arg(long, value_name = "KEY")]
     pub recipient_key: Option<String>,
-    /// Purposes, comma-separated.
+    /// Purposes, comma-separated (with --tpo: treatment, payment and operations).
     #[arg(
         long = "purpose",
         value_name = "P[,P]",
         value_delimiter = ',',
     value_parser = category_arg,
-        required = true
+        required_unless_present = "tpo"
     )]
     pub purposes: Vec<String>,
     /// Categories, comma-separated (`all` covers every category that needs no
@@ -446,15 +492,121 @@ pub struct ConsentAddArgs {
     /// First day it permits disclosure [default: today].
     #[arg(long, value_name = "DATE")]
     pub from: Option<Date>,
-    /// Last day it permits disclosure.
+    /// Last day it permits disclosure; with --tpo, `none` (until revoked in writing)
+    /// or `end-of-treatment`.
     #[arg(long, value_name = "DATE")]
-    pub expires: Date,
+    pub expires: ExpiryArg,
+    /// A 42 CFR Part 2 single consent for all future treatment, payment and
+    /// operations (2.33(b)), to recipients described by class (--recipient-kind); the
+    /// client must be marked --part2-program.
+    #[arg(long, requires = "recipient_kind")]
+    pub tpo: bool,
+    /// With --tpo: the class of recipient it covers (a recipient kind of the policy,
+    /// e.g. medical, health-plan); --recipient then describes them in words.
+    #[arg(long, value_name = "KIND", requires = "tpo")]
+    pub recipient_kind: Option<String>,
     /// Who signed it [default: the client, when --relationship self].
     #[arg(long, value_name = "NAME")]
     pub signed_by: Option<String>,
     /// In what capacity the signer signed.
     #[arg(long, value_enum, default_value = "self")]
     pub relationship: RelationshipArg,
+}
+
+/// When a consent ends: a date, or for a Part 2 single consent, `none` or
+/// `end-of-treatment`.
+#[derive(Clone, Copy, Debug)]
+pub enum ExpiryArg {
+    On(Date),
+    None,
+    EndOfTreatment,
+}
+
+impl std::str::FromStr for ExpiryArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "none" => Ok(ExpiryArg::None),
+            "end-of-treatment" => Ok(ExpiryArg::EndOfTreatment),
+            other => other
+                .parse()
+                .map(ExpiryArg::On)
+                .map_err(|e| format!("{e} (or, for a --tpo consent, none or end-of-treatment)")),
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RestrictionCommand {
+    /// Record a restriction the client asked for (45 CFR 164.522(a)), or a lockbox
+    /// (PHIPA); prints its id. It is honoured from the day requested until refused or
+    /// ended.
+    #[command(
+        after_help = "Examples:\n  casevault restriction add --client 67e344e9 --categories diagnosis --recipient-kind health-plan --self-pay\n  casevault restriction add --client 67e344e9 --categories progress,risk --recipient \"Dr. Osei\"\n  casevault restriction add --client 67e344e9 --categories sexual-health --lockbox"
+    )]
+    Add(RestrictionAddArgs),
+    /// List a client's restrictions.
+    #[command(after_help = "Examples:\n  casevault restriction list --client 67e344e9")]
+    List {
+        /// The client's id.
+        #[arg(long, value_name = "ID")]
+        client: String,
+    },
+    /// Refuse a restriction, with the reason (never one the practice must agree to,
+    /// nor a lockbox).
+    #[command(
+        after_help = "Examples:\n  casevault restriction refuse 4f0c2a91 --reason \"the practice cannot withhold this from the treating psychiatrist\""
+    )]
+    Refuse {
+        /// The restriction's id.
+        id: String,
+        /// Why, told to the client.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// From this day [default: today].
+        #[arg(long, value_name = "DATE")]
+        on: Option<Date>,
+    },
+    /// End a restriction (the client withdrew it).
+    #[command(after_help = "Examples:\n  casevault restriction end 4f0c2a91")]
+    End {
+        /// The restriction's id.
+        id: String,
+        /// From this day [default: today].
+        #[arg(long, value_name = "DATE")]
+        on: Option<Date>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct RestrictionAddArgs {
+    /// The client who asked.
+    #[arg(long, value_name = "ID")]
+    pub client: String,
+    /// The categories it keeps back, comma-separated.
+    #[arg(long, value_name = "CAT[,CAT]", value_delimiter = ',', value_parser = category_arg, required = true)]
+    pub categories: Vec<String>,
+    /// Only for these purposes, comma-separated [default: every purpose].
+    #[arg(long = "purpose", value_name = "P[,P]", value_delimiter = ',', value_parser = category_arg)]
+    pub purposes: Vec<String>,
+    /// Only from this recipient, by name.
+    #[arg(long, value_name = "NAME", conflicts_with = "recipient_kind")]
+    pub recipient: Option<String>,
+    /// Only from recipients of this kind (health-plan, law-enforcement, …).
+    #[arg(long, value_name = "KIND")]
+    pub recipient_kind: Option<String>,
+    /// The client paid for the services in full out of pocket: kept from the health
+    /// plan for payment and operations, and the practice must agree (164.522(a)(1)(vi)).
+    #[arg(long)]
+    pub self_pay: bool,
+    /// A lockbox (PHIPA): withheld from every disclosure but one the policy lets
+    /// override it; the recipient is told that something was withheld, not what.
+    #[arg(long, conflicts_with = "self_pay")]
+    pub lockbox: bool,
+    /// The day the client asked [default: today].
+    #[arg(long, value_name = "DATE")]
+    pub requested_on: Option<Date>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -608,6 +760,16 @@ pub enum PolicyCommand {
         /// The policy file (TOML).
         file: PathBuf,
     },
+    /// List the jurisdiction packs built in (docs/POLICIES.md says what each decides).
+    #[command(after_help = "Examples:\n  casevault policy packs\n  casevault policy packs --json")]
+    Packs,
+    /// Make a jurisdiction pack the policy in force (a new policy version; earlier
+    /// versions are kept). Review the pack with counsel first.
+    #[command(after_help = "Examples:\n  casevault policy use us-ca\n  casevault policy use ca-on")]
+    Use {
+        /// The pack (`casevault policy packs` lists them).
+        pack: String,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -630,6 +792,12 @@ pub struct DiscloseArgs {
     /// Under this consent only [default: any of the client's consents].
     #[arg(long, value_name = "ID", conflicts_with = "exception")]
     pub consent: Option<String>,
+    /// The kind of recipient (law-enforcement, medical, child-protection, court,
+    /// health-plan, …; `casevault policy show` lists the policy's): an exception goes
+    /// only to the kinds the law names, and a consent by class or a restriction is
+    /// checked against it.
+    #[arg(long, value_name = "KIND")]
+    pub recipient_kind: Option<String>,
     /// Under this legal exception instead of consent.
     #[arg(long, value_name = "KIND", requires = "justification_source")]
     pub exception: Option<String>,

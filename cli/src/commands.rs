@@ -13,6 +13,7 @@ pub mod manual;
 pub mod member;
 pub mod note;
 pub mod policy;
+pub mod restriction;
 pub mod vault;
 
 use std::path::{Path, PathBuf};

@@ -20,7 +20,8 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 use commands::{
-    access, audit, caseload, client, consent, demo, disclose, manual, member, note, policy, vault,
+    access, audit, caseload, client, consent, demo, disclose, manual, member, note, policy,
+    restriction, vault,
 };
 use error::CliError;
 use output::{Printer, eout};
@@ -67,6 +68,7 @@ fn run(cli: &Cli, out: &Printer) -> Result<(), CliError> {
             note::search(cli, query.as_deref(), client.as_deref(), out)
         }
         Command::Consent(command) => consent::run(cli, command, out),
+        Command::Restriction(command) => restriction::run(cli, command, out),
         Command::Intake {
             client,
             acknowledged_on,

@@ -234,6 +234,7 @@ pub fn ask_profile() -> Result<NewClient, CliError> {
         date_of_birth,
         contact,
         third_parties,
+        care: Default::default(),
     })
 }
 

@@ -1326,6 +1326,7 @@ fn rows() -> Vec<Row> {
                         expires: common::date("2027-01-01"),
                         signed_by: String::new(),
                         relationship: casevault::Relationship::Client,
+                        tpo: None,
                     }))
                 },
                 class: Some(ErrorClass::Usage),

@@ -132,6 +132,7 @@ fn the_library_bounds_dates_too() {
             date_of_birth: None,
             contact: None,
             third_parties: Vec::new(),
+            care: Default::default(),
         })
         .unwrap();
     for date in OUTSIDE {

@@ -417,6 +417,7 @@ fn accounting_lists_disclosures_oldest_first() {
                 }),
                 from: None,
                 until: None,
+                recipient_kind: None,
             };
             let options = casevault::ExportOptions {
                 format: ExportFormat::Markdown,

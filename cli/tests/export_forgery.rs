@@ -348,6 +348,7 @@ fn check(f: &mut Fixture, case: &Case) -> Result<(), TestCaseError> {
             date_of_birth: Some(date("1980-01-01")),
             contact: Some(case.third_party.clone()),
             third_parties: vec![case.third_party.clone()],
+            care: Default::default(),
         })
         .map_err(|e| TestCaseError::fail(format!("add the client: {e}")))?;
     s.add_note(NewNote::individual(&client, date("2026-03-01"), &body))
@@ -368,6 +369,7 @@ fn check(f: &mut Fixture, case: &Case) -> Result<(), TestCaseError> {
             }),
             from: None,
             until: None,
+            recipient_kind: None,
         },
         None => DisclosureRequest {
             client: client.clone(),
@@ -378,6 +380,7 @@ fn check(f: &mut Fixture, case: &Case) -> Result<(), TestCaseError> {
             exception: None,
             from: None,
             until: None,
+            recipient_kind: None,
         },
     };
     let mut export = |format: ExportFormat, ext: &str| -> Result<String, TestCaseError> {
@@ -515,6 +518,7 @@ fn try_field(
                 date_of_birth: None,
                 contact: Some(pick("contact", "555-0100")),
                 third_parties: vec![pick("third-party", "Ben Quill")],
+                care: Default::default(),
             })
             .map(drop),
         "consent-recipient" | "organization" | "signed-by" => s
@@ -532,6 +536,7 @@ fn try_field(
                 expires: date("2026-12-31"),
                 signed_by: pick("signed-by", "Ada Quill"),
                 relationship: Relationship::Client,
+                tpo: None,
             })
             .map(drop),
         _ => {
@@ -550,6 +555,7 @@ fn try_field(
                 }),
                 from: None,
                 until: None,
+                recipient_kind: None,
             };
             s.decide_disclosure(&request, date("2026-06-01"), true)?;
             let options = ExportOptions {
@@ -572,6 +578,7 @@ fn one_line_fields_with_a_line_break_or_control_character_are_refused_by_the_lib
             date_of_birth: None,
             contact: None,
             third_parties: vec!["Ben Quill".into()],
+            care: Default::default(),
         })
         .expect("add the client");
     let out = f.exports.join("refused.md");

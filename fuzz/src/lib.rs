@@ -39,6 +39,7 @@ fn profile(name: &str) -> Client {
         contact: Some("555-123-4567, ada@example.org; 12 Elm Street".into()),
         third_parties: vec!["Ben Quill (partner)".into()],
         created_at: "2026-03-01T00:00:00Z".parse().expect("a valid time"),
+        care: Default::default(),
     }
 }
 

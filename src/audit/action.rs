@@ -91,6 +91,9 @@ actions! {
     ClientList = "client.list",
     /// A client's profile was read (`client.show`).
     ClientShow = "client.show",
+    /// A client's care was marked: Part 2, a minor's own consent, the end of
+    /// treatment (`client.edit`).
+    ClientEdit = "client.edit",
     /// A note was added (`note.add`).
     NoteAdd = "note.add",
     /// A note, or a version of it, was read (`note.show`).
@@ -119,6 +122,14 @@ actions! {
     ConsentRevoke = "consent.revoke",
     /// An intake acknowledgement was recorded (`intake.add`).
     IntakeAdd = "intake.add",
+    /// A restriction or lockbox was recorded (`restriction.add`).
+    RestrictionAdd = "restriction.add",
+    /// A client's restrictions were listed (`restriction.list`).
+    RestrictionList = "restriction.list",
+    /// A restriction was refused (`restriction.refuse`).
+    RestrictionRefuse = "restriction.refuse",
+    /// A restriction was ended (`restriction.end`).
+    RestrictionEnd = "restriction.end",
     /// The policy was read (`policy.show`).
     PolicyShow = "policy.show",
     /// A new policy was set (`policy.set`).
@@ -173,7 +184,7 @@ mod tests {
             let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
             assert_eq!(&read, action);
         }
-        assert_eq!(seen.len(), 43);
+        assert_eq!(seen.len(), 48);
     }
 
     #[test]

@@ -151,6 +151,11 @@ id_type! {
     AccountingId
 }
 
+id_type! {
+    /// A client's restriction's identifier (the same for every version of it).
+    RestrictionId
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,6 @@ mod record_ref;
 mod timestamp;
 
 pub use date::Date;
-pub use id::{AccountingId, ClientId, ConsentId, DecisionId, IntakeId, NoteId};
+pub use id::{AccountingId, ClientId, ConsentId, DecisionId, IntakeId, NoteId, RestrictionId};
 pub use record_ref::{RecordKind, RecordRef};
 pub use timestamp::{EventTime, Timestamp};

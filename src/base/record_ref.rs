@@ -34,6 +34,8 @@ pub enum RecordKind {
     Grant,
     /// A request for emergency access to a client's record, and its approval.
     AccessRequest,
+    /// A client's restriction or lockbox (refusing or ending it writes a new version).
+    Restriction,
 }
 
 impl RecordKind {
@@ -53,6 +55,7 @@ impl RecordKind {
             RecordKind::Caseload => "caseload",
             RecordKind::Grant => "grant",
             RecordKind::AccessRequest => "access-request",
+            RecordKind::Restriction => "restriction",
         }
     }
 
@@ -72,6 +75,7 @@ impl RecordKind {
             "caseload" => Some(RecordKind::Caseload),
             "grant" => Some(RecordKind::Grant),
             "access-request" => Some(RecordKind::AccessRequest),
+            "restriction" => Some(RecordKind::Restriction),
             _ => None,
         }
     }

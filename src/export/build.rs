@@ -41,6 +41,7 @@ fn obligation_text(o: &Obligation) -> Option<String> {
         Obligation::RedactThirdParties => {
             "third parties' names and identifiers are redacted".into()
         }
+        Obligation::LockboxNotice { text } => text.clone(),
         Obligation::RedisclosureNotice { .. } => return None,
     })
 }
@@ -172,9 +173,23 @@ impl<'a> Builder<'a> {
 
     /// Takes from the policy in force which withheld categories leave a marker, and
     /// which are never part of a client's own copy. Without it, nothing withheld
-    /// leaves a trace.
+    /// leaves a trace. A category the client's lockbox withholds leaves none either:
+    /// the recipient is told that something was withheld (the lockbox notice among
+    /// the obligations), never what.
     pub(crate) fn follow_policy(&mut self, policy: &Policy) {
-        self.marked = policy.withheld_markers.clone();
+        let locked: Vec<&str> = self
+            .decision
+            .verdicts
+            .iter()
+            .filter(|v| v.withheld)
+            .map(|v| v.category.as_str())
+            .collect();
+        self.marked = policy
+            .withheld_markers
+            .iter()
+            .filter(|c| !locked.contains(&c.as_str()))
+            .cloned()
+            .collect();
         self.sole_consent = policy.sole_consent.clone();
     }
 

@@ -20,12 +20,24 @@ fn classify(action: &Action) -> (FhirCode, Option<FhirCode>, FhirCode) {
     let search = (TYPE_PATIENT_RECORD, Some(SUBTYPE_SEARCH), ACTION_R);
     let update = (TYPE_PATIENT_RECORD, Some(SUBTYPE_UPDATE), ACTION_U);
     match action {
-        Action::ClientAdd | Action::NoteAdd | Action::ConsentAdd | Action::IntakeAdd => create,
+        Action::ClientAdd
+        | Action::NoteAdd
+        | Action::ConsentAdd
+        | Action::IntakeAdd
+        | Action::RestrictionAdd => create,
         Action::ClientShow | Action::NoteShow | Action::ConsentShow => read,
-        Action::ClientList | Action::NoteList | Action::ConsentList | Action::AccountingShow => {
-            search
-        }
-        Action::NoteEdit | Action::NoteSign | Action::NoteAmend | Action::ConsentRevoke => update,
+        Action::ClientList
+        | Action::NoteList
+        | Action::ConsentList
+        | Action::AccountingShow
+        | Action::RestrictionList => search,
+        Action::ClientEdit
+        | Action::NoteEdit
+        | Action::NoteSign
+        | Action::NoteAmend
+        | Action::ConsentRevoke
+        | Action::RestrictionRefuse
+        | Action::RestrictionEnd => update,
         Action::NoteImportPrepare | Action::DiscloseDryRun => (TYPE_PATIENT_RECORD, None, ACTION_E),
         Action::NoteSearch => (TYPE_QUERY, Some(SUBTYPE_SEARCH), ACTION_R),
         Action::NoteImport => (TYPE_IMPORT, None, ACTION_C),

@@ -15,6 +15,32 @@ pub struct NewClient {
     pub contact: Option<String>,
     /// Names of third parties who appear in notes (partner, children, employer).
     pub third_parties: Vec<String>,
+    /// What the law attaches to the client's care.
+    pub care: Care,
+}
+
+/// What the law attaches to a client's care, beyond their consents.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Care {
+    /// The record is a 42 CFR Part 2 program's (substance-use disorder treatment):
+    /// every disclosure carries the 2.32 notice, and only a 2.64/2.65 court order
+    /// takes it to proceedings.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub part2_program: bool,
+    /// The client consented to their own care as a minor under the policy's rule
+    /// (`[minors] self-consent-age`): they, not a parent, control those records.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub minor_consent: bool,
+    /// The day treatment ended: a consent "until the end of treatment" ends then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub treatment_ended: Option<Date>,
+}
+
+impl Care {
+    /// True when nothing is marked.
+    pub fn is_plain(&self) -> bool {
+        *self == Care::default()
+    }
 }
 
 /// A client profile, as stored (encrypted) and shown.
@@ -33,6 +59,9 @@ pub struct Client {
     /// Names of third parties who appear in notes.
     #[serde(default)]
     pub third_parties: Vec<String>,
+    /// What the law attaches to the client's care.
+    #[serde(default, skip_serializing_if = "Care::is_plain")]
+    pub care: Care,
     /// When the profile was created.
     pub created_at: Timestamp,
 }

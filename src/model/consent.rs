@@ -49,10 +49,27 @@ pub struct ConsentRecipient {
 pub struct Revocation {
     /// The date the revocation takes effect.
     pub effective: Date,
+    /// The client revoked in writing (a 42 CFR Part 2 consent is revoked only so).
+    #[serde(default)]
+    pub in_writing: bool,
     /// When it was recorded.
     pub recorded_at: Timestamp,
     /// Who recorded it.
     pub recorded_by: String,
+}
+
+/// A single consent for treatment, payment and operations (42 CFR 2.33(b)): its
+/// recipients described by class, not by name, until it is revoked in writing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tpo {
+    /// The class of recipient it covers: a recipient kind of the policy (e.g.
+    /// `medical`); a request names the recipient's kind to rest on it.
+    pub recipient_kind: String,
+    /// It ends when the client's treatment ends (`--expires end-of-treatment`);
+    /// otherwise it has no end date (`--expires none`). Either way the consent's
+    /// `expires` is [`Date::LATEST`]: only a written revocation, or the end of
+    /// treatment, ends it.
+    pub until_end_of_treatment: bool,
 }
 
 /// What `consent add` takes.
@@ -76,6 +93,8 @@ pub struct NewConsent {
     pub signed_by: String,
     /// In what capacity.
     pub relationship: Relationship,
+    /// For a Part 2 single consent for treatment, payment and operations.
+    pub tpo: Option<Tpo>,
 }
 
 /// A recorded consent.
@@ -111,6 +130,9 @@ pub struct Consent {
     /// Its revocation, if revoked.
     #[serde(default)]
     pub revoked: Option<Revocation>,
+    /// For a Part 2 single consent for treatment, payment and operations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpo: Option<Tpo>,
 }
 
 impl Consent {

@@ -15,4 +15,5 @@ pub(crate) mod consent;
 pub(crate) mod note;
 pub(crate) mod policy;
 pub mod practice;
+pub(crate) mod restriction;
 pub mod role;

@@ -316,6 +316,13 @@ impl Access<'_, '_> {
         self.write_in(&[compartment], reference, value)
     }
 
+    /// [`Error::KeyDenied`] unless this member holds the current key of the
+    /// compartment of `client` that records of `kind` are sealed in.
+    pub(crate) fn require_key_for(&mut self, kind: RecordKind, client: &str) -> Result<()> {
+        self.ring.current(self.tx, &compartment_of(kind, client))?;
+        Ok(())
+    }
+
     /// Refuses unless this member's role writes the compartment `name` (a category,
     /// `consents` or `disclosures`): reads are decided by the keys a member holds;
     /// a key opens and seals alike, so writes are the role's to allow (and each is
@@ -661,7 +668,9 @@ pub(crate) fn compartment_of(kind: RecordKind, client: &str) -> Compartment {
     let name = match kind {
         RecordKind::Client => "identity",
         RecordKind::Note => "attendance",
-        RecordKind::Consent | RecordKind::Intake => crate::model::role::CONSENTS,
+        RecordKind::Consent | RecordKind::Intake | RecordKind::Restriction => {
+            crate::model::role::CONSENTS
+        }
         RecordKind::Decision | RecordKind::Accounting => crate::model::role::DISCLOSURES,
         _ => return Compartment::Practice,
     };

@@ -126,9 +126,42 @@ impl Access<'_, '_> {
     }
 }
 
+/// Refuses a consent signed by someone the policy's `[minors]` says cannot sign it:
+/// a minor for themselves (unless they consented to their own care under the
+/// policy's rule), or a parent for a minor who did.
+fn check_signer(client: &Client, new: &NewConsent, policy: &Policy) -> Result<()> {
+    let Some(minors) = &policy.minors else {
+        return Ok(());
+    };
+    let by_client = new.relationship == Relationship::Client;
+    if client.care.minor_consent && !by_client {
+        return Err(Error::InvalidInput(format!(
+            "client {} consented to their own care as a minor ({}): only they sign consents for those records, not a {} ({}); nothing recorded",
+            client.id,
+            minors
+                .self_consent_citation
+                .as_deref()
+                .unwrap_or("the policy's rule"),
+            new.relationship.as_str(),
+            minors.citation
+        )));
+    }
+    if let Some(born) = client.date_of_birth
+        && by_client
+        && !client.care.minor_consent
+        && crate::rules::decision::age_on(born, new.effective) < i32::from(minors.age_of_majority)
+    {
+        return Err(Error::InvalidInput(format!(
+            "client {} is a minor on {}: a parent or guardian signs for them ({}): record it with --relationship guardian --signed-by NAME, or mark the client as consenting to their own care where the law lets them (`casevault client edit {} --minor-consent`); nothing recorded",
+            client.id, new.effective, minors.citation, client.id
+        )));
+    }
+    Ok(())
+}
+
 /// Refuses a name the policy does not have (a usage error, exit 2), suggesting the
 /// closest one: a typo must not become a stored denial.
-fn check_names(
+pub(crate) fn check_names(
     what: &'static str,
     names: &[String],
     known: &[String],
@@ -204,7 +237,7 @@ impl Session {
                     .map(|o| ("recipient's organization", o)),
             ),
         )?;
-        if new.purposes.is_empty() || new.categories.is_empty() {
+        if (new.purposes.is_empty() && new.tpo.is_none()) || new.categories.is_empty() {
             return Err(Error::InvalidInput(
                 "a consent names at least one purpose and one category".into(),
             ));
@@ -232,6 +265,36 @@ impl Session {
         self.access(Action::ConsentAdd, |a| {
             let client = a.client(&new.client)?;
             let (_, policy) = a.policy()?;
+            let mut new = new;
+            if let Some(tpo) = &new.tpo {
+                let Some(part2) = &policy.part2 else {
+                    return Err(Error::InvalidInput(format!(
+                        "the policy in force ({}) has no 42 CFR Part 2 rules, so it has no single consent for treatment, payment and operations; leave out --tpo",
+                        policy.name
+                    )));
+                };
+                if !client.care.part2_program {
+                    return Err(Error::InvalidInput(format!(
+                        "client {} is not marked as a Part 2 program's record: a single consent for treatment, payment and operations ({}) is for those; mark them with `casevault client edit {} --part2-program`, or leave out --tpo",
+                        client.id, part2.tpo_citation, client.id
+                    )));
+                }
+                if let Some(other) = new.purposes.iter().find(|p| !part2.tpo_purposes.contains(p)) {
+                    return Err(Error::InvalidInput(format!(
+                        "a single consent for treatment, payment and operations covers {}, not {other}: leave out --purpose, or record a consent of its own",
+                        part2.tpo_purposes.join(", ")
+                    )));
+                }
+                check_names(
+                    "recipient kind",
+                    std::slice::from_ref(&tpo.recipient_kind),
+                    &policy.recipient_kinds,
+                    false,
+                )?;
+                new.purposes = part2.tpo_purposes.clone();
+                new.expires = Date::LATEST;
+            }
+            check_signer(&client, &new, &policy)?;
             check_names("purpose", &new.purposes, &policy.purposes, false)?;
             check_names("category", &new.categories, &policy.categories, true)?;
             check_names("category", &new.excluded, &policy.categories, false)?;
@@ -276,6 +339,7 @@ impl Session {
                 recorded_at: Timestamp::now(),
                 recorded_by: actor,
                 revoked: None,
+                tpo: new.tpo,
             };
             a.write_for(&consent.client, RecordRef::new(RecordKind::Consent, &id, 1), &consent)?;
             Ok((id, warnings))
@@ -301,11 +365,24 @@ impl Session {
     /// as a new version. A consent already revoked from a later day is revoked again
     /// from the earlier one: the earliest revocation wins, so a client who withdraws
     /// sooner than first recorded is never held to the later day.
-    pub fn revoke_consent(&mut self, id: &str, effective: Date) -> Result<Consent> {
+    ///
+    /// A Part 2 single consent (`tpo`) is revoked only in writing (42 CFR 2.31(a)(6)):
+    /// `in_writing` says the client's revocation is written.
+    pub fn revoke_consent(
+        &mut self,
+        id: &str,
+        effective: Date,
+        in_writing: bool,
+    ) -> Result<Consent> {
         check_dates(&[("revocation date", Some(effective))])?;
         let actor = self.actor().to_owned();
         self.access(Action::ConsentRevoke, |a| {
             let mut consent = a.consent(id)?;
+            if consent.tpo.is_some() && !in_writing {
+                return Err(Error::InvalidInput(format!(
+                    "consent {id} is a 42 CFR Part 2 consent, revoked only in writing: record the client's written revocation (--in-writing); nothing changed"
+                )));
+            }
             if effective < consent.effective {
                 return Err(Error::InvalidInput(format!(
                     "consent {id} begins on {}, after {effective}; revoke it from {} or later (before it begins it permits nothing anyway); nothing changed",
@@ -323,6 +400,7 @@ impl Session {
             consent.version += 1;
             consent.revoked = Some(Revocation {
                 effective,
+                in_writing,
                 recorded_at: Timestamp::now(),
                 recorded_by: actor,
             });
@@ -548,6 +626,14 @@ pub(crate) fn decide_in(
         false,
     )?;
     check_names("category", &request.categories, &policy.categories, true)?;
+    if let Some(kind) = &request.recipient_kind {
+        check_names(
+            "recipient kind",
+            std::slice::from_ref(kind),
+            &policy.recipient_kinds,
+            false,
+        )?;
+    }
     let mut request = expand_all(request, &policy);
     a.check_may_disclose(&policy, &request)?;
     if let Some(about) = request.exception.as_mut().and_then(|e| e.about.as_mut()) {
@@ -576,11 +662,18 @@ pub(crate) fn decide_in(
     involved.sort_unstable();
     involved.dedup();
     let consents = a.consents_of(&involved)?;
+    // A restriction this member could not open would be passed over: the requesting
+    // client's are in the compartment of their consents, which the member must hold.
+    a.require_key_for(RecordKind::Restriction, &request.client)?;
+    let restrictions = a.restrictions_of(&involved)?;
+    let facts = a.client_facts(&involved)?;
     let decision = decision::decide(DecisionInput {
         request,
         client_name: &client.name,
         consents: &consents,
         joint_notes: &joint_notes,
+        clients: &facts,
+        restrictions: &restrictions,
         policy: &policy,
         today,
     });

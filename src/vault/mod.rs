@@ -58,6 +58,7 @@ mod members;
 mod migrate;
 mod notes;
 mod parts;
+pub(crate) mod restrict;
 mod seal;
 mod search;
 mod session;

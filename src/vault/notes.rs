@@ -36,7 +36,12 @@ impl Session {
                         .map(|n| ("third-party name", n.as_str())),
                 ),
         )?;
+        let today = crate::base::Date::today();
         self.access(Action::ClientAdd, |a| {
+            if !new.care.is_plain() {
+                let (_, policy) = a.policy()?;
+                crate::vault::restrict::check_care(&new.care, new.date_of_birth, &policy, today)?;
+            }
             let id: ClientId = a.new_id(RecordKind::Client)?.into();
             let client = Client {
                 id: id.clone(),
@@ -49,6 +54,7 @@ impl Session {
                     .map(|n| n.trim().to_owned())
                     .collect(),
                 created_at: Timestamp::now(),
+                care: new.care,
             };
             a.assign_self_if_caseload(&id)?;
             a.write_for(&id, RecordRef::new(RecordKind::Client, &id, 1), &client)?;

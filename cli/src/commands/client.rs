@@ -2,10 +2,10 @@
 
 use std::io::IsTerminal;
 
-use casevault::NewClient;
+use casevault::{Care, CareChange, Date, NewClient};
 
 use super::unlock;
-use crate::cli::{Cli, ClientAddArgs, ClientCommand};
+use crate::cli::{Cli, ClientAddArgs, ClientCommand, ClientEditArgs};
 use crate::error::CliError;
 use crate::output::Printer;
 use crate::private_input;
@@ -15,6 +15,7 @@ pub fn run(cli: &Cli, command: &ClientCommand, out: &Printer) -> Result<(), CliE
         ClientCommand::Add(args) => add(cli, args, out),
         ClientCommand::List => list(cli, out),
         ClientCommand::Show { id } => show(cli, id, out),
+        ClientCommand::Edit(args) => edit(cli, args, out),
     }
 }
 
@@ -24,7 +25,13 @@ fn add(cli: &Cli, args: &ClientAddArgs, out: &Printer) -> Result<(), CliError> {
         dob,
         contact,
         third_parties,
+        care,
     } = args;
+    let care = Care {
+        part2_program: care.part2_program,
+        minor_consent: care.minor_consent,
+        treatment_ended: None,
+    };
     // A profile on standard input is read (and checked) before unlocking; one typed at
     // the terminal after, so that a wrong passphrase loses no typing.
     let given = match name {
@@ -33,6 +40,7 @@ fn add(cli: &Cli, args: &ClientAddArgs, out: &Printer) -> Result<(), CliError> {
             date_of_birth: *dob,
             contact: contact.clone(),
             third_parties: third_parties.clone(),
+            care: care.clone(),
         }),
         None if dob.is_some() || contact.is_some() || !third_parties.is_empty() => {
             return Err(CliError::usage(
@@ -41,12 +49,18 @@ fn add(cli: &Cli, args: &ClientAddArgs, out: &Printer) -> Result<(), CliError> {
             ));
         }
         None if std::io::stdin().is_terminal() => None,
-        None => Some(private_input::profile_from_stdin()?),
+        None => Some(NewClient {
+            care: care.clone(),
+            ..private_input::profile_from_stdin()?
+        }),
     };
     let mut session = unlock(cli)?;
     let new = match given {
         Some(new) => new,
-        None => private_input::ask_profile()?,
+        None => NewClient {
+            care,
+            ..private_input::ask_profile()?
+        },
     };
     out.id(&session.add_client(new)?);
     Ok(())
@@ -61,5 +75,31 @@ fn list(cli: &Cli, out: &Printer) -> Result<(), CliError> {
 fn show(cli: &Cli, id: &str, out: &Printer) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
     out.client(&session.client_details(id)?);
+    Ok(())
+}
+
+fn edit(cli: &Cli, args: &ClientEditArgs, out: &Printer) -> Result<(), CliError> {
+    let mark = |on: bool, off: bool| match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let change = CareChange {
+        part2_program: mark(args.care.part2_program, args.no_part2_program),
+        minor_consent: mark(args.care.minor_consent, args.no_minor_consent),
+        treatment_ended: args.treatment_ended,
+    };
+    if change.part2_program.is_none()
+        && change.minor_consent.is_none()
+        && change.treatment_ended.is_none()
+    {
+        return Err(CliError::usage(
+            "nothing to change",
+            "give --part2-program, --minor-consent, --treatment-ended DATE (or --no-part2-program, --no-minor-consent)",
+        ));
+    }
+    let mut session = unlock(cli)?;
+    session.change_care(&args.id, change, Date::today())?;
+    out.client(&session.client_details(&args.id)?);
     Ok(())
 }

@@ -1,9 +1,9 @@
 //! Consents and intake: `consent add`, `list`, `show` and `revoke`, and `intake`.
 
-use casevault::{ConsentRecipient, Date, NewConsent};
+use casevault::{ConsentRecipient, Date, NewConsent, Tpo};
 
 use super::{not_in_future, unlock};
-use crate::cli::{Cli, ConsentAddArgs, ConsentCommand};
+use crate::cli::{Cli, ConsentAddArgs, ConsentCommand, ExpiryArg};
 use crate::error::CliError;
 use crate::output::{Printer, eout};
 
@@ -12,11 +12,33 @@ pub fn run(cli: &Cli, command: &ConsentCommand, out: &Printer) -> Result<(), Cli
         ConsentCommand::Add(args) => add(cli, args, out),
         ConsentCommand::List { client } => list(cli, client, out),
         ConsentCommand::Show { id, fhir } => show(cli, id, *fhir, out),
-        ConsentCommand::Revoke { id, on } => revoke(cli, id, *on, out),
+        ConsentCommand::Revoke { id, on, in_writing } => revoke(cli, id, *on, *in_writing, out),
     }
 }
 
 fn add(cli: &Cli, args: &ConsentAddArgs, out: &Printer) -> Result<(), CliError> {
+    let (expires, tpo) = match (args.expires, &args.recipient_kind) {
+        (ExpiryArg::On(date), None) => (date, None),
+        (ExpiryArg::On(_), Some(_)) => {
+            return Err(CliError::usage(
+                "a --tpo consent has no end date",
+                "give --expires none (until the client revokes it in writing) or --expires end-of-treatment",
+            ));
+        }
+        (_, None) => {
+            return Err(CliError::usage(
+                "only a --tpo consent (42 CFR Part 2) is without an end date",
+                "give the last day the consent permits disclosure: --expires YYYY-MM-DD",
+            ));
+        }
+        (expiry, Some(kind)) => (
+            Date::LATEST,
+            Some(Tpo {
+                recipient_kind: kind.clone(),
+                until_end_of_treatment: matches!(expiry, ExpiryArg::EndOfTreatment),
+            }),
+        ),
+    };
     let mut session = unlock(cli)?;
     let (id, warnings) = session.add_consent(NewConsent {
         client: args.client.as_str().into(),
@@ -29,9 +51,10 @@ fn add(cli: &Cli, args: &ConsentAddArgs, out: &Printer) -> Result<(), CliError> 
         categories: args.categories.clone(),
         excluded: args.excluded.clone(),
         effective: args.from.unwrap_or_else(Date::today),
-        expires: args.expires,
+        expires,
         signed_by: args.signed_by.clone().unwrap_or_default(),
         relationship: args.relationship.into(),
+        tpo,
     })?;
     for warning in warnings {
         eout!("warning: {warning}");
@@ -63,9 +86,15 @@ fn show(cli: &Cli, id: &str, fhir: bool, out: &Printer) -> Result<(), CliError> 
     Ok(())
 }
 
-fn revoke(cli: &Cli, id: &str, on: Option<Date>, out: &Printer) -> Result<(), CliError> {
+fn revoke(
+    cli: &Cli,
+    id: &str,
+    on: Option<Date>,
+    in_writing: bool,
+    out: &Printer,
+) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
-    let consent = session.revoke_consent(id, on.unwrap_or_else(Date::today))?;
+    let consent = session.revoke_consent(id, on.unwrap_or_else(Date::today), in_writing)?;
     out.consent(&consent, Date::today());
     Ok(())
 }

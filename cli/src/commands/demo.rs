@@ -105,6 +105,7 @@ impl<'a> Demo<'a> {
             date_of_birth: "1984-05-17".parse().ok(),
             contact: Some("ada.quill@example.org".into()),
             third_parties: vec!["Ben Quill".into(), "Cleo Quill".into()],
+            care: Default::default(),
         })?;
         let ben = self.session.add_client(NewClient {
             name: "Ben Quill".into(),
@@ -208,6 +209,7 @@ impl<'a> Demo<'a> {
             expires: period(year + 2),
             signed_by: String::new(),
             relationship: Relationship::Client,
+            tpo: None,
         })?;
         out!(
             self.out,
@@ -439,6 +441,7 @@ fn ask(
         exception,
         from: None,
         until: None,
+        recipient_kind: None,
     }
 }
 

@@ -181,6 +181,7 @@ fn request(args: &DiscloseArgs) -> Result<DisclosureRequest, CliError> {
         }),
         from: args.from,
         until: args.until,
+        recipient_kind: args.recipient_kind.clone(),
     })
 }
 

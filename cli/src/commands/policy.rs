@@ -12,6 +12,18 @@ pub fn run(cli: &Cli, command: &PolicyCommand, out: &Printer) -> Result<(), CliE
     match command {
         PolicyCommand::Show => show(cli, out),
         PolicyCommand::Set { file } => set(cli, file, out),
+        PolicyCommand::Packs => {
+            out.packs();
+            Ok(())
+        }
+        PolicyCommand::Use { pack } => {
+            let mut session = unlock(cli)?;
+            let version = session.use_pack(pack)?;
+            out.done(&format!(
+                "policy version {version} is now in force: pack {pack}; review it with counsel (docs/POLICIES.md)"
+            ));
+            Ok(())
+        }
     }
 }
 

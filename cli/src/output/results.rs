@@ -78,6 +78,21 @@ impl Printer {
             out!(self, "third parties: {}", c.third_parties.join(", "));
         }
         out!(self, "created:       {}", c.created_at);
+        if c.care.part2_program {
+            out!(
+                self,
+                "part 2:        a 42 CFR Part 2 program's record (every disclosure carries the 2.32 notice)"
+            );
+        }
+        if c.care.minor_consent {
+            out!(
+                self,
+                "minor consent: consented to their own care as a minor; they sign for those records"
+            );
+        }
+        if let Some(ended) = c.care.treatment_ended {
+            out!(self, "treatment:     ended {ended}");
+        }
         match details.intake.last() {
             Some(i) => out!(
                 self,
@@ -107,8 +122,13 @@ impl Printer {
                 vec![
                     c.id.to_string(),
                     c.state_on(today).to_owned(),
-                    c.recipient.name.clone(),
-                    format!("{} to {}", c.effective, c.expires),
+                    match &c.tpo {
+                        Some(t) => {
+                            format!("{} ({} recipients)", c.recipient.name, t.recipient_kind)
+                        }
+                        None => c.recipient.name.clone(),
+                    },
+                    format!("{} to {}", c.effective, until(c)),
                     format!("for {}", c.purposes.join(",")),
                     format!("allows {}", c.categories.join(",")),
                 ]
@@ -135,7 +155,14 @@ impl Printer {
         if !c.excluded.is_empty() {
             out!(self, "excludes:     {}", c.excluded.join(", "));
         }
-        out!(self, "period:       {} to {}", c.effective, c.expires);
+        if let Some(t) = &c.tpo {
+            out!(
+                self,
+                "by class:     any {} recipient (42 CFR Part 2 single consent for treatment, payment and operations)",
+                t.recipient_kind
+            );
+        }
+        out!(self, "period:       {} to {}", c.effective, until(c));
         out!(
             self,
             "signed by:    {} ({})",
@@ -146,8 +173,9 @@ impl Printer {
         match &c.revoked {
             Some(r) => out!(
                 self,
-                "revoked:      from {} (recorded {} by {})",
+                "revoked:      from {}{} (recorded {} by {})",
                 r.effective,
+                if r.in_writing { ", in writing" } else { "" },
                 r.recorded_at,
                 r.recorded_by
             ),
@@ -415,6 +443,7 @@ impl Printer {
             eout!("policy version {version}");
         }
         self.push_text(policy.source.trim_end());
+        self.push_text(&super::law::citations(policy));
     }
 
     pub fn decision(&self, record: &DecisionRecord) {
@@ -460,6 +489,12 @@ impl Printer {
             Basis::ClientRequest => "the client's own request".to_owned(),
         };
         out!(self, "basis: {basis}");
+        if d.required {
+            out!(
+                self,
+                "required: the law requires this disclosure, not only permits it"
+            );
+        }
         let width = d
             .verdicts
             .iter()
@@ -470,7 +505,13 @@ impl Printer {
             out!(
                 self,
                 "  {:<9}  {:<width$}  {}",
-                if v.permitted { "permitted" } else { "DENIED" },
+                if v.permitted {
+                    "permitted"
+                } else if v.withheld {
+                    "WITHHELD"
+                } else {
+                    "DENIED"
+                },
                 v.category,
                 v.reason
             );
@@ -519,6 +560,9 @@ impl Printer {
                     }
                     Obligation::TellClient => "tell the client, unless that is unsafe",
                     Obligation::RedactThirdParties => "redact third parties' names and identifiers",
+                    Obligation::LockboxNotice { .. } => {
+                        "tell the recipient that some information was withheld at the client's instruction (not what)"
+                    }
                 };
                 out!(self, "  - {text}");
             }
@@ -662,5 +706,15 @@ fn access_state(r: &AccessRequest) -> String {
         (_, Some(at)) => format!("ended {at}"),
         (Some(a), None) => format!("approved by {} until {}", a.by, a.until),
         (None, None) => "pending".to_owned(),
+    }
+}
+
+/// When a consent ends, in words: its date, or for a Part 2 single consent, "the end
+/// of treatment" or "revoked in writing".
+fn until(c: &Consent) -> String {
+    match &c.tpo {
+        Some(t) if t.until_end_of_treatment => "the end of treatment".to_owned(),
+        Some(_) => "its revocation in writing".to_owned(),
+        None => c.expires.to_string(),
     }
 }

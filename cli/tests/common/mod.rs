@@ -356,6 +356,7 @@ impl TestVault {
                     name.to_lowercase().replace(' ', ".")
                 )),
                 third_parties: third.iter().map(|t| (*t).to_owned()).collect(),
+                care: Default::default(),
             })
             .expect("add a client")
         };
@@ -424,6 +425,7 @@ impl TestVault {
                     expires: date("2099-12-31"),
                     signed_by: String::new(),
                     relationship: Relationship::Client,
+                    tpo: None,
                 })
                 .expect("a consent")
                 .0
@@ -437,7 +439,7 @@ impl TestVault {
         );
         let ben_consent = consent(&mut s, &ben, "Dr Smith", "treatment", &["progress"]);
         let cleo_consent = consent(&mut s, &cleo, "Insurer", "payment", &["attendance"]);
-        s.revoke_consent(&cleo_consent, date("2026-02-01"))
+        s.revoke_consent(&cleo_consent, date("2026-02-01"), false)
             .expect("revoke");
         let request = DisclosureRequest {
             client: ada.clone(),
@@ -448,6 +450,7 @@ impl TestVault {
             exception: None,
             from: None,
             until: None,
+            recipient_kind: None,
         };
         s.decide_disclosure(&request, date("2026-02-10"), true)
             .expect("a dry run");

@@ -22,176 +22,21 @@
 //! 8. The client's own request releases everything but sole-consent categories and
 //!    is exempt from the accounting.
 
-use crate::base::{ConsentId, Date};
-use crate::model::consent::Consent;
-use crate::model::policy::{ALL_CATEGORIES, Policy};
+use crate::base::ConsentId;
 
+mod consent;
+mod exception;
 mod outcome;
 mod request;
+mod restrict;
+
+pub(crate) use consent::age_on;
+use consent::{consent_verdict, consents_of, same_name};
 
 pub use outcome::{
     Basis, Decision, DecisionRecord, JointVerdict, Obligation, ParticipantConsent, Verdict,
 };
-pub use request::{DecisionInput, DisclosureRequest, ExceptionRequest, JointNote};
-
-fn same_name(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    };
-    norm(a) == norm(b)
-}
-
-/// Whether two names differ only by a slip: the same letters and digits once folded
-/// ("Dr. Smith", "dr smith"), or one or two letters apart ("Dr Smyth").
-fn near_name(a: &str, b: &str) -> bool {
-    let key = |s: &str| -> String {
-        crate::base::fold::fold(s)
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect()
-    };
-    let (a, b) = (key(a), key(b));
-    let slack = if a.chars().count().min(b.chars().count()) >= 6 {
-        2
-    } else {
-        1
-    };
-    !a.is_empty() && strsim::levenshtein(&a, &b) <= slack
-}
-
-/// Whether `consent` permits `category` to `recipient` for `purpose` on `today`;
-/// the reason when it does not.
-fn consent_permits(
-    consent: &Consent,
-    recipient: &str,
-    purpose: &str,
-    category: &str,
-    policy: &Policy,
-    today: Date,
-) -> Result<(), String> {
-    let id = &consent.id;
-    if let Some(r) = &consent.revoked
-        && r.effective <= today
-    {
-        return Err(format!("consent {id} was revoked on {}", r.effective));
-    }
-    if today < consent.effective {
-        return Err(format!(
-            "consent {id} takes effect on {}",
-            consent.effective
-        ));
-    }
-    if today > consent.expires {
-        return Err(format!("consent {id} expired on {}", consent.expires));
-    }
-    if !same_name(&consent.recipient.name, recipient) {
-        let hint = if near_name(&consent.recipient.name, recipient) {
-            format!(
-                " (did you mean \"{}\"? write the recipient as the consent does)",
-                consent.recipient.name
-            )
-        } else {
-            String::new()
-        };
-        return Err(format!(
-            "consent {id} is for {}, not {recipient}{hint}",
-            consent.recipient.name
-        ));
-    }
-    if !consent.purposes.iter().any(|p| p == purpose) {
-        return Err(format!(
-            "consent {id} does not cover the purpose {purpose} (it covers {})",
-            consent.purposes.join(", ")
-        ));
-    }
-    if consent.excluded.iter().any(|c| c == category) {
-        return Err(format!("consent {id} excludes {category}"));
-    }
-    let named = consent.categories.iter().any(|c| c == category);
-    let through_all = consent.categories.iter().any(|c| c == ALL_CATEGORIES);
-    if policy.sole_consent.iter().any(|c| c == category) {
-        if !named {
-            return Err(format!(
-                "{category} need a consent that names them and no other category; consent {id} does not name them"
-            ));
-        }
-        let others: Vec<&str> = consent
-            .categories
-            .iter()
-            .filter(|c| *c != category)
-            .map(String::as_str)
-            .collect();
-        if !others.is_empty() {
-            return Err(format!(
-                "{category} need a consent that names them and no other category; consent {id} also names {}",
-                others.join(", ")
-            ));
-        }
-        return Ok(());
-    }
-    if policy.explicit_consent.iter().any(|c| c == category) && !named {
-        return Err(if through_all {
-            format!(
-                "{category} needs a consent that names it explicitly; consent {id} covers it only through \"all\""
-            )
-        } else {
-            format!("consent {id} does not name {category}")
-        });
-    }
-    if named || through_all {
-        Ok(())
-    } else {
-        Err(format!("consent {id} does not name {category}"))
-    }
-}
-
-/// The verdict for one category under consent: the first consent (by effective date,
-/// then id) that permits it, or every consent's reason.
-fn consent_verdict(
-    consents: &[&Consent],
-    request: &DisclosureRequest,
-    category: &str,
-    policy: &Policy,
-    today: Date,
-) -> Verdict {
-    let mut reasons = Vec::new();
-    for consent in consents {
-        match consent_permits(
-            consent,
-            &request.recipient,
-            &request.purpose,
-            category,
-            policy,
-            today,
-        ) {
-            Ok(()) => {
-                return Verdict {
-                    category: category.to_owned(),
-                    permitted: true,
-                    reason: format!(
-                        "permitted by consent {} (to {} for {}, {} to {})",
-                        consent.id,
-                        consent.recipient.name,
-                        consent.purposes.join(", "),
-                        consent.effective,
-                        consent.expires
-                    ),
-                    consent: Some(consent.id.clone()),
-                };
-            }
-            Err(reason) => reasons.push(reason),
-        }
-    }
-    let reason = match reasons.len() {
-        0 => format!("no consent from client {} is on file", request.client),
-        1 => reasons.remove(0),
-        _ => format!("no consent permits {category}: {}", reasons.join("; ")),
-    };
-    denied(category, reason)
-}
+pub use request::{ClientFacts, DecisionInput, DisclosureRequest, ExceptionRequest, JointNote};
 
 fn denied(category: &str, reason: String) -> Verdict {
     Verdict {
@@ -199,6 +44,7 @@ fn denied(category: &str, reason: String) -> Verdict {
         permitted: false,
         reason,
         consent: None,
+        withheld: false,
     }
 }
 
@@ -208,27 +54,32 @@ fn permitted(category: &str, reason: String) -> Verdict {
         permitted: true,
         reason,
         consent: None,
+        withheld: false,
     }
 }
 
-/// The consents of `client` that a consent-based request may rest on, in a fixed order.
-fn consents_of<'a>(
-    input: &DecisionInput<'a>,
+/// Verdicts for `client`'s information, with the basis they rest on, after the
+/// client's restrictions (rule 9).
+fn verdicts(
+    input: &DecisionInput<'_>,
     client: &str,
-    only: Option<&str>,
-) -> Vec<&'a Consent> {
-    let mut out: Vec<&Consent> = input
-        .consents
-        .iter()
-        .filter(|c| c.client == client)
-        .filter(|c| only.is_none_or(|id| c.id == id))
-        .collect();
-    out.sort_by(|a, b| a.effective.cmp(&b.effective).then(a.id.cmp(&b.id)));
-    out
+    only_consent: Option<&str>,
+) -> (Basis, Vec<Verdict>) {
+    let (basis, mut verdicts) = unrestricted(input, client, only_consent);
+    if basis != Basis::ClientRequest {
+        let rule = input
+            .request
+            .exception
+            .as_ref()
+            .and_then(|e| input.policy.exception(&e.kind));
+        restrict::apply(input, client, rule, &mut verdicts);
+    }
+    (basis, verdicts)
 }
 
-/// Verdicts for the requesting client, with the basis they rest on.
-fn verdicts(
+/// Verdicts before restrictions: under an exception, the client's own request, or
+/// consent.
+fn unrestricted(
     input: &DecisionInput<'_>,
     client: &str,
     only_consent: Option<&str>,
@@ -245,119 +96,7 @@ fn verdicts(
     };
 
     if let Some(exception) = &request.exception {
-        let basis = Basis::Exception {
-            exception: exception.kind.clone(),
-            justification: exception.justification.clone(),
-            reference: exception.reference.clone(),
-        };
-        let Some(rule) = policy.exception(&exception.kind) else {
-            let known: Vec<&str> = policy.exceptions.iter().map(|e| e.kind.as_str()).collect();
-            return (
-                basis,
-                deny_all(format!(
-                    "{} is not an exception of the policy (it has: {})",
-                    exception.kind,
-                    known.join(", ")
-                )),
-            );
-        };
-        if exception.about.is_some() && !rule.releases_subject {
-            return (
-                basis,
-                deny_all(format!(
-                    "{} is not a report about someone, so it names no other person; leave out who it is about",
-                    rule.kind
-                )),
-            );
-        }
-        if crate::base::fold::is_blank(&exception.justification) {
-            return (
-                basis,
-                deny_all(format!(
-                    "{} needs a justification: say what makes the exception apply",
-                    rule.kind
-                )),
-            );
-        }
-        let reference = exception.reference.as_deref().map(str::trim).unwrap_or("");
-        if rule.requires_reference && crate::base::fold::is_blank(reference) {
-            return (
-                basis,
-                deny_all(format!("{} needs the order's reference", rule.kind)),
-            );
-        }
-        if let Some(denial) = &rule.denial {
-            return (basis, deny_all(denial.clone()));
-        }
-        let allowed: Vec<&str> = if rule.releases_what_order_names {
-            if exception.order_categories.is_empty() {
-                // The request stands for what the order names, except the
-                // sole-consent categories: those only when the order names them.
-                requested
-                    .iter()
-                    .copied()
-                    .filter(|c| !policy.sole_consent.iter().any(|s| s == c))
-                    .collect()
-            } else {
-                exception
-                    .order_categories
-                    .iter()
-                    .map(String::as_str)
-                    .collect()
-            }
-        } else {
-            rule.releases.iter().map(String::as_str).collect()
-        };
-        let verdicts = requested
-            .iter()
-            .map(|&category| {
-                let sole = policy.sole_consent.iter().any(|c| c == category);
-                let in_allowed = allowed.contains(&category);
-                if rule.releases_what_order_names {
-                    if in_allowed {
-                        permitted(
-                            category,
-                            format!("named by the court order {reference}"),
-                        )
-                    } else if sole && exception.order_categories.is_empty() {
-                        denied(
-                            category,
-                            format!("{category} are released under a court order only when it names them: list the order's categories (--order-categories)"),
-                        )
-                    } else if sole {
-                        denied(
-                            category,
-                            format!("the court order {reference} does not name {category}; they are released only under a consent of their own or an order that names them"),
-                        )
-                    } else {
-                        denied(
-                            category,
-                            format!("the court order {reference} does not name {category}"),
-                        )
-                    }
-                } else if sole {
-                    denied(
-                        category,
-                        format!("{category} are released without consent only under a court order that names them"),
-                    )
-                } else if in_allowed {
-                    permitted(
-                        category,
-                        format!("permitted under {}, which may release {}", rule.kind, rule.releases.join(", ")),
-                    )
-                } else {
-                    denied(
-                        category,
-                        format!(
-                            "{} may release only {}",
-                            rule.kind,
-                            if rule.releases.is_empty() { "nothing".to_owned() } else { rule.releases.join(", ") }
-                        ),
-                    )
-                }
-            })
-            .collect();
-        return (basis, verdicts);
+        return exception::verdicts(input, client, exception);
     }
 
     if request.purpose == policy.client_request_purpose {
@@ -394,6 +133,24 @@ fn verdicts(
         return (Basis::ClientRequest, verdicts);
     }
 
+    // Part 2: a consent never takes the record to a proceeding.
+    if let Some(part2) = &policy.part2
+        && part2.proceedings_purposes.contains(&request.purpose)
+        && input
+            .clients
+            .iter()
+            .any(|f| f.client == client && f.care.part2_program)
+    {
+        return (
+            Basis::Consent {
+                consents: Vec::new(),
+            },
+            deny_all(format!(
+                "client {client}'s record is a 42 CFR Part 2 program's: it goes to {} only under a court order issued under 42 CFR 2.64 or 2.65 ({}); a consent or a subpoena alone does not suffice",
+                request.purpose, part2.proceedings_citation
+            )),
+        );
+    }
     let consents = consents_of(input, client, only_consent);
     let verdicts: Vec<Verdict> = requested
         .iter()
@@ -407,7 +164,7 @@ fn verdicts(
                     ),
                 )
             } else {
-                consent_verdict(&consents, request, category, policy, input.today)
+                consent_verdict(&consents, request, category, input)
             }
         })
         .collect();
@@ -443,7 +200,8 @@ fn verdicts(
 ///     recorded_at: "2026-01-01T09:00:00Z".parse().unwrap(),
 ///     recorded_by: "dr-rivera".into(),
 ///     revoked: None,
-/// };
+///,
+/// tpo: None, };
 /// let request = DisclosureRequest {
 ///     client: "67e344e9".into(),
 ///     recipient: "Dr. Osei".into(),
@@ -453,7 +211,8 @@ fn verdicts(
 ///     exception: None,
 ///     from: None,
 ///     until: None,
-/// };
+///,
+/// recipient_kind: None, };
 /// let decision = decide(DecisionInput {
 ///     request: &request,
 ///     client_name: "Ada Example",
@@ -461,7 +220,9 @@ fn verdicts(
 ///     joint_notes: &[],
 ///     policy: &policy,
 ///     today: "2026-06-01".parse().unwrap(),
-/// });
+///,
+/// clients: &[],
+/// restrictions: &[], });
 /// // Category by category, with reasons: medication may leave, the notes may not.
 /// assert_eq!(decision.permitted(), vec!["medication"]);
 /// assert!(!decision.all_permitted());
@@ -472,12 +233,22 @@ fn verdicts(
 pub fn decide(input: DecisionInput<'_>) -> Decision {
     let request = input.request;
     let policy = input.policy;
-    let (mut basis, mut verdicts) = if !policy.has_purpose(&request.purpose) {
-        let reason = format!(
+    let unknown = if !policy.has_purpose(&request.purpose) {
+        Some(format!(
             "{} is not a purpose of the policy (it has: {})",
             request.purpose,
             policy.purposes.join(", ")
-        );
+        ))
+    } else {
+        match &request.recipient_kind {
+            Some(kind) if !policy.recipient_kinds.contains(kind) => Some(format!(
+                "{kind} is not a kind of recipient of the policy (it has: {})",
+                policy.recipient_kinds.join(", ")
+            )),
+            _ => None,
+        }
+    };
+    let (mut basis, mut verdicts) = if let Some(reason) = unknown {
         let basis = match &request.exception {
             Some(e) => Basis::Exception {
                 exception: e.kind.clone(),
@@ -588,12 +359,35 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
         if matches!(basis, Basis::Exception { .. }) {
             obligations.push(Obligation::TellClient);
         }
+        // The notices the recipient must be given with what they receive: the
+        // policy's for an explicit-consent category, Part 2's (42 CFR 2.32) for
+        // anything of a Part 2 program's record.
+        let mut notices: Vec<&str> = Vec::new();
         if verdicts
             .iter()
             .any(|v| v.permitted && policy.explicit_consent.contains(&v.category))
         {
+            notices.push(&policy.redisclosure_notice);
+        }
+        if let Some(part2) = &policy.part2
+            && input
+                .clients
+                .iter()
+                .any(|f| f.client == request.client && f.care.part2_program)
+            && !notices.contains(&part2.notice.as_str())
+        {
+            notices.push(&part2.notice);
+        }
+        if !notices.is_empty() {
             obligations.push(Obligation::RedisclosureNotice {
-                text: policy.redisclosure_notice.clone(),
+                text: notices.join("\n\n"),
+            });
+        }
+        if let Some(lockbox) = &policy.lockbox
+            && verdicts.iter().any(|v| v.withheld)
+        {
+            obligations.push(Obligation::LockboxNotice {
+                text: lockbox.notice.clone(),
             });
         }
         // Without a third-party category in the policy nothing can permit others'
@@ -607,6 +401,12 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
         }
     }
 
+    let required = any_permitted
+        && request
+            .exception
+            .as_ref()
+            .and_then(|e| policy.exception(&e.kind))
+            .is_some_and(|rule| rule.force == crate::model::policy::Force::Required);
     Decision {
         request: request.clone(),
         decided_on: input.today,
@@ -615,6 +415,7 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
         verdicts,
         joint_notes,
         obligations,
+        required,
     }
 }
 
@@ -642,6 +443,6 @@ fn participant_verdicts(input: &DecisionInput<'_>, participant: &str) -> Vec<Ver
     request
         .categories
         .iter()
-        .map(|c| consent_verdict(&consents, &request, c, input.policy, input.today))
+        .map(|c| consent_verdict(&consents, &request, c, input))
         .collect()
 }

@@ -41,6 +41,11 @@ pub struct Verdict {
     /// The consent that permits it, when one does.
     #[serde(default)]
     pub consent: Option<ConsentId>,
+    /// Not permitted, yet not blocking: withheld by the client's lockbox, and the
+    /// disclosure goes ahead without it, telling the recipient that something was
+    /// withheld (never what).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withheld: bool,
 }
 
 /// A joint note's verdict.
@@ -87,6 +92,12 @@ pub enum Obligation {
     TellClient,
     /// Redact third parties' names and identifiers.
     RedactThirdParties,
+    /// Tell the recipient that some information was withheld at the client's
+    /// instruction (a lockbox), without saying what.
+    LockboxNotice {
+        /// What the recipient is told.
+        text: String,
+    },
 }
 
 /// The answer to a disclosure request.
@@ -106,13 +117,20 @@ pub struct Decision {
     pub joint_notes: Vec<JointVerdict>,
     /// What a disclosure under this decision obliges.
     pub obligations: Vec<Obligation>,
+    /// True when the law requires this disclosure (an exception of force
+    /// `required` permits it), not only permits it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
 }
 
 impl Decision {
-    /// True when every requested category is permitted.
+    /// True when the disclosure may go ahead: every requested category is permitted,
+    /// or withheld by the client's lockbox (which leaves without it), and at least
+    /// one is permitted.
     pub fn all_permitted(&self) -> bool {
         // Deny by default: a request for nothing permits nothing.
-        !self.verdicts.is_empty() && self.verdicts.iter().all(|v| v.permitted)
+        self.verdicts.iter().any(|v| v.permitted)
+            && self.verdicts.iter().all(|v| v.permitted || v.withheld)
     }
 
     /// The categories permitted.

@@ -3,8 +3,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::base::{ClientId, ConsentId, Date, NoteId};
+use crate::model::client::Care;
 use crate::model::consent::Consent;
 use crate::model::policy::Policy;
+use crate::model::restriction::Restriction;
 
 /// The legal exception a request invokes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +52,22 @@ pub struct DisclosureRequest {
     /// Notes up to this date.
     #[serde(default)]
     pub until: Option<Date>,
+    /// The kind of recipient (`court`, `law-enforcement`, …, the policy's
+    /// `recipient-kinds`): what an exception's recipients, a consent by class and a
+    /// restriction are checked against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient_kind: Option<String>,
+}
+
+/// What the decision needs to know of a client beyond their consents.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientFacts {
+    /// The client.
+    pub client: ClientId,
+    /// Their date of birth, when known (who signs for a minor).
+    pub date_of_birth: Option<Date>,
+    /// What the law attaches to their care.
+    pub care: Care,
 }
 
 /// A note with several clients that a disclosure would draw from.
@@ -75,6 +93,11 @@ pub struct DecisionInput<'a> {
     pub consents: &'a [Consent],
     /// The joint notes in the requested range.
     pub joint_notes: &'a [JointNote],
+    /// The facts of the client and of every other participant of the joint notes
+    /// (a client missing here has nothing marked and no known date of birth).
+    pub clients: &'a [ClientFacts],
+    /// The restrictions on file for the client and every other participant.
+    pub restrictions: &'a [Restriction],
     /// The policy in force.
     pub policy: &'a Policy,
     /// The day of the decision.

@@ -79,6 +79,7 @@ use stretch::{Candidate, drop_parts_inside_whole_names, merge, render};
 ///     contact: Some("555-123-4567".into()),
 ///     third_parties: vec!["Ben Quill (partner)".into()],
 ///     created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+///     care: Default::default(),
 /// };
 /// let redactor = Redactor::new(&client, true, false);
 /// let (text, redactions) = redactor.redact("Ada (born 1990-05-17) argued with BEN QUILL.");
@@ -160,6 +161,7 @@ impl Redactor {
     ///     contact: Some(contact.into()),
     ///     third_parties: vec![third_party.into()],
     ///     created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+    ///     care: Default::default(),
     /// };
     /// let ada = person("Ada Example", "555-123-4567", "Ben Quill");
     /// let cy = person("Cy Other", "cy@example.org, 555-0199", "Dee Other (sister)");
@@ -204,6 +206,7 @@ impl Redactor {
     ///     contact: None,
     ///     third_parties: vec!["Ben Quill (partner)".into(), "Mia Lund".into()],
     ///     created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+    ///     care: Default::default(),
     /// };
     /// let redactor = Redactor::new(&client, true, false)
     ///     .releasing_third_parties(&["Ben Quill".to_owned()]);
@@ -296,6 +299,7 @@ impl Redactor {
     ///     contact: None,
     ///     third_parties: vec!["Ben Example".into()],
     ///     created_at: "2026-01-01T09:00:00Z".parse().unwrap(),
+    ///     care: Default::default(),
     /// };
     /// // The recipient may know who the client is, but not who else she spoke of.
     /// let redactor = Redactor::new(&client, true, false);
@@ -412,6 +416,7 @@ mod tests {
             contact: Some("+1 555-123-4567, ada@example.org; 12 Elm St., Springfield".into()),
             third_parties: vec!["Ben Quill (partner)".into(), "Zoë".into()],
             created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+            care: Default::default(),
         }
     }
 
@@ -581,6 +586,7 @@ mod tests {
             contact: Some("cy@dorn.example; 555-0188".into()),
             third_parties: vec!["Dee Dorn (daughter)".into()],
             created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+            care: Default::default(),
         };
         let text = "Cy (2 Jan 1985) and Dee; 555 0188; CY@DORN.EXAMPLE; Ada.";
         let redactor = Redactor::new(&client(), true, false).with_others(&[other]);
@@ -637,6 +643,7 @@ mod tests {
             contact: None,
             third_parties: Vec::new(),
             created_at: "2026-03-01T00:00:00Z".parse().unwrap(),
+            care: Default::default(),
         };
         let (text, _) = Redactor::new(&c, false, false).redact("Ada at 555-123-4567");
         assert_eq!(text, format!("Ada at {TP}"));

@@ -1,0 +1,169 @@
+//! How the law's side of the vault looks: the packs, the rules in force with their
+//! citations, and a client's restrictions.
+
+use casevault::{Date, Force, PACKS, Policy, Restriction};
+use serde_json::json;
+
+use super::{Printer, out};
+
+/// The policy's rules and exceptions with their citations, as TOML comments: printed
+/// after the policy's own text, so that `policy show > policy.toml` still reads back,
+/// and so that a file extending a pack shows what it takes from it.
+pub(super) fn citations(policy: &Policy) -> String {
+    let mut text = String::from("\n# ---- In force, with the law each rule comes from ----\n");
+    let mut line = |s: String| {
+        for l in s.lines() {
+            text.push_str("# ");
+            text.push_str(l);
+            text.push('\n');
+        }
+    };
+    line(format!("policy: {}", policy.name));
+    if let Some(pack) = &policy.extends {
+        line(format!("extends the pack {pack}"));
+    }
+    if !policy.sources.is_empty() {
+        line(format!("sources: {}", policy.sources.join("; ")));
+    }
+    for (rule, c) in &policy.citations {
+        line(format!("rule {rule} ({}): {}", c.citation, c.summary));
+    }
+    for e in &policy.exceptions {
+        let to = if e.recipients.is_empty() {
+            "any recipient".to_owned()
+        } else {
+            e.recipients.join(", ")
+        };
+        let force = match e.force {
+            Force::Required => "required",
+            Force::Permitted => "permitted",
+        };
+        line(format!(
+            "exception {} [{force}; to {to}]{}: {}",
+            e.kind,
+            e.cited(),
+            e.summary.as_deref().unwrap_or(&e.description)
+        ));
+    }
+    if let Some(p) = &policy.part2 {
+        line(format!("42 CFR Part 2 ({}): {}", p.citation, p.summary));
+    }
+    if let Some(r) = &policy.restrictions {
+        line(format!("restrictions ({}): {}", r.citation, r.summary));
+    }
+    if let Some(l) = &policy.lockbox {
+        line(format!("lockbox ({}): {}", l.citation, l.summary));
+    }
+    if let Some(m) = &policy.minors {
+        line(format!("minors ({}): {}", m.citation, m.summary));
+        if let (Some(age), Some(c)) = (m.self_consent_age, &m.self_consent_citation) {
+            line(format!(
+                "  a minor of {age} or more may consent to their own care ({c})"
+            ));
+        }
+    }
+    text
+}
+
+impl Printer {
+    pub fn packs(&self) {
+        let packs: Vec<(&str, Result<Policy, casevault::PolicyError>)> = PACKS
+            .iter()
+            .map(|p| (p.id, Policy::parse(p.text)))
+            .collect();
+        if self.json {
+            let list: Vec<serde_json::Value> = packs
+                .iter()
+                .filter_map(|(id, p)| p.as_ref().ok().map(|p| (id, p)))
+                .map(|(id, p)| {
+                    json!({
+                        "pack": id,
+                        "name": p.name,
+                        "description": p.description,
+                        "extends": p.extends,
+                        "effective": p.effective,
+                    })
+                })
+                .collect();
+            return self.push_json(&list);
+        }
+        let rows: Vec<Vec<String>> = packs
+            .iter()
+            .map(|(id, p)| match p {
+                Ok(p) => vec![
+                    (*id).to_owned(),
+                    p.name.clone(),
+                    p.extends
+                        .as_ref()
+                        .map_or(String::new(), |b| format!("extends {b}")),
+                    p.effective.map_or(String::new(), |d| format!("as of {d}")),
+                ],
+                // Tested never to happen; said plainly if it does.
+                Err(e) => vec![(*id).to_owned(), format!("unusable: {e}")],
+            })
+            .collect();
+        self.table(&rows);
+        out!(
+            self,
+            "use one with `casevault policy use PACK`; docs/POLICIES.md says what each decides. Review it with counsel."
+        );
+    }
+
+    pub fn restrictions(&self, list: &[Restriction], today: Date) {
+        if self.json {
+            return self.push_json(list);
+        }
+        if list.is_empty() {
+            out!(self, "no restrictions for this client");
+        }
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.state_on(today).to_owned(),
+                    if r.lockbox {
+                        "lockbox".to_owned()
+                    } else if r.self_pay {
+                        "self-pay".to_owned()
+                    } else {
+                        "restriction".to_owned()
+                    },
+                    format!("since {}", r.requested_on),
+                    r.scope(),
+                ]
+            })
+            .collect();
+        self.table(&rows);
+    }
+
+    pub fn restriction(&self, r: &Restriction, today: Date) {
+        if self.json {
+            return self.push_json(r);
+        }
+        out!(self, "restriction {} (version {})", r.id, r.version);
+        out!(self, "client:     {}", r.client);
+        out!(self, "keeps:      {}", r.scope());
+        if r.lockbox {
+            out!(self, "kind:       lockbox (the client's instruction)");
+        } else if r.self_pay {
+            out!(
+                self,
+                "kind:       paid out of pocket (the practice must agree)"
+            );
+        }
+        out!(self, "requested:  {}", r.requested_on);
+        if let Some(a) = &r.refused {
+            out!(
+                self,
+                "refused:    from {}: {}",
+                a.on,
+                a.reason.as_deref().unwrap_or("")
+            );
+        }
+        if let Some(a) = &r.ended {
+            out!(self, "ended:      from {}", a.on);
+        }
+        out!(self, "state:      {}", r.state_on(today));
+    }
+}
