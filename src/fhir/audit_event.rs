@@ -345,12 +345,14 @@ mod tests {
             Some(SUBTYPE_UPDATE),
         );
         let expected = |action: &Action| match action.as_str() {
-            "client.add" | "note.add" | "consent.add" | "intake.add" => (pr, create, ACTION_C),
-            "client.show" | "note.show" | "consent.show" => (pr, read, ACTION_R),
-            "client.list" | "note.list" | "consent.list" | "accounting.show" => {
-                (pr, search, ACTION_R)
+            "client.add" | "note.add" | "consent.add" | "intake.add" | "restriction.add" => {
+                (pr, create, ACTION_C)
             }
-            "note.edit" | "note.sign" | "note.amend" | "consent.revoke" => (pr, update, ACTION_U),
+            "client.show" | "note.show" | "consent.show" => (pr, read, ACTION_R),
+            "client.list" | "note.list" | "consent.list" | "accounting.show"
+            | "restriction.list" => (pr, search, ACTION_R),
+            "client.edit" | "note.edit" | "note.sign" | "note.amend" | "consent.revoke"
+            | "restriction.refuse" | "restriction.end" => (pr, update, ACTION_U),
             "note.import.prepare" | "disclose.dry-run" => (pr, None, ACTION_E),
             "note.search" => (TYPE_QUERY, search, ACTION_R),
             "note.import" => (TYPE_IMPORT, None, ACTION_C),

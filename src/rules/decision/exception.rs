@@ -92,9 +92,20 @@ pub(super) fn verdicts(
                     )
                 }
             } else if sole && !(in_allowed && rule.releases_sole_consent) {
+                let others: Vec<&str> = policy
+                    .exceptions
+                    .iter()
+                    .filter(|e| e.releases_sole_consent && e.releases.iter().any(|c| c == category))
+                    .map(|e| e.kind.as_str())
+                    .collect();
+                let or = if others.is_empty() {
+                    String::new()
+                } else {
+                    format!(", or under {}", others.join(" or "))
+                };
                 denied(
                     category,
-                    format!("{category} are released without consent only under a court order that names them, or an exception of the policy that names them"),
+                    format!("{category} are released without consent only under a court order that names them{or}"),
                 )
             } else if in_allowed {
                 let without = if sole { " without the client's authorization" } else { "" };
