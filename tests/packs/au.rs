@@ -1,0 +1,10 @@
+//! au: the pack's table (to be written).
+
+use crate::{case, run};
+
+const P: &str = "au";
+
+#[test]
+fn table() {
+    run(P, vec![case(P, "placeholder 1")]);
+}

@@ -1,0 +1,10 @@
+//! ca-on: the pack's table (to be written).
+
+use crate::{case, run};
+
+const P: &str = "ca-on";
+
+#[test]
+fn table() {
+    run(P, vec![case(P, "placeholder 1")]);
+}
