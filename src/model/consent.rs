@@ -50,7 +50,7 @@ pub struct Revocation {
     /// The date the revocation takes effect.
     pub effective: Date,
     /// The client revoked in writing (a 42 CFR Part 2 consent is revoked only so).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_writing: bool,
     /// When it was recorded.
     pub recorded_at: Timestamp,

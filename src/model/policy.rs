@@ -15,7 +15,6 @@
 //! names. Parsing is the only way to get one.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +23,8 @@ use crate::model::role::Role;
 
 mod check;
 mod file;
+
+pub use file::PolicyError;
 pub mod packs;
 #[cfg(test)]
 mod tests;
@@ -287,28 +288,6 @@ pub struct Policy {
     /// The packs it extends, root first, as they were read.
     #[serde(skip)]
     pub bases: Vec<PackText>,
-}
-
-/// A policy file that cannot be used: where, and what is wrong. Fields may be added
-/// (a column, say).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub struct PolicyError {
-    /// The 1-based line of the mistake.
-    pub line: usize,
-    /// What is wrong.
-    pub message: String,
-    /// The built-in pack the mistake is in, when it is not in the file given.
-    pub pack: Option<String>,
-}
-
-impl fmt::Display for PolicyError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.pack {
-            Some(pack) => write!(f, "pack {pack}, line {}: {}", self.line, self.message),
-            None => write!(f, "line {}: {}", self.line, self.message),
-        }
-    }
 }
 
 /// How deep packs may extend each other.

@@ -7,11 +7,11 @@
 //! those spans, so a mistake is reported where it was written.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::PolicyError;
 
 /// A list of names as written, with its place and each item's.
 pub(super) type SpannedNames = Spanned<Vec<Spanned<String>>>;
@@ -303,3 +303,26 @@ pub(super) fn merge(
         minors: child.minors.or(base.minors),
     })
 }
+
+/// A policy file that cannot be used: where, and what is wrong. Fields may be added
+/// (a column, say).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub struct PolicyError {
+    /// The 1-based line of the mistake.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+    /// The built-in pack the mistake is in, when it is not in the file given.
+    pub pack: Option<String>,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.pack {
+            Some(pack) => write!(f, "pack {pack}, line {}: {}", self.line, self.message),
+            None => write!(f, "line {}: {}", self.line, self.message),
+        }
+    }
+}
+

@@ -4,17 +4,7 @@ use crate::base::Date;
 use crate::model::consent::{Consent, Relationship, Tpo};
 use crate::model::policy::ALL_CATEGORIES;
 
-use super::{DecisionInput, DisclosureRequest, Verdict, denied};
-
-pub(super) fn same_name(a: &str, b: &str) -> bool {
-    let norm = |s: &str| {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    };
-    norm(a) == norm(b)
-}
+use super::{DecisionInput, DisclosureRequest, Verdict, denied, same_name};
 
 /// Whether two names differ only by a slip: the same letters and digits once folded
 /// ("Dr. Smith", "dr smith"), or one or two letters apart ("Dr Smyth").

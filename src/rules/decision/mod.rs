@@ -31,12 +31,23 @@ mod request;
 mod restrict;
 
 pub(crate) use consent::age_on;
-use consent::{consent_verdict, consents_of, same_name};
+use consent::{consent_verdict, consents_of};
 
 pub use outcome::{
     Basis, Decision, DecisionRecord, JointVerdict, Obligation, ParticipantConsent, Verdict,
 };
 pub use request::{ClientFacts, DecisionInput, DisclosureRequest, ExceptionRequest, JointNote};
+
+/// True when two names are the same once spaces and case are set aside.
+fn same_name(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
+    norm(a) == norm(b)
+}
 
 fn denied(category: &str, reason: String) -> Verdict {
     Verdict {

@@ -7,8 +7,7 @@
 //! was withheld; only an exception that overrides lockboxes (PHIPA s.40(1)) reaches
 //! it. The client's own request is never restricted.
 
-use super::consent::same_name;
-use super::{DecisionInput, Verdict};
+use super::{DecisionInput, Verdict, same_name};
 use crate::model::policy::Exception;
 use crate::model::restriction::Restriction;
 
