@@ -46,7 +46,10 @@ pub(crate) mod tests {
         ("commands/member.rs", include_str!("commands/member.rs")),
         ("commands/note.rs", include_str!("commands/note.rs")),
         ("commands/policy.rs", include_str!("commands/policy.rs")),
-        ("commands/restriction.rs", include_str!("commands/restriction.rs")),
+        (
+            "commands/restriction.rs",
+            include_str!("commands/restriction.rs"),
+        ),
         ("commands/vault.rs", include_str!("commands/vault.rs")),
         ("editor.rs", include_str!("editor.rs")),
         ("error.rs", include_str!("error.rs")),

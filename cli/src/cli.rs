@@ -112,7 +112,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  casevault disclose --client 67e344e9 --to \"Dr. Osei\" --purpose treatment --categories diagnosis,medication --dry-run\n  casevault disclose --client 67e344e9 --to \"Dr. Osei\" --purpose treatment --categories medication --recipient age1... --out osei.age\n  casevault disclose --client 67e344e9 --to client --purpose client-request --categories all --export-passphrase-file pass.txt --out records.age\n  casevault disclose --client 67e344e9 --to \"Superior Court\" --purpose legal --categories diagnosis --exception court-order --justification-file why.txt --reference-file order.txt --dry-run"
     )]
-    Disclose(DiscloseArgs),
+    Disclose(Box<DiscloseArgs>),
     /// A client's accounting of disclosures: what left, to whom, why, on what basis.
     #[command(
         after_help = "Examples:\n  casevault accounting --client 67e344e9\n  casevault accounting --client 67e344e9 --json\n  casevault accounting --client 67e344e9 --fhir"
@@ -417,7 +417,7 @@ pub enum ConsentCommand {
     #[command(
         after_help = "Examples:\n  casevault consent add --client 67e344e9 --recipient \"Dr. Osei\" --purpose treatment,coordination-of-care --allow diagnosis,medication,risk --expires 2027-12-31"
     )]
-    Add(ConsentAddArgs),
+    Add(Box<ConsentAddArgs>),
     /// List a client's consents.
     #[command(after_help = "Examples:\n  casevault consent list --client 67e344e9")]
     List {
@@ -749,7 +749,8 @@ pub struct AccessRequestArgs {
 
 #[derive(Subcommand, Debug)]
 pub enum PolicyCommand {
-    /// Print the policy in force (TOML).
+    /// Print the policy in force (TOML); then, as comments, each rule and exception in
+    /// force with the law it comes from (for a policy that cites any, or extends a pack).
     #[command(
         after_help = "Examples:\n  casevault policy show\n  casevault policy show > policy.toml"
     )]

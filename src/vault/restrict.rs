@@ -170,12 +170,19 @@ impl Session {
         self.access(Action::RestrictionAdd, |a| {
             a.client(&new.client)?;
             let (_, policy) = a.policy()?;
-            let Some(rules) = &policy.restrictions else {
+            if new.lockbox && policy.lockbox.is_none() {
                 return Err(Error::InvalidInput(format!(
-                    "the policy in force ({}) has no rules for restrictions ([restrictions]); use a pack that has them",
+                    "the policy in force ({}) has no lockbox; leave out --lockbox",
                     policy.name
                 )));
-            };
+            }
+            if !new.lockbox && policy.restrictions.is_none() {
+                return Err(Error::InvalidInput(format!(
+                    "the policy in force ({}) has no rules for restrictions ([restrictions]){}; use a pack that has them",
+                    policy.name,
+                    if policy.lockbox.is_some() { ", only a lockbox (--lockbox)" } else { "" }
+                )));
+            }
             let mut new = new;
             for list in [&mut new.categories, &mut new.purposes] {
                 let mut seen: Vec<String> = Vec::with_capacity(list.len());
@@ -196,33 +203,29 @@ impl Session {
                 )?;
             }
             if new.self_pay {
-                let (Some(kind), Some(_)) =
-                    (&rules.must_agree_recipient_kind, &rules.must_agree_citation)
-                else {
+                let must_agree = policy.restrictions.as_ref().and_then(|r| {
+                    Some((
+                        r.must_agree_recipient_kind.as_ref()?,
+                        r.must_agree_citation.as_ref()?,
+                        &r.must_agree_purposes,
+                    ))
+                });
+                let Some((kind, _, purposes)) = must_agree else {
                     return Err(Error::InvalidInput(format!(
                         "the policy in force ({}) has no must-agree restriction for services paid out of pocket; leave out --self-pay",
                         policy.name
                     )));
                 };
                 let other_kind = new.recipient_kind.as_ref().is_some_and(|k| k != kind);
-                let other_purpose = new
-                    .purposes
-                    .iter()
-                    .any(|p| !rules.must_agree_purposes.contains(p));
+                let other_purpose = new.purposes.iter().any(|p| !purposes.contains(p));
                 if other_kind || other_purpose || new.recipient.is_some() || new.lockbox {
                     return Err(Error::InvalidInput(format!(
                         "--self-pay keeps the services from {kind} recipients for {}: give it alone, without another purpose, recipient or --lockbox",
-                        rules.must_agree_purposes.join(", ")
+                        purposes.join(", ")
                     )));
                 }
                 new.recipient_kind = Some(kind.clone());
-                new.purposes = rules.must_agree_purposes.clone();
-            }
-            if new.lockbox && policy.lockbox.is_none() {
-                return Err(Error::InvalidInput(format!(
-                    "the policy in force ({}) has no lockbox; leave out --lockbox",
-                    policy.name
-                )));
+                new.purposes = purposes.clone();
             }
             let id: RestrictionId = a.new_id(RecordKind::Restriction)?.into();
             let restriction = Restriction {

@@ -184,6 +184,13 @@ fn table() {
                 .asks(&["diagnosis"])
                 .denies()
                 .reason("diagnosis", "a parent or guardian signs for them"),
+            case(P, "45 CFR 164.502(g)(3): a minor's own consent counts only where the law lets them give it")
+                .born("2012-03-01")
+                .minor_consent()
+                .consent(&["diagnosis"])
+                .asks(&["diagnosis"])
+                .denies()
+                .reason("diagnosis", "a parent or guardian signs for them"),
             case(P, "45 CFR 164.502(g)(3): a guardian signs for a minor")
                 .born("2012-03-01")
                 .consent(&["diagnosis"])

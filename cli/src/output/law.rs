@@ -8,8 +8,19 @@ use super::{Printer, out};
 
 /// The policy's rules and exceptions with their citations, as TOML comments: printed
 /// after the policy's own text, so that `policy show > policy.toml` still reads back,
-/// and so that a file extending a pack shows what it takes from it.
+/// and so that a file extending a pack shows what it takes from it. Nothing for a
+/// policy that cites nothing and extends no pack (its file says all there is).
 pub(super) fn citations(policy: &Policy) -> String {
+    let cites = policy.extends.is_some()
+        || !policy.citations.is_empty()
+        || policy.exceptions.iter().any(|e| e.citation.is_some())
+        || policy.part2.is_some()
+        || policy.restrictions.is_some()
+        || policy.lockbox.is_some()
+        || policy.minors.is_some();
+    if !cites {
+        return String::new();
+    }
     let mut text = String::from("\n# ---- In force, with the law each rule comes from ----\n");
     let mut line = |s: String| {
         for l in s.lines() {

@@ -443,7 +443,10 @@ impl Printer {
             eout!("policy version {version}");
         }
         self.push_text(policy.source.trim_end());
-        self.push_text(&super::law::citations(policy));
+        let cited = super::law::citations(policy);
+        if !cited.is_empty() {
+            self.push_text(&cited);
+        }
     }
 
     pub fn decision(&self, record: &DecisionRecord) {

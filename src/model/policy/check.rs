@@ -527,7 +527,7 @@ pub(super) fn build(lines: &Lines, file: PolicyFile) -> Result<Policy, PolicyErr
                 &r.must_agree_purposes,
                 &purposes,
             )?;
-            if must_agree_recipient_kind.is_some() != !must_agree_purposes.is_empty()
+            if must_agree_recipient_kind.is_some() == must_agree_purposes.is_empty()
                 || must_agree_recipient_kind.is_some() != r.must_agree_citation.is_some()
             {
                 return Err(lines.err(

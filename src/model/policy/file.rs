@@ -12,7 +12,6 @@ use std::fmt;
 use serde::Deserialize;
 use toml::Spanned;
 
-
 /// A list of names as written, with its place and each item's.
 pub(super) type SpannedNames = Spanned<Vec<Spanned<String>>>;
 
@@ -325,4 +324,3 @@ impl fmt::Display for PolicyError {
         }
     }
 }
-

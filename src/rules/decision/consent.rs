@@ -196,7 +196,15 @@ fn signer_may_consent(consent: &Consent, input: &DecisionInput<'_>) -> Result<()
     let id = &consent.id;
     let client = &consent.client;
     let by_client = consent.relationship == Relationship::Client;
-    if facts.is_some_and(|f| f.care.minor_consent) {
+    let born = facts.and_then(|f| f.date_of_birth);
+    // The mark counts only where this policy lets a minor of the client's age consent
+    // to their own care: set under another pack, or for a younger child, a parent
+    // signs as for any minor.
+    let own_consent = facts.is_some_and(|f| f.care.minor_consent)
+        && minors.self_consent_age.is_some_and(|age| {
+            born.is_some_and(|b| age_on(b, consent.effective) >= i32::from(age))
+        });
+    if own_consent {
         if !by_client {
             return Err(format!(
                 "client {client} consented to their own care as a minor ({}): consent {id}, signed by their {} ({}), does not release those records; only the client's own consent does ({})",
@@ -211,7 +219,7 @@ fn signer_may_consent(consent: &Consent, input: &DecisionInput<'_>) -> Result<()
         }
         return Ok(());
     }
-    let Some(born) = facts.and_then(|f| f.date_of_birth) else {
+    let Some(born) = born else {
         return Ok(());
     };
     let majority = i32::from(minors.age_of_majority);

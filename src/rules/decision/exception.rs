@@ -194,10 +194,7 @@ fn refused(
         && part2_client
         && !rule.part2_order
     {
-        let proceedings = part2
-            .proceedings_purposes
-            .iter()
-            .any(|p| *p == input.request.purpose);
+        let proceedings = part2.proceedings_purposes.contains(&input.request.purpose);
         if proceedings || rule.releases_what_order_names {
             let orders: Vec<&str> = input
                 .policy
