@@ -150,6 +150,13 @@ fn table() {
                 .asks(&["diagnosis", "progress", "psychotherapy-notes"])
                 .permits(&["diagnosis", "progress"])
                 .reason("psychotherapy-notes", "never released to the client's own access request"),
+            case(P, "RCW 71.34.530: a 12-year-old's own consent does not count, whatever the record is marked")
+                .born("2013-09-01")
+                .minor_consent()
+                .consent(&["diagnosis"])
+                .asks(&["diagnosis"])
+                .denies()
+                .reason("diagnosis", "a parent or guardian signs for them"),
         ],
     );
 }
