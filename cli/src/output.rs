@@ -2,7 +2,7 @@
 //! the terminal. Here, what every line goes through (escaping, the buffer, JSON,
 //! tables); in `results.rs`, how each command's results look.
 
-mod law;
+pub mod law;
 mod results;
 
 use std::cell::RefCell;

@@ -83,6 +83,9 @@ fn packs_are_listed_and_one_is_put_in_force_as_a_new_audited_version() {
         v.ok(&["policy", "set", file.to_str().unwrap()])
             .contains("policy version 3")
     );
+    // And prints the same again: the comments are not stored with it.
+    let again = v.cmd().args(["policy", "show"]).assert().success();
+    assert_eq!(String::from_utf8_lossy(&again.get_output().stdout), shown);
     let log = v.ok(&["audit", "log"]);
     assert_eq!(log.matches("policy.set").count(), 2, "{log}");
 

@@ -360,6 +360,7 @@ impl Policy {
             chain.push((pack, body, read));
         }
         let extends = chain[0].2.extends.as_ref().map(|e| e.get_ref().clone());
+        let named = chain[0].2.name.is_some();
         let mut bases = Vec::new();
         let mut merged: Option<file::PolicyFile> = None;
         let mut own_text = String::new();
@@ -375,6 +376,14 @@ impl Policy {
         }
         let merged = merged.expect("the chain holds at least the file given");
         let mut policy = check::build(&lines, merged)?;
+        if !named {
+            // Decisions name the policy they were made under: a practice's file goes
+            // by its own name, never the pack's.
+            return Err(lines.err(
+                lines.start_of_own(),
+                "name is missing: give the policy a name of its own (name = \"…\")",
+            ));
+        }
         policy.extends = extends;
         policy.source = own_text;
         policy.bases = bases;

@@ -661,12 +661,16 @@ pub(crate) fn decide_in(
     }
     involved.sort_unstable();
     involved.dedup();
-    let consents = a.consents_of(&involved)?;
+    let mut consents = a.consents_of(&involved)?;
     // A restriction this member could not open would be passed over: the requesting
     // client's are in the compartment of their consents, which the member must hold.
     a.require_key_for(RecordKind::Restriction, &request.client)?;
     let restrictions = a.restrictions_of(&involved)?;
     let facts = a.client_facts(&involved)?;
+    // Another participant whose profile this member cannot open may be a Part 2
+    // program's or a minor's: their consents do not count, so a joint note with them
+    // is withheld whole rather than released under rules that may not be theirs.
+    consents.retain(|c| facts.iter().any(|f| f.client == c.client));
     let decision = decision::decide(DecisionInput {
         request,
         client_name: &client.name,

@@ -71,13 +71,12 @@ pub(crate) fn check_care(
 }
 
 impl Access<'_, '_> {
-    /// The facts the decision needs of each of `clients`.
+    /// The facts the decision needs of each of `clients` whose profile this member
+    /// opens; a client whose profile is closed to them is left out (the caller must
+    /// not let their consents count either: what is marked on their care is unknown).
     pub(crate) fn client_facts(&mut self, clients: &[&str]) -> Result<Vec<ClientFacts>> {
         let mut facts = Vec::with_capacity(clients.len());
         for id in clients {
-            // Another participant's profile this member cannot open has nothing
-            // marked as far as this member knows; their own consents decide, and
-            // those are as closed to them.
             match self.client(id) {
                 Ok(client) => facts.push(ClientFacts {
                     client: client.id,
@@ -155,6 +154,14 @@ impl Session {
     /// refused or ended. Returns its identifier.
     pub fn add_restriction(&mut self, new: NewRestriction) -> Result<RestrictionId> {
         check_dates(&[("request date", Some(new.requested_on))])?;
+        if new.requested_on > Date::today() {
+            // A year mistyped into the future would leave the restriction silent
+            // until then.
+            return Err(Error::InvalidInput(format!(
+                "the request date {} is after today: a restriction is honoured from the day the client asked; nothing recorded",
+                new.requested_on
+            )));
+        }
         if let Some(name) = &new.recipient {
             if crate::base::fold::is_blank(name) {
                 return Err(Error::InvalidInput("the recipient's name is empty".into()));

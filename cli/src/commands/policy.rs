@@ -44,7 +44,7 @@ fn set(cli: &Cli, file: &Path, out: &Printer) -> Result<(), CliError> {
     })?;
     let mut session = unlock(cli)?;
     let version = session
-        .set_policy(&text)
+        .set_policy(crate::output::law::without_citations(&text))
         .map_err(|e| CliError::from(e).in_file(file))?;
     out.done(&format!("policy version {version} is now in force"));
     Ok(())

@@ -6,6 +6,26 @@ use serde_json::json;
 
 use super::{Printer, out};
 
+/// The line that starts the comments `policy show` adds after the policy's text.
+pub const CITATIONS_HEADER: &str = "# ---- In force, with the law each rule comes from ----";
+
+/// `text` without the comments `policy show` added after the policy's own text, so
+/// that setting what was shown stores the same text, however often it goes round.
+pub fn without_citations(text: &str) -> &str {
+    let Some(at) = text.find(&format!("\n{CITATIONS_HEADER}\n")) else {
+        return text;
+    };
+    let after = &text[at + 1..];
+    if after
+        .lines()
+        .all(|l| l.starts_with('#') || l.trim().is_empty())
+    {
+        &text[..at + 1]
+    } else {
+        text
+    }
+}
+
 /// The policy's rules and exceptions with their citations, as TOML comments: printed
 /// after the policy's own text, so that `policy show > policy.toml` still reads back,
 /// and so that a file extending a pack shows what it takes from it. Nothing for a
@@ -21,7 +41,7 @@ pub(super) fn citations(policy: &Policy) -> String {
     if !cites {
         return String::new();
     }
-    let mut text = String::from("\n# ---- In force, with the law each rule comes from ----\n");
+    let mut text = format!("\n{CITATIONS_HEADER}\n");
     let mut line = |s: String| {
         for l in s.lines() {
             text.push_str("# ");

@@ -308,6 +308,11 @@ pub(super) fn build(lines: &Lines, file: PolicyFile) -> Result<Policy, PolicyErr
             format!("{what} is missing (give it, or extend a pack that does)"),
         )
     };
+    let name = match &file.name {
+        Some(n) if !n.get_ref().trim().is_empty() => n.get_ref().trim().to_owned(),
+        Some(n) => return Err(lines.err(n.span().start, "name is empty")),
+        None => return Err(lines.err(own, "name is missing: give the policy a name")),
+    };
     let categories_list = file
         .categories
         .as_ref()
@@ -603,7 +608,7 @@ pub(super) fn build(lines: &Lines, file: PolicyFile) -> Result<Policy, PolicyErr
         }
     };
     Ok(Policy {
-        name: file.name,
+        name,
         description: file.description.unwrap_or_default(),
         effective,
         extends: None,

@@ -18,7 +18,7 @@ pub(super) type SpannedNames = Spanned<Vec<Spanned<String>>>;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(super) struct PolicyFile {
-    pub(super) name: String,
+    pub(super) name: Option<Spanned<String>>,
     pub(super) description: Option<String>,
     pub(super) effective: Option<Spanned<toml::value::Datetime>>,
     pub(super) extends: Option<Spanned<String>>,
@@ -230,7 +230,13 @@ pub(super) fn merge(
 ) -> Result<PolicyFile, PolicyError> {
     let mut exceptions = base.exceptions;
     if let Some(drop) = &child.without_exceptions {
-        for kind in drop {
+        for (i, kind) in drop.iter().enumerate() {
+            if drop[..i].iter().any(|k| k.get_ref() == kind.get_ref()) {
+                return Err(lines.err(
+                    kind.span().start,
+                    format!("without-exceptions: {:?} is listed twice", kind.get_ref()),
+                ));
+            }
             let before = exceptions.len();
             exceptions.retain(|e| e.get_ref().kind.get_ref() != kind.get_ref());
             if exceptions.len() == before {
@@ -283,7 +289,7 @@ pub(super) fn merge(
         (b, c) => c.or(b),
     };
     Ok(PolicyFile {
-        name: child.name,
+        name: child.name.or(base.name),
         description: child.description.or(base.description),
         effective: child.effective.or(base.effective),
         extends: child.extends,

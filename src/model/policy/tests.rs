@@ -421,3 +421,29 @@ fn new_exception_fields_are_checked() {
         "{err}"
     );
 }
+
+#[test]
+fn a_file_names_itself_and_drops_each_exception_once() {
+    let err = Policy::parse("name = \"  \"\nextends = \"us-ca\"\n").unwrap_err();
+    assert_eq!(
+        (err.line, err.message.as_str()),
+        (1, "name is empty"),
+        "{err}"
+    );
+    // Without a name of its own, a file would go by the pack's: refused, after any
+    // other mistake it holds.
+    let err = Policy::parse("extends = \"us-ca\"\nwithout-exceptions = [\"nope\"]\n").unwrap_err();
+    assert!(err.message.contains("has no exception \"nope\""), "{err}");
+    let err = Policy::parse("extends = \"us-ca\"\n").unwrap_err();
+    assert!(err.message.starts_with("name is missing"), "{err}");
+    assert_eq!(err.pack, None);
+    let err = Policy::parse(
+        "name = \"x\"\nextends = \"us-federal\"\nwithout-exceptions = [\"subpoena\", \"subpoena\"]\n",
+    )
+    .unwrap_err();
+    assert_eq!(err.line, 3);
+    assert!(
+        err.message.contains("\"subpoena\" is listed twice"),
+        "{err}"
+    );
+}

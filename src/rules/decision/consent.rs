@@ -4,25 +4,7 @@ use crate::base::Date;
 use crate::model::consent::{Consent, Relationship, Tpo};
 use crate::model::policy::ALL_CATEGORIES;
 
-use super::{DecisionInput, DisclosureRequest, Verdict, denied, same_name};
-
-/// Whether two names differ only by a slip: the same letters and digits once folded
-/// ("Dr. Smith", "dr smith"), or one or two letters apart ("Dr Smyth").
-fn near_name(a: &str, b: &str) -> bool {
-    let key = |s: &str| -> String {
-        crate::base::fold::fold(s)
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .collect()
-    };
-    let (a, b) = (key(a), key(b));
-    let slack = if a.chars().count().min(b.chars().count()) >= 6 {
-        2
-    } else {
-        1
-    };
-    !a.is_empty() && strsim::levenshtein(&a, &b) <= slack
-}
+use super::{DecisionInput, DisclosureRequest, Verdict, denied, near_name, same_name};
 
 /// Whether `consent` permits `category` to `recipient` for `purpose` on `today`;
 /// the reason when it does not.
@@ -185,9 +167,10 @@ pub(crate) fn age_on(born: Date, on: Date) -> i32 {
 }
 
 /// Who may sign for the client (the policy's `[minors]`): a parent or guardian signs
-/// for a minor, unless the minor lawfully consented to their own care, in which case
-/// only the client's own signature speaks for those records; a parent's consent no
-/// longer speaks for a client who has come of age.
+/// for a minor, unless the minor consented to their own care where the policy lets a
+/// minor of their age do so; then only the client's own signature speaks for those
+/// records, whenever a parent's consent was signed. A parent's consent no longer
+/// speaks for a client who has come of age.
 fn signer_may_consent(consent: &Consent, input: &DecisionInput<'_>) -> Result<(), String> {
     let Some(minors) = &input.policy.minors else {
         return Ok(());
@@ -195,17 +178,19 @@ fn signer_may_consent(consent: &Consent, input: &DecisionInput<'_>) -> Result<()
     let facts = input.clients.iter().find(|f| f.client == consent.client);
     let id = &consent.id;
     let client = &consent.client;
-    let by_client = consent.relationship == Relationship::Client;
     let born = facts.and_then(|f| f.date_of_birth);
-    // The mark counts only where this policy lets a minor of the client's age consent
-    // to their own care: set under another pack, or for a younger child, a parent
-    // signs as for any minor.
-    let own_consent = facts.is_some_and(|f| f.care.minor_consent)
-        && minors.self_consent_age.is_some_and(|age| {
-            born.is_some_and(|b| age_on(b, consent.effective) >= i32::from(age))
-        });
-    if own_consent {
-        if !by_client {
+    let majority = i32::from(minors.age_of_majority);
+    // The mark counts only where this policy lets a minor consent to their own care,
+    // and (when the age is known) from the age it says: set under another pack, or
+    // for a younger child, a parent signs as for any minor.
+    let self_age = minors
+        .self_consent_age
+        .filter(|_| facts.is_some_and(|f| f.care.minor_consent))
+        .map(i32::from);
+    if consent.relationship != Relationship::Client {
+        if let Some(age) = self_age
+            && born.is_none_or(|b| age_on(b, input.today) >= age)
+        {
             return Err(format!(
                 "client {client} consented to their own care as a minor ({}): consent {id}, signed by their {} ({}), does not release those records; only the client's own consent does ({})",
                 minors
@@ -217,27 +202,28 @@ fn signer_may_consent(consent: &Consent, input: &DecisionInput<'_>) -> Result<()
                 minors.citation
             ));
         }
+        if consent.relationship == Relationship::Guardian
+            && let Some(b) = born
+            && age_on(b, input.today) >= majority
+        {
+            return Err(format!(
+                "client {client} is {majority} or older: consent {id}, signed by a guardian while they were a minor, no longer speaks for them ({}); ask the client for their own",
+                minors.citation
+            ));
+        }
         return Ok(());
     }
     let Some(born) = born else {
         return Ok(());
     };
-    let majority = i32::from(minors.age_of_majority);
-    if by_client && age_on(born, consent.effective) < majority {
-        return Err(format!(
-            "client {client} was {} on {}, a minor: a parent or guardian signs for them ({}); record the consent as signed by the guardian, or mark the client as consenting to their own care where the law lets them",
-            age_on(born, consent.effective),
-            consent.effective,
-            minors.citation
-        ));
+    let age = age_on(born, consent.effective);
+    if age >= majority || self_age.is_some_and(|s| age >= s) {
+        return Ok(());
     }
-    if consent.relationship == Relationship::Guardian && age_on(born, input.today) >= majority {
-        return Err(format!(
-            "client {client} is {majority} or older: consent {id}, signed by a guardian while they were a minor, no longer speaks for them ({}); ask the client for their own",
-            minors.citation
-        ));
-    }
-    Ok(())
+    Err(format!(
+        "client {client} was {age} on {}, a minor: a parent or guardian signs for them ({}); record the consent as signed by the guardian, or mark the client as consenting to their own care where the law lets them",
+        consent.effective, minors.citation
+    ))
 }
 
 /// A consent by class (42 CFR 2.33(b)): the recipient's kind, not their name, must

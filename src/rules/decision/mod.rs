@@ -49,6 +49,24 @@ fn same_name(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// Whether two names differ only by a slip: the same letters and digits once folded
+/// ("Dr. Smith", "dr smith"), or one or two letters apart ("Dr Smyth").
+fn near_name(a: &str, b: &str) -> bool {
+    let key = |s: &str| -> String {
+        crate::base::fold::fold(s)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
+    let (a, b) = (key(a), key(b));
+    let slack = if a.chars().count().min(b.chars().count()) >= 6 {
+        2
+    } else {
+        1
+    };
+    !a.is_empty() && strsim::levenshtein(&a, &b) <= slack
+}
+
 fn denied(category: &str, reason: String) -> Verdict {
     Verdict {
         category: category.to_owned(),
@@ -67,6 +85,22 @@ fn permitted(category: &str, reason: String) -> Verdict {
         consent: None,
         withheld: false,
     }
+}
+
+/// Part 2: a consent never takes a Part 2 program's record to a proceeding; the reason,
+/// when `client`'s record is one and the request's purpose is one of proceedings.
+fn part2_proceedings(input: &DecisionInput<'_>, client: &str) -> Option<String> {
+    let part2 = input.policy.part2.as_ref()?;
+    let marked = input
+        .clients
+        .iter()
+        .any(|f| f.client == client && f.care.part2_program);
+    (marked && part2.proceedings_purposes.contains(&input.request.purpose)).then(|| {
+        format!(
+            "client {client}'s record is a 42 CFR Part 2 program's: it goes to {} only under a court order issued under 42 CFR 2.64 or 2.65 ({}); a consent or a subpoena alone does not suffice",
+            input.request.purpose, part2.proceedings_citation
+        )
+    })
 }
 
 /// Verdicts for `client`'s information, with the basis they rest on, after the
@@ -144,22 +178,12 @@ fn unrestricted(
         return (Basis::ClientRequest, verdicts);
     }
 
-    // Part 2: a consent never takes the record to a proceeding.
-    if let Some(part2) = &policy.part2
-        && part2.proceedings_purposes.contains(&request.purpose)
-        && input
-            .clients
-            .iter()
-            .any(|f| f.client == client && f.care.part2_program)
-    {
+    if let Some(reason) = part2_proceedings(input, client) {
         return (
             Basis::Consent {
                 consents: Vec::new(),
             },
-            deny_all(format!(
-                "client {client}'s record is a 42 CFR Part 2 program's: it goes to {} only under a court order issued under 42 CFR 2.64 or 2.65 ({}); a consent or a subpoena alone does not suffice",
-                request.purpose, part2.proceedings_citation
-            )),
+            deny_all(reason),
         );
     }
     let consents = consents_of(input, client, only_consent);
@@ -380,11 +404,20 @@ pub fn decide(input: DecisionInput<'_>) -> Decision {
         {
             notices.push(&policy.redisclosure_notice);
         }
+        // Whose information leaves: the client's, and that of the other participants
+        // of every joint note released.
+        let leaving = |client: &str| {
+            *client == *request.client
+                || input.joint_notes.iter().any(|n| {
+                    n.participants.iter().any(|p| p == client)
+                        && joint_notes.iter().any(|j| j.note == n.note && j.permitted)
+                })
+        };
         if let Some(part2) = &policy.part2
             && input
                 .clients
                 .iter()
-                .any(|f| f.client == request.client && f.care.part2_program)
+                .any(|f| f.care.part2_program && leaving(&f.client))
             && !notices.contains(&part2.notice.as_str())
         {
             notices.push(&part2.notice);
@@ -450,10 +483,25 @@ fn participant_verdicts(input: &DecisionInput<'_>, participant: &str) -> Vec<Ver
         exception: None,
         ..input.request.clone()
     };
-    let consents = consents_of(input, participant, None);
-    request
+    let input = DecisionInput {
+        request: &request,
+        ..*input
+    };
+    if let Some(reason) = part2_proceedings(&input, participant) {
+        return request
+            .categories
+            .iter()
+            .map(|c| denied(c, reason.clone()))
+            .collect();
+    }
+    let consents = consents_of(&input, participant, None);
+    let mut verdicts: Vec<Verdict> = request
         .categories
         .iter()
-        .map(|c| consent_verdict(&consents, &request, c, input))
-        .collect()
+        .map(|c| consent_verdict(&consents, &request, c, &input))
+        .collect();
+    // Their restrictions and lockbox hold whatever the request rests on: the
+    // exception invoked concerns the requesting client, not them.
+    restrict::apply(&input, participant, None, &mut verdicts);
+    verdicts
 }

@@ -7,7 +7,7 @@
 //! was withheld; only an exception that overrides lockboxes (PHIPA s.40(1)) reaches
 //! it. The client's own request is never restricted.
 
-use super::{DecisionInput, Verdict, same_name};
+use super::{DecisionInput, Verdict, near_name, same_name};
 use crate::model::policy::Exception;
 use crate::model::restriction::Restriction;
 
@@ -21,7 +21,11 @@ fn covers(restriction: &Restriction, category: &str, input: &DecisionInput<'_>) 
         && restriction
             .recipient
             .as_deref()
-            .is_none_or(|name| same_name(name, &request.recipient))
+            // A slip ("Dr. Lee", "Dr Lee") is the same recipient: a restriction errs
+            // on the side of keeping back.
+            .is_none_or(|name| {
+                same_name(name, &request.recipient) || near_name(name, &request.recipient)
+            })
         && restriction
             .recipient_kind
             .as_deref()
