@@ -1,7 +1,8 @@
 //! No state pack permits what the federal baseline forbids unless the pack says which
 //! rule and why: over random requests, consents, client facts and restrictions, every
 //! category a state pack permits and us-federal denies rests on an exception of the
-//! state pack that carries its `beyond-baseline` reason.
+//! state pack that carries its `beyond-baseline` reason, or on a minor's own consent
+//! that the state's `[minors]` allows with its citation.
 
 use casevault::{
     Basis, Care, ClientFacts, Consent, ConsentRecipient, DecisionInput, DisclosureRequest,
@@ -224,6 +225,12 @@ proptest! {
                         Basis::Exception { exception, .. } => state
                             .exception(exception)
                             .and_then(|e| e.beyond_baseline.clone()),
+                        // A state that lets a minor consent to their own care says so,
+                        // with its law, in [minors]: the baseline asks for a parent.
+                        Basis::Consent { .. } if f.reason.contains("a parent or guardian signs for them") => state
+                            .minors
+                            .as_ref()
+                            .and_then(|m| m.self_consent_citation.clone()),
                         _ => None,
                     };
                     prop_assert!(
