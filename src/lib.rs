@@ -61,7 +61,7 @@ pub use audit::{
 pub use base::fold::is_blank;
 pub use base::{
     AccountingId, ClientId, ConsentId, Date, DecisionId, EventTime, IntakeId, NoteId, RecordKind,
-    RecordRef, RestrictionId, Timestamp,
+    RecordRef, RequestId, RestrictionId, Timestamp,
 };
 pub use crypto::keys::RecoveryCode;
 pub use crypto::keyslot::{KdfParams, KeyslotError, normalize_passphrase};
@@ -82,7 +82,7 @@ pub use fhir::{
 };
 pub use model::accounting::AccountingEntry;
 pub use model::category::DEFAULT_CATEGORIES;
-pub use model::client::{Care, Client, NewClient};
+pub use model::client::{Care, Client, LegalHold, NewClient};
 pub use model::consent::{
     Consent, ConsentRecipient, IntakeAcknowledgement, NewConsent, Relationship, Revocation,
     ToldException, Tpo,
@@ -93,14 +93,18 @@ pub use model::note::{
 };
 pub use model::policy::packs::{PACKS, Pack};
 pub use model::policy::{
-    ALL_CATEGORIES, Citation, DEFAULT_POLICY, Exception, Force, Lockbox, Minors, PackText, Part2,
-    Policy, PolicyError, RECIPIENT_KINDS, RestrictionRules,
+    ALL_CATEGORIES, Citation, DEFAULT_POLICY, Deadline, Exception, Force, Lockbox, Minors,
+    PackText, Part2, Policy, PolicyError, RECIPIENT_KINDS, RestrictionRules, Retention, Rights,
+    Term,
 };
 pub use model::practice::{
     Assignment, Caseload, Compartment, Member, Roster, can_write, compartments_of_client, holders,
     may, valid_member_name,
 };
 pub use model::restriction::{Answer, NewRestriction, Restriction};
+pub use model::rights::{
+    Extension, RequestAnswer, RequestOutcome, RightKind, RightsRequest, retention_end, years_after,
+};
 pub use model::role::{CONSENTS, ClientScope, DISCLOSURES, PSYCHOTHERAPY_NOTES, Permission, Role};
 pub use rules::decision::{
     Basis, ClientFacts, Decision, DecisionInput, DecisionRecord, DisclosureRequest,
@@ -112,6 +116,7 @@ pub use vault::consent::ClientDetails;
 pub use vault::disclose::Disclosure;
 pub use vault::import::{ImportProgress, ImportReport, SkipReason, Skipped};
 pub use vault::restrict::CareChange;
+pub use vault::rights::{LegalAccounting, RetentionRow};
 pub use vault::{
     AccessRequest, Approval, DEFAULT_MEMBER, FailedUnlock, RekeyReport, SearchHit, Session, Vault,
     harden_process,

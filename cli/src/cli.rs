@@ -125,6 +125,27 @@ pub enum Command {
         /// see docs/FHIR.md).
         #[arg(long)]
         fhir: bool,
+        /// Only the accounting the client is owed under the policy in force (HIPAA
+        /// 164.528: six years back, without treatment, payment and operations,
+        /// disclosures to the client and those under their authorization; for a Part 2
+        /// client, also those made with their consent, three years back).
+        #[arg(long)]
+        legal: bool,
+    },
+    /// Clients' requests under their rights (access, amendment, accounting, …), each
+    /// on the law's clock.
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// Every unanswered request, soonest due first, with what is overdue.
+    #[command(after_help = "Examples:\n  casevault due\n  casevault due --json")]
+    Due,
+    /// Clients whose treatment has ended, with the day their record may be destroyed
+    /// under the policy in force, and legal holds.
+    #[command(after_help = "Examples:\n  casevault retention\n  casevault retention --past")]
+    Retention {
+        /// Only those whose retention has ended.
+        #[arg(long)]
+        past: bool,
     },
     /// The audit trail.
     #[command(subcommand)]
@@ -240,9 +261,70 @@ pub struct ClientEditArgs {
     /// Unmark the minor's own consent.
     #[arg(long, conflicts_with = "minor_consent")]
     pub no_minor_consent: bool,
-    /// The day treatment ended (a Part 2 consent "until the end of treatment" ends then).
+    /// The day treatment ended (a Part 2 consent "until the end of treatment" ends then,
+    /// and the retention period runs from it).
     #[arg(long, value_name = "DATE")]
     pub treatment_ended: Option<Date>,
+    /// Place a legal hold: the record is kept whatever its retention says.
+    #[arg(long, value_name = "REASON", conflicts_with = "no_legal_hold")]
+    pub legal_hold: Option<String>,
+    /// Lift the legal hold.
+    #[arg(long)]
+    pub no_legal_hold: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RequestCommand {
+    /// Record a client's request; prints it with its due date from the policy in force.
+    #[command(
+        after_help = "Examples:\n  casevault request add --client 67e344e9 --kind access --received 2026-03-02\n  casevault request add --client 67e344e9 --kind amendment"
+    )]
+    Add {
+        /// The client who asked.
+        #[arg(long, value_name = "ID")]
+        client: String,
+        /// access, amendment, accounting, restriction or confidential-communication.
+        #[arg(long, value_name = "KIND")]
+        kind: String,
+        /// The day it was received [default: today].
+        #[arg(long, value_name = "DATE")]
+        received: Option<Date>,
+    },
+    /// Take the one extension the policy allows, with the written reason the client is given.
+    #[command(
+        after_help = "Examples:\n  casevault request extend 2b7d09e1 --reason \"the records are held off site\""
+    )]
+    Extend {
+        /// The request's id.
+        id: String,
+        /// Why, told to the client.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+    /// Answer a request, closing it.
+    #[command(
+        after_help = "Examples:\n  casevault request answer 2b7d09e1 --outcome granted --note \"copy sent by secure mail\"\n  casevault request answer 2b7d09e1 --outcome denied --note \"not created by this practice (164.526(a)(2)(i))\""
+    )]
+    Answer {
+        /// The request's id.
+        id: String,
+        /// granted, partly, denied or withdrawn.
+        #[arg(long, value_name = "OUTCOME")]
+        outcome: String,
+        /// What was done; for a denial, its ground.
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        note: String,
+        /// The day it was answered [default: today].
+        #[arg(long, value_name = "DATE")]
+        on: Option<Date>,
+    },
+    /// List a client's requests.
+    #[command(after_help = "Examples:\n  casevault request list --client 67e344e9")]
+    List {
+        /// The client's id.
+        #[arg(long, value_name = "ID")]
+        client: String,
+    },
 }
 
 /// What the law attaches to a client's care, as `client add` and `client edit` take it.

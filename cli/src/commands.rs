@@ -14,6 +14,7 @@ pub mod member;
 pub mod note;
 pub mod policy;
 pub mod restriction;
+pub mod rights;
 pub mod vault;
 
 use std::path::{Path, PathBuf};

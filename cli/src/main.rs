@@ -21,7 +21,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use commands::{
     access, audit, caseload, client, consent, demo, disclose, manual, member, note, policy,
-    restriction, vault,
+    restriction, rights, vault,
 };
 use error::CliError;
 use output::{Printer, eout};
@@ -76,7 +76,14 @@ fn run(cli: &Cli, out: &Printer) -> Result<(), CliError> {
         } => consent::intake(cli, client, *acknowledged_on, *allow_future, out),
         Command::Policy(command) => policy::run(cli, command, out),
         Command::Disclose(args) => disclose::disclose(cli, args, out),
-        Command::Accounting { client, fhir } => disclose::accounting(cli, client, *fhir, out),
+        Command::Accounting {
+            client,
+            fhir,
+            legal,
+        } => disclose::accounting(cli, client, *fhir, *legal, out),
+        Command::Request(command) => rights::run(cli, command, out),
+        Command::Due => rights::due(cli, out),
+        Command::Retention { past } => rights::retention(cli, *past, out),
         Command::Audit(command) => audit::run(cli, command, out),
         Command::Member(command) => member::run(cli, command, out),
         Command::Caseload(command) => caseload::run(cli, command, out),

@@ -130,6 +130,18 @@ actions! {
     RestrictionRefuse = "restriction.refuse",
     /// A restriction was ended (`restriction.end`).
     RestrictionEnd = "restriction.end",
+    /// A client's request under their rights was recorded (`request.add`).
+    RequestAdd = "request.add",
+    /// A request's deadline was extended (`request.extend`).
+    RequestExtend = "request.extend",
+    /// A request was answered (`request.answer`).
+    RequestAnswer = "request.answer",
+    /// A client's requests were listed (`request.list`).
+    RequestList = "request.list",
+    /// The open requests were listed (`request.due`).
+    RequestDue = "request.due",
+    /// Clients' retention was listed (`retention.list`).
+    RetentionList = "retention.list",
     /// The policy was read (`policy.show`).
     PolicyShow = "policy.show",
     /// A new policy was set (`policy.set`).
@@ -184,7 +196,7 @@ mod tests {
             let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
             assert_eq!(&read, action);
         }
-        assert_eq!(seen.len(), 48);
+        assert_eq!(seen.len(), 54);
     }
 
     #[test]

@@ -152,6 +152,11 @@ id_type! {
 }
 
 id_type! {
+    /// A client's request under their rights (access, amendment, …).
+    RequestId
+}
+
+id_type! {
     /// A client's restriction's identifier (the same for every version of it).
     RestrictionId
 }

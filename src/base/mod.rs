@@ -9,6 +9,8 @@ mod record_ref;
 mod timestamp;
 
 pub use date::Date;
-pub use id::{AccountingId, ClientId, ConsentId, DecisionId, IntakeId, NoteId, RestrictionId};
+pub use id::{
+    AccountingId, ClientId, ConsentId, DecisionId, IntakeId, NoteId, RequestId, RestrictionId,
+};
 pub use record_ref::{RecordKind, RecordRef};
 pub use timestamp::{EventTime, Timestamp};

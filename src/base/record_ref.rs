@@ -36,6 +36,9 @@ pub enum RecordKind {
     AccessRequest,
     /// A client's restriction or lockbox (refusing or ending it writes a new version).
     Restriction,
+    /// A client's request under their rights (extending or answering it writes a new
+    /// version).
+    RightsRequest,
 }
 
 impl RecordKind {
@@ -56,6 +59,7 @@ impl RecordKind {
             RecordKind::Grant => "grant",
             RecordKind::AccessRequest => "access-request",
             RecordKind::Restriction => "restriction",
+            RecordKind::RightsRequest => "rights-request",
         }
     }
 
@@ -76,6 +80,7 @@ impl RecordKind {
             "grant" => Some(RecordKind::Grant),
             "access-request" => Some(RecordKind::AccessRequest),
             "restriction" => Some(RecordKind::Restriction),
+            "rights-request" => Some(RecordKind::RightsRequest),
             _ => None,
         }
     }

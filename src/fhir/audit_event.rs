@@ -24,20 +24,26 @@ fn classify(action: &Action) -> (FhirCode, Option<FhirCode>, FhirCode) {
         | Action::NoteAdd
         | Action::ConsentAdd
         | Action::IntakeAdd
-        | Action::RestrictionAdd => create,
+        | Action::RestrictionAdd
+        | Action::RequestAdd => create,
         Action::ClientShow | Action::NoteShow | Action::ConsentShow => read,
         Action::ClientList
         | Action::NoteList
         | Action::ConsentList
         | Action::AccountingShow
-        | Action::RestrictionList => search,
+        | Action::RestrictionList
+        | Action::RequestList
+        | Action::RequestDue
+        | Action::RetentionList => search,
         Action::ClientEdit
         | Action::NoteEdit
         | Action::NoteSign
         | Action::NoteAmend
         | Action::ConsentRevoke
         | Action::RestrictionRefuse
-        | Action::RestrictionEnd => update,
+        | Action::RestrictionEnd
+        | Action::RequestExtend
+        | Action::RequestAnswer => update,
         Action::NoteImportPrepare | Action::DiscloseDryRun => (TYPE_PATIENT_RECORD, None, ACTION_E),
         Action::NoteSearch => (TYPE_QUERY, Some(SUBTYPE_SEARCH), ACTION_R),
         Action::NoteImport => (TYPE_IMPORT, None, ACTION_C),
@@ -345,14 +351,17 @@ mod tests {
             Some(SUBTYPE_UPDATE),
         );
         let expected = |action: &Action| match action.as_str() {
-            "client.add" | "note.add" | "consent.add" | "intake.add" | "restriction.add" => {
-                (pr, create, ACTION_C)
-            }
+            "client.add" | "note.add" | "consent.add" | "intake.add" | "restriction.add"
+            | "request.add" => (pr, create, ACTION_C),
             "client.show" | "note.show" | "consent.show" => (pr, read, ACTION_R),
             "client.list" | "note.list" | "consent.list" | "accounting.show"
-            | "restriction.list" => (pr, search, ACTION_R),
+            | "restriction.list" | "request.list" | "request.due" | "retention.list" => {
+                (pr, search, ACTION_R)
+            }
             "client.edit" | "note.edit" | "note.sign" | "note.amend" | "consent.revoke"
-            | "restriction.refuse" | "restriction.end" => (pr, update, ACTION_U),
+            | "restriction.refuse" | "restriction.end" | "request.extend" | "request.answer" => {
+                (pr, update, ACTION_U)
+            }
             "note.import.prepare" | "disclose.dry-run" => (pr, None, ACTION_E),
             "note.search" => (TYPE_QUERY, search, ACTION_R),
             "note.import" => (TYPE_IMPORT, None, ACTION_C),

@@ -31,9 +31,22 @@ pub struct Care {
     /// (`[minors] self-consent-age`): they, not a parent, control those records.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub minor_consent: bool,
-    /// The day treatment ended: a consent "until the end of treatment" ends then.
+    /// The day treatment ended: a consent "until the end of treatment" ends then, and
+    /// the retention period runs from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub treatment_ended: Option<Date>,
+    /// A legal hold: the record is kept whatever its retention says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<LegalHold>,
+}
+
+/// Why a record must be kept past its retention (litigation, an investigation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalHold {
+    /// Why, in one line.
+    pub reason: String,
+    /// The day it was placed.
+    pub since: Date,
 }
 
 impl Care {

@@ -16,4 +16,5 @@ pub(crate) mod note;
 pub(crate) mod policy;
 pub mod practice;
 pub(crate) mod restriction;
+pub(crate) mod rights;
 pub mod role;

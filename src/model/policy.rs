@@ -15,6 +15,7 @@
 //! names. Parsing is the only way to get one.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -218,6 +219,105 @@ pub struct Minors {
     pub self_consent_citation: Option<String>,
 }
 
+/// A length of time the law counts in days or in calendar months.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Term {
+    /// So many days.
+    Days(u16),
+    /// So many calendar months: the same day of the month, or the month's last day
+    /// when it has no such day (31 January + 1 month = 28 or 29 February).
+    Months(u16),
+}
+
+impl Term {
+    /// The day `self` after `from`, or `None` past the dates casevault keeps.
+    pub fn after(self, from: Date) -> Option<Date> {
+        match self {
+            Term::Days(n) => from
+                .0
+                .checked_add(time::Duration::days(i64::from(n)))
+                .map(Date),
+            Term::Months(n) => {
+                let months = i32::from(from.0.month() as u8) - 1 + i32::from(n);
+                let year = from.0.year() + months.div_euclid(12);
+                let month = time::Month::try_from((months.rem_euclid(12) + 1) as u8).ok()?;
+                let last = time::util::days_in_month(month, year);
+                time::Date::from_calendar_date(year, month, from.0.day().min(last))
+                    .ok()
+                    .map(Date)
+            }
+        }
+    }
+}
+
+impl fmt::Display for Term {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Term::Days(1) => write!(f, "1 day"),
+            Term::Days(n) => write!(f, "{n} days"),
+            Term::Months(1) => write!(f, "1 month"),
+            Term::Months(n) => write!(f, "{n} months"),
+        }
+    }
+}
+
+/// How long the practice has to answer one kind of request from a client.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Deadline {
+    /// From the day the request was received.
+    pub term: Term,
+    /// The one extension the law allows, with a written reason.
+    pub extension: Option<Term>,
+    /// Where the deadline comes from.
+    pub citation: String,
+}
+
+/// Clients' rights: each kind of request's deadline, and how far back the accounting a
+/// client is owed reaches.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Rights {
+    /// The rules.
+    pub citation: String,
+    /// One plain line.
+    pub summary: String,
+    /// A request to inspect or copy the record.
+    pub access: Option<Deadline>,
+    /// A request to amend it.
+    pub amendment: Option<Deadline>,
+    /// A request for the accounting of disclosures.
+    pub accounting: Option<Deadline>,
+    /// A request to restrict uses and disclosures.
+    pub restriction: Option<Deadline>,
+    /// A request to be reached another way or at another place.
+    pub confidential_communication: Option<Deadline>,
+    /// How many years back the accounting a client is owed reaches (`None`: the law
+    /// owes no accounting of disclosures).
+    pub accounting_years: Option<u16>,
+    /// Purposes whose disclosures the accounting a client is owed leaves out
+    /// (treatment, payment and operations under HIPAA).
+    pub accounting_excludes_purposes: Vec<String>,
+    /// How many years back a Part 2 client's accounting of disclosures made with their
+    /// consent reaches (42 CFR 2.24), where the policy has one.
+    pub part2_accounting_years: Option<u16>,
+}
+
+/// How long records are kept after treatment ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Retention {
+    /// The rule.
+    pub citation: String,
+    /// One plain line.
+    pub summary: String,
+    /// Years kept after the end of treatment.
+    pub years_after_end: u16,
+    /// For a client who was a minor: years kept after they come of age (the later of
+    /// this and `years_after_end` applies).
+    pub minor_years_after_majority: Option<u16>,
+    /// For a client who was a minor: kept at least until this age.
+    pub minor_until_age: Option<u16>,
+}
+
 /// The text of a pack a policy extends, as it was when the policy was set.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackText {
@@ -274,6 +374,10 @@ pub struct Policy {
     pub lockbox: Option<Lockbox>,
     /// Who signs for minors, where the policy says.
     pub minors: Option<Minors>,
+    /// Clients' rights and their deadlines, where the policy says.
+    pub rights: Option<Rights>,
+    /// How long records are kept, where the policy says.
+    pub retention: Option<Retention>,
     /// The practice's roles (`[roles.NAME]`), in the order the file lists them; the
     /// defaults (`Role::defaults`) when the file declares none. At least one role
     /// may manage members and sees all clients.

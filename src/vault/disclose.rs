@@ -68,8 +68,8 @@ impl Session {
     ///     expires: today,
     ///     signed_by: String::new(),
     ///     relationship: Relationship::Client,
-    ///,
-    /// tpo: None, })?;
+    ///     tpo: None,
+    /// })?;
     /// let request = DisclosureRequest {
     ///     client: ada.clone(),
     ///     recipient: "Dr. Osei".into(),
@@ -79,8 +79,8 @@ impl Session {
     ///     exception: None,
     ///     from: None,
     ///     until: None,
-    ///,
-    /// recipient_kind: None, };
+    ///     recipient_kind: None,
+    /// };
     /// let out = dir.path().join("osei.md");
     /// let done = session.disclose(&request, today, &ExportOptions {
     ///     format: ExportFormat::Markdown,

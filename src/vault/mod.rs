@@ -59,6 +59,7 @@ mod migrate;
 mod notes;
 mod parts;
 pub(crate) mod restrict;
+pub(crate) mod rights;
 mod seal;
 mod search;
 mod session;

@@ -23,6 +23,8 @@ pub struct CareChange {
     pub minor_consent: Option<bool>,
     /// Record the day treatment ended.
     pub treatment_ended: Option<Date>,
+    /// Place a legal hold, with its reason (`Some(None)`: lift it).
+    pub legal_hold: Option<Option<String>>,
 }
 
 /// Refuses marks the policy has no rule for, or that the client's age rules out.
@@ -125,6 +127,11 @@ impl Session {
     /// Changes what is marked on a client's care; returns the profile as it now is.
     pub fn change_care(&mut self, client: &str, change: CareChange, today: Date) -> Result<Client> {
         check_dates(&[("end of treatment", change.treatment_ended)])?;
+        if change.treatment_ended.is_some_and(|d| d > today) {
+            return Err(Error::InvalidInput(
+                "the end of treatment is after today: record it on the day it ends; nothing changed".into(),
+            ));
+        }
         self.access(Action::ClientEdit, |a| {
             let mut profile = a.client(client)?;
             let (_, policy) = a.policy()?;
@@ -137,6 +144,22 @@ impl Session {
             }
             if let Some(ended) = change.treatment_ended {
                 care.treatment_ended = Some(ended);
+            }
+            match &change.legal_hold {
+                None => {}
+                Some(None) => care.legal_hold = None,
+                Some(Some(reason)) => {
+                    if crate::base::fold::is_blank(reason) {
+                        return Err(Error::InvalidInput(
+                            "a legal hold needs its reason: the case, the order or the investigation".into(),
+                        ));
+                    }
+                    check_lines([("legal hold's reason", reason.as_str())])?;
+                    care.legal_hold = Some(crate::model::client::LegalHold {
+                        reason: reason.trim().to_owned(),
+                        since: today,
+                    });
+                }
             }
             if care == profile.care {
                 return Err(Error::InvalidInput(

@@ -181,7 +181,7 @@ fn world() -> impl Strategy<Value = World> {
                     care: Care {
                         part2_program: part2,
                         minor_consent: minor,
-                        treatment_ended: None,
+                        ..Care::default()
                     },
                     born,
                     restrictions,

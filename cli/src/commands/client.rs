@@ -30,7 +30,7 @@ fn add(cli: &Cli, args: &ClientAddArgs, out: &Printer) -> Result<(), CliError> {
     let care = Care {
         part2_program: care.part2_program,
         minor_consent: care.minor_consent,
-        treatment_ended: None,
+        ..Care::default()
     };
     // A profile on standard input is read (and checked) before unlocking; one typed at
     // the terminal after, so that a wrong passphrase loses no typing.
@@ -88,14 +88,20 @@ fn edit(cli: &Cli, args: &ClientEditArgs, out: &Printer) -> Result<(), CliError>
         part2_program: mark(args.care.part2_program, args.no_part2_program),
         minor_consent: mark(args.care.minor_consent, args.no_minor_consent),
         treatment_ended: args.treatment_ended,
+        legal_hold: match (&args.legal_hold, args.no_legal_hold) {
+            (Some(reason), _) => Some(Some(reason.clone())),
+            (None, true) => Some(None),
+            (None, false) => None,
+        },
     };
     if change.part2_program.is_none()
         && change.minor_consent.is_none()
         && change.treatment_ended.is_none()
+        && change.legal_hold.is_none()
     {
         return Err(CliError::usage(
             "nothing to change",
-            "give --part2-program, --minor-consent, --treatment-ended DATE (or --no-part2-program, --no-minor-consent)",
+            "give --part2-program, --minor-consent, --treatment-ended DATE, --legal-hold REASON (or --no-part2-program, --no-minor-consent, --no-legal-hold)",
         ));
     }
     let mut session = unlock(cli)?;

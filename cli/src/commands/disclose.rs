@@ -221,8 +221,26 @@ fn denied(record: &DecisionRecord) -> CliError {
 }
 
 /// A client's accounting of disclosures, for people, as JSON or as FHIR.
-pub fn accounting(cli: &Cli, client: &str, fhir: bool, out: &Printer) -> Result<(), CliError> {
+pub fn accounting(
+    cli: &Cli,
+    client: &str,
+    fhir: bool,
+    legal: bool,
+    out: &Printer,
+) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
+    if legal {
+        let owed = session.legal_accounting(client, Date::today())?;
+        if fhir {
+            out.fhir(&casevault::accounting_to_fhir(
+                &owed.entries,
+                &session.vault_id(),
+            ));
+        } else {
+            out.legal_accounting(&owed);
+        }
+        return Ok(());
+    }
     let entries = session.accounting(client)?;
     if fhir {
         out.fhir(&casevault::accounting_to_fhir(

@@ -198,3 +198,123 @@ impl Printer {
         out!(self, "state:      {}", r.state_on(today));
     }
 }
+
+impl Printer {
+    pub fn rights_requests(&self, list: &[casevault::RightsRequest], today: Date) {
+        if self.json {
+            return self.push_json(list);
+        }
+        if list.is_empty() {
+            out!(self, "no requests");
+        }
+        let rows: Vec<Vec<String>> = list
+            .iter()
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.client.to_string(),
+                    r.kind.to_string(),
+                    format!("received {}", r.received),
+                    match (r.due_now(), &r.answer) {
+                        (_, Some(a)) => format!("answered {} ({})", a.on, a.outcome.as_str()),
+                        (Some(due), None) if due < today => format!("OVERDUE since {due}"),
+                        (Some(due), None) => format!("due {due}"),
+                        (None, None) => "no deadline".to_owned(),
+                    },
+                ]
+            })
+            .collect();
+        self.table(&rows);
+    }
+
+    pub fn rights_request(&self, r: &casevault::RightsRequest, today: Date) {
+        if self.json {
+            return self.push_json(r);
+        }
+        out!(self, "request {} (version {})", r.id, r.version);
+        out!(self, "client:    {}", r.client);
+        out!(self, "kind:      {}", r.kind);
+        out!(self, "received:  {}", r.received);
+        match (r.due, &r.citation) {
+            (Some(due), Some(c)) => out!(self, "due:       {due} ({c})"),
+            (Some(due), None) => out!(self, "due:       {due}"),
+            (None, _) => out!(
+                self,
+                "due:       the policy sets no deadline: answer without unreasonable delay"
+            ),
+        }
+        if let Some(e) = &r.extension {
+            out!(self, "extended:  to {}: {}", e.due, e.reason);
+        }
+        if let Some(a) = &r.answer {
+            out!(
+                self,
+                "answered:  {} ({}): {}",
+                a.on,
+                a.outcome.as_str(),
+                a.note
+            );
+        }
+        out!(self, "state:     {}", r.state_on(today));
+    }
+
+    pub fn retention(&self, rows: &[casevault::RetentionRow]) {
+        if self.json {
+            return self.push_json(rows);
+        }
+        if rows.is_empty() {
+            out!(
+                self,
+                "no client's treatment has ended (record it with `casevault client edit ID --treatment-ended DATE`)"
+            );
+        }
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.client.to_string(),
+                    r.name.clone(),
+                    format!("ended {}", r.treatment_ended),
+                    format!("keep until {}", r.retention_end),
+                    match (&r.legal_hold, r.past) {
+                        (Some(reason), _) => format!("LEGAL HOLD: {reason}"),
+                        (None, true) => "past retention".to_owned(),
+                        (None, false) => String::new(),
+                    },
+                ]
+            })
+            .collect();
+        self.table(&rows);
+    }
+
+    pub fn legal_accounting(&self, a: &casevault::LegalAccounting) {
+        if self.json {
+            return self.push_json(a);
+        }
+        out!(
+            self,
+            "accounting of disclosures owed to client {}, {} to {} ({})",
+            a.client,
+            a.from,
+            a.on,
+            a.citation
+        );
+        if a.entries.is_empty() {
+            out!(self, "no disclosure of the period is owed in it");
+        }
+        for e in &a.entries {
+            out!(
+                self,
+                "  {}  to {}  for {}  {}; basis: {}",
+                e.disclosed_on,
+                e.recipient,
+                e.purpose,
+                e.description,
+                e.basis
+            );
+        }
+        for (why, n) in &a.left_out {
+            out!(self, "left out: {n} disclosure(s) {why}");
+        }
+    }
+}

@@ -5,10 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use toml::Spanned;
 
-use super::file::{ExceptionFile, Lines, PolicyFile, RoleFile, SpannedNames};
+use super::file::{
+    DeadlineFile, ExceptionFile, Lines, PolicyFile, RightsFile, RoleFile, SpannedNames,
+};
 use super::{
-    ALL_CATEGORIES, Citation, Exception, Force, Lockbox, Minors, Part2, Policy, PolicyError,
-    RECIPIENT_KINDS, RULE_KEYS, RestrictionRules,
+    ALL_CATEGORIES, Citation, Deadline, Exception, Force, Lockbox, Minors, Part2, Policy,
+    PolicyError, RECIPIENT_KINDS, RULE_KEYS, RestrictionRules, Retention, Rights, Term,
 };
 use crate::base::Date;
 use crate::model::category::UNHEADED_CATEGORY;
@@ -566,6 +568,38 @@ pub(super) fn build(lines: &Lines, file: PolicyFile) -> Result<Policy, PolicyErr
             })
         }
     };
+    let rights = match &file.rights {
+        None => None,
+        Some(r) => Some(rights(lines, r, &purposes)?),
+    };
+    let retention = match &file.retention {
+        None => None,
+        Some(r) => {
+            let at = r.span().start;
+            let r = r.get_ref();
+            Some(Retention {
+                citation: filled(lines, at, "retention.citation", &r.citation)?,
+                summary: filled(lines, at, "retention.summary", &r.summary)?,
+                years_after_end: count(
+                    lines,
+                    "retention.years-after-end",
+                    &r.years_after_end,
+                    1,
+                    100,
+                )?,
+                minor_years_after_majority: r
+                    .minor_years_after_majority
+                    .as_ref()
+                    .map(|y| count(lines, "retention.minor-years-after-majority", y, 0, 100))
+                    .transpose()?,
+                minor_until_age: r
+                    .minor_until_age
+                    .as_ref()
+                    .map(|y| count(lines, "retention.minor-until-age", y, 1, 100))
+                    .transpose()?,
+            })
+        }
+    };
     let minors = match &file.minors {
         None => None,
         Some(m) => {
@@ -628,6 +662,8 @@ pub(super) fn build(lines: &Lines, file: PolicyFile) -> Result<Policy, PolicyErr
         restrictions,
         lockbox,
         minors,
+        rights,
+        retention,
         roles,
         source: String::new(),
         bases: Vec::new(),
@@ -728,5 +764,94 @@ fn exception(
         overrides_lockbox: e.overrides_lockbox,
         part2_order: e.part2_order,
         beyond_baseline: optional("beyond-baseline", &e.beyond_baseline)?,
+    })
+}
+
+/// A whole number from `low` to `high`, as `what` calls it.
+fn count(
+    lines: &Lines,
+    what: &str,
+    value: &Spanned<i64>,
+    low: i64,
+    high: i64,
+) -> Result<u16, PolicyError> {
+    let n = *value.get_ref();
+    if !(low..=high).contains(&n) {
+        return Err(lines.err(
+            value.span().start,
+            format!("{what}: write a whole number from {low} to {high}"),
+        ));
+    }
+    Ok(n as u16)
+}
+
+/// The `[rights]` table: each kind of request's deadline, and the accounting's reach.
+fn rights(
+    lines: &Lines,
+    r: &Spanned<RightsFile>,
+    purposes: &[String],
+) -> Result<Rights, PolicyError> {
+    let at = r.span().start;
+    let r = r.get_ref();
+    let deadline =
+        |name: &str, d: &Option<Spanned<DeadlineFile>>| -> Result<Option<Deadline>, PolicyError> {
+            let Some(d) = d else { return Ok(None) };
+            let what = format!("rights.{name}");
+            let f = d.get_ref();
+            let term = |days: &Option<Spanned<i64>>,
+                        months: &Option<Spanned<i64>>,
+                        prefix: &str| match (days, months) {
+                (Some(n), None) => count(lines, &format!("{what}.{prefix}days"), n, 1, 366)
+                    .map(|n| Some(Term::Days(n))),
+                (None, Some(n)) => count(lines, &format!("{what}.{prefix}months"), n, 1, 24)
+                    .map(|n| Some(Term::Months(n))),
+                (None, None) => Ok(None),
+                (Some(n), Some(_)) => Err(lines.err(
+                    n.span().start,
+                    format!("{what}: give {prefix}days or {prefix}months, not both"),
+                )),
+            };
+            let Some(term_in) = term(&f.days, &f.months, "")? else {
+                return Err(lines.err(d.span().start, format!("{what}: give days or months")));
+            };
+            Ok(Some(Deadline {
+                term: term_in,
+                extension: term(&f.extension_days, &f.extension_months, "extension-")?,
+                citation: filled(
+                    lines,
+                    d.span().start,
+                    &format!("{what}.citation"),
+                    &f.citation,
+                )?,
+            }))
+        };
+    Ok(Rights {
+        citation: filled(lines, at, "rights.citation", &r.citation)?,
+        summary: filled(lines, at, "rights.summary", &r.summary)?,
+        access: deadline("access", &r.access)?,
+        amendment: deadline("amendment", &r.amendment)?,
+        accounting: deadline("accounting", &r.accounting)?,
+        restriction: deadline("restriction", &r.restriction)?,
+        confidential_communication: deadline(
+            "confidential-communication",
+            &r.confidential_communication,
+        )?,
+        accounting_years: r
+            .accounting_years
+            .as_ref()
+            .map(|y| count(lines, "rights.accounting-years", y, 1, 100))
+            .transpose()?,
+        accounting_excludes_purposes: declared(
+            lines,
+            "rights.accounting-excludes-purposes",
+            "purpose",
+            &r.accounting_excludes_purposes,
+            purposes,
+        )?,
+        part2_accounting_years: r
+            .part2_accounting_years
+            .as_ref()
+            .map(|y| count(lines, "rights.part2-accounting-years", y, 1, 100))
+            .transpose()?,
     })
 }

@@ -36,6 +36,8 @@ pub(super) struct PolicyFile {
     pub(super) restrictions: Option<Spanned<RestrictionsFile>>,
     pub(super) lockbox: Option<Spanned<LockboxFile>>,
     pub(super) minors: Option<Spanned<MinorsFile>>,
+    pub(super) rights: Option<Spanned<RightsFile>>,
+    pub(super) retention: Option<Spanned<RetentionFile>>,
 }
 
 #[derive(Deserialize)]
@@ -141,6 +143,42 @@ pub(super) struct MinorsFile {
     pub(super) age_of_majority: Spanned<i64>,
     pub(super) self_consent_age: Option<Spanned<i64>>,
     pub(super) self_consent_citation: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RightsFile {
+    pub(super) citation: String,
+    pub(super) summary: String,
+    pub(super) access: Option<Spanned<DeadlineFile>>,
+    pub(super) amendment: Option<Spanned<DeadlineFile>>,
+    pub(super) accounting: Option<Spanned<DeadlineFile>>,
+    pub(super) restriction: Option<Spanned<DeadlineFile>>,
+    pub(super) confidential_communication: Option<Spanned<DeadlineFile>>,
+    pub(super) accounting_years: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub(super) accounting_excludes_purposes: Vec<Spanned<String>>,
+    pub(super) part2_accounting_years: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct DeadlineFile {
+    pub(super) days: Option<Spanned<i64>>,
+    pub(super) months: Option<Spanned<i64>>,
+    pub(super) extension_days: Option<Spanned<i64>>,
+    pub(super) extension_months: Option<Spanned<i64>>,
+    pub(super) citation: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RetentionFile {
+    pub(super) citation: String,
+    pub(super) summary: String,
+    pub(super) years_after_end: Spanned<i64>,
+    pub(super) minor_years_after_majority: Option<Spanned<i64>>,
+    pub(super) minor_until_age: Option<Spanned<i64>>,
 }
 
 /// One file of a chain: the pack it is (`None` for the file given), its text and
@@ -306,6 +344,8 @@ pub(super) fn merge(
         restrictions: child.restrictions.or(base.restrictions),
         lockbox: child.lockbox.or(base.lockbox),
         minors: child.minors.or(base.minors),
+        rights: child.rights.or(base.rights),
+        retention: child.retention.or(base.retention),
     })
 }
 

@@ -235,8 +235,8 @@ fn unrestricted(
 ///     recorded_at: "2026-01-01T09:00:00Z".parse().unwrap(),
 ///     recorded_by: "dr-rivera".into(),
 ///     revoked: None,
-///,
-/// tpo: None, };
+///     tpo: None,
+/// };
 /// let request = DisclosureRequest {
 ///     client: "67e344e9".into(),
 ///     recipient: "Dr. Osei".into(),
@@ -246,8 +246,8 @@ fn unrestricted(
 ///     exception: None,
 ///     from: None,
 ///     until: None,
-///,
-/// recipient_kind: None, };
+///     recipient_kind: None,
+/// };
 /// let decision = decide(DecisionInput {
 ///     request: &request,
 ///     client_name: "Ada Example",
@@ -255,9 +255,9 @@ fn unrestricted(
 ///     joint_notes: &[],
 ///     policy: &policy,
 ///     today: "2026-06-01".parse().unwrap(),
-///,
-/// clients: &[],
-/// restrictions: &[], });
+///     clients: &[],
+///     restrictions: &[],
+/// });
 /// // Category by category, with reasons: medication may leave, the notes may not.
 /// assert_eq!(decision.permitted(), vec!["medication"]);
 /// assert!(!decision.all_permitted());

@@ -1,0 +1,70 @@
+//! Clients' rights: `request add`, `extend`, `answer` and `list`, `due`, `retention`.
+
+use casevault::{Date, RequestOutcome, RightKind};
+
+use super::unlock;
+use crate::cli::{Cli, RequestCommand};
+use crate::error::CliError;
+use crate::output::Printer;
+
+pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), CliError> {
+    let today = Date::today();
+    match command {
+        RequestCommand::Add {
+            client,
+            kind,
+            received,
+        } => {
+            let kind = RightKind::parse(kind).ok_or_else(|| {
+                CliError::usage(
+                    format!("{kind:?} is not a kind of request"),
+                    "give --kind access, amendment, accounting, restriction or confidential-communication",
+                )
+            })?;
+            let mut session = unlock(cli)?;
+            let request = session.add_request(client, kind, received.unwrap_or(today), today)?;
+            out.rights_request(&request, today);
+        }
+        RequestCommand::Extend { id, reason } => {
+            let mut session = unlock(cli)?;
+            out.rights_request(&session.extend_request(id, reason, today)?, today);
+        }
+        RequestCommand::Answer {
+            id,
+            outcome,
+            note,
+            on,
+        } => {
+            let outcome = RequestOutcome::parse(outcome).ok_or_else(|| {
+                CliError::usage(
+                    format!("{outcome:?} is not an outcome"),
+                    "give --outcome granted, partly, denied or withdrawn",
+                )
+            })?;
+            let mut session = unlock(cli)?;
+            let request = session.answer_request(id, outcome, note, on.unwrap_or(today), today)?;
+            out.rights_request(&request, today);
+        }
+        RequestCommand::List { client } => {
+            let mut session = unlock(cli)?;
+            out.rights_requests(&session.requests_for_client(client)?, today);
+        }
+    }
+    Ok(())
+}
+
+pub fn due(cli: &Cli, out: &Printer) -> Result<(), CliError> {
+    let mut session = unlock(cli)?;
+    out.rights_requests(&session.due()?, Date::today());
+    Ok(())
+}
+
+pub fn retention(cli: &Cli, past: bool, out: &Printer) -> Result<(), CliError> {
+    let mut session = unlock(cli)?;
+    let mut rows = session.retention(Date::today())?;
+    if past {
+        rows.retain(|r| r.past);
+    }
+    out.retention(&rows);
+    Ok(())
+}

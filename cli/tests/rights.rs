@@ -1,0 +1,163 @@
+//! Clients' rights from the command line: requests on the law's clock, what is due,
+//! retention and legal holds, and the accounting a client is owed.
+
+mod common;
+
+use common::TestVault;
+
+fn today() -> casevault::Date {
+    casevault::Date::today()
+}
+
+fn days_ago(n: i64) -> String {
+    casevault::Date(today().0 - time::Duration::days(n)).to_string()
+}
+
+#[test]
+fn a_request_gets_its_due_date_and_due_lists_what_is_overdue() {
+    let (v, _) = TestVault::init();
+    v.ok(&["policy", "use", "us-federal"]);
+    let ada = v.add_client("Ada Example", &[]);
+    let received = days_ago(40);
+    let shown = v.ok(&[
+        "request",
+        "add",
+        "--client",
+        &ada,
+        "--kind",
+        "access",
+        "--received",
+        &received,
+    ]);
+    let due = casevault::Date(today().0 - time::Duration::days(10)).to_string();
+    assert!(
+        shown.contains(&format!("due:       {due} (45 CFR 164.524(b)(2))")),
+        "{shown}"
+    );
+    assert!(shown.contains("state:     overdue"), "{shown}");
+    let id = v.json(&["request", "list", "--client", &ada])[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = v.ok(&["due"]);
+    assert!(listed.contains(&format!("OVERDUE since {due}")), "{listed}");
+    // Too late to extend; answering closes it.
+    let out = v.output(&["request", "extend", &id, "--reason", "off site"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("before the deadline"));
+    let out = v.output(&["request", "answer", &id, "--outcome", "denied"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs its ground"));
+    let answered = v.ok(&[
+        "request",
+        "answer",
+        &id,
+        "--outcome",
+        "granted",
+        "--note",
+        "copy sent by secure mail",
+    ]);
+    assert!(
+        answered.contains("(granted): copy sent by secure mail"),
+        "{answered}"
+    );
+    assert_eq!(v.ok(&["due"]), "no requests");
+    // Bad words are usage errors.
+    let out = v.output(&["request", "add", "--client", &ada, "--kind", "erasure"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("\"erasure\" is not a kind of request"));
+    let log = v.ok(&["audit", "log"]);
+    for action in [
+        "request.add",
+        "request.answer",
+        "request.due",
+        "request.list",
+    ] {
+        assert!(log.contains(action), "{action}: {log}");
+    }
+}
+
+#[test]
+fn retention_and_holds_and_the_legal_accounting_from_the_command_line() {
+    let (v, _) = TestVault::init();
+    // The built-in default keeps to the APA guideline; California's pack to B&P 2919.
+    v.ok(&["policy", "use", "us-ca"]);
+    let ada = v.add_client("Ada Example", &[]);
+    assert!(
+        v.ok(&["retention"])
+            .starts_with("no client's treatment has ended")
+    );
+    let ended = casevault::Date(today().0 - time::Duration::days(365 * 8)).to_string();
+    v.ok(&["client", "edit", &ada, "--treatment-ended", &ended]);
+    let listed = v.ok(&["retention", "--past"]);
+    assert!(
+        listed.contains(&ada) && listed.contains("past retention"),
+        "{listed}"
+    );
+    let held = v.ok(&["client", "edit", &ada, "--legal-hold", "Smith v. Clinic"]);
+    assert!(!held.is_empty());
+    let listed = v.ok(&["retention"]);
+    assert!(listed.contains("LEGAL HOLD: Smith v. Clinic"), "{listed}");
+    let json = v.json(&["retention"]);
+    assert_eq!(json[0]["legal_hold"], "Smith v. Clinic");
+
+    // The accounting owed: a disclosure under the client's consent is left out.
+    v.ok(&[
+        "consent",
+        "add",
+        "--client",
+        &ada,
+        "--recipient",
+        "Dr Lee",
+        "--purpose",
+        "coordination-of-care",
+        "--allow",
+        "identity",
+        "--expires",
+        "2030-12-31",
+    ]);
+    let file = v.dir.path().join("lee.md");
+    v.ok(&[
+        "disclose",
+        "--client",
+        &ada,
+        "--to",
+        "Dr Lee",
+        "--purpose",
+        "coordination-of-care",
+        "--categories",
+        "identity",
+        "--write-plaintext",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    let owed = v.ok(&["accounting", "--client", &ada, "--legal"]);
+    assert!(
+        owed.contains("no disclosure of the period is owed in it"),
+        "{owed}"
+    );
+    assert!(
+        owed.contains(
+            "left out: 1 disclosure(s) under the client's authorization (164.528(a)(1)(iv))"
+        ),
+        "{owed}"
+    );
+    let full = v.ok(&["accounting", "--client", &ada]);
+    assert!(full.contains("Dr Lee"), "{full}");
+    let fhir: serde_json::Value =
+        serde_json::from_str(&v.ok(&["accounting", "--client", &ada, "--legal", "--fhir"]))
+            .unwrap();
+    assert_eq!(fhir["resourceType"], "Bundle");
+    assert!(
+        fhir["entry"].as_array().is_none_or(|e| e.is_empty()),
+        "{fhir}"
+    );
+    // Under a pack that owes no accounting, the command says so.
+    v.ok(&["policy", "use", "ca-on"]);
+    let out = v.output(&["accounting", "--client", &ada, "--legal"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("does not say what accounting a client is owed")
+    );
+}

@@ -1,0 +1,424 @@
+//! Session operations on clients' rights: requests on the law's clock (`add_request`,
+//! `extend_request`, `answer_request`, `requests_for_client`, `due`), how long records
+//! are kept (`retention`), and the accounting a client is owed (`legal_accounting`).
+//! Every one goes through `Session::access`.
+
+use serde::Serialize;
+
+use crate::audit::Action;
+use crate::base::{ClientId, Date, RecordKind, RecordRef, RequestId, Timestamp};
+use crate::error::Error;
+use crate::model::accounting::AccountingEntry;
+use crate::model::policy::Policy;
+use crate::model::rights::{
+    Extension, RequestAnswer, RequestOutcome, RightKind, RightsRequest, retention_end,
+};
+use crate::model::role::Permission;
+use crate::rules::decision::{Basis, DecisionRecord};
+use crate::vault::{Access, Session, check_dates, check_lines};
+
+type Result<T> = std::result::Result<T, Error>;
+
+/// A client's place in the record's life: when treatment ended, when the record may be
+/// destroyed under the policy in force, and whether a legal hold keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RetentionRow {
+    /// The client.
+    pub client: ClientId,
+    /// Their name.
+    pub name: String,
+    /// The day treatment ended.
+    pub treatment_ended: Date,
+    /// The first day the record may be destroyed.
+    pub retention_end: Date,
+    /// True when that day has come.
+    pub past: bool,
+    /// The reason of a legal hold, which keeps the record whatever the date.
+    pub legal_hold: Option<String>,
+}
+
+/// The accounting a client is owed (HIPAA 164.528; 42 CFR 2.24 for Part 2): the
+/// disclosures of the period the law reaches, less those it leaves out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LegalAccounting {
+    /// The client.
+    pub client: ClientId,
+    /// The first day it reaches.
+    pub from: Date,
+    /// The day it was produced.
+    pub on: Date,
+    /// The disclosures owed, oldest first.
+    pub entries: Vec<AccountingEntry>,
+    /// How many disclosures of the period were left out, and why, in words.
+    pub left_out: Vec<(String, usize)>,
+    /// The rule it follows.
+    pub citation: String,
+}
+
+impl Access<'_, '_> {
+    fn rights_request(&mut self, id: &str) -> Result<RightsRequest> {
+        self.read_latest(RecordKind::RightsRequest, id)?
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "no request {id}; list a client's with `casevault request list --client ID`"
+                ))
+            })
+    }
+
+    fn write_rights_request(&mut self, request: &RightsRequest) -> Result<()> {
+        self.write_for(
+            &request.client.clone(),
+            RecordRef::new(RecordKind::RightsRequest, &request.id, request.version),
+            request,
+        )
+    }
+}
+
+impl Session {
+    /// Records a client's request received on `received`; its due date comes from the
+    /// policy in force. Returns it.
+    pub fn add_request(
+        &mut self,
+        client: &str,
+        kind: RightKind,
+        received: Date,
+        today: Date,
+    ) -> Result<RightsRequest> {
+        check_dates(&[("day received", Some(received))])?;
+        if received > today {
+            return Err(Error::InvalidInput(format!(
+                "the request was received on {received}, after today; nothing recorded"
+            )));
+        }
+        let actor = self.actor().to_owned();
+        self.access(Action::RequestAdd, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, Permission::ClientRequests)?;
+            a.client(client)?;
+            let deadline = kind.deadline(&policy);
+            let id: RequestId = a.new_id(RecordKind::RightsRequest)?.into();
+            let request = RightsRequest {
+                id,
+                version: 1,
+                client: client.into(),
+                kind,
+                received,
+                due: deadline.and_then(|d| d.term.after(received)),
+                citation: deadline.map(|d| d.citation.clone()),
+                extension: None,
+                answer: None,
+                recorded_at: Timestamp::now(),
+                recorded_by: actor,
+            };
+            a.write_rights_request(&request)?;
+            Ok(request)
+        })
+    }
+
+    /// Takes the one extension the policy allows, with the written reason the client is
+    /// given, before the original deadline passes.
+    pub fn extend_request(&mut self, id: &str, reason: &str, today: Date) -> Result<RightsRequest> {
+        if crate::base::fold::is_blank(reason) {
+            return Err(Error::InvalidInput(
+                "an extension needs its written reason (--reason): the client is told it".into(),
+            ));
+        }
+        check_lines([("reason", reason)])?;
+        let actor = self.actor().to_owned();
+        self.access(Action::RequestExtend, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, Permission::ClientRequests)?;
+            let mut request = a.rights_request(id)?;
+            if request.answer.is_some() {
+                return Err(Error::InvalidInput(format!(
+                    "request {id} is answered; nothing changed"
+                )));
+            }
+            if request.extension.is_some() {
+                return Err(Error::InvalidInput(format!(
+                    "request {id} was extended already: the law allows one extension; nothing changed"
+                )));
+            }
+            let (Some(due), Some(term)) = (
+                request.due,
+                request
+                    .kind
+                    .deadline(&policy)
+                    .and_then(|d| d.extension),
+            ) else {
+                return Err(Error::InvalidInput(format!(
+                    "the policy in force allows no extension for a request of {}; nothing changed",
+                    request.kind
+                )));
+            };
+            if today > due {
+                return Err(Error::InvalidInput(format!(
+                    "request {id} was due on {due}: an extension is taken before the deadline, not after; answer it now"
+                )));
+            }
+            let new_due = term.after(due).ok_or_else(|| {
+                Error::InvalidInput("the extended deadline is past the dates casevault keeps".into())
+            })?;
+            request.version += 1;
+            request.extension = Some(Extension {
+                due: new_due,
+                reason: reason.trim().to_owned(),
+                recorded_at: Timestamp::now(),
+                recorded_by: actor,
+            });
+            a.write_rights_request(&request)?;
+            Ok(request)
+        })
+    }
+
+    /// Answers a request on `on`, closing it. A denial or a partial grant needs its
+    /// ground in `note`.
+    pub fn answer_request(
+        &mut self,
+        id: &str,
+        outcome: RequestOutcome,
+        note: &str,
+        on: Date,
+        today: Date,
+    ) -> Result<RightsRequest> {
+        check_dates(&[("answer date", Some(on))])?;
+        if on > today {
+            return Err(Error::InvalidInput(format!(
+                "the answer date {on} is after today; nothing changed"
+            )));
+        }
+        if matches!(outcome, RequestOutcome::Denied | RequestOutcome::Partly)
+            && crate::base::fold::is_blank(note)
+        {
+            return Err(Error::InvalidInput(
+                "a denial, whole or in part, needs its ground (--note): the client is owed it in writing".into(),
+            ));
+        }
+        check_lines([("note", note)])?;
+        let actor = self.actor().to_owned();
+        self.access(Action::RequestAnswer, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, Permission::ClientRequests)?;
+            let mut request = a.rights_request(id)?;
+            if let Some(answer) = &request.answer {
+                return Err(Error::InvalidInput(format!(
+                    "request {id} was answered on {} ({}); nothing changed",
+                    answer.on,
+                    answer.outcome.as_str()
+                )));
+            }
+            if on < request.received {
+                return Err(Error::InvalidInput(format!(
+                    "request {id} was received on {}, after {on}; nothing changed",
+                    request.received
+                )));
+            }
+            request.version += 1;
+            request.answer = Some(RequestAnswer {
+                on,
+                outcome,
+                note: note.trim().to_owned(),
+                recorded_at: Timestamp::now(),
+                recorded_by: actor,
+            });
+            a.write_rights_request(&request)?;
+            Ok(request)
+        })
+    }
+
+    /// A client's requests, oldest first.
+    pub fn requests_for_client(&mut self, client: &str) -> Result<Vec<RightsRequest>> {
+        let mut list: Vec<RightsRequest> = self.access(Action::RequestList, |a| {
+            a.client(client)?;
+            let all: Vec<RightsRequest> = a.read_all(RecordKind::RightsRequest)?;
+            Ok(all.into_iter().filter(|r| r.client == client).collect())
+        })?;
+        list.sort_by(|a, b| a.received.cmp(&b.received).then(a.id.cmp(&b.id)));
+        Ok(list)
+    }
+
+    /// Every unanswered request this member's keys open, soonest due first (those
+    /// without a deadline last).
+    pub fn due(&mut self) -> Result<Vec<RightsRequest>> {
+        let mut open: Vec<RightsRequest> = self.access(Action::RequestDue, |a| {
+            let all: Vec<RightsRequest> = a.read_all(RecordKind::RightsRequest)?;
+            Ok(all.into_iter().filter(|r| r.answer.is_none()).collect())
+        })?;
+        open.sort_by(|a, b| {
+            (a.due_now().is_none(), a.due_now(), &a.id).cmp(&(
+                b.due_now().is_none(),
+                b.due_now(),
+                &b.id,
+            ))
+        });
+        Ok(open)
+    }
+
+    /// Every client this member's keys open whose treatment has ended, with the day
+    /// their record may be destroyed under the policy in force; the soonest first.
+    pub fn retention(&mut self, today: Date) -> Result<Vec<RetentionRow>> {
+        let (rows, _) = self.access(Action::RetentionList, |a| {
+            let (_, policy) = a.policy()?;
+            let Some(retention) = policy.retention.clone() else {
+                return Err(no_retention(&policy));
+            };
+            let majority = policy.minors.as_ref().map_or(18, |m| m.age_of_majority);
+            let clients: Vec<crate::model::client::Client> = a.read_all(RecordKind::Client)?;
+            let rows: Vec<RetentionRow> = clients
+                .into_iter()
+                .filter_map(|c| {
+                    let ended = c.care.treatment_ended?;
+                    let end = retention_end(&retention, majority, Some(ended), c.date_of_birth)?;
+                    Some(RetentionRow {
+                        client: c.id,
+                        name: c.name,
+                        treatment_ended: ended,
+                        retention_end: end,
+                        past: end <= today,
+                        legal_hold: c.care.legal_hold.map(|h| h.reason),
+                    })
+                })
+                .collect();
+            Ok((rows, ()))
+        })?;
+        let mut rows = rows;
+        rows.sort_by(|a, b| {
+            a.retention_end
+                .cmp(&b.retention_end)
+                .then(a.client.cmp(&b.client))
+        });
+        Ok(rows)
+    }
+
+    /// The accounting `client` is owed on `today` under the policy in force: the
+    /// disclosures of the years it reaches, less those to the client, under their
+    /// authorization, and for the purposes it leaves out; for a Part 2 client, also
+    /// those made with their consent in the years Part 2 reaches.
+    pub fn legal_accounting(&mut self, client: &str, today: Date) -> Result<LegalAccounting> {
+        self.access(Action::AccountingShow, |a| {
+            let profile = a.client(client)?;
+            let (_, policy) = a.policy()?;
+            let Some((rights, years)) = policy
+                .rights
+                .clone()
+                .and_then(|r| r.accounting_years.map(|y| (r, y)))
+            else {
+                return Err(Error::InvalidInput(format!(
+                    "the policy in force ({}) does not say what accounting a client is owed ([rights]); `casevault accounting --client {client}` lists every disclosure",
+                    policy.name
+                )));
+            };
+            let back = |years: u16| {
+                years_after_back(today, years).unwrap_or(crate::base::Date::EARLIEST)
+            };
+            let from = back(years);
+            let part2_from = rights
+                .part2_accounting_years
+                .filter(|_| profile.care.part2_program && policy.part2.is_some())
+                .map(back);
+            let all: Vec<AccountingEntry> = a.read_all(RecordKind::Accounting)?;
+            let mut entries = Vec::new();
+            let mut left_out: Vec<(String, usize)> = Vec::new();
+            let mut leave = |why: &str| match left_out.iter_mut().find(|(w, _)| w == why) {
+                Some((_, n)) => *n += 1,
+                None => left_out.push((why.to_owned(), 1)),
+            };
+            for entry in all.into_iter().filter(|e| e.client == client) {
+                match a.entry_basis(&entry)? {
+                    EntryBasis::ClientRequest => leave("to the client (164.528(a)(1)(ii))"),
+                    EntryBasis::Consent => match part2_from {
+                        Some(start) if entry.disclosed_on >= start => entries.push(entry),
+                        Some(_) => leave("older than the period the accounting reaches"),
+                        None => leave("under the client's authorization (164.528(a)(1)(iv))"),
+                    },
+                    EntryBasis::Exception if entry.disclosed_on < from => {
+                        leave("older than the period the accounting reaches")
+                    }
+                    EntryBasis::Exception
+                        if rights.accounting_excludes_purposes.contains(&entry.purpose) =>
+                    {
+                        leave("for treatment, payment or operations (164.528(a)(1)(i))")
+                    }
+                    EntryBasis::Exception => entries.push(entry),
+                }
+            }
+            entries.sort_by(|x, y| {
+                x.disclosed_on
+                    .cmp(&y.disclosed_on)
+                    .then(x.sequence.cmp(&y.sequence))
+            });
+            Ok(LegalAccounting {
+                client: profile.id,
+                from: part2_from.map_or(from, |p| p.min(from)),
+                on: today,
+                entries,
+                left_out,
+                citation: rights.citation.clone(),
+            })
+        })
+    }
+}
+
+/// What an accounting entry rests on, as the law's accounting sorts it.
+enum EntryBasis {
+    Consent,
+    Exception,
+    ClientRequest,
+}
+
+impl Access<'_, '_> {
+    /// The basis of the disclosure `entry` records: from its decision (another
+    /// participant of a joint note disclosed under their own consent).
+    fn entry_basis(&mut self, entry: &AccountingEntry) -> Result<EntryBasis> {
+        if entry.client_request {
+            return Ok(EntryBasis::ClientRequest);
+        }
+        let decision: Option<DecisionRecord> =
+            match self.read_latest(RecordKind::Decision, &entry.decision) {
+                Err(Error::KeyDenied { .. }) => None,
+                other => other?,
+            };
+        Ok(match decision {
+            Some(d) if d.decision.request.client != entry.client => EntryBasis::Consent,
+            Some(d) => match d.decision.basis {
+                Basis::Consent { .. } => EntryBasis::Consent,
+                Basis::Exception { .. } => EntryBasis::Exception,
+                Basis::ClientRequest => EntryBasis::ClientRequest,
+            },
+            // A decision this member cannot read: listed, as owed (a client is never
+            // shown less than they are owed for want of a key).
+            None => EntryBasis::Exception,
+        })
+    }
+}
+
+/// `years` years before `day`.
+fn years_after_back(day: Date, years: u16) -> Option<Date> {
+    let year = day.0.year() - i32::from(years);
+    time::Date::from_calendar_date(year, day.0.month(), day.0.day())
+        .or_else(|_| time::Date::from_calendar_date(year, time::Month::February, 28))
+        .ok()
+        .map(Date)
+}
+
+fn no_retention(policy: &Policy) -> Error {
+    Error::InvalidInput(format!(
+        "the policy in force ({}) sets no retention period ([retention]); use a pack that does",
+        policy.name
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_accounting_reaches_back_whole_years() {
+        assert_eq!(years_after_back(d("2026-06-01"), 6), Some(d("2020-06-01")));
+        assert_eq!(years_after_back(d("2028-02-29"), 6), Some(d("2022-02-28")));
+    }
+}
