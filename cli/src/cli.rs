@@ -247,6 +247,16 @@ pub enum ClientCommand {
         after_help = "Examples:\n  casevault client edit 67e344e9 --part2-program\n  casevault client edit 67e344e9 --minor-consent\n  casevault client edit 67e344e9 --treatment-ended 2026-11-30"
     )]
     Edit(ClientEditArgs),
+    /// Print the page a client is given about their record (Markdown): what is kept,
+    /// when information may leave, who has received what, their rights with the
+    /// deadlines, how long it is kept.
+    #[command(
+        after_help = "Examples:\n  casevault client page 67e344e9 > ada-record.md\n  casevault client page 67e344e9 --json"
+    )]
+    Page {
+        /// The client's id.
+        id: String,
+    },
 }
 
 #[derive(Args, Debug)]

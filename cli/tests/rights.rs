@@ -161,3 +161,72 @@ fn retention_and_holds_and_the_legal_accounting_from_the_command_line() {
             .contains("does not say what accounting a client is owed")
     );
 }
+
+#[test]
+fn a_client_is_given_a_plain_page_about_their_record() {
+    let (v, _) = TestVault::init();
+    v.ok(&["policy", "use", "us-ca"]);
+    let ada = v.add_client("Ada *Example*", &[]);
+    v.add_note(&ada, &days_ago(30), "Calmer.\n## diagnosis\nF41.1\n");
+    v.ok(&[
+        "consent",
+        "add",
+        "--client",
+        &ada,
+        "--recipient",
+        "Dr Lee",
+        "--purpose",
+        "coordination-of-care",
+        "--allow",
+        "diagnosis",
+        "--expires",
+        "2030-12-31",
+    ]);
+    let file = v.dir.path().join("lee.md");
+    v.ok(&[
+        "disclose",
+        "--client",
+        &ada,
+        "--to",
+        "Dr Lee",
+        "--purpose",
+        "coordination-of-care",
+        "--categories",
+        "diagnosis",
+        "--write-plaintext",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    let page = v.ok(&["client", "page", &ada]);
+    // The name is escaped: it prints as typed, never as emphasis.
+    assert!(
+        page.starts_with("# Your record with this practice: Ada \\*Example\\*"),
+        "{page}"
+    );
+    assert!(page.contains("1 session note(s)"), "{page}");
+    assert!(
+        page.contains("- to Dr Lee for coordination-of-care: diagnosis"),
+        "{page}"
+    );
+    // The limits of confidentiality as the pack tells clients, duties marked.
+    assert!(page.contains("(the law requires it)"), "{page}");
+    assert!(
+        page.contains(": to Dr Lee, for coordination-of-care: diagnosis from 1 session note(s)"),
+        "{page}"
+    );
+    assert!(
+        page.contains("To see and get a copy of your record: we answer within 30 days, once extended by up to 30 days with a written reason (45 CFR 164.524(b)(2))"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Keep a record 7 years after") || page.contains("7 years after discharge"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("F41.1"),
+        "no clinical text on the page: {page}"
+    );
+    let json = v.json(&["client", "page", &ada]);
+    assert_eq!(json["notes"], 1);
+    assert!(v.ok(&["audit", "log"]).contains("client.page"));
+}

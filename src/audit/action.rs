@@ -142,6 +142,9 @@ actions! {
     RequestDue = "request.due",
     /// Clients' retention was listed (`retention.list`).
     RetentionList = "retention.list",
+    /// A client's page was made: what is kept, the rules, the accounting, their rights
+    /// (`client.page`).
+    ClientPage = "client.page",
     /// The policy was read (`policy.show`).
     PolicyShow = "policy.show",
     /// A new policy was set (`policy.set`).
@@ -196,7 +199,7 @@ mod tests {
             let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
             assert_eq!(&read, action);
         }
-        assert_eq!(seen.len(), 54);
+        assert_eq!(seen.len(), 55);
     }
 
     #[test]

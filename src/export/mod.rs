@@ -21,10 +21,12 @@ mod file;
 mod json;
 mod markdown;
 mod options;
+mod page;
 
 pub(crate) use build::{Builder, NoteOut};
 pub(crate) use file::{ExportFile, Spool, check_directory, check_free, parse_recipients};
 pub use options::{ExportEncryption, ExportFormat, ExportOptions};
+pub use page::{ClientPage, render as render_client_page};
 
 /// The JSON format's identifier; see docs/EXPORT.md.
 pub const JSON_FORMAT: &str = "casevault-disclosure/1";

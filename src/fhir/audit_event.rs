@@ -26,7 +26,7 @@ fn classify(action: &Action) -> (FhirCode, Option<FhirCode>, FhirCode) {
         | Action::IntakeAdd
         | Action::RestrictionAdd
         | Action::RequestAdd => create,
-        Action::ClientShow | Action::NoteShow | Action::ConsentShow => read,
+        Action::ClientShow | Action::NoteShow | Action::ConsentShow | Action::ClientPage => read,
         Action::ClientList
         | Action::NoteList
         | Action::ConsentList
@@ -353,7 +353,7 @@ mod tests {
         let expected = |action: &Action| match action.as_str() {
             "client.add" | "note.add" | "consent.add" | "intake.add" | "restriction.add"
             | "request.add" => (pr, create, ACTION_C),
-            "client.show" | "note.show" | "consent.show" => (pr, read, ACTION_R),
+            "client.show" | "note.show" | "consent.show" | "client.page" => (pr, read, ACTION_R),
             "client.list" | "note.list" | "consent.list" | "accounting.show"
             | "restriction.list" | "request.list" | "request.due" | "retention.list" => {
                 (pr, search, ACTION_R)

@@ -740,6 +740,21 @@ impl NoteHeader {
     }
 }
 
+/// The client's notes (joint ones included), by date, headers only.
+pub(crate) fn notes_of(a: &mut Access<'_, '_>, client: &str) -> Result<Vec<NoteHeader>> {
+    let mut mine = Vec::new();
+    a.for_each_note_header_page(|notes: Vec<NoteHeader>| {
+        mine.extend(
+            notes
+                .into_iter()
+                .filter(|n| n.clients.iter().any(|c| c == client)),
+        );
+        Ok(())
+    })?;
+    mine.sort_by(|x, y| x.date.cmp(&y.date).then(x.id.cmp(&y.id)));
+    Ok(mine)
+}
+
 /// The client's notes (joint ones included) in the requested range, by date. Reads
 /// every note a page at a time and keeps only the headers of those in range.
 fn notes_in_range(a: &mut Access<'_, '_>, request: &DisclosureRequest) -> Result<Vec<NoteHeader>> {

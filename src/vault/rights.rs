@@ -8,7 +8,9 @@ use serde::Serialize;
 use crate::audit::Action;
 use crate::base::{ClientId, Date, RecordKind, RecordRef, RequestId, Timestamp};
 use crate::error::Error;
+use crate::export::ClientPage;
 use crate::model::accounting::AccountingEntry;
+use crate::model::consent::Consent;
 use crate::model::policy::Policy;
 use crate::model::rights::{
     Extension, RequestAnswer, RequestOutcome, RightKind, RightsRequest, retention_end,
@@ -356,6 +358,136 @@ impl Session {
                 citation: rights.citation.clone(),
             })
         })
+    }
+}
+
+impl Session {
+    /// The page `client` is given about their record on `today`: what is kept, the
+    /// limits of confidentiality under the policy in force, every disclosure of their
+    /// information, their rights with the deadlines, and how long the record is kept.
+    /// Render it with [`crate::render_client_page`].
+    pub fn client_page(&mut self, client: &str, today: Date) -> Result<ClientPage> {
+        self.access(Action::ClientPage, |a| {
+            let profile = a.client(client)?;
+            let (_, policy) = a.policy()?;
+            let notes = crate::vault::consent::notes_of(a, client)?;
+            let consents: Vec<Consent> = a.read_all(RecordKind::Consent)?;
+            let restrictions = a.restrictions_of(&[client])?;
+            let mut entries: Vec<AccountingEntry> = a
+                .read_all::<AccountingEntry>(RecordKind::Accounting)?
+                .into_iter()
+                .filter(|e| e.client == client)
+                .collect();
+            entries.sort_by(|x, y| {
+                x.disclosed_on
+                    .cmp(&y.disclosed_on)
+                    .then(x.sequence.cmp(&y.sequence))
+            });
+            let mut consents: Vec<&Consent> = consents
+                .iter()
+                .filter(|c| c.client == client && c.state_on(today) == "active")
+                .collect();
+            consents.sort_by(|a, b| a.effective.cmp(&b.effective).then(a.id.cmp(&b.id)));
+            let rights = policy.rights.as_ref().map_or_else(Vec::new, |r| {
+                let mut out: Vec<String> = RightKind::ALL
+                    .into_iter()
+                    .filter_map(|kind| {
+                        let d = kind.deadline(&policy)?;
+                        let ext = d
+                            .extension
+                            .map_or(String::new(), |e| format!(", once extended by up to {e} with a written reason"));
+                        Some(format!(
+                            "{}: we answer within {}{ext} ({})",
+                            right_in_words(kind),
+                            d.term,
+                            d.citation
+                        ))
+                    })
+                    .collect();
+                if let Some(years) = r.accounting_years {
+                    out.push(format!(
+                        "The accounting you are owed reaches {years} years back ({}).",
+                        r.citation
+                    ));
+                }
+                out
+            });
+            let retention = policy.retention.as_ref().map(|r| {
+                let majority = policy.minors.as_ref().map_or(18, |m| m.age_of_majority);
+                match retention_end(r, majority, profile.care.treatment_ended, profile.date_of_birth) {
+                    Some(end) => format!(
+                        "Your treatment ended on {}: your record is kept until {end}, then destroyed ({}).{}",
+                        profile.care.treatment_ended.map_or(String::new(), |d| d.to_string()),
+                        r.citation,
+                        if profile.care.legal_hold.is_some() {
+                            " A legal hold keeps it longer for now."
+                        } else {
+                            ""
+                        }
+                    ),
+                    None => format!("{} ({})", r.summary, r.citation),
+                }
+            });
+            Ok(ClientPage {
+                client: profile.name.clone(),
+                on: today,
+                policy: policy.name.clone(),
+                notes: notes.len(),
+                first_session: notes.first().map(|n| n.date),
+                last_session: notes.last().map(|n| n.date),
+                part2: profile.care.part2_program && policy.part2.is_some(),
+                consents: consents
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "to {} for {}: {} (from {} to {})",
+                            c.recipient.name,
+                            c.purposes.join(", "),
+                            c.categories.join(", "),
+                            c.effective,
+                            if c.tpo.is_some() { "your written revocation".to_owned() } else { c.expires.to_string() }
+                        )
+                    })
+                    .collect(),
+                restrictions: restrictions
+                    .iter()
+                    .filter(|r| r.in_force_on(today))
+                    .map(|r| r.scope())
+                    .collect(),
+                limits: policy
+                    .exceptions
+                    .iter()
+                    .filter(|e| e.denial.is_none())
+                    .map(|e| (e.description.clone(), e.force == crate::model::policy::Force::Required))
+                    .collect(),
+                disclosures: entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}: to {}, for {}: {}{}",
+                            e.disclosed_on,
+                            e.recipient,
+                            e.purpose,
+                            e.description,
+                            if e.client_request { " (your own request)" } else { "" }
+                        )
+                    })
+                    .collect(),
+                rights,
+                retention,
+            })
+        })
+    }
+}
+
+/// A right, in the words a client knows it by.
+fn right_in_words(kind: RightKind) -> &'static str {
+    match kind {
+        RightKind::Access => "To see and get a copy of your record",
+        RightKind::Amendment => "To ask us to correct it",
+        RightKind::Accounting => "To know who received your information",
+        RightKind::Restriction => "To ask us to keep something back",
+        RightKind::ConfidentialCommunication => "To be reached another way or at another place",
     }
 }
 

@@ -16,6 +16,11 @@ pub fn run(cli: &Cli, command: &ClientCommand, out: &Printer) -> Result<(), CliE
         ClientCommand::List => list(cli, out),
         ClientCommand::Show { id } => show(cli, id, out),
         ClientCommand::Edit(args) => edit(cli, args, out),
+        ClientCommand::Page { id } => {
+            let mut session = unlock(cli)?;
+            out.client_page(&session.client_page(id, Date::today())?);
+            Ok(())
+        }
     }
 }
 

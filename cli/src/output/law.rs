@@ -318,3 +318,12 @@ impl Printer {
         }
     }
 }
+
+impl Printer {
+    pub fn client_page(&self, page: &casevault::ClientPage) {
+        if self.json {
+            return self.push_json(page);
+        }
+        self.push_text(casevault::render_client_page(page).trim_end());
+    }
+}
