@@ -104,7 +104,8 @@ pub use model::practice::{
 };
 pub use model::restriction::{Answer, NewRestriction, Restriction};
 pub use model::rights::{
-    Extension, RequestAnswer, RequestOutcome, RightKind, RightsRequest, retention_end, years_after,
+    DenialGround, Extension, RequestAnswer, RequestOutcome, Review, RightKind, RightsRequest,
+    retention_end, years_after,
 };
 pub use model::role::{CONSENTS, ClientScope, DISCLOSURES, PSYCHOTHERAPY_NOTES, Permission, Role};
 pub use rules::decision::{

@@ -3,9 +3,9 @@
 //! client is owed against the full history of what left.
 
 use casevault::{
-    CareChange, ConsentRecipient, Date, DisclosureRequest, ExceptionRequest, ExportEncryption,
-    ExportFormat, ExportOptions, KdfParams, NewClient, NewConsent, Policy, Relationship,
-    RequestOutcome, RightKind, Session, Term, Vault, retention_end, years_after,
+    CareChange, ConsentRecipient, Date, DenialGround, DisclosureRequest, ExceptionRequest,
+    ExportEncryption, ExportFormat, ExportOptions, KdfParams, NewClient, NewConsent, Policy,
+    Relationship, RequestOutcome, RightKind, Session, Term, Vault, retention_end, years_after,
 };
 use secrecy::SecretString;
 
@@ -398,7 +398,14 @@ fn requests_run_on_the_pack_s_clock_with_one_extension() {
     // A denial needs its ground; answering closes it.
     let err = f
         .session
-        .answer_request(&amendment.id, RequestOutcome::Denied, "", today, today)
+        .answer_request(
+            &amendment.id,
+            RequestOutcome::Denied,
+            None,
+            "",
+            today,
+            today,
+        )
         .unwrap_err();
     assert!(err.to_string().contains("needs its ground"), "{err}");
     let answered = f
@@ -406,6 +413,7 @@ fn requests_run_on_the_pack_s_clock_with_one_extension() {
         .answer_request(
             &amendment.id,
             RequestOutcome::Denied,
+            Some(DenialGround::AccurateAndComplete),
             "accurate and complete (164.526(a)(2)(iv))",
             today,
             today,
@@ -415,7 +423,14 @@ fn requests_run_on_the_pack_s_clock_with_one_extension() {
     assert_eq!(f.session.due().unwrap().len(), 2);
     assert!(
         f.session
-            .answer_request(&amendment.id, RequestOutcome::Granted, "", today, today)
+            .answer_request(
+                &amendment.id,
+                RequestOutcome::Granted,
+                None,
+                "",
+                today,
+                today
+            )
             .is_err()
     );
     assert_eq!(f.session.requests_for_client(&ada).unwrap().len(), 3);
@@ -485,4 +500,102 @@ fn retention_lists_who_is_past_it_and_a_legal_hold_is_shown() {
         )
         .unwrap_err();
     assert!(err.to_string().contains("after today"), "{err}");
+}
+
+#[test]
+fn a_reviewable_denial_is_reviewed_by_another_clinician_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("practice.casevault");
+    let pass = |m: &str| SecretString::from(format!("the passphrase of {m}, long enough"));
+    let (mut owner, _) = Vault::create_practice(
+        &path,
+        &pass("dr-owner"),
+        KdfParams::default(),
+        "dr-owner",
+        "dr-owner",
+    )
+    .unwrap();
+    owner.use_pack("us-federal").unwrap();
+    owner
+        .add_member("dr-lee", "clinician", &pass("dr-lee"), KdfParams::default())
+        .unwrap();
+    let ada = owner
+        .add_client(NewClient {
+            name: "Ada Example".into(),
+            ..NewClient::default()
+        })
+        .unwrap();
+    owner.assign_client("dr-lee", &ada, None).unwrap();
+    let today = Date::today();
+    let r = owner
+        .add_request(&ada, RightKind::Access, today, today)
+        .unwrap();
+    // A denial of access names its ground, of the right kind.
+    let err = owner
+        .answer_request(
+            &r.id,
+            RequestOutcome::Denied,
+            None,
+            "risk to her partner",
+            today,
+            today,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("names its ground"), "{err}");
+    let err = owner
+        .answer_request(
+            &r.id,
+            RequestOutcome::Denied,
+            Some(DenialGround::AccurateAndComplete),
+            "risk",
+            today,
+            today,
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a ground for denying a request of amendment"),
+        "{err}"
+    );
+    let denied = owner
+        .answer_request(
+            &r.id,
+            RequestOutcome::Denied,
+            Some(DenialGround::HarmToOther),
+            "the notes name her partner, at risk if she reads them",
+            today,
+            today,
+        )
+        .unwrap();
+    assert_eq!(denied.answer.as_ref().unwrap().member, "dr-owner");
+    assert!(DenialGround::HarmToOther.reviewable());
+    assert!(!DenialGround::PsychotherapyNotes.reviewable());
+    // The clinician who denied it cannot review it.
+    let err = owner
+        .review_request(&r.id, true, "stands", today, today)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("another licensed professional"),
+        "{err}"
+    );
+    drop(owner);
+    let mut lee = Vault::open(&path)
+        .unwrap()
+        .unlock_member(&pass("dr-lee"), "dr-lee", Some("dr-lee"))
+        .unwrap();
+    let reviewed = lee
+        .review_request(
+            &r.id,
+            false,
+            "the risk has passed; give access",
+            today,
+            today,
+        )
+        .unwrap();
+    let review = reviewed.review.unwrap();
+    assert_eq!((review.by.as_str(), review.upheld), ("dr-lee", false));
+    assert!(
+        lee.review_request(&r.id, true, "again", today, today)
+            .is_err()
+    );
 }

@@ -321,10 +321,41 @@ pub enum RequestCommand {
         /// granted, partly, denied or withdrawn.
         #[arg(long, value_name = "OUTCOME")]
         outcome: String,
-        /// What was done; for a denial, its ground.
+        /// What was done; for a denial, its reasons in words.
         #[arg(long, value_name = "TEXT", default_value = "")]
         note: String,
+        /// For a denial of access or amendment, its ground: psychotherapy-notes,
+        /// legal-proceeding, danger-to-life, harm-to-other, representative-harm (access;
+        /// the last three reviewable); not-created-here, not-in-record,
+        /// not-open-to-access, accurate-and-complete (amendment).
+        #[arg(long, value_name = "GROUND")]
+        ground: Option<String>,
         /// The day it was answered [default: today].
+        #[arg(long, value_name = "DATE")]
+        on: Option<Date>,
+    },
+    /// Record the review of a reviewable denial of access, as the reviewing clinician
+    /// (another than the one who denied it).
+    #[command(
+        after_help = "Examples:\n  casevault --member dr-lee request review 2b7d09e1 --upheld --note \"disclosure would endanger the client's partner\"\n  casevault --member dr-lee request review 2b7d09e1 --reversed --note \"the risk has passed\""
+    )]
+    Review {
+        /// The request's id.
+        id: String,
+        /// The denial stands.
+        #[arg(
+            long,
+            conflicts_with = "reversed",
+            required_unless_present = "reversed"
+        )]
+        upheld: bool,
+        /// The denial is reversed: the client is to be given access.
+        #[arg(long)]
+        reversed: bool,
+        /// What the reviewer found.
+        #[arg(long, value_name = "TEXT")]
+        note: String,
+        /// The day of the review [default: today].
         #[arg(long, value_name = "DATE")]
         on: Option<Date>,
     },

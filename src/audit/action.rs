@@ -136,6 +136,8 @@ actions! {
     RequestExtend = "request.extend",
     /// A request was answered (`request.answer`).
     RequestAnswer = "request.answer",
+    /// A denial was reviewed (`request.review`).
+    RequestReview = "request.review",
     /// A client's requests were listed (`request.list`).
     RequestList = "request.list",
     /// The open requests were listed (`request.due`).
@@ -199,7 +201,7 @@ mod tests {
             let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
             assert_eq!(&read, action);
         }
-        assert_eq!(seen.len(), 55);
+        assert_eq!(seen.len(), 56);
     }
 
     #[test]

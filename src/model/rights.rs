@@ -109,6 +109,122 @@ impl RequestOutcome {
     }
 }
 
+/// Why a request was denied: the grounds HIPAA allows, each reviewable or not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DenialGround {
+    /// Access: psychotherapy notes are not part of the access right (164.524(a)(1)(i)).
+    PsychotherapyNotes,
+    /// Access: information compiled for a legal proceeding (164.524(a)(1)(ii)).
+    LegalProceeding,
+    /// Access: likely to endanger the life or physical safety of the client or another
+    /// person (164.524(a)(3)(i)).
+    DangerToLife,
+    /// Access: it names another person, and access is likely to cause them substantial
+    /// harm (164.524(a)(3)(ii)).
+    HarmToOther,
+    /// Access: asked by a personal representative, and access is likely to cause the
+    /// client or another person substantial harm (164.524(a)(3)(iii)).
+    RepresentativeHarm,
+    /// Amendment: not created by the practice (164.526(a)(2)(i)).
+    NotCreatedHere,
+    /// Amendment: not part of the designated record set (164.526(a)(2)(ii)).
+    NotInRecord,
+    /// Amendment: not available for inspection under the access right (164.526(a)(2)(iii)).
+    NotOpenToAccess,
+    /// Amendment: accurate and complete (164.526(a)(2)(iv)).
+    AccurateAndComplete,
+}
+
+impl DenialGround {
+    /// Every ground, in the order of the rule.
+    pub const ALL: [DenialGround; 9] = [
+        DenialGround::PsychotherapyNotes,
+        DenialGround::LegalProceeding,
+        DenialGround::DangerToLife,
+        DenialGround::HarmToOther,
+        DenialGround::RepresentativeHarm,
+        DenialGround::NotCreatedHere,
+        DenialGround::NotInRecord,
+        DenialGround::NotOpenToAccess,
+        DenialGround::AccurateAndComplete,
+    ];
+
+    /// The word used on the command line and in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenialGround::PsychotherapyNotes => "psychotherapy-notes",
+            DenialGround::LegalProceeding => "legal-proceeding",
+            DenialGround::DangerToLife => "danger-to-life",
+            DenialGround::HarmToOther => "harm-to-other",
+            DenialGround::RepresentativeHarm => "representative-harm",
+            DenialGround::NotCreatedHere => "not-created-here",
+            DenialGround::NotInRecord => "not-in-record",
+            DenialGround::NotOpenToAccess => "not-open-to-access",
+            DenialGround::AccurateAndComplete => "accurate-and-complete",
+        }
+    }
+
+    /// Reads the word.
+    pub fn parse(word: &str) -> Option<DenialGround> {
+        DenialGround::ALL.into_iter().find(|g| g.as_str() == word)
+    }
+
+    /// The kind of request it answers.
+    pub fn kind(self) -> RightKind {
+        match self {
+            DenialGround::PsychotherapyNotes
+            | DenialGround::LegalProceeding
+            | DenialGround::DangerToLife
+            | DenialGround::HarmToOther
+            | DenialGround::RepresentativeHarm => RightKind::Access,
+            _ => RightKind::Amendment,
+        }
+    }
+
+    /// True when the client may have the denial reviewed by another licensed
+    /// professional (164.524(a)(3), (a)(4)).
+    pub fn reviewable(self) -> bool {
+        matches!(
+            self,
+            DenialGround::DangerToLife
+                | DenialGround::HarmToOther
+                | DenialGround::RepresentativeHarm
+        )
+    }
+
+    /// Its citation.
+    pub fn citation(self) -> &'static str {
+        match self {
+            DenialGround::PsychotherapyNotes => "45 CFR 164.524(a)(1)(i)",
+            DenialGround::LegalProceeding => "45 CFR 164.524(a)(1)(ii)",
+            DenialGround::DangerToLife => "45 CFR 164.524(a)(3)(i)",
+            DenialGround::HarmToOther => "45 CFR 164.524(a)(3)(ii)",
+            DenialGround::RepresentativeHarm => "45 CFR 164.524(a)(3)(iii)",
+            DenialGround::NotCreatedHere => "45 CFR 164.526(a)(2)(i)",
+            DenialGround::NotInRecord => "45 CFR 164.526(a)(2)(ii)",
+            DenialGround::NotOpenToAccess => "45 CFR 164.526(a)(2)(iii)",
+            DenialGround::AccurateAndComplete => "45 CFR 164.526(a)(2)(iv)",
+        }
+    }
+}
+
+/// The review of a reviewable denial by a licensed professional who took no part in
+/// it (164.524(a)(4)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    /// The reviewing member of the practice (the one who recorded it).
+    pub by: String,
+    /// The day of the review.
+    pub on: Date,
+    /// True when the denial stands; false when access is to be given.
+    pub upheld: bool,
+    /// What the reviewer found.
+    pub note: String,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+}
+
 /// The one extension a deadline allows, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {
@@ -129,8 +245,14 @@ pub struct RequestAnswer {
     pub on: Date,
     /// How.
     pub outcome: RequestOutcome,
-    /// What was done, or the ground for a denial.
+    /// What was done, or the ground for a denial, in words.
     pub note: String,
+    /// The ground of a denial, whole or in part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ground: Option<DenialGround>,
+    /// The member of the practice who answered (a review must be by another).
+    #[serde(default)]
+    pub member: String,
     /// When it was recorded.
     pub recorded_at: Timestamp,
     /// Who recorded it.
@@ -162,6 +284,9 @@ pub struct RightsRequest {
     /// The answer, once answered.
     #[serde(default)]
     pub answer: Option<RequestAnswer>,
+    /// The review of a reviewable denial.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
     /// When it was recorded.
     pub recorded_at: Timestamp,
     /// Who recorded it.

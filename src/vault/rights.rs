@@ -13,7 +13,8 @@ use crate::model::accounting::AccountingEntry;
 use crate::model::consent::Consent;
 use crate::model::policy::Policy;
 use crate::model::rights::{
-    Extension, RequestAnswer, RequestOutcome, RightKind, RightsRequest, retention_end,
+    DenialGround, Extension, RequestAnswer, RequestOutcome, Review, RightKind, RightsRequest,
+    retention_end,
 };
 use crate::model::role::Permission;
 use crate::rules::decision::{Basis, DecisionRecord};
@@ -109,6 +110,7 @@ impl Session {
                 citation: deadline.map(|d| d.citation.clone()),
                 extension: None,
                 answer: None,
+                review: None,
                 recorded_at: Timestamp::now(),
                 recorded_by: actor,
             };
@@ -179,6 +181,7 @@ impl Session {
         &mut self,
         id: &str,
         outcome: RequestOutcome,
+        ground: Option<DenialGround>,
         note: &str,
         on: Date,
         today: Date,
@@ -209,6 +212,38 @@ impl Session {
                     answer.outcome.as_str()
                 )));
             }
+            let denied = matches!(outcome, RequestOutcome::Denied | RequestOutcome::Partly);
+            match (ground, denied) {
+                (Some(g), false) => {
+                    return Err(Error::InvalidInput(format!(
+                        "a ground ({}) goes with a denial, whole or in part; nothing changed",
+                        g.as_str()
+                    )));
+                }
+                (Some(g), true) if g.kind() != request.kind => {
+                    return Err(Error::InvalidInput(format!(
+                        "{} is a ground for denying a request of {}, not {}; nothing changed",
+                        g.as_str(),
+                        g.kind(),
+                        request.kind
+                    )));
+                }
+                (None, true)
+                    if matches!(request.kind, RightKind::Access | RightKind::Amendment) =>
+                {
+                    let grounds: Vec<&str> = DenialGround::ALL
+                        .into_iter()
+                        .filter(|g| g.kind() == request.kind)
+                        .map(DenialGround::as_str)
+                        .collect();
+                    return Err(Error::InvalidInput(format!(
+                        "a denial of {} names its ground (--ground {}); nothing changed",
+                        request.kind,
+                        grounds.join(" | ")
+                    )));
+                }
+                _ => {}
+            }
             if on < request.received {
                 return Err(Error::InvalidInput(format!(
                     "request {id} was received on {}, after {on}; nothing changed",
@@ -220,8 +255,77 @@ impl Session {
                 on,
                 outcome,
                 note: note.trim().to_owned(),
+                ground,
+                member: a.ring().member().to_owned(),
                 recorded_at: Timestamp::now(),
                 recorded_by: actor,
+            });
+            a.write_rights_request(&request)?;
+            Ok(request)
+        })
+    }
+
+    /// Records the review of a reviewable denial, by the member acting, who must be
+    /// another clinician than the one who denied it (164.524(a)(4)).
+    pub fn review_request(
+        &mut self,
+        id: &str,
+        upheld: bool,
+        note: &str,
+        on: Date,
+        today: Date,
+    ) -> Result<RightsRequest> {
+        check_dates(&[("review date", Some(on))])?;
+        if on > today {
+            return Err(Error::InvalidInput(format!(
+                "the review date {on} is after today; nothing changed"
+            )));
+        }
+        if crate::base::fold::is_blank(note) {
+            return Err(Error::InvalidInput(
+                "a review says what the reviewer found (--note)".into(),
+            ));
+        }
+        check_lines([("note", note)])?;
+        self.access(Action::RequestReview, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, Permission::WriteNotes)?;
+            let mut request = a.rights_request(id)?;
+            let Some(answer) = &request.answer else {
+                return Err(Error::InvalidInput(format!(
+                    "request {id} is not answered: only a denial is reviewed"
+                )));
+            };
+            let Some(ground) = answer.ground.filter(|g| g.reviewable()) else {
+                return Err(Error::InvalidInput(format!(
+                    "request {id} was not denied on a reviewable ground (164.524(a)(3)); nothing to review"
+                )));
+            };
+            if request.review.is_some() {
+                return Err(Error::InvalidInput(format!(
+                    "request {id} was reviewed already; nothing changed"
+                )));
+            }
+            let member = a.ring().member().to_owned();
+            if answer.member == member {
+                return Err(Error::InvalidInput(format!(
+                    "you denied request {id} ({}): the review is by another licensed professional who took no part in it (164.524(a)(4)); they record it under their own name",
+                    ground.as_str()
+                )));
+            }
+            if on < answer.on {
+                return Err(Error::InvalidInput(format!(
+                    "request {id} was denied on {}, after {on}; nothing changed",
+                    answer.on
+                )));
+            }
+            request.version += 1;
+            request.review = Some(Review {
+                by: member,
+                on,
+                upheld,
+                note: note.trim().to_owned(),
+                recorded_at: Timestamp::now(),
             });
             a.write_rights_request(&request)?;
             Ok(request)

@@ -1,6 +1,6 @@
 //! Clients' rights: `request add`, `extend`, `answer` and `list`, `due`, `retention`.
 
-use casevault::{Date, RequestOutcome, RightKind};
+use casevault::{Date, DenialGround, RequestOutcome, RightKind};
 
 use super::unlock;
 use crate::cli::{Cli, RequestCommand};
@@ -29,12 +29,33 @@ pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), Cli
             let mut session = unlock(cli)?;
             out.rights_request(&session.extend_request(id, reason, today)?, today);
         }
+        RequestCommand::Review {
+            id,
+            upheld,
+            reversed: _,
+            note,
+            on,
+        } => {
+            let mut session = unlock(cli)?;
+            let request = session.review_request(id, *upheld, note, on.unwrap_or(today), today)?;
+            out.rights_request(&request, today);
+        }
         RequestCommand::Answer {
             id,
             outcome,
             note,
+            ground,
             on,
         } => {
+            let ground = match ground {
+                None => None,
+                Some(word) => Some(DenialGround::parse(word).ok_or_else(|| {
+                    CliError::usage(
+                        format!("{word:?} is not a ground of denial"),
+                        "give --ground psychotherapy-notes, legal-proceeding, danger-to-life, harm-to-other, representative-harm, not-created-here, not-in-record, not-open-to-access or accurate-and-complete",
+                    )
+                })?),
+            };
             let outcome = RequestOutcome::parse(outcome).ok_or_else(|| {
                 CliError::usage(
                     format!("{outcome:?} is not an outcome"),
@@ -42,7 +63,8 @@ pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), Cli
                 )
             })?;
             let mut session = unlock(cli)?;
-            let request = session.answer_request(id, outcome, note, on.unwrap_or(today), today)?;
+            let request =
+                session.answer_request(id, outcome, ground, note, on.unwrap_or(today), today)?;
             out.rights_request(&request, today);
         }
         RequestCommand::List { client } => {

@@ -254,6 +254,33 @@ impl Printer {
                 a.outcome.as_str(),
                 a.note
             );
+            if let Some(g) = a.ground {
+                out!(
+                    self,
+                    "ground:    {} ({}){}",
+                    g.as_str(),
+                    g.citation(),
+                    if g.reviewable() {
+                        "; the client may have it reviewed by another clinician"
+                    } else {
+                        "; not reviewable"
+                    }
+                );
+            }
+        }
+        if let Some(v) = &r.review {
+            out!(
+                self,
+                "reviewed:  {} by {}: {}: {}",
+                v.on,
+                v.by,
+                if v.upheld {
+                    "upheld"
+                } else {
+                    "REVERSED: give access"
+                },
+                v.note
+            );
         }
         out!(self, "state:     {}", r.state_on(today));
     }
