@@ -50,6 +50,7 @@ pub(crate) mod tests {
             "commands/restriction.rs",
             include_str!("commands/restriction.rs"),
         ),
+        ("commands/rights.rs", include_str!("commands/rights.rs")),
         ("commands/vault.rs", include_str!("commands/vault.rs")),
         ("editor.rs", include_str!("editor.rs")),
         ("error.rs", include_str!("error.rs")),
