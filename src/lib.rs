@@ -105,7 +105,7 @@ pub use model::practice::{
 pub use model::restriction::{Answer, NewRestriction, Restriction};
 pub use model::rights::{
     DenialGround, Extension, RequestAnswer, RequestOutcome, Review, RightKind, RightsRequest,
-    retention_end, years_after,
+    Suspension, retention_end, years_after,
 };
 pub use model::role::{CONSENTS, ClientScope, DISCLOSURES, PSYCHOTHERAPY_NOTES, Permission, Role};
 pub use rules::decision::{

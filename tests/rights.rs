@@ -310,6 +310,39 @@ fn the_accounting_owed_is_exactly_the_legal_disclosures_of_six_years_in_order() 
     // The full history still shows every one of the seven.
     assert_eq!(f.session.accounting(&ada).unwrap().len(), 7);
 
+    // A suspension at an agency's request leaves out disclosures to it while it holds
+    // (164.528(a)(2)); an oral one holds 30 days at most.
+    let err = f
+        .session
+        .suspend_accounting(
+            &ada,
+            "County CPS",
+            (d(today), d("2026-08-01")),
+            "investigation",
+            true,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("30 days at most"), "{err}");
+    f.session
+        .suspend_accounting(
+            &ada,
+            "County  cps",
+            (d(today), d("2026-08-01")),
+            "investigation",
+            false,
+        )
+        .unwrap();
+    let suspended = f.session.legal_accounting(&ada, d(today)).unwrap();
+    assert_eq!(suspended.entries.len(), 1, "{suspended:#?}");
+    assert!(
+        suspended
+            .left_out
+            .iter()
+            .any(|(w, n)| w.contains("164.528(a)(2)") && *n == 2)
+    );
+    let after = f.session.legal_accounting(&ada, d("2026-08-02")).unwrap();
+    assert_eq!(after.entries.len(), 2, "the suspension has ended");
+
     // A Part 2 client is also owed the disclosures made with their consent, three
     // years back (42 CFR 2.24).
     f.session
@@ -322,7 +355,7 @@ fn the_accounting_owed_is_exactly_the_legal_disclosures_of_six_years_in_order() 
             d(today),
         )
         .unwrap();
-    let owed = f.session.legal_accounting(&ada, d(today)).unwrap();
+    let owed = f.session.legal_accounting(&ada, d("2026-08-02")).unwrap();
     assert!(
         owed.entries
             .iter()

@@ -359,6 +359,31 @@ pub enum RequestCommand {
         #[arg(long, value_name = "DATE")]
         on: Option<Date>,
     },
+    /// Record a health oversight agency's or law enforcement official's request to
+    /// suspend a client's accounting of disclosures to them (164.528(a)(2)).
+    #[command(
+        after_help = "Examples:\n  casevault request suspend-accounting --client 67e344e9 --agency \"State Medical Board\" --until 2027-03-01 --reason \"an accounting would impede the investigation\""
+    )]
+    SuspendAccounting {
+        /// The client whose accounting it suspends.
+        #[arg(long, value_name = "ID")]
+        client: String,
+        /// The agency or official, as disclosures to them name them.
+        #[arg(long, value_name = "NAME")]
+        agency: String,
+        /// From this day [default: today].
+        #[arg(long, value_name = "DATE")]
+        from: Option<Date>,
+        /// The last day it holds.
+        #[arg(long, value_name = "DATE")]
+        until: Date,
+        /// The agency's reason.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// The request was oral (it holds 30 days at most).
+        #[arg(long)]
+        oral: bool,
+    },
     /// List a client's requests.
     #[command(after_help = "Examples:\n  casevault request list --client 67e344e9")]
     List {

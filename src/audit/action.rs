@@ -144,6 +144,8 @@ actions! {
     RequestDue = "request.due",
     /// Clients' retention was listed (`retention.list`).
     RetentionList = "retention.list",
+    /// A client's accounting was suspended at an agency's request (`accounting.suspend`).
+    AccountingSuspend = "accounting.suspend",
     /// A client's page was made: what is kept, the rules, the accounting, their rights
     /// (`client.page`).
     ClientPage = "client.page",
@@ -201,7 +203,7 @@ mod tests {
             let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
             assert_eq!(&read, action);
         }
-        assert_eq!(seen.len(), 56);
+        assert_eq!(seen.len(), 57);
     }
 
     #[test]

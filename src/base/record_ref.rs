@@ -39,6 +39,8 @@ pub enum RecordKind {
     /// A client's request under their rights (extending or answering it writes a new
     /// version).
     RightsRequest,
+    /// A suspension of a client's accounting at an agency's request.
+    AccountingSuspension,
 }
 
 impl RecordKind {
@@ -60,6 +62,7 @@ impl RecordKind {
             RecordKind::AccessRequest => "access-request",
             RecordKind::Restriction => "restriction",
             RecordKind::RightsRequest => "rights-request",
+            RecordKind::AccountingSuspension => "accounting-suspension",
         }
     }
 
@@ -81,6 +84,7 @@ impl RecordKind {
             "access-request" => Some(RecordKind::AccessRequest),
             "restriction" => Some(RecordKind::Restriction),
             "rights-request" => Some(RecordKind::RightsRequest),
+            "accounting-suspension" => Some(RecordKind::AccountingSuspension),
             _ => None,
         }
     }

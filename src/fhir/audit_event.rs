@@ -25,7 +25,8 @@ fn classify(action: &Action) -> (FhirCode, Option<FhirCode>, FhirCode) {
         | Action::ConsentAdd
         | Action::IntakeAdd
         | Action::RestrictionAdd
-        | Action::RequestAdd => create,
+        | Action::RequestAdd
+        | Action::AccountingSuspend => create,
         Action::ClientShow | Action::NoteShow | Action::ConsentShow | Action::ClientPage => read,
         Action::ClientList
         | Action::NoteList
@@ -353,7 +354,7 @@ mod tests {
         );
         let expected = |action: &Action| match action.as_str() {
             "client.add" | "note.add" | "consent.add" | "intake.add" | "restriction.add"
-            | "request.add" => (pr, create, ACTION_C),
+            | "request.add" | "accounting.suspend" => (pr, create, ACTION_C),
             "client.show" | "note.show" | "consent.show" | "client.page" => (pr, read, ACTION_R),
             "client.list" | "note.list" | "consent.list" | "accounting.show"
             | "restriction.list" | "request.list" | "request.due" | "retention.list" => {

@@ -348,3 +348,27 @@ pub fn years_after(from: Date, years: u16) -> Option<Date> {
             .map(Date),
     }
 }
+
+/// A suspension of the client's right to an accounting of disclosures to a health
+/// oversight agency or law enforcement official, at its request (164.528(a)(2)).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suspension {
+    /// Its identifier.
+    pub id: RequestId,
+    /// The client whose accounting it suspends.
+    pub client: ClientId,
+    /// The agency or official, as disclosures to them name them.
+    pub agency: String,
+    /// The day it was asked for.
+    pub from: Date,
+    /// The last day it holds.
+    pub until: Date,
+    /// The agency's reason (that the accounting would impede its activities).
+    pub reason: String,
+    /// True for an oral request, which holds at most 30 days.
+    pub oral: bool,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+    /// Who recorded it.
+    pub recorded_by: String,
+}

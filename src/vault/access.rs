@@ -671,9 +671,10 @@ pub(crate) fn compartment_of(kind: RecordKind, client: &str) -> Compartment {
         RecordKind::Consent | RecordKind::Intake | RecordKind::Restriction => {
             crate::model::role::CONSENTS
         }
-        RecordKind::Decision | RecordKind::Accounting | RecordKind::RightsRequest => {
-            crate::model::role::DISCLOSURES
-        }
+        RecordKind::Decision
+        | RecordKind::Accounting
+        | RecordKind::RightsRequest
+        | RecordKind::AccountingSuspension => crate::model::role::DISCLOSURES,
         _ => return Compartment::Practice,
     };
     Compartment::Client {

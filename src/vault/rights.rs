@@ -14,7 +14,7 @@ use crate::model::consent::Consent;
 use crate::model::policy::Policy;
 use crate::model::rights::{
     DenialGround, Extension, RequestAnswer, RequestOutcome, Review, RightKind, RightsRequest,
-    retention_end,
+    Suspension, retention_end,
 };
 use crate::model::role::Permission;
 use crate::rules::decision::{Basis, DecisionRecord};
@@ -332,6 +332,64 @@ impl Session {
         })
     }
 
+    /// Suspends `client`'s accounting of disclosures to `agency` from `from` to
+    /// `until`, at the agency's request with its reason (164.528(a)(2)); an oral
+    /// request holds at most 30 days.
+    pub fn suspend_accounting(
+        &mut self,
+        client: &str,
+        agency: &str,
+        (from, until): (Date, Date),
+        reason: &str,
+        oral: bool,
+    ) -> Result<Suspension> {
+        check_dates(&[("start", Some(from)), ("end", Some(until))])?;
+        for (what, text) in [("agency", agency), ("reason", reason)] {
+            if crate::base::fold::is_blank(text) {
+                return Err(Error::InvalidInput(format!(
+                    "a suspension needs the {what} (164.528(a)(2)); nothing recorded"
+                )));
+            }
+        }
+        check_lines([("agency", agency), ("reason", reason)])?;
+        if until < from {
+            return Err(Error::InvalidInput(format!(
+                "the suspension ends ({until}) before it starts ({from}); nothing recorded"
+            )));
+        }
+        let limit = crate::model::policy::Term::Days(30).after(from);
+        if oral && limit.is_some_and(|l| until > l) {
+            return Err(Error::InvalidInput(format!(
+                "an oral request suspends the accounting for 30 days at most (to {}), unless the agency puts it in writing (164.528(a)(2)(ii)); nothing recorded",
+                limit.map_or(String::new(), |l| l.to_string())
+            )));
+        }
+        let actor = self.actor().to_owned();
+        self.access(Action::AccountingSuspend, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, Permission::Accounting)?;
+            a.client(client)?;
+            let id: RequestId = a.new_id(RecordKind::AccountingSuspension)?.into();
+            let suspension = Suspension {
+                id: id.clone(),
+                client: client.into(),
+                agency: agency.trim().to_owned(),
+                from,
+                until,
+                reason: reason.trim().to_owned(),
+                oral,
+                recorded_at: Timestamp::now(),
+                recorded_by: actor,
+            };
+            a.write_for(
+                client,
+                RecordRef::new(RecordKind::AccountingSuspension, &id, 1),
+                &suspension,
+            )?;
+            Ok(suspension)
+        })
+    }
+
     /// A client's requests, oldest first.
     pub fn requests_for_client(&mut self, client: &str) -> Result<Vec<RightsRequest>> {
         let mut list: Vec<RightsRequest> = self.access(Action::RequestList, |a| {
@@ -423,6 +481,11 @@ impl Session {
                 .filter(|_| profile.care.part2_program && policy.part2.is_some())
                 .map(back);
             let all: Vec<AccountingEntry> = a.read_all(RecordKind::Accounting)?;
+            let suspensions: Vec<Suspension> = a
+                .read_all::<Suspension>(RecordKind::AccountingSuspension)?
+                .into_iter()
+                .filter(|s| s.client == client && s.from <= today && today <= s.until)
+                .collect();
             let mut entries = Vec::new();
             let mut left_out: Vec<(String, usize)> = Vec::new();
             let mut leave = |why: &str| match left_out.iter_mut().find(|(w, _)| w == why) {
@@ -430,6 +493,13 @@ impl Session {
                 None => left_out.push((why.to_owned(), 1)),
             };
             for entry in all.into_iter().filter(|e| e.client == client) {
+                if suspensions
+                    .iter()
+                    .any(|s| crate::rules::decision::same_recipient(&s.agency, &entry.recipient))
+                {
+                    leave("to an agency that suspended the accounting for now (164.528(a)(2))");
+                    continue;
+                }
                 match a.entry_basis(&entry)? {
                     EntryBasis::ClientRequest => leave("to the client (164.528(a)(1)(ii))"),
                     EntryBasis::Consent => match part2_from {

@@ -67,6 +67,27 @@ pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), Cli
                 session.answer_request(id, outcome, ground, note, on.unwrap_or(today), today)?;
             out.rights_request(&request, today);
         }
+        RequestCommand::SuspendAccounting {
+            client,
+            agency,
+            from,
+            until,
+            reason,
+            oral,
+        } => {
+            let mut session = unlock(cli)?;
+            let s = session.suspend_accounting(
+                client,
+                agency,
+                (from.unwrap_or(today), *until),
+                reason,
+                *oral,
+            )?;
+            out.done(&format!(
+                "the accounting of disclosures to {} is suspended for client {} from {} to {}",
+                s.agency, s.client, s.from, s.until
+            ));
+        }
         RequestCommand::List { client } => {
             let mut session = unlock(cli)?;
             out.rights_requests(&session.requests_for_client(client)?, today);
