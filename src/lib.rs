@@ -70,7 +70,7 @@ pub use export::{
     Bundle, BundleAddendum, BundleClient, BundleNote, BundleSection, Cover, ExportEncryption,
     ExportFormat, ExportOptions, JSON_FORMAT, Withheld,
 };
-pub use export::{ClientPage, render_client_page};
+pub use export::{ClientPage, Disagreement, render_client_page};
 pub use fhir::codes::{
     CATEGORY_SYSTEM as FHIR_CATEGORY_SYSTEM, FHIR_CODES, FhirCode,
     PURPOSE_SYSTEM as FHIR_PURPOSE_SYSTEM, RECORD_SYSTEM_PREFIX as FHIR_RECORD_SYSTEM_PREFIX,

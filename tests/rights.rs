@@ -372,7 +372,7 @@ fn requests_run_on_the_pack_s_clock_with_one_extension() {
     let today = d("2026-02-20");
     let r = f
         .session
-        .add_request(&ada, RightKind::Access, d("2026-01-31"), today)
+        .add_request(&ada, RightKind::Access, d("2026-01-31"), Vec::new(), today)
         .unwrap();
     assert_eq!(r.due, Some(d("2026-03-02")));
     assert_eq!(r.citation.as_deref(), Some("45 CFR 164.524(b)(2)"));
@@ -381,7 +381,7 @@ fn requests_run_on_the_pack_s_clock_with_one_extension() {
     // A request received after today is refused.
     assert!(
         f.session
-            .add_request(&ada, RightKind::Access, d("2026-02-21"), today)
+            .add_request(&ada, RightKind::Access, d("2026-02-21"), Vec::new(), today)
             .is_err()
     );
     // One extension, with its reason, before the deadline.
@@ -405,12 +405,24 @@ fn requests_run_on_the_pack_s_clock_with_one_extension() {
     // A request of a kind without a deadline has none; `due` lists it last.
     let other = f
         .session
-        .add_request(&ada, RightKind::ConfidentialCommunication, today, today)
+        .add_request(
+            &ada,
+            RightKind::ConfidentialCommunication,
+            today,
+            Vec::new(),
+            today,
+        )
         .unwrap();
     assert_eq!(other.due, None);
     let amendment = f
         .session
-        .add_request(&ada, RightKind::Amendment, d("2026-02-01"), today)
+        .add_request(
+            &ada,
+            RightKind::Amendment,
+            d("2026-02-01"),
+            Vec::new(),
+            today,
+        )
         .unwrap();
     assert_eq!(amendment.due, Some(d("2026-04-02")));
     let due: Vec<String> = f
@@ -473,7 +485,7 @@ fn requests_run_on_the_pack_s_clock_with_one_extension() {
     let ben = uk.client("Ben Quill");
     let r = uk
         .session
-        .add_request(&ben, RightKind::Access, d("2026-01-31"), today)
+        .add_request(&ben, RightKind::Access, d("2026-01-31"), Vec::new(), today)
         .unwrap();
     assert_eq!(r.due, Some(d("2026-02-28")));
     let r = uk.session.extend_request(&r.id, "complex", today).unwrap();
@@ -561,7 +573,7 @@ fn a_reviewable_denial_is_reviewed_by_another_clinician_only() {
     owner.assign_client("dr-lee", &ada, None).unwrap();
     let today = Date::today();
     let r = owner
-        .add_request(&ada, RightKind::Access, today, today)
+        .add_request(&ada, RightKind::Access, today, Vec::new(), today)
         .unwrap();
     // A denial of access names its ground, of the right kind.
     let err = owner
@@ -630,5 +642,98 @@ fn a_reviewable_denial_is_reviewed_by_another_clinician_only() {
     assert!(
         lee.review_request(&r.id, true, "again", today, today)
             .is_err()
+    );
+}
+
+#[test]
+fn a_statement_of_disagreement_goes_with_every_later_disclosure_of_what_it_concerns() {
+    let mut f = vault("us-federal");
+    let ada = f.client("Ada Example");
+    let today = Date::today();
+    f.session
+        .add_note(casevault::NewNote::individual(
+            &casevault::ClientId::from(ada.as_str()),
+            today,
+            "Calm.\n## diagnosis\nF41.1\n## progress\nBetter.\n",
+        ))
+        .unwrap();
+    let r = f
+        .session
+        .add_request(
+            &ada,
+            RightKind::Amendment,
+            today,
+            vec!["diagnosis".into()],
+            today,
+        )
+        .unwrap();
+    // Only a denied amendment takes a statement; a rebuttal only after one.
+    let err = f
+        .session
+        .record_statement(&r.id, "I disagree", false)
+        .unwrap_err();
+    assert!(err.to_string().contains("not a denied amendment"), "{err}");
+    f.session
+        .answer_request(
+            &r.id,
+            RequestOutcome::Denied,
+            Some(DenialGround::AccurateAndComplete),
+            "the diagnosis stands",
+            today,
+            today,
+        )
+        .unwrap();
+    assert!(f.session.record_statement(&r.id, "rebut", true).is_err());
+    f.session
+        .record_statement(
+            &r.id,
+            "I never had panic attacks; the diagnosis is wrong.",
+            false,
+        )
+        .unwrap();
+    f.session
+        .record_statement(&r.id, "The diagnosis rests on the intake assessment.", true)
+        .unwrap();
+    f.consent(&ada, "Dr Lee", "coordination-of-care");
+    let export = |f: &mut Fixture, categories: &[&str]| {
+        f.n += 1;
+        let out = f.out.join(format!("s-{}.md", f.n));
+        f.session
+            .disclose(
+                &DisclosureRequest {
+                    client: ada.as_str().into(),
+                    recipient: "client".into(),
+                    purpose: "client-request".into(),
+                    categories: categories.iter().map(|c| c.to_string()).collect(),
+                    consent: None,
+                    exception: None,
+                    from: None,
+                    until: None,
+                    recipient_kind: None,
+                },
+                today,
+                &ExportOptions {
+                    format: ExportFormat::Markdown,
+                    encryption: ExportEncryption::Plaintext,
+                    out: out.clone(),
+                },
+            )
+            .unwrap();
+        std::fs::read_to_string(out).unwrap()
+    };
+    let with = export(&mut f, &["diagnosis", "progress"]);
+    assert!(with.contains("## Statement of disagreement"), "{with}");
+    assert!(
+        with.contains("I never had panic attacks; the diagnosis is wrong."),
+        "{with}"
+    );
+    assert!(
+        with.contains("The diagnosis rests on the intake assessment."),
+        "{with}"
+    );
+    let without = export(&mut f, &["progress"]);
+    assert!(
+        !without.contains("Statement of disagreement"),
+        "it concerns diagnosis only: {without}"
     );
 }

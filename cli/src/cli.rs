@@ -299,6 +299,30 @@ pub enum RequestCommand {
         /// The day it was received [default: today].
         #[arg(long, value_name = "DATE")]
         received: Option<Date>,
+        /// For an amendment: the categories it concerns [default: the whole record];
+        /// a statement of disagreement goes with every later disclosure of them.
+        #[arg(long, value_name = "CAT[,CAT]", value_delimiter = ',', value_parser = category_arg)]
+        concerns: Vec<String>,
+    },
+    /// Keep the client's statement of disagreement with a denied amendment (read from
+    /// a file, `-`: standard input); it goes with every later disclosure of what the
+    /// amendment concerns.
+    #[command(after_help = "Examples:\n  casevault request disagree 2b7d09e1 --file statement.txt")]
+    Disagree {
+        /// The request's id.
+        id: String,
+        /// The file holding the client's statement.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Keep the practice's rebuttal of the client's statement of disagreement.
+    #[command(after_help = "Examples:\n  casevault request rebut 2b7d09e1 --file rebuttal.txt")]
+    Rebut {
+        /// The request's id.
+        id: String,
+        /// The file holding the rebuttal.
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
     },
     /// Take the one extension the policy allows, with the written reason the client is given.
     #[command(

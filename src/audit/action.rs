@@ -136,6 +136,8 @@ actions! {
     RequestExtend = "request.extend",
     /// A request was answered (`request.answer`).
     RequestAnswer = "request.answer",
+    /// A statement of disagreement or a rebuttal was recorded (`request.statement`).
+    RequestStatement = "request.statement",
     /// A denial was reviewed (`request.review`).
     RequestReview = "request.review",
     /// A client's requests were listed (`request.list`).
@@ -203,7 +205,7 @@ mod tests {
             let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
             assert_eq!(&read, action);
         }
-        assert_eq!(seen.len(), 57);
+        assert_eq!(seen.len(), 58);
     }
 
     #[test]

@@ -115,6 +115,8 @@ pub(crate) struct Builder<'a> {
     marked: Vec<String>,
     /// The categories never released to a client's own request (the policy's).
     sole_consent: Vec<String>,
+    /// The statements of disagreement that go with this disclosure.
+    disagreements: Vec<super::Disagreement>,
     counts: Vec<(String, usize)>,
     withheld: Vec<Withheld>,
     notes: usize,
@@ -162,6 +164,7 @@ impl<'a> Builder<'a> {
             third_party,
             redactor,
             marked: Vec::new(),
+            disagreements: Vec::new(),
             sole_consent: Vec::new(),
             counts: Vec::new(),
             withheld: Vec::new(),
@@ -191,6 +194,12 @@ impl<'a> Builder<'a> {
             .cloned()
             .collect();
         self.sole_consent = policy.sole_consent.clone();
+    }
+
+    /// Sends the client's statements of disagreement (with their rebuttals) with the
+    /// disclosure: each goes when it concerns a category that leaves.
+    pub(crate) fn with_disagreements(&mut self, disagreements: Vec<super::Disagreement>) {
+        self.disagreements = disagreements;
     }
 
     fn allowed(&self, category: &str) -> bool {
@@ -359,6 +368,16 @@ impl<'a> Builder<'a> {
                     .filter_map(obligation_text)
                     .collect(),
                 redisclosure_notice: notice,
+                disagreements: self
+                    .disagreements
+                    .iter()
+                    .map(|d| super::Disagreement {
+                        request: d.request.clone(),
+                        denied_on: d.denied_on,
+                        statement: self.redactor.redact(&d.statement).0,
+                        rebuttal: d.rebuttal.as_ref().map(|r| self.redactor.redact(r).0),
+                    })
+                    .collect(),
             },
             client: self.identity.then(|| BundleClient {
                 name: client.name.clone(),

@@ -238,6 +238,17 @@ pub(super) fn head(bundle: &Bundle, notes: usize) -> String {
             paragraph(notice)
         ));
     }
+    for d in &c.disagreements {
+        out.push_str(&format!(
+            "## Statement of disagreement\n\nThe client asked to amend this record; the amendment was denied on {} (request {}). The client's statement:\n\n{}\n\n",
+            d.denied_on,
+            inline(&d.request),
+            paragraph(&d.statement)
+        ));
+        if let Some(r) = &d.rebuttal {
+            out.push_str(&format!("The practice's rebuttal:\n\n{}\n\n", paragraph(r)));
+        }
+    }
     out.push_str("---\n\n");
     if let Some(client) = &bundle.client {
         out.push_str(&format!("## Client\n\n- Name: {}\n", inline(&client.name)));

@@ -27,6 +27,7 @@ pub(crate) use build::{Builder, NoteOut};
 pub(crate) use file::{ExportFile, Spool, check_directory, check_free, parse_recipients};
 pub use options::{ExportEncryption, ExportFormat, ExportOptions};
 pub use page::{ClientPage, render as render_client_page};
+// `Disagreement` is named in `Cover`.
 
 /// The JSON format's identifier; see docs/EXPORT.md.
 pub const JSON_FORMAT: &str = "casevault-disclosure/1";
@@ -129,6 +130,24 @@ pub struct Cover {
     /// The redisclosure notice, when a category that needs it is included.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redisclosure_notice: Option<String>,
+    /// The client's statements of disagreement with denied amendments of what is
+    /// included, each with the practice's rebuttal (45 CFR 164.526(d)(5)).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disagreements: Vec<Disagreement>,
+}
+
+/// A client's statement of disagreement with a denied amendment, and the rebuttal.
+#[derive(Clone, Debug, Serialize)]
+pub struct Disagreement {
+    /// The amendment request it answers.
+    pub request: String,
+    /// The day the amendment was denied.
+    pub denied_on: Date,
+    /// The client's statement (third parties redacted as in the notes).
+    pub statement: String,
+    /// The practice's rebuttal, if it wrote one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rebuttal: Option<String>,
 }
 
 /// A disclosure bundle, before rendering.

@@ -45,7 +45,8 @@ fn classify(action: &Action) -> (FhirCode, Option<FhirCode>, FhirCode) {
         | Action::RestrictionEnd
         | Action::RequestExtend
         | Action::RequestAnswer
-        | Action::RequestReview => update,
+        | Action::RequestReview
+        | Action::RequestStatement => update,
         Action::NoteImportPrepare | Action::DiscloseDryRun => (TYPE_PATIENT_RECORD, None, ACTION_E),
         Action::NoteSearch => (TYPE_QUERY, Some(SUBTYPE_SEARCH), ACTION_R),
         Action::NoteImport => (TYPE_IMPORT, None, ACTION_C),
@@ -362,7 +363,7 @@ mod tests {
             }
             "client.edit" | "note.edit" | "note.sign" | "note.amend" | "consent.revoke"
             | "restriction.refuse" | "restriction.end" | "request.extend" | "request.answer"
-            | "request.review" => (pr, update, ACTION_U),
+            | "request.review" | "request.statement" => (pr, update, ACTION_U),
             "note.import.prepare" | "disclose.dry-run" => (pr, None, ACTION_E),
             "note.search" => (TYPE_QUERY, search, ACTION_R),
             "note.import" => (TYPE_IMPORT, None, ACTION_C),

@@ -225,6 +225,18 @@ pub struct Review {
     pub recorded_at: Timestamp,
 }
 
+/// A written statement kept with the record: the client's disagreement, or the
+/// practice's rebuttal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    /// Its text.
+    pub text: String,
+    /// When it was recorded.
+    pub recorded_at: Timestamp,
+    /// Who recorded it.
+    pub recorded_by: String,
+}
+
 /// The one extension a deadline allows, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {
@@ -287,6 +299,15 @@ pub struct RightsRequest {
     /// The review of a reviewable denial.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<Review>,
+    /// For an amendment: the categories it concerns (empty: the whole record).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub concerns: Vec<String>,
+    /// The client's statement of disagreement with a denied amendment (164.526(d)(1)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disagreement: Option<Statement>,
+    /// The practice's rebuttal of that statement (164.526(d)(2)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebuttal: Option<Statement>,
     /// When it was recorded.
     pub recorded_at: Timestamp,
     /// Who recorded it.

@@ -130,6 +130,8 @@ impl Session {
                 &decided.record.id,
             );
             builder.follow_policy(&decided.policy);
+            let disagreements = a.disagreements_for(&request.client, &decision.permitted())?;
+            builder.with_disagreements(disagreements);
             // The cover sheet, which comes first, counts what every note leaves behind:
             // the notes are built a page at a time and spooled until it is written.
             let mut spool = export::Spool::new(&options.out, options.format);

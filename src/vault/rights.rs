@@ -80,11 +80,15 @@ impl Access<'_, '_> {
 impl Session {
     /// Records a client's request received on `received`; its due date comes from the
     /// policy in force. Returns it.
+    ///
+    /// `concerns` names the categories an amendment concerns (empty: the whole record):
+    /// a statement of disagreement goes with every later disclosure of them.
     pub fn add_request(
         &mut self,
         client: &str,
         kind: RightKind,
         received: Date,
+        concerns: Vec<String>,
         today: Date,
     ) -> Result<RightsRequest> {
         check_dates(&[("day received", Some(received))])?;
@@ -98,6 +102,20 @@ impl Session {
             let (_, policy) = a.policy()?;
             a.require(&policy, Permission::ClientRequests)?;
             a.client(client)?;
+            if !concerns.is_empty() {
+                if kind != RightKind::Amendment {
+                    return Err(Error::InvalidInput(
+                        "only an amendment concerns categories (--concerns); nothing recorded"
+                            .into(),
+                    ));
+                }
+                crate::vault::consent::check_names(
+                    "category",
+                    &concerns,
+                    &policy.categories,
+                    false,
+                )?;
+            }
             let deadline = kind.deadline(&policy);
             let id: RequestId = a.new_id(RecordKind::RightsRequest)?.into();
             let request = RightsRequest {
@@ -111,6 +129,9 @@ impl Session {
                 extension: None,
                 answer: None,
                 review: None,
+                concerns,
+                disagreement: None,
+                rebuttal: None,
                 recorded_at: Timestamp::now(),
                 recorded_by: actor,
             };
@@ -390,6 +411,62 @@ impl Session {
         })
     }
 
+    /// Records the client's statement of disagreement with a denied amendment
+    /// (164.526(d)(1)), or, once there is one, the practice's rebuttal (164.526(d)(2)).
+    /// Both go with every later disclosure of what the amendment concerns.
+    pub fn record_statement(
+        &mut self,
+        id: &str,
+        text: &str,
+        rebuttal: bool,
+    ) -> Result<RightsRequest> {
+        if crate::base::fold::is_blank(text) {
+            return Err(Error::InvalidInput("the statement is empty".into()));
+        }
+        let actor = self.actor().to_owned();
+        self.access(Action::RequestStatement, |a| {
+            let (_, policy) = a.policy()?;
+            a.require(&policy, Permission::ClientRequests)?;
+            let mut request = a.rights_request(id)?;
+            let denied = request.kind == RightKind::Amendment
+                && request.answer.as_ref().is_some_and(|x| {
+                    matches!(x.outcome, RequestOutcome::Denied | RequestOutcome::Partly)
+                });
+            if !denied {
+                return Err(Error::InvalidInput(format!(
+                    "request {id} is not a denied amendment: a statement of disagreement answers a denial of amendment (164.526(d)); nothing recorded"
+                )));
+            }
+            let statement = Some(crate::model::rights::Statement {
+                text: text.trim().to_owned(),
+                recorded_at: Timestamp::now(),
+                recorded_by: actor,
+            });
+            match (rebuttal, &request.disagreement, &request.rebuttal) {
+                (false, None, _) => request.disagreement = statement,
+                (false, Some(_), _) => {
+                    return Err(Error::InvalidInput(format!(
+                        "request {id} has the client's statement already; nothing recorded"
+                    )));
+                }
+                (true, None, _) => {
+                    return Err(Error::InvalidInput(format!(
+                        "request {id} has no statement of disagreement to rebut; nothing recorded"
+                    )));
+                }
+                (true, Some(_), None) => request.rebuttal = statement,
+                (true, Some(_), Some(_)) => {
+                    return Err(Error::InvalidInput(format!(
+                        "request {id} has the practice's rebuttal already; nothing recorded"
+                    )));
+                }
+            }
+            request.version += 1;
+            a.write_rights_request(&request)?;
+            Ok(request)
+        })
+    }
+
     /// A client's requests, oldest first.
     pub fn requests_for_client(&mut self, client: &str) -> Result<Vec<RightsRequest>> {
         let mut list: Vec<RightsRequest> = self.access(Action::RequestList, |a| {
@@ -662,6 +739,41 @@ fn right_in_words(kind: RightKind) -> &'static str {
         RightKind::Accounting => "To know who received your information",
         RightKind::Restriction => "To ask us to keep something back",
         RightKind::ConfidentialCommunication => "To be reached another way or at another place",
+    }
+}
+
+impl Access<'_, '_> {
+    /// The client's statements of disagreement that go with a disclosure of
+    /// `permitted`: each of a denied amendment concerning one of them (or the whole
+    /// record).
+    pub(crate) fn disagreements_for(
+        &mut self,
+        client: &str,
+        permitted: &[&str],
+    ) -> Result<Vec<crate::export::Disagreement>> {
+        let all: Vec<RightsRequest> = self.read_all(RecordKind::RightsRequest)?;
+        let mut out: Vec<(Date, crate::export::Disagreement)> = all
+            .into_iter()
+            .filter(|r| r.client == client)
+            .filter(|r| {
+                r.concerns.is_empty() || r.concerns.iter().any(|c| permitted.contains(&c.as_str()))
+            })
+            .filter_map(|r| {
+                let answer = r.answer?;
+                let statement = r.disagreement?;
+                Some((
+                    answer.on,
+                    crate::export::Disagreement {
+                        request: r.id.to_string(),
+                        denied_on: answer.on,
+                        statement: statement.text,
+                        rebuttal: r.rebuttal.map(|s| s.text),
+                    },
+                ))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.request.cmp(&b.1.request)));
+        Ok(out.into_iter().map(|(_, d)| d).collect())
     }
 }
 

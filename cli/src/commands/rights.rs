@@ -6,14 +6,27 @@ use super::unlock;
 use crate::cli::{Cli, RequestCommand};
 use crate::error::CliError;
 use crate::output::Printer;
+use crate::private_input;
 
 pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), CliError> {
     let today = Date::today();
     match command {
+        RequestCommand::Disagree { id, file } | RequestCommand::Rebut { id, file } => {
+            let rebuttal = matches!(command, RequestCommand::Rebut { .. });
+            let what = if rebuttal {
+                "rebuttal"
+            } else {
+                "statement of disagreement"
+            };
+            let text = private_input::text_file(file, what)?;
+            let mut session = unlock(cli)?;
+            out.rights_request(&session.record_statement(id, &text, rebuttal)?, today);
+        }
         RequestCommand::Add {
             client,
             kind,
             received,
+            concerns,
         } => {
             let kind = RightKind::parse(kind).ok_or_else(|| {
                 CliError::usage(
@@ -22,7 +35,13 @@ pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), Cli
                 )
             })?;
             let mut session = unlock(cli)?;
-            let request = session.add_request(client, kind, received.unwrap_or(today), today)?;
+            let request = session.add_request(
+                client,
+                kind,
+                received.unwrap_or(today),
+                concerns.clone(),
+                today,
+            )?;
             out.rights_request(&request, today);
         }
         RequestCommand::Extend { id, reason } => {

@@ -268,6 +268,12 @@ impl Printer {
                 );
             }
         }
+        if let Some(s) = &r.disagreement {
+            out!(self, "client's statement of disagreement: {}", s.text);
+        }
+        if let Some(s) = &r.rebuttal {
+            out!(self, "practice's rebuttal: {}", s.text);
+        }
         if let Some(v) = &r.review {
             out!(
                 self,
