@@ -38,6 +38,8 @@ const STRUCTURE: &[&str] = &[
     "## Obligations",
     "- entered in the client's accounting of disclosures",
     "## Notice prohibiting redisclosure",
+    "## Statement of disagreement",
+    "The practice's rebuttal:",
     "This record, which has been disclosed to you, is protected by federal confidentiality rules (42 CFR part 2).",
     "---",
     "***",
@@ -179,6 +181,7 @@ fn bundle() -> impl Strategy<Value = Bundle> {
             prop::collection::vec(value(), 0..3),
         )),
         prop::collection::vec(note(), 0..4),
+        prop::collection::vec((text(), prop::option::of(text())), 0..2),
     )
         .prop_map(
             |(
@@ -188,6 +191,7 @@ fn bundle() -> impl Strategy<Value = Bundle> {
                 notice,
                 profile,
                 notes,
+                disagreements,
             )| Bundle {
                 format: JSON_FORMAT,
                 cover: Cover {
@@ -208,6 +212,15 @@ fn bundle() -> impl Strategy<Value = Bundle> {
                     redactions: vec![("[redacted: third-party]".into(), 2)],
                     obligations,
                     redisclosure_notice: notice,
+                    disagreements: disagreements
+                        .into_iter()
+                        .map(|(statement, rebuttal)| super::super::Disagreement {
+                            request: "02".into(),
+                            denied_on: "2026-03-01".parse().expect("a date"),
+                            statement,
+                            rebuttal,
+                        })
+                        .collect(),
                 },
                 client: profile.map(|(name, contact, third_parties)| BundleClient {
                     name,
@@ -305,6 +318,23 @@ fn expected(bundle: &Bundle) -> Vec<Block> {
         let words: Vec<&str> = notice.split_whitespace().collect();
         if !words.is_empty() {
             out.push(Block::Paragraph(shown(&words.join(" "))));
+        }
+    }
+    let paragraph = |out: &mut Vec<Block>, text: &str| {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if !words.is_empty() {
+            out.push(Block::Paragraph(shown(&words.join(" "))));
+        }
+    };
+    for d in &c.disagreements {
+        out.push(Block::Heading(2, "Statement of disagreement".into()));
+        out.push(Block::Paragraph(
+            "The client asked to amend this record; the amendment was denied on 2026-03-01 (request 02). The client's statement:".into(),
+        ));
+        paragraph(&mut out, &d.statement);
+        if let Some(r) = &d.rebuttal {
+            out.push(Block::Paragraph("The practice's rebuttal:".into()));
+            paragraph(&mut out, r);
         }
     }
     out.push(Block::Rule);

@@ -223,6 +223,7 @@ mod tests {
         Bundle {
             format: JSON_FORMAT,
             cover: Cover {
+                disagreements: Vec::new(),
                 recipient: "client".into(),
                 purpose: "client-request".into(),
                 basis: "the client's own request for their records".into(),
