@@ -359,6 +359,16 @@ pub fn retention_end(
     Some(end)
 }
 
+/// `years` years before `day`: the first day a look back of that many years reaches;
+/// from 29 February, 28 February in a year without it.
+pub fn years_before(day: Date, years: u16) -> Option<Date> {
+    let year = day.0.year() - i32::from(years);
+    time::Date::from_calendar_date(year, day.0.month(), day.0.day())
+        .or_else(|_| time::Date::from_calendar_date(year, time::Month::February, 28))
+        .ok()
+        .map(Date)
+}
+
 /// `years` years after `from`; 29 February becomes 1 March in a year without it.
 pub fn years_after(from: Date, years: u16) -> Option<Date> {
     let year = from.0.year() + i32::from(years);
@@ -392,4 +402,21 @@ pub struct Suspension {
     pub recorded_at: Timestamp,
     /// Who recorded it.
     pub recorded_by: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn whole_years_forward_and_back_never_cut_a_period_short() {
+        assert_eq!(years_before(d("2026-06-01"), 6), Some(d("2020-06-01")));
+        assert_eq!(years_before(d("2028-02-29"), 6), Some(d("2022-02-28")));
+        assert_eq!(years_after(d("2020-02-29"), 7), Some(d("2027-03-01")));
+        assert_eq!(years_after(d("2020-02-29"), 8), Some(d("2028-02-29")));
+    }
 }

@@ -14,7 +14,7 @@ use crate::model::consent::Consent;
 use crate::model::policy::Policy;
 use crate::model::rights::{
     DenialGround, Extension, RequestAnswer, RequestOutcome, Review, RightKind, RightsRequest,
-    Suspension, retention_end,
+    Suspension, retention_end, years_before,
 };
 use crate::model::role::Permission;
 use crate::rules::decision::{Basis, DecisionRecord};
@@ -498,7 +498,7 @@ impl Session {
     /// Every client this member's keys open whose treatment has ended, with the day
     /// their record may be destroyed under the policy in force; the soonest first.
     pub fn retention(&mut self, today: Date) -> Result<Vec<RetentionRow>> {
-        let (rows, _) = self.access(Action::RetentionList, |a| {
+        let mut rows = self.access(Action::RetentionList, |a| {
             let (_, policy) = a.policy()?;
             let Some(retention) = policy.retention.clone() else {
                 return Err(no_retention(&policy));
@@ -520,9 +520,8 @@ impl Session {
                     })
                 })
                 .collect();
-            Ok((rows, ()))
+            Ok(rows)
         })?;
-        let mut rows = rows;
         rows.sort_by(|a, b| {
             a.retention_end
                 .cmp(&b.retention_end)
@@ -550,7 +549,7 @@ impl Session {
                 )));
             };
             let back = |years: u16| {
-                years_after_back(today, years).unwrap_or(crate::base::Date::EARLIEST)
+                years_before(today, years).unwrap_or(crate::base::Date::EARLIEST)
             };
             let from = back(years);
             let part2_from = rights
@@ -810,33 +809,9 @@ impl Access<'_, '_> {
     }
 }
 
-/// `years` years before `day`.
-fn years_after_back(day: Date, years: u16) -> Option<Date> {
-    let year = day.0.year() - i32::from(years);
-    time::Date::from_calendar_date(year, day.0.month(), day.0.day())
-        .or_else(|_| time::Date::from_calendar_date(year, time::Month::February, 28))
-        .ok()
-        .map(Date)
-}
-
 fn no_retention(policy: &Policy) -> Error {
     Error::InvalidInput(format!(
         "the policy in force ({}) sets no retention period ([retention]); use a pack that does",
         policy.name
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> Date {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn the_accounting_reaches_back_whole_years() {
-        assert_eq!(years_after_back(d("2026-06-01"), 6), Some(d("2020-06-01")));
-        assert_eq!(years_after_back(d("2028-02-29"), 6), Some(d("2022-02-28")));
-    }
 }
