@@ -279,16 +279,19 @@ fn the_accounting_owed_is_exactly_the_legal_disclosures_of_six_years_in_order() 
         "2020-05-31",
     );
 
-    let owed = f.session.legal_accounting(&ada, d(today)).unwrap();
+    let owed = f.session.legal_accounting(&ada, None, d(today)).unwrap();
     let listed: Vec<(String, String)> = owed
         .entries
         .iter()
         .map(|e| (e.disclosed_on.to_string(), e.recipient.clone()))
         .collect();
+    // Every 164.512 disclosure is owed whatever purpose was typed for it (the
+    // public-health report was recorded "for operations"); emergency treatment is not.
     assert_eq!(
         listed,
         [
             ("2021-05-01".to_owned(), "County CPS".to_owned()),
+            ("2024-03-01".to_owned(), "County Health".to_owned()),
             ("2025-01-15".to_owned(), "Sam Target".to_owned()),
         ],
         "{owed:#?}"
@@ -302,11 +305,32 @@ fn the_accounting_owed_is_exactly_the_legal_disclosures_of_six_years_in_order() 
     for (why, n) in [
         ("under the client's authorization (164.528(a)(1)(iv))", 1),
         ("to the client (164.528(a)(1)(ii))", 1),
-        ("for treatment, payment or operations (164.528(a)(1)(i))", 2),
+        ("for treatment, payment or operations (164.528(a)(1)(i))", 1),
         ("older than the period the accounting reaches", 1),
     ] {
         assert!(left.contains(&(why, n)), "{why}: {left:?}");
     }
+    // The six years run back from the day the client asked, not the day it is produced.
+    let asked = f
+        .session
+        .add_request(
+            &ada,
+            RightKind::Accounting,
+            d("2026-05-30"),
+            Vec::new(),
+            d(today),
+        )
+        .unwrap();
+    let from_request = f
+        .session
+        .legal_accounting(&ada, Some(&asked.id), d(today))
+        .unwrap();
+    assert_eq!(from_request.from, d("2020-05-30"));
+    assert_eq!(
+        from_request.entries.len(),
+        4,
+        "the report of 2020-05-31 is owed too"
+    );
     // The full history still shows every one of the seven.
     assert_eq!(f.session.accounting(&ada).unwrap().len(), 7);
 
@@ -332,16 +356,29 @@ fn the_accounting_owed_is_exactly_the_legal_disclosures_of_six_years_in_order() 
             false,
         )
         .unwrap();
-    let suspended = f.session.legal_accounting(&ada, d(today)).unwrap();
-    assert_eq!(suspended.entries.len(), 1, "{suspended:#?}");
+    // A near name is another agency: its disclosures stay listed.
+    f.session
+        .suspend_accounting(
+            &ada,
+            "County CPT",
+            (d(today), d("2026-08-01")),
+            "investigation",
+            false,
+        )
+        .unwrap();
+    let suspended = f.session.legal_accounting(&ada, None, d(today)).unwrap();
+    assert_eq!(suspended.entries.len(), 2, "{suspended:#?}");
     assert!(
         suspended
             .left_out
             .iter()
             .any(|(w, n)| w.contains("164.528(a)(2)") && *n == 2)
     );
-    let after = f.session.legal_accounting(&ada, d("2026-08-02")).unwrap();
-    assert_eq!(after.entries.len(), 2, "the suspension has ended");
+    let after = f
+        .session
+        .legal_accounting(&ada, None, d("2026-08-02"))
+        .unwrap();
+    assert_eq!(after.entries.len(), 3, "the suspension has ended");
 
     // A Part 2 client is also owed the disclosures made with their consent, three
     // years back (42 CFR 2.24).
@@ -355,14 +392,17 @@ fn the_accounting_owed_is_exactly_the_legal_disclosures_of_six_years_in_order() 
             d(today),
         )
         .unwrap();
-    let owed = f.session.legal_accounting(&ada, d("2026-08-02")).unwrap();
+    let owed = f
+        .session
+        .legal_accounting(&ada, None, d("2026-08-02"))
+        .unwrap();
     assert!(
         owed.entries
             .iter()
             .any(|e| e.recipient == "Dr Lee" && e.disclosed_on == d("2025-02-01")),
         "{owed:#?}"
     );
-    assert_eq!(owed.entries.len(), 3);
+    assert_eq!(owed.entries.len(), 4);
 }
 
 #[test]
@@ -414,13 +454,24 @@ fn requests_run_on_the_pack_s_clock_with_one_extension() {
         )
         .unwrap();
     assert_eq!(other.due, None);
-    let amendment = f
+    let err = f
         .session
         .add_request(
             &ada,
             RightKind::Amendment,
             d("2026-02-01"),
             Vec::new(),
+            today,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("--concerns"), "{err}");
+    let amendment = f
+        .session
+        .add_request(
+            &ada,
+            RightKind::Amendment,
+            d("2026-02-01"),
+            vec!["diagnosis".into()],
             today,
         )
         .unwrap();
@@ -489,7 +540,11 @@ fn requests_run_on_the_pack_s_clock_with_one_extension() {
         .unwrap();
     assert_eq!(r.due, Some(d("2026-02-28")));
     let r = uk.session.extend_request(&r.id, "complex", today).unwrap();
-    assert_eq!(r.due_now(), Some(d("2026-04-28")));
+    assert_eq!(
+        r.due_now(),
+        Some(d("2026-04-30")),
+        "one month and two more from receipt"
+    );
 }
 
 #[test]
@@ -532,6 +587,19 @@ fn retention_lists_who_is_past_it_and_a_legal_hold_is_shown() {
     );
     assert_eq!(rows[1].retention_end, d("2026-06-02"));
     assert!(!rows[1].past, "the day before it ends");
+    // A session after the end recorded: the retention runs from it.
+    f.session
+        .add_note(casevault::NewNote::individual(
+            &casevault::ClientId::from(ada.as_str()),
+            d("2025-12-01"),
+            "Came back once.\n",
+        ))
+        .unwrap();
+    let rows = f.session.retention(today).unwrap();
+    let ada_row = rows.iter().find(|r| r.client.as_str() == ada).unwrap();
+    assert_eq!(ada_row.last_session, Some(d("2025-12-01")));
+    assert_eq!(ada_row.retention_end, d("2032-12-01"));
+    assert!(!ada_row.past);
     // An end of treatment after today is refused.
     let err = f
         .session
@@ -563,6 +631,9 @@ fn a_reviewable_denial_is_reviewed_by_another_clinician_only() {
     owner.use_pack("us-federal").unwrap();
     owner
         .add_member("dr-lee", "clinician", &pass("dr-lee"), KdfParams::default())
+        .unwrap();
+    owner
+        .add_member("rec", "records", &pass("rec"), KdfParams::default())
         .unwrap();
     let ada = owner
         .add_client(NewClient {
@@ -615,6 +686,27 @@ fn a_reviewable_denial_is_reviewed_by_another_clinician_only() {
     assert_eq!(denied.answer.as_ref().unwrap().member, "dr-owner");
     assert!(DenialGround::HarmToOther.reviewable());
     assert!(!DenialGround::PsychotherapyNotes.reviewable());
+    // A denial on clinical judgment is a licensed professional's: records staff may
+    // record answers, not that one.
+    let r2 = owner
+        .add_request(&ada, RightKind::Access, today, Vec::new(), today)
+        .unwrap();
+    let mut rec = Vault::open(&path)
+        .unwrap()
+        .unlock_member(&pass("rec"), "rec", Some("rec"))
+        .unwrap();
+    let err = rec
+        .answer_request(
+            &r2.id,
+            RequestOutcome::Denied,
+            Some(DenialGround::DangerToLife),
+            "risk",
+            today,
+            today,
+        )
+        .unwrap_err();
+    assert_eq!(err.class(), casevault::ErrorClass::Denied, "{err}");
+    drop(rec);
     // The clinician who denied it cannot review it.
     let err = owner
         .review_request(&r.id, true, "stands", today, today)

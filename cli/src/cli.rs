@@ -131,6 +131,10 @@ pub enum Command {
         /// client, also those made with their consent, three years back).
         #[arg(long)]
         legal: bool,
+        /// With --legal: the client's accounting request, whose day received the six
+        /// years run back from [default: today].
+        #[arg(long, value_name = "ID", requires = "legal")]
+        request: Option<String>,
     },
     /// Clients' requests under their rights (access, amendment, accounting, …), each
     /// on the law's clock.
@@ -299,8 +303,8 @@ pub enum RequestCommand {
         /// The day it was received [default: today].
         #[arg(long, value_name = "DATE")]
         received: Option<Date>,
-        /// For an amendment: the categories it concerns [default: the whole record];
-        /// a statement of disagreement goes with every later disclosure of them.
+        /// For an amendment (required): the categories it concerns; a statement of
+        /// disagreement goes with every later disclosure that releases all of them.
         #[arg(long, value_name = "CAT[,CAT]", value_delimiter = ',', value_parser = category_arg)]
         concerns: Vec<String>,
     },
@@ -361,7 +365,7 @@ pub enum RequestCommand {
     /// Record the review of a reviewable denial of access, as the reviewing clinician
     /// (another than the one who denied it).
     #[command(
-        after_help = "Examples:\n  casevault --member dr-lee request review 2b7d09e1 --upheld --note \"disclosure would endanger the client's partner\"\n  casevault --member dr-lee request review 2b7d09e1 --reversed --note \"the risk has passed\""
+        after_help = "Examples (run by the reviewing clinician, e.g. with CASEVAULT_MEMBER=dr-lee):\n  casevault request review 2b7d09e1 --upheld --note \"disclosure would endanger the client's partner\"\n  casevault request review 2b7d09e1 --reversed --note \"the risk has passed\""
     )]
     Review {
         /// The request's id.

@@ -157,8 +157,7 @@ fn retention_and_holds_and_the_legal_accounting_from_the_command_line() {
     let out = v.output(&["accounting", "--client", &ada, "--legal"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("does not say what accounting a client is owed")
+        String::from_utf8_lossy(&out.stderr).contains("owes clients no accounting of disclosures")
     );
 }
 

@@ -251,6 +251,18 @@ impl Term {
     }
 }
 
+impl Term {
+    /// `self` and then `more`, counted from the same day: 1 month and 2 more months
+    /// are 3 months (31 January + 3 months = 30 April, not 28 April).
+    pub fn then(self, more: Term) -> (Term, Option<Term>) {
+        match (self, more) {
+            (Term::Days(a), Term::Days(b)) => (Term::Days(a.saturating_add(b)), None),
+            (Term::Months(a), Term::Months(b)) => (Term::Months(a.saturating_add(b)), None),
+            (a, b) => (a, Some(b)),
+        }
+    }
+}
+
 impl fmt::Display for Term {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -294,9 +306,11 @@ pub struct Rights {
     /// How many years back the accounting a client is owed reaches (`None`: the law
     /// owes no accounting of disclosures).
     pub accounting_years: Option<u16>,
-    /// Purposes whose disclosures the accounting a client is owed leaves out
-    /// (treatment, payment and operations under HIPAA).
-    pub accounting_excludes_purposes: Vec<String>,
+    /// Exceptions whose disclosures are for treatment, payment or operations, which
+    /// the accounting a client is owed leaves out (HIPAA's emergency treatment,
+    /// 164.506). Every other exception's disclosures are owed, whatever purpose was
+    /// typed (164.512 disclosures are always accounted for).
+    pub accounting_excludes_exceptions: Vec<String>,
     /// How many years back a Part 2 client's accounting of disclosures made with their
     /// consent reaches (42 CFR 2.24), where the policy has one.
     pub part2_accounting_years: Option<u16>,

@@ -32,6 +32,9 @@ pub struct RetentionRow {
     pub name: String,
     /// The day treatment ended.
     pub treatment_ended: Date,
+    /// The last session on record, when it is after the end recorded (the retention
+    /// runs from the later).
+    pub last_session: Option<Date>,
     /// The first day the record may be destroyed.
     pub retention_end: Date,
     /// True when that day has come.
@@ -102,6 +105,11 @@ impl Session {
             let (_, policy) = a.policy()?;
             a.require(&policy, Permission::ClientRequests)?;
             a.client(client)?;
+            if kind == RightKind::Amendment && concerns.is_empty() {
+                return Err(Error::InvalidInput(
+                    "an amendment names the categories it concerns (--concerns): a statement of disagreement goes only with disclosures of them; nothing recorded".into(),
+                ));
+            }
             if !concerns.is_empty() {
                 if kind != RightKind::Amendment {
                     return Err(Error::InvalidInput(
@@ -117,6 +125,8 @@ impl Session {
                 )?;
             }
             let deadline = kind.deadline(&policy);
+            let due = deadline.and_then(|d| d.term.after(received));
+            check_dates(&[("due date", due)])?;
             let id: RequestId = a.new_id(RecordKind::RightsRequest)?.into();
             let request = RightsRequest {
                 id,
@@ -124,7 +134,7 @@ impl Session {
                 client: client.into(),
                 kind,
                 received,
-                due: deadline.and_then(|d| d.term.after(received)),
+                due,
                 citation: deadline.map(|d| d.citation.clone()),
                 extension: None,
                 answer: None,
@@ -164,12 +174,10 @@ impl Session {
                     "request {id} was extended already: the law allows one extension; nothing changed"
                 )));
             }
-            let (Some(due), Some(term)) = (
+            let deadline = request.kind.deadline(&policy);
+            let (Some(due), Some((term, Some(extension)))) = (
                 request.due,
-                request
-                    .kind
-                    .deadline(&policy)
-                    .and_then(|d| d.extension),
+                deadline.map(|d| (d.term, d.extension)),
             ) else {
                 return Err(Error::InvalidInput(format!(
                     "the policy in force allows no extension for a request of {}; nothing changed",
@@ -181,7 +189,14 @@ impl Session {
                     "request {id} was due on {due}: an extension is taken before the deadline, not after; answer it now"
                 )));
             }
-            let new_due = term.after(due).ok_or_else(|| {
+            // The extension runs on from the day received, as the law counts it (one
+            // month and two more are three months from receipt).
+            let new_due = match term.then(extension) {
+                (whole, None) => whole.after(request.received),
+                (first, Some(more)) => first.after(request.received).and_then(|d| more.after(d)),
+            }
+            .filter(|d| d.in_range())
+            .ok_or_else(|| {
                 Error::InvalidInput("the extended deadline is past the dates casevault keeps".into())
             })?;
             request.version += 1;
@@ -224,7 +239,14 @@ impl Session {
         let actor = self.actor().to_owned();
         self.access(Action::RequestAnswer, |a| {
             let (_, policy) = a.policy()?;
-            a.require(&policy, Permission::ClientRequests)?;
+            // A denial that rests on clinical judgment (164.524(a)(3)) is a licensed
+            // professional's, recorded under their own name; any other answer is the
+            // records' staff's to record.
+            if ground.is_some_and(DenialGround::reviewable) {
+                a.require(&policy, Permission::WriteNotes)?;
+            } else {
+                a.require(&policy, Permission::ClientRequests)?;
+            }
             let mut request = a.rights_request(id)?;
             if let Some(answer) = &request.answer {
                 return Err(Error::InvalidInput(format!(
@@ -505,15 +527,23 @@ impl Session {
             };
             let majority = policy.minors.as_ref().map_or(18, |m| m.age_of_majority);
             let clients: Vec<crate::model::client::Client> = a.read_all(RecordKind::Client)?;
+            let last = last_sessions(a)?;
             let rows: Vec<RetentionRow> = clients
                 .into_iter()
                 .filter_map(|c| {
                     let ended = c.care.treatment_ended?;
-                    let end = retention_end(&retention, majority, Some(ended), c.date_of_birth)?;
+                    let later = last.get(&c.id).copied().filter(|d| *d > ended);
+                    let end = retention_end(
+                        &retention,
+                        majority,
+                        Some(later.unwrap_or(ended)),
+                        c.date_of_birth,
+                    )?;
                     Some(RetentionRow {
                         client: c.id,
                         name: c.name,
                         treatment_ended: ended,
+                        last_session: later,
                         retention_end: end,
                         past: end <= today,
                         legal_hold: c.care.legal_hold.map(|h| h.reason),
@@ -534,9 +564,29 @@ impl Session {
     /// disclosures of the years it reaches, less those to the client, under their
     /// authorization, and for the purposes it leaves out; for a Part 2 client, also
     /// those made with their consent in the years Part 2 reaches.
-    pub fn legal_accounting(&mut self, client: &str, today: Date) -> Result<LegalAccounting> {
+    ///
+    /// The period runs back from the day the client asked: give the accounting
+    /// request's id as `request` (otherwise from `today`).
+    pub fn legal_accounting(
+        &mut self,
+        client: &str,
+        request: Option<&str>,
+        today: Date,
+    ) -> Result<LegalAccounting> {
         self.access(Action::AccountingShow, |a| {
             let profile = a.client(client)?;
+            let asked = match request {
+                None => today,
+                Some(id) => {
+                    let r = a.rights_request(id)?;
+                    if r.client != client || r.kind != RightKind::Accounting {
+                        return Err(Error::InvalidInput(format!(
+                            "request {id} is not a request of client {client} for the accounting"
+                        )));
+                    }
+                    r.received
+                }
+            };
             let (_, policy) = a.policy()?;
             let Some((rights, years)) = policy
                 .rights
@@ -544,12 +594,12 @@ impl Session {
                 .and_then(|r| r.accounting_years.map(|y| (r, y)))
             else {
                 return Err(Error::InvalidInput(format!(
-                    "the policy in force ({}) does not say what accounting a client is owed ([rights]); `casevault accounting --client {client}` lists every disclosure",
+                    "the policy in force ({}) owes clients no accounting of disclosures (its [rights] set no accounting-years); `casevault accounting --client {client}` lists every disclosure",
                     policy.name
                 )));
             };
             let back = |years: u16| {
-                years_before(today, years).unwrap_or(crate::base::Date::EARLIEST)
+                years_before(asked, years).unwrap_or(crate::base::Date::EARLIEST)
             };
             let from = back(years);
             let part2_from = rights
@@ -571,7 +621,9 @@ impl Session {
             for entry in all.into_iter().filter(|e| e.client == client) {
                 if suspensions
                     .iter()
-                    .any(|s| crate::rules::decision::same_recipient(&s.agency, &entry.recipient))
+                    // Exactly the agency (case and spacing aside): a looser match would
+                    // hide a disclosure to another recipient from the client.
+                    .any(|s| crate::rules::decision::same_name(&s.agency, &entry.recipient))
                 {
                     leave("to an agency that suspended the accounting for now (164.528(a)(2))");
                     continue;
@@ -583,15 +635,15 @@ impl Session {
                         Some(_) => leave("older than the period the accounting reaches"),
                         None => leave("under the client's authorization (164.528(a)(1)(iv))"),
                     },
-                    EntryBasis::Exception if entry.disclosed_on < from => {
+                    EntryBasis::Exception(_) if entry.disclosed_on < from => {
                         leave("older than the period the accounting reaches")
                     }
-                    EntryBasis::Exception
-                        if rights.accounting_excludes_purposes.contains(&entry.purpose) =>
+                    EntryBasis::Exception(Some(kind))
+                        if rights.accounting_excludes_exceptions.contains(&kind) =>
                     {
                         leave("for treatment, payment or operations (164.528(a)(1)(i))")
                     }
-                    EntryBasis::Exception => entries.push(entry),
+                    EntryBasis::Exception(_) => entries.push(entry),
                 }
             }
             entries.sort_by(|x, y| {
@@ -664,10 +716,16 @@ impl Session {
             });
             let retention = policy.retention.as_ref().map(|r| {
                 let majority = policy.minors.as_ref().map_or(18, |m| m.age_of_majority);
-                match retention_end(r, majority, profile.care.treatment_ended, profile.date_of_birth) {
+                // The retention runs from the later of the end recorded and the last
+                // session on record.
+                let ended = profile
+                    .care
+                    .treatment_ended
+                    .map(|e| notes.last().map_or(e, |n| e.max(n.date)));
+                match retention_end(r, majority, ended, profile.date_of_birth) {
                     Some(end) => format!(
                         "Your treatment ended on {}: your record is kept until {end}, then destroyed ({}).{}",
-                        profile.care.treatment_ended.map_or(String::new(), |d| d.to_string()),
+                        ended.map_or(String::new(), |d| d.to_string()),
                         r.citation,
                         if profile.care.legal_hold.is_some() {
                             " A legal hold keeps it longer for now."
@@ -743,8 +801,7 @@ fn right_in_words(kind: RightKind) -> &'static str {
 
 impl Access<'_, '_> {
     /// The client's statements of disagreement that go with a disclosure of
-    /// `permitted`: each of a denied amendment concerning one of them (or the whole
-    /// record).
+    /// `permitted`: each of a denied amendment whose every concerned category leaves.
     pub(crate) fn disagreements_for(
         &mut self,
         client: &str,
@@ -754,8 +811,10 @@ impl Access<'_, '_> {
         let mut out: Vec<(Date, crate::export::Disagreement)> = all
             .into_iter()
             .filter(|r| r.client == client)
+            // Only with a disclosure that releases everything it concerns: the client's
+            // words may speak of any of it (an amendment concerns named categories).
             .filter(|r| {
-                r.concerns.is_empty() || r.concerns.iter().any(|c| permitted.contains(&c.as_str()))
+                !r.concerns.is_empty() && r.concerns.iter().all(|c| permitted.contains(&c.as_str()))
             })
             .filter_map(|r| {
                 let answer = r.answer?;
@@ -779,7 +838,8 @@ impl Access<'_, '_> {
 /// What an accounting entry rests on, as the law's accounting sorts it.
 enum EntryBasis {
     Consent,
-    Exception,
+    /// A legal exception, by kind when its decision could be read.
+    Exception(Option<String>),
     ClientRequest,
 }
 
@@ -799,14 +859,29 @@ impl Access<'_, '_> {
             Some(d) if d.decision.request.client != entry.client => EntryBasis::Consent,
             Some(d) => match d.decision.basis {
                 Basis::Consent { .. } => EntryBasis::Consent,
-                Basis::Exception { .. } => EntryBasis::Exception,
+                Basis::Exception { exception, .. } => EntryBasis::Exception(Some(exception)),
                 Basis::ClientRequest => EntryBasis::ClientRequest,
             },
             // A decision this member cannot read: listed, as owed (a client is never
             // shown less than they are owed for want of a key).
-            None => EntryBasis::Exception,
+            None => EntryBasis::Exception(None),
         })
     }
+}
+
+/// Each client's last session on record, from the notes' headers (no text opened).
+fn last_sessions(a: &mut Access<'_, '_>) -> Result<std::collections::HashMap<ClientId, Date>> {
+    let mut last: std::collections::HashMap<ClientId, Date> = std::collections::HashMap::new();
+    a.for_each_note_header_page(|notes: Vec<crate::vault::consent::NoteHeader>| {
+        for note in notes {
+            for client in note.clients {
+                let day = last.entry(client).or_insert(note.date);
+                *day = (*day).max(note.date);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(last)
 }
 
 fn no_retention(policy: &Policy) -> Error {

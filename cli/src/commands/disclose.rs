@@ -225,12 +225,12 @@ pub fn accounting(
     cli: &Cli,
     client: &str,
     fhir: bool,
-    legal: bool,
+    legal: Option<Option<&str>>,
     out: &Printer,
 ) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
-    if legal {
-        let owed = session.legal_accounting(client, Date::today())?;
+    if let Some(request) = legal {
+        let owed = session.legal_accounting(client, request, Date::today())?;
         if fhir {
             out.fhir(&casevault::accounting_to_fhir(
                 &owed.entries,

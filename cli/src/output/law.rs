@@ -307,7 +307,10 @@ impl Printer {
                 vec![
                     r.client.to_string(),
                     r.name.clone(),
-                    format!("ended {}", r.treatment_ended),
+                    match r.last_session {
+                        Some(last) => format!("ended {} (last session {last})", r.treatment_ended),
+                        None => format!("ended {}", r.treatment_ended),
+                    },
                     format!("keep until {}", r.retention_end),
                     match (&r.legal_hold, r.past) {
                         (Some(reason), _) => format!("LEGAL HOLD: {reason}"),

@@ -570,7 +570,7 @@ pub(super) fn build(lines: &Lines, file: PolicyFile) -> Result<Policy, PolicyErr
     };
     let rights = match &file.rights {
         None => None,
-        Some(r) => Some(rights(lines, r, &purposes)?),
+        Some(r) => Some(rights(lines, r, &exceptions)?),
     };
     let retention = match &file.retention {
         None => None,
@@ -789,7 +789,7 @@ fn count(
 fn rights(
     lines: &Lines,
     r: &Spanned<RightsFile>,
-    purposes: &[String],
+    exceptions: &[Exception],
 ) -> Result<Rights, PolicyError> {
     let at = r.span().start;
     let r = r.get_ref();
@@ -841,13 +841,23 @@ fn rights(
             .as_ref()
             .map(|y| count(lines, "rights.accounting-years", y, 1, 100))
             .transpose()?,
-        accounting_excludes_purposes: declared(
-            lines,
-            "rights.accounting-excludes-purposes",
-            "purpose",
-            &r.accounting_excludes_purposes,
-            purposes,
-        )?,
+        accounting_excludes_exceptions: r
+            .accounting_excludes_exceptions
+            .iter()
+            .map(|k| {
+                if exceptions.iter().any(|e| e.kind == *k.get_ref()) {
+                    Ok(k.get_ref().clone())
+                } else {
+                    Err(lines.err(
+                        k.span().start,
+                        format!(
+                            "rights.accounting-excludes-exceptions: the policy has no exception {:?}",
+                            k.get_ref()
+                        ),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?,
         part2_accounting_years: r
             .part2_accounting_years
             .as_ref()

@@ -157,7 +157,7 @@ pub(super) struct RightsFile {
     pub(super) confidential_communication: Option<Spanned<DeadlineFile>>,
     pub(super) accounting_years: Option<Spanned<i64>>,
     #[serde(default)]
-    pub(super) accounting_excludes_purposes: Vec<Spanned<String>>,
+    pub(super) accounting_excludes_exceptions: Vec<Spanned<String>>,
     pub(super) part2_accounting_years: Option<Spanned<i64>>,
 }
 

@@ -38,14 +38,8 @@ pub use outcome::{
 };
 pub use request::{ClientFacts, DecisionInput, DisclosureRequest, ExceptionRequest, JointNote};
 
-/// True when two recipients' names are the same, or differ only by a slip (the rule a
-/// restriction uses; the accounting's suspension uses it too).
-pub(crate) fn same_recipient(a: &str, b: &str) -> bool {
-    same_name(a, b) || near_name(a, b)
-}
-
 /// True when two names are the same once spaces and case are set aside.
-fn same_name(a: &str, b: &str) -> bool {
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
     let norm = |s: &str| {
         s.split_whitespace()
             .collect::<Vec<_>>()
