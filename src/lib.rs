@@ -117,8 +117,9 @@ pub use store::StoreError;
 pub use vault::consent::ClientDetails;
 pub use vault::disclose::Disclosure;
 pub use vault::import::{ImportProgress, ImportReport, SkipReason, Skipped};
+pub use vault::owed::LegalAccounting;
+pub use vault::record_life::RetentionRow;
 pub use vault::restrict::CareChange;
-pub use vault::rights::{LegalAccounting, RetentionRow};
 pub use vault::{
     AccessRequest, Approval, DEFAULT_MEMBER, FailedUnlock, RekeyReport, SearchHit, Session, Vault,
     harden_process,

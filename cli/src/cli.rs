@@ -365,7 +365,7 @@ pub enum RequestCommand {
     /// Record the review of a reviewable denial of access, as the reviewing clinician
     /// (another than the one who denied it).
     #[command(
-        after_help = "Examples (run by the reviewing clinician, e.g. with CASEVAULT_MEMBER=dr-lee):\n  casevault request review 2b7d09e1 --upheld --note \"disclosure would endanger the client's partner\"\n  casevault request review 2b7d09e1 --reversed --note \"the risk has passed\""
+        after_help = "Examples:\n  casevault request review 2b7d09e1 --upheld --note \"disclosure would endanger the client's partner\"\n  casevault request review 2b7d09e1 --reversed --note \"the risk has passed\"\n\nRun it as the reviewing clinician (--member NAME, or CASEVAULT_MEMBER)."
     )]
     Review {
         /// The request's id.
