@@ -423,6 +423,67 @@ impl Case {
     }
 }
 
+/// The cases every state on the federal baseline inherits unchanged (HIPAA's floor):
+/// each state's table runs them, so a state that changed one would fail here.
+pub fn federal_floor(pack: &'static str) -> Vec<Case> {
+    vec![
+        case(
+            pack,
+            "45 CFR 164.502(g)(3): a guardian's consent no longer speaks for a client of 18",
+        )
+        .born("2008-01-01")
+        .consent(&["diagnosis"])
+        .by_guardian()
+        .consent_from("2025-06-01")
+        .asks(&["diagnosis"])
+        .denies()
+        .reason("diagnosis", "no longer speaks for them"),
+        case(
+            pack,
+            "45 CFR 164.508(a)(2): psychotherapy notes need a consent naming them alone",
+        )
+        .consent(&["psychotherapy-notes", "progress"])
+        .asks(&["psychotherapy-notes", "progress"])
+        .permits(&["progress"])
+        .reason("psychotherapy-notes", "no other category"),
+        case(
+            pack,
+            "45 CFR 164.512(e)(1)(ii): a subpoena alone releases nothing",
+        )
+        .purpose("legal")
+        .to("Attorney Vance")
+        .kind("legal-counsel")
+        .exception("subpoena")
+        .asks(&["diagnosis"])
+        .denies()
+        .reason("diagnosis", "164.512(e)(1)(ii)"),
+        case(
+            pack,
+            "45 CFR 164.522(a)(1)(vi): services paid out of pocket are kept from the health plan",
+        )
+        .purpose("payment")
+        .to("Acme Health Plan")
+        .kind("health-plan")
+        .consent(&["diagnosis", "attendance"])
+        .self_pay(&["diagnosis"])
+        .asks(&["diagnosis", "attendance"])
+        .permits(&["attendance"])
+        .reason("diagnosis", "164.522(a)(1)(vi)"),
+        case(
+            pack,
+            "45 CFR 164.524(a)(1): the client's own request releases all but psychotherapy notes",
+        )
+        .own_request()
+        .restriction(&["diagnosis"], None, &[])
+        .asks(&["diagnosis", "psychotherapy-notes"])
+        .permits(&["diagnosis"])
+        .reason(
+            "psychotherapy-notes",
+            "never released to the client's own access request",
+        ),
+    ]
+}
+
 fn restriction(
     id: &str,
     categories: &[&str],

@@ -1,7 +1,7 @@
 //! us-ca: California on the federal baseline: the Tarasoff duty (Civ. Code 43.92),
 //! CANRA and elder abuse reports made duties, and minors' own consent from 12.
 
-use crate::{case, run};
+use crate::{case, federal_floor, run};
 
 const P: &str = "us-ca";
 
@@ -112,19 +112,6 @@ fn table() {
                 .by_guardian()
                 .asks(&["diagnosis"])
                 .permits(&["diagnosis"]),
-            case(P, "45 CFR 164.502(g)(3): a guardian's consent no longer speaks for a client of 18")
-                .born("2008-01-01")
-                .consent(&["diagnosis"])
-                .by_guardian()
-                .consent_from("2025-06-01")
-                .asks(&["diagnosis"])
-                .denies()
-                .reason("diagnosis", "no longer speaks for them"),
-            case(P, "45 CFR 164.508(a)(2): psychotherapy notes need a consent naming them alone")
-                .consent(&["psychotherapy-notes", "progress"])
-                .asks(&["psychotherapy-notes", "progress"])
-                .permits(&["progress"])
-                .reason("psychotherapy-notes", "no other category"),
             case(P, "42 CFR 2.32: a Part 2 client's record leaves with the notice")
                 .part2()
                 .consent(&["diagnosis"])
@@ -148,21 +135,9 @@ fn table() {
                 .denies()
                 .reason("diagnosis", "a subpoena alone does not authorize release")
                 .reason("diagnosis", "164.512(e)(1)(ii)"),
-            case(P, "45 CFR 164.522(a)(1)(vi): services paid out of pocket are kept from the health plan")
-                .purpose("payment")
-                .to("Acme Health Plan")
-                .kind("health-plan")
-                .consent(&["diagnosis", "attendance"])
-                .self_pay(&["diagnosis"])
-                .asks(&["diagnosis", "attendance"])
-                .permits(&["attendance"])
-                .reason("diagnosis", "164.522(a)(1)(vi)"),
-            case(P, "45 CFR 164.524(a)(1): the client's own request releases all but psychotherapy notes")
-                .own_request()
-                .restriction(&["diagnosis"], None, &[])
-                .asks(&["diagnosis", "psychotherapy-notes"])
-                .permits(&["diagnosis"])
-                .reason("psychotherapy-notes", "never released to the client's own access request"),
-        ],
+        ]
+        .into_iter()
+        .chain(federal_floor(P))
+        .collect(),
     );
 }

@@ -2,7 +2,7 @@
 //! to medical or law enforcement personnel (H&S 611.004(a)(2)), abuse reports made
 //! duties, and a parent's signature for a minor.
 
-use crate::{case, run};
+use crate::{case, federal_floor, run};
 
 const P: &str = "us-tx";
 
@@ -105,14 +105,6 @@ fn table() {
                 .by_guardian()
                 .asks(&["diagnosis"])
                 .permits(&["diagnosis"]),
-            case(P, "45 CFR 164.502(g)(3): a guardian's consent no longer speaks for a client of 18")
-                .born("2008-01-01")
-                .consent(&["diagnosis"])
-                .by_guardian()
-                .consent_from("2025-06-01")
-                .asks(&["diagnosis"])
-                .denies()
-                .reason("diagnosis", "no longer speaks for them"),
             case(P, "45 CFR 164.508(a)(2): a consent naming psychotherapy notes alone releases them")
                 .consent(&["psychotherapy-notes"])
                 .asks(&["psychotherapy-notes", "progress"])
@@ -134,29 +126,9 @@ fn table() {
                 .asks(&["diagnosis"])
                 .denies()
                 .reason("diagnosis", "2.64 or 2.65"),
-            case(P, "45 CFR 164.512(e)(1)(ii): a subpoena alone releases nothing")
-                .purpose("legal")
-                .to("Attorney Vance")
-                .kind("legal-counsel")
-                .exception("subpoena")
-                .asks(&["diagnosis"])
-                .denies()
-                .reason("diagnosis", "164.512(e)(1)(ii)"),
-            case(P, "45 CFR 164.522(a)(1)(vi): services paid out of pocket are kept from the health plan")
-                .purpose("payment")
-                .to("Acme Health Plan")
-                .kind("health-plan")
-                .consent(&["diagnosis", "attendance"])
-                .self_pay(&["diagnosis"])
-                .asks(&["diagnosis", "attendance"])
-                .permits(&["attendance"])
-                .reason("diagnosis", "164.522(a)(1)(vi)"),
-            case(P, "45 CFR 164.524(a)(1): the client's own request releases all but psychotherapy notes")
-                .own_request()
-                .restriction(&["diagnosis"], None, &[])
-                .asks(&["diagnosis", "psychotherapy-notes"])
-                .permits(&["diagnosis"])
-                .reason("psychotherapy-notes", "never released to the client's own access request"),
-        ],
+        ]
+        .into_iter()
+        .chain(federal_floor(P))
+        .collect(),
     );
 }
