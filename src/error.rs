@@ -60,6 +60,15 @@ pub enum Error {
         /// What was refused.
         what: String,
     },
+    /// A client's record is kept: a legal hold, an unanswered request or its
+    /// retention stands in the way of its destruction.
+    #[error("the record of client {client} is kept: {why}")]
+    RecordKept {
+        /// The client.
+        client: String,
+        /// What keeps it, and what to do.
+        why: String,
+    },
     /// No active member of the practice has this name.
     #[error("the practice has no member named {0:?}")]
     NoSuchMember(String),
@@ -211,9 +220,10 @@ impl Error {
     pub fn class(&self) -> ErrorClass {
         match self {
             Error::WrongPassphrase | Error::WrongRecoveryCode => ErrorClass::WrongSecret,
-            Error::Denied(_) | Error::KeyDenied { .. } | Error::RoleDenied { .. } => {
-                ErrorClass::Denied
-            }
+            Error::Denied(_)
+            | Error::KeyDenied { .. }
+            | Error::RoleDenied { .. }
+            | Error::RecordKept { .. } => ErrorClass::Denied,
             Error::MemberRemoved(_) => ErrorClass::WrongSecret,
             Error::UnknownName { .. } => ErrorClass::Usage,
             Error::Keyslot {
@@ -275,6 +285,7 @@ impl Error {
             }
             Error::KeyDenied { .. } => Failure::KeyDenied,
             Error::RoleDenied { .. } => Failure::RoleDenied,
+            Error::RecordKept { .. } => Failure::RecordKept,
             Error::MemberRemoved(_) => Failure::WrongPassphrase,
             Error::Hardening { .. } => Failure::Hardening,
             Error::NoSuchVersion { .. } => Failure::NoSuchVersion,

@@ -115,6 +115,7 @@ pub use rules::decision::{
 pub use rules::redact::{IdentifierClass, Redaction, RedactionKind, Redactor};
 pub use store::StoreError;
 pub use vault::consent::ClientDetails;
+pub use vault::destroy::{DestroyBasis, Destruction};
 pub use vault::disclose::Disclosure;
 pub use vault::import::{ImportProgress, ImportReport, SkipReason, Skipped};
 pub use vault::owed::LegalAccounting;

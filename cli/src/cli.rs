@@ -261,6 +261,35 @@ pub enum ClientCommand {
         /// The client's id.
         id: String,
     },
+    /// Destroy a client's record for good, once its retention has ended: every key
+    /// of their compartments and every record sealed only for them. Cannot be undone.
+    ///
+    /// Refused under a legal hold, while a request of theirs is unanswered, and before
+    /// the retention the policy sets has ended (see `casevault retention --past`),
+    /// unless --reason names a reason the policy allows, with --explanation. Notes other
+    /// clients took part in are kept for them, without this client's parts. What
+    /// remains is the audit trail's tombstone (who, when, under which rule, how many
+    /// records) and any backup made before. Needs the destroy-records permission.
+    #[command(after_help = "Examples:
+  casevault client destroy 67e344e9 --yes
+  casevault client destroy 67e344e9 --reason entered-in-error --explanation \"duplicate of client 1c0ffee5\" --yes")]
+    Destroy(ClientDestroyArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ClientDestroyArgs {
+    /// The client's id.
+    pub id: String,
+    /// A reason the policy allows to destroy before the retention ends
+    /// (`casevault policy show`, [retention.early.*]).
+    #[arg(long, value_name = "NAME", requires = "explanation")]
+    pub reason: Option<String>,
+    /// Why the reason applies to this client (goes into the audit trail).
+    #[arg(long, value_name = "TEXT", requires = "reason")]
+    pub explanation: Option<String>,
+    /// Confirm: the record cannot be brought back.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 #[derive(Args, Debug)]

@@ -151,6 +151,9 @@ actions! {
     /// A client's page was made: what is kept, the rules, the accounting, their rights
     /// (`client.page`).
     ClientPage = "client.page",
+    /// A client's record was destroyed at the end of its retention: the event is its
+    /// tombstone (`client.destroy`).
+    ClientDestroy = "client.destroy",
     /// The policy was read (`policy.show`).
     PolicyShow = "policy.show",
     /// A new policy was set (`policy.set`).

@@ -11,8 +11,8 @@ use zeroize::Zeroizing;
 
 use super::verify::{CheckedEvents, Verifier, check_events};
 use super::{
-    Action, AuditEvent, EventKeys, Outcome, Target, TargetAccess, head_matches, open_head,
-    seal_signed_head, signed_chain_value, signed_genesis, stored_mac, writes_reference,
+    Action, AuditEvent, EventKeys, Outcome, Target, head_matches, open_head, seal_signed_head,
+    signed_chain_value, signed_genesis, stored_mac, writes_reference,
 };
 use crate::base::EventTime;
 use crate::crypto::record::{self, IntegrityError};
@@ -182,7 +182,7 @@ impl<'k> Chain<'k> {
         let writes: Vec<&Target> = draft
             .targets
             .iter()
-            .filter(|t| t.access == TargetAccess::Write)
+            .filter(|t| t.access.changes())
             .collect();
         // The member is named here too, where every member can read it: a re-signed
         // event is caught by all, not only by those who read its details.

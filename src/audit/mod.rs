@@ -99,6 +99,9 @@ pub(crate) trait EventKeys: Sync {
     /// keyslot `id`): `audit verify` refuses a signed write the role does not allow,
     /// since a compartment key seals as well as it opens.
     fn may_write(&self, member: &str, kind: &str, id: &str, seq: u64) -> bool;
+    /// Whether `member`'s role, at event `seq`, may destroy a client's record
+    /// (`destroy-records`): a destruction the role does not allow is refused alike.
+    fn may_destroy(&self, member: &str, seq: u64) -> bool;
     /// Seals an event's details so that members whose role reviews the audit trail,
     /// and the member appending it, can read them.
     fn seal_details(&self, reference: &RecordRef, plain: &[u8]) -> Vec<u8>;
@@ -134,6 +137,17 @@ pub enum TargetAccess {
     Read,
     /// The record was written; the event keeps its ciphertext's digest.
     Write,
+    /// Every version of the record, up to `version`, was destroyed (a client's record
+    /// at the end of its retention): `audit verify` no longer expects it in the file.
+    Delete,
+}
+
+impl TargetAccess {
+    /// True for what changes the file (a write or a destruction): what an event's
+    /// write list carries and `audit verify` checks.
+    pub fn changes(self) -> bool {
+        matches!(self, TargetAccess::Write | TargetAccess::Delete)
+    }
 }
 
 /// A record an event touched.
@@ -199,7 +213,7 @@ pub(crate) fn parse_writes(plain: &[u8]) -> Option<(String, Vec<Target>)> {
         writes: Vec<Target>,
     }
     let Stored { member, mut writes } = serde_json::from_slice(plain).ok()?;
-    writes.retain(|t| t.access == TargetAccess::Write);
+    writes.retain(|t| t.access.changes());
     Some((member, writes))
 }
 
@@ -267,7 +281,7 @@ pub(crate) fn write_targets(details: &[u8]) -> Option<Vec<Target>> {
                 ) -> Result<WriteTargets, A::Error> {
                     let mut writes = Vec::new();
                     while let Some(t) = seq.next_element::<TargetRef<'de>>()? {
-                        if t.access == TargetAccess::Write {
+                        if t.access.changes() {
                             writes.push(Target {
                                 kind: t.kind.into_owned(),
                                 id: t.id.into_owned(),

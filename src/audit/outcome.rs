@@ -97,6 +97,9 @@ failures! {
     KeyDenied = "not granted by keys",
     /// The member's role does not allow the operation (`not allowed by role`).
     RoleDenied = "not allowed by role",
+    /// A record's destruction was refused: a legal hold, an unanswered request or its
+    /// retention keeps it (`record kept`).
+    RecordKept = "record kept",
 }
 
 impl fmt::Display for Failure {

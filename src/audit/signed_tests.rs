@@ -591,3 +591,58 @@ fn records_are_checked_against_the_signed_write_lists() {
         ]
     );
 }
+
+fn destroy(id: u32) -> Target {
+    Target {
+        kind: "note".into(),
+        id: format!("{id:08x}"),
+        version: 1,
+        access: TargetAccess::Delete,
+        sha256: None,
+    }
+}
+
+#[test]
+fn a_destruction_ends_what_verify_expects_only_when_the_role_allows_it() {
+    let tx = signed_chain(5);
+    let reviewer = dr_a(false);
+    Chain::new(&reviewer, VAULT_ID)
+        .append(&tx, &[draft(vec![destroy(3)])])
+        .unwrap();
+    // Note 3 is gone and was destroyed: nothing to report.
+    let all_but_3 = || records([(1, 1), (2, 2), (4, 4), (5, 5)]);
+    let report = verify(&tx, &reviewer, all_but_3());
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    // Still in the file after its destruction: not audited any more.
+    let report = verify(
+        &tx,
+        &reviewer,
+        records([(1, 1), (2, 2), (3, 3), (4, 4), (5, 5)]),
+    );
+    assert_eq!(
+        report.findings,
+        vec![VerifyFinding::RecordUnaudited {
+            record: "note 00000003 version 1".into()
+        }]
+    );
+    // A destruction signed by a member whose role does not destroy records is
+    // refused, and the record it removed is missing.
+    let biller = biller();
+    Chain::new(&biller, VAULT_ID)
+        .append(&tx, &[draft(vec![destroy(4)])])
+        .unwrap();
+    let report = verify(&tx, &reviewer, records([(1, 1), (2, 2), (5, 5)]));
+    assert_eq!(
+        report.findings,
+        vec![
+            VerifyFinding::WriteNotAllowed {
+                seq: 7,
+                signer: "biller".into(),
+                record: "the destruction of note 00000004".into(),
+            },
+            VerifyFinding::RecordMissing {
+                record: "note 00000004 version 1".into()
+            },
+        ]
+    );
+}

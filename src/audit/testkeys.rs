@@ -79,6 +79,11 @@ impl EventKeys for TestKeys {
         true
     }
 
+    /// Every member but the biller.
+    fn may_destroy(&self, member: &str, _: u64) -> bool {
+        member != "biller"
+    }
+
     fn verifying_key(&self, member: &str, _seq: u64) -> Option<VerifyingKey> {
         self.roster.get(member).copied()
     }
@@ -255,6 +260,12 @@ impl Transaction for MemTx {
         unimplemented!()
     }
     fn delete_grants(&self, _: &str, _: Option<&str>) -> StoreResult<u64> {
+        unimplemented!()
+    }
+    fn destroy_compartment(&self, _: &str) -> StoreResult<u64> {
+        unimplemented!()
+    }
+    fn destroy_record(&self, _: RecordKind, _: &str) -> StoreResult<u32> {
         unimplemented!()
     }
     fn replace_record(&self, _: &RecordRef, _: &[u8]) -> StoreResult<()> {

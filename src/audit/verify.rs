@@ -160,6 +160,22 @@ impl<'k> Verifier<'k> {
                 self.anchor_ok = bool::from(row.mac.get(..16).unwrap_or(&[]).ct_eq(prefix));
             }
             for t in check.writes.into_iter().flatten() {
+                if t.access == TargetAccess::Delete {
+                    // Every version destroyed: none is expected in the file any more.
+                    if let Some(kind) = RecordKind::parse(&t.kind) {
+                        let range = RecordRef::new(kind, t.id.clone(), 0)
+                            ..=RecordRef::new(kind, t.id.clone(), u32::MAX);
+                        let gone: Vec<RecordRef> = self
+                            .last_writes
+                            .range(range)
+                            .map(|(r, _)| r.clone())
+                            .collect();
+                        for r in gone {
+                            self.last_writes.remove(&r);
+                        }
+                    }
+                    continue;
+                }
                 if t.kind == KEYSLOT_TARGET
                     && let (TargetAccess::Write, Some(digest)) = (t.access, &t.sha256)
                 {
@@ -389,12 +405,19 @@ fn check_row(
         // The member the write list names (readable by every member) is the signer.
         signed &= member == *signer;
         // A write the signer's role does not allow does not count as audited.
-        let (allowed, refused): (Vec<Target>, Vec<Target>) = writes
-            .into_iter()
-            .partition(|t| keys.may_write(signer, &t.kind, &t.id, row.seq));
+        let (allowed, refused): (Vec<Target>, Vec<Target>) =
+            writes.into_iter().partition(|t| match t.access {
+                TargetAccess::Delete => {
+                    RecordKind::parse(&t.kind).is_some() && keys.may_destroy(signer, row.seq)
+                }
+                _ => keys.may_write(signer, &t.kind, &t.id, row.seq),
+            });
         disallowed = refused
             .into_iter()
-            .map(|t| format!("{} {} version {}", t.kind, t.id, t.version))
+            .map(|t| match t.access {
+                TargetAccess::Delete => format!("the destruction of {} {}", t.kind, t.id),
+                _ => format!("{} {} version {}", t.kind, t.id, t.version),
+            })
             .collect();
         Some(allowed)
     });

@@ -47,6 +47,7 @@ fn classify(action: &Action) -> (FhirCode, Option<FhirCode>, FhirCode) {
         | Action::RequestAnswer
         | Action::RequestReview
         | Action::RequestStatement => update,
+        Action::ClientDestroy => (TYPE_PATIENT_RECORD, Some(SUBTYPE_DELETE), ACTION_D),
         Action::NoteImportPrepare | Action::DiscloseDryRun => (TYPE_PATIENT_RECORD, None, ACTION_E),
         Action::NoteSearch => (TYPE_QUERY, Some(SUBTYPE_SEARCH), ACTION_R),
         Action::NoteImport => (TYPE_IMPORT, None, ACTION_C),
@@ -111,7 +112,8 @@ fn outcome(outcome: &Outcome) -> FhirCode {
             | Failure::NoSuchVersion
             | Failure::NoSuchDirectory
             | Failure::KeyDenied
-            | Failure::RoleDenied => MINOR,
+            | Failure::RoleDenied
+            | Failure::RecordKept => MINOR,
         },
         // Serious, not minor and never success: an event whose outcome this version
         // cannot read (written by a newer casevault) may be a failure of the vault
@@ -150,6 +152,7 @@ fn target_entity(t: &Target) -> Value {
         json!({ "type": "access", "valueString": match t.access {
             TargetAccess::Read => "read",
             TargetAccess::Write => "write",
+            TargetAccess::Delete => "delete",
         }}),
     ];
     if let Some(sha) = &t.sha256 {
@@ -364,6 +367,7 @@ mod tests {
             "client.edit" | "note.edit" | "note.sign" | "note.amend" | "consent.revoke"
             | "restriction.refuse" | "restriction.end" | "request.extend" | "request.answer"
             | "request.review" | "request.statement" => (pr, update, ACTION_U),
+            "client.destroy" => (pr, Some(SUBTYPE_DELETE), ACTION_D),
             "note.import.prepare" | "disclose.dry-run" => (pr, None, ACTION_E),
             "note.search" => (TYPE_QUERY, search, ACTION_R),
             "note.import" => (TYPE_IMPORT, None, ACTION_C),

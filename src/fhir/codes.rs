@@ -162,6 +162,7 @@ const SUBTYPE: &str = "AuditEvent.subtype: AuditEventSubType (extensible)";
 pub(crate) const SUBTYPE_READ: FhirCode = c(RESTFUL_INTERACTION, "read", "read", SUBTYPE);
 pub(crate) const SUBTYPE_CREATE: FhirCode = c(RESTFUL_INTERACTION, "create", "create", SUBTYPE);
 pub(crate) const SUBTYPE_UPDATE: FhirCode = c(RESTFUL_INTERACTION, "update", "update", SUBTYPE);
+pub(crate) const SUBTYPE_DELETE: FhirCode = c(RESTFUL_INTERACTION, "delete", "delete", SUBTYPE);
 pub(crate) const SUBTYPE_SEARCH: FhirCode =
     c(RESTFUL_INTERACTION, "search-type", "search-type", SUBTYPE);
 
@@ -170,6 +171,7 @@ pub(crate) const ACTION_C: FhirCode = c(AUDIT_ACTION, "C", "", ACTION);
 pub(crate) const ACTION_R: FhirCode = c(AUDIT_ACTION, "R", "", ACTION);
 pub(crate) const ACTION_U: FhirCode = c(AUDIT_ACTION, "U", "", ACTION);
 pub(crate) const ACTION_E: FhirCode = c(AUDIT_ACTION, "E", "", ACTION);
+pub(crate) const ACTION_D: FhirCode = c(AUDIT_ACTION, "D", "", ACTION);
 
 const OUTCOME: &str = "AuditEvent.outcome: AuditEventOutcome (required)";
 pub(crate) const OUTCOME_SUCCESS: FhirCode = c(AUDIT_OUTCOME, "0", "", OUTCOME);
@@ -238,10 +240,12 @@ pub const FHIR_CODES: &[FhirCode] = &[
     SUBTYPE_CREATE,
     SUBTYPE_UPDATE,
     SUBTYPE_SEARCH,
+    SUBTYPE_DELETE,
     ACTION_C,
     ACTION_R,
     ACTION_U,
     ACTION_E,
+    ACTION_D,
     OUTCOME_SUCCESS,
     OUTCOME_MINOR,
     OUTCOME_SERIOUS,

@@ -330,6 +330,20 @@ pub struct Retention {
     pub minor_years_after_majority: Option<u16>,
     /// For a client who was a minor: kept at least until this age.
     pub minor_until_age: Option<u16>,
+    /// The reasons a record may be destroyed before its retention ends
+    /// (`[retention.early.NAME]`), in the order written; none when the law allows none.
+    pub early: Vec<EarlyDestruction>,
+}
+
+/// A reason the policy allows to destroy a client's record before its retention ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EarlyDestruction {
+    /// Its name, given to `client destroy --reason`.
+    pub reason: String,
+    /// The rule that allows it.
+    pub citation: String,
+    /// When it applies, in one plain line.
+    pub summary: String,
 }
 
 /// The text of a pack a policy extends, as it was when the policy was set.

@@ -96,11 +96,14 @@ pub enum Permission {
     /// Read every member's audit events (`audit-review`); without it a member reads
     /// only their own.
     AuditReview,
+    /// Destroy a client's record when its retention has ended, or for a reason the
+    /// policy allows (`destroy-records`).
+    DestroyRecords,
 }
 
 impl Permission {
     /// Every permission, in the order policy files and messages list them.
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::WriteNotes,
         Permission::Disclose,
         Permission::PaymentDisclosures,
@@ -110,6 +113,7 @@ impl Permission {
         Permission::Policy,
         Permission::ApproveEmergency,
         Permission::AuditReview,
+        Permission::DestroyRecords,
     ];
 
     /// The permission's name in a policy file.
@@ -124,6 +128,7 @@ impl Permission {
             Permission::Policy => "policy",
             Permission::ApproveEmergency => "approve-emergency",
             Permission::AuditReview => "audit-review",
+            Permission::DestroyRecords => "destroy-records",
         }
     }
 

@@ -27,6 +27,15 @@ fn backends() -> Vec<Fixture> {
     }]
 }
 
+fn grant(member: &str, compartment: &str, form: &str, wrapped: &[u8]) -> crate::store::GrantRow {
+    crate::store::GrantRow {
+        member: member.into(),
+        compartment: compartment.into(),
+        form: form.into(),
+        wrapped: wrapped.to_vec(),
+    }
+}
+
 fn note(id: &str, version: u32) -> RecordRef {
     RecordRef::new(RecordKind::Note, id, version)
 }
@@ -195,13 +204,6 @@ fn one_write_transaction_at_a_time() {
 
 #[test]
 fn grants_are_per_member_and_compartment_and_replace_only_their_own() {
-    use crate::store::GrantRow;
-    let grant = |member: &str, compartment: &str, form: &str, wrapped: &[u8]| GrantRow {
-        member: member.into(),
-        compartment: compartment.into(),
-        form: form.into(),
-        wrapped: wrapped.to_vec(),
-    };
     for Fixture { mut backend, .. } in backends() {
         in_tx(&mut *backend, |tx| {
             tx.set_grant(&grant("ada", "c1", "x25519", b"to ada"))
@@ -228,6 +230,33 @@ fn grants_are_per_member_and_compartment_and_replace_only_their_own() {
             assert!(!tx.grant_exists("c2").unwrap());
             assert_eq!(tx.delete_grants("ben", None).unwrap(), 1);
             assert_eq!(tx.grant("ada", "c1").unwrap().unwrap().wrapped, b"ada's");
+        });
+    }
+}
+
+#[test]
+fn destruction_removes_every_version_and_every_grant_of_what_it_names_only() {
+    for Fixture { mut backend, .. } in backends() {
+        in_tx(&mut *backend, |tx| {
+            for (id, version) in [("a", 1), ("a", 2), ("a", 3), ("b", 1)] {
+                tx.insert_record(&note(id, version), b"sealed").unwrap();
+            }
+            tx.set_grant(&grant("ada", "c1", "own", b"ada's")).unwrap();
+            tx.set_grant(&grant("ben", "c1", "x25519", b"to ben"))
+                .unwrap();
+            tx.set_grant(&grant("ben", "c2", "own", b"ben's")).unwrap();
+        });
+        in_tx(&mut *backend, |tx| {
+            assert_eq!(tx.destroy_record(RecordKind::Note, "a").unwrap(), 3);
+            assert_eq!(tx.destroy_compartment("c1").unwrap(), 2);
+        });
+        in_tx(&mut *backend, |tx| {
+            assert!(!tx.record_exists(RecordKind::Note, "a").unwrap());
+            assert!(tx.record_exists(RecordKind::Note, "b").unwrap());
+            assert!(!tx.grant_exists("c1").unwrap());
+            assert_eq!(tx.grant("ben", "c2").unwrap().unwrap().wrapped, b"ben's");
+            // Nothing left to destroy: none, not an error.
+            assert_eq!(tx.destroy_record(RecordKind::Note, "a").unwrap(), 0);
         });
     }
 }

@@ -77,8 +77,10 @@ pub(crate) struct RecordRow {
 ///   operations never chain audit events from the same tip.
 /// - **Insert-only records and events.** [`Transaction::insert_record`] and
 ///   [`Transaction::append_audit`] refuse a key that exists (a record's kind, id and
-///   version; an event's sequence number); nothing above this layer deletes them, and
-///   only [`Transaction::replace_record`] (re-sealing under new keys) updates a record.
+///   version; an event's sequence number); only [`Transaction::replace_record`]
+///   (re-sealing under new keys) updates a record, and only
+///   [`Transaction::destroy_record`] (a client's record destroyed when its retention
+///   ends, named in the audit event that does it) deletes one. Events are never deleted.
 /// - **Opaque bytes.** What is stored is returned byte for byte; a value of the wrong
 ///   type or shape is [`StoreError::Corrupt`], never a guess.
 pub(crate) trait Backend: Send {
@@ -181,6 +183,14 @@ pub(crate) trait Transaction {
 
     /// Deletes a member's grant of one compartment, or all of them; returns how many.
     fn delete_grants(&self, member: &str, compartment: Option<&str>) -> Result<u64>;
+
+    /// Deletes every grant of `compartment`, to every member: the compartment's key is
+    /// gone for good (a client's record destroyed). Returns how many.
+    fn destroy_compartment(&self, compartment: &str) -> Result<u64>;
+
+    /// Deletes every version of the record `kind`/`id`, overwriting the freed space
+    /// (the destruction of a client's record); returns how many versions.
+    fn destroy_record(&self, kind: RecordKind, id: &str) -> Result<u32>;
 
     /// Replaces the ciphertext of an existing record version: only re-sealing under
     /// new keys (migration, `rekey`) does this, and its audit event lists every

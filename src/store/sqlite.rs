@@ -599,6 +599,22 @@ impl Transaction for SqliteTx<'_> {
         Ok(n as u64)
     }
 
+    fn destroy_compartment(&self, compartment: &str) -> Result<u64> {
+        let n = self
+            .0
+            .execute("DELETE FROM grants WHERE compartment = ?1", [compartment])?;
+        Ok(n as u64)
+    }
+
+    fn destroy_record(&self, kind: RecordKind, id: &str) -> Result<u32> {
+        // secure_delete (set when the file is opened) zeroes the freed pages.
+        let n = self.0.execute(
+            "DELETE FROM records WHERE kind = ?1 AND id = ?2",
+            params![kind.as_str(), id],
+        )?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
     fn replace_record(&self, reference: &RecordRef, ciphertext: &[u8]) -> Result<()> {
         let changed = self
             .0

@@ -43,6 +43,7 @@ impl Access<'_, '_> {
             Permission::Policy => "setting the policy",
             Permission::ApproveEmergency => "approving emergency access",
             Permission::AuditReview => "reviewing the audit trail",
+            Permission::DestroyRecords => "destroying clients' records",
         };
         Err(Error::RoleDenied {
             role,

@@ -82,6 +82,26 @@ impl Access<'_, '_> {
         }
     }
 
+    /// Every version of the policy before the one in force, oldest first.
+    pub(crate) fn earlier_policies(&mut self) -> Result<Vec<Policy>> {
+        let newest = self.count_versions(RecordKind::Policy, POLICY_ID)?;
+        let mut out = Vec::new();
+        for version in 1..newest {
+            let reference = RecordRef::new(RecordKind::Policy, POLICY_ID, version);
+            let Some(row) = self.record(&reference)? else {
+                continue;
+            };
+            let stored: PolicyRecord = self.decrypt(&row)?;
+            let policy = Policy::parse_stored(&stored.source, &stored.bases).map_err(|_| {
+                Error::MalformedRecord {
+                    record: reference.to_string(),
+                }
+            })?;
+            out.push(policy);
+        }
+        Ok(out)
+    }
+
     pub(crate) fn write_policy(
         &mut self,
         version: u32,

@@ -449,8 +449,10 @@ impl Keyring {
         match kind {
             "client" => role.can_write("identity"),
             "note" => role.may(Permission::WriteNotes),
-            "consent" | "intake" => role.can_write(CONSENTS),
-            "decision" | "accounting" => role.can_write(DISCLOSURES),
+            "consent" | "intake" | "restriction" => role.can_write(CONSENTS),
+            "decision" | "accounting" | "rights-request" | "accounting-suspension" => {
+                role.can_write(DISCLOSURES)
+            }
             "policy" => role.may(Permission::Policy),
             // The roster, members' keys and the audit identity change with members,
             // and with every new key epoch (emergency access ending, a policy change).
@@ -493,6 +495,14 @@ impl Keyring {
             },
             policy.clone(),
         ));
+    }
+
+    /// Forgets a key whose compartment was destroyed.
+    pub(crate) fn forget(&self, id: &str) {
+        self.cache
+            .write()
+            .expect("cache lock")
+            .insert(id.to_owned(), None);
     }
 
     /// Remembers a key this member just made or was just granted.
@@ -664,6 +674,21 @@ impl EventKeys for Keyring {
 
     fn may_write(&self, member: &str, kind: &str, id: &str, seq: u64) -> bool {
         self.role_may_write(member, kind, id, seq)
+    }
+
+    fn may_destroy(&self, member: &str, seq: u64) -> bool {
+        use crate::model::role::Permission;
+        let Some(m) = self.roster.members.iter().find(|m| m.name == member) else {
+            return false;
+        };
+        let cached = self.policy.read().expect("policy lock");
+        let Some((_, policy)) = cached.as_ref() else {
+            // No policy read yet: nothing to check against.
+            return true;
+        };
+        policy
+            .role(m.role_at(seq))
+            .is_some_and(|role| role.may(Permission::DestroyRecords))
     }
 
     fn verifying_key(&self, member: &str, seq: u64) -> Option<VerifyingKey> {

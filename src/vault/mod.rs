@@ -49,6 +49,7 @@ const KEY_CHECK: &str = "key_check";
 mod access;
 mod admin;
 pub(crate) mod consent;
+pub(crate) mod destroy;
 pub(crate) mod disclose;
 pub(crate) mod import;
 mod input;

@@ -1,11 +1,11 @@
-//! Client profiles: `client add`, `client list` and `client show`.
+//! Client profiles: `client add`, `list`, `show`, `edit`, `page` and `destroy`.
 
 use std::io::IsTerminal;
 
-use casevault::{Care, CareChange, Date, NewClient};
+use casevault::{Care, CareChange, Date, DestroyBasis, NewClient};
 
 use super::unlock;
-use crate::cli::{Cli, ClientAddArgs, ClientCommand, ClientEditArgs};
+use crate::cli::{Cli, ClientAddArgs, ClientCommand, ClientDestroyArgs, ClientEditArgs};
 use crate::error::CliError;
 use crate::output::Printer;
 use crate::private_input;
@@ -21,7 +21,27 @@ pub fn run(cli: &Cli, command: &ClientCommand, out: &Printer) -> Result<(), CliE
             out.client_page(&session.client_page(id, Date::today())?);
             Ok(())
         }
+        ClientCommand::Destroy(args) => destroy(cli, args, out),
     }
+}
+
+fn destroy(cli: &Cli, args: &ClientDestroyArgs, out: &Printer) -> Result<(), CliError> {
+    if !args.yes {
+        return Err(CliError::usage(
+            "destroying a client's record cannot be undone",
+            "check `casevault retention --past`, then run again with --yes",
+        ));
+    }
+    let basis = match (&args.reason, &args.explanation) {
+        (Some(reason), Some(explanation)) => DestroyBasis::Early {
+            reason: reason.clone(),
+            explanation: explanation.clone(),
+        },
+        _ => DestroyBasis::RetentionEnded,
+    };
+    let mut session = unlock(cli)?;
+    out.destruction(&session.destroy_client(&args.id, &basis, Date::today())?);
+    Ok(())
 }
 
 fn add(cli: &Cli, args: &ClientAddArgs, out: &Printer) -> Result<(), CliError> {

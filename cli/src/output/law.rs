@@ -356,6 +356,50 @@ impl Printer {
 }
 
 impl Printer {
+    pub fn destruction(&self, done: &casevault::Destruction) {
+        if self.json {
+            return self.push_json(done);
+        }
+        let records: Vec<String> = done
+            .records
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        out!(
+            self,
+            "destroyed the record of client {} under {}",
+            done.client,
+            done.rule
+        );
+        out!(
+            self,
+            "  {} records ({} versions): {}",
+            done.records.values().sum::<u32>(),
+            done.versions,
+            if records.is_empty() {
+                "none".to_owned()
+            } else {
+                records.join(", ")
+            }
+        );
+        out!(
+            self,
+            "  {} keys deleted: nothing of this client opens any more",
+            done.keys
+        );
+        if done.joint_notes_kept > 0 {
+            out!(
+                self,
+                "  {} joint notes kept for their other participants, without this client's parts",
+                done.joint_notes_kept
+            );
+        }
+        out!(
+            self,
+            "  what remains: the audit trail's tombstone, and any backup made before today (destroy those too)"
+        );
+    }
+
     pub fn client_page(&self, page: &casevault::ClientPage) {
         if self.json {
             return self.push_json(page);

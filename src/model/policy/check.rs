@@ -9,8 +9,8 @@ use super::file::{
     DeadlineFile, ExceptionFile, Lines, PolicyFile, RightsFile, RoleFile, SpannedNames,
 };
 use super::{
-    ALL_CATEGORIES, Citation, Deadline, Exception, Force, Lockbox, Minors, Part2, Policy,
-    PolicyError, RECIPIENT_KINDS, RULE_KEYS, RestrictionRules, Retention, Rights, Term,
+    ALL_CATEGORIES, Citation, Deadline, EarlyDestruction, Exception, Force, Lockbox, Minors, Part2,
+    Policy, PolicyError, RECIPIENT_KINDS, RULE_KEYS, RestrictionRules, Retention, Rights, Term,
 };
 use crate::base::Date;
 use crate::model::category::UNHEADED_CATEGORY;
@@ -274,6 +274,45 @@ fn declared(
             }
         })
         .collect()
+}
+
+/// `[retention.early.NAME]`: the reasons a record may be destroyed before its
+/// retention ends, each with its rule, in the order written.
+fn early_reasons(
+    lines: &Lines,
+    table: Option<&BTreeMap<Spanned<String>, Spanned<super::file::CitationFile>>>,
+) -> Result<Vec<EarlyDestruction>, PolicyError> {
+    let mut entries: Vec<_> = table.into_iter().flatten().collect();
+    entries.sort_by_key(|(name, _)| name.span().start);
+    let mut out = Vec::new();
+    for (key, value) in entries {
+        let name = key.get_ref();
+        if !valid_role_name(name) {
+            return Err(lines.err(
+                key.span().start,
+                format!(
+                    "retention.early: {name:?} is not a valid reason name (a lowercase letter, then up to 31 lowercase letters, digits and dashes)"
+                ),
+            ));
+        }
+        let at = value.span().start;
+        out.push(EarlyDestruction {
+            reason: name.clone(),
+            citation: filled(
+                lines,
+                at,
+                &format!("retention.early.{name}.citation"),
+                &value.get_ref().citation,
+            )?,
+            summary: filled(
+                lines,
+                at,
+                &format!("retention.early.{name}.summary"),
+                &value.get_ref().summary,
+            )?,
+        });
+    }
+    Ok(out)
 }
 
 /// A value of the file given, or the pack, that must not be blank.
@@ -597,6 +636,7 @@ pub(super) fn build(lines: &Lines, file: PolicyFile) -> Result<Policy, PolicyErr
                     .as_ref()
                     .map(|y| count(lines, "retention.minor-until-age", y, 1, 100))
                     .transpose()?,
+                early: early_reasons(lines, r.early.as_ref())?,
             })
         }
     };

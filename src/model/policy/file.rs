@@ -179,6 +179,8 @@ pub(super) struct RetentionFile {
     pub(super) years_after_end: Spanned<i64>,
     pub(super) minor_years_after_majority: Option<Spanned<i64>>,
     pub(super) minor_until_age: Option<Spanned<i64>>,
+    /// Reasons a record may be destroyed before its retention ends, by name.
+    pub(super) early: Option<BTreeMap<Spanned<String>, Spanned<CitationFile>>>,
 }
 
 /// One file of a chain: the pack it is (`None` for the file given), its text and
