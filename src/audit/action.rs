@@ -208,7 +208,7 @@ mod tests {
             let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
             assert_eq!(&read, action);
         }
-        assert_eq!(seen.len(), 58);
+        assert_eq!(seen.len(), 59);
     }
 
     #[test]

@@ -705,7 +705,12 @@ pub(crate) fn decide_in(
     a.outcome = Some(Outcome::decided(decision.all_permitted(), withheld));
     let mut others = Vec::new();
     for id in involved.iter().filter(|id| **id != request.client) {
-        others.push(a.client(id)?);
+        match a.client(id) {
+            Ok(profile) => others.push(profile),
+            // Their joint notes are withheld whole (no facts, no consents above).
+            Err(Error::KeyDenied { .. } | Error::ClientNotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     let id: DecisionId = a.new_id(RecordKind::Decision)?.into();
     let record = DecisionRecord {
