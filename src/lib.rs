@@ -114,6 +114,7 @@ pub use rules::decision::{
 };
 pub use rules::redact::{IdentifierClass, Redaction, RedactionKind, Redactor};
 pub use store::StoreError;
+pub use vault::answer::{AccessGrant, AccessGranted, AmendmentAccepted};
 pub use vault::consent::ClientDetails;
 pub use vault::destroy::{DestroyBasis, Destruction};
 pub use vault::disclose::Disclosure;

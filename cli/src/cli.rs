@@ -357,6 +357,67 @@ pub enum RequestCommand {
         #[arg(long, value_name = "FILE")]
         file: PathBuf,
     },
+    /// Grant an access request: write the client's copy (everything the right
+    /// reaches, psychotherapy notes never) and close the request, naming the copy.
+    ///
+    /// With --withhold, a denial in part: the categories kept back, with the ground and
+    /// what the client is told (--note); a reviewable ground is a clinician's to give,
+    /// and the client may ask for its review (`request review`). A joint note goes only
+    /// where its other participants have agreed. A disclosure the policy denies leaves
+    /// the request open.
+    #[command(
+        after_help = "Examples:\n  casevault request grant-access 2b7d09e1 --out ada-copy.md.age --recipient age1…\n  casevault request grant-access 2b7d09e1 --out ada-copy.md.age --export-passphrase-file pass.txt --withhold risk --ground danger-to-life --note \"the risk section is kept back: see the letter\""
+    )]
+    GrantAccess {
+        /// The request's id.
+        id: String,
+        /// The client's copy to create (never overwritten).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        export: ExportArgs,
+        /// Categories kept back (a denial in part), comma-separated.
+        #[arg(
+            long,
+            value_name = "CAT[,CAT]",
+            value_delimiter = ',',
+            requires = "ground"
+        )]
+        withhold: Vec<String>,
+        /// The ground of what is kept back: danger-to-life, harm-to-other,
+        /// representative-harm (reviewable) or legal-proceeding.
+        #[arg(long, value_name = "GROUND", requires = "withhold")]
+        ground: Option<String>,
+        /// What the client is told.
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        note: String,
+        /// The day it was answered [default: today].
+        #[arg(long, value_name = "DATE")]
+        on: Option<Date>,
+    },
+    /// Accept an amendment: append its text to the client's note as an addendum, close
+    /// the request, and list whom to tell (those the client names, and those who
+    /// received what it concerns).
+    #[command(
+        after_help = "Examples:\n  casevault request accept-amendment 2b7d09e1 --note-id 26959a94 --file addendum.md --notify \"Dr. Osei\""
+    )]
+    AcceptAmendment {
+        /// The request's id.
+        id: String,
+        /// The signed note the addendum goes to.
+        #[arg(long, value_name = "NOTE")]
+        note_id: String,
+        /// The addendum (Markdown, `## category` sections as in a note; `-`: standard
+        /// input).
+        #[arg(long, value_name = "FILE")]
+        file: PathBuf,
+        /// A person the client asks to be told; repeatable.
+        #[arg(long, value_name = "NAME")]
+        notify: Vec<String>,
+        /// The day it was answered [default: today].
+        #[arg(long, value_name = "DATE")]
+        on: Option<Date>,
+    },
     /// Take the one extension the policy allows, with the written reason the client is given.
     #[command(
         after_help = "Examples:\n  casevault request extend 2b7d09e1 --reason \"the records are held off site\""
@@ -1042,6 +1103,19 @@ pub struct DiscloseArgs {
     /// Notes up to this date.
     #[arg(long, value_name = "DATE")]
     pub until: Option<Date>,
+    #[command(flatten)]
+    pub export: ExportArgs,
+    /// The export to create (never overwritten).
+    #[arg(long, value_name = "FILE", required_unless_present = "dry_run")]
+    pub out: Option<PathBuf>,
+    /// Only decide: print the decision, write nothing but the decision and its audit event.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// How an export is encrypted, and its format.
+#[derive(Args, Debug)]
+pub struct ExportArgs {
     /// Encrypt the export to this age (age1…) or SSH public key; repeatable.
     #[arg(long = "recipient", value_name = "KEY")]
     pub recipients: Vec<String>,
@@ -1055,12 +1129,6 @@ pub struct DiscloseArgs {
     /// The export's format.
     #[arg(long, value_enum, default_value = "markdown")]
     pub format: FormatArg,
-    /// The export to create (never overwritten).
-    #[arg(long, value_name = "FILE", required_unless_present = "dry_run")]
-    pub out: Option<PathBuf>,
-    /// Only decide: print the decision, write nothing but the decision and its audit event.
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -229,3 +229,107 @@ fn a_client_is_given_a_plain_page_about_their_record() {
     assert_eq!(json["notes"], 1);
     assert!(v.ok(&["audit", "log"]).contains("client.page"));
 }
+
+#[test]
+fn granting_access_writes_the_copy_and_accepting_an_amendment_appends_it() {
+    let (v, _) = TestVault::init();
+    v.ok(&["policy", "use", "us-federal"]);
+    let ada = v.add_client("Ada Example", &[]);
+    let note = v.add_note(
+        &ada,
+        &days_ago(10),
+        "Calmer: KESTREL-1.\n\n## risk\nKESTREL-RISK.\n",
+    );
+    v.ok(&["note", "sign", &note]);
+    let received = days_ago(2);
+    let access = v.json(&[
+        "request",
+        "add",
+        "--client",
+        &ada,
+        "--kind",
+        "access",
+        "--received",
+        &received,
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let copy = v.dir.path().join("copy.md");
+    let copy_arg = copy.to_str().unwrap();
+    // Not said how to encrypt: a usage error before unlocking, nothing written.
+    let out = v.output(&["request", "grant-access", &access, "--out", copy_arg]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!copy.exists());
+    // A ground needs something withheld, and the reverse: usage errors.
+    let out = v.output(&[
+        "request",
+        "grant-access",
+        &access,
+        "--out",
+        copy_arg,
+        "--write-plaintext",
+        "--ground",
+        "danger-to-life",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let shown = v.ok(&[
+        "request",
+        "grant-access",
+        &access,
+        "--out",
+        copy_arg,
+        "--write-plaintext",
+        "--withhold",
+        "risk",
+        "--ground",
+        "danger-to-life",
+        "--note",
+        "kept back for now",
+    ]);
+    assert!(
+        shown.contains("answered:") && shown.contains("(partly)"),
+        "{shown}"
+    );
+    let text = std::fs::read_to_string(&copy).unwrap();
+    assert!(
+        text.contains("KESTREL-1") && !text.contains("KESTREL-RISK"),
+        "{text}"
+    );
+
+    let amendment = v.json(&[
+        "request",
+        "add",
+        "--client",
+        &ada,
+        "--kind",
+        "amendment",
+        "--received",
+        &received,
+        "--concerns",
+        "progress",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let addendum = v.dir.path().join("addendum.md");
+    std::fs::write(&addendum, "Calm, not calmer: KESTREL-2.\n").unwrap();
+    let done = v.ok(&[
+        "request",
+        "accept-amendment",
+        &amendment,
+        "--note-id",
+        &note,
+        "--file",
+        addendum.to_str().unwrap(),
+        "--notify",
+        "Dr. Osei",
+    ]);
+    assert!(
+        done.contains("to tell:   Dr. Osei (the client asked)"),
+        "{done}"
+    );
+    assert!(done.contains("(granted): addendum to note"), "{done}");
+    let shown = v.ok(&["note", "show", &note]);
+    assert!(shown.contains("KESTREL-2"), "{shown}");
+}

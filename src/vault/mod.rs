@@ -48,6 +48,7 @@ const KEY_CHECK: &str = "key_check";
 
 mod access;
 mod admin;
+pub(crate) mod answer;
 pub(crate) mod consent;
 pub(crate) mod destroy;
 pub(crate) mod disclose;

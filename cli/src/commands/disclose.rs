@@ -9,7 +9,7 @@ use casevault::{
 use zeroize::Zeroizing;
 
 use super::unlock;
-use crate::cli::{Cli, DiscloseArgs, FormatArg};
+use crate::cli::{Cli, DiscloseArgs, ExportArgs, FormatArg};
 use crate::error::CliError;
 use crate::output::{Printer, eout};
 use crate::private_input;
@@ -84,6 +84,12 @@ fn export_options(args: &DiscloseArgs) -> Result<Option<ExportOptions>, CliError
     let (Some(path), false) = (&args.out, args.dry_run) else {
         return Ok(None);
     };
+    export_to(&args.export, path).map(Some)
+}
+
+/// The options of an export written to `path` as `args` say. The export passphrase is
+/// read here, before unlocking.
+pub fn export_to(args: &ExportArgs, path: &std::path::Path) -> Result<ExportOptions, CliError> {
     let encryption = if !args.recipients.is_empty() {
         ExportEncryption::Recipients(args.recipients.clone())
     } else if let Some(file) = &args.export_passphrase_file {
@@ -106,14 +112,14 @@ fn export_options(args: &DiscloseArgs) -> Result<Option<ExportOptions>, CliError
             "pass --recipient KEY (age1… or an SSH public key) or --export-passphrase-file FILE; --write-plaintext writes it unencrypted",
         ));
     };
-    Ok(Some(ExportOptions {
+    Ok(ExportOptions {
         format: match args.format {
             FormatArg::Markdown => ExportFormat::Markdown,
             FormatArg::Json => ExportFormat::Json,
         },
         encryption,
-        out: path.clone(),
-    }))
+        out: path.to_owned(),
+    })
 }
 
 /// The request, with the justification, reference and name it reads from files (or

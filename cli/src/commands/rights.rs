@@ -5,7 +5,7 @@ use casevault::{Date, DenialGround, RequestOutcome, RightKind};
 use super::unlock;
 use crate::cli::{Cli, RequestCommand};
 use crate::error::CliError;
-use crate::output::Printer;
+use crate::output::{Printer, eout};
 use crate::private_input;
 
 pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), CliError> {
@@ -85,6 +85,59 @@ pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), Cli
             let request =
                 session.answer_request(id, outcome, ground, note, on.unwrap_or(today), today)?;
             out.rights_request(&request, today);
+        }
+        RequestCommand::GrantAccess {
+            id,
+            out: path,
+            export,
+            withhold,
+            ground,
+            note,
+            on,
+        } => {
+            let ground = match ground {
+                None => None,
+                Some(word) => Some(DenialGround::parse(word).ok_or_else(|| {
+                    CliError::usage(
+                        format!("{word:?} is not a ground of denial"),
+                        "give --ground danger-to-life, harm-to-other, representative-harm or legal-proceeding",
+                    )
+                })?),
+            };
+            let options = crate::commands::disclose::export_to(export, path)?;
+            let mut session = unlock(cli)?;
+            let grant = casevault::AccessGrant {
+                withhold: withhold.clone(),
+                ground,
+                note: note.clone(),
+            };
+            let done = session.grant_access(id, &grant, on.unwrap_or(today), today, &options)?;
+            if done.disclosure.plaintext {
+                eout!(
+                    "warning: {} is NOT encrypted: anyone who gets the file can read it; give it only by a secure channel and delete it after",
+                    done.disclosure.out.display()
+                );
+            }
+            out.access_granted(&done, today);
+        }
+        RequestCommand::AcceptAmendment {
+            id,
+            note_id,
+            file,
+            notify,
+            on,
+        } => {
+            let text = private_input::text_file(file, "addendum")?;
+            let mut session = unlock(cli)?;
+            let done = session.accept_amendment(
+                id,
+                note_id,
+                &format!("{}\n", text.as_str()),
+                notify,
+                on.unwrap_or(today),
+                today,
+            )?;
+            out.amendment_accepted(&done, today);
         }
         RequestCommand::SuspendAccounting {
             client,

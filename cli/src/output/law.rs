@@ -291,6 +291,42 @@ impl Printer {
         out!(self, "state:     {}", r.state_on(today));
     }
 
+    pub fn access_granted(&self, done: &casevault::AccessGranted, today: Date) {
+        if self.json {
+            return self.push_json(done);
+        }
+        self.disclosure(&done.disclosure);
+        self.rights_request(&done.request, today);
+    }
+
+    pub fn amendment_accepted(&self, done: &casevault::AmendmentAccepted, today: Date) {
+        if self.json {
+            return self.push_json(done);
+        }
+        self.rights_request(&done.request, today);
+        out!(
+            self,
+            "addendum: note {} version {}",
+            done.note,
+            done.version
+        );
+        if done.named.is_empty() && done.received.is_empty() {
+            out!(
+                self,
+                "to tell:   nobody named, and nobody received what it concerns"
+            );
+        }
+        for name in &done.named {
+            out!(self, "to tell:   {name} (the client asked)");
+        }
+        for (recipient, on) in &done.received {
+            out!(
+                self,
+                "to tell:   {recipient} (received it on {on}, may rely on it)"
+            );
+        }
+    }
+
     pub fn retention(&self, rows: &[casevault::RetentionRow]) {
         if self.json {
             return self.push_json(rows);
