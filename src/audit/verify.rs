@@ -408,7 +408,8 @@ fn check_row(
         let (allowed, refused): (Vec<Target>, Vec<Target>) =
             writes.into_iter().partition(|t| match t.access {
                 TargetAccess::Delete => {
-                    RecordKind::parse(&t.kind).is_some() && keys.may_destroy(signer, row.seq)
+                    RecordKind::parse(&t.kind).is_some_and(RecordKind::destroyable)
+                        && keys.may_destroy(signer, row.seq)
                 }
                 _ => keys.may_write(signer, &t.kind, &t.id, row.seq),
             });

@@ -44,6 +44,24 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    /// True for the kinds of a client's record, which `client destroy` may delete (the
+    /// practice's own records, members' keys and the audit trail are never deleted).
+    pub fn destroyable(self) -> bool {
+        matches!(
+            self,
+            RecordKind::Client
+                | RecordKind::Note
+                | RecordKind::Consent
+                | RecordKind::Intake
+                | RecordKind::Decision
+                | RecordKind::Accounting
+                | RecordKind::AccessRequest
+                | RecordKind::Restriction
+                | RecordKind::RightsRequest
+                | RecordKind::AccountingSuspension
+        )
+    }
+
     /// The kind's name as stored.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -82,11 +82,17 @@ impl Access<'_, '_> {
     /// a stricter policy, an edit) must not silently count as never written. Costs a
     /// pass over the audit trail, so it guards what releases information.
     pub(crate) fn check_reads_are_latest(&self) -> Result<()> {
-        let reads = || {
-            self.targets
-                .iter()
-                .filter(|t| t.access == TargetAccess::Read)
-        };
+        let reads: Vec<&Target> = self
+            .targets
+            .iter()
+            .filter(|t| t.access == TargetAccess::Read)
+            .collect();
+        self.check_latest(&reads)
+    }
+
+    /// [`Access::check_reads_are_latest`] for the reads `targets`.
+    fn check_latest(&self, targets: &[&Target]) -> Result<()> {
+        let reads = || targets.iter().copied();
         let vault_id = self
             .tx
             .meta(VAULT_ID)?
@@ -122,10 +128,8 @@ impl Access<'_, '_> {
     /// no write of any version of the record `kind`/`id`, which the file does not hold:
     /// a record deleted from the file must not count as never written.
     pub(crate) fn check_never_written(&mut self, kind: RecordKind, id: &str) -> Result<()> {
-        self.targets.push(read_target(RecordRef::new(kind, id, 0)));
-        let checked = self.check_reads_are_latest();
-        self.targets.pop();
-        checked
+        let target = read_target(RecordRef::new(kind, id, 0));
+        self.check_latest(&[&target])
     }
 
     /// Notes a read of the policy served from the keyring's cache.
@@ -531,7 +535,14 @@ impl Access<'_, '_> {
         }
         let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
         let categories: Vec<String> = policy.categories.clone();
-        let clients: Vec<String> = note.clients.iter().map(|c| c.to_string()).collect();
+        // A participant whose record was destroyed gets no part and no seal: their keys
+        // are gone for everyone.
+        let mut clients: Vec<String> = Vec::with_capacity(note.clients.len());
+        for client in &note.clients {
+            if !self.destroyed(client.as_str())? {
+                clients.push(client.to_string());
+            }
+        }
         let ring = self.ring;
         let tx = self.tx;
         let author = ring.member().to_owned();
@@ -637,11 +648,22 @@ impl Access<'_, '_> {
             .ok_or_else(|| Error::NoteNotFound(id.to_owned()))?;
         self.note_read(&row);
         let outer = self.ring.open(self.tx, &row)?;
-        for compartment in parts::compartments_of_record(&outer) {
-            self.ring.key(self.tx, &compartment)?;
+        let named = parts::compartments_of_record(&outer);
+        for compartment in &named {
+            self.ring.key(self.tx, compartment)?;
         }
         let ring = self.ring;
-        let (plain, whole) = parts::assemble(&row.reference, outer, &|c| ring.cached(c))?;
+        let (plain, mut whole) = parts::assemble(&row.reference, outer, &|c| ring.cached(c))?;
+        if !whole {
+            // The parts of a participant whose record was destroyed open for nobody;
+            // the other participants' parts hold the same text.
+            let note: Note = parse(&row, &plain)?;
+            let clients: Vec<String> = note.clients.iter().map(ToString::to_string).collect();
+            let gone = self.compartments_of_destroyed(&clients)?;
+            whole = named
+                .iter()
+                .all(|c| ring.cached(c).is_some() || gone.contains(c));
+        }
         if !whole {
             return Err(Error::KeyDenied {
                 what: format!(
@@ -650,6 +672,81 @@ impl Access<'_, '_> {
             });
         }
         parse(&row, &plain)
+    }
+
+    /// True when `client`, named in a note, was destroyed (`client destroy`): their
+    /// profile is not in the file and the audit trail records its destruction. A
+    /// profile deleted from the file without that is [`Error::RolledBack`]: a note's
+    /// participant never disappears silently.
+    pub(crate) fn destroyed(&mut self, client: &str) -> Result<bool> {
+        if self.tx.record_exists(RecordKind::Client, client)? {
+            return Ok(false);
+        }
+        self.check_never_written(RecordKind::Client, client)?;
+        Ok(true)
+    }
+
+    /// Every identifier `client`'s compartments have had: each category of the
+    /// policy in force and of every earlier version, the consents and disclosures
+    /// compartments, each member's psychotherapy notes, in every key epoch.
+    pub(crate) fn compartment_ids_of_client(
+        &mut self,
+        policy: &crate::model::policy::Policy,
+        client: &str,
+    ) -> Result<std::collections::BTreeSet<String>> {
+        use crate::model::role::{CONSENTS, DISCLOSURES, PSYCHOTHERAPY_NOTES};
+        let mut names: std::collections::BTreeSet<String> =
+            policy.categories.iter().cloned().collect();
+        for old in self.earlier_policies()? {
+            names.extend(old.categories);
+        }
+        names.remove(PSYCHOTHERAPY_NOTES);
+        names.insert(CONSENTS.to_owned());
+        names.insert(DISCLOSURES.to_owned());
+        let ring = self.ring;
+        let mut compartments: Vec<Compartment> = names
+            .into_iter()
+            .map(|name| Compartment::Client {
+                client: client.into(),
+                name,
+            })
+            .collect();
+        compartments.extend(
+            ring.roster
+                .members
+                .iter()
+                .map(|m| Compartment::PsychotherapyNotes {
+                    client: client.into(),
+                    author: m.name.clone(),
+                }),
+        );
+        let mut ids = std::collections::BTreeSet::new();
+        for epoch in 1..=ring.roster.epoch {
+            for compartment in &compartments {
+                ids.insert(ring.id_of(compartment, epoch));
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The compartments of the destroyed participants among `clients`: their parts
+    /// of a joint note no longer open, for anyone, and are not missed.
+    pub(crate) fn compartments_of_destroyed(
+        &mut self,
+        clients: &[String],
+    ) -> Result<std::collections::BTreeSet<String>> {
+        let mut gone = std::collections::BTreeSet::new();
+        let mut policy = None;
+        for client in clients {
+            if self.destroyed(client)? {
+                let policy = match &policy {
+                    Some(p) => p,
+                    None => policy.insert(self.policy()?.1),
+                };
+                gone.extend(self.compartment_ids_of_client(&policy.clone(), client)?);
+            }
+        }
+        Ok(gone)
     }
 
     /// The keyring this operation reads and writes through.

@@ -348,8 +348,12 @@ impl Access<'_, '_> {
             return Ok(None);
         };
         for row in rows {
-            // A member's own keys, and the audit identity of each epoch, stay as sealed.
-            if row.reference.kind == RecordKind::Member {
+            // A member's own keys, the audit identity of each epoch, and emergency access
+            // requests (sealed to their readers' public keys) stay as sealed.
+            if matches!(
+                row.reference.kind,
+                RecordKind::Member | RecordKind::AccessRequest
+            ) {
                 continue;
             }
             // What this member's role may not write, they do not seal again either
@@ -435,6 +439,16 @@ impl Access<'_, '_> {
             .collect();
         let (_, policy) = self.policy()?;
         let epoch = self.ring().roster.epoch;
+        // A participant whose record was destroyed: their parts are left as they are
+        // (no key opens them any more) and the note is no longer sealed for them.
+        let gone = self.compartments_of_destroyed(&clients)?;
+        let mut live = Vec::with_capacity(clients.len());
+        for client in clients {
+            if !self.destroyed(&client)? {
+                live.push(client);
+            }
+        }
+        let clients = live;
         // Which compartment each identifier a part may name stands for.
         let mut named = std::collections::HashMap::new();
         for client in &clients {
@@ -468,6 +482,9 @@ impl Access<'_, '_> {
             };
             for part in parts.iter_mut() {
                 let (id, sealed) = super::parts::part_bytes(part).ok_or_else(malformed)?;
+                if gone.contains(&id) {
+                    continue;
+                }
                 let found;
                 let compartment = match named.get(&id) {
                     Some(compartment) => compartment,

@@ -8,7 +8,7 @@
 //! target), so `audit verify` stops expecting them in the file and refuses a
 //! destruction the signer's role did not allow.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -18,9 +18,8 @@ use crate::base::{ClientId, Date, RecordKind, RecordRef};
 use crate::crypto::record;
 use crate::error::Error;
 use crate::model::policy::Policy;
-use crate::model::practice::Compartment;
 use crate::model::rights::{RightsRequest, retention_end};
-use crate::model::role::{CONSENTS, DISCLOSURES, PSYCHOTHERAPY_NOTES, Permission};
+use crate::model::role::Permission;
 use crate::vault::Session;
 use crate::vault::members::AccessRequest;
 
@@ -86,11 +85,15 @@ impl Session {
             }
             super::check_lines([("explanation", explanation.as_str())])?;
         }
-        self.access(Action::ClientDestroy, |a| {
+        let done = self.access(Action::ClientDestroy, |a| {
             let (_, policy) = a.policy()?;
             a.require(&policy, Permission::DestroyRecords)?;
             let profile = a.client(client)?;
+            // The retention runs from the last session: every note of the client must
+            // be readable (its date), whatever else the member's role opens.
+            a.require_key_for(RecordKind::Note, client)?;
             let rule = rule_for(a, &policy, &profile, basis, today)?;
+            kept_for_accounting(a, &policy, client, today)?;
             kept_for_requests(a, client)?;
             let mut done = destroy(a, &policy, client)?;
             done.rule = rule;
@@ -103,8 +106,50 @@ impl Session {
                 done.joint_notes_kept
             ));
             Ok(done)
-        })
+        })?;
+        // The keyring's caseload and caches as they now stand: a later change in this
+        // session must not write the destroyed client back.
+        self.reload_ring()?;
+        Ok(done)
     }
+}
+
+/// Refuses while the accounting of the client's disclosures must still be kept (six
+/// years under HIPAA, from each disclosure: the last one decides).
+fn kept_for_accounting(
+    a: &mut Access<'_, '_>,
+    policy: &Policy,
+    client: &str,
+    today: Date,
+) -> Result<()> {
+    let Some(rights) = &policy.rights else {
+        return Ok(());
+    };
+    let Some(years) = rights.accounting_years else {
+        return Ok(());
+    };
+    a.require_key_for(RecordKind::Accounting, client)?;
+    let entries: Vec<crate::model::accounting::AccountingEntry> =
+        a.read_all(RecordKind::Accounting)?;
+    let Some(last) = entries
+        .iter()
+        .filter(|e| e.client == client)
+        .map(|e| e.disclosed_on)
+        .max()
+    else {
+        return Ok(());
+    };
+    let until = crate::model::rights::years_after(last, years).unwrap_or(last);
+    if until > today {
+        return Err(Error::RecordKept {
+            client: client.to_owned(),
+            why: format!(
+                "its accounting of disclosures is kept {years} years after the last disclosure ({last}, {}): destroy it from {until}",
+                rights.citation
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The rule the destruction is done under, or why the record is kept.
@@ -202,50 +247,9 @@ fn kept_for_requests(a: &mut Access<'_, '_>, client: &str) -> Result<()> {
     Ok(())
 }
 
-/// Every identifier the client's compartments have had: each category any stored
-/// policy has named, the consents and disclosures compartments, each member's
-/// psychotherapy notes, in every key epoch.
-fn client_compartments(
-    a: &mut Access<'_, '_>,
-    policy: &Policy,
-    client: &str,
-) -> Result<BTreeSet<String>> {
-    let mut names: BTreeSet<String> = policy.categories.iter().cloned().collect();
-    for old in a.earlier_policies()? {
-        names.extend(old.categories);
-    }
-    names.remove(PSYCHOTHERAPY_NOTES);
-    names.insert(CONSENTS.to_owned());
-    names.insert(DISCLOSURES.to_owned());
-    let ring = a.ring();
-    let mut compartments: Vec<Compartment> = names
-        .into_iter()
-        .map(|name| Compartment::Client {
-            client: client.into(),
-            name,
-        })
-        .collect();
-    compartments.extend(
-        ring.roster
-            .members
-            .iter()
-            .map(|m| Compartment::PsychotherapyNotes {
-                client: client.into(),
-                author: m.name.clone(),
-            }),
-    );
-    let mut ids = BTreeSet::new();
-    for epoch in 1..=ring.roster.epoch {
-        for compartment in &compartments {
-            ids.insert(ring.id_of(compartment, epoch));
-        }
-    }
-    Ok(ids)
-}
-
 /// Deletes the client's keys and the records sealed only for them; counts what went.
 fn destroy(a: &mut Access<'_, '_>, policy: &Policy, client: &str) -> Result<Destruction> {
-    let ids = client_compartments(a, policy, client)?;
+    let ids = a.compartment_ids_of_client(policy, client)?;
     // Each record's newest version, and whether every version of it is sealed only
     // for the client's compartments (a record any version of which is sealed for
     // another compartment too is a joint note: kept).
@@ -265,6 +269,26 @@ fn destroy(a: &mut Access<'_, '_>, policy: &Policy, client: &str) -> Result<Dest
         }
         Ok::<(), Error>(())
     })?;
+    // A joint note whose other participants were all destroyed before is the client's
+    // alone now: it goes too.
+    let joint: Vec<String> = found
+        .iter()
+        .filter(|((kind, _), (_, only))| *kind == RecordKind::Note && !only)
+        .map(|((_, id), _)| id.clone())
+        .collect();
+    for id in joint {
+        let Some(header) = a.read_latest::<super::consent::NoteHeader>(RecordKind::Note, &id)?
+        else {
+            continue;
+        };
+        let mut alone = true;
+        for other in header.clients.iter().filter(|c| c.as_str() != client) {
+            alone &= a.destroyed(other.as_str())?;
+        }
+        if alone && let Some(entry) = found.get_mut(&(RecordKind::Note, id)) {
+            entry.1 = true;
+        }
+    }
     let joint_notes_kept = found
         .iter()
         .filter(|((kind, _), (_, only))| *kind == RecordKind::Note && !only)
@@ -274,8 +298,18 @@ fn destroy(a: &mut Access<'_, '_>, policy: &Policy, client: &str) -> Result<Dest
         .filter(|(_, (_, only))| *only)
         .map(|((kind, id), (newest, _))| (kind, id, newest))
         .collect();
-    // Emergency access requests name the client in the practice's compartment.
+    // Emergency access requests name the client inside: each must be read, and one
+    // this member cannot read could be the client's.
+    let stored = a.count_records(RecordKind::AccessRequest)?;
     let requests: Vec<AccessRequest> = a.read_all(RecordKind::AccessRequest)?;
+    if (requests.len() as u64) < stored {
+        return Err(Error::KeyDenied {
+            what: format!(
+                "{} of the practice's emergency access requests (one may be this client's): a member whose role reviews the audit trail must destroy the record",
+                stored - requests.len() as u64
+            ),
+        });
+    }
     for request in requests.into_iter().filter(|r| r.client == client) {
         let newest = a.count_versions(RecordKind::AccessRequest, &request.id)?;
         doomed.push((RecordKind::AccessRequest, request.id, newest));

@@ -18,6 +18,9 @@ use crate::vault::consent::decide_in;
 
 type Result<T> = std::result::Result<T, Error>;
 
+/// The named value that keeps the next accounting sequence number.
+const NEXT_ACCOUNTING: &str = "next_accounting_sequence";
+
 /// Notes built at a time by an export: fewer than a scan's page, since each is held
 /// decrypted, redacted and rendered at once.
 const EXPORT_PAGE: usize = 512;
@@ -200,7 +203,16 @@ impl Session {
                 }
             }
             let mut accounting = Vec::new();
-            let first = a.count_records(RecordKind::Accounting)? + 1;
+            // From the count of entries, but never below the next number handed out:
+            // entries destroyed with a client's record must not free their numbers.
+            let kept = a
+                .tx()
+                .meta(NEXT_ACCOUNTING)?
+                .and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+                .map_or(0, u64::from_be_bytes);
+            let first = (a.count_records(RecordKind::Accounting)? + 1).max(kept);
+            let next = first + subjects.len() as u64;
+            a.tx().set_meta(NEXT_ACCOUNTING, &next.to_be_bytes())?;
             for (sequence, (client, description, basis)) in (first..).zip(subjects) {
                 let id: AccountingId = a.new_id(RecordKind::Accounting)?.into();
                 // For another participant of a joint note, the disclosure was not their

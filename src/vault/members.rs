@@ -424,7 +424,9 @@ impl Session {
         }
         super::check_lines([("justification", justification)])?;
         self.access(Action::AccessRequest, |a| {
-            a.purpose = Some(justification.to_owned());
+            // The justification is the request record's (sealed to its readers, and
+            // destroyed with the client's record), never the audit event's: the trail
+            // outlives the record, and a justification speaks of the client.
             let id = a.new_id(RecordKind::AccessRequest)?;
             let request = AccessRequest {
                 id: id.clone(),

@@ -94,11 +94,27 @@ pub(super) fn compartment_for(reference: &RecordRef, value: &Value) -> Result<Co
             .pointer("/decision/request/client")
             .and_then(Value::as_str)
             .map(str::to_owned),
-        RecordKind::Consent | RecordKind::Intake | RecordKind::Accounting => value
+        RecordKind::Consent
+        | RecordKind::Intake
+        | RecordKind::Accounting
+        | RecordKind::Restriction
+        | RecordKind::RightsRequest
+        | RecordKind::AccountingSuspension => value
             .get("client")
             .and_then(Value::as_str)
             .map(str::to_owned),
-        _ => return Ok(Compartment::Practice),
+        RecordKind::Policy | RecordKind::Roster | RecordKind::Caseload => {
+            return Ok(Compartment::Practice);
+        }
+        // Sealed otherwise (a note in parts, a member's keys under their own key, an
+        // emergency access request to its readers' public keys): never re-sealed into
+        // one compartment. Every kind is named here, so a new one cannot fall into the
+        // practice's compartment, which every member holds, by default.
+        RecordKind::Note
+        | RecordKind::AuditEvent
+        | RecordKind::Member
+        | RecordKind::Grant
+        | RecordKind::AccessRequest => None,
     };
     match client {
         Some(client) => Ok(compartment_of(reference.kind, &client)),

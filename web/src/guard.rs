@@ -1,0 +1,115 @@
+//! The browser's side of the trust boundary, checked before any page runs: the Host
+//! (a page of another site that rebinds its name to 127.0.0.1 is refused), the session
+//! cookie (only the browser that opened the launch link), and for every write the
+//! Origin and the CSRF token (a page of another origin cannot post). Every response,
+//! refusals included, carries headers that forbid caching, framing, referrers, sniffing
+//! and any script or asset but this server's stylesheet.
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::app::{App, BODY_LIMIT, COOKIE, value};
+use crate::html::status_page;
+
+/// The Content-Security-Policy of every response: nothing runs, nothing loads from
+/// elsewhere, nothing frames the app, and forms post only here.
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Adds the protective headers to a response.
+pub(crate) async fn headers(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_SECURITY_POLICY, value(CSP));
+    h.insert(header::CACHE_CONTROL, value("no-store"));
+    h.insert(header::PRAGMA, value("no-cache"));
+    h.insert(header::X_FRAME_OPTIONS, value("DENY"));
+    h.insert(header::REFERRER_POLICY, value("no-referrer"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, value("nosniff"));
+    h.insert("cross-origin-opener-policy", value("same-origin"));
+    h.insert("cross-origin-resource-policy", value("same-origin"));
+    response
+}
+
+/// The session cookie's value in a request, if it carries one.
+fn cookie(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Checks a request before its page runs.
+pub(crate) async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let hosts = app.hosts();
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !hosts.iter().any(|h| h == host) {
+        return status_page(
+            StatusCode::MISDIRECTED_REQUEST,
+            "Wrong address",
+            "casevault answers only at the address `casevault serve` printed (127.0.0.1 or localhost, with its port).",
+        );
+    }
+    let path = request.uri().path();
+    if path == "/assets/app.css" || path.starts_with("/launch/") {
+        return next.run(request).await;
+    }
+    if !cookie(&request).is_some_and(|c| app.is_session(&c)) {
+        return status_page(
+            StatusCode::FORBIDDEN,
+            "Open casevault from its link",
+            "This browser has no session: open the link `casevault serve` printed (it works once), or start `casevault serve` again.",
+        );
+    }
+    app.touch();
+    if request.method() == Method::GET || request.method() == Method::HEAD {
+        return next.run(request).await;
+    }
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !hosts.iter().any(|h| origin == format!("http://{h}")) {
+        return status_page(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "A change must come from casevault's own pages; nothing was changed.",
+        );
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = to_bytes(body, BODY_LIMIT).await else {
+        return status_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Too large",
+            "The form is larger than casevault takes (2 MiB); nothing was changed.",
+        );
+    };
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+    let csrf = fields
+        .iter()
+        .find(|(name, _)| name == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    if !app.is_csrf(csrf) {
+        return status_page(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "The form was not one of this session's (its token is missing or stale): reload the page and try again; nothing was changed.",
+        );
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
