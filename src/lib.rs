@@ -117,7 +117,7 @@ pub use store::StoreError;
 pub use vault::answer::{AccessGrant, AccessGranted, AmendmentAccepted};
 pub use vault::consent::ClientDetails;
 pub use vault::destroy::{DestroyBasis, Destruction};
-pub use vault::disclose::Disclosure;
+pub use vault::disclose::{Disclosure, Preview};
 pub use vault::import::{ImportProgress, ImportReport, SkipReason, Skipped};
 pub use vault::owed::LegalAccounting;
 pub use vault::record_life::RetentionRow;

@@ -1,9 +1,10 @@
 //! Session operations that release information: `disclose` (decide, build, redact,
-//! encrypt, write, account, audit, all or nothing) and the accounting of disclosures.
+//! encrypt, write, account, audit, all or nothing), `preview_disclosure` (the same
+//! decision and bundle, as a dry run, into memory) and the accounting of disclosures.
 
 use crate::audit::Action;
 use crate::error::Error;
-use crate::export::{self, ExportEncryption, ExportOptions};
+use crate::export::{self, ExportEncryption, ExportFormat, ExportOptions};
 use crate::model::accounting::AccountingEntry;
 use crate::rules::decision::{Basis, DisclosureRequest};
 use rayon::prelude::*;
@@ -13,8 +14,8 @@ use crate::base::{AccountingId, ClientId, Date, Timestamp};
 use crate::base::{RecordKind, RecordRef};
 use crate::model::note::Note;
 use crate::rules::decision::DecisionRecord;
-use crate::vault::Session;
-use crate::vault::consent::decide_in;
+use crate::vault::consent::{Decided, decide_in};
+use crate::vault::{Access, Session};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -41,6 +42,32 @@ pub struct Disclosure {
     pub redactions: usize,
     /// True when the file is not encrypted.
     pub plaintext: bool,
+}
+
+/// What a disclosure would send, built in memory and written nowhere: see
+/// [`Session::preview_disclosure`].
+#[derive(Clone)]
+pub struct Preview {
+    /// The decision, stored as a dry run.
+    pub decision: DecisionRecord,
+    /// The bundle, exactly as [`Session::disclose`] would write it in the format asked
+    /// for (before encryption), when every requested category is permitted; `None`
+    /// when the decision denies one. Wiped on drop.
+    pub text: Option<Zeroizing<String>>,
+}
+
+/// Shows the decision and only the length of the text: a preview is what a release
+/// would send, and must not reach a log through `{:?}`.
+impl std::fmt::Debug for Preview {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Preview")
+            .field("decision", &self.decision)
+            .field(
+                "text",
+                &self.text.as_ref().map(|t| format!("<{} bytes>", t.len())),
+            )
+            .finish()
+    }
 }
 
 impl Session {
@@ -122,48 +149,18 @@ impl Session {
             if !decision.all_permitted() {
                 return Err(Error::Denied(Box::new(decided.record)));
             }
-            // Nothing leaves on the strength of a consent, policy or note that a
-            // rollback of the file has put back to an older version.
-            a.check_reads_are_latest()?;
-            let mut builder = export::Builder::new(
-                decision,
-                &decided.client,
-                &decided.others,
+            let Built {
+                head,
+                notes: notes_out,
+                sink: file,
+            } = build_bundle(
+                a,
+                &decided,
+                request,
                 &vault,
-                &decided.record.id,
-            );
-            builder.follow_policy(&decided.policy);
-            let disagreements = a.disagreements_for(&request.client, &decision.permitted())?;
-            builder.with_disagreements(disagreements);
-            // The cover sheet, which comes first, counts what every note leaves behind:
-            // the notes are built a page at a time and spooled until it is written.
-            let mut spool = export::Spool::new(&options.out, options.format);
-            for page in decided.notes.chunks(EXPORT_PAGE) {
-                let references: Vec<RecordRef> = page.iter().map(|n| n.reference()).collect();
-                let notes: Vec<Note> = a.read_again(&references)?;
-                let built: Vec<(export::NoteOut, Option<Zeroizing<Vec<u8>>>)> = notes
-                    .par_iter()
-                    .map(|note| {
-                        let out = builder.note(note);
-                        let spooled = out
-                            .note
-                            .as_ref()
-                            .map(|n| export::spooled_note(n, options.format));
-                        (out, spooled)
-                    })
-                    .collect();
-                drop(notes);
-                for (out, spooled) in built {
-                    builder.add(out);
-                    if let Some(spooled) = spooled {
-                        spool.push(spooled)?;
-                    }
-                }
-            }
-            let head = builder.head();
-            let notes_out = builder.notes();
-            let mut file = export::ExportFile::create(&options.out, &options.encryption)?;
-            export::write(&head, spool, &mut |bytes| file.write(bytes))?;
+                export::Spool::new(&options.out, options.format),
+                || export::ExportFile::create(&options.out, &options.encryption),
+            )?;
             let file = file.finish()?;
 
             let client_request = matches!(decision.basis, Basis::ClientRequest);
@@ -264,6 +261,112 @@ impl Session {
         Ok(disclosure)
     }
 
+    /// Shows what [`Session::disclose`] would send for `request`, before anything is
+    /// written: decides the request as `disclose` does and, when every requested
+    /// category is permitted, builds the bundle as `disclose` builds it (the same
+    /// sections, redactions, markers, statements of disagreement and cover sheet; joint
+    /// notes withheld whole stay out) into memory, in `format`, unencrypted.
+    ///
+    /// Nothing leaves and nothing is accounted for: no file is written and no
+    /// accounting entry is made. The decision is stored as a dry run and the preview
+    /// is audited as `disclose.dry-run` with the request's purpose, the notes it read
+    /// among its targets, as [`Session::decide_disclosure`] does with `dry_run`. A
+    /// denied request is not an error here: the preview carries the decision (saying
+    /// which category was refused and why) and no text.
+    ///
+    /// The text on the cover differs from a later disclosure of the same request only
+    /// in the decision it names: each decision has an identifier of its own.
+    ///
+    /// # Security
+    ///
+    /// The text is the record's plaintext, redacted as it would leave: it is held in a
+    /// buffer wiped on drop (grown without leaving unwiped copies), and [`Preview`]'s
+    /// `Debug` shows only its length. Past 4 MiB of notes the build spools to an
+    /// unnamed temporary file in the system's temporary directory, encrypted to a key
+    /// made for it and never stored, as an export spools in its own directory.
+    ///
+    /// ```
+    /// # use casevault::*;
+    /// # use secrecy::SecretString;
+    /// # fn main() -> Result<(), Error> {
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let pass = SecretString::from("correct horse battery staple");
+    /// # let (mut session, _) =
+    /// #     Vault::create(&dir.path().join("v"), &pass, KdfParams::default(), "dr-rivera")?;
+    /// # let today = Date::today();
+    /// # let ada = session.add_client(NewClient { name: "Ada Example".into(), ..NewClient::default() })?;
+    /// # session.add_note(NewNote::individual(&ada, today, "Calmer.\n## medication\nSertraline.\n"))?;
+    /// # session.add_consent(NewConsent {
+    /// #     client: ada.clone(),
+    /// #     recipient: ConsentRecipient { name: "Dr. Osei".into(), organization: None, public_key: None },
+    /// #     purposes: vec!["treatment".into()],
+    /// #     categories: vec!["medication".into()],
+    /// #     excluded: Vec::new(),
+    /// #     effective: today,
+    /// #     expires: today,
+    /// #     signed_by: String::new(),
+    /// #     relationship: Relationship::Client,
+    /// #     tpo: None,
+    /// # })?;
+    /// let request = DisclosureRequest {
+    ///     client: ada.clone(),
+    ///     recipient: "Dr. Osei".into(),
+    ///     purpose: "treatment".into(),
+    ///     categories: vec!["medication".into()],
+    ///     consent: None,
+    ///     exception: None,
+    ///     from: None,
+    ///     until: None,
+    ///     recipient_kind: None,
+    /// };
+    /// let preview = session.preview_disclosure(&request, today, ExportFormat::Markdown)?;
+    /// assert!(preview.decision.dry_run);
+    /// let text = preview.text.as_ref().expect("every category is permitted");
+    /// assert!(text.contains("Sertraline") && text.contains("[withheld: progress]"));
+    /// // Nothing left, so nothing is accounted for.
+    /// assert!(session.accounting(&ada)?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn preview_disclosure(
+        &mut self,
+        request: &DisclosureRequest,
+        today: Date,
+        format: ExportFormat,
+    ) -> Result<Preview> {
+        crate::vault::check_dates(&[
+            ("start of the range", request.from),
+            ("end of the range", request.until),
+        ])?;
+        crate::vault::consent::check_request_lines(request)?;
+        let actor = self.actor().to_owned();
+        let vault = self.vault_id();
+        // Only where the spool's file would go past 4 MiB: nothing is named there.
+        let spool_at = std::env::temp_dir().join("casevault-preview");
+        self.access(Action::DiscloseDryRun, |a| {
+            let decided = decide_in(a, request, today, true, &actor)?;
+            if !decided.record.decision.all_permitted() {
+                return Ok(Preview {
+                    decision: decided.record,
+                    text: None,
+                });
+            }
+            let built = build_bundle(
+                a,
+                &decided,
+                request,
+                &vault,
+                export::Spool::new(&spool_at, format),
+                || Ok(Zeroizing::new(Vec::new())),
+            )?;
+            let text = into_text(built.sink)?;
+            Ok(Preview {
+                decision: decided.record,
+                text: Some(text),
+            })
+        })
+    }
+
     /// The client's accounting of disclosures, oldest first.
     pub fn accounting(&mut self, client: &str) -> Result<Vec<AccountingEntry>> {
         let mut entries = self.access(Action::AccountingShow, |a| {
@@ -280,6 +383,124 @@ impl Session {
                 .then(x.sequence.cmp(&y.sequence))
         });
         Ok(entries)
+    }
+}
+
+/// A bundle built by [`build_bundle`]: its cover and profile, how many notes it holds,
+/// and where its bytes went.
+struct Built<S> {
+    /// The cover sheet and profile (its `notes` are empty: they went to the sink).
+    head: export::Bundle,
+    /// Notes included.
+    notes: usize,
+    /// What the bytes were written to.
+    sink: S,
+}
+
+/// Where a built bundle's bytes go: the export's file, or a preview's memory.
+trait Sink {
+    /// Takes the next bytes of the bundle.
+    fn put(&mut self, bytes: &[u8]) -> Result<()>;
+}
+
+impl Sink for export::ExportFile {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.write(bytes)
+    }
+}
+
+/// A preview's memory. Grown by hand, into a new wiped buffer, so that no
+/// reallocation leaves a copy of the bundle behind unwiped.
+impl Sink for Zeroizing<Vec<u8>> {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        if self.capacity() - self.len() < bytes.len() {
+            let wanted = self.len().saturating_add(bytes.len());
+            let mut grown = Zeroizing::new(Vec::with_capacity(
+                wanted.max(self.capacity().saturating_mul(2)),
+            ));
+            grown.extend_from_slice(self);
+            // The old buffer is wiped as it drops.
+            *self = grown;
+        }
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+}
+
+/// The bundle a permitted decision allows, built as every disclosure builds it and
+/// written to the sink `open` makes: the one place [`Session::disclose`] and
+/// [`Session::preview_disclosure`] build what leaves, so a preview cannot show other
+/// than what would be sent.
+///
+/// First checks that nothing the decision read was rolled back (a preview of what a
+/// disclosure would refuse to send would be a false one); then reads the notes the
+/// decision read again, a page at a time, builds and redacts them on every core into
+/// `spool`, and writes the cover and profile followed by the spooled notes. `open` is
+/// called only once the notes are built, so an export's file is created no earlier
+/// than it has to be.
+fn build_bundle<S: Sink>(
+    a: &mut Access<'_, '_>,
+    decided: &Decided,
+    request: &DisclosureRequest,
+    vault: &str,
+    mut spool: export::Spool,
+    open: impl FnOnce() -> Result<S>,
+) -> Result<Built<S>> {
+    let decision = &decided.record.decision;
+    // Nothing leaves on the strength of a consent, policy or note that a
+    // rollback of the file has put back to an older version.
+    a.check_reads_are_latest()?;
+    let mut builder = export::Builder::new(
+        decision,
+        &decided.client,
+        &decided.others,
+        vault,
+        &decided.record.id,
+    );
+    builder.follow_policy(&decided.policy);
+    let disagreements = a.disagreements_for(&request.client, &decision.permitted())?;
+    builder.with_disagreements(disagreements);
+    // The cover sheet, which comes first, counts what every note leaves behind:
+    // the notes are built a page at a time and spooled until it is written.
+    let format = spool.format();
+    for page in decided.notes.chunks(EXPORT_PAGE) {
+        let references: Vec<RecordRef> = page.iter().map(|n| n.reference()).collect();
+        let notes: Vec<Note> = a.read_again(&references)?;
+        let built: Vec<(export::NoteOut, Option<Zeroizing<Vec<u8>>>)> = notes
+            .par_iter()
+            .map(|note| {
+                let out = builder.note(note);
+                let spooled = out.note.as_ref().map(|n| export::spooled_note(n, format));
+                (out, spooled)
+            })
+            .collect();
+        drop(notes);
+        for (out, spooled) in built {
+            builder.add(out);
+            if let Some(spooled) = spooled {
+                spool.push(spooled)?;
+            }
+        }
+    }
+    let head = builder.head();
+    let notes = builder.notes();
+    let mut sink = open()?;
+    export::write(&head, spool, &mut |bytes| sink.put(bytes))?;
+    Ok(Built { head, notes, sink })
+}
+
+/// A preview's bytes as text, in place (no copy is made).
+fn into_text(mut bytes: Zeroizing<Vec<u8>>) -> Result<Zeroizing<String>> {
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(text) => Ok(Zeroizing::new(text)),
+        Err(e) => {
+            // Never expected (the bundle is written from Rust strings and serde_json),
+            // and never printed: the bytes are the record's text, wiped here.
+            drop(Zeroizing::new(e.into_bytes()));
+            Err(Error::InvalidInput(
+                "the preview is not valid UTF-8 text, which is a bug in casevault: please report it (nothing was written)".into(),
+            ))
+        }
     }
 }
 
