@@ -51,6 +51,7 @@ pub(crate) mod tests {
             include_str!("commands/restriction.rs"),
         ),
         ("commands/rights.rs", include_str!("commands/rights.rs")),
+        ("commands/serve.rs", include_str!("commands/serve.rs")),
         ("commands/vault.rs", include_str!("commands/vault.rs")),
         ("editor.rs", include_str!("editor.rs")),
         ("error.rs", include_str!("error.rs")),

@@ -182,6 +182,27 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Serve the clinician's app on this machine (127.0.0.1 only) and open it in the
+    /// default browser.
+    ///
+    /// Prints a one-time link: the first browser to follow it holds the session (an
+    /// HttpOnly, SameSite=Strict cookie); unlock there with your member name and
+    /// passphrase. The session locks itself and drops its keys after --idle-minutes
+    /// without use. Stop the server with Ctrl-C.
+    #[command(
+        after_help = "Examples:\n  casevault serve\n  casevault serve --port 8470 --no-open\n  casevault serve --idle-minutes 5"
+    )]
+    Serve {
+        /// The port on 127.0.0.1 (0: any free port).
+        #[arg(long, default_value_t = 8470)]
+        port: u16,
+        /// Print the link only; do not open a browser.
+        #[arg(long)]
+        no_open: bool,
+        /// Minutes without use before the session locks itself (1 to 480).
+        #[arg(long, default_value_t = 10, value_name = "MINUTES")]
+        idle_minutes: u32,
+    },
     /// Run the whole flow on a throwaway vault, printing each step.
     #[command(after_help = "Examples:\n  casevault demo")]
     Demo,

@@ -15,6 +15,7 @@ pub mod note;
 pub mod policy;
 pub mod restriction;
 pub mod rights;
+pub mod serve;
 pub mod vault;
 
 use std::path::{Path, PathBuf};

@@ -21,7 +21,7 @@ use clap::Parser;
 use cli::{Cli, Command};
 use commands::{
     access, audit, caseload, client, consent, demo, disclose, manual, member, note, policy,
-    restriction, rights, vault,
+    restriction, rights, serve, vault,
 };
 use error::CliError;
 use output::{Printer, eout};
@@ -92,6 +92,11 @@ fn run(cli: &Cli, out: &Printer) -> Result<(), CliError> {
         Command::Rekey => vault::rekey(cli, out),
         Command::Backup { out: target } => vault::backup(cli, target, out),
         Command::Demo => demo::run(out),
+        Command::Serve {
+            port,
+            no_open,
+            idle_minutes,
+        } => serve::serve(cli, *port, *no_open, *idle_minutes, out),
         Command::Completions { shell } => manual::completions(*shell, out),
         Command::Man { dir } => manual::man(dir.as_deref(), out),
     }

@@ -130,6 +130,21 @@ impl Printer {
     /// Appends text of several lines (a note's body, the policy file): each line break
     /// (LF, CRLF) starts a new line and tabs stay; every other unsafe character, a lone
     /// carriage return among them, is shown escaped as in [`Printer::push_line`].
+    /// What `serve` prints once it listens.
+    pub fn served(&self, url: &str, idle_minutes: u32) {
+        out!(
+            self,
+            "casevault is serving on this machine only. Open this link once, in your browser:"
+        );
+        out!(self, "  {url}");
+        out!(
+            self,
+            "The session locks itself after {idle_minutes} minutes without use. Stop with Ctrl-C."
+        );
+        // Shown now: the server runs until interrupted.
+        let _ = self.flush();
+    }
+
     pub fn push_text(&self, text: &str) {
         let mut buf = self.buf.borrow_mut();
         for line in text.split('\n') {

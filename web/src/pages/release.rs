@@ -219,21 +219,10 @@ fn export_form(id: &str, fields: &[(String, String)], ctx: &Ctx) -> Markup {
     }
 }
 
-/// The decision and, when it permits everything, the export's text.
-struct Shown {
-    decision: casevault::DecisionRecord,
-    text: Option<String>,
-}
-
-/// The decision and, when it permits everything, the export's text.
-fn preview(s: &mut Session, request: &DisclosureRequest) -> Result<Shown, Error> {
-    // TODO(preview): the library's preview_disclosure.
-    let decision = s.decide_disclosure(request, today(), true)?;
-    let text = decision
-        .decision
-        .all_permitted()
-        .then(|| "(preview pending)".to_owned());
-    Ok(Shown { decision, text })
+/// The decision, stored as a dry run, and when it permits everything the export's
+/// text exactly as it would leave.
+fn preview(s: &mut Session, request: &DisclosureRequest) -> Result<casevault::Preview, Error> {
+    s.preview_disclosure(request, today(), ExportFormat::Markdown)
 }
 
 /// `POST /clients/ID/release/export`: the disclosure itself, written encrypted to a
