@@ -47,6 +47,25 @@ fn cookie(request: &Request) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
+/// True when a write comes from this server's own pages. The Origin names this server;
+/// or, since `Referrer-Policy: no-referrer` makes a browser send `Origin: null` even
+/// for its own forms, the Origin is `null` and the browser's own Fetch Metadata (which
+/// no page can set) says `Sec-Fetch-Site: same-origin`.
+fn same_origin(request: &Request, hosts: &[String]) -> bool {
+    let get = |name| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+    };
+    let origin = get(header::ORIGIN.as_str());
+    if hosts.iter().any(|h| origin == format!("http://{h}")) {
+        return get("sec-fetch-site") != "cross-site" && get("sec-fetch-site") != "same-site";
+    }
+    origin == "null" && get("sec-fetch-site") == "same-origin"
+}
+
 /// Checks a request before its page runs.
 pub(crate) async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let hosts = app.hosts();
@@ -77,12 +96,7 @@ pub(crate) async fn guard(State(app): State<Arc<App>>, request: Request, next: N
     if request.method() == Method::GET || request.method() == Method::HEAD {
         return next.run(request).await;
     }
-    let origin = request
-        .headers()
-        .get(header::ORIGIN)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    if !hosts.iter().any(|h| origin == format!("http://{h}")) {
+    if !same_origin(&request, &hosts) {
         return status_page(
             StatusCode::FORBIDDEN,
             "Refused",

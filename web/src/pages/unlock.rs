@@ -96,6 +96,8 @@ pub(crate) async fn unlock(State(app): State<Arc<App>>, Form(form): Form<UnlockF
         let mut web = worker.web();
         web.session = Some(session);
         web.member = Some(name);
+        // The idle time counts from the unlock, not from the request that began it.
+        web.last_seen = std::time::Instant::now();
         Ok::<(), casevault::Error>(())
     })
     .await;

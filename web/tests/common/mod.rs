@@ -1,0 +1,95 @@
+//! What the app's tests share: a vault of their own, the server on a free port of
+//! 127.0.0.1 in this process, and the vault file's counts read directly.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use casevault::{KdfParams, NewClient, NewNote, Vault};
+use secrecy::SecretString;
+
+pub const PASSPHRASE: &str = "correct horse battery staple";
+pub const MEMBER: &str = "dr-rivera";
+
+/// A vault with one client and one signed note, and the app serving it.
+pub struct Served {
+    pub dir: tempfile::TempDir,
+    pub vault: PathBuf,
+    pub port: u16,
+    pub launch: String,
+    pub client: String,
+}
+
+impl Served {
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// Makes the vault and starts the server in this test's runtime.
+pub async fn serve(idle: Duration) -> Served {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let vault = dir.path().join("practice.casevault");
+    let path = vault.clone();
+    let client = tokio::task::spawn_blocking(move || {
+        let (mut session, _) = Vault::create(
+            &path,
+            &SecretString::from(PASSPHRASE),
+            KdfParams::default(),
+            MEMBER,
+        )
+        .expect("create the vault");
+        session.use_pack("us-federal").expect("use a pack");
+        let client = session
+            .add_client(NewClient {
+                name: "Ada Example".into(),
+                ..NewClient::default()
+            })
+            .expect("add a client")
+            .to_string();
+        let note = session
+            .add_note(NewNote::individual(
+                &client,
+                casevault::Date::today(),
+                "Slept better: LANTERN-1.\n\n## risk\nNo risk: LANTERN-RISK.\n",
+            ))
+            .expect("add a note");
+        session.sign_note(note.as_ref()).expect("sign it");
+        client
+    })
+    .await
+    .expect("set up the vault");
+    let server = casevault_web::Server::bind(casevault_web::Config {
+        vault: vault.clone(),
+        port: 0,
+        idle,
+        offset: time::UtcOffset::UTC,
+    })
+    .await
+    .expect("bind 127.0.0.1");
+    let port = server.port();
+    let launch = server.launch_url();
+    tokio::spawn(server.run());
+    Served {
+        dir,
+        vault,
+        port,
+        launch,
+        client,
+    }
+}
+
+/// How many rows `table` of the vault file holds.
+pub fn count(vault: &Path, table: &str) -> i64 {
+    let db =
+        rusqlite::Connection::open_with_flags(vault, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the vault file");
+    db.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+        .expect("count")
+}
+
+/// The records and audit events of the vault: what a refused request must not change.
+pub fn written(vault: &Path) -> (i64, i64) {
+    (count(vault, "records"), count(vault, "audit"))
+}
