@@ -232,7 +232,10 @@ pub(crate) async fn export(
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let file_name = format!("casevault-release-{id}-{}.md.age", today());
+    // Only the id's letters and digits go into the header (a client's id is hex; the
+    // path could hold anything).
+    let safe: String = id.chars().filter(char::is_ascii_alphanumeric).take(32).collect();
+    let file_name = format!("casevault-release-{safe}-{}.md.age", today());
     let worker = app.clone();
     let got = {
         let fields = fields.clone();
