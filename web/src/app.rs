@@ -2,7 +2,8 @@
 //! the router, and the way a page runs a library call.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -26,50 +27,65 @@ pub(crate) const COOKIE: &str = "casevault";
 /// form, fits).
 pub(crate) const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
-/// The app: where the vault is, and the one browser session.
+/// The app: where the vault is, and the one browser session. The session's parts are
+/// kept apart so that nothing the guard, the Lock button or the idle timer needs waits
+/// behind a library call: only `session` is held while the library works.
 pub struct App {
     pub(crate) vault: PathBuf,
     port: u16,
+    /// The host name the app answers to: a random name under `.localhost` (a loopback
+    /// name browsers resolve themselves), so that its cookie goes to no other server
+    /// on this machine: cookies are kept apart by host name, never by port.
+    host: String,
     pub(crate) idle: Duration,
     pub(crate) offset: time::UtcOffset,
-    state: Mutex<Web>,
-}
-
-/// The browser session: the launch token until it is used, then the cookie and the
-/// CSRF token of the one browser that used it, and the vault session while unlocked.
-pub(crate) struct Web {
-    launch: Option<String>,
-    cookie: Option<String>,
+    launch: Mutex<Option<String>>,
+    cookie: OnceLock<String>,
     pub(crate) csrf: String,
-    pub(crate) session: Option<Session>,
-    pub(crate) member: Option<String>,
-    pub(crate) last_seen: Instant,
+    last_seen: Mutex<Instant>,
+    /// Set by the Lock button or the idle timer when a library call holds the session:
+    /// the call drops it as it ends.
+    lock_requested: AtomicBool,
     /// Why the session was last locked, shown once on the unlock page.
-    pub(crate) locked_because: Option<&'static str>,
+    locked_because: Mutex<Option<&'static str>>,
+    /// The unlocked vault session and its member's name.
+    session: Mutex<Option<(Session, String)>>,
 }
 
-fn token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+fn token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A lock, even after a thread panicked while holding it; the poison is cleared.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => {
+            m.clear_poison();
+            poisoned.into_inner()
+        }
+    }
+}
+
+const IDLE: &str = "The session locked itself after being idle.";
 
 impl App {
     pub(crate) fn new(config: Config, port: u16) -> Self {
         App {
             vault: config.vault,
             port,
+            host: format!("casevault-{}.localhost", token(6)),
             idle: config.idle,
             offset: config.offset,
-            state: Mutex::new(Web {
-                launch: Some(token()),
-                cookie: None,
-                csrf: token(),
-                session: None,
-                member: None,
-                last_seen: Instant::now(),
-                locked_because: None,
-            }),
+            launch: Mutex::new(Some(token(32))),
+            cookie: OnceLock::new(),
+            csrf: token(32),
+            last_seen: Mutex::new(Instant::now()),
+            lock_requested: AtomicBool::new(false),
+            locked_because: Mutex::new(None),
+            session: Mutex::new(None),
         }
     }
 
@@ -78,71 +94,102 @@ impl App {
     }
 
     pub(crate) fn launch_url(&self) -> String {
-        let web = self.web();
+        let launch = lock(&self.launch);
         format!(
-            "http://127.0.0.1:{}/launch/{}",
+            "http://{}:{}/launch/{}",
+            self.host,
             self.port,
-            web.launch.as_deref().unwrap_or("used")
+            launch.as_deref().unwrap_or("used")
         )
     }
 
-    /// The state, even if a thread panicked while holding it (its keys are dropped
-    /// then: a poisoned session is locked).
-    pub(crate) fn web(&self) -> MutexGuard<'_, Web> {
-        match self.state.lock() {
-            Ok(web) => web,
-            Err(poisoned) => {
-                let mut web = poisoned.into_inner();
-                web.session = None;
-                web
-            }
-        }
-    }
-
-    /// The hosts this server answers to (the Host header), and so the origins its pages
-    /// post from.
-    pub(crate) fn hosts(&self) -> [String; 2] {
-        [
-            format!("127.0.0.1:{}", self.port),
-            format!("localhost:{}", self.port),
-        ]
+    /// The Host header this server answers to.
+    pub(crate) fn authority(&self) -> String {
+        format!("{}:{}", self.host, self.port)
     }
 
     /// Exchanges the launch token for the session cookie, once.
     pub(crate) fn launch(&self, given: &str) -> Option<String> {
-        let mut web = self.web();
-        let launch = web.launch.as_deref()?;
-        if !bool::from(launch.as_bytes().ct_eq(given.as_bytes())) {
+        let mut launch = lock(&self.launch);
+        let expected = launch.as_deref()?;
+        if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
             return None;
         }
-        web.launch = None;
-        let cookie = token();
-        web.cookie = Some(cookie.clone());
+        *launch = None;
+        let cookie = token(32);
+        self.cookie.set(cookie.clone()).ok()?;
         Some(cookie)
     }
 
     /// True when `given` is the session cookie.
     pub(crate) fn is_session(&self, given: &str) -> bool {
-        let web = self.web();
-        web.cookie
-            .as_deref()
+        self.cookie
+            .get()
             .is_some_and(|c| bool::from(c.as_bytes().ct_eq(given.as_bytes())))
     }
 
     /// True when `given` is the CSRF token of the session.
     pub(crate) fn is_csrf(&self, given: &str) -> bool {
-        bool::from(self.web().csrf.as_bytes().ct_eq(given.as_bytes()))
+        bool::from(self.csrf.as_bytes().ct_eq(given.as_bytes()))
     }
 
-    /// Locks the session (its keys dropped) when it has been idle too long; otherwise
-    /// notes the activity.
+    /// Notes activity of the browser that holds the session (a request that passed
+    /// every check); a session idle too long is locked first.
     pub(crate) fn touch(&self) {
-        let mut web = self.web();
-        if web.session.is_some() && web.last_seen.elapsed() >= self.idle {
-            web.session = None;
-            web.locked_because = Some("The session locked itself after being idle.");
+        let mut last = lock(&self.last_seen);
+        if last.elapsed() >= self.idle {
+            self.lock_now(IDLE);
         }
-        web.last_seen = Instant::now();
+        *last = Instant::now();
+    }
+
+    /// Drops the session's keys now, or, if a library call holds them, as it ends.
+    pub(crate) fn lock_now(&self, why: &'static str) {
+        *lock(&self.locked_because) = Some(why);
+        match self.session.try_lock() {
+            Ok(mut s) => *s = None,
+            Err(std::sync::TryLockError::Poisoned(p)) => {
+                self.session.clear_poison();
+                *p.into_inner() = None;
+            }
+            Err(std::sync::TryLockError::WouldBlock) => {
+                self.lock_requested.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Why the session was last locked, once.
+    pub(crate) fn take_locked_because(&self) -> Option<&'static str> {
+        lock(&self.locked_because).take()
+    }
+
+    /// True while a vault session is unlocked (without waiting for a library call).
+    pub(crate) fn unlocked(&self) -> bool {
+        match self.session.try_lock() {
+            Ok(s) => s.is_some(),
+            Err(_) => true,
+        }
+    }
+
+    /// The session, held; a panic during an earlier call dropped it (its keys with it).
+    fn session_guard(&self) -> MutexGuard<'_, Option<(Session, String)>> {
+        match self.session.lock() {
+            Ok(g) => g,
+            Err(poisoned) => {
+                self.session.clear_poison();
+                let mut g = poisoned.into_inner();
+                *g = None;
+                g
+            }
+        }
+    }
+
+    /// Keeps a newly unlocked session; the idle time counts from now.
+    pub(crate) fn set_session(&self, session: Session, member: String) {
+        let mut s = self.session_guard();
+        self.lock_requested.store(false, Ordering::SeqCst);
+        *s = Some((session, member));
+        *lock(&self.last_seen) = Instant::now();
     }
 }
 
@@ -152,10 +199,9 @@ pub(crate) async fn lock_when_idle(app: Arc<App>) {
     let tick = (app.idle / 4).clamp(Duration::from_millis(200), Duration::from_secs(5));
     loop {
         tokio::time::sleep(tick).await;
-        let mut web = app.web();
-        if web.session.is_some() && web.last_seen.elapsed() >= app.idle {
-            web.session = None;
-            web.locked_because = Some("The session locked itself after being idle.");
+        let idle = lock(&app.last_seen).elapsed() >= app.idle;
+        if idle && app.unlocked() {
+            app.lock_now(IDLE);
         }
     }
 }
@@ -225,6 +271,8 @@ pub(crate) struct Ctx {
     pub(crate) csrf: String,
     pub(crate) member: String,
     pub(crate) offset: time::UtcOffset,
+    /// The idle time: an open page leaves for the unlock form a little after it.
+    pub(crate) idle: Duration,
 }
 
 /// What a page's library call ends in: a page, or a redirect after a write.
@@ -247,27 +295,33 @@ where
     F: FnOnce(&mut Session, &Ctx) -> Result<Done, Error> + Send + 'static,
 {
     let joined = tokio::task::spawn_blocking(move || {
-        let mut web = app.web();
-        let ctx = Ctx {
-            csrf: web.csrf.clone(),
-            member: web.member.clone().unwrap_or_default(),
-            offset: app.offset,
-        };
-        let Some(session) = web.session.as_mut() else {
+        let mut held = app.session_guard();
+        let Some((session, member)) = held.as_mut() else {
             return Redirect::to("/unlock").into_response();
         };
-        match f(session, &ctx) {
+        let ctx = Ctx {
+            csrf: app.csrf.clone(),
+            member: member.clone(),
+            offset: app.offset,
+            idle: app.idle,
+        };
+        let response = match f(session, &ctx) {
             Ok(Done::Page(markup)) => html::page_response(markup),
             Ok(Done::See(to)) => Redirect::to(&to).into_response(),
             Err(e) => error_response(&e, &ctx),
+        };
+        // A lock asked for while the call ran takes effect now.
+        if app.lock_requested.swap(false, Ordering::SeqCst) {
+            *held = None;
         }
+        response
     })
     .await;
     joined.unwrap_or_else(|_| {
         html::status_page(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong",
-            "The operation stopped; nothing half-done was kept. Go back and try again.",
+            "The operation stopped; nothing half-done was kept, and the session was locked. Unlock and try again.",
         )
     })
 }

@@ -51,7 +51,7 @@ fn cookie(request: &Request) -> Option<String> {
 /// or, since `Referrer-Policy: no-referrer` makes a browser send `Origin: null` even
 /// for its own forms, the Origin is `null` and the browser's own Fetch Metadata (which
 /// no page can set) says `Sec-Fetch-Site: same-origin`.
-fn same_origin(request: &Request, hosts: &[String]) -> bool {
+fn same_origin(request: &Request, authority: &str) -> bool {
     let get = |name| {
         request
             .headers()
@@ -60,29 +60,53 @@ fn same_origin(request: &Request, hosts: &[String]) -> bool {
             .unwrap_or("")
     };
     let origin = get(header::ORIGIN.as_str());
-    if hosts.iter().any(|h| origin == format!("http://{h}")) {
-        return get("sec-fetch-site") != "cross-site" && get("sec-fetch-site") != "same-site";
+    if origin == format!("http://{authority}") {
+        return !from_elsewhere(request);
     }
     origin == "null" && get("sec-fetch-site") == "same-origin"
 }
 
+/// True when the browser says another site, or another port of this one, made the
+/// request (`Sec-Fetch-Site`, which no page can set): a page elsewhere on this machine
+/// must neither read through the app nor keep its session awake.
+fn from_elsewhere(request: &Request) -> bool {
+    matches!(
+        request
+            .headers()
+            .get("sec-fetch-site")
+            .and_then(|h| h.to_str().ok()),
+        Some("cross-site" | "same-site")
+    )
+}
+
 /// Checks a request before its page runs.
 pub(crate) async fn guard(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    let hosts = app.hosts();
+    let authority = app.authority();
     let host = request
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
-    if !hosts.iter().any(|h| h == host) {
+    if host != authority {
         return status_page(
             StatusCode::MISDIRECTED_REQUEST,
             "Wrong address",
-            "casevault answers only at the address `casevault serve` printed (127.0.0.1 or localhost, with its port).",
+            "casevault answers only at the address `casevault serve` printed, with its port.",
         );
     }
     let path = request.uri().path();
-    if path == "/assets/app.css" || path.starts_with("/launch/") {
+    // The launch link comes from outside (the terminal, the opener page).
+    if path.starts_with("/launch/") {
+        return next.run(request).await;
+    }
+    if from_elsewhere(&request) {
+        return status_page(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "casevault answers only its own pages, not a page of another site or port.",
+        );
+    }
+    if path == "/assets/app.css" {
         return next.run(request).await;
     }
     if !cookie(&request).is_some_and(|c| app.is_session(&c)) {
@@ -92,11 +116,11 @@ pub(crate) async fn guard(State(app): State<Arc<App>>, request: Request, next: N
             "This browser has no session: open the link `casevault serve` printed (it works once), or start `casevault serve` again.",
         );
     }
-    app.touch();
     if request.method() == Method::GET || request.method() == Method::HEAD {
+        app.touch();
         return next.run(request).await;
     }
-    if !same_origin(&request, &hosts) {
+    if !same_origin(&request, &authority) {
         return status_page(
             StatusCode::FORBIDDEN,
             "Refused",

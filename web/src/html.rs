@@ -8,14 +8,29 @@ use maud::{DOCTYPE, Markup, html};
 use crate::app::{Ctx, value};
 
 /// A whole page: the header with the member, the navigation and the lock button, then
-/// `body`.
+/// `body`. It leaves for the unlock form a little after the idle time, so a record left
+/// on screen goes when the session locks (no script: a refresh).
 pub(crate) fn layout(title: &str, ctx: &Ctx, body: Markup) -> Markup {
+    framed(title, ctx, Some(ctx.idle.as_secs() + 5), body)
+}
+
+/// [`layout`] for a page the clinician types into (the note editor): it does not leave
+/// by itself, so no text being written is lost; it holds nothing of the record but
+/// what is typed.
+pub(crate) fn layout_editing(title: &str, ctx: &Ctx, body: Markup) -> Markup {
+    framed(title, ctx, None, body)
+}
+
+fn framed(title: &str, ctx: &Ctx, leave_after: Option<u64>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(secs) = leave_after {
+                    meta http-equiv="refresh" content={ (secs) ";url=/unlock" };
+                }
                 title { (title) " · casevault" }
                 link rel="stylesheet" href="/assets/app.css";
             }
@@ -42,12 +57,20 @@ pub(crate) fn layout(title: &str, ctx: &Ctx, body: Markup) -> Markup {
 
 /// A bare page, for the unlock form and refusals: no navigation.
 pub(crate) fn bare(title: &str, body: Markup) -> Markup {
+    bare_moving(title, None, body)
+}
+
+/// [`bare`], moving on to `to` at once.
+pub(crate) fn bare_moving(title: &str, to: Option<&str>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(to) = to {
+                    meta http-equiv="refresh" content={ "0;url=" (to) };
+                }
                 title { (title) " · casevault" }
                 link rel="stylesheet" href="/assets/app.css";
             }

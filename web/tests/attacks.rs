@@ -8,17 +8,7 @@ use std::time::Duration;
 
 use common::{PASSPHRASE, Served, serve, written};
 use reqwest::header::{HOST, ORIGIN};
-use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
-
-/// A browser: keeps cookies, does not follow redirects (the tests read them).
-fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(Policy::none())
-        .build()
-        .expect("an HTTP client")
-}
 
 /// The CSRF token on a page.
 fn csrf_of(html: &str) -> String {
@@ -31,9 +21,18 @@ fn csrf_of(html: &str) -> String {
 
 /// A browser that followed the launch link and unlocked; and the session's token.
 async fn unlocked(app: &Served) -> (Client, String) {
-    let b = browser();
+    let b = app.browser();
+    // The launch answers with a page of the app's own that moves on to the unlock form
+    // (a redirect would keep a browser from sending the new cookie, see `launch`).
     let r = b.get(&app.launch).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("HttpOnly; SameSite=Strict")
+    );
+    assert!(r.text().await.unwrap().contains("url=/unlock"));
     let page = b
         .get(format!("{}/unlock", app.base()))
         .send()
@@ -85,7 +84,8 @@ async fn every_response_forbids_caching_framing_referrers_and_foreign_content() 
         assert!(!csp.contains("script-src"), "no script may run: {csp}");
     }
     // A refusal carries them too.
-    let r = browser()
+    let r = app
+        .browser()
         .get(format!("{}/caseload", app.base()))
         .send()
         .await
@@ -113,10 +113,14 @@ async fn a_wrong_host_is_refused_whatever_else_is_right() {
     let (b, csrf) = unlocked(&app).await;
     let before = written(&app.vault);
     // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1.
+    // The loopback address and `localhost` too: the app answers only to its own
+    // random name, so its cookie goes to no other server on this machine.
     for host in [
         format!("evil.example:{}", app.port),
-        format!("127.0.0.1:{}", app.port + 1),
-        "127.0.0.1".to_owned(),
+        format!("127.0.0.1:{}", app.port),
+        format!("localhost:{}", app.port),
+        format!("{}:{}", app.host, app.port + 1),
+        app.host.clone(),
     ] {
         let r = b
             .get(format!("{}/caseload", app.base()))
@@ -222,7 +226,7 @@ async fn a_second_browser_without_the_link_gets_nothing_and_the_link_works_once(
     let app = serve(Duration::from_secs(600)).await;
     let (_first, csrf) = unlocked(&app).await;
     let before = written(&app.vault);
-    let second = browser();
+    let second = app.browser();
     // The link was used: it does not work again.
     let r = second.get(&app.launch).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -252,7 +256,8 @@ async fn a_second_browser_without_the_link_gets_nothing_and_the_link_works_once(
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     // A forged cookie.
-    let r = browser()
+    let r = app
+        .browser()
         .get(format!("{}/caseload", app.base()))
         .header("cookie", format!("casevault={}", "a".repeat(64)))
         .send()

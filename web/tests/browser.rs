@@ -183,6 +183,7 @@ async fn a_clinicians_day_in_the_browser() {
 
     // The launch link, then the unlock form, by keyboard alone.
     c.goto(&app.launch).await.expect("open the launch link");
+    page_with(&c, "Unlock the vault").await;
     assert!(c.current_url().await.unwrap().path().ends_with("/unlock"));
     shot(&c, "unlock").await;
     let member = c.find(Locator::Css("#member")).await.unwrap();

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::client::optional_date;
 use crate::app::{App, Ctx, Done, with_session};
-use crate::html::{csrf, layout, local};
+use crate::html::{csrf, layout, layout_editing, local};
 
 /// A template: its name, and its fields, each a label and the category it is written
 /// under.
@@ -90,7 +90,7 @@ pub(crate) async fn new_form(
             .iter()
             .filter(|c| c.as_str() != "identity" && c.as_str() != "attendance")
             .collect();
-        Ok(Done::Page(layout(
+        Ok(Done::Page(layout_editing(
             "New note",
             ctx,
             html! {
@@ -150,10 +150,16 @@ fn section_field(category: &str, label: &str) -> Markup {
     }
 }
 
+/// The most fields an editor form may have (a policy's categories and a template's
+/// fields are a few dozen).
+const MAX_FIELDS: usize = 512;
+
 /// The note's body from the editor's fields, in the order posted: one `## category`
-/// section per category, a template field's label in bold at the start of its text.
-pub(crate) fn compose(fields: &[(String, String)]) -> String {
+/// section per category, a template field's label in bold at the start of its text;
+/// and the categories of those sections, in order.
+pub(crate) fn compose(fields: &[(String, String)]) -> (String, Vec<String>) {
     let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (name, text) in fields {
         let Some(rest) = name.strip_prefix("s:") else {
             continue;
@@ -171,16 +177,42 @@ pub(crate) fn compose(fields: &[(String, String)]) -> String {
         } else {
             format!("**{label}.** {text}")
         };
-        match sections.iter_mut().find(|(c, _)| c == category) {
-            Some((_, parts)) => parts.push(part),
-            None => sections.push((category.to_owned(), vec![part])),
+        match index.get(category) {
+            Some(&i) => sections[i].1.push(part),
+            None => {
+                index.insert(category.to_owned(), sections.len());
+                sections.push((category.to_owned(), vec![part]));
+            }
         }
     }
     let mut body = String::new();
-    for (category, parts) in sections {
+    for (category, parts) in &sections {
         body.push_str(&format!("## {category}\n\n{}\n\n", parts.join("\n\n")));
     }
-    body
+    (body, sections.into_iter().map(|(c, _)| c).collect())
+}
+
+/// Refuses a body in which a box's text made a section of its own: a line typed as a
+/// heading (`## progress` in the psychotherapy-notes box) would file what follows under
+/// another category than the box's. Read back by the note parser itself, the body must
+/// have exactly the sections the page wrote.
+pub(crate) fn check_boxes(
+    (body, written): &(String, Vec<String>),
+    categories: &[String],
+) -> Result<(), Error> {
+    let names: Vec<&str> = categories.iter().map(String::as_str).collect();
+    let read = casevault::parse_sections(body, &names).map_err(|e| {
+        Error::InvalidInput(format!(
+            "a box holds what reads as note structure: {e}; write plain text in each box; nothing was saved"
+        ))
+    })?;
+    let read: Vec<&str> = read.iter().map(|s| s.category.as_str()).collect();
+    if read != written.iter().map(String::as_str).collect::<Vec<_>>() {
+        return Err(Error::InvalidInput(
+            "a box holds a line that reads as a heading (such as `## progress`): each box is its own section, so write no headings in them; nothing was saved".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `POST /clients/ID/notes/new`.
@@ -214,12 +246,21 @@ pub(crate) async fn create(
                 .filter(|(n, _)| n == "with")
                 .map(|(_, v)| v.as_str().into()),
         );
-        let body = compose(&fields);
-        if body.is_empty() {
+        if fields.len() > MAX_FIELDS {
+            return Err(Error::InvalidInput(format!(
+                "the form has {} fields, more than a note editor has ({MAX_FIELDS}); nothing was saved",
+                fields.len()
+            )));
+        }
+        let composed = compose(&fields);
+        if composed.0.is_empty() {
             return Err(Error::InvalidInput(
                 "the note is empty: write at least one section".into(),
             ));
         }
+        let (_, policy) = s.policy()?;
+        check_boxes(&composed, &policy.categories)?;
+        let body = composed.0;
         let note = s.add_note(NewNote {
             clients,
             date,
@@ -317,10 +358,13 @@ pub(crate) async fn amend(
     Form(form): Form<AmendForm>,
 ) -> Response {
     with_session(app, move |s, _| {
-        let body = compose(&[(field_name(&form.category, ""), form.text)]);
-        if body.is_empty() {
+        let composed = compose(&[(field_name(&form.category, ""), form.text)]);
+        if composed.0.is_empty() {
             return Err(Error::InvalidInput("the addendum is empty".into()));
         }
+        let (_, policy) = s.policy()?;
+        check_boxes(&composed, &policy.categories)?;
+        let body = composed.0;
         s.amend_note(&id, &body)?;
         Ok(Done::See(format!("/notes/{id}")))
     })
@@ -345,9 +389,44 @@ mod tests {
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect();
         assert_eq!(
-            compose(&fields),
+            compose(&fields).0,
             "## progress\n\n**Subjective.** Slept better.\n\n**Objective.** Calm.\n\n## diagnosis\n\n**Assessment.** F41.1\n\n## treatment-plan\n\n**Plan.** Weekly.\n\n"
         );
-        assert_eq!(compose(&[]), "");
+        assert_eq!(compose(&[]).0, "");
+    }
+
+    #[test]
+    fn a_heading_typed_into_a_box_is_refused_and_plain_text_is_not() {
+        let categories: Vec<String> = ["progress", "diagnosis", "psychotherapy-notes"]
+            .iter()
+            .map(|c| (*c).to_owned())
+            .collect();
+        let boxed =
+            |category: &str, text: &str| compose(&[(field_name(category, ""), text.to_owned())]);
+        assert!(
+            check_boxes(
+                &boxed(
+                    "psychotherapy-notes",
+                    "My hypothesis.\n\n## progress\nReleased."
+                ),
+                &categories
+            )
+            .is_err()
+        );
+        assert!(check_boxes(&boxed("progress", "Calm.\n## progress\nMore."), &categories).is_err());
+        assert!(check_boxes(&boxed("diagnosis", "progress\n--------\n"), &categories).is_err());
+        assert!(check_boxes(&boxed("diagnosis", "Setext\n--------\n"), &categories).is_ok());
+        assert!(
+            check_boxes(
+                &boxed("progress", "Calm; 3 # of sessions; #hashtag."),
+                &categories
+            )
+            .is_ok()
+        );
+        let two = compose(&[
+            (field_name("progress", "Subjective"), "Calm.".to_owned()),
+            (field_name("diagnosis", ""), "F41.1".to_owned()),
+        ]);
+        assert!(check_boxes(&two, &categories).is_ok());
     }
 }

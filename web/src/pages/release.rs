@@ -234,7 +234,11 @@ pub(crate) async fn export(
 ) -> Response {
     // Only the id's letters and digits go into the header (a client's id is hex; the
     // path could hold anything).
-    let safe: String = id.chars().filter(char::is_ascii_alphanumeric).take(32).collect();
+    let safe: String = id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(32)
+        .collect();
     let file_name = format!("casevault-release-{safe}-{}.md.age", today());
     let worker = app.clone();
     let got = {

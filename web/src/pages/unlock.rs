@@ -12,13 +12,28 @@ use serde::Deserialize;
 use zeroize::Zeroize;
 
 use crate::app::{App, set_cookie};
-use crate::html::{bare, page_response, status_page};
+use crate::html::{bare, bare_moving, page_response, status_page};
 
 /// `GET /launch/TOKEN`: the first browser to follow the printed link gets the session
 /// cookie; the link never works again.
 pub(crate) async fn launch(State(app): State<Arc<App>>, Path(token): Path<String>) -> Response {
     match app.launch(&token) {
-        Some(cookie) => ([set_cookie(&cookie)], Redirect::to("/unlock")).into_response(),
+        // A page of the app's own that moves on to the unlock form: a redirect would
+        // carry on the navigation from outside (a terminal, the opener page), and
+        // the browser keeps a SameSite=Strict cookie from such a navigation.
+        Some(cookie) => {
+            let mut response = page_response(bare_moving(
+                "Opening",
+                Some("/unlock"),
+                html! {
+                    h1 { "Opening casevault…" }
+                    p { a href="/unlock" { "Continue to the unlock page" } }
+                },
+            ));
+            let (name, value) = set_cookie(&cookie);
+            response.headers_mut().insert(name, value);
+            response
+        }
         None => status_page(
             StatusCode::FORBIDDEN,
             "This link does not open casevault",
@@ -29,18 +44,10 @@ pub(crate) async fn launch(State(app): State<Arc<App>>, Path(token): Path<String
 
 /// `GET /unlock`: the member's name and passphrase, unless unlocked already.
 pub(crate) async fn form(State(app): State<Arc<App>>) -> Response {
-    let (csrf, unlocked, why) = {
-        let mut web = app.web();
-        (
-            web.csrf.clone(),
-            web.session.is_some(),
-            web.locked_because.take(),
-        )
-    };
-    if unlocked {
+    if app.unlocked() {
         return Redirect::to("/caseload").into_response();
     }
-    page_response(unlock_page(&csrf, why, None))
+    page_response(unlock_page(&app.csrf, app.take_locked_because(), None))
 }
 
 fn unlock_page(csrf: &str, why: Option<&str>, error: Option<&str>) -> maud::Markup {
@@ -93,19 +100,15 @@ pub(crate) async fn unlock(State(app): State<Arc<App>>, Form(form): Form<UnlockF
         let vault = casevault::Vault::open(&worker.vault)?;
         let session = vault.unlock_member(&secret, &actor, named)?;
         let name = session.member().to_owned();
-        let mut web = worker.web();
-        web.session = Some(session);
-        web.member = Some(name);
         // The idle time counts from the unlock, not from the request that began it.
-        web.last_seen = std::time::Instant::now();
+        worker.set_session(session, name);
         Ok::<(), casevault::Error>(())
     })
     .await;
     match result {
         Ok(Ok(())) => Redirect::to("/caseload").into_response(),
         Ok(Err(e)) => {
-            let csrf = app.web().csrf.clone();
-            let mut response = page_response(unlock_page(&csrf, None, Some(&e.to_string())));
+            let mut response = page_response(unlock_page(&app.csrf, None, Some(&e.to_string())));
             *response.status_mut() = StatusCode::UNAUTHORIZED;
             response
         }
@@ -119,10 +122,6 @@ pub(crate) async fn unlock(State(app): State<Arc<App>>, Form(form): Form<UnlockF
 
 /// `POST /lock`: drops the session's keys at once.
 pub(crate) async fn lock(State(app): State<Arc<App>>) -> Response {
-    {
-        let mut web = app.web();
-        web.session = None;
-        web.locked_because = Some("Locked. The keys were dropped from memory.");
-    }
+    app.lock_now("Locked. The keys were dropped from memory.");
     Redirect::to("/unlock").into_response()
 }

@@ -17,13 +17,26 @@ pub struct Served {
     pub dir: tempfile::TempDir,
     pub vault: PathBuf,
     pub port: u16,
+    /// The host name the app answers to (`casevault-….localhost`).
+    pub host: String,
     pub launch: String,
     pub client: String,
 }
 
 impl Served {
     pub fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://{}:{}", self.host, self.port)
+    }
+
+    /// An HTTP client that reaches the app's host name on 127.0.0.1 (as a browser
+    /// resolves `*.localhost` itself), keeps cookies and does not follow redirects.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(&self.host, ([127, 0, 0, 1], self.port).into())
+            .build()
+            .expect("an HTTP client")
     }
 }
 
@@ -70,11 +83,18 @@ pub async fn serve(idle: Duration) -> Served {
     .expect("bind 127.0.0.1");
     let port = server.port();
     let launch = server.launch_url();
+    let host = launch
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split(':').next())
+        .expect("the launch link names its host")
+        .to_owned();
+    assert!(host.ends_with(".localhost"), "{launch}");
     tokio::spawn(server.run());
     Served {
         dir,
         vault,
         port,
+        host,
         launch,
         client,
     }
