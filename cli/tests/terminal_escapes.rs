@@ -33,7 +33,7 @@ const SEQUENCES: &[&str] = &[
 ];
 
 /// A line break that, in a one-line field, would forge a row of the audit log.
-const FORGED_ROW: &str = "\n     9  2026-01-01T00:00:00Z  dr-test  note.show";
+const FORGED_ROW: &str = "\n     9  2026-01-01 00:00:00 +00:00  dr-test  note.show";
 
 /// Whether `c` may not appear in what casevault prints (line breaks and tabs aside).
 fn forbidden(c: char) -> bool {
