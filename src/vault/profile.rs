@@ -1,10 +1,11 @@
 //! Client profiles: the checks every way a profile comes in makes (adding a client,
-//! editing one), editing a profile, and finding a client by name.
+//! editing one), editing a profile and what is marked on the client's care, and
+//! finding a client by name.
 
 use super::Session;
 use super::input::{check_dates, check_lines};
 use crate::audit::Action;
-use crate::base::fold::{fold, is_blank};
+use crate::base::fold::{breaks_line, fold, is_blank};
 use crate::base::{ClientId, Date, RecordKind, RecordRef};
 use crate::error::{ClientMatch, Error};
 use crate::model::client::Client;
@@ -93,6 +94,12 @@ impl Session {
         self.edit_client(client, change, CareChange::default(), Date::today())
     }
 
+    /// Changes what is marked on a client's care; returns the profile as it now is.
+    /// [`Session::edit_client`] with no change to the profile.
+    pub fn change_care(&mut self, client: &str, change: CareChange, today: Date) -> Result<Client> {
+        self.edit_client(client, ProfileChange::default(), change, today)
+    }
+
     /// Changes a client's profile and what is marked on their care at once, in one
     /// new version of the client's record (the earlier ones are kept); returns it as it
     /// now is. The new profile is checked as an added one is; a change of care, or of
@@ -155,7 +162,8 @@ impl Session {
 
     /// The client `query` names: the client with that identifier, or else the one
     /// client whose name holds every word of `query` (compared folded: case, accents
-    /// and invisible characters do not matter). Audited as a `client.list`: it reads
+    /// and invisible characters do not matter; a query with a control character names
+    /// nobody). Audited as a `client.list`: it reads
     /// every profile this member's keys open.
     ///
     /// [`Error::ClientNotFound`] when no client matches; [`Error::ClientAmbiguous`],
@@ -167,7 +175,9 @@ impl Session {
             if a.record_exists(RecordKind::Client, query)? {
                 return Ok(ClientId::from(query));
             }
-            if words.is_empty() {
+            // A name holds no control or bidirectional character (`check_profile`), so
+            // a query with one names nobody, though folding would read some as spaces.
+            if words.is_empty() || query.chars().any(breaks_line) {
                 return Err(not_found());
             }
             let clients: Vec<Client> = a.read_all(RecordKind::Client)?;
@@ -442,7 +452,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        for missing in ["Cleo", "", "  ", "ada zed"] {
+        for missing in [
+            "Cleo",
+            "",
+            "  ",
+            "ada zed",
+            "Ada\u{85}Example",
+            "ada\texample",
+        ] {
             match s.find_client(missing) {
                 Err(e @ Error::ClientNotFound(_)) => {
                     assert_eq!(e.class(), ErrorClass::Failure);
@@ -458,6 +475,6 @@ mod tests {
             .iter()
             .filter(|e| e.action.as_str() == "client.list")
             .count();
-        assert_eq!(listed, 10);
+        assert_eq!(listed, 12);
     }
 }

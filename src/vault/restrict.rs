@@ -1,16 +1,16 @@
-//! Session operations on what the law attaches to a client's care (Part 2, a minor's
-//! own consent, the end of treatment), on their restrictions and lockbox, and on the
+//! The rules of what the law attaches to a client's care (Part 2, a minor's own
+//! consent, the end of treatment, a legal hold: `profile.rs` writes the changes), and
+//! the session operations on a client's restrictions and lockbox and on the
 //! jurisdiction pack in force. Every one goes through `Session::access`.
 
 use crate::audit::Action;
 use crate::base::{Date, RecordKind, RecordRef, RestrictionId, Timestamp};
 use crate::error::Error;
-use crate::model::client::{Care, Client};
+use crate::model::client::Care;
 use crate::model::policy::Policy;
 use crate::model::restriction::{Answer, NewRestriction, Restriction};
 use crate::rules::decision::ClientFacts;
 use crate::vault::consent::check_names;
-use crate::vault::profile::ProfileChange;
 use crate::vault::{Access, Session, check_dates, check_lines};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -173,12 +173,6 @@ impl Access<'_, '_> {
 }
 
 impl Session {
-    /// Changes what is marked on a client's care; returns the profile as it now is.
-    /// [`Session::edit_client`] with no change to the profile.
-    pub fn change_care(&mut self, client: &str, change: CareChange, today: Date) -> Result<Client> {
-        self.edit_client(client, ProfileChange::default(), change, today)
-    }
-
     /// Records a restriction the client asked for; honoured from `requested_on` until
     /// refused or ended. Returns its identifier.
     pub fn add_restriction(&mut self, new: NewRestriction) -> Result<RestrictionId> {
