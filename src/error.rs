@@ -1,6 +1,7 @@
 //! The library's error type: what went wrong, and which class of failure it is.
 
 use crate::audit::{ChainError, Failure, Outcome};
+use crate::base::ClientId;
 use crate::crypto::hygiene::HardeningError;
 use crate::crypto::keyslot::KeyslotError;
 use crate::crypto::record::IntegrityError;
@@ -140,6 +141,20 @@ pub enum Error {
     /// No client has this identifier.
     #[error("no client {0}")]
     ClientNotFound(String),
+    /// A client was looked up by name ([`crate::Session::find_client`]) and several
+    /// match. The message names their identifiers only; their names are in `matches`,
+    /// for the caller to show the user.
+    #[error(
+        "{query:?} matches {} clients ({}): give one client's id",
+        matches.len(),
+        matches.iter().map(|m| m.id.as_str()).collect::<Vec<_>>().join(", ")
+    )]
+    ClientAmbiguous {
+        /// The words looked for, as given.
+        query: String,
+        /// The clients whose name holds every word, by name.
+        matches: Vec<ClientMatch>,
+    },
     /// No note has this identifier.
     #[error("no note {0}")]
     NoteNotFound(String),
@@ -194,6 +209,25 @@ pub enum Error {
     },
 }
 
+/// A client a name lookup matched: their identifier and name.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientMatch {
+    /// The client's identifier.
+    pub id: ClientId,
+    /// The client's name.
+    pub name: String,
+}
+
+/// The identifier only: an error's `Debug` form may reach a log, which is no place for
+/// a client's name.
+impl std::fmt::Debug for ClientMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientMatch")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl From<ChainError> for Error {
     fn from(e: ChainError) -> Self {
         match e {
@@ -225,7 +259,7 @@ impl Error {
             | Error::RoleDenied { .. }
             | Error::RecordKept { .. } => ErrorClass::Denied,
             Error::MemberRemoved(_) => ErrorClass::WrongSecret,
-            Error::UnknownName { .. } => ErrorClass::Usage,
+            Error::UnknownName { .. } | Error::ClientAmbiguous { .. } => ErrorClass::Usage,
             Error::Keyslot {
                 source: KeyslotError::WrongSecret,
                 ..
@@ -280,9 +314,10 @@ impl Error {
             Error::ConsentNotFound(_) => Failure::NoSuchConsent,
             Error::Policy(_) => Failure::MalformedPolicy,
             Error::Denied(_) => Failure::DeniedByPolicy,
-            Error::InvalidInput(_) | Error::NoSuchMember(_) | Error::MemberNeeded => {
-                Failure::InvalidInput
-            }
+            Error::InvalidInput(_)
+            | Error::NoSuchMember(_)
+            | Error::MemberNeeded
+            | Error::ClientAmbiguous { .. } => Failure::InvalidInput,
             Error::KeyDenied { .. } => Failure::KeyDenied,
             Error::RoleDenied { .. } => Failure::RoleDenied,
             Error::RecordKept { .. } => Failure::RecordKept,

@@ -61,11 +61,11 @@ pub use audit::{
 pub use base::fold::is_blank;
 pub use base::{
     AccountingId, ClientId, ConsentId, Date, DecisionId, EventTime, IntakeId, NoteId, RecordKind,
-    RecordRef, RequestId, RestrictionId, Timestamp,
+    RecordRef, RequestId, RestrictionId, Timestamp, is_vault_id,
 };
 pub use crypto::keys::RecoveryCode;
 pub use crypto::keyslot::{KdfParams, KeyslotError, normalize_passphrase};
-pub use error::{Error, ErrorClass};
+pub use error::{ClientMatch, Error, ErrorClass};
 pub use export::{
     Bundle, BundleAddendum, BundleClient, BundleNote, BundleSection, Cover, ExportEncryption,
     ExportFormat, ExportOptions, JSON_FORMAT, Withheld,
@@ -120,6 +120,7 @@ pub use vault::destroy::{DestroyBasis, Destruction};
 pub use vault::disclose::{Disclosure, Preview};
 pub use vault::import::{ImportProgress, ImportReport, SkipReason, Skipped};
 pub use vault::owed::LegalAccounting;
+pub use vault::profile::ProfileChange;
 pub use vault::record_life::RetentionRow;
 pub use vault::restrict::CareChange;
 pub use vault::{

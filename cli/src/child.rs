@@ -58,6 +58,7 @@ pub(crate) mod tests {
         ("main.rs", include_str!("main.rs")),
         ("output.rs", include_str!("output.rs")),
         ("output/law.rs", include_str!("output/law.rs")),
+        ("output/local_time.rs", include_str!("output/local_time.rs")),
         ("output/results.rs", include_str!("output/results.rs")),
         ("private_input.rs", include_str!("private_input.rs")),
         ("progress.rs", include_str!("progress.rs")),

@@ -5,6 +5,17 @@ use std::path::PathBuf;
 use casevault::{Date, NoteType, Relationship};
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+/// The help of every option or argument that names a client: `$what`, then how a
+/// client may be named there (`commands::client_id` resolves it).
+macro_rules! client_help {
+    ($what:literal) => {
+        concat!(
+            $what,
+            ": their id, or words of their name (an id keeps the name off the command line, where other local users can read it)"
+        )
+    };
+}
+
 /// casevault: an encrypted, audited notes vault for psychotherapists.
 #[derive(Parser, Debug)]
 #[command(name = "casevault", version, about, long_about = None)]
@@ -79,8 +90,7 @@ pub enum Command {
         /// other local users (ps, /proc) and kept in shell history: leave QUERY out to be
         /// asked instead.
         query: Option<String>,
-        /// Only this client's notes.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("Only the notes of this client"))]
         client: Option<String>,
     },
     /// Consents: authorizations to disclose.
@@ -94,8 +104,7 @@ pub enum Command {
         after_help = "Examples:\n  casevault intake --client 67e344e9 --acknowledged-on 2026-03-01"
     )]
     Intake {
-        /// The client's id.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client"))]
         client: String,
         /// The day the client acknowledged it (YYYY-MM-DD; not after today unless
         /// --allow-future).
@@ -118,8 +127,7 @@ pub enum Command {
         after_help = "Examples:\n  casevault accounting --client 67e344e9\n  casevault accounting --client 67e344e9 --json\n  casevault accounting --client 67e344e9 --fhir"
     )]
     Accounting {
-        /// The client's id.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client"))]
         client: String,
         /// Print it as an HL7 FHIR R4 Bundle of AuditEvents, one per disclosure (JSON;
         /// see docs/FHIR.md).
@@ -263,13 +271,17 @@ pub enum ClientCommand {
     /// Show a client's profile.
     #[command(after_help = "Examples:\n  casevault client show 67e344e9")]
     Show {
-        /// The client's id.
+        #[arg(help = client_help!("The client"))]
         id: String,
     },
-    /// Mark what the law attaches to a client's care: a 42 CFR Part 2 program's
-    /// record, a minor's own consent to their care, the end of treatment.
+    /// Edit a client's profile (name, contact, date of birth, third parties) and mark
+    /// what the law attaches to their care: a 42 CFR Part 2 program's record, a minor's
+    /// own consent to their care, the end of treatment, a legal hold.
+    ///
+    /// Everything given is changed at once, in one new version of the client's record;
+    /// the earlier versions are kept. Prints the profile as it now is.
     #[command(
-        after_help = "Examples:\n  casevault client edit 67e344e9 --part2-program\n  casevault client edit 67e344e9 --minor-consent\n  casevault client edit 67e344e9 --treatment-ended 2026-11-30"
+        after_help = "Examples:\n  casevault client edit 67e344e9 --profile-stdin < ada-changes.txt\n  casevault client edit 67e344e9 --no-contact --dob 1984-05-17\n  casevault client edit 67e344e9 --part2-program\n  casevault client edit 67e344e9 --minor-consent\n  casevault client edit 67e344e9 --treatment-ended 2026-11-30\n\nChanges on standard input (ada-changes.txt):\n  name: Ada Exemplar\n  contact: 555-0199\n\nThe --name, --contact, --dob and --third-party options put the client's details where\nother local users can read them (ps, /proc) and in your shell's history."
     )]
     Edit(ClientEditArgs),
     /// Print the page a client is given about their record (Markdown): what is kept,
@@ -279,7 +291,7 @@ pub enum ClientCommand {
         after_help = "Examples:\n  casevault client page 67e344e9 > ada-record.md\n  casevault client page 67e344e9 --json"
     )]
     Page {
-        /// The client's id.
+        #[arg(help = client_help!("The client"))]
         id: String,
     },
     /// Destroy a client's record for good, once its retention has ended: every key
@@ -299,7 +311,7 @@ pub enum ClientCommand {
 
 #[derive(Args, Debug)]
 pub struct ClientDestroyArgs {
-    /// The client's id.
+    #[arg(help = client_help!("The client"))]
     pub id: String,
     /// A reason the policy allows to destroy before the retention ends
     /// (`casevault policy show`, [retention.early.*]).
@@ -315,8 +327,40 @@ pub struct ClientDestroyArgs {
 
 #[derive(Args, Debug)]
 pub struct ClientEditArgs {
-    /// The client's id.
+    #[arg(help = client_help!("The client"))]
     pub id: String,
+    /// A new name; visible to other local users (ps, /proc) and kept in shell history:
+    /// prefer --profile-stdin.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// How to reach the client (phone, e-mail, address); visible to other local users.
+    #[arg(long, value_name = "CONTACT", conflicts_with = "no_contact")]
+    pub contact: Option<String>,
+    /// Remove the contact on file.
+    #[arg(long)]
+    pub no_contact: bool,
+    /// Date of birth (YYYY-MM-DD); visible to other local users.
+    #[arg(long, value_name = "DATE", conflicts_with = "no_dob")]
+    pub dob: Option<Date>,
+    /// Remove the date of birth on file.
+    #[arg(long)]
+    pub no_dob: bool,
+    /// A third party who appears in notes; repeatable. The names given replace the
+    /// list on file; visible to other local users.
+    #[arg(
+        long = "third-party",
+        value_name = "NAME",
+        conflicts_with = "no_third_parties"
+    )]
+    pub third_parties: Vec<String>,
+    /// Remove every third party on file.
+    #[arg(long)]
+    pub no_third_parties: bool,
+    /// Read the changes to the profile from standard input, as `field: value` lines
+    /// like `client add` takes (`name:`, `dob:`, `contact:`, `third-party:`); the
+    /// fields given are changed, `third-party:` lines replace the list.
+    #[arg(long, conflicts_with_all = ["name", "contact", "dob", "third_parties"])]
+    pub profile_stdin: bool,
     #[command(flatten)]
     pub care: CareArgs,
     /// Unmark the record as a Part 2 program's.
@@ -344,8 +388,7 @@ pub enum RequestCommand {
         after_help = "Examples:\n  casevault request add --client 67e344e9 --kind access --received 2026-03-02\n  casevault request add --client 67e344e9 --kind amendment"
     )]
     Add {
-        /// The client who asked.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client who asked"))]
         client: String,
         /// access, amendment, accounting, restriction or confidential-communication.
         #[arg(long, value_name = "KIND")]
@@ -504,8 +547,7 @@ pub enum RequestCommand {
         after_help = "Examples:\n  casevault request suspend-accounting --client 67e344e9 --agency \"State Medical Board\" --until 2027-03-01 --reason \"an accounting would impede the investigation\""
     )]
     SuspendAccounting {
-        /// The client whose accounting it suspends.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client whose accounting it suspends"))]
         client: String,
         /// The agency or official, as disclosures to them name them.
         #[arg(long, value_name = "NAME")]
@@ -526,8 +568,7 @@ pub enum RequestCommand {
     /// List a client's requests.
     #[command(after_help = "Examples:\n  casevault request list --client 67e344e9")]
     List {
-        /// The client's id.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client"))]
         client: String,
     },
 }
@@ -607,8 +648,7 @@ pub enum NoteCommand {
     /// List a client's notes.
     #[command(after_help = "Examples:\n  casevault note list --client 67e344e9")]
     List {
-        /// The client's id.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client"))]
         client: String,
     },
     /// Replace a draft note's text (the earlier version is kept). On a terminal, with
@@ -650,8 +690,7 @@ pub enum NoteCommand {
     /// again after an interruption and it imports only what is missing.
     #[command(after_help = "Examples:\n  casevault note import --client 67e344e9 ~/old-notes/")]
     Import {
-        /// The client the notes belong to.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client the notes belong to"))]
         client: String,
         /// The directory of `.md` files (front matter `date:` or a dated file name).
         dir: PathBuf,
@@ -660,8 +699,7 @@ pub enum NoteCommand {
 
 #[derive(Args, Debug)]
 pub struct NoteAddArgs {
-    /// A client in the session; repeat for couples, family and group sessions.
-    #[arg(long = "client", value_name = "ID", required = true)]
+    #[arg(long = "client", value_name = "ID", required = true, help = client_help!("A client in the session (repeat for couples, family and group sessions)"))]
     pub clients: Vec<String>,
     /// The session date (YYYY-MM-DD; not after today unless --allow-future).
     #[arg(long, value_name = "DATE")]
@@ -708,8 +746,7 @@ pub enum ConsentCommand {
     /// List a client's consents.
     #[command(after_help = "Examples:\n  casevault consent list --client 67e344e9")]
     List {
-        /// The client's id.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client"))]
         client: String,
     },
     /// Show a consent.
@@ -741,8 +778,7 @@ pub enum ConsentCommand {
 
 #[derive(Args, Debug)]
 pub struct ConsentAddArgs {
-    /// The client whose information it covers.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", help = client_help!("The client whose information it covers"))]
     pub client: String,
     /// Who may receive the information (as disclosure requests will name them).
     #[arg(long, value_name = "NAME")]
@@ -836,8 +872,7 @@ pub enum RestrictionCommand {
     /// List a client's restrictions.
     #[command(after_help = "Examples:\n  casevault restriction list --client 67e344e9")]
     List {
-        /// The client's id.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client"))]
         client: String,
     },
     /// Refuse a restriction, with the reason (never one the practice must agree to,
@@ -868,8 +903,7 @@ pub enum RestrictionCommand {
 
 #[derive(Args, Debug)]
 pub struct RestrictionAddArgs {
-    /// The client who asked.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", help = client_help!("The client who asked"))]
     pub client: String,
     /// The categories it keeps back, comma-separated.
     #[arg(long, value_name = "CAT[,CAT]", value_delimiter = ',', value_parser = category_arg, required = true)]
@@ -965,8 +999,7 @@ pub enum CaseloadCommand {
         /// The member whose caseload it is.
         #[arg(value_name = "MEMBER")]
         target: String,
-        /// The client's id.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client"))]
         client: String,
         /// The last day of the assignment (YYYY-MM-DD) [default: until unassigned].
         #[arg(long, value_name = "DATE")]
@@ -979,8 +1012,7 @@ pub enum CaseloadCommand {
         /// The member whose caseload it is.
         #[arg(value_name = "MEMBER")]
         target: String,
-        /// The client's id.
-        #[arg(long, value_name = "ID")]
+        #[arg(long, value_name = "ID", help = client_help!("The client"))]
         client: String,
     },
     /// List the caseloads, or one member's.
@@ -1022,8 +1054,7 @@ pub enum AccessCommand {
 #[derive(Args, Debug)]
 #[command(group(ArgGroup::new("justification_source").args(["justification", "justification_file"]).required(true)))]
 pub struct AccessRequestArgs {
-    /// The client's id.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", help = client_help!("The client"))]
     pub client: String,
     /// Read why you need access from this file (`-`: standard input).
     #[arg(long, value_name = "FILE")]
@@ -1064,8 +1095,7 @@ pub enum PolicyCommand {
 #[command(group(ArgGroup::new("justification_source").args(["justification", "justification_file"])))]
 #[command(group(ArgGroup::new("reference_source").args(["reference", "reference_file"])))]
 pub struct DiscloseArgs {
-    /// The client whose information would leave.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", help = client_help!("The client whose information would leave"))]
     pub client: String,
     /// Who would receive it (`client` for the client's own request).
     #[arg(long = "to", value_name = "NAME")]

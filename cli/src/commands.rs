@@ -20,19 +20,34 @@ pub mod vault;
 
 use std::path::{Path, PathBuf};
 
-use casevault::{Date, Error, Session, Vault};
+use casevault::{ClientId, Date, Error, Session, Vault};
 use secrecy::SecretString;
 
 use crate::cli::Cli;
 use crate::error::CliError;
 use crate::output::eout;
+use crate::output::local_time::LocalEvent;
 use crate::secrets;
 
-/// Who is acting, for the audit trail.
-fn actor() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".into())
+/// The operating-system user, for the audit trail: $USER, else $LOGNAME (an empty
+/// value is none).
+fn os_user() -> Option<String> {
+    ["USER", "LOGNAME"]
+        .into_iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|user| !user.trim().is_empty())
+}
+
+/// Who is acting, for the audit trail: the operating-system user, else the member
+/// acting (the one `--member` names, or the practice's only member). Never "unknown":
+/// a trail must say who read what, and a service or `env -i` sets no $USER.
+fn actor(vault: &mut Vault, member: Option<&str>) -> Result<String, CliError> {
+    match os_user() {
+        Some(user) => Ok(user),
+        None => vault
+            .member_to_unlock(member)
+            .map_err(|e| unlock_error(e, member)),
+    }
 }
 
 fn vault_path(cli: &Cli) -> Result<PathBuf, CliError> {
@@ -62,10 +77,11 @@ fn passphrase(cli: &Cli, vault: &Path) -> Result<SecretString, CliError> {
 /// one), telling the user about failed unlocks since the last one.
 fn unlock(cli: &Cli) -> Result<Session, CliError> {
     let path = vault_path(cli)?;
-    let vault = Vault::open(&path)?;
+    let mut vault = Vault::open(&path)?;
+    let actor = actor(&mut vault, cli.member.as_deref())?;
     let pass = passphrase(cli, &path)?;
     let session = vault
-        .unlock_member(&pass, &actor(), cli.member.as_deref())
+        .unlock_member(&pass, &actor, cli.member.as_deref())
         .map_err(|e| unlock_error(e, cli.member.as_deref()))?;
     warn_failed_unlocks(&session);
     Ok(session)
@@ -107,8 +123,8 @@ fn warn_failed_unlocks(session: &Session) {
         eout!(
             "warning: {} failed unlock attempt(s) since the last unlock, from {} to {}, with {}; they are in the audit log",
             failed.len(),
-            first.at,
-            last.at,
+            LocalEvent(first.at),
+            LocalEvent(last.at),
             tried.join(", ")
         );
     }
@@ -131,6 +147,39 @@ fn keyslot_owner(slot: &str) -> String {
         Some((name, k)) => format!("{name}'s {}", kind(k)),
         None => format!("the first member's {}", kind(slot)),
     }
+}
+
+/// The client a command-line value names, for every command that takes one: an
+/// identifier as the vault makes them (eight hexadecimal digits) is taken as it is;
+/// anything else is looked up by name ([`Session::find_client`], audited as a
+/// `client.list`): the one client whose name holds every word of it. When several
+/// do, the error lists them, names and ids, for the user to pick one (exit 2).
+fn client_id(session: &mut Session, given: &str) -> Result<ClientId, CliError> {
+    if casevault::is_vault_id(given) {
+        return Ok(ClientId::from(given));
+    }
+    session.find_client(given).map_err(|e| match &e {
+        Error::ClientAmbiguous { matches, .. } => {
+            let listed: Vec<String> = matches
+                .iter()
+                .map(|m| format!("{} ({})", m.name, m.id))
+                .collect();
+            let hint = format!(
+                "they are {}; run the command again with the id of the one you mean",
+                listed.join(", ")
+            );
+            CliError::from(e).with_hint(&hint)
+        }
+        Error::ClientNotFound(_) => CliError::from(e).with_hint(
+            "give the client's id or words of their name; `casevault client list` lists them",
+        ),
+        _ => CliError::from(e),
+    })
+}
+
+/// [`client_id`] for each of several values.
+fn client_ids(session: &mut Session, given: &[String]) -> Result<Vec<ClientId>, CliError> {
+    given.iter().map(|g| client_id(session, g)).collect()
 }
 
 /// Refuses a date after today (most likely a typo: 2062 for 2026) unless the user said

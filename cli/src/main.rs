@@ -33,6 +33,8 @@ fn main() -> ExitCode {
         eprintln!("{e}");
         return ExitCode::from(e.code() as u8);
     }
+    // First, while the process has one thread (see `read_offset`).
+    output::local_time::read_offset();
     let cli = Cli::parse();
     let out = Printer::new(cli.json);
     let result = run(&cli, &out);

@@ -3,6 +3,7 @@
 //! tables); in `results.rs`, how each command's results look.
 
 pub mod law;
+pub mod local_time;
 mod results;
 
 use std::cell::RefCell;

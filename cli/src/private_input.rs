@@ -9,7 +9,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use casevault::{Date, NewClient};
+use casevault::{Date, NewClient, ProfileChange};
 use zeroize::Zeroizing;
 
 use crate::bounded;
@@ -17,6 +17,9 @@ use crate::error::CliError;
 
 /// What a profile on standard input looks like, for error hints.
 const PROFILE_FORM: &str = "write one field per line, e.g. `name: Ada Example`, `dob: 1984-05-17`, `contact: 555-0100`, `third-party: Ben Example` (repeatable); only the name is required; nothing was written";
+
+/// What changes to a profile on standard input look like, for error hints.
+const CHANGES_FORM: &str = "write one field to change per line, e.g. `name: Ada Example`, `dob: 1984-05-17`, `contact: 555-0100`, `third-party: Ben Example` (repeatable: the names given replace the list); nothing was changed";
 
 /// `text` without its one trailing line ending (`\n` or `\r\n`), if it has one.
 pub fn without_line_ending(text: &str) -> &str {
@@ -90,15 +93,57 @@ pub fn profile_from_stdin() -> Result<NewClient, CliError> {
     parse_profile(&text)
 }
 
+/// Reads changes to a client's profile from standard input (see
+/// [`parse_profile_change`]).
+pub fn profile_change_from_stdin() -> Result<ProfileChange, CliError> {
+    let text = read_stdin("the changes to the client's profile", CHANGES_FORM)?;
+    parse_profile_change(&text)
+}
+
 /// A profile written as `field: value` lines: `name:` (required), `dob:`, `contact:`,
 /// `third-party:` (repeatable). Blank lines and lines starting with `#` are skipped.
 /// An unknown field, a line that is not `field: value`, an empty value, a repeated
 /// single field, a malformed date or a missing name is a usage error naming the line.
 pub fn parse_profile(text: &str) -> Result<NewClient, CliError> {
+    let (client, _) = parse_fields(text, PROFILE_FORM)?;
+    if client.name.is_empty() {
+        return Err(CliError::usage(
+            "the profile has no `name:` line",
+            PROFILE_FORM,
+        ));
+    }
+    Ok(client)
+}
+
+/// Changes to a profile, written as a profile is ([`parse_profile`]) but with only the
+/// fields to change: `third-party:` lines, if any, replace the whole list. At least
+/// one field is required.
+pub fn parse_profile_change(text: &str) -> Result<ProfileChange, CliError> {
+    let (client, given) = parse_fields(text, CHANGES_FORM)?;
+    let has = |field: Field| given.contains(&field);
+    let change = ProfileChange {
+        name: has(Field::Name).then_some(client.name),
+        contact: has(Field::Contact).then_some(client.contact),
+        date_of_birth: has(Field::Dob).then_some(client.date_of_birth),
+        third_parties: has(Field::ThirdParty).then_some(client.third_parties),
+    };
+    if change.is_empty() {
+        return Err(CliError::usage(
+            "standard input names no field to change",
+            CHANGES_FORM,
+        ));
+    }
+    Ok(change)
+}
+
+/// The fields of `field: value` lines (see [`parse_profile`]), and which were given;
+/// `form` is the hint of the errors.
+fn parse_fields(text: &str, form: &str) -> Result<(NewClient, Vec<Field>), CliError> {
     let refuse = |line: usize, problem: String| {
-        CliError::usage(format!("profile line {line}: {problem}"), PROFILE_FORM)
+        CliError::usage(format!("profile line {line}: {problem}"), form)
     };
     let mut client = NewClient::default();
+    let mut given: Vec<Field> = Vec::new();
     // The line each single field was first given on.
     let mut seen: Vec<(Field, usize)> = Vec::new();
     for (index, raw) in text.split('\n').enumerate() {
@@ -138,6 +183,9 @@ pub fn parse_profile(text: &str) -> Result<NewClient, CliError> {
             }
             seen.push((field, number));
         }
+        if !given.contains(&field) {
+            given.push(field);
+        }
         match field {
             Field::Name => client.name = value.to_owned(),
             Field::Dob => {
@@ -152,13 +200,7 @@ pub fn parse_profile(text: &str) -> Result<NewClient, CliError> {
             Field::ThirdParty => client.third_parties.push(value.to_owned()),
         }
     }
-    if client.name.is_empty() {
-        return Err(CliError::usage(
-            "the profile has no `name:` line",
-            PROFILE_FORM,
-        ));
-    }
-    Ok(client)
+    Ok((client, given))
 }
 
 /// Prints `prompt` on standard error and reads one line from the terminal; `None` at
@@ -321,6 +363,37 @@ mod tests {
         let e = refused("name: Ada\n\u{1b}[31mx: Secret Value\n");
         assert!(!e.contains('\u{1b}') && !e.contains("Secret Value"), "{e}");
         assert!(refused("").contains("no `name:` line"));
+    }
+
+    #[test]
+    fn changes_read_only_the_fields_given() {
+        let c = parse_profile_change(
+            "# changes\ncontact: 555-0199\nthird-party: Cleo\nthird-party: Dan\n",
+        )
+        .unwrap();
+        assert_eq!(c.name, None);
+        assert_eq!(c.contact, Some(Some("555-0199".into())));
+        assert_eq!(c.date_of_birth, None);
+        assert_eq!(c.third_parties, Some(vec!["Cleo".into(), "Dan".into()]));
+        let c = parse_profile_change("name: Ada Exemplar\ndob: 1984-05-17\n").unwrap();
+        assert_eq!(c.name.as_deref(), Some("Ada Exemplar"));
+        assert_eq!(c.date_of_birth, Some(Some("1984-05-17".parse().unwrap())));
+        assert_eq!(c.third_parties, None);
+        for (text, expected) in [
+            ("", "names no field"),
+            ("# only a comment\n", "names no field"),
+            ("phone: 555\n", "line 1"),
+            ("contact:\n", "no value"),
+            ("dob: 1984-05-17\ndob: 1984-05-18\n", "first on line 1"),
+        ] {
+            let e = parse_profile_change(text).expect_err(text);
+            assert_eq!(e.code(), crate::error::exit::USAGE);
+            let e = e.to_string();
+            assert!(
+                e.contains(expected) && e.contains("nothing was changed"),
+                "{text:?}: {e}"
+            );
+        }
     }
 
     #[test]

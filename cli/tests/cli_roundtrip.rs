@@ -642,15 +642,29 @@ fn unknown_client_id_is_refused() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
 
+    // Not an id the vault makes, so looked up by name too.
     let (_, err) = fails_with(&v, &["client", "show", "nosuchid"], "", 1);
-    assert!(err.contains("no client nosuchid"), "{err}");
+    assert!(
+        err.contains("no client with the id or name \"nosuchid\""),
+        "{err}"
+    );
+    assert!(err.contains("casevault client list"), "{err}");
+    // An id the vault could have made, and did not.
+    let (_, err) = fails_with(&v, &["client", "show", "0badc0de"], "", 1);
+    assert!(err.contains("no client 0badc0de"), "{err}");
     assert!(err.contains("casevault client list"), "{err}");
 
     let (_, err) = fails_with(&v, &["note", "list", "--client", "nosuchid"], "", 1);
-    assert!(err.contains("no client nosuchid"), "{err}");
+    assert!(
+        err.contains("no client with the id or name \"nosuchid\""),
+        "{err}"
+    );
 
     let (_, err) = fails_with(&v, &["search", "x", "--client", "nosuchid"], "", 1);
-    assert!(err.contains("no client nosuchid"), "{err}");
+    assert!(
+        err.contains("no client with the id or name \"nosuchid\""),
+        "{err}"
+    );
 
     let (out, err) = fails_with(
         &v,
@@ -666,7 +680,10 @@ fn unknown_client_id_is_refused() {
         1,
     );
     assert!(out.is_empty(), "{out}");
-    assert!(err.contains("no client nosuchid"), "{err}");
+    assert!(
+        err.contains("no client with the id or name \"nosuchid\""),
+        "{err}"
+    );
 
     // One good and one unknown client: nothing is saved for the good one either.
     fails_with(

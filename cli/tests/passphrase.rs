@@ -175,7 +175,7 @@ fn a_forged_failed_unlock_row_keeps_a_casevault_time_and_says_when_it_has_none()
         .unwrap();
     let (_, err) = succeeds(with(&v, PASSPHRASE, &["client", "list"]));
     assert!(
-        err.contains("2 failed unlock attempt(s) since the last unlock, from 2026-03-01T10:00:00Z to an unreadable time"),
+        err.contains("2 failed unlock attempt(s) since the last unlock, from 2026-03-01 10:00:00 +00:00 to an unreadable time"),
         "{err}"
     );
     let events = v.json(&["audit", "log"]);

@@ -361,13 +361,16 @@ fn a_clinician_sees_only_their_caseload() {
 }
 
 /// `text` with each of `ids` replaced by a placeholder (its position), and every
-/// timestamp (when a note was written) by `<time>`.
+/// timestamp (when a note was written), as JSON or people read it, by `<time>`.
 fn normalized(text: &str, ids: &[&str]) -> String {
     let mut text = text.to_owned();
     for (i, id) in ids.iter().enumerate() {
         text = text.replace(id, &format!("<id{i}>"));
     }
-    let time = regex::Regex::new(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z").unwrap();
+    let time = regex::Regex::new(
+        r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?Z| \d{2}:\d{2}:\d{2} ([+-]\d{2}:\d{2}|UTC))",
+    )
+    .unwrap();
     time.replace_all(&text, "<time>").into_owned()
 }
 

@@ -12,6 +12,16 @@ use std::ops::Deref;
 
 use serde::{Deserialize, Serialize};
 
+/// True when `text` has the form of an identifier the vault makes: eight lowercase
+/// hexadecimal digits. A caller that takes either an identifier or a name (the CLI's
+/// `--client`) reads text of this form as an identifier, without looking it up.
+pub fn is_vault_id(text: &str) -> bool {
+    text.len() == 8
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -184,5 +194,23 @@ mod tests {
         assert_eq!(id.len(), 8);
         let map: std::collections::HashMap<ClientId, u32> = [(id.clone(), 1)].into();
         assert_eq!(map.get("8b3ac338"), Some(&1));
+    }
+
+    #[test]
+    fn the_form_of_a_vault_made_identifier() {
+        for id in ["8b3ac338", "00000000", "ffffffff"] {
+            assert!(is_vault_id(id), "{id}");
+        }
+        for text in [
+            "8B3AC338",
+            "8b3ac33",
+            "8b3ac3388",
+            "8b3ac33g",
+            "Ada",
+            "",
+            "８b3ac338",
+        ] {
+            assert!(!is_vault_id(text), "{text}");
+        }
     }
 }

@@ -11,6 +11,7 @@ mod timestamp;
 pub use date::Date;
 pub use id::{
     AccountingId, ClientId, ConsentId, DecisionId, IntakeId, NoteId, RequestId, RestrictionId,
+    is_vault_id,
 };
 pub use record_ref::{RecordKind, RecordRef};
 pub use timestamp::{EventTime, Timestamp};

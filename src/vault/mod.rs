@@ -61,6 +61,7 @@ mod migrate;
 mod notes;
 pub(crate) mod owed;
 mod parts;
+pub(crate) mod profile;
 pub(crate) mod record_life;
 pub(crate) mod restrict;
 pub(crate) mod rights;
@@ -245,6 +246,15 @@ impl Vault {
     /// fail (a read-only vault), the unlock still succeeds and the next one tries again.
     pub fn unlock(self, passphrase: &SecretString, actor: &str) -> Result<Session> {
         self.unlock_member(passphrase, actor, None)
+    }
+
+    /// The member [`Vault::unlock_member`] unlocks as, given `member`: the one named,
+    /// or the practice's only member. It reads only the names of the vault's keyslots
+    /// (nothing is decrypted, so nothing is audited), so a caller can name the member
+    /// in the audit trail before unlocking. Fails as `unlock_member` would:
+    /// [`Error::MemberNeeded`], [`Error::NoSuchMember`], [`Error::MemberRemoved`].
+    pub fn member_to_unlock(&mut self, member: Option<&str>) -> Result<String> {
+        Ok(self.member_slot(member, PASSPHRASE_SLOT)?.0)
     }
 
     /// [`Vault::unlock`] as the member `member` (by default the practice's only

@@ -1,7 +1,8 @@
 //! Clients and notes: adding, reading, editing, signing and amending.
 
 use super::Session;
-use super::input::{check_dates, check_lines, without_bom};
+use super::input::{check_dates, without_bom};
+use super::profile::{check_profile, kept_contact, kept_third_parties};
 use crate::audit::Action;
 use crate::base::{ClientId, NoteId, Timestamp};
 use crate::base::{RecordKind, RecordRef};
@@ -15,27 +16,8 @@ impl Session {
     /// Adds a client; returns the new client's identifier.
     pub fn add_client(&mut self, new: NewClient) -> Result<ClientId> {
         check_dates(&[("date of birth", new.date_of_birth)])?;
+        check_profile(Some(&new.name), new.contact.as_deref(), &new.third_parties)?;
         let name = new.name.trim().to_owned();
-        if crate::base::fold::is_blank(&name) {
-            return Err(Error::InvalidInput("the client's name is empty".into()));
-        }
-        if new
-            .third_parties
-            .iter()
-            .any(|n| crate::base::fold::is_blank(n))
-        {
-            return Err(Error::InvalidInput("a third-party name is empty".into()));
-        }
-        check_lines(
-            [("client's name", new.name.as_str())]
-                .into_iter()
-                .chain(new.contact.as_deref().map(|c| ("contact", c)))
-                .chain(
-                    new.third_parties
-                        .iter()
-                        .map(|n| ("third-party name", n.as_str())),
-                ),
-        )?;
         let today = crate::base::Date::today();
         self.access(Action::ClientAdd, |a| {
             if !new.care.is_plain() {
@@ -47,12 +29,8 @@ impl Session {
                 id: id.clone(),
                 name,
                 date_of_birth: new.date_of_birth,
-                contact: new.contact.filter(|c| !crate::base::fold::is_blank(c)),
-                third_parties: new
-                    .third_parties
-                    .iter()
-                    .map(|n| n.trim().to_owned())
-                    .collect(),
+                contact: kept_contact(new.contact),
+                third_parties: kept_third_parties(&new.third_parties),
                 created_at: Timestamp::now(),
                 care: new.care,
             };

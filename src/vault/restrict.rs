@@ -1,11 +1,12 @@
-//! Session operations on what the law attaches to a client's care (Part 2, a minor's
-//! own consent, the end of treatment), on their restrictions and lockbox, and on the
+//! The rules of what the law attaches to a client's care (Part 2, a minor's own
+//! consent, the end of treatment, a legal hold: `profile.rs` writes the changes), and
+//! the session operations on a client's restrictions and lockbox and on the
 //! jurisdiction pack in force. Every one goes through `Session::access`.
 
 use crate::audit::Action;
 use crate::base::{Date, RecordKind, RecordRef, RestrictionId, Timestamp};
 use crate::error::Error;
-use crate::model::client::{Care, Client};
+use crate::model::client::Care;
 use crate::model::policy::Policy;
 use crate::model::restriction::{Answer, NewRestriction, Restriction};
 use crate::rules::decision::ClientFacts;
@@ -25,6 +26,63 @@ pub struct CareChange {
     pub treatment_ended: Option<Date>,
     /// Place a legal hold, with its reason (`Some(None)`: lift it).
     pub legal_hold: Option<Option<String>>,
+}
+
+impl CareChange {
+    /// True when it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.part2_program.is_none()
+            && self.minor_consent.is_none()
+            && self.treatment_ended.is_none()
+            && self.legal_hold.is_none()
+    }
+}
+
+/// Refuses a change to a client's care that is wrong whatever the vault holds: a date
+/// out of range, an end of treatment after `today`, a legal hold without its reason.
+pub(crate) fn check_care_change(change: &CareChange, today: Date) -> Result<()> {
+    check_dates(&[("end of treatment", change.treatment_ended)])?;
+    if change.treatment_ended.is_some_and(|d| d > today) {
+        return Err(Error::InvalidInput(
+            "the end of treatment is after today: record it on the day it ends; nothing changed"
+                .into(),
+        ));
+    }
+    if let Some(Some(reason)) = &change.legal_hold {
+        if crate::base::fold::is_blank(reason) {
+            return Err(Error::InvalidInput(
+                "a legal hold needs its reason: the case, the order or the investigation".into(),
+            ));
+        }
+        check_lines([("legal hold's reason", reason.as_str())])?;
+    }
+    Ok(())
+}
+
+/// `care` with `change` made to it (checked by [`check_care_change`]); a legal hold
+/// placed is placed on `today`.
+pub(crate) fn changed_care(care: &Care, change: &CareChange, today: Date) -> Care {
+    let mut care = care.clone();
+    if let Some(mark) = change.part2_program {
+        care.part2_program = mark;
+    }
+    if let Some(mark) = change.minor_consent {
+        care.minor_consent = mark;
+    }
+    if let Some(ended) = change.treatment_ended {
+        care.treatment_ended = Some(ended);
+    }
+    match &change.legal_hold {
+        None => {}
+        Some(None) => care.legal_hold = None,
+        Some(Some(reason)) => {
+            care.legal_hold = Some(crate::model::client::LegalHold {
+                reason: reason.trim().to_owned(),
+                since: today,
+            });
+        }
+    }
+    care
 }
 
 /// Refuses marks the policy has no rule for, or that the client's age rules out.
@@ -112,70 +170,9 @@ impl Access<'_, '_> {
                 ))
             })
     }
-
-    /// Writes a new version of `client`'s profile.
-    fn rewrite_client(&mut self, client: &Client) -> Result<()> {
-        let version = self
-            .latest_record(RecordKind::Client, &client.id)?
-            .map_or(1, |row| row.reference.version + 1);
-        self.write_for(
-            &client.id,
-            RecordRef::new(RecordKind::Client, &client.id, version),
-            client,
-        )
-    }
 }
 
 impl Session {
-    /// Changes what is marked on a client's care; returns the profile as it now is.
-    pub fn change_care(&mut self, client: &str, change: CareChange, today: Date) -> Result<Client> {
-        check_dates(&[("end of treatment", change.treatment_ended)])?;
-        if change.treatment_ended.is_some_and(|d| d > today) {
-            return Err(Error::InvalidInput(
-                "the end of treatment is after today: record it on the day it ends; nothing changed".into(),
-            ));
-        }
-        self.access(Action::ClientEdit, |a| {
-            let mut profile = a.client(client)?;
-            let (_, policy) = a.policy()?;
-            let mut care = profile.care.clone();
-            if let Some(mark) = change.part2_program {
-                care.part2_program = mark;
-            }
-            if let Some(mark) = change.minor_consent {
-                care.minor_consent = mark;
-            }
-            if let Some(ended) = change.treatment_ended {
-                care.treatment_ended = Some(ended);
-            }
-            match &change.legal_hold {
-                None => {}
-                Some(None) => care.legal_hold = None,
-                Some(Some(reason)) => {
-                    if crate::base::fold::is_blank(reason) {
-                        return Err(Error::InvalidInput(
-                            "a legal hold needs its reason: the case, the order or the investigation".into(),
-                        ));
-                    }
-                    check_lines([("legal hold's reason", reason.as_str())])?;
-                    care.legal_hold = Some(crate::model::client::LegalHold {
-                        reason: reason.trim().to_owned(),
-                        since: today,
-                    });
-                }
-            }
-            if care == profile.care {
-                return Err(Error::InvalidInput(
-                    "nothing to change: the client's care is already marked so".into(),
-                ));
-            }
-            check_care(&care, profile.date_of_birth, &policy, today)?;
-            profile.care = care;
-            a.rewrite_client(&profile)?;
-            Ok(profile)
-        })
-    }
-
     /// Records a restriction the client asked for; honoured from `requested_on` until
     /// refused or ended. Returns its identifier.
     pub fn add_restriction(&mut self, new: NewRestriction) -> Result<RestrictionId> {

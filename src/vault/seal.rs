@@ -34,7 +34,8 @@ pub(super) fn check_size(reference: &RecordRef, len: usize) -> Result<()> {
     Ok(())
 }
 
-/// A fresh random identifier (eight hexadecimal digits), not yet checked for use.
+/// A fresh random identifier (eight hexadecimal digits: [`crate::base::is_vault_id`]),
+/// not yet checked for use.
 pub(crate) fn random_id() -> String {
     let mut bytes = [0u8; 4];
     OsRng.fill_bytes(&mut bytes);

@@ -2,7 +2,7 @@
 
 use zeroize::Zeroizing;
 
-use super::unlock;
+use super::{client_id, unlock};
 use crate::cli::{AccessCommand, AccessRequestArgs, Cli};
 use crate::error::CliError;
 use crate::output::{Printer, eout};
@@ -50,7 +50,8 @@ fn request(cli: &Cli, args: &AccessRequestArgs, out: &Printer) -> Result<(), Cli
         ));
     }
     let mut session = unlock(cli)?;
-    let id = session.request_access(&args.client, &justification)?;
+    let client = client_id(&mut session, &args.client)?;
+    let id = session.request_access(&client, &justification)?;
     if !out.json() {
         eout!(
             "access requested; an owner or a records member approves it with `casevault access approve {id}`"

@@ -2,7 +2,7 @@
 
 use casevault::Date;
 
-use super::unlock;
+use super::{client_id, unlock};
 use crate::cli::{CaseloadCommand, Cli};
 use crate::error::CliError;
 use crate::output::Printer;
@@ -35,7 +35,8 @@ fn assign(
         ));
     }
     let mut session = unlock(cli)?;
-    session.assign_client(member, client, until)?;
+    let client = client_id(&mut session, client)?;
+    session.assign_client(member, &client, until)?;
     out.done(&match until {
         Some(until) => format!("client {client} assigned to {member} until the end of {until}"),
         None => format!("client {client} assigned to {member}"),
@@ -45,7 +46,8 @@ fn assign(
 
 fn unassign(cli: &Cli, member: &str, client: &str, out: &Printer) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
-    session.unassign_client(member, client)?;
+    let client = client_id(&mut session, client)?;
+    session.unassign_client(member, &client)?;
     out.done(&format!(
         "client {client} taken off {member}'s caseload: their keys to it were taken back and new writes use new keys; run `casevault rekey` to seal older records again"
     ));

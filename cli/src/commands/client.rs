@@ -2,9 +2,9 @@
 
 use std::io::IsTerminal;
 
-use casevault::{Care, CareChange, Date, DestroyBasis, NewClient};
+use casevault::{Care, CareChange, Date, DestroyBasis, NewClient, ProfileChange};
 
-use super::unlock;
+use super::{client_id, unlock};
 use crate::cli::{Cli, ClientAddArgs, ClientCommand, ClientDestroyArgs, ClientEditArgs};
 use crate::error::CliError;
 use crate::output::Printer;
@@ -18,7 +18,8 @@ pub fn run(cli: &Cli, command: &ClientCommand, out: &Printer) -> Result<(), CliE
         ClientCommand::Edit(args) => edit(cli, args, out),
         ClientCommand::Page { id } => {
             let mut session = unlock(cli)?;
-            out.client_page(&session.client_page(id, Date::today())?);
+            let id = client_id(&mut session, id)?;
+            out.client_page(&session.client_page(&id, Date::today())?);
             Ok(())
         }
         ClientCommand::Destroy(args) => destroy(cli, args, out),
@@ -40,7 +41,8 @@ fn destroy(cli: &Cli, args: &ClientDestroyArgs, out: &Printer) -> Result<(), Cli
         _ => DestroyBasis::RetentionEnded,
     };
     let mut session = unlock(cli)?;
-    out.destruction(&session.destroy_client(&args.id, &basis, Date::today())?);
+    let id = client_id(&mut session, &args.id)?;
+    out.destruction(&session.destroy_client(&id, &basis, Date::today())?);
     Ok(())
 }
 
@@ -99,7 +101,8 @@ fn list(cli: &Cli, out: &Printer) -> Result<(), CliError> {
 
 fn show(cli: &Cli, id: &str, out: &Printer) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
-    out.client(&session.client_details(id)?);
+    let id = client_id(&mut session, id)?;
+    out.client(&session.client_details(&id)?);
     Ok(())
 }
 
@@ -109,7 +112,7 @@ fn edit(cli: &Cli, args: &ClientEditArgs, out: &Printer) -> Result<(), CliError>
         (_, true) => Some(false),
         _ => None,
     };
-    let change = CareChange {
+    let care = CareChange {
         part2_program: mark(args.care.part2_program, args.no_part2_program),
         minor_consent: mark(args.care.minor_consent, args.no_minor_consent),
         treatment_ended: args.treatment_ended,
@@ -119,18 +122,70 @@ fn edit(cli: &Cli, args: &ClientEditArgs, out: &Printer) -> Result<(), CliError>
             (None, false) => None,
         },
     };
-    if change.part2_program.is_none()
-        && change.minor_consent.is_none()
-        && change.treatment_ended.is_none()
-        && change.legal_hold.is_none()
-    {
+    // Read (and checked) before unlocking, as `client add` reads a profile.
+    let profile = profile_change(args)?;
+    if profile.is_empty() && care.is_empty() {
         return Err(CliError::usage(
             "nothing to change",
-            "give --part2-program, --minor-consent, --treatment-ended DATE, --legal-hold REASON (or --no-part2-program, --no-minor-consent, --no-legal-hold)",
+            "give the profile's changes (--profile-stdin, or --name, --contact, --dob, --third-party; --no-contact, --no-dob, --no-third-parties) or a mark on the client's care (--part2-program, --minor-consent, --treatment-ended DATE, --legal-hold REASON; --no-part2-program, --no-minor-consent, --no-legal-hold)",
         ));
     }
     let mut session = unlock(cli)?;
-    session.change_care(&args.id, change, Date::today())?;
-    out.client(&session.client_details(&args.id)?);
+    let id = client_id(&mut session, &args.id)?;
+    session.edit_client(&id, profile, care, Date::today())?;
+    out.client(&session.client_details(&id)?);
     Ok(())
+}
+
+/// The changes to the profile `client edit` was given: its options, or with
+/// --profile-stdin, `field: value` lines on standard input, to which the --no-…
+/// options may add.
+fn profile_change(args: &ClientEditArgs) -> Result<ProfileChange, CliError> {
+    let mut change = if args.profile_stdin {
+        private_input::profile_change_from_stdin()?
+    } else {
+        ProfileChange {
+            name: args.name.clone(),
+            contact: args.contact.clone().map(Some),
+            date_of_birth: args.dob.map(Some),
+            third_parties: (!args.third_parties.is_empty()).then(|| args.third_parties.clone()),
+        }
+    };
+    for (removed, field, flag, given) in [
+        (
+            args.no_contact,
+            "contact",
+            "--no-contact",
+            change.contact.is_some(),
+        ),
+        (
+            args.no_dob,
+            "dob",
+            "--no-dob",
+            change.date_of_birth.is_some(),
+        ),
+        (
+            args.no_third_parties,
+            "third-party",
+            "--no-third-parties",
+            change.third_parties.is_some(),
+        ),
+    ] {
+        if removed && given {
+            return Err(CliError::usage(
+                format!("standard input sets `{field}:` and {flag} removes it"),
+                "give one or the other; nothing was changed",
+            ));
+        }
+    }
+    if args.no_contact {
+        change.contact = Some(None);
+    }
+    if args.no_dob {
+        change.date_of_birth = Some(None);
+    }
+    if args.no_third_parties {
+        change.third_parties = Some(Vec::new());
+    }
+    Ok(change)
 }

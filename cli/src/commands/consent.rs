@@ -2,7 +2,7 @@
 
 use casevault::{ConsentRecipient, Date, NewConsent, Tpo};
 
-use super::{not_in_future, unlock};
+use super::{client_id, not_in_future, unlock};
 use crate::cli::{Cli, ConsentAddArgs, ConsentCommand, ExpiryArg};
 use crate::error::CliError;
 use crate::output::{Printer, eout};
@@ -40,8 +40,9 @@ fn add(cli: &Cli, args: &ConsentAddArgs, out: &Printer) -> Result<(), CliError> 
         ),
     };
     let mut session = unlock(cli)?;
+    let client = client_id(&mut session, &args.client)?;
     let (id, warnings) = session.add_consent(NewConsent {
-        client: args.client.as_str().into(),
+        client,
         recipient: ConsentRecipient {
             name: args.recipient.trim().to_owned(),
             organization: args.organization.clone(),
@@ -65,7 +66,8 @@ fn add(cli: &Cli, args: &ConsentAddArgs, out: &Printer) -> Result<(), CliError> 
 
 fn list(cli: &Cli, client: &str, out: &Printer) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
-    out.consents(&session.consents_for_client(client)?, Date::today());
+    let client = client_id(&mut session, client)?;
+    out.consents(&session.consents_for_client(&client)?, Date::today());
     Ok(())
 }
 
@@ -109,6 +111,7 @@ pub fn intake(
 ) -> Result<(), CliError> {
     not_in_future(acknowledged_on, "acknowledgement date", allow_future)?;
     let mut session = unlock(cli)?;
-    out.intake(&session.record_intake(client, acknowledged_on)?);
+    let client = client_id(&mut session, client)?;
+    out.intake(&session.record_intake(&client, acknowledged_on)?);
     Ok(())
 }

@@ -8,7 +8,7 @@ use casevault::{
 };
 use zeroize::Zeroizing;
 
-use super::unlock;
+use super::{client_id, unlock};
 use crate::cli::{Cli, DiscloseArgs, ExportArgs, FormatArg};
 use crate::error::CliError;
 use crate::output::{Printer, eout};
@@ -29,8 +29,9 @@ pub fn disclose(cli: &Cli, args: &DiscloseArgs, out: &Printer) -> Result<(), Cli
         // Before the passphrase's KDF: nothing to decide for a file that cannot be made.
         return Err(Error::NoSuchDirectory(dir.to_owned()).into());
     }
-    let request = request(args)?;
+    let mut request = request(args)?;
     let mut session = unlock(cli)?;
+    request.client = client_id(&mut session, &args.client)?;
     let record = match &options {
         None => session.decide_disclosure(&request, Date::today(), true)?,
         Some(options) => match disclose_working(&mut session, &request, options) {
@@ -173,6 +174,7 @@ fn request(args: &DiscloseArgs) -> Result<DisclosureRequest, CliError> {
         ));
     }
     Ok(DisclosureRequest {
+        // As given; `disclose` puts the client it names in its place once unlocked.
         client: args.client.as_str().into(),
         recipient: args.to.trim().to_owned(),
         purpose: args.purpose.clone(),
@@ -235,8 +237,9 @@ pub fn accounting(
     out: &Printer,
 ) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
+    let client = client_id(&mut session, client)?;
     if let Some(request) = legal {
-        let owed = session.legal_accounting(client, request, Date::today())?;
+        let owed = session.legal_accounting(&client, request, Date::today())?;
         if fhir {
             out.fhir(&casevault::accounting_to_fhir(
                 &owed.entries,
@@ -247,7 +250,7 @@ pub fn accounting(
         }
         return Ok(());
     }
-    let entries = session.accounting(client)?;
+    let entries = session.accounting(&client)?;
     if fhir {
         out.fhir(&casevault::accounting_to_fhir(
             &entries,

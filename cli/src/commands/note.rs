@@ -7,7 +7,7 @@ use std::path::Path;
 use casevault::{Error, NewNote, NoteStatus};
 use zeroize::Zeroizing;
 
-use super::{not_in_future, unlock};
+use super::{client_id, client_ids, not_in_future, unlock};
 use crate::bounded;
 use crate::cli::{Cli, NoteAddArgs, NoteCommand};
 use crate::editor;
@@ -37,12 +37,14 @@ fn add(cli: &Cli, args: &NoteAddArgs, out: &Printer) -> Result<(), CliError> {
     not_in_future(args.date, "session date", args.allow_future)?;
     let source = BodySource::choose(args.file.as_deref(), args.edit)?;
     let mut session = unlock(cli)?;
+    // Before the editor opens: a name that matches no client, or several, loses no typing.
+    let clients = client_ids(&mut session, &args.clients)?;
     let id = source.save(
         String::new(),
         "casevault note add --client ID --date DATE --file FILE",
         |body| {
             session.add_note(NewNote {
-                clients: args.clients.iter().map(|c| c.as_str().into()).collect(),
+                clients: clients.clone(),
                 date: args.date,
                 note_type: args.note_type.map(Into::into),
                 body: body.to_owned(),
@@ -68,7 +70,8 @@ fn show(cli: &Cli, id: &str, version: Option<u32>, out: &Printer) -> Result<(), 
 
 fn list(cli: &Cli, client: &str, out: &Printer) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
-    out.notes(&session.notes_for_client(client)?);
+    let client = client_id(&mut session, client)?;
+    out.notes(&session.notes_for_client(&client)?);
     Ok(())
 }
 
@@ -138,8 +141,9 @@ fn amend(
 
 fn import(cli: &Cli, client: &str, dir: &Path, out: &Printer) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
+    let client = client_id(&mut session, client)?;
     let bar = progress::import_bar();
-    let report = session.import_notes(client, dir, &mut |p| {
+    let report = session.import_notes(&client, dir, &mut |p| {
         if let Some(bar) = &bar {
             bar.set_length(p.total as u64);
             bar.set_position(p.done as u64);
@@ -174,8 +178,9 @@ pub fn search(
         None => private_input::query()?,
     };
     let mut session = unlock(cli)?;
+    let client = client.map(|c| client_id(&mut session, c)).transpose()?;
     let working = Working::start("searching every note");
-    let hits = session.search(&query, client);
+    let hits = session.search(&query, client.as_deref());
     drop(working);
     out.hits(&hits?);
     Ok(())

@@ -2,7 +2,7 @@
 
 use casevault::{Date, NewRestriction};
 
-use super::unlock;
+use super::{client_id, unlock};
 use crate::cli::{Cli, RestrictionAddArgs, RestrictionCommand};
 use crate::error::CliError;
 use crate::output::Printer;
@@ -12,7 +12,8 @@ pub fn run(cli: &Cli, command: &RestrictionCommand, out: &Printer) -> Result<(),
         RestrictionCommand::Add(args) => add(cli, args, out),
         RestrictionCommand::List { client } => {
             let mut session = unlock(cli)?;
-            out.restrictions(&session.restrictions_for_client(client)?, Date::today());
+            let client = client_id(&mut session, client)?;
+            out.restrictions(&session.restrictions_for_client(&client)?, Date::today());
             Ok(())
         }
         RestrictionCommand::Refuse { id, reason, on } => {
@@ -32,8 +33,9 @@ pub fn run(cli: &Cli, command: &RestrictionCommand, out: &Printer) -> Result<(),
 
 fn add(cli: &Cli, args: &RestrictionAddArgs, out: &Printer) -> Result<(), CliError> {
     let mut session = unlock(cli)?;
+    let client = client_id(&mut session, &args.client)?;
     let id = session.add_restriction(NewRestriction {
-        client: args.client.as_str().into(),
+        client,
         categories: args.categories.clone(),
         purposes: args.purposes.clone(),
         recipient: args.recipient.clone(),

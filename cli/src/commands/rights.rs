@@ -2,7 +2,7 @@
 
 use casevault::{Date, DenialGround, RequestOutcome, RightKind};
 
-use super::unlock;
+use super::{client_id, unlock};
 use crate::cli::{Cli, RequestCommand};
 use crate::error::CliError;
 use crate::output::{Printer, eout};
@@ -35,8 +35,9 @@ pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), Cli
                 )
             })?;
             let mut session = unlock(cli)?;
+            let client = client_id(&mut session, client)?;
             let request = session.add_request(
-                client,
+                &client,
                 kind,
                 received.unwrap_or(today),
                 concerns.clone(),
@@ -148,8 +149,9 @@ pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), Cli
             oral,
         } => {
             let mut session = unlock(cli)?;
+            let client = client_id(&mut session, client)?;
             let s = session.suspend_accounting(
-                client,
+                &client,
                 agency,
                 (from.unwrap_or(today), *until),
                 reason,
@@ -162,7 +164,8 @@ pub fn run(cli: &Cli, command: &RequestCommand, out: &Printer) -> Result<(), Cli
         }
         RequestCommand::List { client } => {
             let mut session = unlock(cli)?;
-            out.rights_requests(&session.requests_for_client(client)?, today);
+            let client = client_id(&mut session, client)?;
+            out.rights_requests(&session.requests_for_client(&client)?, today);
         }
     }
     Ok(())

@@ -28,9 +28,9 @@ pub fn serve(
     if !vault.exists() {
         return Err(casevault::Error::from(casevault::StoreError::Missing(vault)).into());
     }
-    // Read while the process has one thread: the time crate reads the local offset
-    // only then.
-    let offset = time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC);
+    // Read at startup, while the process had one thread (the time crate reads the
+    // local offset only then).
+    let offset = crate::output::local_time::offset().unwrap_or(time::UtcOffset::UTC);
     let config = casevault_web::Config {
         vault,
         port,

@@ -5,7 +5,7 @@ use std::path::Path;
 use casevault::{KdfParams, RecoveryCode, Vault};
 use secrecy::SecretString;
 
-use super::{actor, passphrase, unlock, unlock_error, vault_path, warn_failed_unlocks};
+use super::{actor, os_user, passphrase, unlock, unlock_error, vault_path, warn_failed_unlocks};
 use crate::cli::{Cli, KdfArgs, NewPassphraseArgs};
 use crate::error::CliError;
 use crate::output::Printer;
@@ -26,7 +26,8 @@ pub fn init(cli: &Cli, kdf: &KdfArgs, out: &Printer) -> Result<(), CliError> {
         create_private_dir(dir)?;
     }
     let member = cli.member.as_deref().unwrap_or(casevault::DEFAULT_MEMBER);
-    let (session, code) = Vault::create_practice(&path, &pass, kdf_params(kdf), &actor(), member)?;
+    let actor = os_user().unwrap_or_else(|| member.to_owned());
+    let (session, code) = Vault::create_practice(&path, &pass, kdf_params(kdf), &actor, member)?;
     out.init(&path, &session.vault_id(), session.member(), &code);
     drop(session);
     if let Err(e) = out.flush() {
@@ -42,10 +43,11 @@ pub fn init(cli: &Cli, kdf: &KdfArgs, out: &Printer) -> Result<(), CliError> {
 
 pub fn passwd(cli: &Cli, args: &NewPassphraseArgs, out: &Printer) -> Result<(), CliError> {
     let path = vault_path(cli)?;
-    let vault = Vault::open(&path)?;
+    let mut vault = Vault::open(&path)?;
+    let actor = actor(&mut vault, cli.member.as_deref())?;
     let current = passphrase(cli, &path)?;
     let mut session = vault
-        .unlock_member(&current, &actor(), cli.member.as_deref())
+        .unlock_member(&current, &actor, cli.member.as_deref())
         .map_err(|e| unlock_error(e, cli.member.as_deref()))?;
     warn_failed_unlocks(&session);
     let new = new_passphrase(args.new_passphrase_file.as_deref())?;
@@ -61,7 +63,8 @@ pub fn recover(
     out: &Printer,
 ) -> Result<(), CliError> {
     let path = vault_path(cli)?;
-    let vault = Vault::open(&path)?;
+    let mut vault = Vault::open(&path)?;
+    let actor = actor(&mut vault, cli.member.as_deref())?;
     let typed = secrets::read_secret(
         "recovery code",
         recovery_code_file,
@@ -72,7 +75,7 @@ pub fn recover(
     let code = RecoveryCode::parse(&typed);
     let new = new_passphrase(new.new_passphrase_file.as_deref())?;
     let session = vault
-        .recover_member(&code, &new, None, &actor(), cli.member.as_deref())
+        .recover_member(&code, &new, None, &actor, cli.member.as_deref())
         .map_err(|e| unlock_error(e, cli.member.as_deref()))?;
     warn_failed_unlocks(&session);
     out.done(&format!(

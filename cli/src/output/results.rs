@@ -12,6 +12,7 @@ use casevault::{
 };
 use serde_json::json;
 
+use super::local_time::{Local, LocalEvent};
 use super::{Printer, eout, out};
 
 impl Printer {
@@ -77,7 +78,7 @@ impl Printer {
         if !c.third_parties.is_empty() {
             out!(self, "third parties: {}", c.third_parties.join(", "));
         }
-        out!(self, "created:       {}", c.created_at);
+        out!(self, "created:       {}", Local(c.created_at));
         if c.care.part2_program {
             out!(
                 self,
@@ -169,14 +170,19 @@ impl Printer {
             c.signed_by,
             c.relationship.as_str()
         );
-        out!(self, "recorded:     {} by {}", c.recorded_at, c.recorded_by);
+        out!(
+            self,
+            "recorded:     {} by {}",
+            Local(c.recorded_at),
+            c.recorded_by
+        );
         match &c.revoked {
             Some(r) => out!(
                 self,
                 "revoked:      from {}{} (recorded {} by {})",
                 r.effective,
                 if r.in_writing { ", in writing" } else { "" },
-                r.recorded_at,
+                Local(r.recorded_at),
                 r.recorded_by
             ),
             None => out!(self, "state:        {}", c.state_on(today)),
@@ -285,9 +291,9 @@ impl Printer {
                 vec![
                     format!("{}{}", if m.name == acting { "* " } else { "  " }, m.name),
                     m.role.clone(),
-                    format!("added {}", m.added),
+                    format!("added {}", Local(m.added)),
                     m.removed
-                        .map(|at| format!("removed {at}"))
+                        .map(|at| format!("removed {}", Local(at)))
                         .unwrap_or_default(),
                 ]
             })
@@ -302,9 +308,9 @@ impl Printer {
         }
         out!(self, "member:  {}", m.name);
         out!(self, "role:    {}", m.role);
-        out!(self, "added:   {}", m.added);
+        out!(self, "added:   {}", Local(m.added));
         match m.removed {
-            Some(at) => out!(self, "removed: {at}"),
+            Some(at) => out!(self, "removed: {}", Local(at)),
             None => out!(self, "state:   active"),
         }
         out!(self, "x25519:  {}", m.x25519);
@@ -384,7 +390,7 @@ impl Printer {
                     r.id.clone(),
                     r.member.clone(),
                     format!("client {}", r.client),
-                    format!("asked {}", r.requested_at),
+                    format!("asked {}", Local(r.requested_at)),
                     access_state(r),
                 ]
             })
@@ -582,7 +588,9 @@ impl Printer {
         out!(self, "clients: {}", n.clients.join(", "));
         match &n.status {
             NoteStatus::Draft => out!(self, "status:  draft"),
-            NoteStatus::Signed { at, by } => out!(self, "status:  signed by {by} at {at}"),
+            NoteStatus::Signed { at, by } => {
+                out!(self, "status:  signed by {by} at {}", Local(*at))
+            }
         }
         let categories: Vec<&str> = n.sections.iter().map(|s| s.category.as_str()).collect();
         out!(self, "sections: {}", categories.join(", "));
@@ -594,7 +602,7 @@ impl Printer {
                 self,
                 "--- addendum by {} at {} ---",
                 a.written_by,
-                a.written_at
+                Local(a.written_at)
             );
             self.push_text(a.body.trim_end());
         }
@@ -655,7 +663,7 @@ impl Printer {
                 self,
                 "{:>6}  {}  {:<12}  {:<16}  {:<24}  {}{purpose}",
                 e.seq,
-                e.at,
+                LocalEvent(e.at),
                 e.actor,
                 e.action,
                 e.outcome,
@@ -706,7 +714,7 @@ fn fingerprint(hex: &str) -> String {
 /// Where an emergency access request stands.
 fn access_state(r: &AccessRequest) -> String {
     match (&r.approved, &r.ended_at) {
-        (_, Some(at)) => format!("ended {at}"),
+        (_, Some(at)) => format!("ended {}", Local(*at)),
         (Some(a), None) => format!("approved by {} until {}", a.by, a.until),
         (None, None) => "pending".to_owned(),
     }

@@ -74,6 +74,8 @@ impl TestVault {
             .env("HOME", self.dir.path())
             .env("TMPDIR", self.dir.path())
             .env("USER", "dr-test")
+            // Times are shown in the local offset: UTC, whatever the machine's zone.
+            .env("TZ", "UTC")
             .env("CASEVAULT_VAULT", &self.path)
             .env("CASEVAULT_PASSPHRASE", passphrase)
             .write_stdin("");
@@ -229,6 +231,8 @@ impl TestVault {
             .env("HOME", self.dir.path())
             .env("TMPDIR", self.dir.path())
             .env("USER", "dr-test")
+            // Times are shown in the local offset: UTC, whatever the machine's zone.
+            .env("TZ", "UTC")
             .env("CASEVAULT_VAULT", &self.path)
             .env("CASEVAULT_PASSPHRASE", PASSPHRASE)
             .stdin(std::process::Stdio::null());
