@@ -226,6 +226,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         )
         .route("/clients/{id}", get(pages::client::page))
         .route("/clients/{id}/care", post(pages::client::care))
+        .route("/clients/{id}/profile", post(pages::client::profile))
         .route(
             "/clients/{id}/notes/new",
             get(pages::notes::new_form).post(pages::notes::create),

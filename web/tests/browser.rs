@@ -208,6 +208,14 @@ async fn a_clinicians_day_in_the_browser() {
         "{page}"
     );
     let client_url = c.current_url().await.unwrap();
+    // The profile edited in place: a contact added.
+    fill(&c, "#p-contact", "555-0142").await;
+    click(&c, "form[action$='/profile'] button[type=submit]").await;
+    let page = page_with(&c, "555-0142").await;
+    assert!(
+        page.contains("Contact") && page.contains("555-0142"),
+        "{page}"
+    );
     shot(&c, "client").await;
 
     // Intake: the handout from the policy, then the acknowledgement.

@@ -48,9 +48,23 @@ pub(crate) fn matches(name: &str, query: &str) -> bool {
 
 fn caseload(s: &mut Session, ctx: &Ctx, query: Option<String>) -> Result<Markup, Error> {
     let clients = s.list_clients()?;
+    let searched = query.as_deref().is_some_and(|q| !q.is_empty());
+    // In care first; those whose treatment ended (discharged) apart, and both when
+    // searching by name.
     let shown: Vec<&Client> = match &query {
         Some(q) if !q.is_empty() => clients.iter().filter(|c| matches(&c.name, q)).collect(),
-        _ => clients.iter().collect(),
+        _ => clients
+            .iter()
+            .filter(|c| c.care.treatment_ended.is_none())
+            .collect(),
+    };
+    let discharged: Vec<&Client> = if searched {
+        Vec::new()
+    } else {
+        clients
+            .iter()
+            .filter(|c| c.care.treatment_ended.is_some())
+            .collect()
     };
     let mut drafts = Vec::new();
     let mut no_intake = Vec::new();
@@ -86,6 +100,10 @@ fn caseload(s: &mut Session, ctx: &Ctx, query: Option<String>) -> Result<Markup,
                 }
             }
             (client_table(&shown))
+            @if !discharged.is_empty() {
+                h2 { "Discharged (treatment ended)" }
+                (client_table(&discharged))
+            }
             h2 { "Unsigned drafts" }
             @if drafts.is_empty() {
                 p { "None." }

@@ -173,6 +173,19 @@ pub(crate) async fn page(State(app): State<Arc<App>>, Path(id): Path<String>) ->
                         }
                     }
                 }
+                h2 { "Edit the profile" }
+                form method="post" action={ "/clients/" (client.id) "/profile" } {
+                    (csrf(ctx))
+                    label for="p-name" { "Name" }
+                    input type="text" id="p-name" name="name" required autocomplete="off" value=(client.name);
+                    label for="p-dob" { "Date of birth (empty: not known)" }
+                    input type="date" id="p-dob" name="dob" value=(client.date_of_birth.map(|d| d.to_string()).unwrap_or_default());
+                    label for="p-contact" { "Contact (empty: none)" }
+                    input type="text" id="p-contact" name="contact" autocomplete="off" value=(client.contact.clone().unwrap_or_default());
+                    label for="p-third" { "Others named in sessions (one per line)" }
+                    textarea id="p-third" name="third_parties" { (client.third_parties.join("\n")) }
+                    button type="submit" { "Save the profile" }
+                }
                 h2 { "End of treatment" }
                 form method="post" action={ "/clients/" (client.id) "/care" } {
                     (csrf(ctx))
@@ -182,6 +195,35 @@ pub(crate) async fn page(State(app): State<Arc<App>>, Path(id): Path<String>) ->
                 }
             },
         )))
+    })
+    .await
+}
+
+/// `POST /clients/ID/profile`: the whole profile as the form shows it.
+pub(crate) async fn profile(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Form(form): Form<NewClientForm>,
+) -> Response {
+    with_session(app, move |s, _| {
+        let contact = form.contact.trim();
+        s.edit_profile(
+            &id,
+            casevault::ProfileChange {
+                name: Some(form.name.trim().to_owned()),
+                contact: Some((!contact.is_empty()).then(|| contact.to_owned())),
+                date_of_birth: Some(optional_date("date of birth", &form.dob)?),
+                third_parties: Some(
+                    form.third_parties
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                ),
+            },
+        )?;
+        Ok(Done::See(format!("/clients/{id}")))
     })
     .await
 }
