@@ -6,54 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{PASSPHRASE, Served, serve, written};
+use common::{serve, unlocked, written};
+use reqwest::StatusCode;
 use reqwest::header::{HOST, ORIGIN};
-use reqwest::{Client, StatusCode};
-
-/// The CSRF token on a page.
-fn csrf_of(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with its token")
-        + 19;
-    html[at..at + 64].to_owned()
-}
-
-/// A browser that followed the launch link and unlocked; and the session's token.
-async fn unlocked(app: &Served) -> (Client, String) {
-    let b = app.browser();
-    // The launch answers with a page of the app's own that moves on to the unlock form
-    // (a redirect would keep a browser from sending the new cookie, see `launch`).
-    let r = b.get(&app.launch).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert!(
-        r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("HttpOnly; SameSite=Strict")
-    );
-    assert!(r.text().await.unwrap().contains("url=/unlock"));
-    let page = b
-        .get(format!("{}/unlock", app.base()))
-        .send()
-        .await
-        .unwrap();
-    let csrf = csrf_of(&page.text().await.unwrap());
-    let r = b
-        .post(format!("{}/unlock", app.base()))
-        .header(ORIGIN, app.base())
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("member", ""),
-            ("passphrase", PASSPHRASE),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "unlock");
-    assert_eq!(r.headers()["location"], "/caseload");
-    (b, csrf)
-}
 
 fn new_client_form(csrf: &str) -> Vec<(&str, &str)> {
     vec![("csrf", csrf), ("name", "Mallory Injected")]
@@ -62,7 +17,7 @@ fn new_client_form(csrf: &str) -> Vec<(&str, &str)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_response_forbids_caching_framing_referrers_and_foreign_content() {
     let app = serve(Duration::from_secs(600)).await;
-    let (b, _) = unlocked(&app).await;
+    let (b, _, _) = unlocked(&app).await;
     for path in [
         "/caseload",
         "/unlock",
@@ -110,7 +65,7 @@ async fn every_response_forbids_caching_framing_referrers_and_foreign_content() 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_host_is_refused_whatever_else_is_right() {
     let app = serve(Duration::from_secs(600)).await;
-    let (b, csrf) = unlocked(&app).await;
+    let (b, _, csrf) = unlocked(&app).await;
     let before = written(&app.vault);
     // DNS rebinding: a page of evil.example whose name now points at 127.0.0.1.
     // The loopback address and `localhost` too: the app answers only to its own
@@ -145,7 +100,7 @@ async fn a_wrong_host_is_refused_whatever_else_is_right() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_cross_origin_post_or_one_without_the_token_writes_nothing() {
     let app = serve(Duration::from_secs(600)).await;
-    let (b, csrf) = unlocked(&app).await;
+    let (b, _, csrf) = unlocked(&app).await;
     let before = written(&app.vault);
     let url = format!("{}/clients/new", app.base());
     // Another origin, with the right cookie (SameSite aside) and even the right token.
@@ -224,7 +179,7 @@ async fn a_cross_origin_post_or_one_without_the_token_writes_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_browser_without_the_link_gets_nothing_and_the_link_works_once() {
     let app = serve(Duration::from_secs(600)).await;
-    let (_first, csrf) = unlocked(&app).await;
+    let (_first, _, csrf) = unlocked(&app).await;
     let before = written(&app.vault);
     let second = app.browser();
     // The link was used: it does not work again.
@@ -270,7 +225,7 @@ async fn a_second_browser_without_the_link_gets_nothing_and_the_link_works_once(
 #[tokio::test(flavor = "multi_thread")]
 async fn an_idle_session_locks_itself_and_a_late_write_is_refused() {
     let app = serve(Duration::from_secs(2)).await;
-    let (b, csrf) = unlocked(&app).await;
+    let (b, _, csrf) = unlocked(&app).await;
     let r = b
         .get(format!("{}/caseload", app.base()))
         .send()
@@ -311,7 +266,7 @@ async fn an_idle_session_locks_itself_and_a_late_write_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_lock_button_drops_the_keys_and_a_wrong_passphrase_opens_nothing() {
     let app = serve(Duration::from_secs(600)).await;
-    let (b, csrf) = unlocked(&app).await;
+    let (b, _, csrf) = unlocked(&app).await;
     let r = b
         .post(format!("{}/lock", app.base()))
         .header(ORIGIN, app.base())
@@ -349,7 +304,7 @@ async fn the_lock_button_drops_the_keys_and_a_wrong_passphrase_opens_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_too_large_is_refused_before_any_page_runs() {
     let app = serve(Duration::from_secs(600)).await;
-    let (b, csrf) = unlocked(&app).await;
+    let (b, _, csrf) = unlocked(&app).await;
     let before = written(&app.vault);
     let huge = "x".repeat(3 * 1024 * 1024);
     let r = b
@@ -366,7 +321,7 @@ async fn a_request_too_large_is_refused_before_any_page_runs() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_search_by_name_is_posted_and_the_name_is_in_no_url() {
     let app = serve(Duration::from_secs(600)).await;
-    let (b, csrf) = unlocked(&app).await;
+    let (b, _, csrf) = unlocked(&app).await;
     let r = b
         .post(format!("{}/caseload", app.base()))
         .header(ORIGIN, app.base())

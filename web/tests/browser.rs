@@ -8,100 +8,12 @@
 
 mod common;
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use common::chromium::{browser, driver, page_with};
+use fantoccini::{Client, Locator};
 use serde_json::json;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// chromedriver on a free port, stopped when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// The browser, or `None` (with a note) when this machine has none.
-fn driver() -> Option<Driver> {
-    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        if std::env::var("CASEVAULT_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!(
-                "CASEVAULT_REQUIRE_BROWSER=1 but {CHROMIUM} or {CHROMEDRIVER} is missing: install chromium and chromium-driver"
-            );
-        }
-        eprintln!(
-            "note: skipping the browser test: install chromium and chromium-driver to run it"
-        );
-        return None;
-    }
-    // A free port can be taken by another test between the look and chromedriver's
-    // bind: then chromedriver exits, and another port is tried.
-    for _ in 0..5 {
-        let port = free_port();
-        let mut child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        for _ in 0..100 {
-            if matches!(child.try_wait(), Ok(Some(_))) {
-                break;
-            }
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Driver { child, port });
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!("chromedriver did not start");
-}
-
-async fn browser(driver: &Driver, profile: &Path, downloads: &Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-            "prefs": {
-                "download.default_directory": downloads.display().to_string(),
-                "download.prompt_for_download": false,
-            },
-        }),
-    );
-    ClientBuilder::rustls()
-        .expect("a WebDriver client")
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("connect to chromedriver")
-}
 
 /// Saves a screenshot when asked to (`CASEVAULT_SCREENSHOTS`).
 async fn shot(c: &Client, name: &str) {
@@ -110,24 +22,6 @@ async fn shot(c: &Client, name: &str) {
         std::fs::create_dir_all(&dir).expect("the screenshot directory");
         std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png).expect("save it");
     }
-}
-
-/// The page's text once it shows `needle` (a submitted form's answer may take the
-/// KDF's time); the last text seen, for the failure message, if it never does.
-async fn page_with(c: &Client, needle: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..150 {
-        if let Ok(body) = c.find(Locator::Css("body")).await
-            && let Ok(t) = body.text().await
-        {
-            if t.contains(needle) {
-                return t;
-            }
-            last = t;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    last
 }
 
 async fn fill(c: &Client, css: &str, value: &str) {
@@ -179,7 +73,7 @@ async fn a_clinicians_day_in_the_browser() {
     let profile = app.dir.path().join("chromium-profile");
     let downloads = app.dir.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
-    let c = browser(&driver, &profile, &downloads).await;
+    let c = browser(&driver, &profile, Some(&downloads)).await;
 
     // The launch link, then the unlock form, by keyboard alone.
     c.goto(&app.launch).await.expect("open the launch link");

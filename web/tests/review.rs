@@ -11,11 +11,11 @@ mod common;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{PASSPHRASE, Served, serve, written};
+use common::chromium::{body_text, driver, page_with};
+use common::{PASSPHRASE, Served, serve, unlocked, written};
 use reqwest::header::{CONTENT_TYPE, COOKIE, ORIGIN};
 use reqwest::{Client, StatusCode};
 
@@ -26,49 +26,6 @@ use reqwest::{Client, StatusCode};
 /// reaches the app's host name on 127.0.0.1.
 fn browser(app: &Served) -> Client {
     app.browser()
-}
-
-/// The CSRF token on a page.
-fn csrf_of(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf\" value=\"")
-        .expect("a form with its token")
-        + 19;
-    html[at..at + 64].to_owned()
-}
-
-/// A browser that followed the launch link and unlocked; its session cookie (for raw
-/// requests) and the session's CSRF token.
-async fn unlocked(app: &Served) -> (Client, String, String) {
-    let b = browser(app);
-    let r = b.get(&app.launch).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let cookie = r.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = b
-        .get(format!("{}/unlock", app.base()))
-        .send()
-        .await
-        .unwrap();
-    let csrf = csrf_of(&page.text().await.unwrap());
-    let r = b
-        .post(format!("{}/unlock", app.base()))
-        .header(ORIGIN, app.base())
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("member", ""),
-            ("passphrase", PASSPHRASE),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER, "unlock");
-    (b, cookie, csrf)
 }
 
 /// A request written byte by byte on a TCP connection, and the whole answer.
@@ -107,101 +64,6 @@ async fn get_text(b: &Client, app: &Served, path: &str) -> (StatusCode, String) 
 
 // ---------------------------------------------------------------------------------
 // Browser helpers (chromium over chromedriver), as in browser.rs
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn driver() -> Option<Driver> {
-    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        if std::env::var("CASEVAULT_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!("CASEVAULT_REQUIRE_BROWSER=1 but {CHROMIUM} or {CHROMEDRIVER} is missing");
-        }
-        eprintln!("note: skipping a browser test: no chromium and chromedriver");
-        return None;
-    }
-    for _ in 0..5 {
-        let port = free_port();
-        let mut child = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver");
-        for _ in 0..100 {
-            if matches!(child.try_wait(), Ok(Some(_))) {
-                break;
-            }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Driver { child, port });
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!("chromedriver did not start");
-}
-
-async fn chromium(driver: &Driver, profile: &Path) -> fantoccini::Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ],
-        }),
-    );
-    fantoccini::ClientBuilder::rustls()
-        .expect("a WebDriver client")
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("connect to chromedriver")
-}
-
-async fn body_text(c: &fantoccini::Client) -> String {
-    match c.find(fantoccini::Locator::Css("body")).await {
-        Ok(b) => b.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-/// The page's text once it shows `needle`, or the last text seen.
-async fn page_with(c: &fantoccini::Client, needle: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..150 {
-        last = body_text(c).await;
-        if last.contains(needle) {
-            return last;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    last
-}
 
 /// Opens the launch link in chromium and unlocks by keyboard.
 async fn browser_unlock(c: &fantoccini::Client, app: &Served) {
@@ -301,7 +163,7 @@ async fn defect_a_page_on_another_local_port_keeps_the_session_from_locking() {
         return;
     };
     let app = serve(Duration::from_secs(3)).await;
-    let c = chromium(&driver, &app.dir.path().join("profile")).await;
+    let c = common::chromium::browser(&driver, &app.dir.path().join("profile"), None).await;
     browser_unlock(&c, &app).await;
     let audit_before = common::count(&app.vault, "audit");
     // Someone else's page on another port: no script needed, an image refreshed.
@@ -387,7 +249,7 @@ async fn defect_the_browser_serve_opens_lands_on_a_refusal() {
         return;
     };
     let app = serve(Duration::from_secs(600)).await;
-    let c = chromium(&driver, &app.dir.path().join("profile")).await;
+    let c = common::chromium::browser(&driver, &app.dir.path().join("profile"), None).await;
     // The page cli/src/commands/serve.rs writes and hands to xdg-open.
     let open = app.dir.path().join("open.html");
     std::fs::write(
@@ -420,7 +282,7 @@ async fn defect_an_open_page_still_shows_the_record_after_the_idle_lock() {
         return;
     };
     let app = serve(Duration::from_secs(3)).await;
-    let c = chromium(&driver, &app.dir.path().join("profile")).await;
+    let c = common::chromium::browser(&driver, &app.dir.path().join("profile"), None).await;
     browser_unlock(&c, &app).await;
     c.goto(&format!("{}/clients/{}", app.base(), app.client))
         .await
@@ -488,7 +350,7 @@ async fn defect_the_session_cookie_goes_to_other_ports_and_opens_the_vault() {
         return;
     };
     let app = serve(Duration::from_secs(600)).await;
-    let c = chromium(&driver, &app.dir.path().join("profile")).await;
+    let c = common::chromium::browser(&driver, &app.dir.path().join("profile"), None).await;
     browser_unlock(&c, &app).await;
     let (port, seen) = other_server("<!DOCTYPE html><p>Another local app</p>".to_owned());
     c.goto(&format!("http://127.0.0.1:{port}/")).await.unwrap();

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod chromium;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -112,4 +114,47 @@ pub fn count(vault: &Path, table: &str) -> i64 {
 /// The records and audit events of the vault: what a refused request must not change.
 pub fn written(vault: &Path) -> (i64, i64) {
     (count(vault, "records"), count(vault, "audit"))
+}
+
+/// The CSRF token on a page.
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with its token")
+        + 19;
+    html[at..at + 64].to_owned()
+}
+
+/// A browser that followed the launch link and unlocked; its session cookie (as a
+/// `name=value` pair, for raw requests) and the session's CSRF token.
+pub async fn unlocked(app: &Served) -> (reqwest::Client, String, String) {
+    let b = app.browser();
+    // The launch answers with a page of the app's own that moves on to the unlock form
+    // (a redirect would keep a browser from sending the new cookie).
+    let r = b.get(&app.launch).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let set = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set.contains("HttpOnly; SameSite=Strict"), "{set}");
+    let cookie = set.split(';').next().unwrap().to_owned();
+    assert!(r.text().await.unwrap().contains("url=/unlock"));
+    let page = b
+        .get(format!("{}/unlock", app.base()))
+        .send()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page.text().await.unwrap());
+    let r = b
+        .post(format!("{}/unlock", app.base()))
+        .header(reqwest::header::ORIGIN, app.base())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("member", ""),
+            ("passphrase", PASSPHRASE),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "unlock");
+    assert_eq!(r.headers()["location"], "/caseload");
+    (b, cookie, csrf)
 }
