@@ -5,14 +5,11 @@
 #[path = "common/practice.rs"]
 mod practice;
 
-use std::path::Path;
-
-use casevault::internals::{RecordKind, note_parts, open_part_with};
 use casevault::{
     Action, CareChange, ConsentRecipient, Date, DestroyBasis, Error, KdfParams, NewClient,
     NewConsent, NewNote, NoteType, Relationship, RequestOutcome, RightKind, Session, Vault,
 };
-use practice::{Keys, OWNER, date, keys_of, open_row, passphrase, rows, unlock};
+use practice::{OWNER, date, everything_opened, keys_of, passphrase, unlock};
 
 /// Words only client A's own records hold.
 const A_CANARIES: [&str; 3] = ["Alma Canary", "QUOKKA-7731", "Dr. Osei"];
@@ -111,30 +108,6 @@ fn practice() -> Practice {
         a,
         b,
     }
-}
-
-/// Every plaintext `keys` open in the vault file at `path`: each record, and each
-/// part of each note.
-fn everything_opened(path: &Path, keys: &Keys) -> Vec<String> {
-    let mut out = Vec::new();
-    for row in rows(path) {
-        let Some(plain) = open_row(keys, &row) else {
-            continue;
-        };
-        if row.reference.kind == RecordKind::Note {
-            for (place, compartment, sealed) in note_parts(&plain) {
-                for (_, key) in keys {
-                    if let Some((category, text)) =
-                        open_part_with(key, &row.reference, &place, &compartment, &sealed)
-                    {
-                        out.push(format!("{category}: {text}"));
-                    }
-                }
-            }
-        }
-        out.push(String::from_utf8_lossy(&plain).into_owned());
-    }
-    out
 }
 
 fn holds(opened: &[String], word: &str) -> bool {

@@ -10,13 +10,13 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use casevault::DisclosureRequest;
-use casevault::internals::{RecordKind, note_parts, open_part_with};
+use casevault::internals::RecordKind;
 use casevault::{
     CareChange, ConsentRecipient, DEFAULT_POLICY, Date, DestroyBasis, Error, ExportEncryption,
     ExportFormat, ExportOptions, KdfParams, NewClient, NewConsent, NewNote, NewRestriction,
     NoteType, Relationship, RequestOutcome, RightKind, Session, Vault,
 };
-use practice::{Keys, OWNER, date, keys_of, open_row, passphrase, rows, unlock};
+use practice::{OWNER, date, everything_opened, keys_of, passphrase, rows, unlock};
 
 /// Words only client A's own records hold.
 const A_WORDS: [&str; 6] = [
@@ -121,33 +121,6 @@ fn small() -> (Practice, String) {
         },
         joint,
     )
-}
-
-/// Every plaintext `keys` open in the file at `path`: each record, each note part.
-fn everything_opened(path: &Path, keys: &Keys) -> Vec<String> {
-    let mut out = Vec::new();
-    for row in rows(path) {
-        let Some(plain) = open_row(keys, &row) else {
-            continue;
-        };
-        if row.reference.kind == RecordKind::Note {
-            for (place, compartment, sealed) in note_parts(&plain) {
-                for (_, key) in keys {
-                    if let Some((category, text)) =
-                        open_part_with(key, &row.reference, &place, &compartment, &sealed)
-                    {
-                        out.push(format!("{}/{category}: {text}", row.reference));
-                    }
-                }
-            }
-        }
-        out.push(format!(
-            "{}: {}",
-            row.reference,
-            String::from_utf8_lossy(&plain)
-        ));
-    }
-    out
 }
 
 fn leaks<'a>(opened: &'a [String], words: &[&str]) -> Vec<&'a String> {

@@ -5,7 +5,9 @@
 
 use std::path::Path;
 
-use casevault::internals::{RecordKind, RecordRef, open_record_with, unwrap_all};
+use casevault::internals::{
+    RecordKind, RecordRef, note_parts, open_part_with, open_record_with, unwrap_all,
+};
 use casevault::{Date, Session, Vault};
 use secrecy::SecretString;
 
@@ -80,6 +82,34 @@ pub fn rows(path: &Path) -> Vec<Row> {
 pub fn open_row(keys: &Keys, row: &Row) -> Option<Vec<u8>> {
     keys.iter()
         .find_map(|(id, key)| open_record_with(id, key, &row.reference, &row.ciphertext))
+}
+
+/// Every plaintext `keys` open in the vault file at `path`, each named by its record:
+/// each record, and each part of each note (tried with every key).
+pub fn everything_opened(path: &Path, keys: &Keys) -> Vec<String> {
+    let mut out = Vec::new();
+    for row in rows(path) {
+        let Some(plain) = open_row(keys, &row) else {
+            continue;
+        };
+        if row.reference.kind == RecordKind::Note {
+            for (place, compartment, sealed) in note_parts(&plain) {
+                for (_, key) in keys {
+                    if let Some((category, text)) =
+                        open_part_with(key, &row.reference, &place, &compartment, &sealed)
+                    {
+                        out.push(format!("{}/{category}: {text}", row.reference));
+                    }
+                }
+            }
+        }
+        out.push(format!(
+            "{}: {}",
+            row.reference,
+            String::from_utf8_lossy(&plain)
+        ));
+    }
+    out
 }
 
 /// The passphrase of the vault made by the release before practices
