@@ -6,18 +6,6 @@ mod common;
 
 use common::TestVault;
 
-fn code(v: &TestVault, args: &[&str]) -> (Option<i32>, String) {
-    let out = v.output(args);
-    (
-        out.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 #[test]
 fn a_record_is_destroyed_only_when_its_retention_has_ended() {
     let (v, _) = TestVault::init();
@@ -45,43 +33,37 @@ fn a_record_is_destroyed_only_when_its_retention_has_ended() {
     assert!(digest_before["findings"].as_array().unwrap().is_empty());
 
     // Without --yes: a usage error, nothing done.
-    let (exit, text) = code(&v, &["client", "destroy", &ada]);
+    let (exit, text) = v.exit_and_text(&["client", "destroy", &ada]);
     assert_eq!(exit, Some(2), "{text}");
     assert!(
         text.contains("cannot be undone") && text.contains("--yes"),
         "{text}"
     );
     // Treatment not ended: kept (exit 4), with what to do.
-    let (exit, text) = code(&v, &["client", "destroy", &ada, "--yes"]);
+    let (exit, text) = v.exit_and_text(&["client", "destroy", &ada, "--yes"]);
     assert_eq!(exit, Some(4), "{text}");
     assert!(text.contains("--treatment-ended"), "{text}");
     v.ok(&["client", "edit", &ada, "--treatment-ended", "2017-06-30"]);
     v.ok(&["client", "edit", &ada, "--legal-hold", "records subpoena"]);
-    let (exit, text) = code(&v, &["client", "destroy", &ada, "--yes"]);
+    let (exit, text) = v.exit_and_text(&["client", "destroy", &ada, "--yes"]);
     assert_eq!(exit, Some(4), "{text}");
     assert!(text.contains("legal hold"), "{text}");
     v.ok(&["client", "edit", &ada, "--no-legal-hold"]);
     // A reason the pack does not have: named, with those it has.
-    let (exit, text) = code(
-        &v,
-        &[
-            "client",
-            "destroy",
-            &ada,
-            "--reason",
-            "spring-cleaning",
-            "--explanation",
-            "tidy",
-            "--yes",
-        ],
-    );
+    let (exit, text) = v.exit_and_text(&[
+        "client",
+        "destroy",
+        &ada,
+        "--reason",
+        "spring-cleaning",
+        "--explanation",
+        "tidy",
+        "--yes",
+    ]);
     assert_eq!(exit, Some(1), "{text}");
     assert!(text.contains("entered-in-error"), "{text}");
     // An explanation without a reason is a usage error.
-    let (exit, _) = code(
-        &v,
-        &["client", "destroy", &ada, "--explanation", "x", "--yes"],
-    );
+    let (exit, _) = v.exit_and_text(&["client", "destroy", &ada, "--explanation", "x", "--yes"]);
     assert_eq!(exit, Some(2));
     assert!(v.ok(&["client", "show", &ada]).contains("Ada Example"));
 
@@ -94,7 +76,7 @@ fn a_record_is_destroyed_only_when_its_retention_has_ended() {
     );
     assert!(done.contains("1 joint notes kept"), "{done}");
 
-    let (exit, text) = code(&v, &["client", "show", &ada]);
+    let (exit, text) = v.exit_and_text(&["client", "show", &ada]);
     assert_eq!(exit, Some(1), "{text}");
     let listed = v.ok(&["client", "list"]);
     assert!(

@@ -5,21 +5,10 @@ mod common;
 
 use common::TestVault;
 
-fn run(v: &TestVault, args: &[&str]) -> (Option<i32>, String) {
-    let out = v.output(args);
-    (
-        out.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 /// Ada and Ben in a joint note; Ada destroyed. Every command about Ben, or about the
-/// whole vault, must still work. `rekey` and `note sign`/`note amend` of the joint
-/// note fail (see tests/destroy_review.rs for the library-level reproductions).
+/// whole vault, must still work: `rekey` and `note sign`/`note amend` of the joint
+/// note failed as reviewed (see tests/destroy_review.rs for the library-level
+/// reproductions) and work since.
 #[test]
 fn defect_commands_for_the_remaining_participant_after_a_destruction() {
     let (v, _) = TestVault::init();
@@ -99,7 +88,7 @@ fn defect_commands_for_the_remaining_participant_after_a_destruction() {
     ];
     let mut failed = Vec::new();
     for args in &commands {
-        let (code, text) = run(&v, args);
+        let (code, text) = v.exit_and_text(args);
         if code != Some(0) {
             failed.push(format!(
                 "casevault {} -> {code:?}: {}",
@@ -110,6 +99,6 @@ fn defect_commands_for_the_remaining_participant_after_a_destruction() {
     }
     assert!(failed.is_empty(), "{failed:#?}");
     // Nothing of Ada's own note anywhere.
-    let (_, found) = run(&v, &["search", "PANGOLIN"]);
+    let (_, found) = v.exit_and_text(&["search", "PANGOLIN"]);
     assert!(!found.contains("PANGOLIN-5521"), "{found}");
 }

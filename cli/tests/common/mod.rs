@@ -221,6 +221,20 @@ impl TestVault {
         self.cmd().args(args).output().expect("run casevault")
     }
 
+    /// Runs `casevault ARGS` (any exit status): its exit code, and what it printed on
+    /// standard output then standard error.
+    pub fn exit_and_text(&self, args: &[&str]) -> (Option<i32>, String) {
+        let out = self.output(args);
+        (
+            out.status.code(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    }
+
     /// `casevault` as a plain `std::process::Command`, with the same vault, passphrase
     /// and environment as [`TestVault::cmd`] and no standard input: for a child
     /// process the test starts, watches and kills itself.
