@@ -113,7 +113,7 @@ pub use rules::decision::{
     ExceptionRequest, JointNote, JointVerdict, Obligation, ParticipantConsent, Verdict, decide,
 };
 pub use rules::redact::{IdentifierClass, Redaction, RedactionKind, Redactor};
-pub use store::StoreError;
+pub use store::{Location, LocationError, ServerAddress, StoreError};
 pub use vault::answer::{AccessGrant, AccessGranted, AmendmentAccepted};
 pub use vault::consent::ClientDetails;
 pub use vault::destroy::{DestroyBasis, Destruction};

@@ -18,9 +18,9 @@ pub mod rights;
 pub mod serve;
 pub mod vault;
 
-use std::path::{Path, PathBuf};
 
-use casevault::{ClientId, Date, Error, Session, Vault};
+
+use casevault::{ClientId, Date, Error, Location, Session, Vault};
 use secrecy::SecretString;
 
 use crate::cli::Cli;
@@ -50,9 +50,16 @@ fn actor(vault: &mut Vault, member: Option<&str>) -> Result<String, CliError> {
     }
 }
 
-fn vault_path(cli: &Cli) -> Result<PathBuf, CliError> {
-    if let Some(path) = &cli.vault {
-        return Ok(path.clone());
+/// Where the vault is: `--vault` (or CASEVAULT_VAULT), a path or a server address,
+/// else the default vault file in the user's data directory.
+fn vault_path(cli: &Cli) -> Result<Location, CliError> {
+    if let Some(given) = &cli.vault {
+        return Location::parse(given.as_os_str()).map_err(|e| {
+            CliError::usage(
+                format!("--vault: {e}"),
+                "give a path, or postgres://USER@HOST/DATABASE; a password goes in ~/.pgpass (or the file PGPASSFILE names), one line host:port:database:user:password, mode 0600",
+            )
+        });
     }
     let dirs = directories::ProjectDirs::from("", "", "casevault").ok_or_else(|| {
         CliError::usage(
@@ -60,15 +67,15 @@ fn vault_path(cli: &Cli) -> Result<PathBuf, CliError> {
             "pass --vault PATH or set CASEVAULT_VAULT",
         )
     })?;
-    Ok(dirs.data_dir().join("vault.casevault"))
+    Ok(Location::File(dirs.data_dir().join("vault.casevault")))
 }
 
-fn passphrase(cli: &Cli, vault: &Path) -> Result<SecretString, CliError> {
+fn passphrase(cli: &Cli, vault: &Location) -> Result<SecretString, CliError> {
     secrets::read_secret(
         "passphrase",
         cli.passphrase_file.as_deref(),
         "CASEVAULT_PASSPHRASE",
-        &format!("Passphrase for {}: ", vault.display()),
+        &format!("Passphrase for {vault}: "),
         false,
     )
 }

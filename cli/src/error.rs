@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use casevault::{Error, ErrorClass, StoreError};
+use casevault::{Error, ErrorClass, Location, StoreError};
 
 use crate::output::one_line;
 
@@ -145,6 +145,12 @@ fn hint(error: &Error) -> Option<&'static str> {
         Error::Store(StoreError::Missing(_)) => {
             "create a vault with `casevault init`, or point --vault (or CASEVAULT_VAULT) at an existing one"
         }
+        Error::Store(StoreError::AlreadyExists(Location::Server(_))) => {
+            "that database already holds a vault: open it with this address, or create the new vault in another, empty database"
+        }
+        Error::Store(StoreError::NotAVault(Location::Server(_))) => {
+            "check the address: that database holds tables casevault did not make; a vault needs a database of its own"
+        }
         Error::Store(StoreError::AlreadyExists(_)) => {
             "choose another path; casevault never overwrites an existing file"
         }
@@ -158,6 +164,27 @@ fn hint(error: &Error) -> Option<&'static str> {
             "check the permissions of the vault file and of its directory (casevault writes a journal beside the file)"
         }
         Error::Store(StoreError::DiskFull) => "free some space and run the command again",
+        Error::Store(StoreError::NoServerSupport) => {
+            "use a casevault built with the server backend (the command line has it), or a vault file"
+        }
+        Error::Store(StoreError::Unreachable { .. }) => {
+            "check that the server is running and that the address (--vault or CASEVAULT_VAULT) names it, host and port; for a server across a network, that it offers TLS with a certificate this machine trusts (PGSSLROOTCERT names a practice's own authority)"
+        }
+        Error::Store(StoreError::AuthRefused { .. }) => {
+            "check the database role in the address and its password: casevault reads it from ~/.pgpass (or the file PGPASSFILE names; mode 0600), a line host:port:database:user:password; the practice's administrator can reset it"
+        }
+        Error::Store(StoreError::NoDatabase { .. }) => {
+            "check the database's name in the address; to start a vault there, the administrator creates the database (`createdb -O ROLE NAME`), then `casevault init --vault ADDRESS`"
+        }
+        Error::Store(StoreError::ConnectionLost { .. }) => {
+            "check the network and the server, then run the command again"
+        }
+        Error::Store(StoreError::LostAtCommit { .. }) => {
+            "check the network and the server; then see whether the command took effect (`casevault audit log --last 5`) before running it again"
+        }
+        Error::Store(StoreError::Server(_)) => {
+            "ask the practice's administrator to look at the server's log; nothing of this command was saved"
+        }
         Error::ForeignKeyslot { .. } => {
             "restore the vault from a backup; if only the passphrase keyslot was replaced, `casevault recover` with this vault's recovery code writes a new one"
         }

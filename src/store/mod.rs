@@ -1,8 +1,9 @@
-//! Storage: the seam between the vault and where its bytes live, the SQLite backend
-//! behind it, and the scans that read a chunk at a time.
+//! Storage: the seam between the vault and where its bytes live, the two backends
+//! behind it (a SQLite file; a PostgreSQL server, feature `server`), the copy from one
+//! to the other, and the scans that read a chunk at a time.
 //!
 //! Everything above this layer talks to [`Backend`] and [`Transaction`], never to a
-//! database: a second backend (a server) plugs in by implementing the two traits.
+//! database: each backend implements the two traits.
 //!
 //! Invariant: storage knows nothing of keys or plaintext. It holds opaque bytes
 //! (keyslots, record ciphertexts, audit rows, named values) and gives them back.
@@ -14,12 +15,40 @@ use crate::base::{RecordKind, RecordRef};
 
 #[cfg(test)]
 mod conformance;
+pub(crate) mod copy;
 mod error;
+mod location;
+#[cfg(feature = "server")]
+mod postgres;
 pub(crate) mod scan;
 mod sqlite;
 
 pub use error::StoreError;
+pub use location::{Location, LocationError, ServerAddress};
 pub(crate) use sqlite::SqliteStore;
+
+/// Opens the vault at `location`.
+pub(crate) fn open(location: &Location) -> Result<Box<dyn Backend>> {
+    match location {
+        Location::File(path) => Ok(Box::new(SqliteStore::open(path)?)),
+        #[cfg(feature = "server")]
+        Location::Server(address) => Ok(Box::new(postgres::PgStore::open(address)?)),
+        #[cfg(not(feature = "server"))]
+        Location::Server(_) => Err(StoreError::NoServerSupport),
+    }
+}
+
+/// Creates an empty vault at `location`: a new file, or the tables in an empty
+/// database.
+pub(crate) fn create(location: &Location) -> Result<Box<dyn Backend>> {
+    match location {
+        Location::File(path) => Ok(Box::new(SqliteStore::create(path)?)),
+        #[cfg(feature = "server")]
+        Location::Server(address) => Ok(Box::new(postgres::PgStore::create(address)?)),
+        #[cfg(not(feature = "server"))]
+        Location::Server(_) => Err(StoreError::NoServerSupport),
+    }
+}
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -84,8 +113,8 @@ pub(crate) struct RecordRow {
 /// - **Opaque bytes.** What is stored is returned byte for byte; a value of the wrong
 ///   type or shape is [`StoreError::Corrupt`], never a guess.
 pub(crate) trait Backend: Send {
-    /// The vault's location, for messages and backups beside it.
-    fn path(&self) -> &Path;
+    /// Where the vault is, for messages.
+    fn location(&self) -> &Location;
 
     /// Reads a keyslot outside any transaction (before the vault is unlocked).
     fn keyslot(&self, name: &str) -> Result<Vec<u8>>;
@@ -95,7 +124,7 @@ pub(crate) trait Backend: Send {
 
     /// Writes a consistent copy of the vault to `out` (which must not exist), mode
     /// 0600, atomically: the copy appears under its name only once complete.
-    fn backup_to(&self, out: &Path) -> Result<()>;
+    fn backup_to(&mut self, out: &Path) -> Result<()>;
 
     /// Opens the write transaction, waiting for any other one to end.
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>>;
@@ -111,6 +140,9 @@ pub(crate) trait Transaction {
 
     /// Sets a named value, replacing the one before.
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<()>;
+
+    /// Every named value, in name order (a copy of the vault takes them all).
+    fn all_meta(&self) -> Result<Vec<(String, Vec<u8>)>>;
 
     /// Sets a keyslot, replacing the one of the same name.
     fn set_keyslot(&self, name: &str, keyslot: &[u8]) -> Result<()>;
@@ -181,6 +213,9 @@ pub(crate) trait Transaction {
     /// Every grant of `member` in wrapping `form`.
     fn grants_of(&self, member: &str, form: &str) -> Result<Vec<GrantRow>>;
 
+    /// Every grant of every member, in (member, compartment) order.
+    fn all_grants(&self) -> Result<Vec<GrantRow>>;
+
     /// Deletes a member's grant of one compartment, or all of them; returns how many.
     fn delete_grants(&self, member: &str, compartment: Option<&str>) -> Result<u64>;
 
@@ -197,8 +232,14 @@ pub(crate) trait Transaction {
     /// record it re-sealed with the new digest.
     fn replace_record(&self, reference: &RecordRef, ciphertext: &[u8]) -> Result<()>;
 
+    /// Every recorded failed unlock (time, keyslot), oldest first, left in place.
+    fn failed_unlocks(&self) -> Result<Vec<(String, String)>>;
+
     /// Removes and returns every recorded failed unlock (time, keyslot), oldest first.
     fn take_failed_unlocks(&self) -> Result<Vec<(String, String)>>;
+
+    /// Records a failed unlock inside the transaction (a copy of the vault keeps them).
+    fn add_failed_unlock(&self, at: &str, keyslot: &str) -> Result<()>;
 }
 
 impl dyn Backend + '_ {

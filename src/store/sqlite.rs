@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::{AuditRow, BUSY_TIMEOUT, Backend, GrantRow, RecordRow, StoreError, Transaction};
+use super::{
+    AuditRow, BUSY_TIMEOUT, Backend, GrantRow, Location, RecordRow, StoreError, Transaction,
+};
 use crate::base::{RecordKind, RecordRef};
 
 /// The schema version this build reads and writes (`PRAGMA user_version`).
@@ -91,7 +93,7 @@ type Result<T> = std::result::Result<T, StoreError>;
 /// A vault in one SQLite file.
 pub(crate) struct SqliteStore {
     conn: Connection,
-    path: PathBuf,
+    location: Location,
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -118,7 +120,7 @@ pub(crate) fn create_private_file(path: &Path) -> Result<()> {
         .open(path)
         .map(drop)
         .map_err(|source| match source.kind() {
-            std::io::ErrorKind::AlreadyExists => StoreError::AlreadyExists(path.to_owned()),
+            std::io::ErrorKind::AlreadyExists => StoreError::AlreadyExists(path.into()),
             _ => StoreError::Io {
                 path: path.to_owned(),
                 source,
@@ -141,14 +143,14 @@ impl SqliteStore {
         migrate(&mut conn, path)?;
         Ok(SqliteStore {
             conn,
-            path: path.to_owned(),
+            location: Location::File(path.to_owned()),
         })
     }
 
     /// Opens the vault at `path`, migrating an older schema in one transaction.
     pub(crate) fn open(path: &Path) -> Result<SqliteStore> {
         if !path.is_file() {
-            return Err(StoreError::Missing(path.to_owned()));
+            return Err(StoreError::Missing(path.into()));
         }
         let mut conn = Connection::open_with_flags(
             path,
@@ -164,25 +166,24 @@ impl SqliteStore {
                     | rusqlite::ErrorCode::DatabaseBusy
                     | rusqlite::ErrorCode::DatabaseLocked,
                 ) => StoreError::from(e).in_file(path),
-                _ => StoreError::NotAVault(path.to_owned()),
+                _ => StoreError::NotAVault(path.into()),
             })?;
         if app_id != APPLICATION_ID {
-            return Err(StoreError::NotAVault(path.to_owned()));
+            return Err(StoreError::NotAVault(path.into()));
         }
         configure(&conn)
             .and_then(|()| migrate(&mut conn, path))
             .map_err(|e| e.in_file(path))?;
         Ok(SqliteStore {
             conn,
-            path: path.to_owned(),
+            location: Location::File(path.to_owned()),
         })
     }
 }
 
 impl Backend for SqliteStore {
-    /// The vault file's path.
-    fn path(&self) -> &Path {
-        &self.path
+    fn location(&self) -> &Location {
+        &self.location
     }
 
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>> {
@@ -217,9 +218,9 @@ impl Backend for SqliteStore {
 
     /// Writes a consistent copy of the vault to `out` (which must not exist), mode
     /// 0600, atomically: the copy appears under its name only once complete.
-    fn backup_to(&self, out: &Path) -> Result<()> {
+    fn backup_to(&mut self, out: &Path) -> Result<()> {
         if out.exists() {
-            return Err(StoreError::AlreadyExists(out.to_owned()));
+            return Err(StoreError::AlreadyExists(out.into()));
         }
         let dir = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
@@ -258,7 +259,7 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         });
     }
     if version < 0 {
-        return Err(StoreError::NotAVault(path.to_owned()));
+        return Err(StoreError::NotAVault(path.into()));
     }
     if version == SCHEMA_VERSION {
         return Ok(());
@@ -310,6 +311,12 @@ impl Transaction for SqliteTx<'_> {
             )?
             .execute(params![name, value])?;
         Ok(())
+    }
+
+    fn all_meta(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut stmt = self.0.prepare("SELECT name, value FROM meta ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     fn set_keyslot(&self, name: &str, keyslot: &[u8]) -> Result<()> {
@@ -586,6 +593,21 @@ impl Transaction for SqliteTx<'_> {
             .is_some())
     }
 
+    fn all_grants(&self) -> Result<Vec<GrantRow>> {
+        let mut stmt = self.0.prepare(
+            "SELECT member, compartment, form, wrapped FROM grants ORDER BY member, compartment",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(GrantRow {
+                member: r.get(0)?,
+                compartment: r.get(1)?,
+                form: r.get(2)?,
+                wrapped: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     fn delete_grants(&self, member: &str, compartment: Option<&str>) -> Result<u64> {
         let n = match compartment {
             Some(c) => self.0.execute(
@@ -636,14 +658,27 @@ impl Transaction for SqliteTx<'_> {
         }
     }
 
-    /// Removes and returns every recorded failed unlock, oldest first.
-    fn take_failed_unlocks(&self) -> Result<Vec<(String, String)>> {
+    fn failed_unlocks(&self) -> Result<Vec<(String, String)>> {
         let mut stmt = self
             .0
             .prepare("SELECT at, keyslot FROM failed_unlocks ORDER BY id")?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
+    fn add_failed_unlock(&self, at: &str, keyslot: &str) -> Result<()> {
+        self.0.execute(
+            "INSERT INTO failed_unlocks (at, keyslot) VALUES (?1, ?2)",
+            params![at, keyslot],
+        )?;
+        Ok(())
+    }
+
+    /// Removes and returns every recorded failed unlock, oldest first.
+    fn take_failed_unlocks(&self) -> Result<Vec<(String, String)>> {
+        let rows = self.failed_unlocks()?;
         if !rows.is_empty() {
             // Only then: an empty table is left as it is, so an unlock that has nothing
             // to fold writes no page (SQLite rewrites the table's page on every DELETE).

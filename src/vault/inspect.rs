@@ -12,7 +12,7 @@ use crate::crypto::keyslot;
 use crate::crypto::member::{self, MemberKeys};
 use crate::crypto::record;
 use crate::error::Error;
-use crate::store::{Backend, SqliteStore};
+use crate::store::Backend;
 
 /// Every compartment key `member`'s passphrase unwraps, by compartment identifier:
 /// the keyslot opens their secret, the secret their personal key, the personal key
@@ -23,11 +23,11 @@ pub fn unwrap_all(
     keyslot_name: &str,
     passphrase: &SecretString,
 ) -> Result<Vec<(String, [u8; 32])>, Error> {
-    let mut store = SqliteStore::open(path)?;
+    let mut store = crate::store::open(&path.into())?;
     let slot = store.keyslot(keyslot_name)?;
     let (root, _) = keyslot::open(passphrase, &slot).map_err(|_| Error::WrongPassphrase)?;
     let personal = member::personal_key(&root);
-    let backend: &mut dyn Backend = &mut store;
+    let backend: &mut dyn Backend = &mut *store;
     let tx = backend.begin()?;
     let reference = member_reference(member);
     let row = tx

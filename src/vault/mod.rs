@@ -5,7 +5,6 @@
 //! transaction as the operation's own reads and writes. A failed operation is rolled
 //! back and then audited on its own, with its outcome.
 
-use std::path::Path;
 
 use rand::RngCore;
 use rand::rngs::OsRng;
@@ -20,7 +19,7 @@ use crate::crypto::keyslot::{self, KdfParams, KeyslotError};
 use crate::crypto::member;
 use crate::error::Error;
 use crate::model::policy::Policy;
-use crate::store::{Backend, SqliteStore, StoreError};
+use crate::store::{Backend, Location, StoreError};
 
 const PASSPHRASE_SLOT: &str = "passphrase";
 const RECOVERY_SLOT: &str = "recovery";
@@ -123,18 +122,19 @@ impl Vault {
     /// which is never stored in the clear and must be shown to the user once. The
     /// passphrase is wrapped in its [`crate::crypto::keyslot::normalize_passphrase`] form.
     pub fn create(
-        path: &Path,
+        location: impl Into<Location>,
         passphrase: &SecretString,
         params: KdfParams,
         actor: &str,
     ) -> Result<(Session, RecoveryCode)> {
-        Self::create_practice(path, passphrase, params, actor, DEFAULT_MEMBER)
+        Self::create_practice(location, passphrase, params, actor, DEFAULT_MEMBER)
     }
 
     /// [`Vault::create`], naming the practice's first member (role `owner`), whom the
-    /// passphrase and recovery code open.
+    /// passphrase and recovery code open. The location is a file that must not exist,
+    /// or an empty database on a server (feature `server`).
     pub fn create_practice(
-        path: &Path,
+        location: impl Into<Location>,
         passphrase: &SecretString,
         params: KdfParams,
         actor: &str,
@@ -145,12 +145,17 @@ impl Vault {
         params
             .check()
             .map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let store: Box<dyn Backend> = Box::new(SqliteStore::create(path)?);
+        let location = location.into();
+        let store = crate::store::create(&location)?;
         match Self::initialize(store, passphrase, params, actor, member) {
             Ok(done) => Ok(done),
             Err(e) => {
-                // The file holds no data yet; leaving it would block a retry.
-                let _ = std::fs::remove_file(path);
+                // The file holds no data yet; leaving it would block a retry. (A
+                // server's tables were made in the same way; the database owner drops
+                // them, see the README.)
+                if let Location::File(path) = &location {
+                    let _ = std::fs::remove_file(path);
+                }
                 Err(e)
             }
         }
@@ -197,17 +202,18 @@ impl Vault {
         Ok((session, code))
     }
 
-    /// Opens the vault at `path` without unlocking it.
-    pub fn open(path: &Path) -> Result<Vault> {
+    /// Opens the vault at `location` (a file's path, or a server's database with the
+    /// feature `server`) without unlocking it.
+    pub fn open(location: impl Into<Location>) -> Result<Vault> {
         hygiene::harden()?;
         Ok(Vault {
-            store: Box::new(SqliteStore::open(path)?),
+            store: crate::store::open(&location.into())?,
         })
     }
 
-    /// The vault file's path.
-    pub fn path(&self) -> &Path {
-        self.store.path()
+    /// Where the vault is.
+    pub fn location(&self) -> &Location {
+        self.store.location()
     }
 
     fn open_slot(

@@ -1,7 +1,6 @@
 //! The app's state (one browser session, its CSRF token, the unlocked vault session),
 //! the router, and the way a page runs a library call.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -31,7 +30,7 @@ pub(crate) const BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// kept apart so that nothing the guard, the Lock button or the idle timer needs waits
 /// behind a library call: only `session` is held while the library works.
 pub struct App {
-    pub(crate) vault: PathBuf,
+    pub(crate) vault: casevault::Location,
     port: u16,
     /// The host name the app answers to: a random name under `.localhost` (a loopback
     /// name browsers resolve themselves), so that its cookie goes to no other server

@@ -22,7 +22,6 @@ mod html;
 mod pages;
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,8 +30,8 @@ pub use app::App;
 /// How the app is served.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// The vault file.
-    pub vault: PathBuf,
+    /// The vault: a file, or a database on a server.
+    pub vault: casevault::Location,
     /// The port on 127.0.0.1 (0: any free port).
     pub port: u16,
     /// How long a session may sit idle before it locks itself and drops its keys.

@@ -25,7 +25,9 @@ pub fn serve(
         ));
     }
     let vault = super::vault_path(cli)?;
-    if !vault.exists() {
+    if let Some(path) = vault.as_path()
+        && !path.exists()
+    {
         return Err(casevault::Error::from(casevault::StoreError::Missing(vault)).into());
     }
     // Read at startup, while the process had one thread (the time crate reads the

@@ -17,12 +17,16 @@ pub fn init(cli: &Cli, kdf: &KdfArgs, out: &Printer) -> Result<(), CliError> {
         "passphrase",
         cli.passphrase_file.as_deref(),
         "CASEVAULT_PASSPHRASE",
-        &format!("New passphrase for {}: ", path.display()),
+        &format!("New passphrase for {path}: "),
         true,
     )?;
     secrets::check_new_passphrase(&pass)?;
     // Only once the passphrase is acceptable: a refused init leaves nothing.
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = path
+        .as_path()
+        .and_then(Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         create_private_dir(dir)?;
     }
     let member = cli.member.as_deref().unwrap_or(casevault::DEFAULT_MEMBER);
@@ -31,8 +35,11 @@ pub fn init(cli: &Cli, kdf: &KdfArgs, out: &Printer) -> Result<(), CliError> {
     out.init(&path, &session.vault_id(), session.member(), &code);
     drop(session);
     if let Err(e) = out.flush() {
-        // A vault whose recovery code nobody saw must not stay behind.
-        let _ = std::fs::remove_file(&path);
+        // A vault whose recovery code nobody saw must not stay behind. (On a server,
+        // the database owner drops its tables: the message says so.)
+        if let Some(file) = path.as_path() {
+            let _ = std::fs::remove_file(file);
+        }
         return Err(CliError::input(
             format!("cannot print the recovery code ({e}); the new vault was removed"),
             "run `casevault init` again with its output going to a terminal or a file",

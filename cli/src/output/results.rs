@@ -2,7 +2,6 @@
 //! through the printing layer (`out!`, `push_text`, `push_json`, `table`), which escapes
 //! what could act on a terminal.
 
-use std::path::Path;
 
 use casevault::{AccessRequest, Assignment, Caseload, Member, RekeyReport};
 use casevault::{
@@ -16,17 +15,17 @@ use super::local_time::{Local, LocalEvent};
 use super::{Printer, eout, out};
 
 impl Printer {
-    pub fn init(&self, path: &Path, vault_id: &str, member: &str, code: &RecoveryCode) {
+    pub fn init(&self, path: &casevault::Location, vault_id: &str, member: &str, code: &RecoveryCode) {
         if self.json {
             self.push_json(&json!({
-                "vault": path.to_string_lossy(),
+                "vault": path.to_string(),
                 "vault_id": vault_id,
                 "member": member,
                 "recovery_code": code.expose(),
             }));
             return;
         }
-        out!(self, "Created vault {}", path.display());
+        out!(self, "Created vault {path}");
         out!(self, "You are its first member, {member} (role owner).");
         out!(self);
         out!(
