@@ -125,6 +125,7 @@ pub use vault::record_life::RetentionRow;
 pub use vault::restrict::CareChange;
 pub use vault::{
     AccessRequest, Approval, DEFAULT_MEMBER, FailedUnlock, RekeyReport, SearchHit, Session, Vault,
+    VaultCopy,
     harden_process,
 };
 

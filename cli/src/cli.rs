@@ -190,6 +190,24 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
     },
+    /// Copy the vault to a new place: a vault file to the practice's server, or a
+    /// server's vault to a file.
+    ///
+    /// Every stored byte is copied while no other command can change the vault, then
+    /// the copy is read back and compared, and unlocked with your passphrase and its
+    /// audit trail verified. The vault copied from stays as it is: point every
+    /// machine at the new place (--vault or CASEVAULT_VAULT), then retire the old one.
+    /// The database on a server must exist and be empty.
+    #[command(
+        after_help = "Examples:
+  casevault migrate --to postgres://casevault@db.practice.example/casevault
+  casevault --vault postgres://casevault@db.practice.example/casevault migrate --to ~/practice.casevault"
+    )]
+    Migrate {
+        /// Where the copy goes: a file that does not exist, or postgres://USER@HOST/DATABASE.
+        #[arg(long, value_name = "LOCATION")]
+        to: PathBuf,
+    },
     /// Serve the clinician's app on this machine (127.0.0.1 only) and open it in the
     /// default browser.
     ///

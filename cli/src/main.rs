@@ -93,6 +93,7 @@ fn run(cli: &Cli, out: &Printer) -> Result<(), CliError> {
         Command::Access(command) => access::run(cli, command, out),
         Command::Rekey => vault::rekey(cli, out),
         Command::Backup { out: target } => vault::backup(cli, target, out),
+        Command::Migrate { to } => vault::migrate(cli, to, out),
         Command::Demo => demo::run(out),
         Command::Serve {
             port,

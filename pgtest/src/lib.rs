@@ -127,8 +127,9 @@ impl PgServer {
     /// inside that temporary directory. The port only names the socket file: it is chosen
     /// from the process id and a counter, and need not be free on TCP.
     ///
-    /// Takes about a second or two (initdb dominates). A watchdog process stops the server
-    /// and removes its directory if the test process ends without dropping it.
+    /// Takes about half a second on an idle machine, more under load (initdb dominates). A
+    /// watchdog process stops the server and removes its directory if the test process
+    /// ends without dropping it.
     ///
     /// Returns `None` after printing a one-line note to stderr when the PostgreSQL binaries
     /// are missing, unless `CASEVAULT_REQUIRE_POSTGRES=1`: then it panics. Panics, with

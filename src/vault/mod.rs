@@ -67,7 +67,7 @@ pub(crate) mod rights;
 mod seal;
 mod search;
 mod session;
-mod trail;
+pub(crate) mod trail;
 
 pub(crate) use access::Access;
 use access::VAULT_ID;
@@ -76,6 +76,7 @@ pub(crate) use seal::random_id;
 
 pub use members::{AccessRequest, Approval, DEFAULT_MEMBER, RekeyReport};
 pub use search::SearchHit;
+pub use trail::VaultCopy;
 
 use keyring::Keyring;
 

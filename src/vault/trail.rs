@@ -6,7 +6,19 @@ use std::path::Path;
 use super::Session;
 use crate::audit::{self, Action, AuditEvent, Chain, Verifier, VerifyReport};
 use crate::error::Error;
-use crate::store::scan;
+use crate::store::{Location, scan};
+
+/// A vault copied to a new place by [`Session::copy_to`].
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct VaultCopy {
+    /// Record versions copied.
+    pub records: u64,
+    /// Audit events copied.
+    pub events: u64,
+    /// SHA-256 over everything stored, read back from the copy (hex): the same as the
+    /// source's.
+    pub digest: String,
+}
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -87,8 +99,38 @@ impl Session {
             .transaction(|tx| -> Result<_> { Ok(Chain::new(keys, vault_id).anchor(tx)?) })
     }
 
+    /// Copies the whole vault to `to`, a new place for it: a file that does not exist
+    /// (a vault on a server moving to one machine) or an empty database on a server
+    /// (a vault file moving to the practice's server). Every stored byte is copied in
+    /// one transaction of this vault (no other command changes it meanwhile), then the
+    /// copy is read back and its digest compared with this vault's. The copy opens
+    /// with the same passphrases and holds the same trail; this vault records the copy
+    /// (`vault.backup`) after it, and stays as it is.
+    pub fn copy_to(&mut self, to: &Location) -> Result<VaultCopy> {
+        let made = match to {
+            Location::File(path) => crate::export::check_directory(path),
+            Location::Server(_) => Ok(()),
+        }
+        .and_then(|()| crate::store::copy::copy_vault(&mut *self.store, to).map_err(Error::from));
+        match made {
+            Ok(copied) => {
+                self.access(Action::VaultBackup, |_| Ok(()))?;
+                Ok(VaultCopy {
+                    records: copied.records,
+                    events: copied.events,
+                    digest: data_encoding::HEXLOWER.encode(&copied.digest),
+                })
+            }
+            Err(error) => {
+                self.audit_failure(Action::VaultBackup, Vec::new(), None, &error);
+                Err(error)
+            }
+        }
+    }
+
     /// Writes a consistent copy of the vault (ciphertext only, same keyslots) to
-    /// `out`, which must not exist; mode 0600, complete or absent.
+    /// `out`, a vault file which must not exist; mode 0600, complete or absent. A
+    /// vault on a server is copied into a file that opens anywhere.
     pub fn backup(&mut self, out: &Path) -> Result<()> {
         // The copy is made first, so the event records what happened; the copy itself
         // ends with the event before it.

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use casevault::{KdfParams, RecoveryCode, Vault};
+use casevault::{KdfParams, Location, RecoveryCode, Vault};
 use secrecy::SecretString;
 
 use super::{actor, os_user, passphrase, unlock, unlock_error, vault_path, warn_failed_unlocks};
@@ -99,6 +99,58 @@ pub fn backup(cli: &Cli, target: &Path, out: &Printer) -> Result<(), CliError> {
         "backup written to {}; it opens with the same passphrase",
         target.display()
     ));
+    Ok(())
+}
+
+/// Copies the vault to `to`, then opens the copy with the same passphrase and checks
+/// its trail.
+pub fn migrate(cli: &Cli, to: &Path, out: &Printer) -> Result<(), CliError> {
+    let to = Location::parse(to.as_os_str()).map_err(|e| {
+        CliError::usage(
+            format!("--to: {e}"),
+            "give a new file's path, or postgres://USER@HOST/DATABASE (a password goes in ~/.pgpass)",
+        )
+    })?;
+    let from = vault_path(cli)?;
+    if from == to {
+        return Err(CliError::usage(
+            "--to names the vault itself",
+            "give a new file, or an empty database on the server",
+        ));
+    }
+    if let Some(dir) = to
+        .as_path()
+        .and_then(Path::parent)
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        create_private_dir(dir)?;
+    }
+    let mut session = unlock(cli)?;
+    let copy = session.copy_to(&to)?;
+    let member = session.member().to_owned();
+    drop(session);
+    // End to end: the copy unlocks with this member's passphrase and its trail
+    // verifies (this unlock and check are audited in the copy).
+    let mut vault = Vault::open(&to)?;
+    let actor = actor(&mut vault, Some(&member))?;
+    let pass = passphrase(cli, &from)?;
+    let mut copied = vault
+        .unlock_member(&pass, &actor, Some(&member))
+        .map_err(|e| unlock_error(e, Some(&member)))?;
+    let report = copied.verify_audit(None)?;
+    if !report.is_intact() {
+        for f in &report.findings {
+            crate::output::eout!("FAILED: {f}");
+        }
+        return Err(CliError::integrity(
+            format!(
+                "the copy at {to} was written, but its audit verification found {} problem(s)",
+                report.findings.len()
+            ),
+            "keep using the vault copied from; run `casevault audit verify` on it, and ask the practice's administrator to check the server",
+        ));
+    }
+    out.migrated(&from, &to, &copy, &report);
     Ok(())
 }
 

@@ -690,6 +690,45 @@ impl Printer {
         out!(self, "anchor: {}", r.anchor);
     }
 
+    pub fn migrated(
+        &self,
+        from: &casevault::Location,
+        to: &casevault::Location,
+        copy: &casevault::VaultCopy,
+        report: &VerifyReport,
+    ) {
+        if self.json {
+            return self.push_json(&json!({
+                "from": from.to_string(),
+                "to": to.to_string(),
+                "records": copy.records,
+                "events": copy.events,
+                "digest": copy.digest,
+                "verified_events": report.events,
+                "verified_records": report.records,
+                "anchor": report.anchor,
+            }));
+        }
+        out!(
+            self,
+            "copied {} record versions and {} audit events to {to}; read back, they match (SHA-256 {})",
+            copy.records,
+            copy.events,
+            copy.digest
+        );
+        out!(
+            self,
+            "the copy unlocks with your passphrase and its audit trail is intact: {} events, {} records",
+            report.events,
+            report.records
+        );
+        out!(self, "anchor: {}", report.anchor);
+        out!(
+            self,
+            "{from} is unchanged: point every machine at the copy (--vault or CASEVAULT_VAULT), then retire it"
+        );
+    }
+
     pub fn anchor(&self, anchor: &str) {
         if self.json {
             self.push_json(&json!({ "anchor": anchor }));
