@@ -108,6 +108,25 @@ pub enum Error {
         /// The newest version written.
         written: u32,
     },
+    /// The vault's audit trail does not extend what this machine last saw of it (its
+    /// pin): a server rolled back, or showing this member a history of its own.
+    #[error(
+        "the vault's audit trail does not extend what this machine last saw of it (event {pinned}): {seen}"
+    )]
+    TrailNotExtended {
+        /// The event this machine's pin names.
+        pinned: u64,
+        /// What the trail holds instead.
+        seen: TrailSeen,
+    },
+    /// This machine's pin of the vault cannot be read or written.
+    #[error("the pin file {} cannot be used: {why}", path.display())]
+    PinUnreadable {
+        /// The pin file.
+        path: std::path::PathBuf,
+        /// Why.
+        why: String,
+    },
     /// An event of the audit trail is missing, altered or unreadable, so what was
     /// written last cannot be known.
     #[error(
@@ -228,6 +247,31 @@ impl std::fmt::Debug for ClientMatch {
     }
 }
 
+/// What a trail that does not extend a pin holds instead ([`Error::TrailNotExtended`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrailSeen {
+    /// The trail ends before the pinned event.
+    #[error(
+        "the trail now ends at event {last}: it was rolled back (restored from an older copy) or its last events were removed"
+    )]
+    EndsEarlier {
+        /// The trail's last event (0: none).
+        last: u64,
+    },
+    /// Another event stands where the pinned one was.
+    #[error("another event stands in its place: the trail was rewritten, or forked")]
+    Replaced,
+    /// An event after the pinned one is missing, out of order, altered or unsigned.
+    #[error(
+        "event {seq} after it is missing, out of order, altered or not signed by the member it names"
+    )]
+    BrokenAfter {
+        /// The first event found wrong.
+        seq: u64,
+    },
+}
+
 impl From<ChainError> for Error {
     fn from(e: ChainError) -> Self {
         match e {
@@ -268,6 +312,7 @@ impl Error {
             | Error::Integrity(_)
             | Error::MalformedRecord { .. }
             | Error::RolledBack { .. }
+            | Error::TrailNotExtended { .. }
             | Error::AuditHeadMismatch
             | Error::PolicyMissing
             | Error::ForeignKeyslot { .. }
@@ -287,6 +332,7 @@ impl Error {
             | Error::NoSuchDirectory(_)
             | Error::NoSuchMember(_)
             | Error::MemberNeeded
+            | Error::PinUnreadable { .. }
             | Error::Hardening { .. } => ErrorClass::Failure,
         }
     }
@@ -296,7 +342,7 @@ impl Error {
     /// unclassified: its kind, and through it its FHIR severity, is decided here.
     pub(crate) fn failure(&self) -> Failure {
         match self {
-            Error::Store(_) => Failure::Storage,
+            Error::Store(_) | Error::PinUnreadable { .. } => Failure::Storage,
             Error::WrongPassphrase => Failure::WrongPassphrase,
             Error::WrongRecoveryCode => Failure::WrongRecoveryCode,
             Error::Keyslot { .. } => Failure::KeyslotUnusable,
@@ -305,7 +351,7 @@ impl Error {
             Error::PolicyMissing => Failure::PolicyMissing,
             Error::UnknownName { .. } => Failure::UnknownName,
             Error::AuditTrailBroken { .. } => Failure::AuditTrailBroken,
-            Error::RolledBack { .. } => Failure::RolledBack,
+            Error::RolledBack { .. } | Error::TrailNotExtended { .. } => Failure::RolledBack,
             Error::ClientNotFound(_) => Failure::NoSuchClient,
             Error::NoteNotFound(_) => Failure::NoSuchNote,
             Error::NoteSigned(_) => Failure::NoteSigned,

@@ -65,7 +65,7 @@ pub use base::{
 };
 pub use crypto::keys::RecoveryCode;
 pub use crypto::keyslot::{KdfParams, KeyslotError, normalize_passphrase};
-pub use error::{ClientMatch, Error, ErrorClass};
+pub use error::{ClientMatch, Error, ErrorClass, TrailSeen};
 pub use export::{
     Bundle, BundleAddendum, BundleClient, BundleNote, BundleSection, Cover, ExportEncryption,
     ExportFormat, ExportOptions, JSON_FORMAT, Withheld,
@@ -125,8 +125,7 @@ pub use vault::record_life::RetentionRow;
 pub use vault::restrict::CareChange;
 pub use vault::{
     AccessRequest, Approval, DEFAULT_MEMBER, FailedUnlock, RekeyReport, SearchHit, Session, Vault,
-    VaultCopy,
-    harden_process,
+    VaultCopy, harden_process,
 };
 
 /// Building blocks exposed for the benchmarks (`cargo bench`) and the fuzz targets

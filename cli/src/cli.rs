@@ -198,11 +198,9 @@ pub enum Command {
     /// audit trail verified. The vault copied from stays as it is: point every
     /// machine at the new place (--vault or CASEVAULT_VAULT), then retire the old one.
     /// The database on a server must exist and be empty.
-    #[command(
-        after_help = "Examples:
+    #[command(after_help = "Examples:
   casevault migrate --to postgres://casevault@db.practice.example/casevault
-  casevault --vault postgres://casevault@db.practice.example/casevault migrate --to ~/practice.casevault"
-    )]
+  casevault --vault postgres://casevault@db.practice.example/casevault migrate --to ~/practice.casevault")]
     Migrate {
         /// Where the copy goes: a file that does not exist, or postgres://USER@HOST/DATABASE.
         #[arg(long, value_name = "LOCATION")]
@@ -1231,6 +1229,22 @@ pub enum AuditCommand {
     /// Print a short digest of the chain's head to keep outside the vault.
     #[command(after_help = "Examples:\n  casevault audit anchor")]
     Anchor,
+    /// Accept a server vault's trail as it stands now, replacing this machine's pin.
+    ///
+    /// Each machine keeps a pin of a server vault's trail (the last event it saw) in
+    /// its data directory, and refuses a trail that does not extend it (exit 5). When
+    /// the practice has restored the server from an older copy on purpose, and found
+    /// out why the trail differs, each member accepts the trail as it now stands with
+    /// `audit pin --reset --yes`; the reset is recorded in the trail.
+    #[command(after_help = "Examples:\n  casevault audit pin --reset --yes")]
+    Pin {
+        /// Replace the pin by the trail as it stands.
+        #[arg(long, required = true)]
+        reset: bool,
+        /// Confirm: the trail as it stands is the practice's.
+        #[arg(long, required = true)]
+        yes: bool,
+    },
 }
 
 /// One category name in a comma-separated list: `--categories ","` is a typo, not a

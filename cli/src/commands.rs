@@ -18,8 +18,6 @@ pub mod rights;
 pub mod serve;
 pub mod vault;
 
-
-
 use casevault::{ClientId, Date, Error, Location, Session, Vault};
 use secrecy::SecretString;
 
@@ -81,8 +79,17 @@ fn passphrase(cli: &Cli, vault: &Location) -> Result<SecretString, CliError> {
 }
 
 /// Opens and unlocks the vault as the member `--member` names (by default the only
-/// one), telling the user about failed unlocks since the last one.
+/// one), telling the user about failed unlocks since the last one; a vault on a server
+/// is held to this machine's pin of its trail.
 fn unlock(cli: &Cli) -> Result<Session, CliError> {
+    let path = vault_path(cli)?;
+    let mut session = unlock_unpinned(cli)?;
+    keep_pins(&path, &mut session)?;
+    Ok(session)
+}
+
+/// [`unlock`] without the pin's check (`audit pin --reset`).
+fn unlock_unpinned(cli: &Cli) -> Result<Session, CliError> {
     let path = vault_path(cli)?;
     let mut vault = Vault::open(&path)?;
     let actor = actor(&mut vault, cli.member.as_deref())?;
@@ -92,6 +99,26 @@ fn unlock(cli: &Cli) -> Result<Session, CliError> {
         .map_err(|e| unlock_error(e, cli.member.as_deref()))?;
     warn_failed_unlocks(&session);
     Ok(session)
+}
+
+/// Where this machine keeps its pins of server vaults' trails: `pins` in the user's
+/// data directory (beside the default vault), never on the server.
+fn pins_dir() -> Result<std::path::PathBuf, CliError> {
+    let dirs = directories::ProjectDirs::from("", "", "casevault").ok_or_else(|| {
+        CliError::usage(
+            "cannot find a data directory for this machine's pins of the server's trail",
+            "set HOME (or XDG_DATA_HOME) to your own directory",
+        )
+    })?;
+    Ok(dirs.data_dir().join("pins"))
+}
+
+/// For a vault on a server: holds it to this machine's pin of its trail.
+fn keep_pins(location: &Location, session: &mut Session) -> Result<(), CliError> {
+    if location.is_server() {
+        session.keep_pins(&pins_dir()?)?;
+    }
+    Ok(())
 }
 
 /// A failed unlock's error, naming the member whose passphrase or recovery code was

@@ -129,6 +129,12 @@ fn hint(error: &Error) -> Option<&'static str> {
         | Error::RolledBack { .. } => {
             "the vault may have been tampered with or damaged: run `casevault audit verify` and restore from a backup if needed"
         }
+        Error::TrailNotExtended { .. } => {
+            "stop using this vault and tell the practice's administrator: the server may have been restored from an older copy, or be showing you a history of its own; compare `casevault audit anchor` with another member's. If the server was restored on purpose and the practice knows why, accept its trail with `casevault audit pin --reset --yes`"
+        }
+        Error::PinUnreadable { .. } => {
+            "this machine's pins are in casevault's data directory (~/.local/share/casevault/pins): check that you own it and that the disk has space; a pin altered by hand is refused"
+        }
         Error::ClientNotFound(_) => "list clients with `casevault client list`",
         Error::NoteNotFound(_) => "list a client's notes with `casevault note list --client ID`",
         Error::NoteSigned(_) => "a signed note takes addenda: `casevault note amend ID`",

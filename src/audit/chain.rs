@@ -7,6 +7,7 @@
 use ed25519_dalek::Signer;
 use rayon::prelude::*;
 use serde::Serialize;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::verify::{CheckedEvents, Verifier, check_events};
@@ -51,6 +52,26 @@ pub(crate) enum ChainError {
 }
 
 type Result<T> = std::result::Result<T, ChainError>;
+
+/// How the stored chain stands to a pinned event ([`Chain::extends`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Extension {
+    /// It holds the pinned event and extends it properly up to `head`.
+    Extends {
+        /// The last event's sequence number.
+        head: u64,
+    },
+    /// It ends before the pinned event, at `last` (0: no event at all).
+    Shorter {
+        /// The last event's sequence number.
+        last: u64,
+    },
+    /// The pinned event's place holds another event.
+    Differs,
+    /// After the pinned event, this one is missing, out of order, altered or not
+    /// signed by the member it names.
+    BrokenAt(u64),
+}
 
 /// An event before it is sealed and chained.
 pub(crate) struct EventDraft {
@@ -222,6 +243,48 @@ impl<'k> Chain<'k> {
             |(prev, rows)| check_events(keys, vault_id, prev, rows),
             &mut visit,
         )
+    }
+
+    /// Whether the stored chain extends the event `seq` whose chain value was `value`
+    /// (a pin): the row `seq` holds `value`, and every row after it is the next one,
+    /// chains from the one before it and is signed by the member it names. Reads the
+    /// rows after the pin only.
+    pub(crate) fn extends(
+        &self,
+        tx: &dyn Transaction,
+        seq: u64,
+        value: &[u8; 32],
+    ) -> Result<Extension> {
+        let last = tx.last_audit()?.map_or(0, |row| row.seq);
+        if last < seq {
+            return Ok(Extension::Shorter { last });
+        }
+        if seq > 0 {
+            let pinned = tx.audit_rows_after(Some(seq - 1), 1, usize::MAX)?;
+            let same = pinned.first().is_some_and(|row| {
+                row.seq == seq && bool::from(row.mac.as_slice().ct_eq(value.as_slice()))
+            });
+            if !same {
+                return Ok(Extension::Differs);
+            }
+        }
+        let (mut after, mut prev) = (seq, *value);
+        loop {
+            let rows = tx.audit_rows_after(Some(after), CHUNK, crate::store::CHUNK_BYTES)?;
+            if rows.is_empty() {
+                return Ok(Extension::Extends { head: after });
+            }
+            let checked = check_events(self.keys, self.vault_id, Some(prev), rows);
+            if let Some(broken) = checked.first_not_extending(after + 1) {
+                return Ok(Extension::BrokenAt(broken));
+            }
+            (after, prev) = checked.last().expect("a chunk with rows");
+        }
+    }
+
+    /// The last event's sequence number and chain value, as stored.
+    pub(crate) fn last_value(&self, tx: &dyn Transaction) -> Result<Option<(u64, [u8; 32])>> {
+        Ok(tx.last_audit()?.map(|row| (row.seq, stored_mac(&row))))
     }
 
     /// Walks the whole chain through a [`Verifier`] and checks the head: what `audit

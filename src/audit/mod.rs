@@ -75,7 +75,7 @@ mod signed_tests;
 mod testkeys;
 mod verify;
 
-pub(crate) use chain::{Chain, ChainError, EventDraft};
+pub(crate) use chain::{Chain, ChainError, EventDraft, Extension};
 pub(crate) use verify::{Verifier, digest_records};
 
 pub use action::Action;

@@ -293,6 +293,30 @@ struct RowCheck {
     disallowed: Vec<String>,
 }
 
+impl CheckedEvents {
+    /// The first row that is not the `expected`th or the next after the one before
+    /// it, does not chain from the row before it, is not signed by the member it
+    /// names, or is a legacy row: what a pin's check refuses after the pinned event.
+    pub(crate) fn first_not_extending(&self, mut expected: u64) -> Option<u64> {
+        for (row, check) in self.rows.iter().zip(&self.checked) {
+            if row.seq != expected
+                || row.signer.is_none()
+                || check.chains != Some(true)
+                || !check.signed
+            {
+                return Some(row.seq.min(expected));
+            }
+            expected += 1;
+        }
+        None
+    }
+
+    /// The last row's sequence number and chain value.
+    pub(crate) fn last(&self) -> Option<(u64, [u8; 32])> {
+        self.rows.last().map(|r| (r.seq, stored_mac(r)))
+    }
+}
+
 /// Checks a chunk of audit rows on every core. `prev` is the chain value stored in the
 /// row before the chunk (`None` for the chain's first chunk: its first row chains from
 /// the genesis of its kind). Each row chains from the value stored before it, so a

@@ -80,7 +80,11 @@ pub(crate) fn digest(tx: &dyn Transaction) -> Result<[u8; 32]> {
     }
     part(b"grants");
     for g in tx.all_grants()? {
-        for field in [g.member.as_bytes(), g.compartment.as_bytes(), g.form.as_bytes()] {
+        for field in [
+            g.member.as_bytes(),
+            g.compartment.as_bytes(),
+            g.form.as_bytes(),
+        ] {
             part(field);
         }
         part(&g.wrapped);
@@ -155,6 +159,7 @@ fn copy_into(from: &mut dyn Backend, dest: &mut dyn Backend) -> Result<Copied> {
 /// Writes a vault file at `out` (which must not exist) holding everything `from`
 /// holds, mode 0600, atomically: the file appears under its name only once complete
 /// and checked.
+#[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) fn backup_into_file(from: &mut dyn Backend, out: &Path) -> Result<()> {
     if out.exists() {
         return Err(StoreError::AlreadyExists(out.into()));

@@ -70,7 +70,9 @@ pub enum StoreError {
     },
     /// The connection to the server was lost before the command's changes were
     /// committed: none of them was kept.
-    #[error("the connection to the server for {server} was lost; nothing of this command was saved")]
+    #[error(
+        "the connection to the server for {server} was lost; nothing of this command was saved"
+    )]
     ConnectionLost {
         /// The vault's address.
         server: String,

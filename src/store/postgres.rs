@@ -273,10 +273,10 @@ fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
     #[allow(deprecated)]
     let provider = rustls::crypto::ring::default_provider();
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| StoreError::Server(format!("TLS cannot be set up: {e}")))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Server(format!("TLS cannot be set up: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
@@ -286,7 +286,8 @@ fn connect_error(error: postgres::Error, address: &ServerAddress) -> StoreError 
     let server = address.to_string();
     if let Some(db) = error.as_db_error() {
         let code = db.code();
-        if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        if *code == SqlState::INVALID_PASSWORD
+            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
         {
             return StoreError::AuthRefused { server };
         }
@@ -376,7 +377,9 @@ impl Backend for PgStore {
             .map_err(|e| server_error(e, self.address()))?;
         match row {
             Some(row) => get(&row, 0, self.address()),
-            None => Err(StoreError::Corrupt(format!("the {name} keyslot is missing"))),
+            None => Err(StoreError::Corrupt(format!(
+                "the {name} keyslot is missing"
+            ))),
         }
     }
 
@@ -438,7 +441,10 @@ fn get<'a, T: postgres::types::FromSql<'a>>(
 ) -> Result<T> {
     row.try_get(index).map_err(|e| {
         if e.as_db_error().is_none() && !e.is_closed() {
-            StoreError::Corrupt(format!("a stored value has the wrong type: {}", describe(&e)))
+            StoreError::Corrupt(format!(
+                "a stored value has the wrong type: {}",
+                describe(&e)
+            ))
         } else {
             server_error(e, address)
         }
@@ -835,10 +841,7 @@ impl Transaction for PgTx<'_> {
     }
 
     fn destroy_compartment(&self, compartment: &str) -> Result<u64> {
-        self.execute(
-            "DELETE FROM grants WHERE compartment = $1",
-            &[&compartment],
-        )
+        self.execute("DELETE FROM grants WHERE compartment = $1", &[&compartment])
     }
 
     fn destroy_record(&self, kind: RecordKind, id: &str) -> Result<u32> {
@@ -918,7 +921,12 @@ mod pgpass {
             // libpq matches a Unix socket as "localhost".
             _ => "localhost".to_owned(),
         };
-        let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+        let port = config
+            .get_ports()
+            .first()
+            .copied()
+            .unwrap_or(5432)
+            .to_string();
         let database = config.get_dbname().unwrap_or_default();
         let user = config.get_user().unwrap_or_default();
         let wanted = [host.as_str(), port.as_str(), database, user];

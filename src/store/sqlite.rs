@@ -314,7 +314,9 @@ impl Transaction for SqliteTx<'_> {
     }
 
     fn all_meta(&self) -> Result<Vec<(String, Vec<u8>)>> {
-        let mut stmt = self.0.prepare("SELECT name, value FROM meta ORDER BY name")?;
+        let mut stmt = self
+            .0
+            .prepare("SELECT name, value FROM meta ORDER BY name")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

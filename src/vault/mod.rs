@@ -5,7 +5,6 @@
 //! transaction as the operation's own reads and writes. A failed operation is rolled
 //! back and then audited on its own, with its outcome.
 
-
 use rand::RngCore;
 use rand::rngs::OsRng;
 use secrecy::SecretString;
@@ -60,6 +59,7 @@ mod migrate;
 mod notes;
 pub(crate) mod owed;
 mod parts;
+mod pin;
 pub(crate) mod profile;
 pub(crate) mod record_life;
 pub(crate) mod restrict;
@@ -115,6 +115,8 @@ pub struct Session {
     access_notices: Vec<AccessRequest>,
     /// This member's passphrase keyslot (`passphrase` for the first member).
     passphrase_slot: String,
+    /// Where this machine keeps its pins of the vault's trail, once asked to.
+    pins: Option<pin::Pins>,
 }
 
 impl Vault {
@@ -189,6 +191,7 @@ impl Vault {
             failed_unlocks: Vec::new(),
             access_notices: Vec::new(),
             passphrase_slot: PASSPHRASE_SLOT.to_owned(),
+            pins: None,
         };
         session.access(Action::VaultInit, |a| {
             a.set_meta(VAULT_ID, &vault_id)?;
@@ -431,6 +434,7 @@ impl Vault {
             failed_unlocks: Vec::new(),
             access_notices: Vec::new(),
             passphrase_slot: PASSPHRASE_SLOT.to_owned(),
+            pins: None,
         };
         let ring = &session.ring;
         let vault_id = &session.vault_id;

@@ -4,6 +4,7 @@
 use secrecy::SecretString;
 
 use super::access::Access;
+use super::pin;
 use super::{FailedUnlock, PASSPHRASE_SLOT, Session};
 use crate::audit::{Action, Chain, EventDraft, Outcome, Target, TargetAccess};
 use crate::base::Timestamp;
@@ -43,9 +44,13 @@ impl Session {
         let keys = &self.ring;
         let vault_id = &self.vault_id;
         let actor = &self.actor;
+        let pins = self.pins.as_ref();
         let mut attempted = Vec::new();
         let mut purpose = None;
+        let mut head = None;
         let result = self.store.transaction(|tx| {
+            let chain = Chain::new(keys, vault_id);
+            Session::check_pin(pins, &chain, tx, vault_id)?;
             let mut access = Access::new(tx, keys);
             let value = op(&mut access);
             attempted = access.targets;
@@ -59,12 +64,16 @@ impl Session {
                 outcome: access.outcome.unwrap_or(Outcome::Ok),
                 purpose: purpose.clone(),
             };
-            let appended = Chain::new(keys, vault_id).append(tx, std::slice::from_ref(&draft));
+            let appended = chain.append(tx, std::slice::from_ref(&draft));
             // Kept for the failure's own event, should appending fail.
             attempted = draft.targets;
             appended?;
+            head = pin::head_after(pins, &chain, tx)?;
             Ok(value)
         });
+        if result.is_ok() {
+            self.move_pin(head);
+        }
         if let Err(error) = &result {
             // The writes were rolled back: keep only what was read.
             attempted.retain(|t| t.access == TargetAccess::Read);
@@ -91,7 +100,11 @@ impl Session {
         let keys = &self.ring;
         let vault_id = &self.vault_id;
         let actor = &self.actor;
-        self.store.transaction(|tx| {
+        let pins = self.pins.as_ref();
+        let mut head = None;
+        let done = self.store.transaction(|tx| {
+            let chain = Chain::new(keys, vault_id);
+            Session::check_pin(pins, &chain, tx, vault_id)?;
             let mut done = Vec::new();
             let mut drafts = Vec::new();
             for mut item in items {
@@ -115,9 +128,12 @@ impl Session {
                 });
                 done.push((item, value));
             }
-            Chain::new(keys, vault_id).append(tx, &drafts)?;
+            chain.append(tx, &drafts)?;
+            head = pin::head_after(pins, &chain, tx)?;
             Ok(done)
-        })
+        })?;
+        self.move_pin(head);
+        Ok(done)
     }
 
     pub(super) fn audit_failure(

@@ -31,6 +31,7 @@ pub(crate) const BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// behind a library call: only `session` is held while the library works.
 pub struct App {
     pub(crate) vault: casevault::Location,
+    pub(crate) pins: Option<std::path::PathBuf>,
     port: u16,
     /// The host name the app answers to: a random name under `.localhost` (a loopback
     /// name browsers resolve themselves), so that its cookie goes to no other server
@@ -74,6 +75,7 @@ impl App {
     pub(crate) fn new(config: Config, port: u16) -> Self {
         App {
             vault: config.vault,
+            pins: config.pins,
             port,
             host: format!("casevault-{}.localhost", token(6)),
             idle: config.idle,

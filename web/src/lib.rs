@@ -32,6 +32,9 @@ pub use app::App;
 pub struct Config {
     /// The vault: a file, or a database on a server.
     pub vault: casevault::Location,
+    /// Where this machine keeps its pins of a server vault's trail
+    /// ([`casevault::Session::keep_pins`]); `None` for a vault file.
+    pub pins: Option<std::path::PathBuf>,
     /// The port on 127.0.0.1 (0: any free port).
     pub port: u16,
     /// How long a session may sit idle before it locks itself and drops its keys.

@@ -11,6 +11,7 @@ pub fn run(cli: &Cli, command: &AuditCommand, out: &Printer) -> Result<(), CliEr
         AuditCommand::Log { fhir } => log(cli, *fhir, out),
         AuditCommand::Verify { anchor } => verify(cli, anchor.as_deref(), out),
         AuditCommand::Anchor => anchor(cli, out),
+        AuditCommand::Pin { .. } => reset_pin(cli, out),
     }
 }
 
@@ -41,6 +42,24 @@ fn verify(cli: &Cli, anchor: Option<&str>, out: &Printer) -> Result<(), CliError
             "the vault has been altered outside casevault; restore it from a backup you trust, and keep the damaged copy for investigation",
         ));
     }
+    Ok(())
+}
+
+/// Unlocks without checking this machine's pin, and replaces it by the trail as it
+/// stands (audited).
+fn reset_pin(cli: &Cli, out: &Printer) -> Result<(), CliError> {
+    let location = super::vault_path(cli)?;
+    if !location.is_server() {
+        return Err(CliError::usage(
+            "pins are kept for vaults on a server only; this vault is a file",
+            "check --vault (or CASEVAULT_VAULT)",
+        ));
+    }
+    let mut session = super::unlock_unpinned(cli)?;
+    let anchor = session.reset_pin(&super::pins_dir()?)?;
+    out.done(&format!(
+        "this machine now holds the vault to its trail as it stands: anchor {anchor}"
+    ));
     Ok(())
 }
 

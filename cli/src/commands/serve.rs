@@ -33,8 +33,14 @@ pub fn serve(
     // Read at startup, while the process had one thread (the time crate reads the
     // local offset only then).
     let offset = crate::output::local_time::offset().unwrap_or(time::UtcOffset::UTC);
+    let pins = if vault.is_server() {
+        Some(super::pins_dir()?)
+    } else {
+        None
+    };
     let config = casevault_web::Config {
         vault,
+        pins,
         port,
         idle: Duration::from_secs(u64::from(idle_minutes) * 60),
         offset,

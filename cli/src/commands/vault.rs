@@ -5,7 +5,9 @@ use std::path::Path;
 use casevault::{KdfParams, Location, RecoveryCode, Vault};
 use secrecy::SecretString;
 
-use super::{actor, os_user, passphrase, unlock, unlock_error, vault_path, warn_failed_unlocks};
+use super::{
+    actor, keep_pins, os_user, passphrase, unlock, unlock_error, vault_path, warn_failed_unlocks,
+};
 use crate::cli::{Cli, KdfArgs, NewPassphraseArgs};
 use crate::error::CliError;
 use crate::output::Printer;
@@ -31,7 +33,9 @@ pub fn init(cli: &Cli, kdf: &KdfArgs, out: &Printer) -> Result<(), CliError> {
     }
     let member = cli.member.as_deref().unwrap_or(casevault::DEFAULT_MEMBER);
     let actor = os_user().unwrap_or_else(|| member.to_owned());
-    let (session, code) = Vault::create_practice(&path, &pass, kdf_params(kdf), &actor, member)?;
+    let (mut session, code) =
+        Vault::create_practice(&path, &pass, kdf_params(kdf), &actor, member)?;
+    keep_pins(&path, &mut session)?;
     out.init(&path, &session.vault_id(), session.member(), &code);
     drop(session);
     if let Err(e) = out.flush() {
@@ -57,6 +61,7 @@ pub fn passwd(cli: &Cli, args: &NewPassphraseArgs, out: &Printer) -> Result<(), 
         .unlock_member(&current, &actor, cli.member.as_deref())
         .map_err(|e| unlock_error(e, cli.member.as_deref()))?;
     warn_failed_unlocks(&session);
+    keep_pins(&path, &mut session)?;
     let new = new_passphrase(args.new_passphrase_file.as_deref())?;
     session.change_passphrase(&current, &new, None)?;
     out.done("passphrase changed; the recovery code still works");
@@ -81,10 +86,11 @@ pub fn recover(
     )?;
     let code = RecoveryCode::parse(&typed);
     let new = new_passphrase(new.new_passphrase_file.as_deref())?;
-    let session = vault
+    let mut session = vault
         .recover_member(&code, &new, None, &actor, cli.member.as_deref())
         .map_err(|e| unlock_error(e, cli.member.as_deref()))?;
     warn_failed_unlocks(&session);
+    keep_pins(&path, &mut session)?;
     out.done(&format!(
         "new passphrase set for member {}; the recovery code still works",
         session.member()
@@ -137,6 +143,7 @@ pub fn migrate(cli: &Cli, to: &Path, out: &Printer) -> Result<(), CliError> {
     let mut copied = vault
         .unlock_member(&pass, &actor, Some(&member))
         .map_err(|e| unlock_error(e, Some(&member)))?;
+    keep_pins(&to, &mut copied)?;
     let report = copied.verify_audit(None)?;
     if !report.is_intact() {
         for f in &report.findings {

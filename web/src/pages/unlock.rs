@@ -98,7 +98,10 @@ pub(crate) async fn unlock(State(app): State<Arc<App>>, Form(form): Form<UnlockF
                 .unwrap_or_else(|_| "app".to_owned()),
         };
         let vault = casevault::Vault::open(&worker.vault)?;
-        let session = vault.unlock_member(&secret, &actor, named)?;
+        let mut session = vault.unlock_member(&secret, &actor, named)?;
+        if let Some(pins) = &worker.pins {
+            session.keep_pins(pins)?;
+        }
         let name = session.member().to_owned();
         // The idle time counts from the unlock, not from the request that began it.
         worker.set_session(session, name);
