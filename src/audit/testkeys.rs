@@ -186,6 +186,18 @@ impl Transaction for MemTx {
     fn set_keyslot(&self, _: &str, _: &[u8]) -> StoreResult<()> {
         unimplemented!()
     }
+    fn all_meta(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        unimplemented!()
+    }
+    fn all_grants(&self) -> StoreResult<Vec<GrantRow>> {
+        unimplemented!()
+    }
+    fn failed_unlocks(&self) -> StoreResult<Vec<(String, String)>> {
+        unimplemented!()
+    }
+    fn add_failed_unlock(&self, _: &str, _: &str) -> StoreResult<()> {
+        unimplemented!()
+    }
     fn keyslots(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
         unimplemented!()
     }

@@ -18,13 +18,33 @@ fn backends() -> Vec<Fixture> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("vault");
     let sqlite = super::SqliteStore::create(&path).expect("a new vault");
-    vec![Fixture {
+    #[allow(unused_mut)]
+    let mut fixtures = vec![Fixture {
         backend: Box::new(sqlite),
         reopen: Box::new(move || {
             Box::new(super::SqliteStore::open(&path).expect("the vault opens again"))
         }),
         _dir: dir,
-    }]
+    }];
+    // The server backend, on a private PostgreSQL the tests start (skipped with a
+    // note where its programs are missing, unless CASEVAULT_REQUIRE_POSTGRES=1).
+    #[cfg(feature = "server")]
+    if let Some(server) = casevault_pgtest::PgServer::shared() {
+        let url = server.url(&server.create_database());
+        let location = super::Location::parse(std::ffi::OsStr::new(&url)).expect("a server address");
+        let super::Location::Server(address) = location else {
+            panic!("{url} reads as a server address");
+        };
+        let pg = super::postgres::PgStore::create(&address).expect("a new server vault");
+        fixtures.push(Fixture {
+            backend: Box::new(pg),
+            reopen: Box::new(move || {
+                Box::new(super::postgres::PgStore::open(&address).expect("the vault opens again"))
+            }),
+            _dir: tempfile::tempdir().expect("a temporary directory"),
+        });
+    }
+    fixtures
 }
 
 fn grant(member: &str, compartment: &str, form: &str, wrapped: &[u8]) -> crate::store::GrantRow {

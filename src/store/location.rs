@@ -140,12 +140,6 @@ impl fmt::Display for Location {
     }
 }
 
-impl From<PathBuf> for Location {
-    fn from(path: PathBuf) -> Location {
-        Location::File(path)
-    }
-}
-
 impl From<&Path> for Location {
     fn from(path: &Path) -> Location {
         Location::File(path.to_owned())
@@ -185,10 +179,22 @@ mod tests {
         for good in [
             "postgres://casevault@db.example.org/practice",
             "postgresql://casevault@/practice?host=/run/postgresql",
-            "POSTGRES://casevault@db.example.org:5433/practice?sslmode=require",
+            "postgres://casevault@db.example.org:5433/practice?sslmode=require",
             "postgresql://casevault@/x?dbname=practice&host=/tmp/s",
         ] {
             assert!(parse(good).unwrap().is_server(), "{good}");
+        }
+    }
+
+    #[test]
+    fn an_address_in_another_case_is_an_address_not_a_path() {
+        // The scheme says it is meant as a server; the client reads only lowercase,
+        // so it is refused rather than opened as a file of that name.
+        let refused = parse("POSTGRES://casevault@db.example.org/practice");
+        if cfg!(feature = "server") {
+            assert!(matches!(refused, Err(LocationError::Malformed(_))), "{refused:?}");
+        } else {
+            assert!(matches!(refused, Ok(Location::Server(_))), "{refused:?}");
         }
     }
 

@@ -76,7 +76,8 @@ pub async fn serve(idle: Duration) -> Served {
     .await
     .expect("set up the vault");
     let server = casevault_web::Server::bind(casevault_web::Config {
-        vault: vault.clone(),
+        vault: casevault::Location::File(vault.clone()),
+        pins: None,
         port: 0,
         idle,
         offset: time::UtcOffset::UTC,
