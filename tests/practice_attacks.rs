@@ -1543,3 +1543,125 @@ fn an_ended_assignment_leaves_no_keys() {
         "after her assignment ended, the supervisor's keys open {leaked:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------
+// Grants planted by whoever writes the rows (a server, a thief with write access)
+// ---------------------------------------------------------------------------------
+
+/// The pending grants (wrapped to the member's public key) of `member`, as stored.
+fn pending_grants(path: &Path, member: &str) -> Vec<(String, Vec<u8>)> {
+    let db = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = db
+        .prepare("SELECT compartment, wrapped FROM grants WHERE member = ?1 AND form = 'x25519'")
+        .unwrap();
+    stmt.query_map([member], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The age file inside a signed grant (`CVG1`, name length, name, signature, file).
+fn unsigned(wrapped: &[u8]) -> Vec<u8> {
+    assert_eq!(&wrapped[..4], b"CVG1", "grants to another member are signed");
+    let len = usize::from(u16::from_be_bytes([wrapped[4], wrapped[5]]));
+    wrapped[6 + len + 64..].to_vec()
+}
+
+/// Claim: anyone may encrypt a key to a member's public key (a server could plant
+/// one it knows, to read what the member then seals under it), so a member takes in
+/// only grants a member of the practice signed, for that member and that compartment.
+/// An unsigned grant of a client's key is never used (the client stays closed); an
+/// unsigned grant of the practice's key, which the unlock needed, refuses the unlock.
+#[test]
+fn a_grant_no_member_signed_is_never_taken_in() {
+    let (_dir, path, mut owner) = new_vault();
+    add_member(&mut owner, "bob", "clinician");
+    let client = new_client(&mut owner, "Ada Alpha");
+    owner.assign_client("bob", &client, None).unwrap();
+    drop(owner);
+    let pending = pending_grants(&path, "bob");
+    assert!(pending.len() >= 2, "bob's keys wait for his first unlock");
+
+    // The same key without its signature is no grant at all: strip each grant on
+    // its own, in a copy of the vault, and see what bob's unlock makes of it.
+    let practice_keys: Vec<String> = {
+        let mut needed = Vec::new();
+        for (compartment, wrapped) in &pending {
+            let copy = path.with_extension("trial");
+            let _ = std::fs::remove_file(&copy);
+            std::fs::copy(&path, &copy).unwrap();
+            rusqlite::Connection::open(&copy)
+                .unwrap()
+                .execute(
+                    "UPDATE grants SET wrapped = ?1 WHERE member = 'bob' AND compartment = ?2",
+                    rusqlite::params![unsigned(wrapped), compartment],
+                )
+                .unwrap();
+            let opened = Vault::open(&copy)
+                .unwrap()
+                .unlock_member(&passphrase("bob"), "bob", Some("bob"));
+            match opened {
+                Err(Error::Integrity(_)) => needed.push(compartment.clone()),
+                Err(e) => panic!("an unsigned grant: {e}"),
+                Ok(_) => {}
+            }
+        }
+        needed
+    };
+    assert_eq!(
+        practice_keys.len(),
+        1,
+        "exactly the practice's key is needed to unlock"
+    );
+    // Every other grant unsigned (a key planted in each), or signed but moved from
+    // another compartment: never taken in, never used; the client stays closed.
+    let (practice, signed) = pending
+        .iter()
+        .find(|(c, _)| practice_keys.contains(c))
+        .expect("the practice grant");
+    for trial in ["unsigned", "moved"] {
+        let copy = path.with_extension(trial);
+        std::fs::copy(&path, &copy).unwrap();
+        let db = rusqlite::Connection::open(&copy).unwrap();
+        for (compartment, wrapped) in pending.iter().filter(|(c, _)| c != practice) {
+            let planted = if trial == "unsigned" {
+                unsigned(wrapped)
+            } else {
+                signed.clone()
+            };
+            db.execute(
+                "UPDATE grants SET wrapped = ?1 WHERE member = 'bob' AND compartment = ?2",
+                rusqlite::params![planted, compartment],
+            )
+            .unwrap();
+        }
+        let mut bob = Vault::open(&copy)
+            .unwrap()
+            .unlock_member(&passphrase("bob"), "bob", Some("bob"))
+            .unwrap_or_else(|e| panic!("{trial}: the practice grant is intact: {e}"));
+        let e = bob
+            .client(&casevault::ClientId::from(client.as_str()))
+            .expect_err("no planted key is used");
+        assert!(is_denied(&e), "{trial}: {e}");
+        drop(bob);
+        assert_eq!(
+            pending_grants(&copy, "bob").len(),
+            pending.len() - 1,
+            "{trial}: left aside, not taken in"
+        );
+    }
+
+    // Signed and in place, bob takes them in and reads the client.
+    let mut bob = unlock(&path, "bob");
+    assert_eq!(
+        bob.client(&casevault::ClientId::from(client.as_str()))
+            .unwrap()
+            .name,
+        "Ada Alpha"
+    );
+    drop(bob);
+    assert!(
+        pending_grants(&path, "bob").is_empty(),
+        "the signed grants were taken in"
+    );
+}

@@ -56,6 +56,88 @@ fn grant_reference(compartment: &str) -> RecordRef {
     RecordRef::new(RecordKind::Grant, compartment, 1)
 }
 
+/// The first bytes of a grant signed by the member who made it ([`sign_grant`]).
+const SIGNED_GRANT: &[u8; 4] = b"CVG1";
+
+/// A grant to another member as stored: `CVG1`, the granter's name (its length as a
+/// `u16`, big-endian, then UTF-8), their Ed25519 signature of [`grant_message`], then
+/// the age file [`wrap_to`] made. Anyone may encrypt to a member's public key (the
+/// server too); only a member of the practice can sign, so a member takes in only
+/// keys another member gave them.
+pub(crate) fn sign_grant(
+    signing: &ed25519_dalek::SigningKey,
+    granter: &str,
+    member: &str,
+    compartment: &str,
+    wrapped: &[u8],
+) -> Vec<u8> {
+    use ed25519_dalek::Signer;
+    let signature = signing.sign(&grant_message(member, compartment, wrapped));
+    let name = granter.as_bytes();
+    let mut out = Vec::with_capacity(4 + 2 + name.len() + 64 + wrapped.len());
+    out.extend_from_slice(SIGNED_GRANT);
+    out.extend_from_slice(&u16::try_from(name.len()).unwrap_or(u16::MAX).to_be_bytes());
+    out.extend_from_slice(name);
+    out.extend_from_slice(&signature.to_bytes());
+    out.extend_from_slice(wrapped);
+    out
+}
+
+/// What a grant's signature covers: to whom, which compartment, the wrapped key.
+fn grant_message(member: &str, compartment: &str, wrapped: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    let mut h = Sha256::new();
+    for part in [
+        b"casevault.org/v2/grant".as_slice(),
+        member.as_bytes(),
+        compartment.as_bytes(),
+        wrapped,
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    h.finalize().into()
+}
+
+/// A grant to this member, read from its stored form ([`sign_grant`]).
+pub(crate) struct SignedGrant<'a> {
+    /// Who signed it.
+    pub(crate) granter: &'a str,
+    signature: ed25519_dalek::Signature,
+    /// The age file holding the key.
+    pub(crate) wrapped: &'a [u8],
+}
+
+impl<'a> SignedGrant<'a> {
+    /// Reads a stored grant; `None` for one that is not signed (or not well formed).
+    pub(crate) fn read(bytes: &'a [u8]) -> Option<SignedGrant<'a>> {
+        let rest = bytes.strip_prefix(SIGNED_GRANT)?;
+        let (len, rest) = rest.split_first_chunk::<2>()?;
+        let len = usize::from(u16::from_be_bytes(*len));
+        let (name, rest) = (rest.get(..len)?, rest.get(len..)?);
+        let (signature, wrapped) = rest.split_first_chunk::<64>()?;
+        Some(SignedGrant {
+            granter: std::str::from_utf8(name).ok()?,
+            signature: ed25519_dalek::Signature::from_bytes(signature),
+            wrapped,
+        })
+    }
+
+    /// Whether the granter's key signed this grant of `compartment` to `member`.
+    pub(crate) fn verifies(
+        &self,
+        key: &ed25519_dalek::VerifyingKey,
+        member: &str,
+        compartment: &str,
+    ) -> bool {
+        key.verify_strict(
+            &grant_message(member, compartment, self.wrapped),
+            &self.signature,
+        )
+        .is_ok()
+    }
+}
+
 /// Wraps `key` to a member's age recipient (`age1…`): what a grant holds until its
 /// member takes it in.
 pub(crate) fn wrap_to(recipient: &str, key: &DataKey) -> Option<Vec<u8>> {

@@ -200,16 +200,8 @@ impl Access<'_, '_> {
         if member == self.ring().member() {
             return self.ring().grant_own(self.tx(), id, key);
         }
-        let wrapped =
-            compartment::wrap_to(recipient, key).ok_or_else(|| Error::MalformedRecord {
-                record: format!("member {member}'s public key"),
-            })?;
-        self.tx().set_grant(&crate::store::GrantRow {
-            member: member.to_owned(),
-            compartment: id.to_owned(),
-            form: super::keyring::FORM_X25519.into(),
-            wrapped,
-        })?;
+        let grant = self.ring().wrap_grant(member, recipient, id, key)?;
+        self.tx().set_grant(&grant)?;
         Ok(())
     }
 

@@ -43,7 +43,9 @@ pub fn unwrap_all(
             let key = if form == FORM_OWN {
                 compartment::unwrap_own(&personal, &grant.compartment, &grant.wrapped)?
             } else {
-                compartment::unwrap_from(&keys.identity, &grant.compartment, &grant.wrapped)?
+                let signed = compartment::SignedGrant::read(&grant.wrapped);
+                let wrapped = signed.map_or(grant.wrapped.as_slice(), |s| s.wrapped);
+                compartment::unwrap_from(&keys.identity, &grant.compartment, wrapped)?
             };
             out.push((grant.compartment, *key.expose_secret()));
         }

@@ -121,8 +121,10 @@ impl Keyring {
             audit_identities: Vec::new(),
             policy: RwLock::new(None),
         };
-        ring.take_in(tx)?;
+        // The roster first (its key may still be wrapped to this member's public key,
+        // unchecked until the roster says who signed it), then every grant checked.
         ring.reload(tx)?;
+        ring.take_in(tx)?;
         Ok(ring)
     }
 
@@ -189,12 +191,26 @@ impl Keyring {
         Ok((ring, founding))
     }
 
-    /// Rewraps every grant still wrapped to this member's public key under their
-    /// personal key.
+    /// Rewraps every grant still wrapped to this member's public key, and signed by a
+    /// member of the practice, under their personal key. A grant no member signed (a
+    /// key planted by whoever can write the rows: a server) is left aside, never
+    /// used; if this unlock already used it to open the roster, the unlock is refused.
     fn take_in(&self, tx: &dyn Transaction) -> Result<()> {
         for grant in tx.grants_of(&self.member, FORM_X25519)? {
-            let key =
-                compartment::unwrap_from(&self.keys.identity, &grant.compartment, &grant.wrapped)?;
+            let Some(key) = self.unwrap_granted(&grant)? else {
+                let used = self
+                    .cache
+                    .read()
+                    .expect("cache lock")
+                    .get(&grant.compartment)
+                    .is_some_and(Option::is_some);
+                if used {
+                    return Err(Error::Integrity(IntegrityError {
+                        reference: RecordRef::new(RecordKind::Grant, &grant.compartment, 1),
+                    }));
+                }
+                continue;
+            };
             tx.set_grant(&GrantRow {
                 member: self.member.clone(),
                 wrapped: compartment::wrap_own(&self.personal, &grant.compartment, &key),
@@ -331,11 +347,18 @@ impl Keyring {
                 id,
                 &grant.wrapped,
             )?)),
-            Some(grant) => Some(Arc::new(compartment::unwrap_from(
-                &self.keys.identity,
-                id,
-                &grant.wrapped,
-            )?)),
+            // While the roster is not read yet (an unlock's first steps), a grant
+            // cannot be checked: `take_in` checks it once the roster is read.
+            Some(grant) if self.verifying.is_empty() => {
+                let signed = compartment::SignedGrant::read(&grant.wrapped);
+                let wrapped = signed.map_or(grant.wrapped.as_slice(), |s| s.wrapped);
+                Some(Arc::new(compartment::unwrap_from(
+                    &self.keys.identity,
+                    id,
+                    wrapped,
+                )?))
+            }
+            Some(grant) => self.unwrap_granted(&grant)?.map(Arc::new),
             None => None,
         };
         self.cache
@@ -396,6 +419,47 @@ impl Keyring {
         Ok(())
     }
 
+    /// A key granted to this member by another, wrapped to their public key: `None`
+    /// when no member of the roster signed it.
+    fn unwrap_granted(&self, grant: &GrantRow) -> Result<Option<DataKey>> {
+        let Some(signed) = compartment::SignedGrant::read(&grant.wrapped) else {
+            return Ok(None);
+        };
+        let signed_by_a_member = self
+            .verifying
+            .get(signed.granter)
+            .is_some_and(|key| signed.verifies(key, &self.member, &grant.compartment));
+        if !signed_by_a_member {
+            return Ok(None);
+        }
+        Ok(Some(compartment::unwrap_from(
+            &self.keys.identity,
+            &grant.compartment,
+            signed.wrapped,
+        )?))
+    }
+
+    /// The grant of `key` to `member` (whose age recipient is `recipient`): wrapped to
+    /// them and signed by this member.
+    pub(crate) fn wrap_grant(
+        &self,
+        member: &str,
+        recipient: &str,
+        id: &str,
+        key: &DataKey,
+    ) -> Result<GrantRow> {
+        let wrapped =
+            compartment::wrap_to(recipient, key).ok_or_else(|| Error::MalformedRecord {
+                record: format!("member {member}'s public key"),
+            })?;
+        Ok(GrantRow {
+            member: member.to_owned(),
+            compartment: id.to_owned(),
+            form: FORM_X25519.into(),
+            wrapped: compartment::sign_grant(&self.keys.signing, &self.member, member, id, &wrapped),
+        })
+    }
+
     /// Grants a key to `member` (another member: wrapped to their public key, taken in
     /// at their next unlock; this member: under their personal key).
     pub(crate) fn grant_to(
@@ -415,16 +479,7 @@ impl Keyring {
             .find(|m| m.name == member)
             .map(|m| m.x25519.as_str())
             .ok_or_else(|| Error::NoSuchMember(member.to_owned()))?;
-        let wrapped =
-            compartment::wrap_to(recipient, key).ok_or_else(|| Error::MalformedRecord {
-                record: format!("member {member}'s public key"),
-            })?;
-        tx.set_grant(&GrantRow {
-            member: member.to_owned(),
-            compartment: id.to_owned(),
-            form: FORM_X25519.into(),
-            wrapped,
-        })?;
+        tx.set_grant(&self.wrap_grant(member, recipient, id, key)?)?;
         Ok(())
     }
 
