@@ -1562,7 +1562,11 @@ fn pending_grants(path: &Path, member: &str) -> Vec<(String, Vec<u8>)> {
 
 /// The age file inside a signed grant (`CVG1`, name length, name, signature, file).
 fn unsigned(wrapped: &[u8]) -> Vec<u8> {
-    assert_eq!(&wrapped[..4], b"CVG1", "grants to another member are signed");
+    assert_eq!(
+        &wrapped[..4],
+        b"CVG1",
+        "grants to another member are signed"
+    );
     let len = usize::from(u16::from_be_bytes([wrapped[4], wrapped[5]]));
     wrapped[6 + len + 64..].to_vec()
 }
@@ -1597,9 +1601,10 @@ fn a_grant_no_member_signed_is_never_taken_in() {
                     rusqlite::params![unsigned(wrapped), compartment],
                 )
                 .unwrap();
-            let opened = Vault::open(&copy)
-                .unwrap()
-                .unlock_member(&passphrase("bob"), "bob", Some("bob"));
+            let opened =
+                Vault::open(&copy)
+                    .unwrap()
+                    .unlock_member(&passphrase("bob"), "bob", Some("bob"));
             match opened {
                 Err(Error::Integrity(_)) => needed.push(compartment.clone()),
                 Err(e) => panic!("an unsigned grant: {e}"),

@@ -188,6 +188,9 @@ fn hint(error: &Error) -> Option<&'static str> {
         Error::Store(StoreError::LostAtCommit { .. }) => {
             "check the network and the server; then see whether the command took effect (`casevault audit log --last 5`) before running it again"
         }
+        Error::Store(StoreError::Privilege(_)) => {
+            "the database role lacks a privilege casevault needs: the practice's administrator grants it (README, \"A practice's server\", lists every GRANT); nothing of this command was saved"
+        }
         Error::Store(StoreError::Server(_)) => {
             "ask the practice's administrator to look at the server's log; nothing of this command was saved"
         }

@@ -31,7 +31,8 @@ fn backends() -> Vec<Fixture> {
     #[cfg(feature = "server")]
     if let Some(server) = casevault_pgtest::PgServer::shared() {
         let url = server.url(&server.create_database());
-        let location = super::Location::parse(std::ffi::OsStr::new(&url)).expect("a server address");
+        let location =
+            super::Location::parse(std::ffi::OsStr::new(&url)).expect("a server address");
         let super::Location::Server(address) = location else {
             panic!("{url} reads as a server address");
         };

@@ -123,11 +123,9 @@ pub(crate) fn digest(tx: &dyn Transaction) -> Result<[u8; 32]> {
 pub(crate) fn copy_vault(from: &mut dyn Backend, to: &Location) -> Result<Copied> {
     let mut dest = super::create(to)?;
     let result = copy_into(from, &mut *dest);
-    if result.is_err()
-        && let Location::File(path) = to
-    {
-        drop(dest);
-        let _ = std::fs::remove_file(path);
+    if result.is_err() {
+        // Nothing half-copied stays behind to block a retry.
+        let _ = dest.discard();
     }
     result
 }

@@ -86,6 +86,9 @@ pub enum StoreError {
         /// The vault's address.
         server: String,
     },
+    /// The database role lacks a privilege the command needs.
+    #[error("the server refused the database role: {0}")]
+    Privilege(String),
     /// The server reported an error other than the above.
     #[error("the server reported an error: {0}")]
     Server(String),

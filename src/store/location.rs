@@ -44,6 +44,11 @@ pub enum LocationError {
     /// A server address naming no database.
     #[error("the server address names no database (postgres://USER@HOST/DATABASE)")]
     NoDatabase,
+    /// A server across a network, with TLS turned off.
+    #[error(
+        "the server address turns TLS off (sslmode=disable) for a server across a network; casevault talks to a remote server over TLS only"
+    )]
+    NoTls,
     /// A server address the PostgreSQL client cannot parse.
     #[error("the server address cannot be read: {0}")]
     Malformed(String),
@@ -192,7 +197,10 @@ mod tests {
         // so it is refused rather than opened as a file of that name.
         let refused = parse("POSTGRES://casevault@db.example.org/practice");
         if cfg!(feature = "server") {
-            assert!(matches!(refused, Err(LocationError::Malformed(_))), "{refused:?}");
+            assert!(
+                matches!(refused, Err(LocationError::Malformed(_))),
+                "{refused:?}"
+            );
         } else {
             assert!(matches!(refused, Ok(Location::Server(_))), "{refused:?}");
         }

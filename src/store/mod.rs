@@ -128,6 +128,11 @@ pub(crate) trait Backend: Send {
 
     /// Opens the write transaction, waiting for any other one to end.
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>>;
+
+    /// Removes a vault this process has just created and that holds no audit event
+    /// (its creation or copy failed): the file, or the tables, so that a retry finds
+    /// the place as it was. A vault holding an event is left as it is.
+    fn discard(self: Box<Self>) -> Result<()>;
 }
 
 /// An open write transaction: every read and write of an operation goes through one.

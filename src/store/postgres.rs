@@ -89,7 +89,19 @@ pub(super) fn check_address(address: &ServerAddress) -> std::result::Result<(), 
     if config.get_dbname().is_none_or(str::is_empty) {
         return Err(LocationError::NoDatabase);
     }
+    if is_remote(&config) && config.get_ssl_mode() == postgres::config::SslMode::Disable {
+        return Err(LocationError::NoTls);
+    }
     Ok(())
+}
+
+/// Whether the address names a host across a network (not a Unix socket, not this
+/// machine's loopback).
+fn is_remote(config: &postgres::Config) -> bool {
+    config
+        .get_hosts()
+        .iter()
+        .any(|h| matches!(h, postgres::config::Host::Tcp(name) if !is_loopback(name)))
 }
 
 /// A vault in a PostgreSQL database.
@@ -193,11 +205,7 @@ impl PgStore {
         }
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
-        let remote = config
-            .get_hosts()
-            .iter()
-            .any(|h| matches!(h, postgres::config::Host::Tcp(name) if !is_loopback(name)));
-        if remote {
+        if is_remote(&config) {
             // A network between here and the server: never in the clear, and never
             // "prefer" (which an attacker on the path downgrades to the clear).
             match config.get_ssl_mode() {
@@ -333,10 +341,7 @@ fn server_error(error: postgres::Error, address: &ServerAddress) -> StoreError {
         } else if *code == SqlState::READ_ONLY_SQL_TRANSACTION {
             StoreError::ReadOnly
         } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
-            StoreError::Server(format!(
-                "the server refused: {} (the database role lacks a privilege casevault needs)",
-                db.message()
-            ))
+            StoreError::Privilege(db.message().to_owned())
         } else if code.code().starts_with("57") || code.code().starts_with("08") {
             StoreError::ConnectionLost {
                 server: address.to_string(),
@@ -397,6 +402,27 @@ impl Backend for PgStore {
 
     fn backup_to(&mut self, out: &Path) -> Result<()> {
         super::copy::backup_into_file(self, out)
+    }
+
+    fn discard(mut self: Box<Self>) -> Result<()> {
+        let address = self.address().clone();
+        let client = self.client.get_mut();
+        let mut tx = client
+            .transaction()
+            .map_err(|e| server_error(e, &address))?;
+        let events: i64 = tx
+            .query_one("SELECT count(*) FROM audit", &[])
+            .and_then(|r| r.try_get(0))
+            .map_err(|e| server_error(e, &address))?;
+        if events > 0 {
+            return Ok(());
+        }
+        tx.batch_execute(
+            "DROP TABLE grants, failed_unlocks, audit, records, keyslots, meta,
+                        casevault_lock, casevault_schema",
+        )
+        .map_err(|e| server_error(e, &address))?;
+        tx.commit().map_err(|e| server_error(e, &address))
     }
 
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>> {
@@ -916,10 +942,14 @@ mod pgpass {
             return None;
         }
         let text = Zeroizing::new(std::fs::read_to_string(&file).ok()?);
-        let host = match config.get_hosts().first() {
-            Some(postgres::config::Host::Tcp(name)) => name.clone(),
-            // libpq matches a Unix socket as "localhost".
-            _ => "localhost".to_owned(),
+        // A Unix socket matches its directory, or (as libpq's default socket does)
+        // "localhost".
+        let hosts: Vec<String> = match config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(name)) => vec![name.clone()],
+            Some(postgres::config::Host::Unix(dir)) => {
+                vec![dir.to_string_lossy().into_owned(), "localhost".to_owned()]
+            }
+            None => vec!["localhost".to_owned()],
         };
         let port = config
             .get_ports()
@@ -929,7 +959,7 @@ mod pgpass {
             .to_string();
         let database = config.get_dbname().unwrap_or_default();
         let user = config.get_user().unwrap_or_default();
-        let wanted = [host.as_str(), port.as_str(), database, user];
+        let field_matches = |field: &str, want: &str| field == "*" || field == want;
         text.lines()
             .filter(|line| !line.starts_with('#'))
             .find_map(|line| {
@@ -937,10 +967,10 @@ mod pgpass {
                 let [h, p, d, u, password] = fields.as_slice() else {
                     return None;
                 };
-                let matches = [h, p, d, u]
-                    .iter()
-                    .zip(wanted)
-                    .all(|(field, want)| field.as_str() == "*" || field.as_str() == want);
+                let matches = hosts.iter().any(|host| field_matches(h, host))
+                    && field_matches(p, &port)
+                    && field_matches(d, database)
+                    && field_matches(u, user);
                 matches.then(|| Zeroizing::new(password.to_string()))
             })
     }

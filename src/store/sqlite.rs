@@ -195,6 +195,18 @@ impl Backend for SqliteStore {
         Ok(Box::new(SqliteTx(tx)))
     }
 
+    fn discard(mut self: Box<Self>) -> Result<()> {
+        let events = self.begin()?.last_audit()?;
+        if events.is_some() {
+            return Ok(());
+        }
+        let Location::File(path) = self.location.clone() else {
+            return Ok(());
+        };
+        drop(self);
+        std::fs::remove_file(&path).map_err(|source| StoreError::Io { path, source })
+    }
+
     /// Reads a keyslot outside any transaction (before the vault is unlocked).
     fn keyslot(&self, name: &str) -> Result<Vec<u8>> {
         self.conn

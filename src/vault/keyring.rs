@@ -456,7 +456,13 @@ impl Keyring {
             member: member.to_owned(),
             compartment: id.to_owned(),
             form: FORM_X25519.into(),
-            wrapped: compartment::sign_grant(&self.keys.signing, &self.member, member, id, &wrapped),
+            wrapped: compartment::sign_grant(
+                &self.keys.signing,
+                &self.member,
+                member,
+                id,
+                &wrapped,
+            ),
         })
     }
 

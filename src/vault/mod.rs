@@ -153,11 +153,15 @@ impl Vault {
         match Self::initialize(store, passphrase, params, actor, member) {
             Ok(done) => Ok(done),
             Err(e) => {
-                // The file holds no data yet; leaving it would block a retry. (A
-                // server's tables were made in the same way; the database owner drops
-                // them, see the README.)
-                if let Location::File(path) = &location {
-                    let _ = std::fs::remove_file(path);
+                // The vault holds no data yet; leaving it would block a retry.
+                match (crate::store::open(&location), &location) {
+                    (Ok(store), _) => {
+                        let _ = store.discard();
+                    }
+                    (Err(_), Location::File(path)) => {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    (Err(_), Location::Server(_)) => {}
                 }
                 Err(e)
             }

@@ -148,6 +148,11 @@ impl Session {
             // the user's; the command changed nothing.
             return;
         }
+        if matches!(error, Error::TrailNotExtended { .. }) {
+            // Not this member's trail: nothing is appended to it (which would also
+            // turn a rollback into a fork for every other member).
+            return;
+        }
         let draft = EventDraft {
             at: Timestamp::now().into(),
             actor: self.actor.clone(),
