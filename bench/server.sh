@@ -152,7 +152,7 @@ fi
 # --- the two vaults -------------------------------------------------------------------
 log "generating $SEARCH_N notes"
 python3 "$ROOT/bench/gen_notes.py" --count "$SEARCH_N" --seed 6 --rare "$WORD" --dir "$WORK/notes" >&2
-NOTE_FILE=$(find "$WORK/notes" -name '*.md' | sort | head -n 1)
+NOTE_FILE=$(find "$WORK/notes" -name '*.md' | sort | awk 'NR == 1')  # (awk: head would fail the pipeline under pipefail)
 
 log "a vault file and a server vault, $SEARCH_N notes each (imports timed for information)"
 "$CV" --vault "$FILE" init >/dev/null
@@ -232,6 +232,7 @@ REV=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -q . && echo " + local changes" || true)
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 ms() { awk -v s="$1" 'BEGIN { if (s < 1) printf "%.0f ms", s * 1000; else printf "%.2f s", s }'; }
+thousands() { printf '%s' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }'; }
 row() { # LABEL KEY
     printf '| %s | %s | %s | %s |\n' "$1" "$(ms "${T[${2}_file]}")" "$(ms "${T[${2}_server]}")" \
@@ -240,7 +241,7 @@ row() { # LABEL KEY
 {
     printf 'Run %s by `bench/server.sh`, casevault %s%s; %s cores (%s); PostgreSQL %s on a Unix socket (fsync and synchronous_commit on), beside a vault file on the same disk. Whole processes, wall clock, the default KDF included (Argon2id, 64 MiB, t = 3, p = 4: the least casevault accepts); medians of %s runs (note show: %s), the two backends alternating. Load average before the run %s, after %s.\n\n' \
         "$(date -u '+%Y-%m-%d %H:%M UTC')" "$REV" "$DIRTY" "$(nproc)" "$CPU" "$PG_VERSION" "$RUNS" "$SHOW_RUNS" "$LOAD_BEFORE" "$LOAD_AFTER"
-    printf '| one process, %s notes in the vault | file (SQLite) | server (PostgreSQL) | server ÷ file |\n|---|---|---|---|\n' "$(printf "%'d" "$SEARCH_N")"
+    printf '| one process, %s notes in the vault | file (SQLite) | server (PostgreSQL) | server ÷ file |\n|---|---|---|---|\n' "$(thousands "$SEARCH_N")"
     row "add a note (\`note add\`, about 2 KiB)" add
     row "show a note (\`note show\`)" show
     row "search \`$WORD\` ($HITS_FILE notes match)" search
