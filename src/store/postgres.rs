@@ -17,13 +17,14 @@
 //! rolls back or forks the trail).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::error::SqlState;
-use postgres::{Client, IsolationLevel, Row};
+use postgres::{Client, IsolationLevel, Row, Statement};
 
 use super::location::{LocationError, ServerAddress};
 use super::{
@@ -108,6 +109,9 @@ fn is_remote(config: &postgres::Config) -> bool {
 pub(crate) struct PgStore {
     client: RefCell<Client>,
     location: Location,
+    /// Statements prepared on this connection, by their text: one round trip each
+    /// time instead of two.
+    statements: RefCell<HashMap<String, Statement>>,
 }
 
 impl PgStore {
@@ -228,6 +232,7 @@ impl PgStore {
         Ok(PgStore {
             client: RefCell::new(client),
             location: Location::Server(address.clone()),
+            statements: RefCell::new(HashMap::new()),
         })
     }
 
@@ -450,6 +455,7 @@ impl Backend for PgStore {
         Ok(Box::new(PgTx {
             tx: RefCell::new(Some(tx)),
             address,
+            statements: &self.statements,
         }))
     }
 }
@@ -458,6 +464,7 @@ impl Backend for PgStore {
 struct PgTx<'c> {
     tx: RefCell<Option<postgres::Transaction<'c>>>,
     address: &'c ServerAddress,
+    statements: &'c RefCell<HashMap<String, Statement>>,
 }
 
 fn get<'a, T: postgres::types::FromSql<'a>>(
@@ -511,8 +518,21 @@ impl PgTx<'_> {
         f(tx).map_err(|e| server_error(e, self.address))
     }
 
+    /// The statement for `sql`, prepared once per connection.
+    fn statement(&self, sql: &str) -> Result<Statement> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.with(|tx| tx.prepare(sql))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
     fn rows(&self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<Vec<Row>> {
-        self.with(|tx| tx.query(sql, params))
+        let statement = self.statement(sql)?;
+        self.with(|tx| tx.query(&statement, params))
     }
 
     fn row(
@@ -520,11 +540,13 @@ impl PgTx<'_> {
         sql: &str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Option<Row>> {
-        self.with(|tx| tx.query_opt(sql, params))
+        let statement = self.statement(sql)?;
+        self.with(|tx| tx.query_opt(&statement, params))
     }
 
     fn execute(&self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<u64> {
-        self.with(|tx| tx.execute(sql, params))
+        let statement = self.statement(sql)?;
+        self.with(|tx| tx.execute(&statement, params))
     }
 
     fn record_row(&self, row: &Row, kind: Option<RecordKind>) -> Result<RecordRow> {
