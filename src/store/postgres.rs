@@ -79,6 +79,15 @@ CREATE INDEX grants_by_compartment ON grants (compartment);
 
 type Result<T> = std::result::Result<T, StoreError>;
 
+/// How many tables the database holds outside PostgreSQL's own schemas, whoever owns
+/// them (the catalog lists every table; `information_schema` only those this role may
+/// use).
+const OTHER_TABLES: &str = "SELECT count(*) FROM pg_catalog.pg_class c
+     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+       AND n.nspname NOT LIKE 'pg\\_%'";
+
 /// Refuses, before any connection, an address the PostgreSQL client would not read
 /// or would read as something else than casevault checked.
 pub(super) fn check_address(address: &ServerAddress) -> std::result::Result<(), LocationError> {
@@ -126,11 +135,7 @@ impl PgStore {
             .start()
             .map_err(|e| server_error(e, address))?;
         let tables: i64 = tx
-            .query_one(
-                "SELECT count(*) FROM information_schema.tables
-                 WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
-                &[],
-            )
+            .query_one(OTHER_TABLES, &[])
             .and_then(|r| r.try_get(0))
             .map_err(|e| server_error(e, address))?;
         if tables > 0 {
@@ -167,11 +172,7 @@ impl PgStore {
             .map_err(|e| server_error(e, address))?;
         if !present {
             let tables: i64 = client
-                .query_one(
-                    "SELECT count(*) FROM information_schema.tables
-                     WHERE table_schema NOT IN ('pg_catalog', 'information_schema')",
-                    &[],
-                )
+                .query_one(OTHER_TABLES, &[])
                 .and_then(|r| r.try_get(0))
                 .map_err(|e| server_error(e, address))?;
             return Err(if tables == 0 {
@@ -792,10 +793,14 @@ impl Transaction for PgTx<'_> {
         max_bytes: usize,
     ) -> Result<Vec<AuditRow>> {
         let limit = limit_of(limit);
-        let after = after_seq.map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX));
+        // From the first row, whatever its number: a row numbered below 1 (written
+        // outside casevault) is read, and refused as malformed, never skipped.
+        let after = after_seq.map_or(i64::MIN, |s| i64::try_from(s).unwrap_or(i64::MAX));
         let rows = self.rows(
-            &format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2"),
-            &[&after, &limit],
+            &format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > $1 OR $3 ORDER BY seq LIMIT $2"
+            ),
+            &[&after, &limit, &after_seq.is_none()],
         )?;
         let rows = up_to(rows, max_bytes, |r| {
             r.try_get::<_, &[u8]>(2).map_or(0, <[u8]>::len)
