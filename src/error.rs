@@ -262,6 +262,10 @@ pub enum TrailSeen {
     /// Another event stands where the pinned one was.
     #[error("another event stands in its place: the trail was rewritten, or forked")]
     Replaced,
+    /// The vault now has another identifier than the one pinned: the server serves
+    /// this member's vault as another vault (which would shed every pin).
+    #[error("the vault's identifier is not the one this machine pinned")]
+    OtherVault,
     /// An event after the pinned one is missing, out of order, altered or unsigned.
     #[error(
         "event {seq} after it is missing, out of order, altered or not signed by the member it names"

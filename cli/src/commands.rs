@@ -82,16 +82,17 @@ fn passphrase(cli: &Cli, vault: &Location) -> Result<SecretString, CliError> {
 /// one), telling the user about failed unlocks since the last one; a vault on a server
 /// is held to this machine's pin of its trail.
 fn unlock(cli: &Cli) -> Result<Session, CliError> {
-    let path = vault_path(cli)?;
-    let mut session = unlock_unpinned(cli)?;
-    keep_pins(&path, &mut session)?;
-    Ok(session)
+    unlock_pinned(cli, true)
 }
 
 /// [`unlock`] without the pin's check (`audit pin --reset`).
 fn unlock_unpinned(cli: &Cli) -> Result<Session, CliError> {
+    unlock_pinned(cli, false)
+}
+
+fn unlock_pinned(cli: &Cli, pinned: bool) -> Result<Session, CliError> {
     let path = vault_path(cli)?;
-    let mut vault = Vault::open(&path)?;
+    let mut vault = open_pinned(&path, pinned)?;
     let actor = actor(&mut vault, cli.member.as_deref())?;
     let pass = passphrase(cli, &path)?;
     let session = vault
@@ -119,6 +120,17 @@ fn keep_pins(location: &Location, session: &mut Session) -> Result<(), CliError>
         session.keep_pins(&pins_dir()?)?;
     }
     Ok(())
+}
+
+/// Opens the vault at `location`; on a server, and when `pinned`, its session will be
+/// held to this machine's pin from the unlock on, before anything is written.
+fn open_pinned(location: &Location, pinned: bool) -> Result<Vault, CliError> {
+    let vault = Vault::open(location)?;
+    Ok(if pinned && location.is_server() {
+        vault.with_pins(&pins_dir()?)
+    } else {
+        vault
+    })
 }
 
 /// A failed unlock's error, naming the member whose passphrase or recovery code was

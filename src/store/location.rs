@@ -49,6 +49,13 @@ pub enum LocationError {
         "the server address turns TLS off (sslmode=disable) for a server across a network; casevault talks to a remote server over TLS only"
     )]
     NoTls,
+    /// A server address with a form casevault does not take: several hosts, or a
+    /// `hostaddr` (an IP address the client would connect to instead of the host
+    /// named, which the checks above would not see).
+    #[error(
+        "the server address {0}; casevault takes one host, by name or IP address, in `postgres://USER@HOST:PORT/DATABASE` or `?host=`"
+    )]
+    Unsupported(&'static str),
     /// A server address the PostgreSQL client cannot parse.
     #[error("the server address cannot be read: {0}")]
     Malformed(String),

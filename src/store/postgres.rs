@@ -99,6 +99,14 @@ pub(super) fn check_address(address: &ServerAddress) -> std::result::Result<(), 
     if config.get_dbname().is_none_or(str::is_empty) {
         return Err(LocationError::NoDatabase);
     }
+    // One host, the one named: where the password is sent, and what the TLS rule
+    // below looks at, is then where the client connects.
+    if !config.get_hostaddrs().is_empty() {
+        return Err(LocationError::Unsupported("gives a hostaddr"));
+    }
+    if config.get_hosts().len() > 1 {
+        return Err(LocationError::Unsupported("names several hosts"));
+    }
     if is_remote(&config) && config.get_ssl_mode() == postgres::config::SslMode::Disable {
         return Err(LocationError::NoTls);
     }
@@ -202,6 +210,7 @@ impl PgStore {
     }
 
     fn connect(address: &ServerAddress) -> Result<PgStore> {
+        check_address(address).map_err(|e| StoreError::Server(e.to_string()))?;
         let mut config = postgres::Config::from_str(address.as_str())
             .map_err(|e| StoreError::Server(format!("the address cannot be read: {e}")))?;
         config.application_name("casevault");

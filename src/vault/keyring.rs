@@ -425,10 +425,17 @@ impl Keyring {
         let Some(signed) = compartment::SignedGrant::read(&grant.wrapped) else {
             return Ok(None);
         };
-        let signed_by_a_member = self
-            .verifying
-            .get(signed.granter)
-            .is_some_and(|key| signed.verifies(key, &self.member, &grant.compartment));
+        // A member of the practice now: a removed member's key signs nothing more.
+        let current = self
+            .roster
+            .members
+            .iter()
+            .any(|m| m.name == signed.granter && m.removed.is_none());
+        let signed_by_a_member = current
+            && self
+                .verifying
+                .get(signed.granter)
+                .is_some_and(|key| signed.verifies(key, &self.member, &grant.compartment));
         if !signed_by_a_member {
             return Ok(None);
         }

@@ -103,6 +103,9 @@ pub struct FailedUnlock {
 /// A vault file, opened but locked.
 pub struct Vault {
     store: Box<dyn Backend>,
+    /// Where this machine keeps its pins of the trail, for the session to come
+    /// ([`Vault::with_pins`]).
+    pins: Option<std::path::PathBuf>,
 }
 
 /// An unlocked vault. Holds the subkeys until dropped (they are zeroized then).
@@ -216,7 +219,16 @@ impl Vault {
         hygiene::harden()?;
         Ok(Vault {
             store: crate::store::open(&location.into())?,
+            pins: None,
         })
+    }
+
+    /// Holds the session this vault unlocks to this machine's pin of its trail, kept
+    /// in `dir` (see [`Session::keep_pins`]): checked at the unlock, before anything
+    /// is written to the vault, then before every operation. For a vault on a server.
+    pub fn with_pins(mut self, dir: &std::path::Path) -> Vault {
+        self.pins = Some(dir.to_owned());
+        self
     }
 
     /// Where the vault is.
@@ -400,6 +412,7 @@ impl Vault {
         slot: &'static str,
         name: &str,
     ) -> Result<Session> {
+        let pins = self.pins.take();
         let personal = member::personal_key(&root);
         // The first member's secret is the vault's root secret: they hold the keys of
         // the events and records written before the vault was a practice.
@@ -440,6 +453,11 @@ impl Vault {
             passphrase_slot: PASSPHRASE_SLOT.to_owned(),
             pins: None,
         };
+        // Before anything is appended (failed unlocks, the founding of a practice):
+        // a trail that does not extend this machine's pin takes nothing more.
+        if let Some(dir) = &pins {
+            session.keep_pins(dir)?;
+        }
         let ring = &session.ring;
         let vault_id = &session.vault_id;
         let failed = session.store.transaction(|tx| -> Result<_> {

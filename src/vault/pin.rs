@@ -3,7 +3,9 @@
 //! caught at the next operation.
 //!
 //! A pin is a file in a directory of the member's own (the command line's: the data
-//! directory), one per vault, named by the vault's identifier:
+//! directory), one per member and vault, named by a digest of the member's personal
+//! key (which the server cannot change: it is what the member's passphrase opens),
+//! never by anything the server serves:
 //!
 //! ```text
 //! casevault pin 1
@@ -12,7 +14,9 @@
 //! hash <the event's chain value, hex>
 //! ```
 //!
-//! Before every operation of a session that keeps pins, the trail must hold the
+//! The vault identifier the server serves must be the one pinned. Before anything is
+//! appended at unlock, and before every operation of a session that keeps pins, the
+//! trail must hold the
 //! pinned event with that chain value and extend it properly (each later event the
 //! next, chained from the one before, signed by the member it names); after the
 //! operation commits, the pin moves to the new last event. The first session on a
@@ -30,10 +34,11 @@ use super::{Result, Session};
 use crate::audit::{Chain, Extension};
 use crate::error::{Error, TrailSeen};
 
-/// The pins of one session: where they are kept.
+/// The pin of one member's session: where it is kept, and under which name.
 #[derive(Clone, Debug)]
 pub(crate) struct Pins {
     dir: PathBuf,
+    name: String,
 }
 
 /// One vault's pin.
@@ -46,14 +51,29 @@ struct Pin {
 const HEADER: &str = "casevault pin 1";
 
 impl Pins {
-    fn file(&self, vault_id: &[u8]) -> PathBuf {
-        self.dir.join(data_encoding::HEXLOWER.encode(vault_id))
+    /// The pins kept in `dir` for the member whose personal key is `personal`.
+    pub(super) fn new(dir: &Path, personal: &crate::crypto::compartment::DataKey) -> Pins {
+        use hmac::Mac;
+        use secrecy::ExposeSecret;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(personal.expose_secret())
+            .expect("HMAC takes a key of any length");
+        mac.update(b"casevault.org/v2/pin");
+        let digest = mac.finalize().into_bytes();
+        Pins {
+            dir: dir.to_owned(),
+            name: data_encoding::HEXLOWER.encode(&digest[..16]),
+        }
     }
 
-    /// The vault's pin, if this machine has one. A file that is not exactly a pin of
-    /// this vault is refused, not ignored.
+    fn file(&self) -> PathBuf {
+        self.dir.join(&self.name)
+    }
+
+    /// This member's pin of the vault, if this machine has one. A file that is not
+    /// exactly a pin is refused, not ignored; a pin of another vault identifier means
+    /// the server now serves this member's vault under another one.
     fn read(&self, vault_id: &[u8]) -> Result<Option<Pin>> {
-        let path = self.file(vault_id);
+        let path = self.file();
         let text = match std::fs::read_to_string(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -64,17 +84,22 @@ impl Pins {
                 });
             }
         };
-        parse(&text, vault_id)
-            .map(Some)
-            .ok_or_else(|| Error::PinUnreadable {
-                path,
-                why: "it is not a pin of this vault".into(),
-            })
+        let (pinned_vault, pin) = parse(&text).ok_or_else(|| Error::PinUnreadable {
+            path,
+            why: "it is not a pin of this vault".into(),
+        })?;
+        if pinned_vault != data_encoding::HEXLOWER.encode(vault_id) {
+            return Err(Error::TrailNotExtended {
+                pinned: pin.seq,
+                seen: TrailSeen::OtherVault,
+            });
+        }
+        Ok(Some(pin))
     }
 
     /// Writes the vault's pin atomically (a private file renamed into place).
     fn write(&self, vault_id: &[u8], pin: Pin) -> Result<()> {
-        let path = self.file(vault_id);
+        let path = self.file();
         let fail = |e: std::io::Error| Error::PinUnreadable {
             path: path.clone(),
             why: format!("it cannot be written ({})", e.kind()),
@@ -99,7 +124,8 @@ impl Pins {
     }
 }
 
-fn parse(text: &str, vault_id: &[u8]) -> Option<Pin> {
+/// A pin's vault identifier (hex, as written) and what it pins.
+fn parse(text: &str) -> Option<(&str, Pin)> {
     let mut lines = text.strip_suffix('\n')?.split('\n');
     if lines.next()? != HEADER {
         return None;
@@ -108,7 +134,8 @@ fn parse(text: &str, vault_id: &[u8]) -> Option<Pin> {
     let seq = lines.next()?.strip_prefix("event ")?;
     let hash = lines.next()?.strip_prefix("hash ")?;
     if lines.next().is_some()
-        || vault != data_encoding::HEXLOWER.encode(vault_id)
+        || vault.is_empty()
+        || !vault.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         || seq.is_empty()
         || !seq.bytes().all(|b| b.is_ascii_digit())
         || (seq.len() > 1 && seq.starts_with('0'))
@@ -116,10 +143,13 @@ fn parse(text: &str, vault_id: &[u8]) -> Option<Pin> {
         return None;
     }
     let value = data_encoding::HEXLOWER.decode(hash.as_bytes()).ok()?;
-    Some(Pin {
-        seq: seq.parse().ok()?,
-        value: value.try_into().ok()?,
-    })
+    Some((
+        vault,
+        Pin {
+            seq: seq.parse().ok()?,
+            value: value.try_into().ok()?,
+        },
+    ))
 }
 
 /// Refuses a trail that does not extend `pin`.
@@ -143,9 +173,7 @@ impl Session {
     /// moves the pin to the trail's last event, and from then on checks before, and
     /// moves after, every operation. With no pin yet, the trail is taken as it is.
     pub fn keep_pins(&mut self, dir: &Path) -> Result<()> {
-        let pins = Pins {
-            dir: dir.to_owned(),
-        };
+        let pins = Pins::new(dir, self.ring.personal());
         let (ring, vault_id) = (&self.ring, &self.vault_id);
         let pinned = pins.read(vault_id)?;
         let head = self.store.transaction(|tx| -> Result<_> {
@@ -167,9 +195,7 @@ impl Session {
     /// from an older copy on purpose, once the practice has found out why. From then
     /// on the session keeps pins there.
     pub fn reset_pin(&mut self, dir: &Path) -> Result<String> {
-        self.pins = Some(Pins {
-            dir: dir.to_owned(),
-        });
+        self.pins = Some(Pins::new(dir, self.ring.personal()));
         let vault_id = self.vault_id.clone();
         let pins = self.pins.clone().expect("just set");
         let ring = &self.ring;
@@ -231,6 +257,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pins = Pins {
             dir: dir.path().join("pins"),
+            name: "member".into(),
         };
         let id = [7u8; 16];
         let pin = Pin {
@@ -239,7 +266,7 @@ mod tests {
         };
         pins.write(&id, pin).unwrap();
         assert_eq!(pins.read(&id).unwrap(), Some(pin));
-        let path = pins.file(&id);
+        let path = pins.file();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let text = std::fs::read_to_string(&path).unwrap();
@@ -252,9 +279,15 @@ mod tests {
             format!("{text}extra\n"),
             text.replace(&data_encoding::HEXLOWER.encode(&[9u8; 32]), "00"),
         ] {
-            assert_eq!(parse(&bad, &id), None, "{bad:?}");
+            assert_eq!(parse(&bad), None, "{bad:?}");
         }
-        assert_eq!(parse(&text, &[8u8; 16]), None, "another vault's pin");
+        assert!(matches!(
+            pins.read(&[8u8; 16]),
+            Err(Error::TrailNotExtended {
+                pinned: 42,
+                seen: TrailSeen::OtherVault
+            })
+        ));
         std::fs::write(&path, "garbage").unwrap();
         assert!(matches!(pins.read(&id), Err(Error::PinUnreadable { .. })));
     }

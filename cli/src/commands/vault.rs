@@ -6,7 +6,8 @@ use casevault::{KdfParams, Location, RecoveryCode, Vault};
 use secrecy::SecretString;
 
 use super::{
-    actor, keep_pins, os_user, passphrase, unlock, unlock_error, vault_path, warn_failed_unlocks,
+    actor, keep_pins, open_pinned, os_user, passphrase, unlock, unlock_error, vault_path,
+    warn_failed_unlocks,
 };
 use crate::cli::{Cli, KdfArgs, NewPassphraseArgs};
 use crate::error::CliError;
@@ -54,14 +55,13 @@ pub fn init(cli: &Cli, kdf: &KdfArgs, out: &Printer) -> Result<(), CliError> {
 
 pub fn passwd(cli: &Cli, args: &NewPassphraseArgs, out: &Printer) -> Result<(), CliError> {
     let path = vault_path(cli)?;
-    let mut vault = Vault::open(&path)?;
+    let mut vault = open_pinned(&path, true)?;
     let actor = actor(&mut vault, cli.member.as_deref())?;
     let current = passphrase(cli, &path)?;
     let mut session = vault
         .unlock_member(&current, &actor, cli.member.as_deref())
         .map_err(|e| unlock_error(e, cli.member.as_deref()))?;
     warn_failed_unlocks(&session);
-    keep_pins(&path, &mut session)?;
     let new = new_passphrase(args.new_passphrase_file.as_deref())?;
     session.change_passphrase(&current, &new, None)?;
     out.done("passphrase changed; the recovery code still works");
@@ -75,7 +75,7 @@ pub fn recover(
     out: &Printer,
 ) -> Result<(), CliError> {
     let path = vault_path(cli)?;
-    let mut vault = Vault::open(&path)?;
+    let mut vault = open_pinned(&path, true)?;
     let actor = actor(&mut vault, cli.member.as_deref())?;
     let typed = secrets::read_secret(
         "recovery code",
@@ -86,11 +86,10 @@ pub fn recover(
     )?;
     let code = RecoveryCode::parse(&typed);
     let new = new_passphrase(new.new_passphrase_file.as_deref())?;
-    let mut session = vault
+    let session = vault
         .recover_member(&code, &new, None, &actor, cli.member.as_deref())
         .map_err(|e| unlock_error(e, cli.member.as_deref()))?;
     warn_failed_unlocks(&session);
-    keep_pins(&path, &mut session)?;
     out.done(&format!(
         "new passphrase set for member {}; the recovery code still works",
         session.member()
@@ -137,13 +136,12 @@ pub fn migrate(cli: &Cli, to: &Path, out: &Printer) -> Result<(), CliError> {
     drop(session);
     // End to end: the copy unlocks with this member's passphrase and its trail
     // verifies (this unlock and check are audited in the copy).
-    let mut vault = Vault::open(&to)?;
+    let mut vault = open_pinned(&to, true)?;
     let actor = actor(&mut vault, Some(&member))?;
     let pass = passphrase(cli, &from)?;
     let mut copied = vault
         .unlock_member(&pass, &actor, Some(&member))
         .map_err(|e| unlock_error(e, Some(&member)))?;
-    keep_pins(&to, &mut copied)?;
     let report = copied.verify_audit(None)?;
     if !report.is_intact() {
         for f in &report.findings {

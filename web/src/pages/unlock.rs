@@ -97,11 +97,11 @@ pub(crate) async fn unlock(State(app): State<Arc<App>>, Form(form): Form<UnlockF
                 .or_else(|_| std::env::var("LOGNAME"))
                 .unwrap_or_else(|_| "app".to_owned()),
         };
-        let vault = casevault::Vault::open(&worker.vault)?;
-        let mut session = vault.unlock_member(&secret, &actor, named)?;
+        let mut vault = casevault::Vault::open(&worker.vault)?;
         if let Some(pins) = &worker.pins {
-            session.keep_pins(pins)?;
+            vault = vault.with_pins(pins);
         }
+        let session = vault.unlock_member(&secret, &actor, named)?;
         let name = session.member().to_owned();
         // The idle time counts from the unlock, not from the request that began it.
         worker.set_session(session, name);
