@@ -1,0 +1,349 @@
+//! Adversarial review of the shared-server work at the library level: server
+//! addresses as the PostgreSQL client reads them, and grants signed by a member who
+//! was removed. Tests marked DEFECT fail until the defect is fixed; the others are
+//! regression guards for attacks that were refused.
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use casevault::{KdfParams, Location, LocationError, NewClient, NewNote, Session, Vault};
+
+#[path = "common/practice.rs"]
+mod practice;
+
+use practice::*;
+
+fn parse(text: &str) -> Result<Location, LocationError> {
+    Location::parse(OsStr::new(text))
+}
+
+/// DEFECT. Claim (SECURITY.md "Connections", location.rs): an address that turns TLS
+/// off for a server across a network is refused before any connection. Broke:
+/// `is_remote` (store/postgres.rs) looks only at `host`; the client connects to
+/// `hostaddr` when given, so `host=localhost` (or no host) with a remote `hostaddr`
+/// passes as local and `sslmode=disable` is accepted (and `prefer` is left
+/// downgradable). Fix: count every `hostaddr` in `is_remote` (or refuse `hostaddr`).
+#[cfg(feature = "server")]
+#[test]
+fn a_remote_hostaddr_with_tls_off_is_refused() {
+    for address in [
+        "postgres://casevault@localhost/practice?hostaddr=192.0.2.10&sslmode=disable",
+        "postgres://casevault@/practice?hostaddr=192.0.2.10&sslmode=disable",
+        "postgres://casevault@127.0.0.1/practice?hostaddr=192.0.2.10&sslmode=disable",
+    ] {
+        assert_eq!(parse(address), Err(LocationError::NoTls), "{address}");
+    }
+}
+
+/// Regression (refused): a password smuggled in by any syntax the client reads, and
+/// no secret value echoed in the message for an unreadable address.
+#[cfg(feature = "server")]
+#[test]
+fn passwords_in_any_spelling_are_refused_and_never_echoed() {
+    for address in [
+        "postgres://casevault:hunter2@db.example.org/practice",
+        "postgres://casevault:@db.example.org/practice",
+        "postgres://casevault@db.example.org/practice?password=hunter2",
+        "postgres://db.example.org/practice?user=casevault&password=hunter2",
+        "postgres://casevault@db.example.org/practice?sslmode=require&password=hunter2",
+        "postgresql://casevault:hunter2@/practice?host=/run/postgresql",
+        "postgres://casevault:hunter%32@db.example.org/practice",
+    ] {
+        assert_eq!(parse(address), Err(LocationError::Password), "{address}");
+    }
+    for address in [
+        "postgres://casevault@db.example.org/practice?Password=hunter2",
+        "postgres://casevault@db.example.org/practice?sslmode=hunter2",
+        "postgres://casevault@db.example.org:hunter2/practice",
+        "postgres://casevault@db.example.org/practice?options=hunter2&port=hunter2",
+    ] {
+        match parse(address) {
+            Ok(l) => panic!("{address}: accepted as {l:?}"),
+            Err(e) => assert!(!e.to_string().contains("hunter2"), "{address}: {e}"),
+        }
+    }
+    // Remote hosts with TLS off, however the host is spelled.
+    for address in [
+        "postgres://casevault@db.example.org/practice?sslmode=disable",
+        "postgres://casevault@localhost./practice?sslmode=disable",
+        "postgres://casevault@127.1/practice?sslmode=disable",
+        "postgres://casevault@[::ffff:127.0.0.1]/practice?sslmode=disable",
+        "postgres://casevault@localhost,db.example.org/practice?sslmode=disable",
+        "postgres://casevault@/practice?host=localhost,db.example.org&sslmode=disable",
+    ] {
+        assert!(parse(address).is_err(), "{address}");
+    }
+    // A file whose name starts like a scheme is a file.
+    assert!(matches!(parse("postgres:practice.casevault"), Ok(Location::File(_))));
+}
+
+// ---------------------------------------------------------------------------------
+// A removed member's key still signs grants
+// ---------------------------------------------------------------------------------
+
+fn new_vault() -> (tempfile::TempDir, std::path::PathBuf, Session) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("practice.vault");
+    let (session, _code) = Vault::create_practice(
+        &path,
+        &passphrase(OWNER),
+        KdfParams::default(),
+        OWNER,
+        OWNER,
+    )
+    .expect("create the practice");
+    (dir, path, session)
+}
+
+fn add_member(owner: &mut Session, name: &str, role: &str) {
+    owner
+        .add_member(name, role, &passphrase(name), KdfParams::default())
+        .unwrap_or_else(|e| panic!("add {name} as {role}: {e}"));
+}
+
+mod forge {
+    use std::io::{Read, Write};
+    use std::iter;
+    use std::str::FromStr;
+
+    use age_core::format::{FILE_KEY_BYTES, FileKey, Stanza};
+    use age_core::primitives::{aead_decrypt, hkdf};
+    use base64::Engine;
+    use base64::prelude::BASE64_STANDARD_NO_PAD;
+    use casevault::internals::{RecordKind, RecordRef, open_record};
+    use secrecy::SecretBox;
+    use sha2::{Digest, Sha256};
+
+    struct Slot<'a>(&'a [u8]);
+
+    impl age::Identity for Slot<'_> {
+        fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
+            if stanza.tag != "casevault-argon2id" {
+                return None;
+            }
+            let salt = BASE64_STANDARD_NO_PAD.decode(&stanza.args[0]).ok()?;
+            let n = |i: usize| stanza.args[i].parse::<u32>().ok();
+            let params = argon2::Params::new(n(1)?, n(2)?, n(3)?, Some(32)).ok()?;
+            let argon =
+                argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+            let mut full = b"casevault.org/v1/keyslot/argon2id".to_vec();
+            full.extend_from_slice(&salt);
+            let mut key = [0u8; 32];
+            argon.hash_password_into(self.0, &full, &mut key).ok()?;
+            Some(FileKey::try_init_with_mut(|fk| {
+                let plain = aead_decrypt(&key, FILE_KEY_BYTES, &stanza.body)
+                    .map_err(|_| age::DecryptError::DecryptionFailed)?;
+                fk.copy_from_slice(&plain);
+                Ok(())
+            }))
+        }
+    }
+
+    /// A member's Ed25519 signing key, from their keyslot, keys record and passphrase.
+    pub fn signing_key(
+        keyslot: &[u8],
+        member_record: &[u8],
+        name: &str,
+        pass: &str,
+    ) -> ed25519_dalek::SigningKey {
+        let decryptor = age::Decryptor::new_buffered(keyslot).expect("an age keyslot");
+        let slot = Slot(pass.as_bytes());
+        let mut reader = decryptor
+            .decrypt(iter::once(&slot as &dyn age::Identity))
+            .expect("the passphrase opens the keyslot");
+        let mut root = Vec::new();
+        reader.read_to_end(&mut root).unwrap();
+        let mut personal = [0u8; 32];
+        hkdf::Hkdf::<Sha256>::new(None, &root)
+            .expand(b"casevault.org/v2/member/personal", &mut personal)
+            .unwrap();
+        let key = SecretBox::new(Box::new(personal));
+        let plain = open_record(
+            &key,
+            &RecordRef::new(RecordKind::Member, name, 1),
+            member_record,
+        )
+        .expect("the member's keys open");
+        let json: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+        let hex = json["ed25519"].as_str().unwrap();
+        let bytes: Vec<u8> = (0..32)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        ed25519_dalek::SigningKey::from_bytes(&bytes.try_into().unwrap())
+    }
+
+    fn hash(parts: &[&[u8]]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        for part in parts {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.finalize().into()
+    }
+
+    /// A grant of `key` to `member` (age recipient `recipient`) for `compartment`,
+    /// signed by `granter`, as casevault stores it.
+    pub fn signed_grant(
+        signing: &ed25519_dalek::SigningKey,
+        granter: &str,
+        member: &str,
+        recipient: &str,
+        compartment: &str,
+        key: &[u8; 32],
+    ) -> Vec<u8> {
+        use ed25519_dalek::Signer;
+        let recipient = age::x25519::Recipient::from_str(recipient).unwrap();
+        let encryptor =
+            age::Encryptor::with_recipients(iter::once(&recipient as &dyn age::Recipient))
+                .unwrap();
+        let mut wrapped = Vec::new();
+        let mut w = encryptor.wrap_output(&mut wrapped).unwrap();
+        w.write_all(key).unwrap();
+        w.finish().unwrap();
+        let message = hash(&[
+            b"casevault.org/v2/grant",
+            member.as_bytes(),
+            compartment.as_bytes(),
+            &wrapped,
+        ]);
+        let signature = signing.sign(&message);
+        let mut out = b"CVG1".to_vec();
+        out.extend_from_slice(&(granter.len() as u16).to_be_bytes());
+        out.extend_from_slice(granter.as_bytes());
+        out.extend_from_slice(&signature.to_bytes());
+        out.extend_from_slice(&wrapped);
+        out
+    }
+}
+
+fn grant_form(path: &Path, member: &str, compartment: &str) -> Option<String> {
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.query_row(
+        "SELECT form FROM grants WHERE member = ?1 AND compartment = ?2",
+        [member, compartment],
+        |r| r.get(0),
+    )
+    .ok()
+}
+
+/// DEFECT. Claim (SECURITY.md "Plant a key"): a member takes in, and uses, only
+/// grants "a member of the roster signed"; removal means a removed member "holds
+/// nothing". Broke: `Keyring::refresh_verifying` (vault/keyring.rs) puts every member
+/// ever on the roster, removed ones included, into `verifying`, which
+/// `unwrap_granted` trusts for grants without asking whether the granter was removed
+/// (the audit side was fixed with `removed_at_seq`; grants were not). So a removed
+/// clinician who kept their passphrase and a copy of their keyslot and keys record,
+/// with write access to the rows (the server, or a DB login never revoked), plants a
+/// key of their own choosing in a remaining member's grant row, signed with their own
+/// key; the member takes it in at the next unlock and from then on seals that
+/// compartment's new records under a key the removed member holds. Fix: in
+/// `unwrap_granted`, accept only a granter who is active (not removed) — and, better,
+/// whose role may hold that compartment.
+#[test]
+fn a_grant_signed_by_a_removed_member_is_never_taken_in() {
+    let (_dir, path, mut owner) = new_vault();
+    add_member(&mut owner, "bob", "clinician");
+    add_member(&mut owner, "dave", "clinician");
+    let client = owner
+        .add_client(NewClient {
+            name: "Ada Alpha".into(),
+            ..NewClient::default()
+        })
+        .unwrap()
+        .to_string();
+    owner.assign_client("bob", &client, None).unwrap();
+    {
+        let mut bob = unlock(&path, "bob");
+        bob.add_note(NewNote::individual(&client, date("2026-03-01"), "a note"))
+            .unwrap();
+    }
+    // What dave keeps: bob's public key (the roster is every member's to read), his
+    // own keyslot and keys record.
+    let bob_recipient = {
+        let mut dave = unlock(&path, "dave");
+        let roster = dave.roster().unwrap();
+        roster
+            .members
+            .iter()
+            .find(|m| m.name == "bob")
+            .unwrap()
+            .x25519
+            .clone()
+    };
+    let (keyslot, record): (Vec<u8>, Vec<u8>) = {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        (
+            db.query_row(
+                "SELECT keyslot FROM keyslots WHERE name = ?1",
+                [keyslot_of("dave")],
+                |r| r.get(0),
+            )
+            .unwrap(),
+            db.query_row(
+                "SELECT ciphertext FROM records WHERE kind = 'member' AND id = 'dave' AND version = 1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap(),
+        )
+    };
+    let signing = forge::signing_key(
+        &keyslot,
+        &record,
+        "dave",
+        "the passphrase of dave, long enough",
+    );
+    owner.remove_member("dave").expect("remove dave");
+    drop(owner);
+    {
+        // bob's unlock after the removal (takes in whatever the removal granted him).
+        let _ = unlock(&path, "bob");
+    }
+
+    let bob_grants: Vec<String> = {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        let mut stmt = db
+            .prepare("SELECT compartment FROM grants WHERE member = 'bob' AND compartment LIKE 'c%'")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    assert!(!bob_grants.is_empty(), "bob holds compartments of the client");
+    let planted_key = [0x42u8; 32];
+    let mut taken_in = Vec::new();
+    for compartment in &bob_grants {
+        let copy = path.with_extension("planted");
+        let _ = std::fs::remove_file(&copy);
+        std::fs::copy(&path, &copy).unwrap();
+        let planted = forge::signed_grant(
+            &signing,
+            "dave",
+            "bob",
+            &bob_recipient,
+            compartment,
+            &planted_key,
+        );
+        rusqlite::Connection::open(&copy)
+            .unwrap()
+            .execute(
+                "UPDATE grants SET form = 'x25519', wrapped = ?1 WHERE member = 'bob' AND compartment = ?2",
+                rusqlite::params![planted, compartment],
+            )
+            .unwrap();
+        let opened = Vault::open(&copy)
+            .unwrap()
+            .unlock_member(&passphrase("bob"), "bob", Some("bob"));
+        drop(opened);
+        if grant_form(&copy, "bob", compartment).as_deref() == Some("own") {
+            taken_in.push(compartment.clone());
+        }
+    }
+    assert!(
+        taken_in.is_empty(),
+        "bob took in {} of {} keys planted and signed by the removed member dave: {taken_in:?}",
+        taken_in.len(),
+        bob_grants.len()
+    );
+}
