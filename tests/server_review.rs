@@ -1,6 +1,6 @@
 //! Adversarial review of the shared-server work at the library level: server
 //! addresses as the PostgreSQL client reads them, and grants signed by a member who
-//! was removed. Tests marked DEFECT fail until the defect is fixed; the others are
+//! was removed. Tests marked "found by the review" reproduce defects it found, fixed since; the others are
 //! regression guards for attacks that were refused.
 
 use std::ffi::OsStr;
@@ -17,12 +17,12 @@ fn parse(text: &str) -> Result<Location, LocationError> {
     Location::parse(OsStr::new(text))
 }
 
-/// DEFECT. Claim (SECURITY.md "Connections", location.rs): an address that turns TLS
-/// off for a server across a network is refused before any connection. Broke:
-/// `is_remote` (store/postgres.rs) looks only at `host`; the client connects to
-/// `hostaddr` when given, so `host=localhost` (or no host) with a remote `hostaddr`
-/// passes as local and `sslmode=disable` is accepted (and `prefer` is left
-/// downgradable). Fix: count every `hostaddr` in `is_remote` (or refuse `hostaddr`).
+/// Found by the review (fixed). Claim (SECURITY.md "Connections", location.rs): an
+/// address that turns TLS off for a server across a network is refused before any
+/// connection. It broke: `is_remote` looked only at `host`, while the client connects
+/// to `hostaddr` when given, so `host=localhost` with a remote `hostaddr` passed as
+/// local. Fixed at the root: an address takes one host, the one named; `hostaddr`
+/// and several hosts are refused, whatever the TLS mode.
 #[cfg(feature = "server")]
 #[test]
 fn a_remote_hostaddr_with_tls_off_is_refused() {
@@ -31,8 +31,18 @@ fn a_remote_hostaddr_with_tls_off_is_refused() {
         "postgres://casevault@/practice?hostaddr=192.0.2.10&sslmode=disable",
         "postgres://casevault@127.0.0.1/practice?hostaddr=192.0.2.10&sslmode=disable",
     ] {
-        assert_eq!(parse(address), Err(LocationError::NoTls), "{address}");
+        assert_eq!(
+            parse(address),
+            Err(LocationError::Unsupported("gives a hostaddr")),
+            "{address}"
+        );
+        let prefer = address.replace("sslmode=disable", "sslmode=prefer");
+        assert!(parse(&prefer).is_err(), "{prefer}");
     }
+    assert_eq!(
+        parse("postgres://casevault@db1.example.org,db2.example.org/practice"),
+        Err(LocationError::Unsupported("names several hosts"))
+    );
 }
 
 /// Regression (refused): a password smuggled in by any syntax the client reads, and
@@ -74,7 +84,10 @@ fn passwords_in_any_spelling_are_refused_and_never_echoed() {
         assert!(parse(address).is_err(), "{address}");
     }
     // A file whose name starts like a scheme is a file.
-    assert!(matches!(parse("postgres:practice.casevault"), Ok(Location::File(_))));
+    assert!(matches!(
+        parse("postgres:practice.casevault"),
+        Ok(Location::File(_))
+    ));
 }
 
 // ---------------------------------------------------------------------------------
@@ -107,7 +120,7 @@ mod forge {
     use std::str::FromStr;
 
     use age_core::format::{FILE_KEY_BYTES, FileKey, Stanza};
-    use age_core::primitives::{aead_decrypt, hkdf};
+    use age_core::primitives::aead_decrypt;
     use base64::Engine;
     use base64::prelude::BASE64_STANDARD_NO_PAD;
     use casevault::internals::{RecordKind, RecordRef, open_record};
@@ -194,8 +207,7 @@ mod forge {
         use ed25519_dalek::Signer;
         let recipient = age::x25519::Recipient::from_str(recipient).unwrap();
         let encryptor =
-            age::Encryptor::with_recipients(iter::once(&recipient as &dyn age::Recipient))
-                .unwrap();
+            age::Encryptor::with_recipients(iter::once(&recipient as &dyn age::Recipient)).unwrap();
         let mut wrapped = Vec::new();
         let mut w = encryptor.wrap_output(&mut wrapped).unwrap();
         w.write_all(key).unwrap();
@@ -226,7 +238,7 @@ fn grant_form(path: &Path, member: &str, compartment: &str) -> Option<String> {
     .ok()
 }
 
-/// DEFECT. Claim (SECURITY.md "Plant a key"): a member takes in, and uses, only
+/// Found by the review, fixed. Claim (SECURITY.md "Plant a key"): a member takes in, and uses, only
 /// grants "a member of the roster signed"; removal means a removed member "holds
 /// nothing". Broke: `Keyring::refresh_verifying` (vault/keyring.rs) puts every member
 /// ever on the roster, removed ones included, into `verifying`, which
@@ -303,14 +315,19 @@ fn a_grant_signed_by_a_removed_member_is_never_taken_in() {
     let bob_grants: Vec<String> = {
         let db = rusqlite::Connection::open(&path).unwrap();
         let mut stmt = db
-            .prepare("SELECT compartment FROM grants WHERE member = 'bob' AND compartment LIKE 'c%'")
+            .prepare(
+                "SELECT compartment FROM grants WHERE member = 'bob' AND compartment LIKE 'c%'",
+            )
             .unwrap();
         stmt.query_map([], |r| r.get(0))
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap()
     };
-    assert!(!bob_grants.is_empty(), "bob holds compartments of the client");
+    assert!(
+        !bob_grants.is_empty(),
+        "bob holds compartments of the client"
+    );
     let planted_key = [0x42u8; 32];
     let mut taken_in = Vec::new();
     for compartment in &bob_grants {
@@ -332,9 +349,10 @@ fn a_grant_signed_by_a_removed_member_is_never_taken_in() {
                 rusqlite::params![planted, compartment],
             )
             .unwrap();
-        let opened = Vault::open(&copy)
-            .unwrap()
-            .unlock_member(&passphrase("bob"), "bob", Some("bob"));
+        let opened =
+            Vault::open(&copy)
+                .unwrap()
+                .unlock_member(&passphrase("bob"), "bob", Some("bob"));
         drop(opened);
         if grant_form(&copy, "bob", compartment).as_deref() == Some("own") {
             taken_in.push(compartment.clone());

@@ -1,6 +1,6 @@
 //! Adversarial review of the server backend (the CLI against a real PostgreSQL the
 //! tests start; skipped with a note without its programs, unless
-//! CASEVAULT_REQUIRE_POSTGRES=1). Tests marked DEFECT fail until the defect is fixed;
+//! CASEVAULT_REQUIRE_POSTGRES=1). Tests marked "found by the review" reproduce defects it found, fixed since;
 //! the others are regression guards for attacks that were refused.
 
 use std::io::{Read, Write};
@@ -107,7 +107,7 @@ fn events(server: &PgServer, db: &str) -> u64 {
         .expect("a count")
 }
 
-/// DEFECT. Claim (SECURITY.md): "Roll the whole trail back ... each member's machine
+/// Found by the review, fixed. Claim (SECURITY.md): "Roll the whole trail back ... each member's machine
 /// keeps a pin ... and refuses, with exit 5". Broke: the pin file is named by the
 /// vault identifier the *server* serves (`meta.vault_id`, read at unlock, never
 /// authenticated for a member other than the first), so a server that restores an
@@ -154,7 +154,7 @@ fn a_server_that_changes_the_vault_id_after_a_rollback_is_still_refused() {
     );
 }
 
-/// DEFECT. Claim (SECURITY.md): "a command refused for its pin appends nothing to the
+/// Found by the review, fixed. Claim (SECURITY.md): "a command refused for its pin appends nothing to the
 /// server's trail". Broke: `Vault::unlock_member` (vault/mod.rs `into_session`) folds
 /// the failed-unlock markers into the chain (appends signed `vault.unlock` events)
 /// *before* the CLI's `keep_pins` checks the pin, so on a rolled-back (or forked)
@@ -225,7 +225,10 @@ fn migrate_to_the_same_database_spelled_differently_is_refused_and_changes_nothi
     };
     let (url, a, _b) = practice(server);
     let db = db_of(&url).to_owned();
-    let before = server.psql(&db, "SELECT count(*) FROM records; SELECT count(*) FROM audit;");
+    let before = server.psql(
+        &db,
+        "SELECT count(*) FROM records; SELECT count(*) FROM audit;",
+    );
     let other = format!(
         "postgres://casevault@/{db}?port={}&host={}",
         server.port(),
@@ -239,7 +242,10 @@ fn migrate_to_the_same_database_spelled_differently_is_refused_and_changes_nothi
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
     );
     assert_eq!(tables.trim(), "8", "no table dropped");
-    let after = server.psql(&db, "SELECT count(*) FROM records; SELECT count(*) FROM audit;");
+    let after = server.psql(
+        &db,
+        "SELECT count(*) FROM records; SELECT count(*) FROM audit;",
+    );
     // The failed migrate may have audited its own unlock, nothing else is removed.
     let n = |s: &str| -> Vec<u64> { s.lines().map(|l| l.parse().unwrap()).collect() };
     assert_eq!(n(&before)[0], n(&after)[0]);
@@ -263,7 +269,13 @@ fn a_thief_of_the_database_finds_no_canary() {
     let out = a
         .cmd(&url)
         .args([
-            "note", "add", "--client", "Canaryname", "--date", "2026-01-05", "--file",
+            "note",
+            "add",
+            "--client",
+            "Canaryname",
+            "--date",
+            "2026-01-05",
+            "--file",
         ])
         .arg(&note)
         .output()
@@ -346,11 +358,7 @@ fn fake_server() -> (u16, std::thread::JoinHandle<Vec<u8>>) {
 const PGPASS_SECRET: &str = "CANARY-PGPASS-9f3e";
 
 fn run_against_fake(url: &str, home: &Path) -> (Output, Vec<u8>) {
-    std::fs::write(
-        home.join(".pgpass"),
-        format!("*:*:*:*:{PGPASS_SECRET}\n"),
-    )
-    .unwrap();
+    std::fs::write(home.join(".pgpass"), format!("*:*:*:*:{PGPASS_SECRET}\n")).unwrap();
     std::fs::set_permissions(
         home.join(".pgpass"),
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
@@ -371,7 +379,7 @@ fn run_against_fake(url: &str, home: &Path) -> (Output, Vec<u8>) {
     (out, Vec::new())
 }
 
-/// DEFECT. Claim (SECURITY.md "Connections"): "A server across a network is reached
+/// Found by the review, fixed. Claim (SECURITY.md "Connections"): "A server across a network is reached
 /// over TLS only ... Only a server on the same machine (localhost, a loopback address,
 /// a Unix socket) may be reached in the clear." Broke: `is_remote` (store/postgres.rs)
 /// looks at `host` only, but the PostgreSQL client connects to `hostaddr` when it is

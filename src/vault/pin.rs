@@ -135,7 +135,9 @@ fn parse(text: &str) -> Option<(&str, Pin)> {
     let hash = lines.next()?.strip_prefix("hash ")?;
     if lines.next().is_some()
         || vault.is_empty()
-        || !vault.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        || !vault
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         || seq.is_empty()
         || !seq.bytes().all(|b| b.is_ascii_digit())
         || (seq.len() > 1 && seq.starts_with('0'))
