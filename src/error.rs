@@ -259,6 +259,9 @@ pub enum TrailSeen {
         /// The trail's last event (0: none).
         last: u64,
     },
+    /// Events up to the pinned one are missing.
+    #[error("events up to it were removed")]
+    RemovedBefore,
     /// Another event stands where the pinned one was.
     #[error("another event stands in its place: the trail was rewritten, or forked")]
     Replaced,

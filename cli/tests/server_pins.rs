@@ -61,11 +61,15 @@ impl Machine {
             .to_owned()
     }
 
-    /// This machine's pin files.
+    /// This machine's pin files (not their lock files).
     fn pins(&self) -> Vec<PathBuf> {
         let dir = self.home.path().join(".local/share/casevault/pins");
         match std::fs::read_dir(&dir) {
-            Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_none())
+                .collect(),
             Err(_) => Vec::new(),
         }
     }
@@ -201,11 +205,11 @@ fn a_fork_is_found_when_members_exchange_anchors_and_when_the_server_switches_hi
 }
 
 #[test]
-fn an_event_removed_reordered_or_altered_after_the_pin_is_refused() {
+fn an_event_removed_reordered_or_altered_after_the_pin_or_removed_before_it_is_refused() {
     let Some(server) = PgServer::shared() else {
         return;
     };
-    for tamper in ["remove", "reorder", "alter"] {
+    for tamper in ["remove", "reorder", "alter", "remove before the pin"] {
         let (url, a, b) = practice(server);
         let db = db_of(&url).to_owned();
         // dr-a's pin; then dr-b's events after it.
@@ -221,6 +225,7 @@ fn an_event_removed_reordered_or_altered_after_the_pin_is_refused() {
         let (n1, n2) = (pinned + 1, pinned + 2);
         let sql = match tamper {
             "remove" => format!("DELETE FROM audit WHERE seq = {n2}"),
+            "remove before the pin" => "DELETE FROM audit WHERE seq = 2".to_owned(),
             "reorder" => format!(
                 "UPDATE audit SET seq = -1 WHERE seq = {n1};
                  UPDATE audit SET seq = {n1} WHERE seq = {n2};
@@ -229,10 +234,12 @@ fn an_event_removed_reordered_or_altered_after_the_pin_is_refused() {
             _ => format!("UPDATE audit SET details = details || '\\x00'::bytea WHERE seq = {n1}"),
         };
         server.psql(&db, &sql);
-        refused(
-            &a.run(&url, &["client", "list"]),
-            "after it is missing, out of order, altered",
-        );
+        let seen = if tamper == "remove before the pin" {
+            "events up to it were removed"
+        } else {
+            "after it is missing, out of order, altered"
+        };
+        refused(&a.run(&url, &["client", "list"]), seen);
     }
 }
 

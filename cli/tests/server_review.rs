@@ -68,7 +68,11 @@ impl Machine {
     fn pins(&self) -> Vec<PathBuf> {
         let dir = self.home.path().join(".local/share/casevault/pins");
         match std::fs::read_dir(&dir) {
-            Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_none())
+                .collect(),
             Err(_) => Vec::new(),
         }
     }

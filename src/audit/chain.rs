@@ -68,6 +68,8 @@ pub(crate) enum Extension {
     },
     /// The pinned event's place holds another event.
     Differs,
+    /// Events up to the pinned one were removed.
+    Thinned,
     /// After the pinned event, this one is missing, out of order, altered or not
     /// signed by the member it names.
     BrokenAt(u64),
@@ -266,6 +268,11 @@ impl<'k> Chain<'k> {
             });
             if !same {
                 return Ok(Extension::Differs);
+            }
+            // Every event up to the pinned one is still there (one removed before
+            // it leaves a gap: the rows are numbered from 1 without one).
+            if tx.count_audit_upto(seq)? != seq {
+                return Ok(Extension::Thinned);
             }
         }
         let (mut after, mut prev) = (seq, *value);

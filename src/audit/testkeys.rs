@@ -186,6 +186,9 @@ impl Transaction for MemTx {
     fn set_keyslot(&self, _: &str, _: &[u8]) -> StoreResult<()> {
         unimplemented!()
     }
+    fn count_audit_upto(&self, _: u64) -> StoreResult<u64> {
+        unimplemented!()
+    }
     fn all_meta(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
         unimplemented!()
     }

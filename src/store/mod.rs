@@ -196,6 +196,9 @@ pub(crate) trait Transaction {
     /// The audit row with the highest sequence number.
     fn last_audit(&self) -> Result<Option<AuditRow>>;
 
+    /// How many audit rows are numbered 1 to `seq`.
+    fn count_audit_upto(&self, seq: u64) -> Result<u64>;
+
     /// Audit rows in sequence order, starting after `after_seq` (from the first when
     /// `None`): at most `limit`, and no more once their details reach `max_bytes` (the
     /// row that reaches it included).

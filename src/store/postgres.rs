@@ -795,6 +795,19 @@ impl Transaction for PgTx<'_> {
         .transpose()
     }
 
+    fn count_audit_upto(&self, seq: u64) -> Result<u64> {
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        let row = self.row(
+            "SELECT count(*) FROM audit WHERE seq BETWEEN 1 AND $1",
+            &[&seq],
+        )?;
+        let n: i64 = match row {
+            Some(r) => get(&r, 0, self.address)?,
+            None => 0,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     fn audit_rows_after(
         &self,
         after_seq: Option<u64>,

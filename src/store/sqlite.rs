@@ -523,6 +523,15 @@ impl Transaction for SqliteTx<'_> {
             .optional()?)
     }
 
+    fn count_audit_upto(&self, seq: u64) -> Result<u64> {
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        let n: i64 = self
+            .0
+            .prepare_cached("SELECT count(*) FROM audit WHERE seq BETWEEN 1 AND ?1")?
+            .query_row([seq], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     fn audit_rows_after(
         &self,
         after_seq: Option<u64>,

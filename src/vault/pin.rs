@@ -27,7 +27,7 @@
 //! [`Session::reset_pin`], which the member asks for and which is audited.
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::{Result, Session};
@@ -97,6 +97,37 @@ impl Pins {
         Ok(Some(pin))
     }
 
+    /// Moves the pin forward to `pin` (never back: two commands on this machine may
+    /// finish in either order), holding the pin's lock file meanwhile.
+    fn advance(&self, vault_id: &[u8], pin: Pin) -> Result<()> {
+        self.locked(|| match self.read(vault_id) {
+            Ok(Some(current)) if current.seq >= pin.seq => Ok(()),
+            _ => self.write(vault_id, pin),
+        })
+    }
+
+    /// Runs `f` holding an exclusive lock on the pin's lock file (`<pin>.lock`).
+    fn locked<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let lock_path = self.dir.join(format!("{}.lock", self.name));
+        let fail = |e: std::io::Error| Error::PinUnreadable {
+            path: lock_path.clone(),
+            why: format!("it cannot be locked ({})", e.kind()),
+        };
+        std::fs::create_dir_all(&self.dir).map_err(fail)?;
+        let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700));
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(fail)?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| fail(e.into()))?;
+        // Released when `lock` is closed.
+        f()
+    }
+
     /// Writes the vault's pin atomically (a private file renamed into place).
     fn write(&self, vault_id: &[u8], pin: Pin) -> Result<()> {
         let path = self.file();
@@ -105,7 +136,6 @@ impl Pins {
             why: format!("it cannot be written ({})", e.kind()),
         };
         std::fs::create_dir_all(&self.dir).map_err(fail)?;
-        let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700));
         let text = format!(
             "{HEADER}\nvault {}\nevent {}\nhash {}\n",
             data_encoding::HEXLOWER.encode(vault_id),
@@ -160,6 +190,7 @@ fn check(chain: &Chain<'_>, tx: &dyn crate::store::Transaction, pin: Pin) -> Res
         Extension::Extends { .. } => return Ok(()),
         Extension::Shorter { last } => TrailSeen::EndsEarlier { last },
         Extension::Differs => TrailSeen::Replaced,
+        Extension::Thinned => TrailSeen::RemovedBefore,
         Extension::BrokenAt(seq) => TrailSeen::BrokenAfter { seq },
     };
     Err(Error::TrailNotExtended {
@@ -186,7 +217,7 @@ impl Session {
             Ok(chain.last_value(tx)?)
         })?;
         if let Some((seq, value)) = head {
-            pins.write(vault_id, Pin { seq, value })?;
+            pins.advance(vault_id, Pin { seq, value })?;
         }
         self.pins = Some(pins);
         Ok(())
@@ -205,7 +236,7 @@ impl Session {
             .store
             .transaction(|tx| -> Result<_> { Ok(Chain::new(ring, &vault_id).last_value(tx)?) })?;
         if let Some((seq, value)) = head {
-            pins.write(&vault_id, Pin { seq, value })?;
+            pins.locked(|| pins.write(&vault_id, Pin { seq, value }))?;
         }
         self.audit_anchor()
     }
@@ -232,7 +263,7 @@ impl Session {
     /// cannot be written at all).
     pub(super) fn move_pin(&self, head: Option<(u64, [u8; 32])>) {
         if let (Some(pins), Some((seq, value))) = (&self.pins, head) {
-            let _ = pins.write(&self.vault_id, Pin { seq, value });
+            let _ = pins.advance(&self.vault_id, Pin { seq, value });
         }
     }
 }
