@@ -1783,10 +1783,10 @@ fn a_full_disk_fails_cleanly_and_loses_nothing() {
         return;
     };
     let (built, workflow) = TestVault::realistic();
-    let v = TestVault {
-        path: disk.path().join("practice.casevault"),
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let v = TestVault::file_at(
+        tempfile::tempdir().unwrap(),
+        disk.path().join("practice.casevault"),
+    );
     std::fs::copy(&built.path, &v.path).unwrap();
     let ada = &workflow.clients[0];
     let export = disk.path().join("export.md");
