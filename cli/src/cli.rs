@@ -198,11 +198,9 @@ pub enum Command {
     /// audit trail verified. The vault copied from stays as it is: point every
     /// machine at the new place (--vault or CASEVAULT_VAULT), then retire the old one.
     /// The database on a server must exist and be empty.
-    #[command(
-        after_help = "Examples:
+    #[command(after_help = "Examples:
   casevault migrate --to postgres://casevault@db.practice.example/casevault
-  casevault --vault postgres://casevault@db.practice.example/casevault migrate --to ~/practice.casevault"
-    )]
+  casevault --vault postgres://casevault@db.practice.example/casevault migrate --to ~/practice.casevault")]
     Migrate {
         /// Where the copy goes: a file that does not exist, or postgres://USER@HOST/DATABASE.
         #[arg(long, value_name = "LOCATION")]

@@ -18,8 +18,6 @@ pub mod rights;
 pub mod serve;
 pub mod vault;
 
-
-
 use casevault::{ClientId, Date, Error, Location, Session, Vault};
 use secrecy::SecretString;
 

@@ -384,7 +384,9 @@ fn a_server_vault_held_by_another_writer_is_reported_busy_after_a_bounded_wait()
     assert!(verified.contains("audit trail intact"), "{verified}");
 }
 
-common::on_both_backends!(two_writers_and_a_reader_at_once_all_succeed_and_every_note_is_audited_once);
+common::on_both_backends!(
+    two_writers_and_a_reader_at_once_all_succeed_and_every_note_is_audited_once
+);
 
 #[test]
 fn a_server_vault_is_reported_busy() {

@@ -116,6 +116,4 @@ fn a_record_is_destroyed_only_when_its_retention_has_ended() {
     assert!(log.contains("client.destroy"), "{log}");
 }
 
-common::on_both_backends!(
-    a_record_is_destroyed_only_when_its_retention_has_ended,
-);
+common::on_both_backends!(a_record_is_destroyed_only_when_its_retention_has_ended,);

@@ -590,7 +590,10 @@ fn an_event_re_signed_as_another_member_fails_verification_naming_it() {
     let seq: i64 = {
         let db = vault.db();
         let seq = db.int("SELECT MAX(seq) FROM audit WHERE signer = 'dr-b'", &[]);
-        let changed = db.execute("UPDATE audit SET signer = 'dr-a' WHERE seq = ?1", &[seq.into()]);
+        let changed = db.execute(
+            "UPDATE audit SET signer = 'dr-a' WHERE seq = ?1",
+            &[seq.into()],
+        );
         assert_eq!(changed, 1);
         seq
     };

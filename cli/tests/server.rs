@@ -56,7 +56,11 @@ fn stdout(out: &Output) -> String {
 fn no_driver_text(out: &Output) {
     let err = stderr(out).to_lowercase();
     for raw in DRIVER_TEXT {
-        assert!(!err.contains(raw), "{raw:?} shown to the user:\n{}", text(out));
+        assert!(
+            !err.contains(raw),
+            "{raw:?} shown to the user:\n{}",
+            text(out)
+        );
     }
 }
 
@@ -244,7 +248,10 @@ fn four_members_importing_500_notes_each_at_once_store_2000_notes_each_audited_o
             "{name}: one event per note, naming it"
         );
     }
-    let all_imports = events.iter().filter(|e| e["action"] == "note.import").count();
+    let all_imports = events
+        .iter()
+        .filter(|e| e["action"] == "note.import")
+        .count();
     assert_eq!(all_imports, 4 * PER_MEMBER);
     audit_verify(&v);
     println!(
@@ -340,7 +347,12 @@ fn a_server_killed_while_members_write_loses_nothing_committed_and_doubles_nothi
                     || err.contains("busy"),
                 "{body}: not a clear message: {err}"
             );
-            messages.insert(err.lines().next().unwrap_or_default().replace(&*v.location.to_string_lossy(), "URL"));
+            messages.insert(
+                err.lines()
+                    .next()
+                    .unwrap_or_default()
+                    .replace(&*v.location.to_string_lossy(), "URL"),
+            );
         }
     }
     assert!(failed > 0, "the kill made some command fail: {results:?}");
@@ -353,7 +365,10 @@ fn a_server_killed_while_members_write_loses_nothing_committed_and_doubles_nothi
         for body in notes.values() {
             *seen.entry(body.as_str()).or_insert(0) += 1;
         }
-        assert!(seen.values().all(|&n| n == 1), "a note stored twice: {seen:?}");
+        assert!(
+            seen.values().all(|&n| n == 1),
+            "a note stored twice: {seen:?}"
+        );
         for (c, body, outcome) in &results {
             if c != client {
                 continue;
@@ -403,10 +418,16 @@ fn assert_absent(haystack: &[u8], needle: &str, what: &str) {
         let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
         // The characters that depend on the needle alone.
         let inner = &encoded[4..encoded.len() - 4];
-        assert!(!common::contains(haystack, inner), "{what} in base64 in the dump");
+        assert!(
+            !common::contains(haystack, inner),
+            "{what} in base64 in the dump"
+        );
     }
     let hex: String = needle.bytes().map(|b| format!("{b:02x}")).collect();
-    assert!(!common::contains(haystack, &hex), "{what} in hex in the dump");
+    assert!(
+        !common::contains(haystack, &hex),
+        "{what} in hex in the dump"
+    );
 }
 
 #[test]
@@ -430,12 +451,36 @@ fn a_thief_of_the_server_finds_no_client_name_note_text_or_consent() {
         assert!(out.status.success(), "{args:?}: {}", text(&out));
         stdout(&out)
     };
-    let client = owner(&["client", "add", "--name", &name, "--contact", &format!("{token}@example.org")], "");
-    let note = owner(&["note", "add", "--client", &client, "--date", "2026-03-01"], &format!("{body}\n## risk\nNone {token}z.\n"));
+    let client = owner(
+        &[
+            "client",
+            "add",
+            "--name",
+            &name,
+            "--contact",
+            &format!("{token}@example.org"),
+        ],
+        "",
+    );
+    let note = owner(
+        &["note", "add", "--client", &client, "--date", "2026-03-01"],
+        &format!("{body}\n## risk\nNone {token}z.\n"),
+    );
     owner(
         &[
-            "consent", "add", "--client", &client, "--recipient", &recipient, "--purpose",
-            "treatment", "--allow", "progress", "--expires", "2099-12-31", "--signed-by",
+            "consent",
+            "add",
+            "--client",
+            &client,
+            "--recipient",
+            &recipient,
+            "--purpose",
+            "treatment",
+            "--allow",
+            "progress",
+            "--expires",
+            "2099-12-31",
+            "--signed-by",
             &name,
         ],
         "",
@@ -562,7 +607,10 @@ fn init_refuses_a_database_of_something_else_and_an_existing_vault() {
     cmd.arg("init");
     let err = fails(cmd, 1);
     assert!(err.contains("is not a casevault vault"), "{err}");
-    assert_eq!(server.psql(&other, "SELECT count(*) FROM appointments;"), "1\n");
+    assert_eq!(
+        server.psql(&other, "SELECT count(*) FROM appointments;"),
+        "1\n"
+    );
     let tables = server.psql(
         &other,
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public';",
@@ -590,7 +638,11 @@ fn init_refuses_a_database_of_something_else_and_an_existing_vault() {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    assert_eq!(strip(&server.dump_text(&db)), strip(&before), "the vault is unchanged");
+    assert_eq!(
+        strip(&server.dump_text(&db)),
+        strip(&before),
+        "the vault is unchanged"
+    );
 }
 
 /// A table the role casevault connects as has no privilege on is still a table: the
@@ -696,7 +748,8 @@ fn migrate_copies_a_file_vault_to_a_server_and_back_and_backups_are_files() {
         stdout(&out)
     };
     for (id, body) in &notes {
-        let shown: Value = serde_json::from_str(&on(&url, &["note", "show", id, "--json"])).unwrap();
+        let shown: Value =
+            serde_json::from_str(&on(&url, &["note", "show", id, "--json"])).unwrap();
         assert_eq!(shown["body"], body.as_str(), "note {id} on the server");
     }
     assert!(on(&url, &["client", "show", &ada]).contains("Ada Migrated"));
@@ -709,7 +762,8 @@ fn migrate_copies_a_file_vault_to_a_server_and_back_and_backups_are_files() {
     let back = back.to_str().unwrap();
     on(&url, &["migrate", "--to", back]);
     for (id, body) in &notes {
-        let shown: Value = serde_json::from_str(&on(back, &["note", "show", id, "--json"])).unwrap();
+        let shown: Value =
+            serde_json::from_str(&on(back, &["note", "show", id, "--json"])).unwrap();
         assert_eq!(shown["body"], body.as_str(), "note {id} in the file");
     }
     assert!(on(back, &["client", "show", &later]).contains("Cleo Later"));
@@ -719,16 +773,16 @@ fn migrate_copies_a_file_vault_to_a_server_and_back_and_backups_are_files() {
     let backup = file.dir.path().join("server-backup.casevault");
     let backup = backup.to_str().unwrap();
     on(&url, &["backup", "--out", backup]);
-    assert!(std::fs::read(backup).unwrap().starts_with(b"SQLite format 3\0"));
+    assert!(
+        std::fs::read(backup)
+            .unwrap()
+            .starts_with(b"SQLite format 3\0")
+    );
     assert!(on(backup, &["client", "list"]).contains("Cleo Later"));
     assert!(on(backup, &["audit", "verify"]).contains("audit trail intact"));
 
     // A migration onto a database that holds a vault is refused.
-    let out = file
-        .cmd()
-        .args(["migrate", "--to", &url])
-        .output()
-        .unwrap();
+    let out = file.cmd().args(["migrate", "--to", &url]).output().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     no_driver_text(&out);
 }

@@ -2,7 +2,6 @@
 //! through the printing layer (`out!`, `push_text`, `push_json`, `table`), which escapes
 //! what could act on a terminal.
 
-
 use casevault::{AccessRequest, Assignment, Caseload, Member, RekeyReport};
 use casevault::{
     AccountingEntry, AuditEvent, Basis, Client, ClientDetails, Consent, Date, DecisionRecord,
@@ -15,7 +14,13 @@ use super::local_time::{Local, LocalEvent};
 use super::{Printer, eout, out};
 
 impl Printer {
-    pub fn init(&self, path: &casevault::Location, vault_id: &str, member: &str, code: &RecoveryCode) {
+    pub fn init(
+        &self,
+        path: &casevault::Location,
+        vault_id: &str,
+        member: &str,
+        code: &RecoveryCode,
+    ) {
         if self.json {
             self.push_json(&json!({
                 "vault": path.to_string(),

@@ -529,7 +529,7 @@ impl TestVault {
             KdfParams::default(),
             "dr-test",
         )
-                .expect("create a vault");
+        .expect("create a vault");
         let client = |s: &mut casevault::Session, name: &str, dob: &str, third: &[&str]| {
             s.add_client(NewClient {
                 name: name.into(),
@@ -805,7 +805,15 @@ impl TestDb {
     /// psql's standard output for `sql` (tuples only, unaligned); panics on failure.
     fn psql(server: &PgServer, db: &str, sql: &str, quiet: bool) -> String {
         let mut psql = server.command("psql");
-        psql.args(["-X", "-w", "-v", "ON_ERROR_STOP=1", "-At", "-F", PSQL_SEPARATOR]);
+        psql.args([
+            "-X",
+            "-w",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-At",
+            "-F",
+            PSQL_SEPARATOR,
+        ]);
         if quiet {
             psql.arg("-q");
         }
