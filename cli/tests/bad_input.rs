@@ -1146,7 +1146,7 @@ fn rows() -> Vec<Row> {
             "Vault::open: no file",
             Via::Lib {
                 call: |ctx| {
-                    Vault::open(&ctx.fixtures.path().join("none.casevault"))
+                    Vault::open(ctx.fixtures.path().join("none.casevault"))
                         .map(drop)
                         .map_err(lib)
                 },
@@ -1159,7 +1159,7 @@ fn rows() -> Vec<Row> {
             "Vault::open: a text file",
             Via::Lib {
                 call: |ctx| {
-                    Vault::open(&ctx.fixtures.path().join("not-a-vault.casevault"))
+                    Vault::open(ctx.fixtures.path().join("not-a-vault.casevault"))
                         .map(drop)
                         .map_err(lib)
                 },
