@@ -34,7 +34,7 @@ fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let pass = SecretString::from("correct horse battery staple");
     let (mut session, _) = Vault::create(
-        &dir.path().join("vault"),
+        dir.path().join("vault"),
         &pass,
         KdfParams::default(),
         "dr-rivera",

@@ -129,7 +129,7 @@ struct Fixture {
 fn vault(pack_id: &str) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let (mut session, _) = Vault::create(
-        &dir.path().join("v.casevault"),
+        dir.path().join("v.casevault"),
         &SecretString::from("correct horse battery staple"),
         KdfParams::default(),
         "dr-rivera",

@@ -1146,7 +1146,7 @@ fn rows() -> Vec<Row> {
             "Vault::open: no file",
             Via::Lib {
                 call: |ctx| {
-                    Vault::open(&ctx.fixtures.path().join("none.casevault"))
+                    Vault::open(ctx.fixtures.path().join("none.casevault"))
                         .map(drop)
                         .map_err(lib)
                 },
@@ -1159,7 +1159,7 @@ fn rows() -> Vec<Row> {
             "Vault::open: a text file",
             Via::Lib {
                 call: |ctx| {
-                    Vault::open(&ctx.fixtures.path().join("not-a-vault.casevault"))
+                    Vault::open(ctx.fixtures.path().join("not-a-vault.casevault"))
                         .map(drop)
                         .map_err(lib)
                 },
@@ -1783,10 +1783,10 @@ fn a_full_disk_fails_cleanly_and_loses_nothing() {
         return;
     };
     let (built, workflow) = TestVault::realistic();
-    let v = TestVault {
-        path: disk.path().join("practice.casevault"),
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let v = TestVault::file_at(
+        tempfile::tempdir().unwrap(),
+        disk.path().join("practice.casevault"),
+    );
     std::fs::copy(&built.path, &v.path).unwrap();
     let ada = &workflow.clients[0];
     let export = disk.path().join("export.md");

@@ -52,7 +52,6 @@ const SESSION: &str = "Arrived on time; mood brighter than last week.\n\
                        ## diagnosis\n\
                        F41.1 generalized anxiety disorder\n";
 
-#[test]
 fn client_add_stores_every_profile_field() {
     let (v, _) = TestVault::init();
     let ada = v.ok(&[
@@ -93,7 +92,6 @@ fn client_add_stores_every_profile_field() {
     );
 }
 
-#[test]
 fn client_list_shows_every_client_by_name() {
     let (v, _) = TestVault::init();
     let empty = v.ok(&["client", "list"]);
@@ -125,7 +123,6 @@ fn client_list_shows_every_client_by_name() {
     assert_eq!(json[1]["third_parties"], serde_json::json!([]));
 }
 
-#[test]
 fn note_headings_make_category_sections() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -173,7 +170,6 @@ fn note_headings_make_category_sections() {
     assert!(shown.contains(SESSION.trim_end()), "{shown}");
 }
 
-#[test]
 fn note_add_reads_the_body_from_a_file() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -194,7 +190,6 @@ fn note_add_reads_the_body_from_a_file() {
     assert_eq!(json["sections"][0]["text"], "Sertraline 50 mg");
 }
 
-#[test]
 fn couples_note_belongs_to_both_clients() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &["Ben Example"]);
@@ -242,7 +237,6 @@ fn couples_note_belongs_to_both_clients() {
     );
 }
 
-#[test]
 fn note_list_shows_only_that_clients_notes_in_date_order() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -267,7 +261,6 @@ fn note_list_shows_only_that_clients_notes_in_date_order() {
     assert!(!listed.contains(&zoes), "{listed}");
 }
 
-#[test]
 fn search_is_case_insensitive_and_filters_by_client() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -303,7 +296,6 @@ fn search_is_case_insensitive_and_filters_by_client() {
     assert_eq!(v.json(&["search", "zebra"]), serde_json::json!([]));
 }
 
-#[test]
 fn edit_makes_version_2_and_version_1_keeps_the_old_text() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -341,7 +333,6 @@ fn edit_makes_version_2_and_version_1_keeps_the_old_text() {
     assert_eq!(v.ok(&["search", "original wording"]), "no matches");
 }
 
-#[test]
 fn signed_note_refuses_edits_with_a_hint_naming_note_amend() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -373,7 +364,6 @@ fn signed_note_refuses_edits_with_a_hint_naming_note_amend() {
     assert!(err.contains("is signed"), "signing twice: {err}");
 }
 
-#[test]
 fn amend_adds_an_addendum_that_note_show_prints() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -418,7 +408,6 @@ fn amend_adds_an_addendum_that_note_show_prints() {
     assert!(hits.contains(&note), "search covers addenda: {hits}");
 }
 
-#[test]
 fn amend_on_a_draft_is_refused() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -436,7 +425,6 @@ fn amend_on_a_draft_is_refused() {
     assert_eq!(json["status"]["state"], "draft");
 }
 
-#[test]
 fn backup_opens_with_the_same_passphrase() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &["Ben Example"]);
@@ -489,7 +477,6 @@ fn backup_opens_with_the_same_passphrase() {
     assert_eq!(v.json(&["client", "list"]).as_array().unwrap().len(), 2);
 }
 
-#[test]
 fn backup_refuses_to_overwrite_an_existing_file() {
     let (v, _) = TestVault::init();
     v.add_client("Ada Example", &[]);
@@ -515,7 +502,6 @@ fn backup_refuses_to_overwrite_an_existing_file() {
     assert!(stray.is_empty(), "{stray:?}");
 }
 
-#[test]
 fn audit_log_lists_reads() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -558,7 +544,6 @@ fn audit_log_lists_reads() {
     assert!(!log.contains("safety plan"), "{log}");
 }
 
-#[test]
 fn unknown_category_heading_names_the_line_and_saves_nothing() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -591,7 +576,6 @@ fn unknown_category_heading_names_the_line_and_saves_nothing() {
     assert_eq!(v.json(&["note", "show", &kept])["version"], 1);
 }
 
-#[test]
 fn bad_date_is_a_usage_error() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -624,20 +608,18 @@ fn bad_date_is_a_usage_error() {
     assert_eq!(v.json(&["client", "list"]).as_array().unwrap().len(), 1);
 }
 
-#[test]
 fn missing_vault_points_to_casevault_init() {
     let v = TestVault::empty();
     let (out, err) = fails_with(&v, &["client", "list"], "", 1);
     assert!(out.is_empty(), "{out}");
     assert!(
-        err.contains(&format!("no vault at {}", v.path.display())),
+        err.contains(&format!("no vault at {}", v.location_text())),
         "{err}"
     );
     assert!(err.contains("casevault init"), "{err}");
     assert!(!v.path.exists(), "a read does not create a vault");
 }
 
-#[test]
 fn unknown_client_id_is_refused() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -712,7 +694,6 @@ fn unknown_client_id_is_refused() {
     assert!(err.contains("no note nosuchid"), "{err}");
 }
 
-#[test]
 fn individual_note_with_two_clients_is_refused() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -770,7 +751,6 @@ fn individual_note_with_two_clients_is_refused() {
     }
 }
 
-#[test]
 fn refused_backup_is_not_audited_as_a_backup_made() {
     let (v, _) = TestVault::init();
     let target = v.dir.path().join("exists.casevault");
@@ -796,7 +776,6 @@ fn refused_backup_is_not_audited_as_a_backup_made() {
     );
 }
 
-#[test]
 fn a_client_given_twice_is_in_the_note_once() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -839,7 +818,6 @@ fn a_client_given_twice_is_in_the_note_once() {
     }
 }
 
-#[test]
 fn init_whose_recovery_code_cannot_be_printed_leaves_no_vault() {
     let v = TestVault::empty();
     let full = std::fs::OpenOptions::new()
@@ -849,7 +827,7 @@ fn init_whose_recovery_code_cannot_be_printed_leaves_no_vault() {
     let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("casevault"))
         .arg("init")
         .env_clear()
-        .env("CASEVAULT_VAULT", &v.path)
+        .env("CASEVAULT_VAULT", &v.location)
         .env("CASEVAULT_PASSPHRASE", common::PASSPHRASE)
         .env("HOME", v.dir.path())
         .stdout(full)
@@ -865,7 +843,6 @@ fn init_whose_recovery_code_cannot_be_printed_leaves_no_vault() {
     assert!(!v.path.exists(), "no vault without its recovery code");
 }
 
-#[test]
 fn an_oversized_note_is_refused_with_a_clear_error() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -887,7 +864,6 @@ fn an_oversized_note_is_refused_with_a_clear_error() {
     );
 }
 
-#[test]
 fn near_miss_category_headings_are_refused_and_save_nothing() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -914,3 +890,30 @@ fn near_miss_category_headings_are_refused_and_save_nothing() {
         serde_json::json!([])
     );
 }
+
+common::on_both_backends!(
+    client_add_stores_every_profile_field,
+    client_list_shows_every_client_by_name,
+    note_headings_make_category_sections,
+    note_add_reads_the_body_from_a_file,
+    couples_note_belongs_to_both_clients,
+    note_list_shows_only_that_clients_notes_in_date_order,
+    search_is_case_insensitive_and_filters_by_client,
+    edit_makes_version_2_and_version_1_keeps_the_old_text,
+    signed_note_refuses_edits_with_a_hint_naming_note_amend,
+    amend_adds_an_addendum_that_note_show_prints,
+    amend_on_a_draft_is_refused,
+    backup_opens_with_the_same_passphrase,
+    backup_refuses_to_overwrite_an_existing_file,
+    audit_log_lists_reads,
+    unknown_category_heading_names_the_line_and_saves_nothing,
+    bad_date_is_a_usage_error,
+    missing_vault_points_to_casevault_init,
+    unknown_client_id_is_refused,
+    individual_note_with_two_clients_is_refused,
+    refused_backup_is_not_audited_as_a_backup_made,
+    a_client_given_twice_is_in_the_note_once,
+    init_whose_recovery_code_cannot_be_printed_leaves_no_vault,
+    an_oversized_note_is_refused_with_a_clear_error,
+    near_miss_category_headings_are_refused_and_save_nothing,
+);

@@ -9,8 +9,11 @@
 //!   kept and never committed): `casevault` waits a bounded time, then says the vault is
 //!   busy and what to do, exits 1, and changes nothing.
 //!
+//! The two-writer test runs on a vault file and on a server database; the busy tests
+//! hold SQLite's locks, or the server's lock row.
+//!
 //! Knob (environment): `CASEVAULT_CONCURRENCY_NOTES=1000` runs the long variant (notes
-//! per writer; default 200).
+//! per writer; default 200 on a file, 50 on a server).
 
 mod common;
 
@@ -24,6 +27,8 @@ use common::TestVault;
 use serde_json::Value;
 
 const DEFAULT_NOTES: usize = 200;
+/// Notes per writer on a server (the knob sets both).
+const DEFAULT_SERVER_NOTES: usize = 50;
 
 /// One `casevault` run and what it printed.
 struct Run {
@@ -88,11 +93,15 @@ fn as_array(value: Value, what: &str) -> Vec<Value> {
     }
 }
 
-#[test]
 fn two_writers_and_a_reader_at_once_all_succeed_and_every_note_is_audited_once() {
     let per_writer = std::env::var("CASEVAULT_CONCURRENCY_NOTES")
         .map(|n| n.parse().expect("CASEVAULT_CONCURRENCY_NOTES is a number"))
-        .unwrap_or(DEFAULT_NOTES);
+        .unwrap_or(match common::backend() {
+            common::Backend::Sqlite => DEFAULT_NOTES,
+            // Each command's Argon2id dominates on either backend; the server's own
+            // concurrency is tested at scale in server.rs (4 x 500 notes).
+            common::Backend::Postgres => DEFAULT_SERVER_NOTES,
+        });
     let started = Instant::now();
     let (v, _) = TestVault::init();
     let client = v.add_client("Ada Quill", &[]);
@@ -328,4 +337,71 @@ fn a_vault_held_by_another_writer_is_reported_busy_after_a_bounded_wait() {
 #[test]
 fn a_vault_held_while_another_commits_is_reported_busy_not_as_a_foreign_file() {
     busy_vault("BEGIN EXCLUSIVE");
+}
+
+/// On a server, a transaction held open on the vault's lock row (as a casevault command
+/// on another machine holds it while it writes): `note add` gives up after the lock
+/// timeout, says the vault is busy, exits 1, and changes nothing.
+fn a_server_vault_held_by_another_writer_is_reported_busy_after_a_bounded_wait() {
+    use std::io::BufRead;
+    let (v, _) = TestVault::init();
+    let (server, db) = v.server().expect("a vault on the server");
+    let client = v.add_client("Ada Quill", &[]);
+    v.add_note(&client, "2026-03-01", "Before the lock.\n");
+    let before = v.digest();
+
+    let mut holder = server
+        .command("psql")
+        .args(["-X", "-q", "-At", "-d", db])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start psql");
+    let mut input = holder.stdin.take().expect("piped stdin");
+    input
+        .write_all(b"BEGIN;\nSELECT one FROM casevault_lock FOR UPDATE;\n")
+        .expect("take the lock");
+    let mut line = String::new();
+    std::io::BufReader::new(holder.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .expect("psql answers");
+    assert_eq!(line.trim(), "t", "the lock row is held");
+
+    let started = Instant::now();
+    let r = run(
+        &v,
+        &["note", "add", "--client", &client, "--date", "2026-03-02"],
+        Some("During the lock.\n"),
+    );
+    let waited = started.elapsed();
+    input.write_all(b"ROLLBACK;\n").expect("release the lock");
+    drop(input);
+    holder.wait().expect("psql ends");
+    println!("gave up after {:.1} s", waited.as_secs_f64());
+
+    let lower = r.stderr().to_lowercase();
+    assert_eq!(r.output.status.code(), Some(1), "{}", r.stderr());
+    assert!(waited < Duration::from_secs(30), "{waited:?}");
+    assert!(lower.contains("busy"), "{}", r.stderr());
+    for raw in ["db error", "lock timeout", "canceling statement"] {
+        assert!(!lower.contains(raw), "{raw:?} in {}", r.stderr());
+    }
+    assert!(r.stdout().is_empty(), "{}", r.stdout());
+    assert_eq!(v.digest(), before, "the vault is unchanged");
+
+    v.add_note(&client, "2026-03-02", "After the lock.\n");
+    let verified = v.ok(&["audit", "verify"]);
+    assert!(verified.contains("audit trail intact"), "{verified}");
+}
+
+common::on_both_backends!(
+    two_writers_and_a_reader_at_once_all_succeed_and_every_note_is_audited_once
+);
+
+#[test]
+fn a_server_vault_is_reported_busy() {
+    common::run_on(
+        common::Backend::Postgres,
+        a_server_vault_held_by_another_writer_is_reported_busy_after_a_bounded_wait,
+    );
 }

@@ -234,7 +234,6 @@ fn emergency_releases_progress() -> String {
 // ---------------------------------------------------------------------------------
 // consent add
 
-#[test]
 fn consent_add_prints_an_id_and_records_every_field() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -308,7 +307,6 @@ fn consent_add_prints_an_id_and_records_every_field() {
     assert!(shown.contains(" by dr-test"), "{shown}");
 }
 
-#[test]
 fn consent_add_accepts_an_ssh_public_key() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -337,7 +335,6 @@ fn consent_add_accepts_an_ssh_public_key() {
     );
 }
 
-#[test]
 fn consent_add_rejects_an_invalid_recipient_key() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -380,7 +377,6 @@ fn consent_add_rejects_an_invalid_recipient_key() {
     assert_eq!(v.json(&["consent", "list", "--client", &ada]), json!([]));
 }
 
-#[test]
 fn consent_add_rejects_unknown_purpose_or_category_listing_the_policys_names() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -437,7 +433,6 @@ fn consent_add_rejects_unknown_purpose_or_category_listing_the_policys_names() {
     assert_eq!(v.json(&["consent", "list", "--client", &ada]), json!([]));
 }
 
-#[test]
 fn consent_add_rejects_an_expiry_before_the_effective_date() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -478,7 +473,6 @@ fn consent_add_rejects_an_expiry_before_the_effective_date() {
     );
 }
 
-#[test]
 fn consent_add_for_an_unknown_client_fails() {
     let (v, _) = TestVault::init();
     let (out, err) = fails(
@@ -506,7 +500,6 @@ fn consent_add_for_an_unknown_client_fails() {
     assert!(err.contains("casevault client list"), "{err}");
 }
 
-#[test]
 fn guardian_consent_needs_the_signers_name() {
     let (v, _) = TestVault::init();
     let kid = v.add_client("Kim Young", &[]);
@@ -549,7 +542,6 @@ fn guardian_consent_needs_the_signers_name() {
     );
 }
 
-#[test]
 fn combining_psychotherapy_notes_with_other_categories_warns() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -597,7 +589,6 @@ fn combining_psychotherapy_notes_with_other_categories_warns() {
 /// A consent that names psychotherapy-notes twice and nothing else must not be warned
 /// about as combined while the engine treats it as a sole consent (or the other way
 /// round): the warning and the decision have to agree.
-#[test]
 fn sole_consent_warning_agrees_with_the_decision() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -646,7 +637,6 @@ fn sole_consent_warning_agrees_with_the_decision() {
 // ---------------------------------------------------------------------------------
 // consent list, show, revoke
 
-#[test]
 fn consent_list_shows_each_consents_state() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -740,7 +730,6 @@ fn consent_list_shows_each_consents_state() {
     assert!(err.contains("no client deadbeef"), "{err}");
 }
 
-#[test]
 fn consent_revoke_keeps_the_consent_as_version_2() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -789,7 +778,6 @@ fn consent_revoke_keeps_the_consent_as_version_2() {
     );
 }
 
-#[test]
 fn an_earlier_revocation_replaces_a_later_one_and_stops_it_permitting() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -819,7 +807,6 @@ fn an_earlier_revocation_replaces_a_later_one_and_stops_it_permitting() {
     }
 }
 
-#[test]
 fn revoke_json_prints_the_revoked_consent() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -830,7 +817,6 @@ fn revoke_json_prints_the_revoked_consent() {
     assert_eq!(c["revoked"]["effective"], "2024-05-01");
 }
 
-#[test]
 fn unknown_consent_id_fails_with_a_hint() {
     let (v, _) = TestVault::init();
     v.add_client("Ada Example", &[]);
@@ -852,7 +838,6 @@ fn unknown_consent_id_fails_with_a_hint() {
 // ---------------------------------------------------------------------------------
 // intake
 
-#[test]
 fn intake_lists_the_exceptions_told_and_client_show_reports_it() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -954,7 +939,6 @@ fn intake_lists_the_exceptions_told_and_client_show_reports_it() {
 // ---------------------------------------------------------------------------------
 // policy
 
-#[test]
 fn policy_show_prints_the_default_policy_as_version_1() {
     let (v, _) = TestVault::init();
     assert_policy_is(&v, 1, DEFAULT_POLICY);
@@ -976,7 +960,6 @@ fn policy_show_prints_the_default_policy_as_version_1() {
     assert_eq!(kinds, EXCEPTIONS);
 }
 
-#[test]
 fn policy_set_makes_a_new_version_that_decisions_follow() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1048,7 +1031,6 @@ fn policy_set_makes_a_new_version_that_decisions_follow() {
     fails(&v, &emergency, 4);
 }
 
-#[test]
 fn policy_with_an_unknown_category_is_rejected_naming_the_line() {
     let (v, _) = TestVault::init();
     let text = DEFAULT_POLICY.replace(
@@ -1075,7 +1057,6 @@ fn policy_with_an_unknown_category_is_rejected_naming_the_line() {
     );
 }
 
-#[test]
 fn policy_with_an_unknown_field_is_rejected_naming_the_line() {
     let (v, _) = TestVault::init();
     let text = DEFAULT_POLICY.replace("requires-reference = true", "requires-refrence = true");
@@ -1096,7 +1077,6 @@ fn policy_with_an_unknown_field_is_rejected_naming_the_line() {
     );
 }
 
-#[test]
 fn policy_with_a_bad_date_is_rejected_naming_the_line() {
     let (v, _) = TestVault::init();
     let text = DEFAULT_POLICY.replace("effective = 2026-01-01", "effective = 2026-13-01");
@@ -1112,7 +1092,6 @@ fn policy_with_a_bad_date_is_rejected_naming_the_line() {
     );
 }
 
-#[test]
 fn policy_with_a_duplicate_exception_is_rejected_naming_the_line() {
     let (v, _) = TestVault::init();
     let text = format!(
@@ -1130,7 +1109,6 @@ fn policy_with_a_duplicate_exception_is_rejected_naming_the_line() {
     );
 }
 
-#[test]
 fn policy_with_a_toml_syntax_error_is_rejected_naming_the_line() {
     let (v, _) = TestVault::init();
     let text = DEFAULT_POLICY.replace("name = \"casevault default\"", "name = casevault default");
@@ -1151,7 +1129,6 @@ fn policy_with_a_toml_syntax_error_is_rejected_naming_the_line() {
     );
 }
 
-#[test]
 fn a_rejected_policy_leaves_the_previous_version_in_force() {
     let (v, _) = TestVault::init();
     let good = emergency_releases_progress();
@@ -1180,7 +1157,6 @@ fn a_rejected_policy_leaves_the_previous_version_in_force() {
 // ---------------------------------------------------------------------------------
 // disclose --dry-run under consent
 
-#[test]
 fn permitted_dry_run_prints_permitted_lines_with_the_consent_id() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1223,7 +1199,6 @@ fn permitted_dry_run_prints_permitted_lines_with_the_consent_id() {
     assert!(!out.contains("DENIED"), "{out}");
 }
 
-#[test]
 fn dry_run_json_has_verdicts_basis_and_obligations() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1269,7 +1244,6 @@ fn dry_run_json_has_verdicts_basis_and_obligations() {
     assert_eq!(obligations(&d), ["accounting-entry"]);
 }
 
-#[test]
 fn partly_denied_request_exits_4_with_a_narrowed_request() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1321,7 +1295,6 @@ fn partly_denied_request_exits_4_with_a_narrowed_request() {
     );
 }
 
-#[test]
 fn nothing_permitted_exits_4_saying_so() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1350,7 +1323,6 @@ fn nothing_permitted_exits_4_saying_so() {
     assert_eq!(d["decision"]["obligations"], json!([]));
 }
 
-#[test]
 fn unknown_purpose_or_category_in_a_request_is_a_usage_error_not_a_stored_denial() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1418,7 +1390,6 @@ fn unknown_purpose_or_category_in_a_request_is_a_usage_error_not_a_stored_denial
     );
 }
 
-#[test]
 fn psychotherapy_notes_need_a_consent_of_their_own() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1476,7 +1447,6 @@ fn psychotherapy_notes_need_a_consent_of_their_own() {
     );
 }
 
-#[test]
 fn substance_use_must_be_named_and_carries_the_redisclosure_notice() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1529,7 +1499,6 @@ fn substance_use_must_be_named_and_carries_the_redisclosure_notice() {
     );
 }
 
-#[test]
 fn revoked_expired_and_future_consents_never_permit() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1585,7 +1554,6 @@ fn revoked_expired_and_future_consents_never_permit() {
     }
 }
 
-#[test]
 fn a_revocation_dated_in_the_future_does_not_yet_stop_disclosure() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1597,7 +1565,6 @@ fn a_revocation_dated_in_the_future_does_not_yet_stop_disclosure() {
     v.ok(&request(&ada, "Dr Smith", "treatment", "diagnosis"));
 }
 
-#[test]
 fn wrong_recipient_or_purpose_is_denied() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1622,7 +1589,6 @@ fn wrong_recipient_or_purpose_is_denied() {
     v.ok(&request(&ada, "  dr   SMITH ", "treatment", "diagnosis"));
 }
 
-#[test]
 fn consent_of_another_client_is_an_error() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1651,7 +1617,6 @@ fn consent_of_another_client_is_an_error() {
     assert!(err.contains("no client deadbeef"), "{err}");
 }
 
-#[test]
 fn excluded_category_is_denied_even_under_all() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1686,7 +1651,6 @@ fn excluded_category_is_denied_even_under_all() {
     assert!(err.contains("--categories diagnosis"), "{err}");
 }
 
-#[test]
 fn reversed_date_range_is_an_error() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1729,7 +1693,6 @@ fn under<'a>(
     args
 }
 
-#[test]
 fn duty_to_protect_releases_identity_and_risk_only() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1781,7 +1744,6 @@ fn duty_to_protect_releases_identity_and_risk_only() {
     assert_eq!(d["decision"]["request"]["purpose"], "legal");
 }
 
-#[test]
 fn exceptions_never_release_psychotherapy_notes_except_by_court_order() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1802,7 +1764,6 @@ fn exceptions_never_release_psychotherapy_notes_except_by_court_order() {
     );
 }
 
-#[test]
 fn unknown_exception_is_denied_listing_the_policys_exceptions() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1820,7 +1781,6 @@ fn unknown_exception_is_denied_listing_the_policys_exceptions() {
     );
 }
 
-#[test]
 fn exception_without_a_justification_is_a_usage_error() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1865,7 +1825,6 @@ fn exception_without_a_justification_is_a_usage_error() {
     );
 }
 
-#[test]
 fn court_order_needs_a_reference() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1884,7 +1843,6 @@ fn court_order_needs_a_reference() {
     assert!(err.contains("needs the order's reference"), "{err}");
 }
 
-#[test]
 fn court_order_releases_only_the_categories_it_names() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1944,7 +1902,6 @@ fn court_order_releases_only_the_categories_it_names() {
     );
 }
 
-#[test]
 fn subpoena_alone_releases_nothing() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -1976,7 +1933,6 @@ fn subpoena_alone_releases_nothing() {
 // ---------------------------------------------------------------------------------
 // the client's own request
 
-#[test]
 fn client_request_releases_everything_but_psychotherapy_notes() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -2048,7 +2004,6 @@ fn client_request_releases_everything_but_psychotherapy_notes() {
 // ---------------------------------------------------------------------------------
 // joint notes
 
-#[test]
 fn joint_note_is_withheld_when_a_partner_has_not_consented() {
     let (v, _) = TestVault::init();
     let ann = v.add_client("Ann Couple", &["Ned Couple"]);
@@ -2128,7 +2083,6 @@ fn joint_note_is_withheld_when_a_partner_has_not_consented() {
 
 /// `--to client` and `--to "<the client's name>"` are the same request (the engine
 /// treats both as the client's own); a joint note must come out the same either way.
-#[test]
 fn client_request_joint_note_does_not_depend_on_how_the_client_is_named() {
     let (v, _) = TestVault::init();
     let ann = v.add_client("Ann Couple", &[]);
@@ -2188,7 +2142,6 @@ fn dry_run_events(v: &TestVault) -> Vec<Value> {
         .collect()
 }
 
-#[test]
 fn dry_runs_are_audited_with_their_outcome_and_purpose() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -2249,7 +2202,6 @@ fn dry_runs_are_audited_with_their_outcome_and_purpose() {
     );
 }
 
-#[test]
 fn disclose_without_dry_run_needs_an_out_file() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -2276,7 +2228,6 @@ fn disclose_without_dry_run_needs_an_out_file() {
     assert!(dry_run_events(&v).is_empty());
 }
 
-#[test]
 fn audit_verify_passes_after_consents_policy_and_decisions() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &["Ben Example"]);
@@ -2352,3 +2303,55 @@ fn audit_verify_passes_after_consents_policy_and_decisions() {
         );
     }
 }
+
+common::on_both_backends!(
+    consent_add_prints_an_id_and_records_every_field,
+    consent_add_accepts_an_ssh_public_key,
+    consent_add_rejects_an_invalid_recipient_key,
+    consent_add_rejects_unknown_purpose_or_category_listing_the_policys_names,
+    consent_add_rejects_an_expiry_before_the_effective_date,
+    consent_add_for_an_unknown_client_fails,
+    guardian_consent_needs_the_signers_name,
+    combining_psychotherapy_notes_with_other_categories_warns,
+    sole_consent_warning_agrees_with_the_decision,
+    consent_list_shows_each_consents_state,
+    consent_revoke_keeps_the_consent_as_version_2,
+    an_earlier_revocation_replaces_a_later_one_and_stops_it_permitting,
+    revoke_json_prints_the_revoked_consent,
+    unknown_consent_id_fails_with_a_hint,
+    intake_lists_the_exceptions_told_and_client_show_reports_it,
+    policy_show_prints_the_default_policy_as_version_1,
+    policy_set_makes_a_new_version_that_decisions_follow,
+    policy_with_an_unknown_category_is_rejected_naming_the_line,
+    policy_with_an_unknown_field_is_rejected_naming_the_line,
+    policy_with_a_bad_date_is_rejected_naming_the_line,
+    policy_with_a_duplicate_exception_is_rejected_naming_the_line,
+    policy_with_a_toml_syntax_error_is_rejected_naming_the_line,
+    a_rejected_policy_leaves_the_previous_version_in_force,
+    permitted_dry_run_prints_permitted_lines_with_the_consent_id,
+    dry_run_json_has_verdicts_basis_and_obligations,
+    partly_denied_request_exits_4_with_a_narrowed_request,
+    nothing_permitted_exits_4_saying_so,
+    unknown_purpose_or_category_in_a_request_is_a_usage_error_not_a_stored_denial,
+    psychotherapy_notes_need_a_consent_of_their_own,
+    substance_use_must_be_named_and_carries_the_redisclosure_notice,
+    revoked_expired_and_future_consents_never_permit,
+    a_revocation_dated_in_the_future_does_not_yet_stop_disclosure,
+    wrong_recipient_or_purpose_is_denied,
+    consent_of_another_client_is_an_error,
+    excluded_category_is_denied_even_under_all,
+    reversed_date_range_is_an_error,
+    duty_to_protect_releases_identity_and_risk_only,
+    exceptions_never_release_psychotherapy_notes_except_by_court_order,
+    unknown_exception_is_denied_listing_the_policys_exceptions,
+    exception_without_a_justification_is_a_usage_error,
+    court_order_needs_a_reference,
+    court_order_releases_only_the_categories_it_names,
+    subpoena_alone_releases_nothing,
+    client_request_releases_everything_but_psychotherapy_notes,
+    joint_note_is_withheld_when_a_partner_has_not_consented,
+    client_request_joint_note_does_not_depend_on_how_the_client_is_named,
+    dry_runs_are_audited_with_their_outcome_and_purpose,
+    disclose_without_dry_run_needs_an_out_file,
+    audit_verify_passes_after_consents_policy_and_decisions,
+);

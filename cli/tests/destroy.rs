@@ -6,7 +6,6 @@ mod common;
 
 use common::TestVault;
 
-#[test]
 fn a_record_is_destroyed_only_when_its_retention_has_ended() {
     let (v, _) = TestVault::init();
     v.ok(&["policy", "use", "us-federal"]);
@@ -116,3 +115,5 @@ fn a_record_is_destroyed_only_when_its_retention_has_ended() {
     let log = v.ok(&["audit", "log"]);
     assert!(log.contains("client.destroy"), "{log}");
 }
+
+common::on_both_backends!(a_record_is_destroyed_only_when_its_retention_has_ended,);

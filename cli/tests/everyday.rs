@@ -36,7 +36,6 @@ fn events(v: &TestVault, action: &str) -> Vec<Value> {
         .collect()
 }
 
-#[test]
 fn a_profile_is_edited_from_options_or_standard_input_in_one_version_each_time() {
     let (v, _) = TestVault::init();
     let ada = v.ok(&[
@@ -178,7 +177,6 @@ fn a_profile_is_edited_from_options_or_standard_input_in_one_version_each_time()
     assert!(v.ok(&["audit", "verify"]).contains("audit trail intact"));
 }
 
-#[test]
 fn a_client_is_named_by_words_of_their_name_wherever_an_id_is_asked() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -330,7 +328,6 @@ fn the_help_of_every_client_option_says_a_name_is_seen_and_an_id_is_not() {
     }
 }
 
-#[test]
 fn the_acting_member_is_named_when_the_environment_names_no_user() {
     let (v, _) = TestVault::init();
     let actors = |v: &TestVault| -> Vec<String> {
@@ -409,7 +406,6 @@ fn new_york() -> &'static str {
     }
 }
 
-#[test]
 fn times_are_shown_in_the_local_offset_and_json_keeps_utc() {
     let (v, _) = TestVault::init();
     let ada = v.add_client("Ada Example", &[]);
@@ -502,3 +498,10 @@ fn times_are_shown_in_the_local_offset_and_json_keeps_utc() {
         "{shown}"
     );
 }
+
+common::on_both_backends!(
+    a_profile_is_edited_from_options_or_standard_input_in_one_version_each_time,
+    a_client_is_named_by_words_of_their_name_wherever_an_id_is_asked,
+    the_acting_member_is_named_when_the_environment_names_no_user,
+    times_are_shown_in_the_local_offset_and_json_keeps_utc,
+);

@@ -231,7 +231,6 @@ fn check_entry(entry: &Value, client: &str, done: &Value) {
 // ---------------------------------------------------------------------------------
 // Every disclosure, once, with its fields
 
-#[test]
 fn every_disclosure_is_accounted_once_with_date_recipient_description_purpose_basis() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -387,7 +386,6 @@ fn every_disclosure_is_accounted_once_with_date_recipient_description_purpose_ba
 
 /// Several disclosures made within one second must still be listed in the order they
 /// were made, and disclosures of an earlier day before them.
-#[test]
 fn accounting_lists_disclosures_oldest_first() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -397,7 +395,7 @@ fn accounting_lists_disclosures_oldest_first() {
     let earlier: Date = "2026-06-01".parse().unwrap();
     {
         // The library, so that the disclosures follow each other within milliseconds.
-        let mut session = casevault::Vault::open(&v.path)
+        let mut session = casevault::Vault::open(v.vault_location())
             .unwrap()
             .unlock(&SecretString::from(PASSPHRASE), "dr-test")
             .unwrap();
@@ -455,7 +453,6 @@ fn accounting_lists_disclosures_oldest_first() {
 // ---------------------------------------------------------------------------------
 // The client's own request
 
-#[test]
 fn the_clients_own_request_is_listed_as_such_and_releases_all_but_psychotherapy_notes() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -541,7 +538,6 @@ fn the_clients_own_request_is_listed_as_such_and_releases_all_but_psychotherapy_
 // ---------------------------------------------------------------------------------
 // Joint notes
 
-#[test]
 fn a_released_joint_note_is_accounted_for_the_partner_too() {
     const JOINT: &str = "joint-rivermoss-4Wce";
     const OWN: &str = "individual-quarryfen-8Pal";
@@ -640,7 +636,6 @@ fn a_released_joint_note_is_accounted_for_the_partner_too() {
 // ---------------------------------------------------------------------------------
 // What did not leave is not accounted
 
-#[test]
 fn a_denied_disclosure_leaves_no_file_and_no_entry_but_an_audit_event() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -690,7 +685,6 @@ fn a_denied_disclosure_leaves_no_file_and_no_entry_but_an_audit_event() {
     assert_audit_intact(&v);
 }
 
-#[test]
 fn a_failed_disclosure_leaves_no_file_and_no_entry() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -744,7 +738,6 @@ fn a_failed_disclosure_leaves_no_file_and_no_entry() {
     assert_audit_intact(&v);
 }
 
-#[test]
 fn anything_at_the_export_path_is_refused_before_the_disclosure() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -808,7 +801,6 @@ fn anything_at_the_export_path_is_refused_before_the_disclosure() {
     assert_audit_intact(&v);
 }
 
-#[test]
 fn dry_runs_never_add_accounting_entries() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -847,7 +839,6 @@ fn dry_runs_never_add_accounting_entries() {
 // ---------------------------------------------------------------------------------
 // The export file
 
-#[test]
 fn write_plaintext_writes_plaintext_and_warns_naming_the_file() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -883,7 +874,6 @@ fn write_plaintext_writes_plaintext_and_warns_naming_the_file() {
     assert_eq!(accounting(&v, &ada).len(), 2);
 }
 
-#[test]
 fn exports_are_created_0600_whatever_the_umask() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -910,7 +900,7 @@ fn exports_are_created_0600_whatever_the_umask() {
             .env("HOME", v.dir.path())
             .env("TMPDIR", v.dir.path())
             .env("USER", "dr-test")
-            .env("CASEVAULT_VAULT", &v.path)
+            .env("CASEVAULT_VAULT", &v.location)
             .env("CASEVAULT_PASSPHRASE", PASSPHRASE)
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
@@ -921,7 +911,6 @@ fn exports_are_created_0600_whatever_the_umask() {
     }
 }
 
-#[test]
 fn disclose_needs_an_output_file_or_a_dry_run() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -947,7 +936,6 @@ fn disclose_needs_an_output_file_or_a_dry_run() {
     assert_audit_intact(&v);
 }
 
-#[test]
 fn categories_left_out_leave_no_trace_unless_the_policy_marks_them() {
     let (v, _) = TestVault::init();
     let ada = add_ada(&v);
@@ -993,7 +981,6 @@ fn categories_left_out_leave_no_trace_unless_the_policy_marks_them() {
     }
 }
 
-#[test]
 fn an_abuse_report_names_the_person_it_is_about_and_no_one_else() {
     let (v, _) = TestVault::init();
     let ada = v.ok_stdin(
@@ -1070,3 +1057,19 @@ fn an_abuse_report_names_the_person_it_is_about_and_no_one_else() {
     assert!(!out.exists());
     assert_eq!(accounting(&v, &ada).len(), 4);
 }
+
+common::on_both_backends!(
+    every_disclosure_is_accounted_once_with_date_recipient_description_purpose_basis,
+    accounting_lists_disclosures_oldest_first,
+    the_clients_own_request_is_listed_as_such_and_releases_all_but_psychotherapy_notes,
+    a_released_joint_note_is_accounted_for_the_partner_too,
+    a_denied_disclosure_leaves_no_file_and_no_entry_but_an_audit_event,
+    a_failed_disclosure_leaves_no_file_and_no_entry,
+    anything_at_the_export_path_is_refused_before_the_disclosure,
+    dry_runs_never_add_accounting_entries,
+    write_plaintext_writes_plaintext_and_warns_naming_the_file,
+    exports_are_created_0600_whatever_the_umask,
+    disclose_needs_an_output_file_or_a_dry_run,
+    categories_left_out_leave_no_trace_unless_the_policy_marks_them,
+    an_abuse_report_names_the_person_it_is_about_and_no_one_else,
+);

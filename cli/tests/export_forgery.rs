@@ -159,7 +159,7 @@ impl Fixture {
     fn new() -> Fixture {
         let dir = tempfile::tempdir().expect("temporary directory");
         let (session, _) = Vault::create(
-            &dir.path().join("practice.casevault"),
+            dir.path().join("practice.casevault"),
             &SecretString::from("correct horse battery staple"),
             KdfParams::default(),
             "dr-forgery",

@@ -206,7 +206,7 @@ fn cases() -> u32 {
 
 fn session(dir: &Path) -> (Session, ClientId) {
     let (mut session, _) = Vault::create(
-        &dir.join("practice.casevault"),
+        dir.join("practice.casevault"),
         &SecretString::from("headings test passphrase"),
         KdfParams::default(),
         "dr-test",

@@ -29,7 +29,7 @@ fn the_library_turns_core_dumps_off_before_deriving_any_key() {
     let dir = tempfile::tempdir().unwrap();
     let passphrase = SecretString::from(common::PASSPHRASE);
     let (_session, _code) = Vault::create(
-        &dir.path().join("v.casevault"),
+        dir.path().join("v.casevault"),
         &passphrase,
         KdfParams::default(),
         "dr-test",

@@ -196,7 +196,6 @@ fn assert_no_plaintext(v: &TestVault, source: &Path, canaries: &[&str]) -> Vec<P
     scanned
 }
 
-#[test]
 fn imports_dated_and_front_matter_files_with_sections_search_and_one_audited_write_each() {
     let (v, client, source) = setup();
     let other = v.add_client("Other Client", &[]);
@@ -335,23 +334,19 @@ fn imports_dated_and_front_matter_files_with_sections_search_and_one_audited_wri
     assert_eq!(events.len(), 5, "{events:?}");
     let written: BTreeSet<String> = events.iter().map(written_note).collect();
     assert_eq!(written, ids(&listed));
-    let db = v.sqlite();
+    let db = v.db();
     for e in &events {
         let t = &e["targets"][0];
-        let ciphertext: Vec<u8> = db
-            .query_row(
-                "SELECT ciphertext FROM records WHERE kind = 'note' AND id = ?1 AND version = 1",
-                [t["id"].as_str().unwrap()],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let ciphertext = db.bytes(
+            "SELECT ciphertext FROM records WHERE kind = 'note' AND id = ?1 AND version = 1",
+            &[t["id"].as_str().unwrap().into()],
+        );
         assert_eq!(t["sha256"], sha256_hex(&ciphertext), "{e}");
     }
     drop(db);
     assert_verified(&v);
 }
 
-#[test]
 fn malformed_files_are_reported_by_name_with_the_reason_and_the_others_still_import() {
     let (v, client, source) = setup();
     write(&source, "2026-01-10-good.md", "Good session.\n");
@@ -457,14 +452,9 @@ fn malformed_files_are_reported_by_name_with_the_reason_and_the_others_still_imp
     let listed = notes(&v, &client);
     let files: Vec<String> = by_file(&listed).into_keys().collect();
     assert_eq!(files, ["2026-01-10-good.md", "good-front.md"]);
-    let records: i64 = v
-        .sqlite()
-        .query_row(
-            "SELECT count(*) FROM records WHERE kind = 'note'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let records = v
+        .db()
+        .int("SELECT count(*) FROM records WHERE kind = 'note'", &[]);
     assert_eq!(records, 2);
     // Every file was an audited attempt: the failures wrote nothing and say why only
     // in general terms.
@@ -509,7 +499,6 @@ fn malformed_files_are_reported_by_name_with_the_reason_and_the_others_still_imp
 
 /// The line of an unknown heading should be the line in the file the user opens, as
 /// the front matter's lines are; with front matter above it, it is not.
-#[test]
 fn an_unknown_heading_below_front_matter_is_reported_with_its_line_in_the_file() {
     let (v, client, source) = setup();
     // Line 5 of the file; line 2 of the body below the front matter.
@@ -529,7 +518,6 @@ fn an_unknown_heading_below_front_matter_is_reported_with_its_line_in_the_file()
 
 /// Editors on Windows often start UTF-8 files with a byte-order mark; the front matter
 /// behind it is still front matter.
-#[test]
 fn front_matter_after_a_utf8_byte_order_mark_is_still_front_matter() {
     let (v, client, source) = setup();
     write(
@@ -547,7 +535,6 @@ fn front_matter_after_a_utf8_byte_order_mark_is_still_front_matter() {
     );
 }
 
-#[test]
 fn running_the_same_import_again_imports_nothing_twice() {
     let (v, client, source) = setup();
     for day in 1..=4 {
@@ -571,7 +558,6 @@ fn running_the_same_import_again_imports_nothing_twice() {
     assert_verified(&v);
 }
 
-#[test]
 fn files_added_after_an_import_are_the_only_ones_the_next_run_imports() {
     let (v, client, source) = setup();
     for day in 1..=3 {
@@ -609,7 +595,6 @@ fn files_added_after_an_import_are_the_only_ones_the_next_run_imports() {
 /// A note is known by the SHA-256 of its file's bytes, not by the file's name: a file
 /// edited since it was imported is imported again as a second note, and the first
 /// note stays as it was (it is neither replaced nor removed).
-#[test]
 fn a_changed_file_counts_as_new_and_is_imported_beside_its_earlier_note() {
     let (v, client, source) = setup();
     write(&source, "2026-02-01.md", "Original text, Veldtmarrow.\n");
@@ -645,7 +630,6 @@ fn a_changed_file_counts_as_new_and_is_imported_beside_its_earlier_note() {
 }
 
 /// The other side of the same rule: renaming a file does not make it new.
-#[test]
 fn a_renamed_file_with_unchanged_bytes_counts_as_already_imported() {
     let (v, client, source) = setup();
     write(&source, "2026-02-01.md", "Session one.\n");
@@ -1009,3 +993,14 @@ fn an_import_killed_midway_resumes_with_every_note_exactly_once() {
         "files left by casevault"
     );
 }
+
+common::on_both_backends!(
+    imports_dated_and_front_matter_files_with_sections_search_and_one_audited_write_each,
+    malformed_files_are_reported_by_name_with_the_reason_and_the_others_still_import,
+    an_unknown_heading_below_front_matter_is_reported_with_its_line_in_the_file,
+    front_matter_after_a_utf8_byte_order_mark_is_still_front_matter,
+    running_the_same_import_again_imports_nothing_twice,
+    files_added_after_an_import_are_the_only_ones_the_next_run_imports,
+    a_changed_file_counts_as_new_and_is_imported_beside_its_earlier_note,
+    a_renamed_file_with_unchanged_bytes_counts_as_already_imported,
+);

@@ -6,8 +6,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{PASSPHRASE, TestVault};
-use rusqlite::types::Value as Sql;
+use common::{PASSPHRASE, SqlValue as Sql, TestVault};
 use serde_json::Value;
 
 const NEW_PASSPHRASE: &str = "a completely different passphrase";
@@ -42,19 +41,8 @@ fn with(v: &TestVault, passphrase: &str, args: &[&str]) -> Command {
 
 /// Every row of `table`, every column, in primary-key order.
 fn dump(v: &TestVault, table: &str, order: &str) -> Vec<Vec<Sql>> {
-    let conn = v.sqlite();
-    let mut stmt = conn
-        .prepare(&format!("SELECT * FROM {table} ORDER BY {order}"))
-        .expect("the table exists");
-    let columns = stmt.column_count();
-    stmt.query_map([], |row| {
-        (0..columns)
-            .map(|i| row.get::<_, Sql>(i))
-            .collect::<rusqlite::Result<Vec<_>>>()
-    })
-    .expect("query")
-    .collect::<rusqlite::Result<Vec<_>>>()
-    .expect("rows")
+    v.db()
+        .rows(&format!("SELECT * FROM {table} ORDER BY {order}"), &[])
 }
 
 /// The tables a failed unlock must not touch, dumped in full.
@@ -109,7 +97,6 @@ fn other_code(code: &str) -> String {
     format!("{replacement}{}", &code[1..])
 }
 
-#[test]
 fn wrong_passphrase_exits_3_and_writes_only_a_failed_unlock() {
     let (v, _, _) = vault_with_a_note();
     let before = protected_tables(&v);
@@ -130,7 +117,6 @@ fn wrong_passphrase_exits_3_and_writes_only_a_failed_unlock() {
     assert_eq!(failed[0][2], Sql::Text("passphrase".into()));
 }
 
-#[test]
 fn next_unlock_warns_about_the_failed_attempt_and_audits_it() {
     let (v, _, _) = vault_with_a_note();
     fails(with(&v, WRONG_PASSPHRASE, &["client", "list"]), 3);
@@ -161,18 +147,15 @@ fn next_unlock_warns_about_the_failed_attempt_and_audits_it() {
     assert!(out.contains("audit trail intact"), "{out}");
 }
 
-#[test]
 fn a_forged_failed_unlock_row_keeps_a_casevault_time_and_says_when_it_has_none() {
     // The rows are written without a key: one with a time as casevault writes it is
     // kept as it is, and one with anything else is reported without inventing a time.
     let (v, _, _) = vault_with_a_note();
-    v.sqlite()
-        .execute(
-            "INSERT INTO failed_unlocks (at, keyslot) VALUES
+    v.db().execute(
+        "INSERT INTO failed_unlocks (at, keyslot) VALUES
              ('2026-03-01T10:00:00Z', 'passphrase'), ('yesterday', 'recovery')",
-            [],
-        )
-        .unwrap();
+        &[],
+    );
     let (_, err) = succeeds(with(&v, PASSPHRASE, &["client", "list"]));
     assert!(
         err.contains("2 failed unlock attempt(s) since the last unlock, from 2026-03-01 10:00:00 +00:00 to an unreadable time"),
@@ -194,7 +177,6 @@ fn a_forged_failed_unlock_row_keeps_a_casevault_time_and_says_when_it_has_none()
     assert!(out.contains("audit trail intact"), "{out}");
 }
 
-#[test]
 fn every_failed_attempt_is_counted() {
     let (v, _, _) = vault_with_a_note();
     fails(with(&v, WRONG_PASSPHRASE, &["client", "list"]), 3);
@@ -220,7 +202,6 @@ fn every_failed_attempt_is_counted() {
     assert_eq!(failed, 2, "{events}");
 }
 
-#[test]
 fn passwd_from_env_replaces_the_passphrase_and_keeps_notes() {
     let (v, _, note) = vault_with_a_note();
     let before = note_json(&v, PASSPHRASE, &note);
@@ -241,7 +222,6 @@ fn passwd_from_env_replaces_the_passphrase_and_keeps_notes() {
     );
 }
 
-#[test]
 fn passwd_reads_the_new_passphrase_from_a_file() {
     let (v, _, note) = vault_with_a_note();
     let before = note_json(&v, PASSPHRASE, &note);
@@ -259,7 +239,6 @@ fn passwd_reads_the_new_passphrase_from_a_file() {
     assert_eq!(note_json(&v, NEW_PASSPHRASE, &note), before);
 }
 
-#[test]
 fn passwd_refuses_a_short_new_passphrase() {
     let (v, _, note) = vault_with_a_note();
     let mut passwd = with(&v, PASSPHRASE, &["passwd"]);
@@ -270,7 +249,6 @@ fn passwd_refuses_a_short_new_passphrase() {
     fails(with(&v, "short", &["client", "list"]), 3);
 }
 
-#[test]
 fn passwd_with_the_wrong_current_passphrase_exits_3() {
     let (v, _, note) = vault_with_a_note();
     let keyslots = dump(&v, "keyslots", "name");
@@ -282,7 +260,6 @@ fn passwd_with_the_wrong_current_passphrase_exits_3() {
     note_json(&v, PASSPHRASE, &note);
 }
 
-#[test]
 fn recover_with_the_code_sets_a_new_passphrase() {
     let (v, code, note) = vault_with_a_note();
     let before = note_json(&v, PASSPHRASE, &note);
@@ -313,7 +290,6 @@ fn recover_with_the_code_sets_a_new_passphrase() {
     );
 }
 
-#[test]
 fn recover_accepts_the_code_typed_in_lowercase_with_spaces() {
     let (v, code, note) = vault_with_a_note();
     let before = note_json(&v, PASSPHRASE, &note);
@@ -330,7 +306,6 @@ fn recover_accepts_the_code_typed_in_lowercase_with_spaces() {
     assert_eq!(note_json(&v, NEW_PASSPHRASE, &note), before);
 }
 
-#[test]
 fn recover_reads_the_code_from_a_file() {
     let (v, code, note) = vault_with_a_note();
     let file = v.dir.path().join("recovery-code");
@@ -346,7 +321,6 @@ fn recover_reads_the_code_from_a_file() {
     note_json(&v, NEW_PASSPHRASE, &note);
 }
 
-#[test]
 fn recovery_code_still_works_after_passwd() {
     let (v, code, note) = vault_with_a_note();
     let mut passwd = with(&v, PASSPHRASE, &["passwd"]);
@@ -363,7 +337,6 @@ fn recovery_code_still_works_after_passwd() {
     note_json(&v, third, &note);
 }
 
-#[test]
 fn wrong_recovery_code_exits_3_and_keeps_the_passphrase() {
     let (v, code, note) = vault_with_a_note();
     let before = protected_tables(&v);
@@ -402,7 +375,6 @@ fn wrong_recovery_code_exits_3_and_keeps_the_passphrase() {
     fails(with(&v, NEW_PASSPHRASE, &["client", "list"]), 3);
 }
 
-#[test]
 fn passphrase_file_takes_precedence_over_the_environment() {
     let (v, _, _) = vault_with_a_note();
     let right = v.dir.path().join("right");
@@ -447,7 +419,6 @@ fn passphrase_file_takes_precedence_over_the_environment() {
     assert!(err.contains("1 failed unlock attempt"), "{err}");
 }
 
-#[test]
 fn missing_passphrase_file_is_an_error_naming_it() {
     let (v, _, _) = vault_with_a_note();
     let missing = v.dir.path().join("no-such-file");
@@ -468,7 +439,6 @@ fn missing_passphrase_file_is_an_error_naming_it() {
     assert!(failed_unlocks(&v).is_empty());
 }
 
-#[test]
 fn init_refuses_a_short_passphrase() {
     let v = TestVault::empty();
     let (out, err) = fails(with(&v, "too short", &["init"]), 1);
@@ -476,19 +446,29 @@ fn init_refuses_a_short_passphrase() {
     assert!(err.contains("shorter than 10 characters"), "{err}");
     assert!(!err.contains("too short"), "never echoes the secret: {err}");
     assert!(!v.path.exists(), "no vault file is left behind");
+    if let Some((server, db)) = v.server() {
+        let tables = server.psql(
+            db,
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public';",
+        );
+        assert_eq!(tables.trim(), "0", "no tables are left behind");
+    }
 }
 
-#[test]
 fn init_on_an_existing_vault_fails_and_leaves_it_unchanged() {
     let (v, _, note) = vault_with_a_note();
-    let bytes = std::fs::read(&v.path).unwrap();
+    let bytes = v.digest();
 
     let (out, err) = fails(with(&v, NEW_PASSPHRASE, &["init"]), 1);
     assert!(out.is_empty(), "no recovery code is printed: {out}");
     assert!(err.contains("already exists"), "{err}");
-    assert!(err.contains("never overwrites"), "{err}");
+    let why = match v.backend() {
+        common::Backend::Sqlite => "never overwrites",
+        common::Backend::Postgres => "that database already holds a vault",
+    };
+    assert!(err.contains(why), "{err}");
 
-    assert_eq!(std::fs::read(&v.path).unwrap(), bytes);
+    assert_eq!(v.digest(), bytes);
     fails(with(&v, NEW_PASSPHRASE, &["client", "list"]), 3);
     note_json(&v, PASSPHRASE, &note);
 }
@@ -504,3 +484,23 @@ fn init_on_an_existing_other_file_leaves_it_unchanged() {
         b"somebody's unrelated file"
     );
 }
+
+common::on_both_backends!(
+    wrong_passphrase_exits_3_and_writes_only_a_failed_unlock,
+    next_unlock_warns_about_the_failed_attempt_and_audits_it,
+    a_forged_failed_unlock_row_keeps_a_casevault_time_and_says_when_it_has_none,
+    every_failed_attempt_is_counted,
+    passwd_from_env_replaces_the_passphrase_and_keeps_notes,
+    passwd_reads_the_new_passphrase_from_a_file,
+    passwd_refuses_a_short_new_passphrase,
+    passwd_with_the_wrong_current_passphrase_exits_3,
+    recover_with_the_code_sets_a_new_passphrase,
+    recover_accepts_the_code_typed_in_lowercase_with_spaces,
+    recover_reads_the_code_from_a_file,
+    recovery_code_still_works_after_passwd,
+    wrong_recovery_code_exits_3_and_keeps_the_passphrase,
+    passphrase_file_takes_precedence_over_the_environment,
+    missing_passphrase_file_is_an_error_naming_it,
+    init_refuses_a_short_passphrase,
+    init_on_an_existing_vault_fails_and_leaves_it_unchanged,
+);

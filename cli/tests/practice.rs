@@ -35,7 +35,6 @@ fn stdout(output: &std::process::Output) -> String {
     String::from_utf8(output.stdout.clone()).expect("UTF-8")
 }
 
-#[test]
 fn a_new_vault_is_a_practice_of_one_owner() {
     let (vault, _) = TestVault::init();
     let listed = vault.ok(&["member", "list"]);
@@ -218,7 +217,6 @@ fn practice(others: &[(&str, &str, &str)]) -> TestVault {
     vault
 }
 
-#[test]
 fn init_names_the_first_member_and_member_add_prints_the_new_members_recovery_code() {
     let vault = practice(&[]);
     let listed = owner_ok(&vault, &["member", "list"]);
@@ -306,7 +304,6 @@ fn init_names_the_first_member_and_member_add_prints_the_new_members_recovery_co
     assert!(text.contains("dr-z"), "{text}");
 }
 
-#[test]
 fn a_clinician_sees_only_their_caseload() {
     let vault = practice(&[("dr-b", "clinician", DR_B)]);
     let a = owner_ok(&vault, &["client", "add", "--name", "Ann Assigned"]);
@@ -374,7 +371,6 @@ fn normalized(text: &str, ids: &[&str]) -> String {
     time.replace_all(&text, "<time>").into_owned()
 }
 
-#[test]
 fn a_biller_reads_identity_attendance_and_diagnosis_only_and_cannot_tell_what_else_there_is() {
     let vault = practice(&[("bill", "biller", BILLER)]);
     let with = owner_ok(&vault, &["client", "add", "--name", "Cleo Withsections"]);
@@ -453,7 +449,6 @@ fn a_biller_reads_identity_attendance_and_diagnosis_only_and_cannot_tell_what_el
     assert_eq!(list(&with, &note_with), list(&without, &note_without));
 }
 
-#[test]
 fn a_removed_member_opens_nothing_and_the_trail_still_verifies() {
     let vault = practice(&[("dr-b", "clinician", DR_B)]);
     let a = owner_ok(&vault, &["client", "add", "--name", "Ann Assigned"]);
@@ -483,7 +478,6 @@ fn a_removed_member_opens_nothing_and_the_trail_still_verifies() {
     assert!(verified.starts_with("audit trail intact"), "{verified}");
 }
 
-#[test]
 fn a_role_denial_says_the_role_does_not_allow_it() {
     let vault = practice(&[("bill", "biller", BILLER)]);
     let out = as_member(&vault, "bill", BILLER)
@@ -501,7 +495,6 @@ fn a_role_denial_says_the_role_does_not_allow_it() {
     assert!(!listed.contains("dr-c"), "{listed}");
 }
 
-#[test]
 fn two_members_writing_at_once_each_sign_their_own_events() {
     let vault = practice(&[("dr-b", "clinician", DR_B)]);
     let a = owner_ok(&vault, &["client", "add", "--name", "Ann Shared"]);
@@ -582,7 +575,6 @@ fn two_members_writing_at_once_each_sign_their_own_events() {
     }
 }
 
-#[test]
 fn an_event_re_signed_as_another_member_fails_verification_naming_it() {
     let vault = practice(&[("dr-b", "clinician", DR_B)]);
     let a = owner_ok(&vault, &["client", "add", "--name", "Ann Assigned"]);
@@ -596,17 +588,12 @@ fn an_event_re_signed_as_another_member_fails_verification_naming_it() {
     );
     owner_ok(&vault, &["client", "list"]);
     let seq: i64 = {
-        let db = vault.sqlite();
-        let seq = db
-            .query_row(
-                "SELECT MAX(seq) FROM audit WHERE signer = 'dr-b'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("an event signed by dr-b");
-        let changed = db
-            .execute("UPDATE audit SET signer = 'dr-a' WHERE seq = ?1", [seq])
-            .unwrap();
+        let db = vault.db();
+        let seq = db.int("SELECT MAX(seq) FROM audit WHERE signer = 'dr-b'", &[]);
+        let changed = db.execute(
+            "UPDATE audit SET signer = 'dr-a' WHERE seq = ?1",
+            &[seq.into()],
+        );
         assert_eq!(changed, 1);
         seq
     };
@@ -617,7 +604,6 @@ fn an_event_re_signed_as_another_member_fails_verification_naming_it() {
     );
 }
 
-#[test]
 fn emergency_access_is_asked_for_approved_and_opens_the_clients_record() {
     let vault = practice(&[("dr-b", "clinician", DR_B)]);
     let b = owner_ok(&vault, &["client", "add", "--name", "Bea Elsewhere"]);
@@ -705,3 +691,15 @@ fn emergency_access_is_asked_for_approved_and_opens_the_clients_record() {
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("visible to other local users"));
 }
+
+common::on_both_backends!(
+    a_new_vault_is_a_practice_of_one_owner,
+    init_names_the_first_member_and_member_add_prints_the_new_members_recovery_code,
+    a_clinician_sees_only_their_caseload,
+    a_biller_reads_identity_attendance_and_diagnosis_only_and_cannot_tell_what_else_there_is,
+    a_removed_member_opens_nothing_and_the_trail_still_verifies,
+    a_role_denial_says_the_role_does_not_allow_it,
+    two_members_writing_at_once_each_sign_their_own_events,
+    an_event_re_signed_as_another_member_fails_verification_naming_it,
+    emergency_access_is_asked_for_approved_and_opens_the_clients_record,
+);

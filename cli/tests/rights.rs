@@ -13,7 +13,6 @@ fn days_ago(n: i64) -> String {
     casevault::Date(today().0 - time::Duration::days(n)).to_string()
 }
 
-#[test]
 fn a_request_gets_its_due_date_and_due_lists_what_is_overdue() {
     let (v, _) = TestVault::init();
     v.ok(&["policy", "use", "us-federal"]);
@@ -77,7 +76,6 @@ fn a_request_gets_its_due_date_and_due_lists_what_is_overdue() {
     }
 }
 
-#[test]
 fn retention_and_holds_and_the_legal_accounting_from_the_command_line() {
     let (v, _) = TestVault::init();
     // The built-in default keeps to the APA guideline; California's pack to B&P 2919.
@@ -161,7 +159,6 @@ fn retention_and_holds_and_the_legal_accounting_from_the_command_line() {
     );
 }
 
-#[test]
 fn a_client_is_given_a_plain_page_about_their_record() {
     let (v, _) = TestVault::init();
     v.ok(&["policy", "use", "us-ca"]);
@@ -230,7 +227,6 @@ fn a_client_is_given_a_plain_page_about_their_record() {
     assert!(v.ok(&["audit", "log"]).contains("client.page"));
 }
 
-#[test]
 fn granting_access_writes_the_copy_and_accepting_an_amendment_appends_it() {
     let (v, _) = TestVault::init();
     v.ok(&["policy", "use", "us-federal"]);
@@ -333,3 +329,10 @@ fn granting_access_writes_the_copy_and_accepting_an_amendment_appends_it() {
     let shown = v.ok(&["note", "show", &note]);
     assert!(shown.contains("KESTREL-2"), "{shown}");
 }
+
+common::on_both_backends!(
+    a_request_gets_its_due_date_and_due_lists_what_is_overdue,
+    retention_and_holds_and_the_legal_accounting_from_the_command_line,
+    a_client_is_given_a_plain_page_about_their_record,
+    granting_access_writes_the_copy_and_accepting_an_amendment_appends_it,
+);

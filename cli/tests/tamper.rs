@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::TestVault;
-use rusqlite::{Connection, OptionalExtension, params};
+use common::{Backend, SqlValue, TestDb, TestVault};
+use rusqlite::OptionalExtension;
 
 const INTEGRITY: i32 = 5;
 
@@ -22,68 +22,62 @@ fn fails(v: &TestVault, args: &[&str], code: i32) -> (String, String) {
     )
 }
 
-fn ciphertext(db: &Connection, kind: &str, id: &str, version: u32) -> Vec<u8> {
-    db.query_row(
+fn ciphertext(db: &TestDb, kind: &str, id: &str, version: u32) -> Vec<u8> {
+    db.bytes(
         "SELECT ciphertext FROM records WHERE kind = ?1 AND id = ?2 AND version = ?3",
-        params![kind, id, version],
-        |r| r.get(0),
+        &[kind.into(), id.into(), i64::from(version).into()],
     )
-    .unwrap_or_else(|e| panic!("{kind} {id} version {version} is stored: {e}"))
 }
 
-fn set_ciphertext(db: &Connection, kind: &str, id: &str, version: u32, bytes: &[u8]) {
-    let n = db
-        .execute(
-            "UPDATE records SET ciphertext = ?4 WHERE kind = ?1 AND id = ?2 AND version = ?3",
-            params![kind, id, version, bytes],
-        )
-        .expect("update a record row");
+fn set_ciphertext(db: &TestDb, kind: &str, id: &str, version: u32, bytes: &[u8]) {
+    let n = db.execute(
+        "UPDATE records SET ciphertext = ?4 WHERE kind = ?1 AND id = ?2 AND version = ?3",
+        &[
+            kind.into(),
+            id.into(),
+            i64::from(version).into(),
+            bytes.into(),
+        ],
+    );
     assert_eq!(n, 1, "exactly one row for {kind} {id} version {version}");
 }
 
-fn audit_head(db: &Connection) -> Vec<u8> {
-    db.query_row(
-        "SELECT value FROM meta WHERE name = 'audit_head'",
-        [],
-        |r| r.get(0),
-    )
-    .expect("the vault has an audit head")
+fn audit_head(db: &TestDb) -> Vec<u8> {
+    db.bytes("SELECT value FROM meta WHERE name = 'audit_head'", &[])
 }
 
-fn set_audit_head(db: &Connection, head: &[u8]) {
+fn set_audit_head(db: &TestDb, head: &[u8]) {
     db.execute(
         "UPDATE meta SET value = ?1 WHERE name = 'audit_head'",
-        [head],
-    )
-    .expect("rewrite the audit head");
+        &[head.into()],
+    );
 }
 
-fn last_seq(db: &Connection) -> u64 {
-    db.query_row("SELECT MAX(seq) FROM audit", [], |r| r.get::<_, i64>(0))
-        .expect("audit rows") as u64
+fn last_seq(db: &TestDb) -> u64 {
+    db.int("SELECT MAX(seq) FROM audit", &[]) as u64
 }
 
-fn audit_row(db: &Connection, seq: u64) -> (Vec<u8>, Vec<u8>) {
-    db.query_row(
+fn audit_row(db: &TestDb, seq: u64) -> (Vec<u8>, Vec<u8>) {
+    let rows = db.rows(
         "SELECT mac, details FROM audit WHERE seq = ?1",
-        [seq as i64],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )
-    .unwrap_or_else(|e| panic!("audit row {seq}: {e}"))
+        &[(seq as i64).into()],
+    );
+    let [row] = rows.as_slice() else {
+        panic!("audit row {seq}: {} rows", rows.len());
+    };
+    (row[0].clone().into_bytes(), row[1].clone().into_bytes())
 }
 
-fn set_audit_row(db: &Connection, seq: u64, mac: &[u8], details: &[u8]) {
-    let n = db
-        .execute(
-            "UPDATE audit SET mac = ?2, details = ?3 WHERE seq = ?1",
-            params![seq as i64, mac, details],
-        )
-        .expect("rewrite an audit row");
+fn set_audit_row(db: &TestDb, seq: u64, mac: &[u8], details: &[u8]) {
+    let n = db.execute(
+        "UPDATE audit SET mac = ?2, details = ?3 WHERE seq = ?1",
+        &[(seq as i64).into(), mac.into(), details.into()],
+    );
     assert_eq!(n, 1, "audit row {seq} exists");
 }
 
-fn count(db: &Connection, sql: &str) -> i64 {
-    db.query_row(sql, [], |r| r.get(0)).expect("a count")
+fn count(db: &TestDb, sql: &str) -> i64 {
+    db.int(sql, &[])
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> usize {
@@ -115,6 +109,20 @@ fn positions(ct: &[u8]) -> Vec<(&'static str, usize)> {
     ]
 }
 
+/// What a vault holds, to compare before and after: the file's bytes but SQLite's
+/// change counters, or the server database's dump.
+fn state(v: &TestVault) -> Vec<u8> {
+    match v.backend() {
+        Backend::Sqlite => {
+            let mut bytes = std::fs::read(&v.path).unwrap();
+            bytes[24..28].fill(0);
+            bytes[92..96].fill(0);
+            bytes
+        }
+        Backend::Postgres => v.digest().into_bytes(),
+    }
+}
+
 /// A vault with one client and one note (each one version).
 fn vault_with_note() -> (TestVault, String, String) {
     let (v, _) = TestVault::init();
@@ -123,10 +131,9 @@ fn vault_with_note() -> (TestVault, String, String) {
     (v, client, note)
 }
 
-#[test]
 fn a_flipped_byte_anywhere_in_a_note_is_an_integrity_failure_naming_it() {
     let (v, client, note) = vault_with_note();
-    let db = v.sqlite();
+    let db = v.db();
     let original = ciphertext(&db, "note", &note, 1);
     for (what, at) in positions(&original) {
         let mut bad = original.clone();
@@ -170,10 +177,9 @@ fn a_flipped_byte_anywhere_in_a_note_is_an_integrity_failure_naming_it() {
     v.ok(&["audit", "verify"]);
 }
 
-#[test]
 fn a_flipped_byte_anywhere_in_a_client_is_an_integrity_failure_naming_it() {
     let (v, client, _note) = vault_with_note();
-    let db = v.sqlite();
+    let db = v.db();
     let original = ciphertext(&db, "client", &client, 1);
     for (what, at) in positions(&original) {
         let mut bad = original.clone();
@@ -194,12 +200,11 @@ fn a_flipped_byte_anywhere_in_a_client_is_an_integrity_failure_naming_it() {
     }
 }
 
-#[test]
 fn a_ciphertext_copied_onto_another_row_does_not_decrypt() {
     let (v, client, note_a) = vault_with_note();
     let note_b = v.add_note(&client, "2026-03-08", "Second session.\n");
     let other_client = v.add_client("Cleo Example", &[]);
-    let db = v.sqlite();
+    let db = v.db();
     let a = ciphertext(&db, "note", &note_a, 1);
     let b = ciphertext(&db, "note", &note_b, 1);
 
@@ -248,20 +253,18 @@ fn a_ciphertext_copied_onto_another_row_does_not_decrypt() {
     set_ciphertext(&db, "note", &note_b, 1, &b);
     db.execute(
         "UPDATE records SET id = 'feedf00d' WHERE kind = 'note' AND id = ?1",
-        [&note_b],
-    )
-    .unwrap();
+        &[(&note_b).into()],
+    );
     let (_, stderr) = fails(&v, &["note", "show", "feedf00d"], INTEGRITY);
     assert!(stderr.contains("note feedf00d version 1"), "{stderr}");
 }
 
-#[test]
 fn an_older_version_put_back_is_caught() {
     let (v, client, _) = vault_with_note();
     let note = v.add_note(&client, "2026-03-15", "Version one text.\n");
     v.ok_stdin(&["note", "edit", &note], "Version two text.\n");
     v.ok_stdin(&["note", "edit", &note], "Version three text.\n");
-    let db = v.sqlite();
+    let db = v.db();
     let v2 = ciphertext(&db, "note", &note, 2);
     let v3 = ciphertext(&db, "note", &note, 3);
     assert!(
@@ -274,9 +277,8 @@ fn an_older_version_put_back_is_caught() {
     // which is a genuine earlier version, but the audit trail knows version 3 was written.
     db.execute(
         "DELETE FROM records WHERE kind = 'note' AND id = ?1 AND version = 3",
-        [&note],
-    )
-    .unwrap();
+        &[(&note).into()],
+    );
     let shown = v.ok(&["note", "show", &note]);
     assert!(
         shown.contains(&format!("note {note} version 2")) && shown.contains("Version two text."),
@@ -294,9 +296,8 @@ fn an_older_version_put_back_is_caught() {
     // Version 2's bytes put in version 3's row: bound to version 2, does not open as 3.
     db.execute(
         "INSERT INTO records (kind, id, version, ciphertext) VALUES ('note', ?1, 3, ?2)",
-        params![note, v2],
-    )
-    .unwrap();
+        &[(&note).into(), (&v2).into()],
+    );
     let (stdout, stderr) = fails(&v, &["note", "show", &note], INTEGRITY);
     assert!(
         stderr.contains(&format!("note {note} version 3 failed its integrity check")),
@@ -314,9 +315,8 @@ fn an_older_version_put_back_is_caught() {
     v.ok(&["audit", "verify"]);
     db.execute(
         "INSERT INTO records (kind, id, version, ciphertext) VALUES ('note', ?1, 4, ?2)",
-        params![note, v2],
-    )
-    .unwrap();
+        &[(&note).into(), (&v2).into()],
+    );
     let (_, stderr) = fails(&v, &["note", "show", &note], INTEGRITY);
     assert!(
         stderr.contains(&format!("note {note} version 4 failed its integrity check")),
@@ -331,16 +331,14 @@ fn an_older_version_put_back_is_caught() {
     );
 }
 
-#[test]
 fn a_record_row_copied_under_a_new_id_is_unaudited() {
     let (v, client, _) = vault_with_note();
-    let db = v.sqlite();
+    let db = v.db();
     let c = ciphertext(&db, "client", &client, 1);
     db.execute(
         "INSERT INTO records (kind, id, version, ciphertext) VALUES ('client', 'c0ffee00', 1, ?1)",
-        [&c],
-    )
-    .unwrap();
+        &[(&c).into()],
+    );
     let (stdout, stderr) = fails(&v, &["audit", "verify"], INTEGRITY);
     assert!(
         stdout.contains("client c0ffee00 version 1 was not written by any audited operation"),
@@ -366,14 +364,13 @@ fn vault_with_six_events() -> (TestVault, String, String) {
     v.ok(&["note", "show", &note]);
     v.ok(&["client", "list"]);
     v.ok(&["client", "show", &client]);
-    assert_eq!(last_seq(&v.sqlite()), 6);
+    assert_eq!(last_seq(&v.db()), 6);
     (v, client, note)
 }
 
-#[test]
 fn an_altered_audit_event_is_named() {
     let (v, _, _) = vault_with_six_events();
-    let db = v.sqlite();
+    let db = v.db();
     let (mac, details) = audit_row(&db, 3);
 
     // Details: one byte of the sealed event.
@@ -422,18 +419,16 @@ fn an_altered_audit_event_is_named() {
     v.ok(&["audit", "verify"]);
 }
 
-#[test]
 fn a_deleted_middle_audit_event_is_named() {
     let (v, _, _) = vault_with_six_events();
-    let db = v.sqlite();
-    db.execute("DELETE FROM audit WHERE seq = 3", []).unwrap();
+    let db = v.db();
+    db.execute("DELETE FROM audit WHERE seq = 3", &[]);
     let (stdout, stderr) = fails(&v, &["audit", "verify"], INTEGRITY);
     assert!(stdout.contains("audit event 3 is missing"), "{stdout}");
     assert!(stderr.contains("audit verification found"), "{stderr}");
 
     // Renumbering the later events to close the gap does not help.
-    db.execute("UPDATE audit SET seq = seq - 1 WHERE seq > 3", [])
-        .unwrap();
+    db.execute("UPDATE audit SET seq = seq - 1 WHERE seq > 3", &[]);
     let (stdout, _) = fails(&v, &["audit", "verify"], INTEGRITY);
     assert!(
         stdout.contains("audit event 3 has been altered"),
@@ -441,10 +436,9 @@ fn a_deleted_middle_audit_event_is_named() {
     );
 }
 
-#[test]
 fn reordered_audit_events_are_named() {
     let (v, _, _) = vault_with_six_events();
-    let db = v.sqlite();
+    let db = v.db();
     let (mac3, details3) = audit_row(&db, 3);
     let (mac4, details4) = audit_row(&db, 4);
     set_audit_row(&db, 3, &mac4, &details4);
@@ -465,16 +459,14 @@ fn reordered_audit_events_are_named() {
     v.ok(&["audit", "verify"]);
 }
 
-#[test]
 fn an_inserted_audit_event_is_named_and_blocks_appending() {
     let (v, client, _) = vault_with_six_events();
-    let db = v.sqlite();
+    let db = v.db();
     let (mac, details) = audit_row(&db, 6);
     db.execute(
         "INSERT INTO audit (seq, mac, details) VALUES (7, ?1, ?2)",
-        params![mac, details],
-    )
-    .unwrap();
+        &[(&mac).into(), (&details).into()],
+    );
     let (stdout, _) = fails(&v, &["audit", "verify"], INTEGRITY);
     assert!(
         stdout.contains("audit event 7 has been altered, reordered or inserted"),
@@ -492,7 +484,6 @@ fn an_inserted_audit_event_is_named_and_blocks_appending() {
     assert!(!stdout.contains("Ada Example"), "{stdout}");
 }
 
-#[test]
 fn an_intact_vault_verifies_against_its_current_and_earlier_anchors() {
     let (v, client, note) = vault_with_note();
     let early = v.ok(&["audit", "anchor"]);
@@ -526,10 +517,9 @@ fn an_intact_vault_verifies_against_its_current_and_earlier_anchors() {
     assert!(stderr.contains("not an anchor"), "{stderr}");
 }
 
-#[test]
 fn truncation_to_an_older_sealed_head_is_caught_by_the_anchor() {
     let (v, client, note) = vault_with_note();
-    let db = v.sqlite();
+    let db = v.db();
     // The attacker's older copy of the head (a sealed head cannot be forged, only replayed).
     let old_seq = last_seq(&db);
     let old_head = audit_head(&db);
@@ -543,13 +533,14 @@ fn truncation_to_an_older_sealed_head_is_caught_by_the_anchor() {
     v.ok(&["audit", "verify", "--anchor", &anchor]);
 
     // Truncate: drop the newer events and the record they wrote, restore the old head.
-    db.execute("DELETE FROM audit WHERE seq > ?1", [old_seq as i64])
-        .unwrap();
+    db.execute(
+        "DELETE FROM audit WHERE seq > ?1",
+        &[(old_seq as i64).into()],
+    );
     db.execute(
         "DELETE FROM records WHERE kind = 'client' AND id = ?1",
-        [&later_client],
-    )
-    .unwrap();
+        &[(&later_client).into()],
+    );
     set_audit_head(&db, &old_head);
 
     // Internally consistent: without an anchor nothing can tell (this is why anchors exist).
@@ -566,15 +557,16 @@ fn truncation_to_an_older_sealed_head_is_caught_by_the_anchor() {
     assert!(stderr.contains("audit verification found"), "{stderr}");
 }
 
-#[test]
 fn truncation_without_the_old_head_fails_verify_and_blocks_every_operation() {
     let (v, client, note) = vault_with_note();
     v.ok(&["note", "show", &note]);
     v.ok(&["client", "list"]);
-    let db = v.sqlite();
+    let db = v.db();
     let last = last_seq(&db);
-    db.execute("DELETE FROM audit WHERE seq > ?1", [(last - 2) as i64])
-        .unwrap();
+    db.execute(
+        "DELETE FROM audit WHERE seq > ?1",
+        &[((last - 2) as i64).into()],
+    );
     let (stdout, stderr) = fails(&v, &["audit", "verify"], INTEGRITY);
     assert!(
         stdout.contains(&format!(
@@ -659,15 +651,13 @@ fn a_whole_file_rollback_is_caught_by_the_anchor() {
     );
 }
 
-#[test]
 fn a_row_of_unknown_kind_is_an_integrity_failure() {
     let (v, _, _) = vault_with_note();
-    let db = v.sqlite();
+    let db = v.db();
     db.execute(
-        "INSERT INTO records (kind, id, version, ciphertext) VALUES ('bogus', 'c0ffee00', 1, x'00')",
-        [],
-    )
-    .unwrap();
+        "INSERT INTO records (kind, id, version, ciphertext) VALUES ('bogus', 'c0ffee00', 1, ?1)",
+        &[SqlValue::blob(&[0])],
+    );
     // The schema's kinds are client and note; anything else was put there by hand.
     let (_, stderr) = fails(&v, &["audit", "verify"], INTEGRITY);
     assert!(stderr.contains("bogus"), "{stderr}");
@@ -688,17 +678,17 @@ fn a_ciphertext_stored_as_text_is_an_integrity_failure() {
     fails(&v, &["audit", "verify"], INTEGRITY);
 }
 
-#[test]
 fn forged_failed_unlock_rows_cannot_put_control_characters_on_the_terminal() {
     // failed_unlocks is the one table written without a key, so anyone can add rows.
     let (v, _, _) = vault_with_note();
-    let db = v.sqlite();
+    let db = v.db();
     db.execute(
-        "INSERT INTO failed_unlocks (at, keyslot) VALUES
-         (char(27) || ']0;pwned' || char(7) || char(27) || '[2J', 'passphrase' || char(27) || '[31m')",
-        [],
-    )
-    .unwrap();
+        "INSERT INTO failed_unlocks (at, keyslot) VALUES (?1, ?2)",
+        &[
+            SqlValue::text("\u{1b}]0;pwned\u{7}\u{1b}[2J"),
+            SqlValue::text("passphrase\u{1b}[31m"),
+        ],
+    );
     for args in [&["client", "list"][..], &["audit", "log"][..]] {
         let out = v.cmd().args(args).assert();
         let o = out.get_output();
@@ -717,28 +707,57 @@ fn forged_failed_unlock_rows_cannot_put_control_characters_on_the_terminal() {
     }
 }
 
-#[test]
 fn a_negative_audit_sequence_number_is_an_integrity_failure_not_a_panic() {
     let (v, _, _) = vault_with_note();
-    let db = v.sqlite();
-    db.execute("UPDATE audit SET seq = -1 WHERE seq = 2", [])
-        .unwrap();
-    let (_, stderr) = fails(&v, &["audit", "verify"], INTEGRITY);
-    assert!(stderr.contains("negative sequence number"), "{stderr}");
+    let db = v.db();
+    db.execute("UPDATE audit SET seq = -1 WHERE seq = 2", &[]);
+    let (stdout, stderr) = fails(&v, &["audit", "verify"], INTEGRITY);
+    // On a server, this machine's pin sees event 2 gone before anything is read.
+    assert!(
+        stderr.contains("negative sequence number")
+            || stderr.contains("events up to it were removed"),
+        "{stdout}{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
+
+    // A row with a negative number beside an intact chain is no less inserted.
+    let (v, _, _) = vault_with_note();
+    v.db().execute(
+        "INSERT INTO audit (seq, mac, details, signer, signature, writes)
+         SELECT -7, mac, details, signer, signature, writes FROM audit WHERE seq = 2",
+        &[],
+    );
+    let (stdout, stderr) = fails(&v, &["audit", "verify"], INTEGRITY);
+    assert!(
+        stderr.contains("negative sequence number"),
+        "{stdout}{stderr}"
+    );
 }
 
 #[test]
+fn in_a_vault_file_a_negative_audit_sequence_number_is_an_integrity_failure() {
+    common::run_on(
+        Backend::Sqlite,
+        a_negative_audit_sequence_number_is_an_integrity_failure_not_a_panic,
+    );
+}
+
+/// On a server too (it once read the trail from `seq > -1`, skipping rows below).
+#[test]
+fn on_a_server_a_negative_audit_sequence_number_is_an_integrity_failure() {
+    common::run_on(
+        Backend::Postgres,
+        a_negative_audit_sequence_number_is_an_integrity_failure_not_a_panic,
+    );
+}
+
 fn an_old_passphrase_keyslot_put_back_is_caught_by_verify() {
     let (v, _, _) = vault_with_note();
-    let db = v.sqlite();
-    let old: Vec<u8> = db
-        .query_row(
-            "SELECT keyslot FROM keyslots WHERE name = 'passphrase'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let db = v.db();
+    let old = db.bytes(
+        "SELECT keyslot FROM keyslots WHERE name = 'passphrase'",
+        &[],
+    );
     v.cmd()
         .args(["passwd"])
         .env("CASEVAULT_NEW_PASSPHRASE", "a brand new passphrase")
@@ -750,9 +769,8 @@ fn an_old_passphrase_keyslot_put_back_is_caught_by_verify() {
         .success();
     db.execute(
         "UPDATE keyslots SET keyslot = ?1 WHERE name = 'passphrase'",
-        params![old],
-    )
-    .unwrap();
+        &[(&old).into()],
+    );
     // The old passphrase opens the vault again (the root secret never changed), but the
     // swap is visible to anyone who verifies.
     let (stdout, _) = fails(&v, &["audit", "verify"], INTEGRITY);
@@ -800,16 +818,14 @@ fn vault_with_a_revocation_in_the_middle() -> (TestVault, String, String, u64) {
         "2099-12-31",
     ]);
     v.ok(&["consent", "revoke", &consent, "--on", "2020-06-01"]);
-    let revoked_by = last_seq(&v.sqlite());
+    let revoked_by = last_seq(&v.db());
     // A later command, so the revocation's event is no longer the last one.
     v.ok(&["client", "list"]);
     // The attacker deletes the revocation, putting the consent back.
-    v.sqlite()
-        .execute(
-            "DELETE FROM records WHERE kind = 'consent' AND version = 2",
-            [],
-        )
-        .unwrap();
+    v.db().execute(
+        "DELETE FROM records WHERE kind = 'consent' AND version = 2",
+        &[],
+    );
     (v, ada, consent, revoked_by)
 }
 
@@ -839,7 +855,6 @@ fn assert_disclosure_refused(v: &TestVault, ada: &str, why: &str) {
     assert!(!out_file.exists(), "nothing left the vault");
 }
 
-#[test]
 fn a_deleted_revocation_does_not_let_a_disclosure_through() {
     let (v, ada, consent, _) = vault_with_a_revocation_in_the_middle();
     assert_disclosure_refused(
@@ -851,16 +866,13 @@ fn a_deleted_revocation_does_not_let_a_disclosure_through() {
     );
 }
 
-#[test]
 fn a_deleted_revocation_and_the_event_that_wrote_it_do_not_let_a_disclosure_through() {
     // The event deleted from the middle of the trail, where the sealed head does not look.
     let (v, ada, _, revoked_by) = vault_with_a_revocation_in_the_middle();
-    v.sqlite()
-        .execute(
-            "DELETE FROM audit WHERE seq = ?1",
-            params![revoked_by as i64],
-        )
-        .unwrap();
+    v.db().execute(
+        "DELETE FROM audit WHERE seq = ?1",
+        &[(revoked_by as i64).into()],
+    );
     assert_disclosure_refused(
         &v,
         &ada,
@@ -869,7 +881,7 @@ fn a_deleted_revocation_and_the_event_that_wrote_it_do_not_let_a_disclosure_thro
 
     // Or its details damaged, so that it cannot be read.
     let (v, ada, _, revoked_by) = vault_with_a_revocation_in_the_middle();
-    let db = v.sqlite();
+    let db = v.db();
     let (mac, mut details) = audit_row(&db, revoked_by);
     let last = details.len() - 1;
     details[last] ^= 0x55;
@@ -881,27 +893,20 @@ fn a_deleted_revocation_and_the_event_that_wrote_it_do_not_let_a_disclosure_thro
     );
 }
 
-#[test]
 fn a_keyslot_copied_from_another_vault_is_refused_at_unlock() {
     // Two vaults with the same passphrase: B's passphrase keyslot opens, but with B's key.
     let (a, a_code) = TestVault::init();
     let client = a.add_client("Ada Example", &[]);
     let (b, _) = TestVault::init();
-    let foreign: Vec<u8> = b
-        .sqlite()
-        .query_row(
-            "SELECT keyslot FROM keyslots WHERE name = 'passphrase'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    a.sqlite()
-        .execute(
-            "UPDATE keyslots SET keyslot = ?1 WHERE name = 'passphrase'",
-            params![foreign],
-        )
-        .unwrap();
-    let before = std::fs::read(&a.path).unwrap();
+    let foreign = b.db().bytes(
+        "SELECT keyslot FROM keyslots WHERE name = 'passphrase'",
+        &[],
+    );
+    a.db().execute(
+        "UPDATE keyslots SET keyslot = ?1 WHERE name = 'passphrase'",
+        &[(&foreign).into()],
+    );
+    let before = state(&a);
 
     let (_, stderr) = fails(&a, &["client", "list"], INTEGRITY);
     assert!(
@@ -909,14 +914,8 @@ fn a_keyslot_copied_from_another_vault_is_refused_at_unlock() {
             && stderr.contains("casevault recover"),
         "{stderr}"
     );
-    let after = std::fs::read(&a.path).unwrap();
-    // Refused inside the unlock's transaction: nothing written but SQLite's counters.
-    let masked = |mut bytes: Vec<u8>| {
-        bytes[24..28].fill(0);
-        bytes[92..96].fill(0);
-        bytes
-    };
-    assert!(masked(before) == masked(after), "the vault changed");
+    // Refused inside the unlock's transaction: nothing written.
+    assert!(state(&a) == before, "the vault changed");
 
     // The recovery code, this vault's own, writes a new passphrase keyslot.
     a.cmd()
@@ -933,7 +932,6 @@ fn a_keyslot_copied_from_another_vault_is_refused_at_unlock() {
     assert!(String::from_utf8_lossy(&listed.get_output().stdout).contains(&client));
 }
 
-#[test]
 fn a_deleted_policy_history_is_damage_not_the_built_in_default() {
     // Deleting every policy row must not let the vault decide under the built-in
     // default (laxer than the policy set): whatever needs the policy stops, exit 5.
@@ -948,10 +946,9 @@ fn a_deleted_policy_history_is_damage_not_the_built_in_default() {
             std::fs::write(&file, stricter).unwrap();
             v.ok(&["policy", "set", file.to_str().unwrap()]);
         }
-        v.sqlite()
-            .execute("DELETE FROM records WHERE kind = 'policy'", [])
-            .unwrap();
-        let records = count(&v.sqlite(), "SELECT COUNT(*) FROM records");
+        v.db()
+            .execute("DELETE FROM records WHERE kind = 'policy'", &[]);
+        let records = count(&v.db(), "SELECT COUNT(*) FROM records");
         assert_disclosure_refused(&v, &ada, "the vault's policy is missing");
         let note = v.dir.path().join("note.md");
         std::fs::write(&note, "## risk\nLow.\n").unwrap();
@@ -994,9 +991,31 @@ fn a_deleted_policy_history_is_damage_not_the_built_in_default() {
             );
         }
         assert_eq!(
-            count(&v.sqlite(), "SELECT COUNT(*) FROM records"),
+            count(&v.db(), "SELECT COUNT(*) FROM records"),
             records,
             "nothing written"
         );
     }
 }
+
+common::on_both_backends!(
+    a_flipped_byte_anywhere_in_a_note_is_an_integrity_failure_naming_it,
+    a_flipped_byte_anywhere_in_a_client_is_an_integrity_failure_naming_it,
+    a_ciphertext_copied_onto_another_row_does_not_decrypt,
+    an_older_version_put_back_is_caught,
+    a_record_row_copied_under_a_new_id_is_unaudited,
+    an_altered_audit_event_is_named,
+    a_deleted_middle_audit_event_is_named,
+    reordered_audit_events_are_named,
+    an_inserted_audit_event_is_named_and_blocks_appending,
+    an_intact_vault_verifies_against_its_current_and_earlier_anchors,
+    truncation_to_an_older_sealed_head_is_caught_by_the_anchor,
+    truncation_without_the_old_head_fails_verify_and_blocks_every_operation,
+    a_row_of_unknown_kind_is_an_integrity_failure,
+    forged_failed_unlock_rows_cannot_put_control_characters_on_the_terminal,
+    an_old_passphrase_keyslot_put_back_is_caught_by_verify,
+    a_deleted_revocation_does_not_let_a_disclosure_through,
+    a_deleted_revocation_and_the_event_that_wrote_it_do_not_let_a_disclosure_through,
+    a_keyslot_copied_from_another_vault_is_refused_at_unlock,
+    a_deleted_policy_history_is_damage_not_the_built_in_default,
+);

@@ -152,6 +152,12 @@ impl fmt::Display for Location {
     }
 }
 
+impl From<PathBuf> for Location {
+    fn from(path: PathBuf) -> Location {
+        Location::File(path)
+    }
+}
+
 impl From<&Path> for Location {
     fn from(path: &Path) -> Location {
         Location::File(path.to_owned())

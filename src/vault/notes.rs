@@ -237,7 +237,7 @@ mod tests {
     fn a_stored_time_that_is_not_rfc_3339_utc_is_a_malformed_record() {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let (mut session, _) = Vault::create(
-            &dir.path().join("practice.casevault"),
+            dir.path().join("practice.casevault"),
             &SecretString::from("a test passphrase"),
             KdfParams::default(),
             "dr-test",

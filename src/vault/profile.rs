@@ -222,7 +222,7 @@ mod tests {
     fn vault() -> (tempfile::TempDir, Session) {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let (session, _) = Vault::create(
-            &dir.path().join("practice.casevault"),
+            dir.path().join("practice.casevault"),
             &SecretString::from("a test passphrase"),
             KdfParams::default(),
             "dr-test",

@@ -3,24 +3,166 @@
 
 #![allow(dead_code)]
 
+use std::cell::Cell;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use casevault_pgtest::PgServer;
 
 pub const PASSPHRASE: &str = "correct horse battery staple";
 
-/// A temporary directory holding one vault.
+/// Where a test's vaults live: a vault file, or a database on a PostgreSQL server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+thread_local! {
+    /// The backend of the test running on this thread (libtest runs each test on a
+    /// thread of its own); set by [`run_on`], SQLite otherwise.
+    static BACKEND: Cell<Backend> = const { Cell::new(Backend::Sqlite) };
+}
+
+/// The backend of the test running on this thread.
+pub fn backend() -> Backend {
+    BACKEND.with(Cell::get)
+}
+
+/// Runs `test` with its vaults on `backend`. On PostgreSQL, the test process's shared
+/// server is started on first use; without PostgreSQL's programs the test skips after
+/// the harness's note (or fails, with `CASEVAULT_REQUIRE_POSTGRES=1`).
+pub fn run_on(backend: Backend, test: fn()) {
+    if backend == Backend::Postgres && PgServer::shared().is_none() {
+        return;
+    }
+    /// Puts the previous backend back, even when the test panics.
+    struct Restore(Backend);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BACKEND.with(|b| b.set(self.0));
+        }
+    }
+    let _restore = Restore(BACKEND.with(|b| b.replace(backend)));
+    test();
+}
+
+/// For each plain `fn NAME()` listed (no `#[test]` on it), two tests: `sqlite::NAME`
+/// and `postgres::NAME`, running the same body on a vault file and on a database of the
+/// test process's PostgreSQL server. A test that touches the vault file itself is not
+/// listed, and stays a plain `#[test]`.
+#[allow(unused_macros)]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::run_on($crate::common::Backend::Sqlite, super::$name);
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::run_on($crate::common::Backend::Postgres, super::$name);
+                }
+            )+
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_both_backends;
+
+/// A temporary directory (the user's home) and one vault: a file in that directory, or,
+/// on PostgreSQL, a database of its own on the shared server.
 pub struct TestVault {
     pub dir: tempfile::TempDir,
+    /// The vault file's path (on PostgreSQL, a path where no file is made).
     pub path: PathBuf,
+    /// What `CASEVAULT_VAULT` says: the path, or the server database's URL.
+    pub location: OsString,
+    /// The server and the database on it, on PostgreSQL.
+    pub database: Option<(&'static PgServer, String)>,
 }
 
 impl TestVault {
-    /// A directory with no vault in it yet.
+    /// A directory with no vault in it yet; on PostgreSQL, a new empty database.
     pub fn empty() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
+        Self::in_dir(dir)
+    }
+
+    /// A vault of this thread's backend, with `dir` as its home.
+    fn in_dir(dir: tempfile::TempDir) -> Self {
         let path = dir.path().join("practice.casevault");
-        TestVault { dir, path }
+        match backend() {
+            Backend::Sqlite => TestVault {
+                location: path.clone().into_os_string(),
+                dir,
+                path,
+                database: None,
+            },
+            Backend::Postgres => Self::on_server(dir, shared_server()),
+        }
+    }
+
+    /// A new empty database on `server`, and `dir` as the home of the user running
+    /// casevault.
+    pub fn on_server(dir: tempfile::TempDir, server: &'static PgServer) -> Self {
+        let path = dir.path().join("practice.casevault");
+        let db = server.create_database();
+        TestVault {
+            location: server.url(&db).into(),
+            dir,
+            path,
+            database: Some((server, db)),
+        }
+    }
+
+    /// A vault file in a new temporary directory, whatever this thread's backend.
+    pub fn file() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("practice.casevault");
+        Self::file_at(dir, path)
+    }
+
+    /// The vault file `path`, with `dir` as the home of the user running casevault.
+    pub fn file_at(dir: tempfile::TempDir, path: PathBuf) -> Self {
+        TestVault {
+            location: path.clone().into_os_string(),
+            dir,
+            path,
+            database: None,
+        }
+    }
+
+    /// The backend this vault is on.
+    pub fn backend(&self) -> Backend {
+        if self.database.is_some() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// The vault's location for the library.
+    pub fn vault_location(&self) -> casevault::Location {
+        casevault::Location::parse(&self.location).expect("a valid test location")
+    }
+
+    /// The location as the CLI prints it in messages.
+    pub fn location_text(&self) -> String {
+        self.vault_location().to_string()
+    }
+
+    /// The server and database, on PostgreSQL.
+    pub fn server(&self) -> Option<(&'static PgServer, &str)> {
+        self.database
+            .as_ref()
+            .map(|(server, db)| (*server, db.as_str()))
     }
 
     /// Like [`TestVault::empty`], on a memory file system when there is one
@@ -33,8 +175,7 @@ impl TestVault {
         } else {
             tempfile::tempdir().expect("temporary directory")
         };
-        let path = dir.path().join("practice.casevault");
-        TestVault { dir, path }
+        Self::in_dir(dir)
     }
 
     /// A new vault, created with `casevault init`; returns it and the recovery code.
@@ -76,7 +217,7 @@ impl TestVault {
             .env("USER", "dr-test")
             // Times are shown in the local offset: UTC, whatever the machine's zone.
             .env("TZ", "UTC")
-            .env("CASEVAULT_VAULT", &self.path)
+            .env("CASEVAULT_VAULT", &self.location)
             .env("CASEVAULT_PASSPHRASE", passphrase)
             .write_stdin("");
         cmd
@@ -120,9 +261,29 @@ impl TestVault {
         self.ok_stdin(&["note", "add", "--client", client, "--date", date], body)
     }
 
-    /// Opens the vault file directly with SQLite (for tampering and inspection).
+    /// Opens the vault file directly with SQLite (for tampering and inspection); a test
+    /// that uses it runs on SQLite only (see [`TestVault::db`] for both backends).
     pub fn sqlite(&self) -> rusqlite::Connection {
+        assert_eq!(
+            self.backend(),
+            Backend::Sqlite,
+            "this test reads the vault file: list it for SQLite only"
+        );
         rusqlite::Connection::open(&self.path).expect("open the vault with SQLite")
+    }
+
+    /// The vault's tables, with SQLite or with psql on the server (for tampering and
+    /// inspection on both backends).
+    pub fn db(&self) -> TestDb {
+        match self.server() {
+            None => TestDb::Sqlite(
+                rusqlite::Connection::open(&self.path).expect("open the vault with SQLite"),
+            ),
+            Some((server, db)) => TestDb::Postgres {
+                server,
+                db: db.to_owned(),
+            },
+        }
     }
 }
 
@@ -247,7 +408,7 @@ impl TestVault {
             .env("USER", "dr-test")
             // Times are shown in the local offset: UTC, whatever the machine's zone.
             .env("TZ", "UTC")
-            .env("CASEVAULT_VAULT", &self.path)
+            .env("CASEVAULT_VAULT", &self.location)
             .env("CASEVAULT_PASSPHRASE", PASSPHRASE)
             .stdin(std::process::Stdio::null());
         cmd
@@ -362,9 +523,13 @@ impl TestVault {
             KdfParams, NewClient, NewConsent, NewNote, NoteType, Relationship, Vault,
         };
         let passphrase = secrecy::SecretString::from(PASSPHRASE);
-        let (mut s, code) =
-            Vault::create(&vault.path, &passphrase, KdfParams::default(), "dr-test")
-                .expect("create a vault");
+        let (mut s, code) = Vault::create(
+            vault.vault_location(),
+            &passphrase,
+            KdfParams::default(),
+            "dr-test",
+        )
+        .expect("create a vault");
         let client = |s: &mut casevault::Session, name: &str, dob: &str, third: &[&str]| {
             s.add_client(NewClient {
                 name: name.into(),
@@ -508,8 +673,251 @@ impl TestVault {
         (vault, workflow)
     }
 
-    /// Hex SHA-256 of the vault file's bytes.
+    /// Hex SHA-256 of the vault file's bytes; on PostgreSQL, of the database's plain
+    /// dump (every table's rows).
     pub fn digest(&self) -> String {
-        sha256_hex(&std::fs::read(&self.path).expect("read the vault file"))
+        match self.server() {
+            None => sha256_hex(&std::fs::read(&self.path).expect("read the vault file")),
+            Some((server, db)) => {
+                // pg_dump's `\restrict` lines carry a random key of each dump.
+                let dump = String::from_utf8_lossy(&server.dump_text(db)).into_owned();
+                let rows: Vec<&str> = dump
+                    .lines()
+                    .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+                    .collect();
+                sha256_hex(rows.join("\n").as_bytes())
+            }
+        }
+    }
+}
+
+/// The shared PostgreSQL server of a test running on PostgreSQL (which [`run_on`]
+/// made sure exists).
+pub fn shared_server() -> &'static PgServer {
+    PgServer::shared().expect("a test on PostgreSQL runs only when the server started")
+}
+
+/// A value for [`TestDb`]'s statements (`?1`, `?2`… in the SQL) and in its rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SqlValue {
+    Null,
+    Int(i64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl SqlValue {
+    pub fn text(text: &str) -> SqlValue {
+        SqlValue::Text(text.to_owned())
+    }
+
+    pub fn blob(bytes: &[u8]) -> SqlValue {
+        SqlValue::Blob(bytes.to_vec())
+    }
+
+    /// The value as an integer (psql prints numbers as text).
+    pub fn as_int(&self) -> i64 {
+        match self {
+            SqlValue::Int(n) => *n,
+            SqlValue::Text(t) => t.parse().unwrap_or_else(|_| panic!("{t:?} is no integer")),
+            other => panic!("{other:?} is no integer"),
+        }
+    }
+
+    /// The value as bytes.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            SqlValue::Blob(b) => b,
+            SqlValue::Text(t) => t.into_bytes(),
+            other => panic!("{other:?} holds no bytes"),
+        }
+    }
+
+    /// An SQL literal of PostgreSQL's dialect.
+    fn pg_literal(&self) -> String {
+        match self {
+            SqlValue::Null => "NULL".to_owned(),
+            SqlValue::Int(n) => n.to_string(),
+            SqlValue::Text(t) => format!("'{}'", t.replace('\'', "''")),
+            SqlValue::Blob(b) => {
+                let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                format!("'\\x{hex}'::bytea")
+            }
+        }
+    }
+}
+
+impl From<&str> for SqlValue {
+    fn from(text: &str) -> SqlValue {
+        SqlValue::text(text)
+    }
+}
+
+impl From<&String> for SqlValue {
+    fn from(text: &String) -> SqlValue {
+        SqlValue::text(text)
+    }
+}
+
+impl From<&[u8]> for SqlValue {
+    fn from(bytes: &[u8]) -> SqlValue {
+        SqlValue::blob(bytes)
+    }
+}
+
+impl From<&Vec<u8>> for SqlValue {
+    fn from(bytes: &Vec<u8>) -> SqlValue {
+        SqlValue::blob(bytes)
+    }
+}
+
+impl From<i64> for SqlValue {
+    fn from(n: i64) -> SqlValue {
+        SqlValue::Int(n)
+    }
+}
+
+/// A vault's tables opened from outside casevault, on either backend: SQL in the
+/// dialect both share (tables meta, keyslots, records, audit, grants, failed_unlocks),
+/// parameters as `?1`, `?2`… (inlined as literals on PostgreSQL, run with psql as the
+/// superuser).
+pub enum TestDb {
+    Sqlite(rusqlite::Connection),
+    Postgres {
+        server: &'static PgServer,
+        db: String,
+    },
+}
+
+/// Field separator of psql's unaligned output: a byte no column of ours holds.
+const PSQL_SEPARATOR: &str = "\u{1f}";
+
+impl TestDb {
+    /// `sql` with its `?N` parameters replaced by PostgreSQL literals.
+    fn inline(sql: &str, params: &[SqlValue]) -> String {
+        let mut sql = sql.to_owned();
+        for (i, p) in params.iter().enumerate().rev() {
+            sql = sql.replace(&format!("?{}", i + 1), &p.pg_literal());
+        }
+        sql
+    }
+
+    /// psql's standard output for `sql` (tuples only, unaligned); panics on failure.
+    fn psql(server: &PgServer, db: &str, sql: &str, quiet: bool) -> String {
+        let mut psql = server.command("psql");
+        psql.args([
+            "-X",
+            "-w",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-At",
+            "-F",
+            PSQL_SEPARATOR,
+        ]);
+        if quiet {
+            psql.arg("-q");
+        }
+        psql.args(["-d", db, "-c", sql]);
+        let out = psql.output().expect("run psql");
+        assert!(
+            out.status.success(),
+            "psql {sql:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8 from psql")
+    }
+
+    /// Runs a statement; returns the number of rows it changed.
+    pub fn execute(&self, sql: &str, params: &[SqlValue]) -> usize {
+        match self {
+            TestDb::Sqlite(conn) => {
+                let values: Vec<rusqlite::types::Value> = params.iter().map(to_sqlite).collect();
+                conn.execute(sql, rusqlite::params_from_iter(values))
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            TestDb::Postgres { server, db } => {
+                let out = Self::psql(server, db, &Self::inline(sql, params), false);
+                // The command tag, as "UPDATE 1", "DELETE 0", "INSERT 0 1".
+                let tag = out.lines().last().unwrap_or_default();
+                tag.rsplit(' ')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("{sql}: no command tag in {out:?}"))
+            }
+        }
+    }
+
+    /// Every row of a query. On PostgreSQL, numbers come back as text and `bytea` as
+    /// bytes.
+    pub fn rows(&self, sql: &str, params: &[SqlValue]) -> Vec<Vec<SqlValue>> {
+        match self {
+            TestDb::Sqlite(conn) => {
+                let values: Vec<rusqlite::types::Value> = params.iter().map(to_sqlite).collect();
+                let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let columns = stmt.column_count();
+                stmt.query_map(rusqlite::params_from_iter(values), |row| {
+                    (0..columns)
+                        .map(|i| {
+                            Ok(match row.get::<_, rusqlite::types::Value>(i)? {
+                                rusqlite::types::Value::Null => SqlValue::Null,
+                                rusqlite::types::Value::Integer(n) => SqlValue::Int(n),
+                                rusqlite::types::Value::Real(r) => SqlValue::Text(r.to_string()),
+                                rusqlite::types::Value::Text(t) => SqlValue::Text(t),
+                                rusqlite::types::Value::Blob(b) => SqlValue::Blob(b),
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .collect::<Result<_, _>>()
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            TestDb::Postgres { server, db } => {
+                let out = Self::psql(server, db, &Self::inline(sql, params), true);
+                out.lines()
+                    .map(|line| {
+                        line.split(PSQL_SEPARATOR)
+                            .map(|cell| match cell.strip_prefix("\\x") {
+                                Some(hex) => SqlValue::Blob(
+                                    (0..hex.len())
+                                        .step_by(2)
+                                        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+                                        .collect(),
+                                ),
+                                None => SqlValue::Text(cell.to_owned()),
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The one value of a query that returns one row.
+    pub fn value(&self, sql: &str, params: &[SqlValue]) -> SqlValue {
+        let rows = self.rows(sql, params);
+        let [row] = rows.as_slice() else {
+            panic!("{sql}: {} rows, not one", rows.len());
+        };
+        row.first().cloned().expect("a column")
+    }
+
+    /// The integer a query returns (a count, a sequence number).
+    pub fn int(&self, sql: &str, params: &[SqlValue]) -> i64 {
+        self.value(sql, params).as_int()
+    }
+
+    /// The bytes a query returns (a ciphertext, a keyslot).
+    pub fn bytes(&self, sql: &str, params: &[SqlValue]) -> Vec<u8> {
+        self.value(sql, params).into_bytes()
+    }
+}
+
+fn to_sqlite(value: &SqlValue) -> rusqlite::types::Value {
+    match value {
+        SqlValue::Null => rusqlite::types::Value::Null,
+        SqlValue::Int(n) => rusqlite::types::Value::Integer(*n),
+        SqlValue::Text(t) => rusqlite::types::Value::Text(t.clone()),
+        SqlValue::Blob(b) => rusqlite::types::Value::Blob(b.clone()),
     }
 }
