@@ -13,10 +13,10 @@ use casevault::DisclosureRequest;
 use casevault::internals::RecordKind;
 use casevault::{
     CareChange, ConsentRecipient, DEFAULT_POLICY, Date, DestroyBasis, Error, ExportEncryption,
-    ExportFormat, ExportOptions, KdfParams, NewClient, NewConsent, NewNote, NewRestriction,
-    NoteType, Relationship, RequestOutcome, RightKind, Session, Vault,
+    ExportFormat, ExportOptions, NewClient, NewConsent, NewNote, NewRestriction, NoteType,
+    Relationship, RequestOutcome, RightKind, Session, Vault,
 };
-use practice::{OWNER, date, everything_opened, keys_of, passphrase, rows, unlock};
+use practice::{OWNER, add_member, date, everything_opened, keys_of, new_vault, rows, unlock};
 
 /// Words only client A's own records hold.
 const A_WORDS: [&str; 6] = [
@@ -48,26 +48,6 @@ struct Practice {
     b: String,
 }
 
-fn new_practice() -> (tempfile::TempDir, std::path::PathBuf, Session) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("practice.vault");
-    let (owner, _) = Vault::create_practice(
-        &path,
-        &passphrase(OWNER),
-        KdfParams::default(),
-        OWNER,
-        OWNER,
-    )
-    .expect("create the practice");
-    (dir, path, owner)
-}
-
-fn add_member(owner: &mut Session, name: &str, role: &str) {
-    owner
-        .add_member(name, role, &passphrase(name), KdfParams::default())
-        .unwrap_or_else(|e| panic!("add {name}: {e}"));
-}
-
 fn client(owner: &mut Session, name: &str) -> String {
     owner
         .add_client(NewClient {
@@ -91,7 +71,7 @@ fn joint_note(s: &mut Session, a: &str, b: &str, body: &str) -> String {
 
 /// Owner, clinician dr-c (A and B on the caseload), clients A and B, a joint note.
 fn small() -> (Practice, String) {
-    let (dir, path, mut owner) = new_practice();
+    let (dir, path, mut owner) = new_vault();
     add_member(&mut owner, "dr-c", "clinician");
     let a = client(&mut owner, "Alma Canary");
     let b = client(&mut owner, "Bruno Other");
@@ -474,7 +454,7 @@ fn defect_rekey_moves_a_clients_restrictions_requests_and_suspensions_out_of_the
 /// the trail verifies for every member; B's record works.
 #[test]
 fn holds_nothing_of_a_opens_with_any_key_after_epochs_policy_changes_and_every_record_kind() {
-    let (dir, path, mut owner) = new_practice();
+    let (dir, path, mut owner) = new_vault();
     for (m, role) in [
         ("dr-c", "clinician"),
         ("dr-d", "clinician"),
@@ -847,7 +827,7 @@ fn holds_no_deleted_grant_or_ciphertext_remains_in_the_file_bytes() {
 /// list says 2031).
 #[test]
 fn defect_retention_end_ignores_sessions_the_destroyer_cannot_open() {
-    let (dir, path, mut owner) = new_practice();
+    let (dir, path, mut owner) = new_vault();
     let policy = DEFAULT_POLICY
         .replace(
             "reads = [\"identity\", \"attendance\", \"diagnosis\", \"consents\", \"disclosures\"]",

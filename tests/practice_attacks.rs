@@ -62,26 +62,6 @@ fn stanza_ids(ciphertext: &[u8]) -> Vec<String> {
         .collect()
 }
 
-fn new_vault() -> (tempfile::TempDir, PathBuf, Session) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("practice.vault");
-    let (session, _code) = Vault::create_practice(
-        &path,
-        &passphrase(OWNER),
-        KdfParams::default(),
-        OWNER,
-        OWNER,
-    )
-    .expect("create the practice");
-    (dir, path, session)
-}
-
-fn add_member(owner: &mut Session, name: &str, role: &str) {
-    owner
-        .add_member(name, role, &passphrase(name), KdfParams::default())
-        .unwrap_or_else(|e| panic!("add {name} as {role}: {e}"));
-}
-
 fn new_client(session: &mut Session, name: &str) -> String {
     session
         .add_client(NewClient {
@@ -896,83 +876,18 @@ fn swapped_note_ciphertexts_do_not_open() {
 
 mod forge {
     use std::collections::HashSet;
-    use std::io::{Read, Write};
+    use std::io::Write;
     use std::iter;
 
-    use age_core::format::{FILE_KEY_BYTES, FileKey, Stanza};
-    use age_core::primitives::{aead_decrypt, aead_encrypt, hkdf};
+    use age_core::format::{FileKey, Stanza};
+    use age_core::primitives::{aead_encrypt, hkdf};
     use base64::Engine;
     use base64::prelude::BASE64_STANDARD_NO_PAD;
-    use casevault::internals::{RecordKind, RecordRef, open_record};
-    use secrecy::{ExposeSecret, SecretBox};
+    use casevault::internals::RecordRef;
+    use secrecy::ExposeSecret;
     use sha2::{Digest, Sha256};
 
-    struct Slot<'a>(&'a [u8]);
-
-    impl age::Identity for Slot<'_> {
-        fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
-            if stanza.tag != "casevault-argon2id" {
-                return None;
-            }
-            let salt = BASE64_STANDARD_NO_PAD.decode(&stanza.args[0]).ok()?;
-            let n = |i: usize| stanza.args[i].parse::<u32>().ok();
-            let params = argon2::Params::new(n(1)?, n(2)?, n(3)?, Some(32)).ok()?;
-            let argon =
-                argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-            let mut full = b"casevault.org/v1/keyslot/argon2id".to_vec();
-            full.extend_from_slice(&salt);
-            let mut key = [0u8; 32];
-            argon.hash_password_into(self.0, &full, &mut key).ok()?;
-            Some(FileKey::try_init_with_mut(|fk| {
-                let plain = aead_decrypt(&key, FILE_KEY_BYTES, &stanza.body)
-                    .map_err(|_| age::DecryptError::DecryptionFailed)?;
-                fk.copy_from_slice(&plain);
-                Ok(())
-            }))
-        }
-    }
-
-    /// What a member's passphrase and keyslot lead to: their personal key and their
-    /// Ed25519 signing key.
-    pub struct MemberSecrets {
-        pub personal: [u8; 32],
-        pub signing: ed25519_dalek::SigningKey,
-    }
-
-    pub fn member_secrets(
-        keyslot: &[u8],
-        member_record: &[u8],
-        name: &str,
-        pass: &str,
-    ) -> MemberSecrets {
-        let decryptor = age::Decryptor::new_buffered(keyslot).expect("an age keyslot");
-        let slot = Slot(pass.as_bytes());
-        let mut reader = decryptor
-            .decrypt(iter::once(&slot as &dyn age::Identity))
-            .expect("the passphrase opens the keyslot");
-        let mut root = Vec::new();
-        reader.read_to_end(&mut root).unwrap();
-        let mut personal = [0u8; 32];
-        hkdf::Hkdf::<Sha256>::new(None, &root)
-            .expand(b"casevault.org/v2/member/personal", &mut personal)
-            .unwrap();
-        let key = SecretBox::new(Box::new(personal));
-        let plain = open_record(
-            &key,
-            &RecordRef::new(RecordKind::Member, name, 1),
-            member_record,
-        )
-        .expect("the member's keys open");
-        let json: serde_json::Value = serde_json::from_slice(&plain).unwrap();
-        let hex = json["ed25519"].as_str().unwrap();
-        let bytes: Vec<u8> = (0..32)
-            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
-            .collect();
-        MemberSecrets {
-            personal,
-            signing: ed25519_dalek::SigningKey::from_bytes(&bytes.try_into().unwrap()),
-        }
-    }
+    pub use super::practice::member_keys::{MemberSecrets, member_secrets};
 
     struct Rec<'a> {
         key: &'a [u8; 32],

@@ -6,12 +6,11 @@
 //! fails every test here.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use casevault::internals::{RecordKind, RecordRef, note_parts, open_part_with, unwrap_all};
 use casevault::{
-    ConsentRecipient, ErrorClass, KdfParams, NewClient, NewConsent, NewNote, Relationship, Session,
-    Vault,
+    ConsentRecipient, ErrorClass, NewClient, NewConsent, NewNote, Relationship, Session, Vault,
 };
 
 #[path = "common/practice.rs"]
@@ -328,24 +327,8 @@ fn new_consent(session: &mut Session, client: &str) -> String {
         .to_string()
 }
 
-fn new_vault() -> (tempfile::TempDir, PathBuf, Session) {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let path = dir.path().join("practice.vault");
-    let (session, _code) = Vault::create_practice(
-        &path,
-        &passphrase(OWNER),
-        KdfParams::default(),
-        OWNER,
-        OWNER,
-    )
-    .expect("create the practice");
-    (dir, path, session)
-}
-
 fn add_member(owner: &mut Session, book: &mut Book, name: &str, role: &str) {
-    owner
-        .add_member(name, role, &passphrase(name), KdfParams::default())
-        .unwrap_or_else(|e| panic!("add {name} as {role}: {e}"));
+    practice::add_member(owner, name, role);
     book.roles.insert(name.to_owned(), role.to_owned());
 }
 

@@ -16,6 +16,34 @@ pub type Keys = Vec<(String, [u8; 32])>;
 
 pub const OWNER: &str = "dr-owner";
 
+/// A new practice in a temporary directory, its owner unlocked: (directory, vault
+/// file, the owner's session).
+pub fn new_vault() -> (tempfile::TempDir, std::path::PathBuf, Session) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("practice.vault");
+    let (session, _code) = Vault::create_practice(
+        &path,
+        &passphrase(OWNER),
+        casevault::KdfParams::default(),
+        OWNER,
+        OWNER,
+    )
+    .expect("create the practice");
+    (dir, path, session)
+}
+
+/// Adds `name` with `role` and their test passphrase.
+pub fn add_member(owner: &mut Session, name: &str, role: &str) {
+    owner
+        .add_member(
+            name,
+            role,
+            &passphrase(name),
+            casevault::KdfParams::default(),
+        )
+        .unwrap_or_else(|e| panic!("add {name} as {role}: {e}"));
+}
+
 pub fn passphrase(member: &str) -> SecretString {
     SecretString::from(format!("the passphrase of {member}, long enough"))
 }
@@ -126,4 +154,86 @@ pub fn fixture_copy() -> (tempfile::TempDir, std::path::PathBuf) {
     )
     .expect("copy the fixture");
     (dir, path)
+}
+
+/// What a member's keyslot and passphrase lead to, read straight from the file (as an
+/// attacker holding a member's passphrase would): the tests that forge rows need it.
+pub mod member_keys {
+    use std::io::Read;
+    use std::iter;
+
+    use age_core::format::{FILE_KEY_BYTES, FileKey, Stanza};
+    use age_core::primitives::aead_decrypt;
+    use base64::Engine;
+    use base64::prelude::BASE64_STANDARD_NO_PAD;
+    use casevault::internals::{RecordKind, RecordRef, open_record};
+    use secrecy::SecretBox;
+    use sha2::Sha256;
+
+    struct Slot<'a>(&'a [u8]);
+
+    impl age::Identity for Slot<'_> {
+        fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
+            if stanza.tag != "casevault-argon2id" {
+                return None;
+            }
+            let salt = BASE64_STANDARD_NO_PAD.decode(&stanza.args[0]).ok()?;
+            let n = |i: usize| stanza.args[i].parse::<u32>().ok();
+            let params = argon2::Params::new(n(1)?, n(2)?, n(3)?, Some(32)).ok()?;
+            let argon =
+                argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+            let mut full = b"casevault.org/v1/keyslot/argon2id".to_vec();
+            full.extend_from_slice(&salt);
+            let mut key = [0u8; 32];
+            argon.hash_password_into(self.0, &full, &mut key).ok()?;
+            Some(FileKey::try_init_with_mut(|fk| {
+                let plain = aead_decrypt(&key, FILE_KEY_BYTES, &stanza.body)
+                    .map_err(|_| age::DecryptError::DecryptionFailed)?;
+                fk.copy_from_slice(&plain);
+                Ok(())
+            }))
+        }
+    }
+
+    /// What a member's passphrase and keyslot lead to: their personal key and their
+    /// Ed25519 signing key.
+    pub struct MemberSecrets {
+        pub personal: [u8; 32],
+        pub signing: ed25519_dalek::SigningKey,
+    }
+
+    pub fn member_secrets(
+        keyslot: &[u8],
+        member_record: &[u8],
+        name: &str,
+        pass: &str,
+    ) -> MemberSecrets {
+        let decryptor = age::Decryptor::new_buffered(keyslot).expect("an age keyslot");
+        let slot = Slot(pass.as_bytes());
+        let mut reader = decryptor
+            .decrypt(iter::once(&slot as &dyn age::Identity))
+            .expect("the passphrase opens the keyslot");
+        let mut root = Vec::new();
+        reader.read_to_end(&mut root).unwrap();
+        let mut personal = [0u8; 32];
+        hkdf::Hkdf::<Sha256>::new(None, &root)
+            .expand(b"casevault.org/v2/member/personal", &mut personal)
+            .unwrap();
+        let key = SecretBox::new(Box::new(personal));
+        let plain = open_record(
+            &key,
+            &RecordRef::new(RecordKind::Member, name, 1),
+            member_record,
+        )
+        .expect("the member's keys open");
+        let json: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+        let hex = json["ed25519"].as_str().unwrap();
+        let bytes: Vec<u8> = (0..32)
+            .map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        MemberSecrets {
+            personal,
+            signing: ed25519_dalek::SigningKey::from_bytes(&bytes.try_into().unwrap()),
+        }
+    }
 }
