@@ -200,7 +200,7 @@ pub enum Command {
     /// The database on a server must exist and be empty.
     #[command(after_help = "Examples:
   casevault migrate --to postgres://casevault@db.practice.example/casevault
-  casevault --vault postgres://casevault@db.practice.example/casevault migrate --to ~/practice.casevault")]
+  CASEVAULT_VAULT=postgres://casevault@db.practice.example/casevault casevault migrate --to ~/practice.casevault")]
     Migrate {
         /// Where the copy goes: a file that does not exist, or postgres://USER@HOST/DATABASE.
         #[arg(long, value_name = "LOCATION")]

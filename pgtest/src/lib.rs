@@ -37,6 +37,7 @@ use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -117,6 +118,9 @@ pub struct PgServer {
     port: u16,
     /// Running as root: initdb, pg_ctl and postgres run as the system user `postgres`.
     as_system_user: bool,
+    /// Also listening on 127.0.0.1 (on `port`, free on TCP), TLS only
+    /// ([`PgServer::start_tls`]).
+    tls: bool,
     /// The watchdog process; dropping its standard input lets it go.
     watchdog: Mutex<Option<Child>>,
 }
@@ -135,6 +139,34 @@ impl PgServer {
     /// are missing, unless `CASEVAULT_REQUIRE_POSTGRES=1`: then it panics. Panics, with
     /// the tool's error output, when the server cannot be set up.
     pub fn start() -> Option<PgServer> {
+        Self::start_with(false)
+    }
+
+    /// [`PgServer::start`], also listening on 127.0.0.1 (the port is then one free on
+    /// TCP), where it takes TLS connections only, with a certificate for `localhost`
+    /// and 127.0.0.1 signed by an authority of its own ([`PgServer::ca_cert`]; made
+    /// with the `openssl` command).
+    pub fn start_tls() -> Option<PgServer> {
+        Self::start_with(true)
+    }
+
+    /// The certificate of the authority that signed a [`PgServer::start_tls`]
+    /// server's certificate (PEM).
+    pub fn ca_cert(&self) -> PathBuf {
+        self.root.path().join("tls").join("ca.pem")
+    }
+
+    /// The URL of database `db` over TCP and TLS, for a [`PgServer::start_tls`] server:
+    /// `postgres://casevault@localhost:PORT/DB?sslmode=require`.
+    pub fn tls_url(&self, db: &str) -> String {
+        format!(
+            "postgres://{APP_ROLE}@localhost:{}/{}?sslmode=require",
+            self.port,
+            percent_encode(db.as_bytes())
+        )
+    }
+
+    fn start_with(tls: bool) -> Option<PgServer> {
         let Some(bindir) = find_bindir() else {
             if std::env::var_os("CASEVAULT_REQUIRE_POSTGRES").is_some_and(|value| value == "1") {
                 panic!("{NOT_FOUND}, and CASEVAULT_REQUIRE_POSTGRES=1 requires them");
@@ -162,14 +194,19 @@ impl PgServer {
                 socket_dir.display()
             )
         });
+        let port = if tls { free_tcp_port() } else { choose_port() };
         let server = PgServer {
             root,
             socket_dir,
             bindir,
-            port: choose_port(),
+            port,
             as_system_user,
+            tls,
             watchdog: Mutex::new(None),
         };
+        if tls {
+            server.make_certificates();
+        }
         // From here on, a panic drops `server`, which stops and removes what was made.
         if as_system_user {
             let mut chown = Command::new("chown");
@@ -448,6 +485,84 @@ impl PgServer {
         command
     }
 
+    /// A test authority and a certificate for `localhost` and 127.0.0.1 signed by it,
+    /// in `tls/` (made with `openssl`; EC P-256, valid two days).
+    fn make_certificates(&self) {
+        let dir = self.root.path().join("tls");
+        fs::create_dir(&dir).unwrap_or_else(|error| panic!("creating {}: {error}", dir.display()));
+        fs::write(
+            dir.join("server.ext"),
+            "subjectAltName = DNS:localhost, IP:127.0.0.1\n\
+             basicConstraints = critical, CA:FALSE\n\
+             keyUsage = critical, digitalSignature\n\
+             extendedKeyUsage = serverAuth\n",
+        )
+        .unwrap_or_else(|error| panic!("writing the certificate extensions: {error}"));
+        let openssl = |args: &[&str], what: &str| {
+            let mut command = Command::new("openssl");
+            command.current_dir(&dir).args(args);
+            run(command, what);
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let mut ca = vec!["req", "-x509"];
+        ca.extend(ec);
+        ca.extend([
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=casevault test authority",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign",
+        ]);
+        openssl(&ca, "openssl: the test authority");
+        let mut request = vec!["req"];
+        request.extend(ec);
+        request.extend([
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        openssl(&request, "openssl: the server's key");
+        openssl(
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+            ],
+            "openssl: the server's certificate",
+        );
+        // The server refuses a key others may read.
+        fs::set_permissions(dir.join("server.key"), fs::Permissions::from_mode(0o600))
+            .unwrap_or_else(|error| panic!("chmod of the server's key: {error}"));
+    }
+
     fn spawn_watchdog(&self) {
         let mut sh = Command::new("sh");
         sh.arg("-c")
@@ -480,9 +595,20 @@ impl PgServer {
         run(initdb, "initdb");
 
         let mut settings = String::from("\n# casevault-pgtest\n");
+        if self.tls {
+            let tls = self.root.path().join("tls");
+            let _ = write!(
+                settings,
+                "ssl = on\n\
+                 ssl_cert_file = {}\n\
+                 ssl_key_file = {}\n",
+                quote_literal(&tls.join("server.pem").to_string_lossy()),
+                quote_literal(&tls.join("server.key").to_string_lossy()),
+            );
+        }
         let _ = write!(
             settings,
-            "listen_addresses = ''\n\
+            "listen_addresses = {}\n\
              unix_socket_directories = {}\n\
              port = {}\n\
              fsync = on\n\
@@ -492,6 +618,7 @@ impl PgServer {
              shared_buffers = 16MB\n\
              logging_collector = off\n\
              password_encryption = 'scram-sha-256'\n",
+            if self.tls { "'127.0.0.1'" } else { "''" },
             quote_literal(&self.socket_dir.to_string_lossy()),
             self.port,
         );
@@ -506,9 +633,11 @@ impl PgServer {
         fs::write(
             &hba,
             format!(
-                "# casevault-pgtest: Unix socket only.\n\
+                "# casevault-pgtest: a Unix socket (and, for TLS tests, 127.0.0.1 over TLS only).\n\
                  local all {PASSWORD_ROLE} scram-sha-256\n\
-                 local all all trust\n"
+                 local all all trust\n\
+                 hostssl all all 127.0.0.1/32 trust\n\
+                 hostnossl all all 0.0.0.0/0 reject\n"
             ),
         )
         .unwrap_or_else(|error| panic!("writing {}: {error}", hba.display()));
@@ -681,6 +810,14 @@ fn runuser() -> &'static OsStr {
 
 /// 20000 + (process id mixed with a per-process counter) mod 20000. Each server has a
 /// socket directory of its own, so the port only needs to name the socket file.
+/// A port free on 127.0.0.1 now (the kernel's choice), for a server listening on TCP.
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap_or_else(|error| panic!("finding a free TCP port on 127.0.0.1: {error}"))
+}
+
 fn choose_port() -> u16 {
     let counter = SERVER_COUNTER.fetch_add(1, Ordering::Relaxed);
     let mixed = std::process::id().wrapping_add(counter.wrapping_mul(7919)) % 20000;

@@ -10,6 +10,8 @@
 use std::ffi::OsStr;
 use std::fmt;
 use std::path::{Path, PathBuf};
+#[cfg(feature = "server")]
+use std::str::FromStr;
 
 /// Where a vault is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,7 +129,7 @@ impl ServerAddress {
             url: text.to_owned(),
         };
         #[cfg(feature = "server")]
-        super::postgres::check_address(&address)?;
+        check_address(&address)?;
         Ok(address)
     }
 
@@ -135,6 +137,52 @@ impl ServerAddress {
     pub fn as_str(&self) -> &str {
         &self.url
     }
+}
+
+#[cfg(feature = "server")]
+/// Refuses, before any connection, an address the PostgreSQL client would not read
+/// or would read as something else than casevault checked.
+pub(super) fn check_address(address: &ServerAddress) -> std::result::Result<(), LocationError> {
+    let config = postgres::Config::from_str(address.as_str())
+        .map_err(|e| LocationError::Malformed(e.to_string()))?;
+    if config.get_password().is_some() {
+        return Err(LocationError::Password);
+    }
+    if config.get_dbname().is_none_or(str::is_empty) {
+        return Err(LocationError::NoDatabase);
+    }
+    // One host, the one named: where the password is sent, and what the TLS rule
+    // below looks at, is then where the client connects.
+    if !config.get_hostaddrs().is_empty() {
+        return Err(LocationError::Unsupported("gives a hostaddr"));
+    }
+    if config.get_hosts().len() > 1 {
+        return Err(LocationError::Unsupported("names several hosts"));
+    }
+    if is_remote(&config) && config.get_ssl_mode() == postgres::config::SslMode::Disable {
+        return Err(LocationError::NoTls);
+    }
+    Ok(())
+}
+
+#[cfg(feature = "server")]
+/// Whether the address names a host across a network (not a Unix socket, not this
+/// machine's loopback).
+pub(super) fn is_remote(config: &postgres::Config) -> bool {
+    config
+        .get_hosts()
+        .iter()
+        .any(|h| matches!(h, postgres::config::Host::Tcp(name) if !is_loopback(name)))
+}
+
+#[cfg(feature = "server")]
+pub(super) fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl fmt::Display for ServerAddress {

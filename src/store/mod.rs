@@ -18,37 +18,17 @@ mod conformance;
 pub(crate) mod copy;
 mod error;
 mod location;
+mod open;
 #[cfg(feature = "server")]
 mod postgres;
 pub(crate) mod scan;
 mod sqlite;
+mod transfer;
 
 pub use error::StoreError;
 pub use location::{Location, LocationError, ServerAddress};
+pub(crate) use open::{create, open};
 pub(crate) use sqlite::SqliteStore;
-
-/// Opens the vault at `location`.
-pub(crate) fn open(location: &Location) -> Result<Box<dyn Backend>> {
-    match location {
-        Location::File(path) => Ok(Box::new(SqliteStore::open(path)?)),
-        #[cfg(feature = "server")]
-        Location::Server(address) => Ok(Box::new(postgres::PgStore::open(address)?)),
-        #[cfg(not(feature = "server"))]
-        Location::Server(_) => Err(StoreError::NoServerSupport),
-    }
-}
-
-/// Creates an empty vault at `location`: a new file, or the tables in an empty
-/// database.
-pub(crate) fn create(location: &Location) -> Result<Box<dyn Backend>> {
-    match location {
-        Location::File(path) => Ok(Box::new(SqliteStore::create(path)?)),
-        #[cfg(feature = "server")]
-        Location::Server(address) => Ok(Box::new(postgres::PgStore::create(address)?)),
-        #[cfg(not(feature = "server"))]
-        Location::Server(_) => Err(StoreError::NoServerSupport),
-    }
-}
 
 type Result<T> = std::result::Result<T, StoreError>;
 

@@ -26,7 +26,7 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel, Row, Statement};
 
-use super::location::{LocationError, ServerAddress};
+use super::location::ServerAddress;
 use super::{
     AuditRow, BUSY_TIMEOUT, Backend, GrantRow, Location, RecordRow, StoreError, Transaction,
 };
@@ -87,40 +87,6 @@ const OTHER_TABLES: &str = "SELECT count(*) FROM pg_catalog.pg_class c
      WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
        AND n.nspname NOT LIKE 'pg\\_%'";
-
-/// Refuses, before any connection, an address the PostgreSQL client would not read
-/// or would read as something else than casevault checked.
-pub(super) fn check_address(address: &ServerAddress) -> std::result::Result<(), LocationError> {
-    let config = postgres::Config::from_str(address.as_str())
-        .map_err(|e| LocationError::Malformed(e.to_string()))?;
-    if config.get_password().is_some() {
-        return Err(LocationError::Password);
-    }
-    if config.get_dbname().is_none_or(str::is_empty) {
-        return Err(LocationError::NoDatabase);
-    }
-    // One host, the one named: where the password is sent, and what the TLS rule
-    // below looks at, is then where the client connects.
-    if !config.get_hostaddrs().is_empty() {
-        return Err(LocationError::Unsupported("gives a hostaddr"));
-    }
-    if config.get_hosts().len() > 1 {
-        return Err(LocationError::Unsupported("names several hosts"));
-    }
-    if is_remote(&config) && config.get_ssl_mode() == postgres::config::SslMode::Disable {
-        return Err(LocationError::NoTls);
-    }
-    Ok(())
-}
-
-/// Whether the address names a host across a network (not a Unix socket, not this
-/// machine's loopback).
-fn is_remote(config: &postgres::Config) -> bool {
-    config
-        .get_hosts()
-        .iter()
-        .any(|h| matches!(h, postgres::config::Host::Tcp(name) if !is_loopback(name)))
-}
 
 /// A vault in a PostgreSQL database.
 pub(crate) struct PgStore {
@@ -210,7 +176,7 @@ impl PgStore {
     }
 
     fn connect(address: &ServerAddress) -> Result<PgStore> {
-        check_address(address).map_err(|e| StoreError::Server(e.to_string()))?;
+        super::location::check_address(address).map_err(|e| StoreError::Server(e.to_string()))?;
         let mut config = postgres::Config::from_str(address.as_str())
             .map_err(|e| StoreError::Server(format!("the address cannot be read: {e}")))?;
         config.application_name("casevault");
@@ -219,7 +185,7 @@ impl PgStore {
         }
         config.keepalives(true);
         config.keepalives_idle(Duration::from_secs(30));
-        if is_remote(&config) {
+        if super::location::is_remote(&config) {
             // A network between here and the server: never in the clear, and never
             // "prefer" (which an attacker on the path downgrades to the clear).
             match config.get_ssl_mode() {
@@ -252,15 +218,6 @@ impl PgStore {
             Location::File(_) => unreachable!("a PgStore's location is a server"),
         }
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// TLS by rustls, with the system's trusted roots (and `PGSSLROOTCERT`'s, when set,
@@ -416,7 +373,7 @@ impl Backend for PgStore {
     }
 
     fn backup_to(&mut self, out: &Path) -> Result<()> {
-        super::copy::backup_into_file(self, out)
+        super::transfer::backup_into_file(self, out)
     }
 
     fn discard(mut self: Box<Self>) -> Result<()> {
