@@ -851,7 +851,13 @@ fn assert_disclosure_refused(v: &TestVault, ada: &str, why: &str) {
         ],
         INTEGRITY,
     );
-    assert!(stderr.contains(why), "{stderr}");
+    // On a server, the machine's pin (taken as the trail was found) sees a removed
+    // event's gap before the disclosure's own check does.
+    assert!(
+        stderr.contains(why)
+            || (v.server().is_some() && stderr.contains("events up to it were removed")),
+        "{stderr}"
+    );
     assert!(!out_file.exists(), "nothing left the vault");
 }
 

@@ -86,6 +86,14 @@ pub struct TestVault {
     pub location: OsString,
     /// The server and the database on it, on PostgreSQL.
     pub database: Option<(&'static PgServer, String)>,
+    /// The user's data directory (`XDG_DATA_HOME`), where the machine keeps its pins
+    /// of a server vault's trail: apart from `dir`, which tests list.
+    pub data: tempfile::TempDir,
+}
+
+/// A data directory of its own for a test vault's user.
+fn data_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temporary data directory")
 }
 
 impl TestVault {
@@ -104,6 +112,7 @@ impl TestVault {
                 dir,
                 path,
                 database: None,
+                data: data_dir(),
             },
             Backend::Postgres => Self::on_server(dir, shared_server()),
         }
@@ -119,6 +128,7 @@ impl TestVault {
             dir,
             path,
             database: Some((server, db)),
+            data: data_dir(),
         }
     }
 
@@ -136,6 +146,7 @@ impl TestVault {
             dir,
             path,
             database: None,
+            data: data_dir(),
         }
     }
 
@@ -213,6 +224,7 @@ impl TestVault {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
+            .env("XDG_DATA_HOME", self.data.path())
             .env("TMPDIR", self.dir.path())
             .env("USER", "dr-test")
             // Times are shown in the local offset: UTC, whatever the machine's zone.
@@ -273,7 +285,10 @@ impl TestVault {
     }
 
     /// The vault's tables, with SQLite or with psql on the server (for tampering and
-    /// inspection on both backends).
+    /// inspection on both backends). On a server, each change forgets the machine's
+    /// pins: a tamper test checks what the vault itself shows of a change (the chain,
+    /// the head, the records), as a machine that had not seen the vault before would;
+    /// what a pin adds is `server_pins.rs`'s.
     pub fn db(&self) -> TestDb {
         match self.server() {
             None => TestDb::Sqlite(
@@ -282,6 +297,7 @@ impl TestVault {
             Some((server, db)) => TestDb::Postgres {
                 server,
                 db: db.to_owned(),
+                pins: self.data.path().join("casevault").join("pins"),
             },
         }
     }
@@ -404,6 +420,7 @@ impl TestVault {
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
+            .env("XDG_DATA_HOME", self.data.path())
             .env("TMPDIR", self.dir.path())
             .env("USER", "dr-test")
             // Times are shown in the local offset: UTC, whatever the machine's zone.
@@ -786,6 +803,8 @@ pub enum TestDb {
     Postgres {
         server: &'static PgServer,
         db: String,
+        /// The machine's pins, forgotten at each change.
+        pins: PathBuf,
     },
 }
 
@@ -835,7 +854,8 @@ impl TestDb {
                 conn.execute(sql, rusqlite::params_from_iter(values))
                     .unwrap_or_else(|e| panic!("{sql}: {e}"))
             }
-            TestDb::Postgres { server, db } => {
+            TestDb::Postgres { server, db, pins } => {
+                let _ = std::fs::remove_dir_all(pins);
                 let out = Self::psql(server, db, &Self::inline(sql, params), false);
                 // The command tag, as "UPDATE 1", "DELETE 0", "INSERT 0 1".
                 let tag = out.lines().last().unwrap_or_default();
@@ -872,7 +892,7 @@ impl TestDb {
                 .collect::<Result<_, _>>()
                 .unwrap_or_else(|e| panic!("{sql}: {e}"))
             }
-            TestDb::Postgres { server, db } => {
+            TestDb::Postgres { server, db, .. } => {
                 let out = Self::psql(server, db, &Self::inline(sql, params), true);
                 out.lines()
                     .map(|line| {

@@ -89,6 +89,10 @@ pub async fn browser(driver: &Driver, profile: &Path, downloads: Option<&Path>) 
     }
     let mut caps = serde_json::Map::new();
     caps.insert("goog:chromeOptions".into(), options);
+    // Two TLS providers are built in this workspace (*ring*, for the server backend,
+    // and aws-lc-rs, fantoccini's), so rustls cannot pick one by itself: the WebDriver
+    // client's is named here, once per process.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     ClientBuilder::rustls()
         .expect("a WebDriver client")
         .capabilities(caps)
