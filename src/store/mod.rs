@@ -230,6 +230,49 @@ pub(crate) trait Transaction {
     fn add_failed_unlock(&self, at: &str, keyslot: &str) -> Result<()>;
 }
 
+/// The rows until they hold `max_bytes` (`size` says how much a row holds), the row
+/// that reaches it included: the rest is left unread. Every backend's pages end so.
+pub(crate) fn up_to<T, E>(
+    rows: impl IntoIterator<Item = std::result::Result<T, E>>,
+    max_bytes: usize,
+    size: impl Fn(&T) -> usize,
+) -> std::result::Result<Vec<T>, E> {
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for row in rows {
+        let row = row?;
+        bytes += size(&row);
+        out.push(row);
+        if bytes >= max_bytes {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The directory a new file `out` (which must not exist) is made beside, and an I/O
+/// error about `out` (its kind only: the error's own text would name casevault's
+/// temporary file).
+pub(crate) fn beside(
+    out: &Path,
+) -> Result<(
+    std::path::PathBuf,
+    impl Fn(std::io::Error) -> StoreError + Copy + '_,
+)> {
+    if out.exists() {
+        return Err(StoreError::AlreadyExists(out.into()));
+    }
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let io = |source: std::io::Error| StoreError::Io {
+        path: out.to_owned(),
+        source: source.kind().into(),
+    };
+    Ok((dir, io))
+}
+
 impl dyn Backend + '_ {
     /// Runs `f` in one write transaction, committed only if `f` succeeds.
     pub(crate) fn transaction<T, E: From<StoreError>>(

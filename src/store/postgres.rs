@@ -545,20 +545,6 @@ impl PgTx<'_> {
     }
 }
 
-/// The rows until they hold `max_bytes` (the row that reaches it included).
-fn up_to<T>(rows: Vec<T>, max_bytes: usize, size: impl Fn(&T) -> usize) -> Vec<T> {
-    let mut out = Vec::new();
-    let mut bytes = 0;
-    for row in rows {
-        bytes += size(&row);
-        out.push(row);
-        if bytes >= max_bytes {
-            break;
-        }
-    }
-    out
-}
-
 fn limit_of(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
 }
@@ -719,10 +705,10 @@ impl Transaction for PgTx<'_> {
                 ],
             )?,
         };
-        let rows = up_to(rows, max_bytes, |r| {
+        let rows = super::up_to(rows.into_iter().map(Ok::<_, StoreError>), max_bytes, |r| {
             r.try_get::<_, &[u8]>(3).map_or(0, <[u8]>::len)
         });
-        rows.iter().map(|r| self.record_row(r, None)).collect()
+        rows?.iter().map(|r| self.record_row(r, None)).collect()
     }
 
     fn append_audit(&self, row: &AuditRow) -> Result<()> {
@@ -781,10 +767,10 @@ impl Transaction for PgTx<'_> {
             ),
             &[&after, &limit, &after_seq.is_none()],
         )?;
-        let rows = up_to(rows, max_bytes, |r| {
+        let rows = super::up_to(rows.into_iter().map(Ok::<_, StoreError>), max_bytes, |r| {
             r.try_get::<_, &[u8]>(2).map_or(0, <[u8]>::len)
         });
-        rows.iter().map(|r| self.audit_row(r)).collect()
+        rows?.iter().map(|r| self.audit_row(r)).collect()
     }
 
     fn set_grant(&self, grant: &GrantRow) -> Result<()> {

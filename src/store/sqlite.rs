@@ -6,7 +6,7 @@
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
@@ -231,18 +231,7 @@ impl Backend for SqliteStore {
     /// Writes a consistent copy of the vault to `out` (which must not exist), mode
     /// 0600, atomically: the copy appears under its name only once complete.
     fn backup_to(&mut self, out: &Path) -> Result<()> {
-        if out.exists() {
-            return Err(StoreError::AlreadyExists(out.into()));
-        }
-        let dir = match out.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-            _ => PathBuf::from("."),
-        };
-        // The kind only: the error's own text names casevault's temporary file.
-        let io = |source: std::io::Error| StoreError::Io {
-            path: out.to_owned(),
-            source: source.kind().into(),
-        };
+        let (dir, io) = super::beside(out)?;
         // A private, empty file in the same directory: VACUUM INTO fills it and keeps
         // its mode, and the rename below is atomic.
         let partial = tempfile::Builder::new()
@@ -468,7 +457,7 @@ impl Transaction for SqliteTx<'_> {
                      ORDER BY kind, id, version LIMIT ?1",
                 )?;
                 let rows = stmt.query_map([limit], row)?;
-                up_to(rows, max_bytes, |r| r.ciphertext.len())
+                Ok(super::up_to(rows, max_bytes, |r| r.ciphertext.len())?)
             }
             Some(after) => {
                 // Row values follow the primary key's order, so each page is an index seek.
@@ -481,7 +470,7 @@ impl Transaction for SqliteTx<'_> {
                     params![after.kind.as_str(), after.id, after.version, limit],
                     row,
                 )?;
-                up_to(rows, max_bytes, |r| r.ciphertext.len())
+                Ok(super::up_to(rows, max_bytes, |r| r.ciphertext.len())?)
             }
         }
     }
@@ -546,7 +535,7 @@ impl Transaction for SqliteTx<'_> {
                          ORDER BY seq LIMIT ?1",
                 )?;
                 let rows = stmt.query_map([limit], audit_row)?;
-                up_to(rows, max_bytes, |r| r.details.len())
+                Ok(super::up_to(rows, max_bytes, |r| r.details.len())?)
             }
             Some(after) => {
                 let after = i64::try_from(after).unwrap_or(i64::MAX);
@@ -554,7 +543,7 @@ impl Transaction for SqliteTx<'_> {
                     "SELECT seq, mac, details, signer, signature, writes FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2",
                 )?;
                 let rows = stmt.query_map([after, limit], audit_row)?;
-                up_to(rows, max_bytes, |r| r.details.len())
+                Ok(super::up_to(rows, max_bytes, |r| r.details.len())?)
             }
         }
     }
@@ -709,26 +698,6 @@ impl Transaction for SqliteTx<'_> {
         }
         Ok(rows)
     }
-}
-
-/// The rows of a query until they hold `max_bytes` (`size` says how much a row
-/// holds), the row that reaches it included: the rest is left unread.
-fn up_to<T>(
-    rows: impl Iterator<Item = rusqlite::Result<T>>,
-    max_bytes: usize,
-    size: impl Fn(&T) -> usize,
-) -> Result<Vec<T>> {
-    let mut out = Vec::new();
-    let mut bytes = 0;
-    for row in rows {
-        let row = row?;
-        bytes += size(&row);
-        out.push(row);
-        if bytes >= max_bytes {
-            break;
-        }
-    }
-    Ok(out)
 }
 
 fn audit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AuditRow> {

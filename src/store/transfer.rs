@@ -8,7 +8,7 @@
 //! source's. The digest covers every stored byte: keyslots, named values, grants,
 //! failed unlocks, every record version and every audit row.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
@@ -147,17 +147,7 @@ pub(super) fn copy_into(from: &mut dyn Backend, dest: &mut dyn Backend) -> Resul
 /// and checked.
 #[cfg_attr(not(feature = "server"), allow(dead_code))]
 pub(crate) fn backup_into_file(from: &mut dyn Backend, out: &Path) -> Result<()> {
-    if out.exists() {
-        return Err(StoreError::AlreadyExists(out.into()));
-    }
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let io = |source: std::io::Error| StoreError::Io {
-        path: out.to_owned(),
-        source: source.kind().into(),
-    };
+    let (dir, io) = super::beside(out)?;
     // A private directory beside the target: the copy is made there, then linked to
     // its name (which fails rather than replace a file that appeared meanwhile).
     let scratch = tempfile::Builder::new()
