@@ -250,6 +250,17 @@ pub(crate) fn up_to<T, E>(
     Ok(out)
 }
 
+/// What re-sealing one record version must have changed: exactly its row.
+pub(crate) fn replaced_one(changed: u64, reference: &RecordRef) -> Result<()> {
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Corrupt(format!(
+            "{reference} disappeared while it was being re-sealed"
+        )))
+    }
+}
+
 /// The directory a new file `out` (which must not exist) is made beside, and an I/O
 /// error about `out` (its kind only: the error's own text would name casevault's
 /// temporary file).

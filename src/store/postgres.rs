@@ -883,13 +883,7 @@ impl Transaction for PgTx<'_> {
                 &ciphertext,
             ],
         )?;
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Corrupt(format!(
-                "{reference} disappeared while it was being re-sealed"
-            )))
-        }
+        super::replaced_one(changed, reference)
     }
 
     fn failed_unlocks(&self) -> Result<Vec<(String, String)>> {

@@ -661,13 +661,7 @@ impl Transaction for SqliteTx<'_> {
                 reference.version,
                 ciphertext
             ])?;
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::Corrupt(format!(
-                "{reference} disappeared while it was being re-sealed"
-            )))
-        }
+        super::replaced_one(changed as u64, reference)
     }
 
     fn failed_unlocks(&self) -> Result<Vec<(String, String)>> {
