@@ -511,6 +511,15 @@ impl PgTx<'_> {
         self.with(|tx| tx.query_opt(&statement, params))
     }
 
+    /// A `count(…)` query's answer.
+    fn count(&self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<u64> {
+        let n: i64 = match self.row(sql, params)? {
+            Some(r) => get(&r, 0, self.address)?,
+            None => 0,
+        };
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     fn execute(&self, sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> Result<u64> {
         let statement = self.statement(sql)?;
         self.with(|tx| tx.execute(&statement, params))
@@ -626,15 +635,10 @@ impl Transaction for PgTx<'_> {
     }
 
     fn count_records(&self, kind: RecordKind) -> Result<u64> {
-        let row = self.row(
+        self.count(
             "SELECT count(DISTINCT id) FROM records WHERE kind = $1",
             &[&kind.as_str()],
-        )?;
-        let n: i64 = match row {
-            Some(r) => get(&r, 0, self.address)?,
-            None => 0,
-        };
-        Ok(u64::try_from(n).unwrap_or(0))
+        )
     }
 
     fn record(&self, reference: &RecordRef) -> Result<Option<RecordRow>> {
@@ -740,15 +744,10 @@ impl Transaction for PgTx<'_> {
 
     fn count_audit_upto(&self, seq: u64) -> Result<u64> {
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
-        let row = self.row(
+        self.count(
             "SELECT count(*) FROM audit WHERE seq BETWEEN 1 AND $1",
             &[&seq],
-        )?;
-        let n: i64 = match row {
-            Some(r) => get(&r, 0, self.address)?,
-            None => 0,
-        };
-        Ok(u64::try_from(n).unwrap_or(0))
+        )
     }
 
     fn audit_rows_after(
