@@ -90,6 +90,14 @@ pub enum Error {
     /// A record failed to decrypt or verify.
     #[error(transparent)]
     Integrity(#[from] IntegrityError),
+    /// The search index does not open, does not read, or misses a part of itself.
+    #[error(
+        "the search index is damaged ({what}): run `casevault index rebuild`, then `casevault audit verify` to see whether anything else was changed"
+    )]
+    SearchIndexDamaged {
+        /// What failed (no text of any note).
+        what: String,
+    },
     /// A record decrypted but its content is not what this version of casevault wrote.
     #[error("{record} decrypted but its content is malformed")]
     MalformedRecord {
@@ -318,6 +326,7 @@ impl Error {
             Error::Keyslot { .. }
             | Error::Integrity(_)
             | Error::MalformedRecord { .. }
+            | Error::SearchIndexDamaged { .. }
             | Error::RolledBack { .. }
             | Error::TrailNotExtended { .. }
             | Error::AuditHeadMismatch
@@ -353,7 +362,9 @@ impl Error {
             Error::WrongPassphrase => Failure::WrongPassphrase,
             Error::WrongRecoveryCode => Failure::WrongRecoveryCode,
             Error::Keyslot { .. } => Failure::KeyslotUnusable,
-            Error::Integrity(_) | Error::MalformedRecord { .. } => Failure::Integrity,
+            Error::Integrity(_)
+            | Error::MalformedRecord { .. }
+            | Error::SearchIndexDamaged { .. } => Failure::Integrity,
             Error::AuditHeadMismatch => Failure::AuditHeadMismatch,
             Error::PolicyMissing => Failure::PolicyMissing,
             Error::UnknownName { .. } => Failure::UnknownName,

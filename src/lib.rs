@@ -124,7 +124,8 @@ pub use vault::profile::ProfileChange;
 pub use vault::record_life::RetentionRow;
 pub use vault::restrict::CareChange;
 pub use vault::{
-    AccessRequest, Approval, DEFAULT_MEMBER, FailedUnlock, RekeyReport, SearchHit, Session, Vault,
+    AccessRequest, Approval, DEFAULT_MEMBER, FailedUnlock, IndexRebuild, RekeyReport, SearchHit,
+    Session, Vault,
     VaultCopy, harden_process,
 };
 

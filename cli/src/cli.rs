@@ -181,6 +181,9 @@ pub enum Command {
     /// their holders must run rekey too.
     #[command(after_help = "Examples:\n  casevault rekey\n  casevault rekey --json")]
     Rekey,
+    /// The search index: sealed blocks that tell a search which notes to read.
+    #[command(subcommand)]
+    Index(IndexCommand),
     /// Write a consistent, encrypted copy of the vault.
     #[command(
         after_help = "Examples:\n  casevault backup --out /media/backup/practice-2026-03-01.casevault"
@@ -1202,6 +1205,19 @@ pub struct ExportArgs {
 pub enum FormatArg {
     Markdown,
     Json,
+}
+
+/// `casevault index ...`
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Build your search index again from the notes you can read.
+    ///
+    /// Every note you can read is read and indexed again, under the keys of its
+    /// compartments you hold. Run it once after upgrading a vault made before the
+    /// index (until then, searches read every note), or when `casevault audit verify`
+    /// reports the index damaged or incomplete.
+    #[command(after_help = "Examples:\n  casevault index rebuild\n  casevault index rebuild --json")]
+    Rebuild,
 }
 
 #[derive(Subcommand, Debug)]

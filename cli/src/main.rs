@@ -92,6 +92,7 @@ fn run(cli: &Cli, out: &Printer) -> Result<(), CliError> {
         Command::Caseload(command) => caseload::run(cli, command, out),
         Command::Access(command) => access::run(cli, command, out),
         Command::Rekey => vault::rekey(cli, out),
+        Command::Index(cli::IndexCommand::Rebuild) => vault::index_rebuild(cli, out),
         Command::Backup { out: target } => vault::backup(cli, target, out),
         Command::Migrate { to } => vault::migrate(cli, to, out),
         Command::Demo => demo::run(out),

@@ -112,6 +112,8 @@ actions! {
     NoteImport = "note.import",
     /// An import read what it needs before its first file (`note.import.prepare`).
     NoteImportPrepare = "note.import.prepare",
+    /// A member's search index was built again from the notes (`index.rebuild`).
+    IndexRebuild = "index.rebuild",
     /// A consent was recorded (`consent.add`).
     ConsentAdd = "consent.add",
     /// A consent was read (`consent.show`).

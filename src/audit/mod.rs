@@ -569,6 +569,18 @@ pub enum VerifyFinding {
         /// The member the event's row names as its signer.
         signer: String,
     },
+    /// The search index does not open or read, or a block of it is missing: a search
+    /// would fail rather than answer (`casevault index rebuild` makes it again).
+    SearchIndexDamaged {
+        /// What failed.
+        what: String,
+    },
+    /// A note's newest version is missing from the search index of a compartment it
+    /// has a part in: a search would not find it there.
+    SearchIndexIncomplete {
+        /// The note.
+        note: String,
+    },
 }
 
 impl std::fmt::Display for VerifyFinding {
@@ -615,6 +627,14 @@ impl std::fmt::Display for VerifyFinding {
             } => write!(
                 f,
                 "audit event {seq} writes {record}, which the role of {signer}, who signed it, does not allow"
+            ),
+            VerifyFinding::SearchIndexDamaged { what } => write!(
+                f,
+                "the search index is damaged ({what}): `casevault index rebuild` makes it again"
+            ),
+            VerifyFinding::SearchIndexIncomplete { note } => write!(
+                f,
+                "note {note} is missing from the search index (a search would not find it): `casevault index rebuild` makes it again"
             ),
             VerifyFinding::EventSignatureInvalid { seq, signer } => write!(
                 f,

@@ -192,6 +192,9 @@ impl Transaction for MemTx {
     fn all_meta(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
         unimplemented!()
     }
+    fn delete_meta_tree(&self, _: &str) -> StoreResult<u64> {
+        unimplemented!()
+    }
     fn all_grants(&self) -> StoreResult<Vec<GrantRow>> {
         unimplemented!()
     }

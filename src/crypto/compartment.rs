@@ -262,6 +262,74 @@ pub(crate) fn open_part(key: &DataKey, binding: &[u8], sealed: &[u8]) -> Option<
     })
 }
 
+/// The smallest a sealed block's padded plaintext is, and the size past which it is
+/// padded to a multiple of itself rather than to a power of two.
+const MIN_BLOCK: usize = 512;
+const BLOCK_STEP: usize = 64 * 1024;
+
+/// Seals a block of a compartment's search index under its key: XChaCha20-Poly1305
+/// with a random nonce, `binding` (the compartment and the block's name) as associated
+/// data; the plaintext padded to a power of two of at least 512 bytes (a multiple of
+/// 64 KiB past that), so that a block's size says little of how much text it covers.
+/// Returns nonce || ciphertext.
+pub(crate) fn seal_block(key: &DataKey, binding: &[u8], plain: &[u8]) -> Vec<u8> {
+    let len = u32::try_from(plain.len()).expect("an index block is smaller than 4 GiB");
+    let need = plain.len() + 4;
+    let padded_len = if need <= BLOCK_STEP {
+        need.next_power_of_two().max(MIN_BLOCK)
+    } else {
+        need.div_ceil(BLOCK_STEP) * BLOCK_STEP
+    };
+    let mut padded = Zeroizing::new(Vec::with_capacity(padded_len));
+    padded.extend_from_slice(&len.to_le_bytes());
+    padded.extend_from_slice(plain);
+    padded.resize(padded_len, 0);
+    let mut nonce = [0u8; 24];
+    OsRng.fill_bytes(&mut nonce);
+    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
+    let sealed = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &padded,
+                aad: binding,
+            },
+        )
+        .expect("XChaCha20-Poly1305 seals any length casevault writes");
+    let mut out = Vec::with_capacity(24 + sealed.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    out
+}
+
+/// Opens a block sealed by [`seal_block`]; `None` when it does not verify (altered,
+/// moved, or another key's) or is malformed.
+pub(crate) fn open_block(key: &DataKey, binding: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    if sealed.len() < 24 + 16 {
+        return None;
+    }
+    let (nonce, body) = sealed.split_at(24);
+    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
+    let mut padded = Zeroizing::new(
+        cipher
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: binding,
+                },
+            )
+            .ok()?,
+    );
+    let len = u32::from_le_bytes(padded.get(..4)?.try_into().ok()?) as usize;
+    if 4 + len > padded.len() {
+        return None;
+    }
+    padded.truncate(4 + len);
+    padded.drain(..4);
+    Some(padded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,6 +350,22 @@ mod tests {
             empty.len(),
             seal_part(&key, b"x", b"substance-use", short).len()
         );
+    }
+
+    #[test]
+    fn index_blocks_round_trip_padded_and_bound() {
+        let key = generate();
+        let sealed = seal_block(&key, b"c1 b1", b"postings");
+        assert_eq!(&open_block(&key, b"c1 b1", &sealed).unwrap()[..], b"postings");
+        assert!(open_block(&key, b"c1 b2", &sealed).is_none());
+        assert!(open_block(&generate(), b"c1 b1", &sealed).is_none());
+        // Sizes: at least 512 bytes, powers of two, then steps of 64 KiB.
+        assert_eq!(sealed.len(), 24 + 512 + 16);
+        assert_eq!(seal_block(&key, b"x", &[7; 600]).len(), 24 + 1024 + 16);
+        assert_eq!(seal_block(&key, b"x", &[7; 70_000]).len(), 24 + 128 * 1024 + 16);
+        let big = seal_block(&key, b"x", &[7; 200_000]);
+        assert_eq!(big.len(), 24 + 256 * 1024 + 16);
+        assert_eq!(open_block(&key, b"x", &big).unwrap().len(), 200_000);
     }
 
     #[test]

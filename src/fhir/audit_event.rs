@@ -48,7 +48,9 @@ fn classify(action: &Action) -> (FhirCode, Option<FhirCode>, FhirCode) {
         | Action::RequestReview
         | Action::RequestStatement => update,
         Action::ClientDestroy => (TYPE_PATIENT_RECORD, Some(SUBTYPE_DELETE), ACTION_D),
-        Action::NoteImportPrepare | Action::DiscloseDryRun => (TYPE_PATIENT_RECORD, None, ACTION_E),
+        Action::NoteImportPrepare | Action::DiscloseDryRun | Action::IndexRebuild => {
+            (TYPE_PATIENT_RECORD, None, ACTION_E)
+        }
         Action::NoteSearch => (TYPE_QUERY, Some(SUBTYPE_SEARCH), ACTION_R),
         Action::NoteImport => (TYPE_IMPORT, None, ACTION_C),
         Action::VaultUnlock | Action::VaultRecover => (TYPE_AUTHENTICATION, None, ACTION_E),
@@ -368,7 +370,7 @@ mod tests {
             | "restriction.refuse" | "restriction.end" | "request.extend" | "request.answer"
             | "request.review" | "request.statement" => (pr, update, ACTION_U),
             "client.destroy" => (pr, Some(SUBTYPE_DELETE), ACTION_D),
-            "note.import.prepare" | "disclose.dry-run" => (pr, None, ACTION_E),
+            "note.import.prepare" | "disclose.dry-run" | "index.rebuild" => (pr, None, ACTION_E),
             "note.search" => (TYPE_QUERY, search, ACTION_R),
             "note.import" => (TYPE_IMPORT, None, ACTION_C),
             "vault.unlock" | "vault.recover" => (TYPE_AUTHENTICATION, None, ACTION_E),

@@ -302,3 +302,21 @@ fn only_replace_changes_a_stored_record_and_only_one_that_exists() {
         });
     }
 }
+
+#[test]
+fn named_values_are_deleted_by_tree() {
+    for Fixture { mut backend, .. } in backends() {
+        let names = ["index/a", "index/a/1", "index/a/2", "index/ab", "index/a0", "index/b/1", "vault_id"];
+        in_tx(&mut *backend, |tx| {
+            for name in names {
+                tx.set_meta(name, name.as_bytes()).unwrap();
+            }
+            assert_eq!(tx.delete_meta_tree("index/a").unwrap(), 3);
+            assert_eq!(tx.delete_meta_tree("index/none").unwrap(), 0);
+        });
+        in_tx(&mut *backend, |tx| {
+            let left: Vec<String> = tx.all_meta().unwrap().into_iter().map(|(n, _)| n).collect();
+            assert_eq!(left, ["index/a0", "index/ab", "index/b/1", "vault_id"]);
+        });
+    }
+}

@@ -129,6 +129,10 @@ pub(crate) trait Transaction {
     /// Every named value, in name order (a copy of the vault takes them all).
     fn all_meta(&self) -> Result<Vec<(String, Vec<u8>)>>;
 
+    /// Deletes the named value `name`, and every one whose name starts with
+    /// `name` followed by `/`; returns how many.
+    fn delete_meta_tree(&self, name: &str) -> Result<u64>;
+
     /// Sets a keyslot, replacing the one of the same name.
     fn set_keyslot(&self, name: &str, keyslot: &[u8]) -> Result<()>;
 
@@ -248,6 +252,20 @@ pub(crate) fn up_to<T, E>(
         }
     }
     Ok(out)
+}
+
+/// The names from `prefix` (included) to the first name past every one that starts
+/// with it (`None`: no end): a range in byte order (SQLite's and the server's
+/// `COLLATE "C"`).
+pub(crate) fn prefix_range(prefix: &str) -> (String, Option<String>) {
+    let mut end = prefix.as_bytes().to_vec();
+    while let Some(last) = end.pop() {
+        if last < 0x7f {
+            end.push(last + 1);
+            return (prefix.to_owned(), String::from_utf8(end).ok());
+        }
+    }
+    (prefix.to_owned(), None)
 }
 
 /// What re-sealing one record version must have changed: exactly its row.

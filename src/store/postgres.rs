@@ -32,8 +32,12 @@ use super::{
 };
 use crate::base::{RecordKind, RecordRef};
 
-/// The schema version this build reads and writes (the `casevault_schema` row).
-pub(crate) const SCHEMA_VERSION: i32 = 1;
+/// The schema version this build writes (the `casevault_schema` row). 2: every note
+/// written is added to the search index, so a casevault that does not (reading only
+/// 1) refuses the vault as newer. A vault of version 1 is read and written as it is
+/// (the same tables); its members' searches read every note until they run
+/// `casevault index rebuild`.
+pub(crate) const SCHEMA_VERSION: i32 = 2;
 
 /// Marks the database as a casevault vault.
 const APPLICATION: &str = "casevault";
@@ -587,6 +591,14 @@ impl Transaction for PgTx<'_> {
             &[&name, &value],
         )
         .map(drop)
+    }
+
+    fn delete_meta_tree(&self, name: &str) -> Result<u64> {
+        let (start, end) = super::prefix_range(&format!("{name}/"));
+        self.execute(
+            "DELETE FROM meta WHERE name = $1 OR (name >= $2 AND ($3::text IS NULL OR name < $3))",
+            &[&name, &start, &end],
+        )
     }
 
     fn all_meta(&self) -> Result<Vec<(String, Vec<u8>)>> {

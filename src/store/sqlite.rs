@@ -16,7 +16,7 @@ use super::{
 use crate::base::{RecordKind, RecordRef};
 
 /// The schema version this build reads and writes (`PRAGMA user_version`).
-pub(crate) const SCHEMA_VERSION: i64 = 3;
+pub(crate) const SCHEMA_VERSION: i64 = 4;
 
 /// Marks the file as a casevault vault (`PRAGMA application_id`, "cvlt").
 const APPLICATION_ID: i64 = 0x6376_6c74;
@@ -57,6 +57,10 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE audit ADD COLUMN signer TEXT;
      ALTER TABLE audit ADD COLUMN signature BLOB;
      ALTER TABLE audit ADD COLUMN writes BLOB;",
+    // 3 -> 4: no table changes. From 4 on, every note written is added to the search
+    // index (named values `index/...`); a casevault that does not would leave notes
+    // out of it, so the version makes it refuse the vault as newer.
+    "-- notes are added to the search index as they are written",
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -320,6 +324,15 @@ impl Transaction for SqliteTx<'_> {
             .prepare("SELECT name, value FROM meta ORDER BY name")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn delete_meta_tree(&self, name: &str) -> Result<u64> {
+        let (start, end) = super::prefix_range(&format!("{name}/"));
+        let n = self.0.prepare_cached(
+            "DELETE FROM meta WHERE name = ?1 OR (name >= ?2 AND (?3 IS NULL OR name < ?3))",
+        )?
+        .execute(params![name, start, end])?;
+        Ok(n as u64)
     }
 
     fn set_keyslot(&self, name: &str, keyslot: &[u8]) -> Result<()> {

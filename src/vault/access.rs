@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 
 use zeroize::Zeroizing;
 
+use super::index;
 use super::keyring::Keyring;
 use super::parts;
 use super::seal::{Sealed, random_id, to_json};
@@ -53,6 +54,9 @@ pub(crate) struct Access<'a, 'c> {
     /// The outcome to record when the operation succeeds (default `ok`), e.g. a
     /// decision's `denied`.
     pub(crate) outcome: Option<Outcome>,
+    /// The note versions written, for the search index: added when the operation
+    /// succeeds, in its transaction.
+    pub(super) index: Vec<index::Entry>,
 }
 
 impl<'a, 'c> Access<'a, 'c> {
@@ -64,6 +68,7 @@ impl<'a, 'c> Access<'a, 'c> {
             targets: Vec::new(),
             purpose: None,
             outcome: None,
+            index: Vec::new(),
         }
     }
 }
@@ -225,6 +230,97 @@ impl Access<'_, '_> {
         )
     }
 
+    /// Decrypts the newest version of each note of `notes`, opening only the parts of
+    /// the compartments named with it (what the search index found there), and hands
+    /// them to `f` a page at a time. A note no longer stored, or whose record this
+    /// member's keys do not open, is passed over; each note opened is noted as read.
+    pub(crate) fn for_each_note_with_parts<T: DeserializeOwned + Send>(
+        &mut self,
+        notes: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+        mut f: impl FnMut(Vec<T>) -> Result<()>,
+    ) -> Result<()> {
+        let notes: Vec<(&String, &std::collections::BTreeSet<String>)> = notes.iter().collect();
+        let (tx, ring) = (self.tx, self.ring);
+        for page in notes.chunks(PAGE) {
+            let mut rows = Vec::with_capacity(page.len());
+            let mut wanted = Vec::with_capacity(page.len());
+            for (id, parts) in page {
+                if let Some(row) = tx.latest_record(RecordKind::Note, id)? {
+                    rows.push(row);
+                    wanted.push(*parts);
+                }
+            }
+            ring.prefetch(tx, &rows)?;
+            let named: std::collections::BTreeSet<&String> = wanted.iter().flat_map(|p| p.iter()).collect();
+            for compartment in named {
+                ring.key(tx, compartment)?;
+            }
+            let mut plains: Vec<Opened> = rows
+                .par_iter()
+                .zip(&wanted)
+                .map(|(row, parts)| {
+                    let outer = ring.open_cached(row)?;
+                    let key_of = |c: &str| if parts.contains(c) { ring.cached(c) } else { None };
+                    Ok(parts::assemble(&row.reference, outer, &key_of)?.0)
+                })
+                .collect();
+            for (row, plain) in rows.iter().zip(plains.iter_mut()) {
+                if matches!(plain, Err(Error::KeyDenied { .. })) {
+                    *plain = Err(super::keyring::denied_or_altered(tx, row)?);
+                }
+            }
+            let held = held(&rows, plains)?;
+            for (row, _) in &held {
+                self.note_read(row);
+            }
+            let values = held
+                .par_iter()
+                .map(|(row, plain)| parse(row, plain))
+                .collect::<Result<Vec<T>>>()?;
+            f(values)?;
+        }
+        Ok(())
+    }
+
+    /// Reads every note this member's keys open, a page at a time, and hands `f` (with
+    /// the transaction) what each adds to the search index (the parts they hold); each
+    /// note is noted as read.
+    pub(crate) fn for_each_index_page(
+        &mut self,
+        mut f: impl FnMut(&dyn Transaction, Vec<index::Entry>) -> Result<()>,
+    ) -> Result<()> {
+        let (tx, ring) = (self.tx, self.ring);
+        let mut after = String::new();
+        loop {
+            let rows = tx.latest_records_page(RecordKind::Note, &after, Some(PAGE))?;
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
+            after = last.reference.id.clone();
+            let full = rows.len() == PAGE;
+            let outers = opened_as(tx, ring, &rows, false)?;
+            let held = held(&rows, outers)?;
+            let named: std::collections::BTreeSet<String> = held
+                .iter()
+                .flat_map(|(_, plain)| parts::compartments_of_record(plain))
+                .collect();
+            for compartment in &named {
+                ring.key(tx, compartment)?;
+            }
+            let entries = held
+                .par_iter()
+                .map(|(row, plain)| index::entry_of_record(&row.reference, plain, &|c| ring.cached(c)))
+                .collect::<Result<Vec<_>>>()?;
+            for (row, _) in &held {
+                self.note_read(row);
+            }
+            f(tx, entries)?;
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
     /// Decrypts again records this operation has already read (and noted as read):
     /// a second pass over them, a page at a time, where holding them all from the
     /// first would cost the memory of the whole set.
@@ -373,6 +469,7 @@ impl Access<'_, '_> {
             reference,
             ciphertext,
             sha256,
+            index: None,
         })
     }
 
@@ -383,8 +480,10 @@ impl Access<'_, '_> {
             reference,
             ciphertext,
             sha256,
+            index,
         } = sealed;
         self.tx.replace_record(&reference, &ciphertext)?;
+        self.note_indexed(&reference, &ciphertext, index)?;
         self.targets.push(Target {
             kind: reference.kind.as_str().into(),
             id: reference.id,
@@ -480,8 +579,10 @@ impl Access<'_, '_> {
             reference,
             ciphertext,
             sha256,
+            index,
         } = sealed;
         self.tx.insert_record(&reference, &ciphertext)?;
+        self.note_indexed(&reference, &ciphertext, index)?;
         self.targets.push(Target {
             kind: reference.kind.as_str().into(),
             id: reference.id,
@@ -489,6 +590,37 @@ impl Access<'_, '_> {
             access: TargetAccess::Write,
             sha256: Some(sha256),
         });
+        Ok(())
+    }
+
+    /// Keeps what a note version just written adds to the search index: `entry` if
+    /// its sealing said, otherwise read from the record itself (its parts this member
+    /// holds). Any other record adds nothing.
+    fn note_indexed(
+        &mut self,
+        reference: &RecordRef,
+        ciphertext: &[u8],
+        entry: Option<index::Entry>,
+    ) -> Result<()> {
+        if reference.kind != RecordKind::Note {
+            return Ok(());
+        }
+        let entry = match entry {
+            Some(entry) => entry,
+            None => {
+                let row = RecordRow {
+                    reference: reference.clone(),
+                    ciphertext: ciphertext.to_vec(),
+                };
+                let outer = self.ring.open(self.tx, &row)?;
+                for compartment in parts::compartments_of_record(&outer) {
+                    self.ring.key(self.tx, &compartment)?;
+                }
+                let ring = self.ring;
+                index::entry_of_record(reference, &outer, &|c| ring.cached(c))?
+            }
+        };
+        self.index.push(entry);
         Ok(())
     }
 
@@ -500,6 +632,7 @@ impl Access<'_, '_> {
             reference,
             ciphertext,
             sha256,
+            index: None,
         })
     }
 
@@ -599,8 +732,14 @@ impl Access<'_, '_> {
                 name: "attendance".into(),
             })
             .collect();
+        let texts: Vec<&str> = std::iter::once(note.body.as_str())
+            .chain(note.addenda.iter().map(|a| a.body.as_str()))
+            .collect();
+        let entry = index::entry_of_note(&reference, &texts, &clients, &categories, &mut key_for)?;
         let plain = to_json(&record)?;
-        self.seal_in(&attendance, reference, &plain)
+        let mut sealed = self.seal_in(&attendance, reference, &plain)?;
+        sealed.index = Some(entry);
+        Ok(sealed)
     }
 
     /// Stores a keyslot; the event keeps its digest so `audit verify` catches an old

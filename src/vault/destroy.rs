@@ -330,6 +330,8 @@ fn destroy(a: &mut Access<'_, '_>, policy: &Policy, client: &str) -> Result<Dest
     let mut keys = 0;
     for id in &ids {
         keys += a.tx().destroy_compartment(id)?;
+        // Its search index goes with its key.
+        super::index::destroy(a.tx(), id)?;
         a.ring().forget(id);
     }
     // The caseloads no longer name the client.

@@ -51,6 +51,7 @@ pub(crate) mod consent;
 pub(crate) mod destroy;
 pub(crate) mod disclose;
 pub(crate) mod import;
+mod index;
 mod input;
 pub(crate) mod inspect;
 mod keyring;
@@ -75,7 +76,7 @@ pub(crate) use input::{check_dates, check_lines};
 pub(crate) use seal::random_id;
 
 pub use members::{AccessRequest, Approval, DEFAULT_MEMBER, RekeyReport};
-pub use search::SearchHit;
+pub use search::{IndexRebuild, SearchHit};
 pub use trail::VaultCopy;
 
 use keyring::Keyring;
@@ -204,6 +205,8 @@ impl Vault {
             a.set_meta(VAULT_ID, &vault_id)?;
             a.set_meta(KEY_CHECK, &check)?;
             a.set_meta(FIRST_MEMBER, member.as_bytes())?;
+            // Every note this vault will hold is indexed as it is written.
+            index::mark_new_vault(a.tx())?;
             members::write_founding(a, &founding)?;
             a.write_policy(1, &Policy::default_policy(), actor)?;
             a.write_keyslot(PASSPHRASE_SLOT, &passphrase_slot)?;

@@ -182,6 +182,63 @@ pub(crate) fn assemble(
     Ok((json, whole))
 }
 
+/// The text of each part of a stored note record (body and addenda) that `key_of`
+/// opens, by compartment, with the key: what the search index reads of a note sealed
+/// beforehand. A part that fails to open with its key is an integrity failure.
+pub(crate) fn texts_by_compartment(
+    reference: &RecordRef,
+    plain: &[u8],
+    key_of: &dyn Fn(&str) -> Option<Arc<DataKey>>,
+) -> Result<BTreeMap<String, (Arc<DataKey>, Vec<String>)>> {
+    #[derive(Deserialize)]
+    struct Stored {
+        #[serde(default)]
+        parts: Vec<Part>,
+        #[serde(default)]
+        addenda: Vec<AddendumStored>,
+    }
+    #[derive(Deserialize)]
+    struct AddendumStored {
+        #[serde(default)]
+        parts: Vec<Part>,
+    }
+    let malformed = || Error::MalformedRecord {
+        record: reference.to_string(),
+    };
+    let stored: Stored = serde_json::from_slice(plain).map_err(|_| malformed())?;
+    let places = std::iter::once(("body".to_owned(), stored.parts)).chain(
+        stored
+            .addenda
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| (format!("addendum/{i}"), a.parts)),
+    );
+    let mut out: BTreeMap<String, (Arc<DataKey>, Vec<String>)> = BTreeMap::new();
+    for (place, parts) in places {
+        for part in parts {
+            let Some(key) = key_of(&part.c) else {
+                continue;
+            };
+            let sealed = BASE64_STANDARD_NO_PAD
+                .decode(&part.s)
+                .map_err(|_| malformed())?;
+            let opened = compartment::open_part(&key, &binding(reference, &place, &part.c), &sealed)
+                .ok_or_else(|| {
+                    Error::from(crate::crypto::record::IntegrityError {
+                        reference: reference.clone(),
+                    })
+                })?;
+            let pieces: Pieces = serde_json::from_slice(&opened.text).map_err(|_| malformed())?;
+            let text: String = pieces.into_iter().map(|(_, piece)| piece).collect();
+            out.entry(part.c)
+                .or_insert_with(|| (key, Vec::new()))
+                .1
+                .push(text);
+        }
+    }
+    Ok(out)
+}
+
 /// Every compartment a stored note record's parts name (body and addenda).
 pub(crate) fn compartments_of_record(plain: &[u8]) -> Vec<String> {
     /// Only the parts' compartments: the rest of the record is passed over.

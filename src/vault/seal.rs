@@ -19,6 +19,9 @@ pub(crate) struct Sealed {
     pub(super) reference: RecordRef,
     pub(super) ciphertext: Vec<u8>,
     pub(super) sha256: String,
+    /// For a note, what it adds to the search index, when the sealing knew it (a
+    /// note re-sealed under new keys is read again for it).
+    pub(super) index: Option<super::index::Entry>,
 }
 
 /// Refuses a record over the largest size casevault writes.

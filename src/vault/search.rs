@@ -1,9 +1,11 @@
-//! Search: every note's text, decrypted a page at a time, for a word.
+//! Search: the notes' text, for a word; the notes the search index names, or every
+//! note, decrypted a page at a time.
 
 use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Session;
+use super::index::{self, terms};
 use crate::audit::Action;
 use crate::base::RecordKind;
 use crate::base::{ClientId, Date, NoteId};
@@ -26,8 +28,10 @@ pub struct SearchHit {
 
 impl Session {
     /// Searches the decrypted text of every note's current version (body and
-    /// addenda), case-insensitively; optionally only one client's notes. There is no
-    /// index: nothing derived from the plaintext is ever stored.
+    /// addenda) this member may read, line by line, case-insensitively; optionally
+    /// only one client's notes. The search index ([`super::index`], sealed blocks under
+    /// each compartment's key) says which notes to read; the lines found are exactly
+    /// those a reading of every note finds.
     ///
     /// ```
     /// # use casevault::*;
@@ -60,7 +64,7 @@ impl Session {
                 a.client(client)?;
             }
             let mut hits = Vec::new();
-            a.for_each_page(RecordKind::Note, |notes: Vec<NoteText>| {
+            let take = |notes: Vec<NoteText>| {
                 let page: Vec<SearchHit> = notes
                     .par_iter()
                     .filter(|note| client.is_none_or(|c| note.clients.iter().any(|n| n == c)))
@@ -68,12 +72,64 @@ impl Session {
                     .collect();
                 hits.extend(page);
                 Ok(())
-            })?;
+            };
+            match terms::query_terms(&needle) {
+                // The index names the notes whose text, in a compartment this member
+                // holds, has every trigram of the query: only those are read, and
+                // only those parts of them.
+                Some(terms) if index::is_ready(a.tx(), a.ring().member())? => {
+                    let found = index::lookup(a.tx(), a.ring(), &terms)?;
+                    a.for_each_note_with_parts(&found, take)?;
+                }
+                // Too short for a trigram, or no index yet: every note is read.
+                _ => a.for_each_page(RecordKind::Note, take)?,
+            }
             Ok(hits)
         })?;
         hits.sort_by(|a, b| a.date.cmp(&b.date).then(a.note.cmp(&b.note)));
         Ok(hits)
     }
+
+    /// Builds this member's search index again from the notes: the index of every
+    /// compartment whose key they hold is deleted, then every note they can read is
+    /// read and indexed. Their searches use the index from then on (a vault made
+    /// before the index, or one whose index `audit verify` reports damaged).
+    pub fn rebuild_search_index(&mut self) -> Result<IndexRebuild> {
+        self.access(Action::IndexRebuild, |a| {
+            let cleared = index::clear_held(a.tx(), a.ring())?;
+            let mut report = IndexRebuild {
+                notes: 0,
+                compartments_cleared: cleared,
+                not_indexed: 0,
+            };
+            a.for_each_index_page(|tx, entries| {
+                for entry in &entries {
+                    if entry.parts.is_empty() {
+                        report.not_indexed += 1;
+                    } else {
+                        report.notes += 1;
+                    }
+                }
+                index::flush(tx, entries)
+            })?;
+            if report.not_indexed == 0 {
+                index::mark_ready_for(a.tx(), a.ring().member())?;
+            }
+            Ok(report)
+        })
+    }
+}
+
+/// What [`Session::rebuild_search_index`] did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IndexRebuild {
+    /// Notes indexed (each in every compartment of it this member holds).
+    pub notes: u64,
+    /// Compartments whose earlier index was deleted.
+    pub compartments_cleared: u64,
+    /// Notes read that hold no part this member's keys open (a note written before
+    /// practices, kept whole): searches keep reading every note while there are any.
+    pub not_indexed: u64,
 }
 
 /// What search reads of a note: its text and what a hit names. Deserializing only

@@ -52,7 +52,11 @@ impl Session {
             let chain = Chain::new(keys, vault_id);
             Session::check_pin(pins, &chain, tx, vault_id)?;
             let mut access = Access::new(tx, keys);
-            let value = op(&mut access);
+            let value = op(&mut access).and_then(|value| {
+                // The notes written go into the search index, in this transaction.
+                super::index::flush(tx, std::mem::take(&mut access.index))?;
+                Ok(value)
+            });
             attempted = access.targets;
             purpose = access.purpose;
             let value = value?;
@@ -107,11 +111,15 @@ impl Session {
             Session::check_pin(pins, &chain, tx, vault_id)?;
             let mut done = Vec::new();
             let mut drafts = Vec::new();
+            let mut indexed = Vec::new();
             for mut item in items {
                 let mut access = Access::new(tx, keys);
                 let value = op(&mut access, &mut item);
                 let outcome = match &value {
-                    Ok(_) => access.outcome.take().unwrap_or(Outcome::Ok),
+                    Ok(_) => {
+                        indexed.append(&mut access.index);
+                        access.outcome.take().unwrap_or(Outcome::Ok)
+                    }
                     Err(Error::Store(_)) => return Err(value.err().expect("an error")),
                     Err(e) => {
                         access.targets.retain(|t| t.access == TargetAccess::Read);
@@ -128,6 +136,8 @@ impl Session {
                 });
                 done.push((item, value));
             }
+            // The notes the items wrote go into the search index, once for the batch.
+            super::index::flush(tx, indexed)?;
             chain.append(tx, &drafts)?;
             head = pin::head_after(pins, &chain, tx)?;
             Ok(done)

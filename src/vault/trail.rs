@@ -39,8 +39,9 @@ impl Session {
         self.access(Action::AuditLog, |a| a.audit_events(&vault_id))
     }
 
-    /// Checks the audit chain, its sealed head, an optional anchor, and that every
-    /// record's ciphertext is the one its last audited write produced.
+    /// Checks the audit chain, its sealed head, an optional anchor, that every
+    /// record's ciphertext is the one its last audited write produced, and this
+    /// member's search index (every block opens; every note is in it).
     ///
     /// ```
     /// # use casevault::*;
@@ -83,7 +84,10 @@ impl Session {
                     Ok(())
                 },
             )?;
-            Ok(verifier.finish(&tx.keyslots()?))
+            let mut report = verifier.finish(&tx.keyslots()?);
+            // The search index: every block opens, every note is in it.
+            report.findings.extend(super::index::check(tx, keys)?);
+            Ok(report)
         })?;
         // A broken chain cannot take a new event; the report says why.
         let _ = self.access(Action::AuditVerify, |_| Ok(()));

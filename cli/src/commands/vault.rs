@@ -176,6 +176,12 @@ pub fn rekey(cli: &Cli, out: &Printer) -> Result<(), CliError> {
     Ok(())
 }
 
+pub fn index_rebuild(cli: &Cli, out: &Printer) -> Result<(), CliError> {
+    let mut session = unlock(cli)?;
+    out.index_rebuild(&session.rebuild_search_index()?);
+    Ok(())
+}
+
 /// A new passphrase from `file`, else CASEVAULT_NEW_PASSPHRASE, else the terminal
 /// (asked twice), refused when too short.
 pub(super) fn new_passphrase(file: Option<&Path>) -> Result<SecretString, CliError> {

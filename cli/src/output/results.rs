@@ -2,7 +2,7 @@
 //! through the printing layer (`out!`, `push_text`, `push_json`, `table`), which escapes
 //! what could act on a terminal.
 
-use casevault::{AccessRequest, Assignment, Caseload, Member, RekeyReport};
+use casevault::{AccessRequest, Assignment, Caseload, IndexRebuild, Member, RekeyReport};
 use casevault::{
     AccountingEntry, AuditEvent, Basis, Client, ClientDetails, Consent, Date, DecisionRecord,
     Disclosure, ImportReport, IntakeAcknowledgement, Note, NoteStatus, Obligation, Policy,
@@ -439,6 +439,20 @@ impl Printer {
                 ""
             }
         );
+    }
+
+    /// What `index rebuild` did.
+    pub fn index_rebuild(&self, r: &IndexRebuild) {
+        if self.json {
+            return self.push_json(r);
+        }
+        out!(self, "indexed {} notes", r.notes);
+        if r.not_indexed > 0 {
+            eout!(
+                "{} notes were written before practices and cannot be indexed: searches keep reading every note",
+                r.not_indexed
+            );
+        }
     }
 
     pub fn policy(&self, version: u32, policy: &Policy) {
