@@ -210,7 +210,7 @@ mod tests {
             let read: Action = serde_json::from_str(&format!("\"{text}\"")).unwrap();
             assert_eq!(&read, action);
         }
-        assert_eq!(seen.len(), 59);
+        assert_eq!(seen.len(), 60);
     }
 
     #[test]

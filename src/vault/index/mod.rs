@@ -55,6 +55,9 @@ type Result<T> = std::result::Result<T, Error>;
 /// Set when the vault was made with the index: every note in it was indexed.
 pub(crate) const READY: &str = "index.ready";
 
+/// Note records `audit verify`'s check of the index opens at a time.
+const CHECK_PAGE: usize = 1024;
+
 /// Segments of one level merged into one when there are this many.
 const MERGE_AT: usize = 8;
 
@@ -537,10 +540,10 @@ pub(crate) fn check(tx: &dyn Transaction, ring: &Keyring) -> Result<Vec<VerifyFi
     }
     let mut after = String::new();
     loop {
-        let rows = tx.latest_records_page(RecordKind::Note, &after, Some(super::access::PAGE))?;
+        let rows = tx.latest_records_page(RecordKind::Note, &after, Some(CHECK_PAGE))?;
         let Some(last) = rows.last() else { break };
         after = last.reference.id.clone();
-        let full = rows.len() == super::access::PAGE;
+        let full = rows.len() == CHECK_PAGE;
         ring.prefetch(tx, &rows)?;
         // A record that does not open is `audit verify`'s own finding (its digest).
         let named: Vec<(Doc, Vec<String>)> = rows
