@@ -125,8 +125,7 @@ pub use vault::record_life::RetentionRow;
 pub use vault::restrict::CareChange;
 pub use vault::{
     AccessRequest, Approval, DEFAULT_MEMBER, FailedUnlock, IndexRebuild, RekeyReport, SearchHit,
-    Session, Vault,
-    VaultCopy, harden_process,
+    Session, Vault, VaultCopy, harden_process,
 };
 
 /// Building blocks exposed for the benchmarks (`cargo bench`) and the fuzz targets

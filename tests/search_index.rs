@@ -45,8 +45,22 @@ const HEADINGS: &[&str] = &[
 
 /// Queries that meet those lines in every way; more are drawn from the notes.
 const QUERIES: &[&str] = &[
-    "insomnia", "SOMN", "σοφια", "ΟΔΟΣ", "οδος", "i̇stanbul", "kelvin", "\u{212a}el", "café",
-    "cafe\u{301}", "strasse", "ab", "a", "zzz", "in again", " NIGHT",
+    "insomnia",
+    "SOMN",
+    "σοφια",
+    "ΟΔΟΣ",
+    "οδος",
+    "i̇stanbul",
+    "kelvin",
+    "\u{212a}el",
+    "café",
+    "cafe\u{301}",
+    "strasse",
+    "ab",
+    "a",
+    "zzz",
+    "in again",
+    " NIGHT",
 ];
 
 /// A body: some lines, then some sections, each heading at most once.
@@ -93,8 +107,11 @@ fn op_strategy() -> impl Strategy<Value = Op> {
 fn set_ready(path: &Path, ready: bool) {
     let db = rusqlite::Connection::open(path).expect("open the vault file");
     if ready {
-        db.execute("INSERT INTO meta (name, value) VALUES ('index.ready', x'31')", [])
-            .expect("mark the index ready");
+        db.execute(
+            "INSERT INTO meta (name, value) VALUES ('index.ready', x'31')",
+            [],
+        )
+        .expect("mark the index ready");
     } else {
         db.execute("DELETE FROM meta WHERE name = 'index.ready'", [])
             .expect("unmark the index");

@@ -1216,7 +1216,9 @@ pub enum IndexCommand {
     /// compartments you hold. Run it once after upgrading a vault made before the
     /// index (until then, searches read every note), or when `casevault audit verify`
     /// reports the index damaged or incomplete.
-    #[command(after_help = "Examples:\n  casevault index rebuild\n  casevault index rebuild --json")]
+    #[command(
+        after_help = "Examples:\n  casevault index rebuild\n  casevault index rebuild --json"
+    )]
     Rebuild,
 }
 

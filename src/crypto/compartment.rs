@@ -304,7 +304,11 @@ pub(crate) fn seal_block(key: &DataKey, binding: &[u8], plain: &[u8]) -> Vec<u8>
 
 /// Opens a block sealed by [`seal_block`]; `None` when it does not verify (altered,
 /// moved, or another key's) or is malformed.
-pub(crate) fn open_block(key: &DataKey, binding: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+pub(crate) fn open_block(
+    key: &DataKey,
+    binding: &[u8],
+    sealed: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
     if sealed.len() < 24 + 16 {
         return None;
     }
@@ -356,13 +360,19 @@ mod tests {
     fn index_blocks_round_trip_padded_and_bound() {
         let key = generate();
         let sealed = seal_block(&key, b"c1 b1", b"postings");
-        assert_eq!(&open_block(&key, b"c1 b1", &sealed).unwrap()[..], b"postings");
+        assert_eq!(
+            &open_block(&key, b"c1 b1", &sealed).unwrap()[..],
+            b"postings"
+        );
         assert!(open_block(&key, b"c1 b2", &sealed).is_none());
         assert!(open_block(&generate(), b"c1 b1", &sealed).is_none());
         // Sizes: at least 512 bytes, powers of two, then steps of 64 KiB.
         assert_eq!(sealed.len(), 24 + 512 + 16);
         assert_eq!(seal_block(&key, b"x", &[7; 600]).len(), 24 + 1024 + 16);
-        assert_eq!(seal_block(&key, b"x", &[7; 70_000]).len(), 24 + 128 * 1024 + 16);
+        assert_eq!(
+            seal_block(&key, b"x", &[7; 70_000]).len(),
+            24 + 128 * 1024 + 16
+        );
         let big = seal_block(&key, b"x", &[7; 200_000]);
         assert_eq!(big.len(), 24 + 256 * 1024 + 16);
         assert_eq!(open_block(&key, b"x", &big).unwrap().len(), 200_000);

@@ -306,7 +306,15 @@ fn only_replace_changes_a_stored_record_and_only_one_that_exists() {
 #[test]
 fn named_values_are_deleted_by_tree() {
     for Fixture { mut backend, .. } in backends() {
-        let names = ["index/a", "index/a/1", "index/a/2", "index/ab", "index/a0", "index/b/1", "vault_id"];
+        let names = [
+            "index/a",
+            "index/a/1",
+            "index/a/2",
+            "index/ab",
+            "index/a0",
+            "index/b/1",
+            "vault_id",
+        ];
         in_tx(&mut *backend, |tx| {
             for name in names {
                 tx.set_meta(name, name.as_bytes()).unwrap();

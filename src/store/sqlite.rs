@@ -328,10 +328,12 @@ impl Transaction for SqliteTx<'_> {
 
     fn delete_meta_tree(&self, name: &str) -> Result<u64> {
         let (start, end) = super::prefix_range(&format!("{name}/"));
-        let n = self.0.prepare_cached(
-            "DELETE FROM meta WHERE name = ?1 OR (name >= ?2 AND (?3 IS NULL OR name < ?3))",
-        )?
-        .execute(params![name, start, end])?;
+        let n = self
+            .0
+            .prepare_cached(
+                "DELETE FROM meta WHERE name = ?1 OR (name >= ?2 AND (?3 IS NULL OR name < ?3))",
+            )?
+            .execute(params![name, start, end])?;
         Ok(n as u64)
     }
 

@@ -251,7 +251,8 @@ impl Access<'_, '_> {
                 }
             }
             ring.prefetch(tx, &rows)?;
-            let named: std::collections::BTreeSet<&String> = wanted.iter().flat_map(|p| p.iter()).collect();
+            let named: std::collections::BTreeSet<&String> =
+                wanted.iter().flat_map(|p| p.iter()).collect();
             for compartment in named {
                 ring.key(tx, compartment)?;
             }
@@ -260,7 +261,13 @@ impl Access<'_, '_> {
                 .zip(&wanted)
                 .map(|(row, parts)| {
                     let outer = ring.open_cached(row)?;
-                    let key_of = |c: &str| if parts.contains(c) { ring.cached(c) } else { None };
+                    let key_of = |c: &str| {
+                        if parts.contains(c) {
+                            ring.cached(c)
+                        } else {
+                            None
+                        }
+                    };
                     Ok(parts::assemble(&row.reference, outer, &key_of)?.0)
                 })
                 .collect();
@@ -309,7 +316,9 @@ impl Access<'_, '_> {
             }
             let entries = held
                 .par_iter()
-                .map(|(row, plain)| index::entry_of_record(&row.reference, plain, &|c| ring.cached(c)))
+                .map(|(row, plain)| {
+                    index::entry_of_record(&row.reference, plain, &|c| ring.cached(c))
+                })
                 .collect::<Result<Vec<_>>>()?;
             for (row, _) in &held {
                 self.note_read(row);

@@ -222,12 +222,13 @@ pub(crate) fn texts_by_compartment(
             let sealed = BASE64_STANDARD_NO_PAD
                 .decode(&part.s)
                 .map_err(|_| malformed())?;
-            let opened = compartment::open_part(&key, &binding(reference, &place, &part.c), &sealed)
-                .ok_or_else(|| {
-                    Error::from(crate::crypto::record::IntegrityError {
-                        reference: reference.clone(),
-                    })
-                })?;
+            let opened =
+                compartment::open_part(&key, &binding(reference, &place, &part.c), &sealed)
+                    .ok_or_else(|| {
+                        Error::from(crate::crypto::record::IntegrityError {
+                            reference: reference.clone(),
+                        })
+                    })?;
             let pieces: Pieces = serde_json::from_slice(&opened.text).map_err(|_| malformed())?;
             let text: String = pieces.into_iter().map(|(_, piece)| piece).collect();
             out.entry(part.c)

@@ -271,9 +271,7 @@ impl Compartment<'_> {
             })
             .collect();
         self.write_segment(|w| {
-            segment::merge(&mut inputs, w, &|| {
-                damaged("a posting list does not read")
-            })
+            segment::merge(&mut inputs, w, &|| damaged("a posting list does not read"))
         })
     }
 
@@ -362,10 +360,8 @@ pub(crate) fn entry_of_note(
     categories: &[String],
     key_for: &mut super::parts::KeyFor<'_>,
 ) -> Result<Entry> {
-    let mut by_category: BTreeMap<String, Vec<u64>> = categories
-        .iter()
-        .map(|c| (c.clone(), Vec::new()))
-        .collect();
+    let mut by_category: BTreeMap<String, Vec<u64>> =
+        categories.iter().map(|c| (c.clone(), Vec::new())).collect();
     for text in texts {
         for (category, piece) in crate::model::note::split::pieces(text) {
             terms::add_terms(piece, by_category.entry(category).or_default());
@@ -550,7 +546,10 @@ pub(crate) fn check(tx: &dyn Transaction, ring: &Keyring) -> Result<Vec<VerifyFi
             .par_iter()
             .filter_map(|row| {
                 let outer = ring.open_cached(row).ok()?;
-                Some((doc_of(&row.reference), super::parts::compartments_of_record(&outer)))
+                Some((
+                    doc_of(&row.reference),
+                    super::parts::compartments_of_record(&outer),
+                ))
             })
             .collect();
         for (doc, compartments) in named {
