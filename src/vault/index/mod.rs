@@ -111,8 +111,8 @@ struct SegmentRef {
     header: String,
     /// How many note versions it covers.
     docs: u32,
-    /// Its chunks' names.
-    chunks: Vec<String>,
+    /// Its other blocks' names: its chunks, then the blocks of its notes.
+    blocks: Vec<String>,
 }
 
 /// A compartment's index as one operation reads and writes it.
@@ -171,10 +171,28 @@ impl Compartment<'_> {
     fn header(&self, segment: &SegmentRef) -> Result<Header> {
         let header = Header::parse(&self.read_block(&segment.header)?)
             .ok_or_else(|| damaged("a segment's header does not read"))?;
-        if header.docs.len() != segment.docs as usize || header.chunks != segment.chunks {
+        let named = header.chunks.iter().chain(&header.doc_blocks);
+        if header.doc_count != segment.docs || !named.eq(&segment.blocks) {
             return Err(damaged("a segment is not the one its list names"));
         }
         Ok(header)
+    }
+
+    /// The notes of the `n`th block of a segment's notes.
+    fn doc_block(&self, header: &Header, n: usize) -> Result<Vec<Doc>> {
+        let name = &header.doc_blocks[n];
+        header
+            .docs(n, &self.read_block(name)?)
+            .ok_or_else(|| damaged("a segment's list of notes does not read"))
+    }
+
+    /// Every note a segment covers, in ordinal order.
+    fn all_docs(&self, header: &Header) -> Result<Vec<Doc>> {
+        let mut out = Vec::with_capacity(header.doc_count as usize);
+        for n in 0..header.doc_blocks.len() {
+            out.extend(self.doc_block(header, n)?);
+        }
+        Ok(out)
     }
 
     /// Writes a segment whose lists `fill` adds; returns it as the manifest lists it.
@@ -185,16 +203,16 @@ impl Compartment<'_> {
         let mut put = |bytes: &[u8]| self.put_block(bytes);
         let mut writer = Writer::new(&mut put);
         let docs = fill(&mut writer)?;
-        let (header, chunks) = writer.finish(&docs)?;
+        let (header, blocks) = writer.finish(&docs)?;
         Ok(SegmentRef {
             header: self.put_block(&header)?,
             docs: docs.len() as u32,
-            chunks,
+            blocks,
         })
     }
 
     fn delete_segment(&self, segment: &SegmentRef) -> Result<()> {
-        for name in segment.chunks.iter().chain([&segment.header]) {
+        for name in segment.blocks.iter().chain([&segment.header]) {
             self.delete_block(name)?;
         }
         Ok(())
@@ -250,6 +268,10 @@ impl Compartment<'_> {
             .iter()
             .map(|s| self.header(s))
             .collect::<Result<Vec<Header>>>()?;
+        let docs = headers
+            .iter()
+            .map(|h| self.all_docs(h))
+            .collect::<Result<Vec<Vec<Doc>>>>()?;
         let mut readers: Vec<Box<dyn FnMut(usize) -> Result<Zeroizing<Vec<u8>>> + '_>> = headers
             .iter()
             .map(|h| {
@@ -264,9 +286,11 @@ impl Compartment<'_> {
             .collect();
         let mut inputs: Vec<MergeInput<'_>> = headers
             .iter()
+            .zip(&docs)
             .zip(readers.iter_mut())
-            .map(|(header, chunk)| MergeInput {
+            .map(|((header, docs), chunk)| MergeInput {
                 header,
+                docs,
                 chunk: &mut **chunk,
             })
             .collect();
@@ -302,11 +326,16 @@ impl Compartment<'_> {
                         .ok_or_else(|| damaged("a posting list does not read"))?,
                 );
             }
-            out.extend(
-                segment::intersect(lists)
-                    .into_iter()
-                    .map(|o| header.docs[o as usize].id.clone()),
-            );
+            // Only the blocks of the notes found are read.
+            let mut block: Option<(usize, Vec<Doc>)> = None;
+            for o in segment::intersect(lists) {
+                let n = o as usize / segment::DOCS_PER_BLOCK;
+                if block.as_ref().is_none_or(|(b, _)| *b != n) {
+                    block = Some((n, self.doc_block(&header, n)?));
+                }
+                let (_, docs) = block.as_ref().expect("read above");
+                out.push(docs[o as usize % segment::DOCS_PER_BLOCK].id.clone());
+            }
         }
         Ok(())
     }
@@ -330,7 +359,7 @@ impl Compartment<'_> {
                     .postings(entry, &chunks[entry.chunk as usize])
                     .ok_or_else(|| damaged("a posting list does not read"))?;
             }
-            out.extend(header.docs);
+            out.extend(self.all_docs(&header)?);
         }
         Ok(out)
     }

@@ -42,10 +42,17 @@ pub(crate) struct TermEntry {
     pub(crate) count: u32,
 }
 
+/// Notes a block of a segment's notes holds (the last holds the rest).
+pub(crate) const DOCS_PER_BLOCK: usize = 16 * 1024;
+
 /// A segment's header, read.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Header {
-    pub(crate) docs: Vec<Doc>,
+    /// How many note versions the segment covers.
+    pub(crate) doc_count: u32,
+    /// The blocks of its notes, [`DOCS_PER_BLOCK`] to a block, in ordinal order: a
+    /// search reads only those of the notes it found.
+    pub(crate) doc_blocks: Vec<String>,
     /// The chunks' names, in the order the dictionary numbers them.
     pub(crate) chunks: Vec<String>,
     /// In increasing term order.
@@ -67,22 +74,23 @@ impl Header {
         if r.take(4)? != MAGIC {
             return None;
         }
-        let ndocs = r.count()?;
-        let mut docs = Vec::with_capacity(ndocs.min(bytes.len()));
-        for _ in 0..ndocs {
-            let len = r.count()?;
-            let id = std::str::from_utf8(r.take(len)?).ok()?.to_owned();
-            let version = u32::try_from(r.varint()?).ok()?;
-            docs.push(Doc { id, version });
+        let doc_count = u32::try_from(r.varint()?).ok()?;
+        let names = |r: &mut Reader<'_>| -> Option<Vec<String>> {
+            let n = r.count()?;
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                let len = r.count()?;
+                out.push(std::str::from_utf8(r.take(len)?).ok()?.to_owned());
+            }
+            Some(out)
+        };
+        let doc_blocks = names(&mut r)?;
+        if doc_blocks.len() != (doc_count as usize).div_ceil(DOCS_PER_BLOCK) {
+            return None;
         }
-        let nchunks = r.count()?;
-        let mut chunks = Vec::with_capacity(nchunks.min(bytes.len()));
-        for _ in 0..nchunks {
-            let len = r.count()?;
-            chunks.push(std::str::from_utf8(r.take(len)?).ok()?.to_owned());
-        }
+        let chunks = names(&mut r)?;
         let nterms = r.count()?;
-        let mut terms = Vec::with_capacity(nterms.min(bytes.len()));
+        let mut terms = Vec::with_capacity(nterms);
         let mut term = 0u64;
         for i in 0..nterms {
             let delta = r.varint()?;
@@ -97,10 +105,7 @@ impl Header {
                 len: u32::try_from(r.varint()?).ok()?,
                 count: u32::try_from(r.varint()?).ok()?,
             };
-            if entry.chunk as usize >= chunks.len()
-                || entry.count == 0
-                || entry.count as usize > docs.len()
-            {
+            if entry.chunk as usize >= chunks.len() || entry.count == 0 || entry.count > doc_count {
                 return None;
             }
             terms.push(entry);
@@ -109,10 +114,29 @@ impl Header {
             return None;
         }
         Some(Header {
-            docs,
+            doc_count,
+            doc_blocks,
             chunks,
             terms,
         })
+    }
+
+    /// The notes of the `n`th block of notes, read from its bytes; `None` unless it
+    /// holds exactly as many as that block must.
+    pub(crate) fn docs(&self, n: usize, bytes: &[u8]) -> Option<Vec<Doc>> {
+        let first = n.checked_mul(DOCS_PER_BLOCK)?;
+        let want = (self.doc_count as usize)
+            .checked_sub(first)?
+            .min(DOCS_PER_BLOCK);
+        let mut r = Reader { bytes, at: 0 };
+        let mut out = Vec::with_capacity(want);
+        for _ in 0..want {
+            let len = r.count()?;
+            let id = std::str::from_utf8(r.take(len)?).ok()?.to_owned();
+            let version = u32::try_from(r.varint()?).ok()?;
+            out.push(Doc { id, version });
+        }
+        (r.at == bytes.len() && want > 0).then_some(out)
     }
 
     /// The posting list of `entry` in its chunk's bytes: increasing ordinals, each a
@@ -133,7 +157,7 @@ impl Header {
                 Some(p) if delta > 0 => p.checked_add(delta)?,
                 Some(_) => return None,
             };
-            if ordinal as usize >= self.docs.len() {
+            if ordinal >= self.doc_count {
                 return None;
             }
             out.push(ordinal);
@@ -194,25 +218,32 @@ impl<'w> Writer<'w> {
         Ok(())
     }
 
-    /// Stores the last chunk and returns the header's bytes, for `docs` (the notes the
-    /// ordinals number), and the chunks' names.
+    /// Stores the last chunk and the blocks of `docs` (the notes the ordinals number),
+    /// and returns the header's bytes and the names of every block stored.
     pub(crate) fn finish(mut self, docs: &[Doc]) -> Result<(Vec<u8>, Vec<String>)> {
         // A segment of no text has a chunk too (empty, padded like any other), so
         // that its blocks do not say that its notes have no text here.
         if !self.current.is_empty() || self.chunks.is_empty() {
             self.close_chunk()?;
         }
+        let mut doc_blocks = Vec::with_capacity(docs.len().div_ceil(DOCS_PER_BLOCK));
+        for block in docs.chunks(DOCS_PER_BLOCK) {
+            let mut bytes = Vec::new();
+            for doc in block {
+                put_varint(&mut bytes, doc.id.len() as u64);
+                bytes.extend_from_slice(doc.id.as_bytes());
+                put_varint(&mut bytes, u64::from(doc.version));
+            }
+            doc_blocks.push((self.put)(&bytes)?);
+        }
         let mut out = MAGIC.to_vec();
         put_varint(&mut out, docs.len() as u64);
-        for doc in docs {
-            put_varint(&mut out, doc.id.len() as u64);
-            out.extend_from_slice(doc.id.as_bytes());
-            put_varint(&mut out, u64::from(doc.version));
-        }
-        put_varint(&mut out, self.chunks.len() as u64);
-        for name in &self.chunks {
-            put_varint(&mut out, name.len() as u64);
-            out.extend_from_slice(name.as_bytes());
+        for names in [&doc_blocks, &self.chunks] {
+            put_varint(&mut out, names.len() as u64);
+            for name in names {
+                put_varint(&mut out, name.len() as u64);
+                out.extend_from_slice(name.as_bytes());
+            }
         }
         put_varint(&mut out, self.terms.len() as u64);
         let mut previous = 0;
@@ -223,7 +254,9 @@ impl<'w> Writer<'w> {
                 put_varint(&mut out, u64::from(v));
             }
         }
-        Ok((out, self.chunks))
+        let mut blocks = self.chunks;
+        blocks.extend(doc_blocks);
+        Ok((out, blocks))
     }
 }
 
@@ -250,9 +283,11 @@ pub(crate) fn build(docs: &[(Doc, &[u64])], w: &mut Writer<'_>) -> Result<()> {
     Ok(())
 }
 
-/// One segment to merge: its header and a way to read its chunks by number.
+/// One segment to merge: its header, its notes, and a way to read its chunks by
+/// number.
 pub(crate) struct MergeInput<'a> {
     pub(crate) header: &'a Header,
+    pub(crate) docs: &'a [Doc],
     pub(crate) chunk: &'a mut dyn FnMut(usize) -> Result<zeroize::Zeroizing<Vec<u8>>>,
 }
 
@@ -267,7 +302,7 @@ pub(crate) fn merge(
     // The newest version of each note, and where it is.
     let mut newest: HashMap<&str, (u32, usize, u32)> = HashMap::new();
     for (s, input) in inputs.iter().enumerate() {
-        for (o, doc) in input.header.docs.iter().enumerate() {
+        for (o, doc) in input.docs.iter().enumerate() {
             let slot = newest
                 .entry(doc.id.as_str())
                 .or_insert((doc.version, s, o as u32));
@@ -280,8 +315,8 @@ pub(crate) fn merge(
     let mut docs = Vec::with_capacity(newest.len());
     let mut remap: Vec<Vec<Option<u32>>> = Vec::with_capacity(inputs.len());
     for (s, input) in inputs.iter().enumerate() {
-        let mut map = Vec::with_capacity(input.header.docs.len());
-        for (o, doc) in input.header.docs.iter().enumerate() {
+        let mut map = Vec::with_capacity(input.docs.len());
+        for (o, doc) in input.docs.iter().enumerate() {
             if newest.get(doc.id.as_str()).map(|&(_, ks, ko)| (ks, ko)) == Some((s, o as u32)) {
                 map.push(Some(docs.len() as u32));
                 docs.push(doc.clone());
@@ -417,59 +452,75 @@ mod tests {
         }
     }
 
-    /// Writes into memory: chunk names are their numbers.
+    /// Writes into memory: every block stored is named by its number.
     fn write(f: impl FnOnce(&mut Writer<'_>) -> Result<Vec<Doc>>) -> (Vec<u8>, Vec<Vec<u8>>) {
-        let mut chunks: Vec<Vec<u8>> = Vec::new();
+        let mut blocks: Vec<Vec<u8>> = Vec::new();
         let mut put = |bytes: &[u8]| -> Result<String> {
-            chunks.push(bytes.to_vec());
-            Ok(format!("c{}", chunks.len() - 1))
+            blocks.push(bytes.to_vec());
+            Ok(format!("{}", blocks.len() - 1))
         };
         let mut w = Writer::new(&mut put);
         let docs = f(&mut w).unwrap();
         let (header, _) = w.finish(&docs).unwrap();
-        (header, chunks)
+        (header, blocks)
     }
 
-    fn lookup(header: &[u8], chunks: &[Vec<u8>], term: u64) -> Vec<String> {
+    fn block<'b>(blocks: &'b [Vec<u8>], name: &str) -> &'b [u8] {
+        &blocks[name.parse::<usize>().unwrap()]
+    }
+
+    fn all_docs(h: &Header, blocks: &[Vec<u8>]) -> Vec<Doc> {
+        h.doc_blocks
+            .iter()
+            .enumerate()
+            .flat_map(|(n, name)| h.docs(n, block(blocks, name)).unwrap())
+            .collect()
+    }
+
+    fn lookup(header: &[u8], blocks: &[Vec<u8>], term: u64) -> Vec<String> {
         let h = Header::parse(header).unwrap();
+        let docs = all_docs(&h, blocks);
         let Some(e) = h.find(term) else {
             return Vec::new();
         };
-        h.postings(e, &chunks[e.chunk as usize])
+        h.postings(e, block(blocks, &h.chunks[e.chunk as usize]))
             .unwrap()
             .into_iter()
-            .map(|o| h.docs[o as usize].id.clone())
+            .map(|o| docs[o as usize].id.clone())
             .collect()
     }
 
     #[test]
     fn a_segment_finds_each_term_and_merges_keep_the_newest_version() {
         let a = [doc("n1", 1), doc("n2", 1)];
-        let (ha, ca) = write(|w| {
+        let (ha, ba) = write(|w| {
             build(&[(a[0].clone(), &[1, 5, 9]), (a[1].clone(), &[5])], w)?;
             Ok(a.to_vec())
         });
-        assert_eq!(lookup(&ha, &ca, 5), ["n1", "n2"]);
-        assert_eq!(lookup(&ha, &ca, 9), ["n1"]);
-        assert!(lookup(&ha, &ca, 2).is_empty());
+        assert_eq!(lookup(&ha, &ba, 5), ["n1", "n2"]);
+        assert_eq!(lookup(&ha, &ba, 9), ["n1"]);
+        assert!(lookup(&ha, &ba, 2).is_empty());
         // n1 edited: its version 2 no longer has term 9.
         let b = [doc("n1", 2), doc("n3", 1)];
-        let (hb, cb) = write(|w| {
+        let (hb, bb) = write(|w| {
             build(&[(b[0].clone(), &[1]), (b[1].clone(), &[9])], w)?;
             Ok(b.to_vec())
         });
         let (ha, hb) = (Header::parse(&ha).unwrap(), Header::parse(&hb).unwrap());
-        let mut read_a = |n: usize| Ok(zeroize::Zeroizing::new(ca[n].clone()));
-        let mut read_b = |n: usize| Ok(zeroize::Zeroizing::new(cb[n].clone()));
-        let (hm, cm) = write(|w| {
+        let (da, db) = (all_docs(&ha, &ba), all_docs(&hb, &bb));
+        let mut read_a = |n: usize| Ok(zeroize::Zeroizing::new(block(&ba, &ha.chunks[n]).to_vec()));
+        let mut read_b = |n: usize| Ok(zeroize::Zeroizing::new(block(&bb, &hb.chunks[n]).to_vec()));
+        let (hm, bm) = write(|w| {
             merge(
                 &mut [
                     MergeInput {
                         header: &ha,
+                        docs: &da,
                         chunk: &mut read_a,
                     },
                     MergeInput {
                         header: &hb,
+                        docs: &db,
                         chunk: &mut read_b,
                     },
                 ],
@@ -478,16 +529,16 @@ mod tests {
             )
         });
         assert_eq!(
-            Header::parse(&hm).unwrap().docs,
+            all_docs(&Header::parse(&hm).unwrap(), &bm),
             [doc("n2", 1), doc("n1", 2), doc("n3", 1)]
         );
-        assert_eq!(lookup(&hm, &cm, 9), ["n3"]);
-        assert_eq!(lookup(&hm, &cm, 1), ["n1"]);
-        assert_eq!(lookup(&hm, &cm, 5), ["n2"]);
+        assert_eq!(lookup(&hm, &bm, 9), ["n3"]);
+        assert_eq!(lookup(&hm, &bm, 1), ["n1"]);
+        assert_eq!(lookup(&hm, &bm, 5), ["n2"]);
     }
 
     #[test]
-    fn long_lists_span_chunks() {
+    fn long_lists_span_chunks_and_notes_span_blocks() {
         let docs: Vec<Doc> = (0..40_000).map(|i| doc(&format!("{i:08x}"), 1)).collect();
         let terms: Vec<Vec<u64>> = (0..40_000u64).map(|i| vec![1, 2 + i % 3, 10]).collect();
         let input: Vec<(Doc, &[u64])> = docs
@@ -495,14 +546,17 @@ mod tests {
             .cloned()
             .zip(terms.iter().map(Vec::as_slice))
             .collect();
-        let (h, c) = write(|w| {
+        let (h, b) = write(|w| {
             build(&input, w)?;
             Ok(docs.clone())
         });
-        assert!(c.len() > 1);
-        assert_eq!(lookup(&h, &c, 1).len(), 40_000);
-        assert_eq!(lookup(&h, &c, 3).len(), 13_333);
-        assert_eq!(lookup(&h, &c, 10).len(), 40_000);
+        let header = Header::parse(&h).unwrap();
+        assert!(header.chunks.len() > 1);
+        assert_eq!(header.doc_blocks.len(), 3);
+        assert_eq!(all_docs(&header, &b), docs);
+        assert_eq!(lookup(&h, &b, 1).len(), 40_000);
+        assert_eq!(lookup(&h, &b, 3).len(), 13_333);
+        assert_eq!(lookup(&h, &b, 10).len(), 40_000);
     }
 
     #[test]
@@ -519,11 +573,11 @@ mod tests {
         /// and its lists never name a note past its own.
         #[test]
         fn damaged_bytes_never_read_past_the_segment(
-            flips in proptest::collection::vec((0usize..400, any::<u8>()), 1..4),
-            cut in 0usize..400,
+            flips in proptest::collection::vec((0usize..200, any::<u8>()), 1..4),
+            cut in 0usize..200,
         ) {
             let docs = [doc("n1", 1), doc("n2", 3)];
-            let (mut header, chunks) = write(|w| {
+            let (mut header, blocks) = write(|w| {
                 build(&[(docs[0].clone(), &[1, 300, 70_000]), (docs[1].clone(), &[300])], w)?;
                 Ok(docs.to_vec())
             });
@@ -533,10 +587,10 @@ mod tests {
             header.truncate(cut.max(4).min(header.len()));
             if let Some(h) = Header::parse(&header) {
                 for e in &h.terms {
-                    if let Some(chunk) = chunks.get(e.chunk as usize)
+                    if let Some(chunk) = h.chunks.get(e.chunk as usize).and_then(|n| n.parse::<usize>().ok()).and_then(|n| blocks.get(n))
                         && let Some(list) = h.postings(e, chunk)
                     {
-                        prop_assert!(list.iter().all(|&o| (o as usize) < h.docs.len()));
+                        prop_assert!(list.iter().all(|&o| o < h.doc_count));
                     }
                 }
             }
