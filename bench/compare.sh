@@ -15,6 +15,7 @@
 #   RUNS           repeats of search, verify, export; median kept (3)
 #   SHOW_RUNS      repeats of `note show`, median kept         (11)
 #   WORD           the word searched for                       (insomnia: ~1 note in 20)
+#   EXPORT         0 skips the export (`disclose` of every note) of the searched vault (1)
 #   WRITE_DOC      1 writes the results into docs/PERFORMANCE.md (1; QUICK 0)
 #   WORK           scratch directory, kept, its notes reused by the next run with the
 #                  same WORK (default: a new temporary one, removed unless KEEP=1)
@@ -220,17 +221,29 @@ age-keygen -o "$WORK/export-key.txt" 2>/dev/null
 EXPORT_PUB=$(age-keygen -y "$WORK/export-key.txt")
 # Each export writes a new file, so each run gets its own name.
 export_times=(); export_rss=0
-for ((i = 1; i <= RUNS; i++)); do
+EXPORT_BYTES=0
+for ((i = 1; i <= RUNS && ${EXPORT:-1} == 1; i++)); do
     run cv-export "$CV" --vault "$WORK/search.vault" disclose --client "$C_SEARCH" --to client \
         --purpose client-request --categories all --recipient "$EXPORT_PUB" --out "$WORK/export-$i.age"
     export_times+=("$SECS")
     [ "$RSS_KB" -gt "$export_rss" ] && export_rss=$RSS_KB
 done
-T[cv_export]=$(median "${export_times[@]}")
-M[cv_export]=$export_rss
-show_line cv_export "${export_times[*]}"
-EXPORT_BYTES=$(stat -c %s "$WORK/export-1.age")
+if [ ${#export_times[@]} -gt 0 ]; then
+    T[cv_export]=$(median "${export_times[@]}")
+    M[cv_export]=$export_rss
+    show_line cv_export "${export_times[*]}"
+    EXPORT_BYTES=$(stat -c %s "$WORK/export-1.age")
+fi
 VAULT_BYTES=$(stat -c %s "$WORK/search.vault")
+# What the notes' records and the search index take in the vault.
+read -r NOTE_BYTES INDEX_BYTES < <(python3 - "$WORK/search.vault" <<'EOF'
+import sqlite3, sys
+db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True)
+notes = db.execute("SELECT coalesce(sum(length(ciphertext)), 0) FROM records WHERE kind = 'note'").fetchone()[0]
+index = db.execute("SELECT coalesce(sum(length(value)), 0) FROM meta WHERE name LIKE 'index/%'").fetchone()[0]
+print(notes, index)
+EOF
+)
 DB_BYTES=$(stat -c %s "$WORK/search.db")
 
 # --- 3. one file each: age vs casevault ---------------------------------------------------
@@ -288,7 +301,7 @@ DIRTY=$(cd "$ROOT" && git status --porcelain 2>/dev/null | grep -q . && echo " +
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 export LOAD_BEFORE LOAD_AFTER SHOW_RUNS
 export IMPORT_N SEARCH_N AGE_N RUNS WORD CPU MEM REV DIRTY CV_HITS EVENTS RECORDS \
-    EXPORT_BYTES VAULT_BYTES DB_BYTES BIG_VERIFY QUICK
+    EXPORT_BYTES VAULT_BYTES DB_BYTES BIG_VERIFY QUICK NOTE_BYTES INDEX_BYTES
 export BIG_EVENTS=${BIG_EVENTS:-0} BIG_RECORDS=${BIG_RECORDS:-0}
 export SQLCIPHER_VERSION AGE_VERSION NPROC
 SQLCIPHER_VERSION=$(echo 'PRAGMA cipher_version;' | sqlcipher :memory: 2>/dev/null | tail -n 1 || echo unknown)

@@ -99,11 +99,20 @@ def table():
         f"| {ratio(cv, sq)} | ≤ 1.0× | {verdict(cv <= sq)} |"
     )
     cv, sq = t("cv_search"), t("sq_search")
-    out.append(
-        f"| search `{word}` over {thousands(n_search)} notes ({env('CV_HITS')} match) | {secs(cv)} "
-        f"| SQLCipher `LIKE '%{word}%'`: {secs(sq)} | {ratio(cv, sq)} | ≤ 0.5× and < 1 s "
-        f"| {verdict(cv <= 0.5 * sq and cv < 1)} |"
-    )
+    if n_search >= 1_000_000:
+        # At scale the target is absolute: under half a second, in little memory.
+        limit = KDF_MEMORY_MIB + 64
+        out.append(
+            f"| search `{word}` over {thousands(n_search)} notes ({env('CV_HITS')} match) | {secs(cv)}, "
+            f"{mib('cv_search'):.0f} MiB | SQLCipher `LIKE '%{word}%'`: {secs(sq)} | {ratio(cv, sq)} "
+            f"| < 0.5 s, ≤ {limit} MiB | {verdict(cv < 0.5 and mib('cv_search') <= limit)} |"
+        )
+    else:
+        out.append(
+            f"| search `{word}` over {thousands(n_search)} notes ({env('CV_HITS')} match) | {secs(cv)} "
+            f"| SQLCipher `LIKE '%{word}%'`: {secs(sq)} | {ratio(cv, sq)} | ≤ 0.5× and < 1 s "
+            f"| {verdict(cv <= 0.5 * sq and cv < 1)} |"
+        )
     cv, age = t("cv_enc"), t("age_enc")
     out.append(
         f"| encrypt {thousands(n_age)} note files | `note import`, one process: {secs(cv)} "
@@ -133,6 +142,8 @@ def table():
         f"| {verdict(show - kdf <= 0.020)} |"
     )
     for key, what in (("cv_search", "search"), ("cv_verify", "audit verify"), ("cv_export", "export (`disclose`, client's own request, all)")):
+        if env("T_" + key) is None:
+            continue
         peak = mib(key)
         out.append(
             f"| peak memory of {what}, {thousands(n_search)}-note vault | {secs(t(key))} "
@@ -161,9 +172,16 @@ def table():
     )
     out.append(
         f"| sizes, {thousands(n_search)} notes | vault {int(env('VAULT_BYTES')) / 2**20:.0f} MiB, "
-        f"SQLCipher {int(env('DB_BYTES')) / 2**20:.0f} MiB, export {int(env('EXPORT_BYTES')) / 2**20:.1f} MiB "
-        f"| | | |"
+        f"SQLCipher {int(env('DB_BYTES')) / 2**20:.0f} MiB"
+        + (f", export {int(env('EXPORT_BYTES')) / 2**20:.1f} MiB" if env("T_cv_export") else "")
+        + " | | | |"
     )
+    notes, index = int(env("NOTE_BYTES", "0")), int(env("INDEX_BYTES", "0"))
+    if notes:
+        out.append(
+            f"| in the vault: the notes' records, the search index | {notes / 2**20:.0f} MiB, "
+            f"{index / 2**20:.0f} MiB ({index / notes:.0%} of the notes') | | | |"
+        )
     out.append(
         f"| SQLCipher import of the same {thousands(n_search)} notes | {secs(t('sq_import_big'))} | "
         f"{mib('sq_import_big'):.0f} MiB | | |"

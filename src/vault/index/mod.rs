@@ -32,7 +32,7 @@
 pub(crate) mod segment;
 pub(crate) mod terms;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use rand::RngCore;
@@ -342,8 +342,8 @@ impl Compartment<'_> {
 
     /// Every note version this compartment's index covers; every block of it is read
     /// and checked on the way.
-    fn covered(&self) -> Result<BTreeSet<Doc>> {
-        let mut out = BTreeSet::new();
+    fn covered(&self) -> Result<HashSet<Doc>> {
+        let mut out = HashSet::new();
         let Some(manifest) = self.manifest()? else {
             return Ok(out);
         };
@@ -542,7 +542,7 @@ pub(crate) fn destroy(tx: &dyn Transaction, compartment: &str) -> Result<u64> {
 /// every note there).
 pub(crate) fn check(tx: &dyn Transaction, ring: &Keyring) -> Result<Vec<VerifyFinding>> {
     let mut findings = Vec::new();
-    let mut covered: BTreeMap<String, BTreeSet<Doc>> = BTreeMap::new();
+    let mut covered: HashMap<String, HashSet<Doc>> = HashMap::new();
     for (id, key) in held(tx, ring)? {
         match (Compartment {
             tx,
