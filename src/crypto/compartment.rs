@@ -269,12 +269,12 @@ const BLOCK_STEP: usize = 64 * 1024;
 
 /// Seals a block of a compartment's search index under its key: XChaCha20-Poly1305
 /// with a random nonce, `binding` (the compartment and the block's name) as associated
-/// data; the plaintext padded to a power of two of at least 512 bytes (a multiple of
-/// 64 KiB past that), so that a block's size says little of how much text it covers.
-/// Returns nonce || ciphertext.
-pub(crate) fn seal_block(key: &DataKey, binding: &[u8], plain: &[u8]) -> Vec<u8> {
+/// data; the plaintext padded to a power of two of at least 512 bytes, or `min` if
+/// more (a multiple of 64 KiB past that), so that a block's size says little of how
+/// much text it covers. Returns nonce || ciphertext.
+pub(crate) fn seal_block(key: &DataKey, binding: &[u8], plain: &[u8], min: usize) -> Vec<u8> {
     let len = u32::try_from(plain.len()).expect("an index block is smaller than 4 GiB");
-    let need = plain.len() + 4;
+    let need = (plain.len() + 4).max(min);
     let padded_len = if need <= BLOCK_STEP {
         need.next_power_of_two().max(MIN_BLOCK)
     } else {
@@ -359,7 +359,7 @@ mod tests {
     #[test]
     fn index_blocks_round_trip_padded_and_bound() {
         let key = generate();
-        let sealed = seal_block(&key, b"c1 b1", b"postings");
+        let sealed = seal_block(&key, b"c1 b1", b"postings", 0);
         assert_eq!(
             &open_block(&key, b"c1 b1", &sealed).unwrap()[..],
             b"postings"
@@ -368,12 +368,13 @@ mod tests {
         assert!(open_block(&generate(), b"c1 b1", &sealed).is_none());
         // Sizes: at least 512 bytes, powers of two, then steps of 64 KiB.
         assert_eq!(sealed.len(), 24 + 512 + 16);
-        assert_eq!(seal_block(&key, b"x", &[7; 600]).len(), 24 + 1024 + 16);
+        assert_eq!(seal_block(&key, b"x", &[7; 600], 0).len(), 24 + 1024 + 16);
         assert_eq!(
-            seal_block(&key, b"x", &[7; 70_000]).len(),
+            seal_block(&key, b"x", &[7; 70_000], 0).len(),
             24 + 128 * 1024 + 16
         );
-        let big = seal_block(&key, b"x", &[7; 200_000]);
+        let big = seal_block(&key, b"x", &[7; 200_000], 0);
+        assert_eq!(seal_block(&key, b"x", b"", 2048).len(), 24 + 2048 + 16);
         assert_eq!(big.len(), 24 + 256 * 1024 + 16);
         assert_eq!(open_block(&key, b"x", &big).unwrap().len(), 200_000);
     }

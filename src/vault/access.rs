@@ -289,6 +289,34 @@ impl Access<'_, '_> {
         Ok(())
     }
 
+    /// The compartments named by the newest note records this member's keys do not
+    /// open (read from the records' stanzas, nothing decrypted).
+    pub(crate) fn unread_note_compartments(&self) -> Result<std::collections::BTreeSet<String>> {
+        let (tx, ring) = (self.tx, self.ring);
+        let mut out = std::collections::BTreeSet::new();
+        let mut after = String::new();
+        loop {
+            let rows = tx.latest_records_page(RecordKind::Note, &after, Some(PAGE))?;
+            let Some(last) = rows.last() else {
+                return Ok(out);
+            };
+            after = last.reference.id.clone();
+            for row in &rows {
+                let named = crate::crypto::record::compartments_of(&row.ciphertext);
+                let mut opens = false;
+                for id in &named {
+                    opens |= ring.key(tx, id)?.is_some();
+                }
+                if !opens {
+                    out.extend(named.into_iter().map(str::to_owned));
+                }
+            }
+            if rows.len() < PAGE {
+                return Ok(out);
+            }
+        }
+    }
+
     /// Reads every note this member's keys open, a page at a time, and hands `f` (with
     /// the transaction) what each adds to the search index (the parts they hold); each
     /// note is noted as read.
@@ -535,6 +563,7 @@ impl Access<'_, '_> {
             for holder in holders {
                 self.ring.grant_to(self.tx, &holder, &id, &key)?;
             }
+            index::created(self.tx, &id, &key)?;
         }
         Ok(())
     }
@@ -700,7 +729,14 @@ impl Access<'_, '_> {
                     name: category.to_owned(),
                 }
             };
-            ring.current_or_own(tx, policy, &compartment)
+            // A compartment made now (this author's first psychotherapy notes of the
+            // client) gets its index with it.
+            let new = matches!(ring.current(tx, &compartment), Err(Error::KeyDenied { .. }));
+            let (id, key) = ring.current_or_own(tx, policy, &compartment)?;
+            if new {
+                index::created(tx, &id, &key)?;
+            }
+            Ok((id, key))
         };
         let mut record = serde_json::to_value(note.record())
             .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;

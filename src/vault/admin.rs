@@ -240,6 +240,8 @@ impl Access<'_, '_> {
                     .unwrap_or_default();
                 self.grant_key(&holder, &recipient, &id, &key)?;
             }
+            // The new epoch's compartment holds no part yet: its index is complete.
+            super::index::created(self.tx(), &id, &key)?;
             match compartment {
                 Compartment::Practice => practice_key = Some((id, key)),
                 Compartment::Audit => audit_key = Some((id, key)),
@@ -627,6 +629,7 @@ impl Access<'_, '_> {
                         .unwrap_or_default();
                     self.grant_key(&holder, &recipient, &id, &key)?;
                 }
+                super::index::created(self.tx(), &id, &key)?;
             }
         }
         let mut narrowed = false;

@@ -77,12 +77,13 @@ impl Session {
                 // The index names the notes whose text, in a compartment this member
                 // holds, has every trigram of the query: only those are read, and
                 // only those parts of them.
-                Some(terms) if index::is_ready(a.tx(), a.ring().member())? => {
-                    let found = index::lookup(a.tx(), a.ring(), &terms)?;
-                    a.for_each_note_with_parts(&found, take)?;
-                }
-                // Too short for a trigram, or no index yet: every note is read.
-                _ => a.for_each_page(RecordKind::Note, take)?,
+                Some(terms) => match index::lookup(a.tx(), a.ring(), &terms)? {
+                    Some(found) => a.for_each_note_with_parts(&found, take)?,
+                    // The index of a compartment this member holds is not complete.
+                    None => a.for_each_page(RecordKind::Note, take)?,
+                },
+                // Too short for a trigram: every note is read.
+                None => a.for_each_page(RecordKind::Note, take)?,
             }
             Ok(hits)
         })?;
@@ -90,32 +91,60 @@ impl Session {
         Ok(hits)
     }
 
-    /// Builds this member's search index again from the notes: the index of every
-    /// compartment whose key they hold is deleted, then every note they can read is
-    /// read and indexed. Their searches use the index from then on (a vault made
-    /// before the index, or one whose index `audit verify` reports damaged).
+    /// Builds the search index again from the notes this member reads. For each
+    /// compartment they hold: when they read every note of its client, its index is
+    /// built afresh and complete; when they do not, an index that is missing or
+    /// damaged is built from what they read, marked incomplete (searches read every
+    /// note until a member who reads them all rebuilds it), and an intact one is left
+    /// as it is. For a vault made before the index, or one whose index `audit verify`
+    /// reports damaged or incomplete.
     pub fn rebuild_search_index(&mut self) -> Result<IndexRebuild> {
         self.access(Action::IndexRebuild, |a| {
-            let cleared = index::clear_held(a.tx(), a.ring())?;
-            let mut report = IndexRebuild {
-                notes: 0,
-                compartments_cleared: cleared,
-                not_indexed: 0,
-            };
-            a.for_each_index_page(|tx, entries| {
-                for entry in &entries {
-                    if entry.parts.is_empty() {
-                        report.not_indexed += 1;
-                    } else {
-                        report.notes += 1;
+            let (_, policy) = a.policy()?;
+            // Each client's compartments, and the attendance compartments their notes
+            // are sealed for, in every key epoch.
+            let mut clients = Vec::new();
+            for client in a.client_ids()? {
+                let mut ids = a.compartment_ids_of_client(&policy, &client)?;
+                let mut attendance = std::collections::BTreeSet::new();
+                for epoch in 1..=a.ring().roster.epoch {
+                    for name in ["attendance", "identity"] {
+                        let id = a.ring().id_of(
+                            &crate::model::practice::Compartment::Client {
+                                client: client.as_str().into(),
+                                name: name.to_owned(),
+                            },
+                            epoch,
+                        );
+                        if name == "attendance" {
+                            attendance.insert(id.clone());
+                        }
+                        ids.insert(id);
                     }
                 }
+                clients.push((ids, attendance));
+            }
+            let unread = a.unread_note_compartments()?;
+            let plan = index::plan_rebuild(a.tx(), a.ring(), &clients, &unread)?;
+            let mut notes = 0;
+            a.for_each_index_page(|tx, entries| {
+                let entries: Vec<index::Entry> = entries
+                    .into_iter()
+                    .map(|mut e| {
+                        e.parts.retain(|p| plan.rebuilds(&p.compartment));
+                        e
+                    })
+                    .filter(|e| !e.parts.is_empty())
+                    .collect();
+                notes += entries.len() as u64;
                 index::flush(tx, entries)
             })?;
-            if report.not_indexed == 0 {
-                index::mark_ready_for(a.tx(), a.ring().member())?;
-            }
-            Ok(report)
+            let (complete, incomplete) = index::finish_rebuild(a.tx(), &plan)?;
+            Ok(IndexRebuild {
+                notes,
+                complete,
+                incomplete,
+            })
         })
     }
 }
@@ -123,13 +152,15 @@ impl Session {
 /// What [`Session::rebuild_search_index`] did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct IndexRebuild {
-    /// Notes indexed (each in every compartment of it this member holds).
+    /// Notes indexed (each in the compartments of it this member holds).
     pub notes: u64,
-    /// Compartments whose earlier index was deleted.
-    pub compartments_cleared: u64,
-    /// Notes read that hold no part this member's keys open (a note written before
-    /// practices, kept whole): searches keep reading every note while there are any.
-    pub not_indexed: u64,
+    /// Compartments whose index was built afresh from every note of their client:
+    /// searches use them.
+    pub complete: u64,
+    /// Compartments whose index was missing or damaged and was built from the notes
+    /// this member reads, not all of their client's: searches read every note until a
+    /// member who reads them all (an owner) rebuilds it.
+    pub incomplete: u64,
 }
 
 /// What search reads of a note: its text and what a hit names. Deserializing only

@@ -447,10 +447,10 @@ impl Printer {
             return self.push_json(r);
         }
         out!(self, "indexed {} notes", r.notes);
-        if r.not_indexed > 0 {
+        if r.incomplete > 0 {
             eout!(
-                "{} notes were written before practices and cannot be indexed: searches keep reading every note",
-                r.not_indexed
+                "the index of {} compartment(s) holds only the notes your keys open: searches read every note until an owner runs `casevault index rebuild`",
+                r.incomplete
             );
         }
     }

@@ -52,29 +52,25 @@ use segment::{Doc, Header, MergeInput, Writer};
 
 type Result<T> = std::result::Result<T, Error>;
 
-/// Set when the vault was made with the index: every note in it was indexed.
+/// Set when the vault was made with the index: every compartment has had a manifest
+/// from its creation, so `audit verify` reports one missing. (Searches do not rely on
+/// it: a compartment without a complete manifest is searched by reading its notes.)
 pub(crate) const READY: &str = "index.ready";
 
 /// Note records `audit verify`'s check of the index opens at a time.
 const CHECK_PAGE: usize = 1024;
 
+/// The least a segment's header is padded to: the dictionary of a note's text of up
+/// to about two hundred characters (a heading included) fits, so a short section of
+/// a category looks like none, as its part does.
+const HEADER_MIN: usize = 2048;
+
 /// Segments of one level merged into one when there are this many.
 const MERGE_AT: usize = 8;
-
-/// Set by a member's `index rebuild`: the compartments they hold are indexed.
-fn ready_for(member: &str) -> String {
-    format!("{READY}/{member}")
-}
 
 /// The name of a compartment's manifest; its blocks are named under it.
 pub(crate) fn tree(compartment: &str) -> String {
     format!("index/{compartment}")
-}
-
-/// Whether searches of `member` may use the index: the vault was made with it, or
-/// the member rebuilt it. Otherwise a search reads every note.
-pub(crate) fn is_ready(tx: &dyn Transaction, member: &str) -> Result<bool> {
-    Ok(tx.meta(READY)?.is_some() || tx.meta(&ready_for(member))?.is_some())
 }
 
 /// Marks the vault as made with the index (a new vault).
@@ -96,10 +92,15 @@ fn damaged(what: impl Into<String>) -> Error {
     Error::SearchIndexDamaged { what: what.into() }
 }
 
-/// A compartment's segments, oldest first.
+/// A compartment's segments, oldest first, and whether they cover every note with a
+/// part in the compartment.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Manifest {
+    /// True from the compartment's creation (every note written to it since was
+    /// indexed), or from a rebuild by a member who read every note of its client.
+    /// A search uses the index only where every compartment it holds is complete.
+    complete: bool,
     segments: Vec<SegmentRef>,
 }
 
@@ -137,10 +138,16 @@ impl Compartment<'_> {
     }
 
     fn put_block(&self, plain: &[u8]) -> Result<String> {
+        self.put_block_padded(plain, 0)
+    }
+
+    /// Stores a block padded to at least `min` bytes (a header's dictionary says how
+    /// much text a segment covers: it is padded further).
+    fn put_block_padded(&self, plain: &[u8], min: usize) -> Result<String> {
         let mut bytes = [0u8; 8];
         OsRng.fill_bytes(&mut bytes);
         let name = data_encoding::HEXLOWER.encode(&bytes);
-        let sealed = compartment::seal_block(self.key, &binding(self.id, &name), plain);
+        let sealed = compartment::seal_block(self.key, &binding(self.id, &name), plain, min);
         self.tx.set_meta(&self.block_name(&name), &sealed)?;
         Ok(name)
     }
@@ -163,7 +170,7 @@ impl Compartment<'_> {
 
     fn set_manifest(&self, manifest: &Manifest) -> Result<()> {
         let plain = Zeroizing::new(serde_json::to_vec(manifest).expect("a manifest serializes"));
-        let sealed = compartment::seal_block(self.key, &binding(self.id, ""), &plain);
+        let sealed = compartment::seal_block(self.key, &binding(self.id, ""), &plain, 0);
         self.tx.set_meta(&tree(self.id), &sealed)?;
         Ok(())
     }
@@ -188,7 +195,8 @@ impl Compartment<'_> {
 
     /// Every note a segment covers, in ordinal order.
     fn all_docs(&self, header: &Header) -> Result<Vec<Doc>> {
-        let mut out = Vec::with_capacity(header.doc_count as usize);
+        // Grown as blocks read, not reserved from the count the header claims.
+        let mut out = Vec::new();
         for n in 0..header.doc_blocks.len() {
             out.extend(self.doc_block(header, n)?);
         }
@@ -205,7 +213,7 @@ impl Compartment<'_> {
         let docs = fill(&mut writer)?;
         let (header, blocks) = writer.finish(&docs)?;
         Ok(SegmentRef {
-            header: self.put_block(&header)?,
+            header: self.put_block_padded(&header, HEADER_MIN)?,
             docs: docs.len() as u32,
             blocks,
         })
@@ -299,11 +307,15 @@ impl Compartment<'_> {
         })
     }
 
-    /// The notes (identifiers) whose text here has every one of `terms`.
-    fn find(&self, terms: &[u64], out: &mut Vec<String>) -> Result<()> {
+    /// The notes (identifiers) whose text here has every one of `terms`; false (and
+    /// nothing found) when this compartment's index is not complete.
+    fn find(&self, terms: &[u64], out: &mut Vec<String>) -> Result<bool> {
         let Some(manifest) = self.manifest()? else {
-            return Ok(());
+            return Ok(false);
         };
+        if !manifest.complete {
+            return Ok(false);
+        }
         for segment in &manifest.segments {
             let header = self.header(segment)?;
             let Some(entries) = terms
@@ -337,15 +349,15 @@ impl Compartment<'_> {
                 out.push(docs[o as usize % segment::DOCS_PER_BLOCK].id.clone());
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Every note version this compartment's index covers; every block of it is read
     /// and checked on the way.
-    fn covered(&self) -> Result<HashSet<Doc>> {
+    fn covered(&self) -> Result<Option<(bool, HashSet<Doc>)>> {
         let mut out = HashSet::new();
         let Some(manifest) = self.manifest()? else {
-            return Ok(out);
+            return Ok(None);
         };
         for segment in &manifest.segments {
             let header = self.header(segment)?;
@@ -361,7 +373,7 @@ impl Compartment<'_> {
             }
             out.extend(self.all_docs(&header)?);
         }
-        Ok(out)
+        Ok(Some((manifest.complete, out)))
     }
 }
 
@@ -474,11 +486,24 @@ pub(crate) fn flush(tx: &dyn Transaction, entries: Vec<Entry>) -> Result<()> {
     Ok(())
 }
 
-/// The compartments this member holds a key to, with the key.
+/// The compartments this member holds a key to that may hold note text (every
+/// compartment but the practice's and the audit trail's), with the key.
 fn held(tx: &dyn Transaction, ring: &Keyring) -> Result<Vec<(String, Arc<DataKey>)>> {
+    let epoch = ring.roster.epoch;
+    let practice: BTreeSet<String> = (1..=epoch)
+        .flat_map(|e| {
+            [
+                ring.id_of(&crate::model::practice::Compartment::Practice, e),
+                ring.id_of(&crate::model::practice::Compartment::Audit, e),
+            ]
+        })
+        .collect();
     let mut out = Vec::new();
     for form in [FORM_OWN, FORM_X25519] {
         for grant in tx.grants_of(ring.member(), form)? {
+            if practice.contains(&grant.compartment) {
+                continue;
+            }
             if let Some(key) = ring.key(tx, &grant.compartment)? {
                 out.push((grant.compartment, key));
             }
@@ -489,45 +514,118 @@ fn held(tx: &dyn Transaction, ring: &Keyring) -> Result<Vec<(String, Arc<DataKey
     Ok(out)
 }
 
+/// Gives a compartment made now its index: empty and complete, since no note has a
+/// part in it yet.
+pub(crate) fn created(tx: &dyn Transaction, compartment: &str, key: &DataKey) -> Result<()> {
+    Compartment {
+        tx,
+        id: compartment,
+        key,
+    }
+    .set_manifest(&Manifest {
+        complete: true,
+        segments: Vec::new(),
+    })
+}
+
 /// The notes whose text, in the compartments this member holds, has every trigram of
 /// `terms`: for each, the compartments where. A superset of what a search finds.
+/// `None` when the index of some compartment they hold is not complete (a vault made
+/// before the index and not rebuilt, or a manifest gone): the search then reads every
+/// note.
 pub(crate) fn lookup(
     tx: &dyn Transaction,
     ring: &Keyring,
     terms: &[u64],
-) -> Result<BTreeMap<String, BTreeSet<String>>> {
+) -> Result<Option<BTreeMap<String, BTreeSet<String>>>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut found = Vec::new();
     for (id, key) in held(tx, ring)? {
         found.clear();
-        Compartment {
+        let complete = Compartment {
             tx,
             id: &id,
             key: &key,
         }
         .find(terms, &mut found)?;
+        if !complete {
+            return Ok(None);
+        }
         for note in found.drain(..) {
             out.entry(note).or_default().insert(id.clone());
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
-/// Deletes the index of the compartments this member holds (before a rebuild);
-/// returns how many compartments had one.
-pub(crate) fn clear_held(tx: &dyn Transaction, ring: &Keyring) -> Result<u64> {
-    let mut cleared = 0;
-    for (id, _) in held(tx, ring)? {
-        if tx.delete_meta_tree(&tree(&id))? > 0 {
-            cleared += 1;
-        }
+/// What `index rebuild` will do to each compartment this member holds.
+pub(crate) struct RebuildPlan {
+    held: Vec<(String, Arc<DataKey>)>,
+    /// Compartments whose every note this member reads: built afresh, complete.
+    whole: BTreeSet<String>,
+    /// Compartments whose index is missing or damaged and whose notes this member
+    /// does not all read: built from what they read, not complete.
+    partial: BTreeSet<String>,
+}
+
+impl RebuildPlan {
+    /// Whether the index of `compartment` is built again.
+    pub(crate) fn rebuilds(&self, compartment: &str) -> bool {
+        self.whole.contains(compartment) || self.partial.contains(compartment)
     }
-    Ok(cleared)
 }
 
-/// Marks the index ready for this member (after a rebuild).
-pub(crate) fn mark_ready_for(tx: &dyn Transaction, member: &str) -> Result<()> {
-    Ok(tx.set_meta(&ready_for(member), b"1")?)
+/// Decides, for each compartment this member holds, whether their rebuild can make its
+/// index complete: when they hold the keys to every note record of its client
+/// (`clients`: each client's compartment identifiers, and the attendance identifiers
+/// their notes are sealed for; `unread`: the identifiers named by the note records
+/// this member's keys do not open). An index left intact by anyone is never replaced
+/// by a partial one. Deletes what will be built again.
+pub(crate) fn plan_rebuild(
+    tx: &dyn Transaction,
+    ring: &Keyring,
+    clients: &[(BTreeSet<String>, BTreeSet<String>)],
+    unread: &BTreeSet<String>,
+) -> Result<RebuildPlan> {
+    let held = held(tx, ring)?;
+    let mut whole = BTreeSet::new();
+    let mut partial = BTreeSet::new();
+    for (id, key) in &held {
+        let reads_all = clients
+            .iter()
+            .find(|(ids, _)| ids.contains(id))
+            .is_some_and(|(_, attendance)| attendance.is_disjoint(unread));
+        let intact = matches!((Compartment { tx, id, key }).covered(), Ok(Some(_)));
+        if reads_all {
+            whole.insert(id.clone());
+        } else if !intact {
+            partial.insert(id.clone());
+        } else {
+            continue;
+        }
+        tx.delete_meta_tree(&tree(id))?;
+    }
+    Ok(RebuildPlan {
+        held,
+        whole,
+        partial,
+    })
+}
+
+/// After the notes were added: the compartments rebuilt whole are complete (those
+/// that got no note too), the others not.
+pub(crate) fn finish_rebuild(tx: &dyn Transaction, plan: &RebuildPlan) -> Result<(u64, u64)> {
+    for (id, key) in &plan.held {
+        let complete = plan.whole.contains(id);
+        if !complete && !plan.partial.contains(id) {
+            continue;
+        }
+        let c = Compartment { tx, id, key };
+        let mut manifest = c.manifest()?.unwrap_or_default();
+        manifest.complete = complete;
+        c.set_manifest(&manifest)?;
+    }
+    Ok((plan.whole.len() as u64, plan.partial.len() as u64))
 }
 
 /// Deletes a compartment's index (its key destroyed with a client's record).
@@ -536,13 +634,14 @@ pub(crate) fn destroy(tx: &dyn Transaction, compartment: &str) -> Result<u64> {
 }
 
 /// What `audit verify` finds wrong with this member's search index: every block of
-/// every compartment they hold is opened and read, and the newest version of every
-/// note they can open must be in the index of each compartment of its parts they
-/// hold. Nothing is checked where the index is not ready for them (searches read
-/// every note there).
+/// every compartment they hold is opened and read; in a vault made with the index,
+/// each such compartment has one; and the newest version of every note they can open
+/// is in the index of each compartment of its parts they hold whose index is complete.
 pub(crate) fn check(tx: &dyn Transaction, ring: &Keyring) -> Result<Vec<VerifyFinding>> {
     let mut findings = Vec::new();
     let mut covered: HashMap<String, HashSet<Doc>> = HashMap::new();
+    let made_with_index = tx.meta(READY)?.is_some();
+    let mut missing = 0;
     for (id, key) in held(tx, ring)? {
         match (Compartment {
             tx,
@@ -551,16 +650,23 @@ pub(crate) fn check(tx: &dyn Transaction, ring: &Keyring) -> Result<Vec<VerifyFi
         })
         .covered()
         {
-            Ok(docs) => {
+            Ok(Some((true, docs))) => {
                 covered.insert(id, docs);
             }
+            Ok(Some((false, _))) => {}
+            Ok(None) => missing += 1,
             Err(Error::SearchIndexDamaged { what }) => {
                 findings.push(VerifyFinding::SearchIndexDamaged { what });
             }
             Err(e) => return Err(e),
         }
     }
-    if !findings.is_empty() || !is_ready(tx, ring.member())? {
+    if made_with_index && missing > 0 {
+        findings.push(VerifyFinding::SearchIndexDamaged {
+            what: format!("the index of {missing} compartment(s) is missing"),
+        });
+    }
+    if covered.is_empty() {
         return Ok(findings);
     }
     let mut after = String::new();

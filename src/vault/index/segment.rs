@@ -75,12 +75,18 @@ impl Header {
             return None;
         }
         let doc_count = u32::try_from(r.varint()?).ok()?;
+        // A block's name is sixteen lowercase hexadecimal digits (random, as the index
+        // makes them): anything else, an empty name included, is refused.
         let names = |r: &mut Reader<'_>| -> Option<Vec<String>> {
             let n = r.count()?;
-            let mut out = Vec::with_capacity(n);
+            let mut out = Vec::with_capacity(n.min(1024));
             for _ in 0..n {
                 let len = r.count()?;
-                out.push(std::str::from_utf8(r.take(len)?).ok()?.to_owned());
+                let name = std::str::from_utf8(r.take(len)?).ok()?;
+                if !is_block_name(name) {
+                    return None;
+                }
+                out.push(name.to_owned());
             }
             Some(out)
         };
@@ -105,7 +111,13 @@ impl Header {
                 len: u32::try_from(r.varint()?).ok()?,
                 count: u32::try_from(r.varint()?).ok()?,
             };
-            if entry.chunk as usize >= chunks.len() || entry.count == 0 || entry.count > doc_count {
+            // Each posting takes at least a byte: a count past the list's length is
+            // refused before anything is reserved for it.
+            if entry.chunk as usize >= chunks.len()
+                || entry.count == 0
+                || entry.count > doc_count
+                || entry.count > entry.len
+            {
                 return None;
             }
             terms.push(entry);
@@ -148,7 +160,7 @@ impl Header {
             bytes: chunk.get(start..end)?,
             at: 0,
         };
-        let mut out = Vec::with_capacity(entry.count as usize);
+        let mut out = Vec::with_capacity((entry.count as usize).min(r.bytes.len()));
         let mut previous: Option<u32> = None;
         for _ in 0..entry.count {
             let delta = u32::try_from(r.varint()?).ok()?;
@@ -391,6 +403,11 @@ pub(crate) fn intersect(mut lists: Vec<Vec<u32>>) -> Vec<u32> {
     out
 }
 
+/// Whether `name` has the form of a block's name: sixteen lowercase hexadecimal digits.
+pub(crate) fn is_block_name(name: &str) -> bool {
+    name.len() == 16 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -457,7 +474,7 @@ mod tests {
         let mut blocks: Vec<Vec<u8>> = Vec::new();
         let mut put = |bytes: &[u8]| -> Result<String> {
             blocks.push(bytes.to_vec());
-            Ok(format!("{}", blocks.len() - 1))
+            Ok(format!("{:016x}", blocks.len() - 1))
         };
         let mut w = Writer::new(&mut put);
         let docs = f(&mut w).unwrap();
@@ -466,7 +483,7 @@ mod tests {
     }
 
     fn block<'b>(blocks: &'b [Vec<u8>], name: &str) -> &'b [u8] {
-        &blocks[name.parse::<usize>().unwrap()]
+        &blocks[usize::from_str_radix(name, 16).unwrap()]
     }
 
     fn all_docs(h: &Header, blocks: &[Vec<u8>]) -> Vec<Doc> {
@@ -560,6 +577,33 @@ mod tests {
     }
 
     #[test]
+    fn a_header_claiming_more_than_its_bytes_hold_is_refused() {
+        // Four billion notes in 244,141 blocks of empty names: refused as it is read,
+        // nothing reserved for the count.
+        let mut header = MAGIC.to_vec();
+        put_varint(&mut header, 4_000_000_000);
+        put_varint(&mut header, 244_141);
+        header.extend(std::iter::repeat_n(0u8, 244_141));
+        put_varint(&mut header, 0);
+        put_varint(&mut header, 0);
+        assert!(Header::parse(&header).is_none());
+        // A list claiming more notes than it has bytes.
+        let mut header = MAGIC.to_vec();
+        put_varint(&mut header, 3);
+        put_varint(&mut header, 1);
+        put_varint(&mut header, 16);
+        header.extend_from_slice(b"0123456789abcdef");
+        put_varint(&mut header, 1);
+        put_varint(&mut header, 16);
+        header.extend_from_slice(b"0123456789abcdef");
+        put_varint(&mut header, 1);
+        for v in [7, 0, 0, 1, 3] {
+            put_varint(&mut header, v);
+        }
+        assert!(Header::parse(&header).is_none());
+    }
+
+    #[test]
     fn lists_intersect() {
         assert_eq!(
             intersect(vec![vec![1, 3, 5, 7], vec![3, 4, 5], vec![0, 3, 5, 9]]),
@@ -587,7 +631,7 @@ mod tests {
             header.truncate(cut.max(4).min(header.len()));
             if let Some(h) = Header::parse(&header) {
                 for e in &h.terms {
-                    if let Some(chunk) = h.chunks.get(e.chunk as usize).and_then(|n| n.parse::<usize>().ok()).and_then(|n| blocks.get(n))
+                    if let Some(chunk) = h.chunks.get(e.chunk as usize).and_then(|n| usize::from_str_radix(n, 16).ok()).and_then(|n| blocks.get(n))
                         && let Some(list) = h.postings(e, chunk)
                     {
                         prop_assert!(list.iter().all(|&o| o < h.doc_count));
