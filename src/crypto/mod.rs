@@ -6,6 +6,7 @@
 //! records' meaning. It turns plaintext into ciphertext and back, under keys that
 //! never leave a zeroizing type.
 
+mod age_file;
 pub(crate) mod compartment;
 pub(crate) mod hygiene;
 pub(crate) mod keys;
