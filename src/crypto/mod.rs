@@ -13,3 +13,4 @@ pub(crate) mod keys;
 pub(crate) mod keyslot;
 pub(crate) mod member;
 pub(crate) mod record;
+pub(crate) mod signature_batch;
