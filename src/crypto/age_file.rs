@@ -66,8 +66,12 @@ pub(super) fn open(identity: &dyn Identity, tag: &str, file: &[u8]) -> Option<Ze
     let rest = rest.strip_prefix(MAC_TAG)?.strip_prefix(b" ")?;
     let (mac_b64, rest) = rest.split_at_checked(MAC_B64_LEN)?;
     let rest = rest.strip_prefix(b"\n")?;
+    // Canonical base64 of exactly 32 bytes, decoded as age does.
     let mut mac = [0u8; 33];
-    if BASE64_STANDARD_NO_PAD.decode_slice(mac_b64, &mut mac).ok()? != 32 {
+    let mac_len = BASE64_STANDARD_NO_PAD
+        .decode_slice(mac_b64, &mut mac)
+        .ok()?;
+    if mac_len != 32 {
         return None;
     }
     let (nonce, payload) = rest.split_at_checked(NONCE_LEN)?;
@@ -135,8 +139,7 @@ mod tests {
 
     fn encrypt(recipient: &age::x25519::Recipient, plain: &[u8]) -> Vec<u8> {
         let encryptor =
-            age::Encryptor::with_recipients(iter::once(recipient as &dyn age::Recipient))
-                .unwrap();
+            age::Encryptor::with_recipients(iter::once(recipient as &dyn age::Recipient)).unwrap();
         let mut out = Vec::new();
         let mut writer = encryptor.wrap_output(&mut out).unwrap();
         writer.write_all(plain).unwrap();
@@ -154,10 +157,23 @@ mod tests {
     fn agrees_with_age_on_sizes_around_chunks() {
         let identity = age::x25519::Identity::generate();
         let recipient = identity.to_public();
-        for len in [0, 1, 511, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 2 * CHUNK + 7] {
+        for len in [
+            0,
+            1,
+            511,
+            CHUNK - 1,
+            CHUNK,
+            CHUNK + 1,
+            2 * CHUNK,
+            2 * CHUNK + 7,
+        ] {
             let plain: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let file = encrypt(&recipient, &plain);
-            assert_eq!(agree(&identity, &file).as_deref(), Some(&plain[..]), "{len}");
+            assert_eq!(
+                agree(&identity, &file).as_deref(),
+                Some(&plain[..]),
+                "{len}"
+            );
         }
     }
 
