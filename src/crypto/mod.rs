@@ -6,9 +6,11 @@
 //! records' meaning. It turns plaintext into ciphertext and back, under keys that
 //! never leave a zeroizing type.
 
+mod age_file;
 pub(crate) mod compartment;
 pub(crate) mod hygiene;
 pub(crate) mod keys;
 pub(crate) mod keyslot;
 pub(crate) mod member;
 pub(crate) mod record;
+pub(crate) mod signature_batch;

@@ -28,6 +28,7 @@ use rand::rngs::OsRng;
 use secrecy::{ExposeSecret, SecretBox};
 use zeroize::{Zeroize, Zeroizing};
 
+use super::age_file;
 use crate::base::RecordRef;
 
 const TAG: &str = "casevault-record";
@@ -277,7 +278,10 @@ fn open_with(
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, IntegrityError> {
     let reference = stanza.reference;
-    open_identity(&stanza, reference, ciphertext)
+    let padded = age_file::open(&stanza, TAG, ciphertext).ok_or_else(|| IntegrityError {
+        reference: reference.clone(),
+    })?;
+    unpad(padded, reference)
 }
 
 fn open_identity(
@@ -294,6 +298,17 @@ fn open_identity(
         .map_err(|_| fail())?;
     let mut padded = Zeroizing::new(Vec::with_capacity(ciphertext.len()));
     reader.read_to_end(&mut padded).map_err(|_| fail())?;
+    unpad(padded, reference)
+}
+
+/// Removes the length prefix and the padding of a decrypted record.
+fn unpad(
+    mut padded: Zeroizing<Vec<u8>>,
+    reference: &RecordRef,
+) -> Result<Zeroizing<Vec<u8>>, IntegrityError> {
+    let fail = || IntegrityError {
+        reference: reference.clone(),
+    };
     let len_bytes: [u8; 4] = padded
         .get(..4)
         .and_then(|b| b.try_into().ok())
