@@ -292,12 +292,12 @@ fn short_sections_merged_do_not_show_in_block_sizes() {
     let y = client(&mut owner, "Yves Example");
     let mut first = None;
     let mut first_y = None;
-    for i in 0..8 {
+    for (i, short) in SHORT.iter().enumerate() {
         let nx = owner
             .add_note(NewNote::individual(
                 &x,
                 date("2026-03-01"),
-                &format!("Session {i}.\n## substance-use\n{}\n", SHORT[i]),
+                &format!("Session {i}.\n## substance-use\n{short}\n"),
             ))
             .unwrap();
         let ny = owner

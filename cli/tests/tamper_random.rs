@@ -649,6 +649,8 @@ fn finding_name(f: &VerifyFinding) -> &'static str {
         VerifyFinding::RecordUnaudited { .. } => "record unaudited",
         VerifyFinding::EventSignatureInvalid { .. } => "event signature invalid",
         VerifyFinding::WriteNotAllowed { .. } => "write not allowed",
+        VerifyFinding::SearchIndexDamaged { .. } => "search index damaged",
+        VerifyFinding::SearchIndexIncomplete { .. } => "search index incomplete",
     }
 }
 

@@ -32,10 +32,10 @@ use super::{
 };
 use crate::base::{RecordKind, RecordRef};
 
-/// The schema version this build writes (the `casevault_schema` row). 2: every note
-/// written is added to the search index, so a casevault that does not (reading only
-/// 1) refuses the vault as newer. A vault of version 1 is read and written as it is
-/// (the same tables); its members' searches read every note until they run
+/// The schema version this build writes (the `casevault_schema` row). Version 2:
+/// every note written is added to the search index, so a casevault that reads only
+/// version 1 refuses the vault as newer. A vault of version 1 is read and written as
+/// it is (the same tables); its searches read every note until an owner runs
 /// `casevault index rebuild`.
 pub(crate) const SCHEMA_VERSION: i32 = 2;
 

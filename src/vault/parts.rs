@@ -182,6 +182,9 @@ pub(crate) fn assemble(
     Ok((json, whole))
 }
 
+/// Each compartment's key and its texts (body and addenda, in order).
+pub(crate) type TextsByCompartment = BTreeMap<String, (Arc<DataKey>, Vec<String>)>;
+
 /// The text of each part of a stored note record (body and addenda) that `key_of`
 /// opens, by compartment, with the key: what the search index reads of a note sealed
 /// beforehand. A part that fails to open with its key is an integrity failure.
@@ -189,7 +192,7 @@ pub(crate) fn texts_by_compartment(
     reference: &RecordRef,
     plain: &[u8],
     key_of: &dyn Fn(&str) -> Option<Arc<DataKey>>,
-) -> Result<BTreeMap<String, (Arc<DataKey>, Vec<String>)>> {
+) -> Result<TextsByCompartment> {
     #[derive(Deserialize)]
     struct Stored {
         #[serde(default)]
@@ -213,7 +216,7 @@ pub(crate) fn texts_by_compartment(
             .enumerate()
             .map(|(i, a)| (format!("addendum/{i}"), a.parts)),
     );
-    let mut out: BTreeMap<String, (Arc<DataKey>, Vec<String>)> = BTreeMap::new();
+    let mut out = TextsByCompartment::new();
     for (place, parts) in places {
         for part in parts {
             let Some(key) = key_of(&part.c) else {

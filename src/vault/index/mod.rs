@@ -280,7 +280,7 @@ impl Compartment<'_> {
             .iter()
             .map(|h| self.all_docs(h))
             .collect::<Result<Vec<Vec<Doc>>>>()?;
-        let mut readers: Vec<Box<dyn FnMut(usize) -> Result<Zeroizing<Vec<u8>>> + '_>> = headers
+        let mut readers: Vec<Box<ChunkReader<'_>>> = headers
             .iter()
             .map(|h| {
                 Box::new(move |n: usize| {
@@ -289,7 +289,7 @@ impl Compartment<'_> {
                         .get(n)
                         .ok_or_else(|| damaged("a segment names a chunk it does not have"))?;
                     self.read_block(name)
-                }) as Box<dyn FnMut(usize) -> Result<Zeroizing<Vec<u8>>>>
+                }) as Box<ChunkReader<'_>>
             })
             .collect();
         let mut inputs: Vec<MergeInput<'_>> = headers
@@ -328,13 +328,15 @@ impl Compartment<'_> {
             let mut chunks: BTreeMap<u32, Zeroizing<Vec<u8>>> = BTreeMap::new();
             let mut lists = Vec::with_capacity(entries.len());
             for entry in &entries {
-                if !chunks.contains_key(&entry.chunk) {
-                    let name = &header.chunks[entry.chunk as usize];
-                    chunks.insert(entry.chunk, self.read_block(name)?);
-                }
+                let chunk = match chunks.entry(entry.chunk) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(self.read_block(&header.chunks[entry.chunk as usize])?)
+                    }
+                };
                 lists.push(
                     header
-                        .postings(entry, &chunks[&entry.chunk])
+                        .postings(entry, chunk)
                         .ok_or_else(|| damaged("a posting list does not read"))?,
                 );
             }
@@ -376,6 +378,9 @@ impl Compartment<'_> {
         Ok(Some((manifest.complete, out)))
     }
 }
+
+/// Reads a segment's chunk by its number.
+type ChunkReader<'a> = dyn FnMut(usize) -> Result<Zeroizing<Vec<u8>>> + 'a;
 
 /// What one written note version adds to the index: for each compartment of its
 /// parts this member holds, the trigrams of its text there.
