@@ -12,7 +12,7 @@
 //! Invariant: a part is bound (associated data) to its note version, its place (body
 //! or which addendum) and its compartment: moved anywhere else it does not open.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use base64::Engine;
@@ -21,10 +21,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::base::RecordRef;
+use super::seal::Sealed;
+use crate::base::{ClientId, Date, NoteId, RecordKind, RecordRef, Timestamp};
 use crate::crypto::compartment::{self, DataKey};
 use crate::error::Error;
 use crate::model::note::split::pieces;
+use crate::model::note::{Note, NoteSource, NoteStatus, NoteType};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -63,34 +65,34 @@ pub(crate) type KeyFor<'a> = dyn FnMut(&str, &str) -> Result<(String, Arc<DataKe
 
 /// Seals `text` into parts: for each client, one part per category of `categories`
 /// (and of any category the text has that is not among them).
-pub(crate) fn seal(
+fn seal(
     reference: &RecordRef,
     place: &str,
     text: &str,
     clients: &[String],
     categories: &[String],
     key_for: &mut KeyFor<'_>,
-) -> Result<Value> {
-    let mut by_category: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
-    for (index, (category, piece)) in pieces(text).into_iter().enumerate() {
+) -> Result<Vec<Part>> {
+    let mut by_category: BTreeMap<&str, Vec<(u32, &str)>> = BTreeMap::new();
+    let pieces = pieces(text);
+    for (index, (category, piece)) in pieces.iter().enumerate() {
         by_category
-            .entry(category)
+            .entry(category.as_str())
             .or_default()
-            .push((index as u32, piece.to_owned()));
+            .push((index as u32, piece));
     }
-    let mut all: Vec<String> = categories.to_vec();
+    let mut extra: Vec<&str> = Vec::new();
     for category in by_category.keys() {
-        if !all.contains(category) {
-            all.push(category.clone());
+        if !categories.iter().any(|c| c == category) {
+            extra.push(category);
         }
     }
-    let mut parts = Vec::with_capacity(clients.len() * all.len());
+    let all = categories.iter().map(String::as_str).chain(extra);
+    let mut parts = Vec::with_capacity(clients.len() * (categories.len() + 1));
     for client in clients {
-        for category in &all {
+        for category in all.clone() {
             let (id, key) = key_for(client, category)?;
-            let pieces: &[(u32, String)] = by_category
-                .get(category.as_str())
-                .map_or(&[], Vec::as_slice);
+            let pieces: &[(u32, &str)] = by_category.get(category).map_or(&[], Vec::as_slice);
             let plain = crate::crypto::record::to_json(&pieces)
                 .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
             let sealed = compartment::seal_part(
@@ -105,7 +107,150 @@ pub(crate) fn seal(
             });
         }
     }
-    Ok(serde_json::to_value(parts).expect("parts serialize"))
+    Ok(parts)
+}
+
+/// A note's record as it is stored: what [`Note::record`] holds, with the body and
+/// each addendum's body as parts instead of text (and never the sections, which are
+/// split from the text again when it is read). Written directly, not through a
+/// `serde_json::Value`; [`assemble`] reads it.
+#[derive(Serialize)]
+struct PartedNote<'a> {
+    id: &'a NoteId,
+    version: u32,
+    clients: &'a [ClientId],
+    date: Date,
+    note_type: NoteType,
+    status: &'a NoteStatus,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    addenda: Vec<PartedAddendum<'a>>,
+    written_at: Timestamp,
+    written_by: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a NoteSource>,
+    parts: Vec<Part>,
+}
+
+/// An addendum as [`PartedNote`] holds it.
+#[derive(Serialize)]
+struct PartedAddendum<'a> {
+    written_at: Timestamp,
+    written_by: &'a str,
+    parts: Vec<Part>,
+}
+
+/// The keys a note is sealed under, fetched beforehand in a transaction
+/// ([`Access::note_keys`](super::access::Access::note_keys)): each part's, by client
+/// and category, and the record's (each client's attendance compartment). Sealing
+/// with them reads nothing, so many notes seal at once on every core.
+pub(crate) struct NoteKeys {
+    /// The clients that get parts (a participant whose record was destroyed gets none).
+    pub(super) clients: Vec<String>,
+    /// The policy's categories: every one has a part for every client.
+    pub(super) categories: Vec<String>,
+    /// (client, category) → the compartment's identifier and key.
+    pub(super) parts: HashMap<(String, String), (String, Arc<DataKey>)>,
+    /// The record's stanzas: each client's attendance compartment.
+    pub(super) record: Vec<(String, Arc<DataKey>)>,
+}
+
+impl NoteKeys {
+    /// True when `other` holds the same keys for the same clients and categories
+    /// (fetched from the same keyring, so the very same keys): what was sealed under
+    /// one is what the other would seal.
+    pub(crate) fn same_as(&self, other: &NoteKeys) -> bool {
+        let same = |(a, k): &(String, Arc<DataKey>), (b, l): &(String, Arc<DataKey>)| {
+            a == b && Arc::ptr_eq(k, l)
+        };
+        self.clients == other.clients
+            && self.categories == other.categories
+            && self.record.len() == other.record.len()
+            && self
+                .record
+                .iter()
+                .zip(&other.record)
+                .all(|(a, b)| same(a, b))
+            && self.parts.len() == other.parts.len()
+            && self
+                .parts
+                .iter()
+                .all(|(k, a)| other.parts.get(k).is_some_and(|b| same(a, b)))
+    }
+
+    /// Seals a note version: its parts under the keys fetched, and the record holding
+    /// them for each client's attendance compartment. `more` gives the key of a
+    /// category the text has that is not among the policy's (fetched then).
+    pub(crate) fn seal(&self, note: &Note, more: &mut KeyFor<'_>) -> Result<Sealed> {
+        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
+        let mut key_for = |client: &str, category: &str| match self
+            .parts
+            .get(&(client.to_owned(), category.to_owned()))
+        {
+            Some((id, key)) => Ok((id.clone(), key.clone())),
+            None => more(client, category),
+        };
+        let body = seal(
+            &reference,
+            "body",
+            &note.body,
+            &self.clients,
+            &self.categories,
+            &mut key_for,
+        )?;
+        let mut addenda = Vec::with_capacity(note.addenda.len());
+        for (i, addendum) in note.addenda.iter().enumerate() {
+            addenda.push(PartedAddendum {
+                written_at: addendum.written_at,
+                written_by: &addendum.written_by,
+                parts: seal(
+                    &reference,
+                    &format!("addendum/{i}"),
+                    &addendum.body,
+                    &self.clients,
+                    &self.categories,
+                    &mut key_for,
+                )?,
+            });
+        }
+        let plain = super::seal::to_json(&PartedNote {
+            id: &note.id,
+            version: note.version,
+            clients: &note.clients,
+            date: note.date,
+            note_type: note.note_type,
+            status: &note.status,
+            addenda,
+            written_at: note.written_at,
+            written_by: &note.written_by,
+            source: note.source.as_ref(),
+            parts: body,
+        })?;
+        super::seal::check_size(&reference, plain.len())?;
+        // What the note adds to the search index, under the same parts' keys.
+        let texts: Vec<&str> = std::iter::once(note.body.as_str())
+            .chain(note.addenda.iter().map(|a| a.body.as_str()))
+            .collect();
+        let entry = super::index::entry_of_note(
+            &reference,
+            &texts,
+            &self.clients,
+            &self.categories,
+            &mut key_for,
+        )?;
+        let stanzas: Vec<(&str, &DataKey)> = self
+            .record
+            .iter()
+            .map(|(id, key)| (id.as_str(), key.as_ref()))
+            .collect();
+        let ciphertext = crate::crypto::record::seal_to(&stanzas, &reference, &plain);
+        let sha256 = crate::audit::sha256_hex(&ciphertext);
+        Ok(Sealed {
+            reference,
+            ciphertext,
+            sha256,
+            index: Some(entry),
+        })
+    }
 }
 
 /// Opens the parts whose keys `key_of` gives and rebuilds the text they hold: the
