@@ -467,7 +467,7 @@ impl Session {
             actor: &actor,
             categories: &categories,
         };
-        let mut pending = Some(ahead.batch(&mut names, &mut known, None));
+        let mut pending = (total > 0).then(|| ahead.batch(&mut names, &mut known, None));
         while let Some(batch) = pending.take() {
             done += batch.files;
             report.skipped.extend(batch.skipped);
@@ -516,6 +516,11 @@ impl Session {
             Action::NoteImport,
             items,
             |a, items| {
+                if !items.iter().any(|(_, note, _)| matches!(note, Some(Ok(_)))) {
+                    // Nothing to seal: no key is fetched (nor made) for nothing.
+                    let _ = keys_to.send(None);
+                    return Ok(());
+                }
                 // The keys are fetched once, in the transaction. A note that cannot be
                 // sealed so (the member may not write notes, a category the policy
                 // does not name) is sealed below, one by one, and fails there with the

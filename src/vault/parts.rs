@@ -177,20 +177,29 @@ impl NoteKeys {
                 .all(|(k, a)| other.parts.get(k).is_some_and(|b| same(a, b)))
     }
 
-    /// Seals a note version: its parts under the keys fetched, and the record holding
-    /// them for each client's attendance compartment. `more` gives the key of a
-    /// category the text has that is not among the policy's (fetched then).
-    pub(crate) fn seal(&self, note: &Note, more: &mut KeyFor<'_>) -> Result<Sealed> {
-        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
-        let mut key_for = |client: &str, category: &str| match self
-            .parts
-            .get(&(client.to_owned(), category.to_owned()))
-        {
+    /// The key of `category`'s part for `client`: fetched, or else from `more`.
+    fn key_for(
+        &self,
+        client: &str,
+        category: &str,
+        more: &mut KeyFor<'_>,
+    ) -> Result<(String, Arc<DataKey>)> {
+        match self.parts.get(&(client.to_owned(), category.to_owned())) {
             Some((id, key)) => Ok((id.clone(), key.clone())),
             None => more(client, category),
-        };
+        }
+    }
+
+    /// The record's plaintext: the note's fields, its text sealed in parts.
+    fn stored_form(
+        &self,
+        reference: &RecordRef,
+        note: &Note,
+        more: &mut KeyFor<'_>,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let mut key_for = |client: &str, category: &str| self.key_for(client, category, more);
         let body = seal(
-            &reference,
+            reference,
             "body",
             &note.body,
             &self.clients,
@@ -203,7 +212,7 @@ impl NoteKeys {
                 written_at: addendum.written_at,
                 written_by: &addendum.written_by,
                 parts: seal(
-                    &reference,
+                    reference,
                     &format!("addendum/{i}"),
                     &addendum.body,
                     &self.clients,
@@ -212,7 +221,7 @@ impl NoteKeys {
                 )?,
             });
         }
-        let plain = super::seal::to_json(&PartedNote {
+        super::seal::to_json(&PartedNote {
             id: &note.id,
             version: note.version,
             clients: &note.clients,
@@ -224,7 +233,15 @@ impl NoteKeys {
             written_by: &note.written_by,
             source: note.source.as_ref(),
             parts: body,
-        })?;
+        })
+    }
+
+    /// Seals a note version: its parts under the keys fetched, and the record holding
+    /// them for each client's attendance compartment. `more` gives the key of a
+    /// category the text has that is not among the policy's (fetched then).
+    pub(crate) fn seal(&self, note: &Note, more: &mut KeyFor<'_>) -> Result<Sealed> {
+        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
+        let plain = self.stored_form(&reference, note, more)?;
         super::seal::check_size(&reference, plain.len())?;
         // What the note adds to the search index, under the same parts' keys.
         let texts: Vec<&str> = std::iter::once(note.body.as_str())
@@ -235,7 +252,7 @@ impl NoteKeys {
             &texts,
             &self.clients,
             &self.categories,
-            &mut key_for,
+            &mut |client: &str, category: &str| self.key_for(client, category, more),
         )?;
         let stanzas: Vec<(&str, &DataKey)> = self
             .record
@@ -518,4 +535,170 @@ pub(crate) fn part_bytes(part: &Value) -> Option<(String, Vec<u8>)> {
 /// A part's JSON form.
 pub(crate) fn part_value(compartment: &str, sealed: &[u8]) -> Value {
     serde_json::json!({ "c": compartment, "s": BASE64_STANDARD_NO_PAD.encode(sealed) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::note::Addendum;
+
+    const CATEGORIES: [&str; 5] = [
+        "attendance",
+        "progress",
+        "risk",
+        "medication",
+        "psychotherapy-notes",
+    ];
+
+    fn note() -> Note {
+        Note {
+            id: "0a0b0c0d".into(),
+            version: 3,
+            clients: vec!["01020304".into(), "05060708".into()],
+            date: "2026-03-01".parse().unwrap(),
+            note_type: NoteType::Couples,
+            body: "Slept better.\n## risk\nNo current risk.\n".into(),
+            sections: Vec::new(),
+            status: NoteStatus::Signed {
+                at: "2026-03-02T10:00:00Z".parse().unwrap(),
+                by: "ada".into(),
+            },
+            addenda: vec![Addendum {
+                written_at: "2026-03-03T10:00:00Z".parse().unwrap(),
+                written_by: "ada".into(),
+                body: "## medication\nStarted.".into(),
+                sections: Vec::new(),
+            }],
+            written_at: "2026-03-03T10:00:00Z".parse().unwrap(),
+            written_by: "ada".into(),
+            source: Some(NoteSource {
+                file: "2026-03-01.md".into(),
+                sha256: "00".repeat(32),
+            }),
+        }
+    }
+
+    fn keys(note: &Note) -> NoteKeys {
+        let clients: Vec<String> = note.clients.iter().map(ToString::to_string).collect();
+        let mut parts = HashMap::new();
+        for client in &clients {
+            for category in CATEGORIES {
+                let id = format!("{client}/{category}");
+                parts.insert(
+                    (client.clone(), category.to_owned()),
+                    (id, Arc::new(compartment::generate())),
+                );
+            }
+        }
+        let record = clients
+            .iter()
+            .map(|c| {
+                (
+                    format!("{c}/attendance-record"),
+                    Arc::new(compartment::generate()),
+                )
+            })
+            .collect();
+        NoteKeys {
+            clients,
+            categories: CATEGORIES.map(str::to_owned).to_vec(),
+            parts,
+            record,
+        }
+    }
+
+    /// A note's record is now written directly, not built as a `serde_json::Value`
+    /// from the note's record with its texts swapped for parts: it must hold exactly
+    /// what that gave (records written before and after read alike), and open whole.
+    #[test]
+    fn the_stored_form_is_the_shape_written_before_and_opens_whole() {
+        let note = note();
+        let keys = keys(&note);
+        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
+        let plain = keys
+            .stored_form(&reference, &note, &mut |_, _| {
+                panic!("every category has its key")
+            })
+            .unwrap();
+        let stored: Value = serde_json::from_slice(&plain).unwrap();
+        assert_eq!(
+            stored["parts"].as_array().unwrap().len(),
+            note.clients.len() * CATEGORIES.len(),
+            "a part per client and category"
+        );
+
+        // The earlier construction, with the same parts (their nonces are random).
+        let mut before = serde_json::to_value(note.record()).unwrap();
+        let object = before.as_object_mut().unwrap();
+        object.remove("body");
+        object.remove("sections");
+        object.insert("parts".into(), stored["parts"].clone());
+        let addenda = object.get_mut("addenda").unwrap().as_array_mut().unwrap();
+        for (i, addendum) in addenda.iter_mut().enumerate() {
+            let addendum = addendum.as_object_mut().unwrap();
+            addendum.remove("body");
+            addendum.remove("sections");
+            addendum.insert("parts".into(), stored["addenda"][i]["parts"].clone());
+        }
+        assert_eq!(stored, before);
+
+        let by_id: HashMap<String, Arc<DataKey>> = keys.parts.values().cloned().collect();
+        let (json, whole) = assemble(&reference, plain, &|c| by_id.get(c).cloned()).unwrap();
+        assert!(whole);
+        let read: Note = serde_json::from_slice(&json).unwrap();
+        assert_eq!(read.body, note.body);
+        assert_eq!(read.addenda[0].body, note.addenda[0].body);
+        assert_eq!(
+            (
+                &read.id,
+                read.version,
+                &read.clients,
+                &read.status,
+                &read.source
+            ),
+            (
+                &note.id,
+                note.version,
+                &note.clients,
+                &note.status,
+                &note.source
+            )
+        );
+
+        // A reader holding one client's risk key reads that part alone.
+        let (id, key) = keys.parts[&("01020304".to_owned(), "risk".to_owned())].clone();
+        let raw: Value = serde_json::from_slice(
+            &keys
+                .stored_form(&reference, &note, &mut |_, _| unreachable!())
+                .unwrap(),
+        )
+        .unwrap();
+        let (text, whole) = open(&reference, "body", &raw["parts"], &|c| {
+            (c == id).then(|| key.clone())
+        })
+        .unwrap();
+        assert!(!whole);
+        assert_eq!(text, "## risk\nNo current risk.\n");
+    }
+
+    /// Keys fetched again from the same keyring are the same keys; any other key is not.
+    #[test]
+    fn keys_are_the_same_only_when_every_key_is() {
+        let note = note();
+        let keys = keys(&note);
+        let again = NoteKeys {
+            clients: keys.clients.clone(),
+            categories: keys.categories.clone(),
+            parts: keys.parts.clone(),
+            record: keys.record.clone(),
+        };
+        assert!(keys.same_as(&again));
+        let mut other = again;
+        let slot = other
+            .parts
+            .get_mut(&("01020304".to_owned(), "risk".to_owned()))
+            .unwrap();
+        slot.1 = Arc::new(compartment::generate());
+        assert!(!keys.same_as(&other));
+    }
 }
