@@ -18,7 +18,6 @@ fn backends() -> Vec<Fixture> {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("vault");
     let sqlite = super::SqliteStore::create(&path).expect("a new vault");
-    #[allow(unused_mut)]
     let mut fixtures = vec![Fixture {
         backend: Box::new(sqlite),
         reopen: Box::new(move || {
@@ -26,6 +25,18 @@ fn backends() -> Vec<Fixture> {
         }),
         _dir: dir,
     }];
+    // A vault file whose `records` table has the layout vaults were made with before
+    // (WITHOUT ROWID): the same statements must keep every guarantee on it.
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("vault");
+    let earlier = super::SqliteStore::create_with_earlier_records(&path).expect("a new vault");
+    fixtures.push(Fixture {
+        backend: Box::new(earlier),
+        reopen: Box::new(move || {
+            Box::new(super::SqliteStore::open(&path).expect("the vault opens again"))
+        }),
+        _dir: dir,
+    });
     // The server backend, on a private PostgreSQL the tests start (skipped with a
     // note where its programs are missing, unless CASEVAULT_REQUIRE_POSTGRES=1).
     #[cfg(feature = "server")]

@@ -22,7 +22,11 @@ pub(crate) const SCHEMA_VERSION: i64 = 4;
 const APPLICATION_ID: i64 = 0x6376_6c74;
 
 const MIGRATIONS: &[&str] = &[
-    // 0 -> 1
+    // 0 -> 1. `records` is a rowid table, its key an index beside it: a record is
+    // kilobytes, and in a WITHOUT ROWID table every step of a lookup or insert through
+    // the key reads a whole row, overflow pages and all (SQLite compares keys on the
+    // whole payload when it overflows). Vaults made before hold `records` WITHOUT
+    // ROWID ([`EARLIER_RECORDS`]); every statement here reads and writes both alike.
     "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
      CREATE TABLE keyslots (name TEXT PRIMARY KEY, keyslot BLOB NOT NULL) WITHOUT ROWID;
      CREATE TABLE records (
@@ -31,7 +35,7 @@ const MIGRATIONS: &[&str] = &[
          version INTEGER NOT NULL,
          ciphertext BLOB NOT NULL,
          PRIMARY KEY (kind, id, version)
-     ) WITHOUT ROWID;
+     );
      CREATE TABLE audit (seq INTEGER PRIMARY KEY, mac BLOB NOT NULL, details BLOB NOT NULL);
      CREATE TABLE failed_unlocks (
          id INTEGER PRIMARY KEY,
@@ -62,6 +66,17 @@ const MIGRATIONS: &[&str] = &[
     // out of it, so the version makes it refuse the vault as newer.
     "-- notes are added to the search index as they are written",
 ];
+
+/// `records` as vaults made before the rowid table were created with it (same
+/// columns, same key): such files still open, read and write, unchanged.
+#[cfg(test)]
+const EARLIER_RECORDS: &str = "CREATE TABLE records (
+     kind TEXT NOT NULL,
+     id TEXT NOT NULL,
+     version INTEGER NOT NULL,
+     ciphertext BLOB NOT NULL,
+     PRIMARY KEY (kind, id, version)
+ ) WITHOUT ROWID;";
 
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
@@ -149,6 +164,26 @@ impl SqliteStore {
             conn,
             location: Location::File(path.to_owned()),
         })
+    }
+
+    /// Creates a new vault at `path` as vaults were made before `records` became a
+    /// rowid table ([`EARLIER_RECORDS`]), then opens it as any vault is opened.
+    #[cfg(test)]
+    pub(crate) fn create_with_earlier_records(path: &Path) -> Result<SqliteStore> {
+        create_private_file(path)?;
+        let conn = Connection::open(path)?;
+        let first = MIGRATIONS[0].replacen(
+            &MIGRATIONS[0][MIGRATIONS[0].find("CREATE TABLE records").expect("records")
+                ..MIGRATIONS[0].find("CREATE TABLE audit").expect("audit")],
+            &format!("{EARLIER_RECORDS}\n     "),
+            1,
+        );
+        assert!(first.contains("WITHOUT ROWID;\n     CREATE TABLE audit"));
+        conn.execute_batch(&first)?;
+        conn.pragma_update(None, "application_id", APPLICATION_ID)?;
+        conn.pragma_update(None, "user_version", 1)?;
+        drop(conn);
+        SqliteStore::open(path)
     }
 
     /// Opens the vault at `path`, migrating an older schema in one transaction.

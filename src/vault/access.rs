@@ -695,6 +695,30 @@ impl Access<'_, '_> {
         note: &Note,
         policy: &crate::model::policy::Policy,
     ) -> Result<Sealed> {
+        let keys = self.note_keys(&note.clients, policy)?;
+        let (ring, tx) = (self.ring, self.tx);
+        let author = ring.member().to_owned();
+        keys.seal(note, &mut |client: &str, category: &str| {
+            part_key(
+                tx,
+                ring,
+                policy,
+                &part_compartment(client, category, &author),
+            )
+        })
+    }
+
+    /// Checks that this member may write notes of `clients`, and fetches the keys a
+    /// note of theirs is sealed under ([`parts::NoteKeys`]): a part per client and
+    /// category of `policy`, each under that compartment's key (psychotherapy notes
+    /// under their author's), and the record for each client's attendance
+    /// compartment. With them, notes seal without the transaction (an import seals a
+    /// batch on every core).
+    pub(crate) fn note_keys(
+        &mut self,
+        clients: &[crate::base::ClientId],
+        policy: &crate::model::policy::Policy,
+    ) -> Result<parts::NoteKeys> {
         let ring = self.ring;
         if !crate::model::practice::may(
             policy,
@@ -704,87 +728,46 @@ impl Access<'_, '_> {
         ) {
             self.require(policy, crate::model::role::Permission::WriteNotes)?;
         }
-        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
-        let categories: Vec<String> = policy.categories.clone();
         // A participant whose record was destroyed gets no part and no seal: their keys
         // are gone for everyone.
-        let mut clients: Vec<String> = Vec::with_capacity(note.clients.len());
-        for client in &note.clients {
+        let mut kept: Vec<String> = Vec::with_capacity(clients.len());
+        for client in clients {
             if !self.destroyed(client.as_str())? {
-                clients.push(client.to_string());
+                kept.push(client.to_string());
             }
         }
-        let ring = self.ring;
         let tx = self.tx;
         let author = ring.member().to_owned();
-        let mut key_for = |client: &str, category: &str| {
-            let compartment = if category == crate::model::role::PSYCHOTHERAPY_NOTES {
-                Compartment::PsychotherapyNotes {
-                    client: client.into(),
-                    author: author.clone(),
-                }
-            } else {
-                Compartment::Client {
-                    client: client.into(),
-                    name: category.to_owned(),
-                }
-            };
-            // A compartment made now (this author's first psychotherapy notes of the
-            // client) gets its index with it.
-            let new = matches!(ring.current(tx, &compartment), Err(Error::KeyDenied { .. }));
-            let (id, key) = ring.current_or_own(tx, policy, &compartment)?;
-            if new {
-                index::created(tx, &id, &key)?;
-            }
-            Ok((id, key))
-        };
-        let mut record = serde_json::to_value(note.record())
-            .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
-        let object = record
-            .as_object_mut()
-            .expect("a note serializes as an object");
-        object.remove("body");
-        object.remove("sections");
-        let body_parts = parts::seal(
-            &reference,
-            "body",
-            &note.body,
-            &clients,
-            &categories,
-            &mut key_for,
-        )?;
-        object.insert("parts".into(), body_parts);
-        if let Some(addenda) = object.get_mut("addenda").and_then(|a| a.as_array_mut()) {
-            for (i, (addendum, text)) in addenda.iter_mut().zip(&note.addenda).enumerate() {
-                let sealed = parts::seal(
-                    &reference,
-                    &format!("addendum/{i}"),
-                    &text.body,
-                    &clients,
-                    &categories,
-                    &mut key_for,
+        let mut part_keys = std::collections::HashMap::new();
+        for client in &kept {
+            for category in &policy.categories {
+                let key = part_key(
+                    tx,
+                    ring,
+                    policy,
+                    &part_compartment(client, category, &author),
                 )?;
-                let addendum = addendum.as_object_mut().expect("an addendum is an object");
-                addendum.remove("body");
-                addendum.remove("sections");
-                addendum.insert("parts".into(), sealed);
+                part_keys.insert((client.clone(), category.clone()), key);
             }
         }
-        let attendance: Vec<Compartment> = clients
+        let record = kept
             .iter()
-            .map(|client| Compartment::Client {
-                client: client.as_str().into(),
-                name: "attendance".into(),
+            .map(|client| {
+                ring.current(
+                    tx,
+                    &Compartment::Client {
+                        client: client.as_str().into(),
+                        name: "attendance".into(),
+                    },
+                )
             })
-            .collect();
-        let texts: Vec<&str> = std::iter::once(note.body.as_str())
-            .chain(note.addenda.iter().map(|a| a.body.as_str()))
-            .collect();
-        let entry = index::entry_of_note(&reference, &texts, &clients, &categories, &mut key_for)?;
-        let plain = to_json(&record)?;
-        let mut sealed = self.seal_in(&attendance, reference, &plain)?;
-        sealed.index = Some(entry);
-        Ok(sealed)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(parts::NoteKeys {
+            clients: kept,
+            categories: policy.categories.clone(),
+            parts: part_keys,
+            record,
+        })
     }
 
     /// Stores a keyslot; the event keeps its digest so `audit verify` catches an old
@@ -941,6 +924,38 @@ impl Access<'_, '_> {
     /// The transaction, for the keyring's grants.
     pub(super) fn tx(&self) -> &dyn Transaction {
         self.tx
+    }
+}
+
+/// The current key of a note part's compartment; one made now (this author's first
+/// psychotherapy notes of the client) gets its search index with it.
+fn part_key(
+    tx: &dyn Transaction,
+    ring: &Keyring,
+    policy: &crate::model::policy::Policy,
+    compartment: &Compartment,
+) -> Result<(String, std::sync::Arc<crate::crypto::compartment::DataKey>)> {
+    let new = matches!(ring.current(tx, compartment), Err(Error::KeyDenied { .. }));
+    let (id, key) = ring.current_or_own(tx, policy, compartment)?;
+    if new {
+        index::created(tx, &id, &key)?;
+    }
+    Ok((id, key))
+}
+
+/// The compartment a note's part of `category` for `client` is sealed in:
+/// psychotherapy notes in their author's, every other category in the client's.
+fn part_compartment(client: &str, category: &str, author: &str) -> Compartment {
+    if category == crate::model::role::PSYCHOTHERAPY_NOTES {
+        Compartment::PsychotherapyNotes {
+            client: client.into(),
+            author: author.to_owned(),
+        }
+    } else {
+        Compartment::Client {
+            client: client.into(),
+            name: category.to_owned(),
+        }
     }
 }
 

@@ -26,6 +26,8 @@ use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender};
 
 use rayon::prelude::*;
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags, fstat, openat, statat};
@@ -33,12 +35,15 @@ use rustix::io::Errno;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::parts::NoteKeys;
+use super::seal::Sealed;
 use crate::audit::{Action, sha256_hex};
 use crate::base::RecordKind;
 use crate::base::{Date, NoteId, Timestamp};
 use crate::error::Error;
 use crate::model::note::MAX_NOTE_BYTES;
 use crate::model::note::{Note, NoteSource, NoteStatus, NoteType, parse_sections};
+use crate::model::policy::Policy;
 use crate::vault::{Session, random_id};
 
 type Result<T> = std::result::Result<T, Error>;
@@ -63,9 +68,9 @@ struct NoteOrigin {
 /// A file of a batch: its name, digest and bytes.
 type FileRead = (String, String, Zeroizing<Vec<u8>>);
 
-/// A new file of a batch: its name, and its note sealed or why it makes none (taken
-/// once, in the transaction).
-type Prepared = (String, Option<Result<Note>>);
+/// A new file of a batch: its name, its note or why it makes none (taken once, in the
+/// transaction), and the note sealed ahead under its identifier, if it was.
+type Prepared = (String, Option<Result<Note>>, Option<Sealed>);
 
 /// What an import did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -456,69 +461,208 @@ impl Session {
         let mut names = names.into_iter();
         let mut done = 0;
         progress(ImportProgress { done, total });
-        while done < total {
-            // Read in order, one file at a time, until the batch is full by count or by
-            // bytes; each file's read is bounded, so the batch's memory is too.
-            let mut batch = Vec::new();
-            let mut bytes = 0;
-            while batch.len() < BATCH && bytes < BATCH_BYTES {
-                let Some(name) = names.next() else { break };
-                done += 1;
-                let file = name.to_string_lossy().into_owned();
-                match read_note_file(&dir, &name) {
-                    Ok(read) => {
-                        bytes += read.len();
-                        batch.push((file, read));
-                    }
-                    Err(reason) => report.skipped.push(Skipped { file, reason }),
-                }
-            }
-            // Hashing, like parsing and sealing below, is each file's own work: it
-            // runs on every core; deciding what is new runs in order.
-            let read: Vec<FileRead> = batch
-                .into_par_iter()
-                .map(|(file, bytes)| (file, sha256_hex(&bytes), bytes))
-                .collect();
-            let mut todo = Vec::with_capacity(read.len());
-            for (name, digest, bytes) in read {
-                // A digest seen before, in an earlier import or earlier in this one, is
-                // the same file again.
-                if !known.insert(digest.clone()) {
-                    report.already_imported.push(name);
-                } else {
-                    todo.push((name, digest, bytes));
-                }
-            }
-            // Parse each new note on every core, under an identifier drawn now and
-            // checked in the transaction; the file's bytes are wiped here. Sealing is
-            // in the transaction, where the compartments' keys are.
-            let prepared: Vec<Prepared> = todo
-                .into_par_iter()
-                .map(|(name, digest, bytes)| {
-                    let note = new_note(&name, digest, &bytes, client, &actor, &categories);
-                    (name, Some(note))
-                })
-                .collect();
-            let results = self.access_each(Action::NoteImport, prepared, |a, (_, prepared)| {
-                let mut note = prepared.take().expect("each item is handled once")?;
-                if a.record_exists(RecordKind::Note, &note.id)? {
-                    // The identifier drawn ahead is taken (by an earlier note, or one
-                    // earlier in this batch): draw a free one.
-                    note.id = a.new_id(RecordKind::Note)?.into();
-                }
-                let sealed = a.seal_note_with(&note, &policy)?;
-                a.write_sealed(sealed)?;
-                Ok(note.id)
-            })?;
-            for ((name, _), result) in results {
+        let ahead = Ahead {
+            dir: &dir,
+            client,
+            actor: &actor,
+            categories: &categories,
+        };
+        let mut pending = (total > 0).then(|| ahead.batch(&mut names, &mut known, None));
+        while let Some(batch) = pending.take() {
+            done += batch.files;
+            report.skipped.extend(batch.skipped);
+            report.already_imported.extend(batch.already_imported);
+            // While this batch is written (its rows, its events, a durable commit), the
+            // next is read, parsed and sealed beside it, under the keys this batch's
+            // transaction fetches; its own transaction checks them again.
+            let (keys_to, keys_from) = std::sync::mpsc::channel();
+            let (written, next) = std::thread::scope(|scope| {
+                let next = (done < total).then(|| {
+                    let (names, known) = (&mut names, &mut known);
+                    scope.spawn(move || ahead.batch(names, known, Some(keys_from)))
+                });
+                let written =
+                    self.write_batch(client, &policy, batch.items, batch.sealed_with, keys_to);
+                let next =
+                    next.map(|reader| reader.join().expect("reading a batch does not panic"));
+                (written, next)
+            });
+            for ((name, _, _), result) in written? {
                 match result {
                     Ok(id) => report.imported.push((name, id)),
                     Err(e) => report.failed.push((name, e.to_string())),
                 }
             }
             progress(ImportProgress { done, total });
+            pending = next;
         }
         Ok(report)
+    }
+
+    /// Writes a batch of notes in one transaction, one audit event each: those sealed
+    /// ahead under `sealed_with`, if the transaction's keys are still those, and the
+    /// others sealed now, on every core. The keys it fetches are sent to `keys_to`
+    /// (for the next batch to be sealed ahead), or `None` when it cannot fetch them.
+    fn write_batch(
+        &mut self,
+        client: &str,
+        policy: &Policy,
+        items: Vec<Prepared>,
+        sealed_with: Option<Arc<NoteKeys>>,
+        keys_to: Sender<Option<Arc<NoteKeys>>>,
+    ) -> Result<Vec<(Prepared, Result<NoteId>)>> {
+        let client_ids = [crate::base::ClientId::from(client)];
+        self.access_each(
+            Action::NoteImport,
+            items,
+            |a, items| {
+                if !items.iter().any(|(_, note, _)| matches!(note, Some(Ok(_)))) {
+                    // Nothing to seal: no key is fetched (nor made) for nothing.
+                    let _ = keys_to.send(None);
+                    return Ok(());
+                }
+                // The keys are fetched once, in the transaction. A note that cannot be
+                // sealed so (the member may not write notes, a category the policy
+                // does not name) is sealed below, one by one, and fails there with the
+                // reason, audited as its own event.
+                let keys = match a.note_keys(&client_ids, policy) {
+                    Ok(keys) => Arc::new(keys),
+                    Err(e) => {
+                        let _ = keys_to.send(None);
+                        return match e {
+                            Error::Store(e) => Err(e.into()),
+                            _ => Ok(()),
+                        };
+                    }
+                };
+                let _ = keys_to.send(Some(keys.clone()));
+                let kept = sealed_with.is_some_and(|ahead| ahead.same_as(&keys));
+                items.par_iter_mut().for_each(|(_, note, sealed)| {
+                    if !kept {
+                        *sealed = None;
+                    }
+                    if let (Some(Ok(note)), None) = (&note, &sealed) {
+                        *sealed = keys.seal(note, &mut not_named).ok();
+                    }
+                });
+                Ok(())
+            },
+            |a, (_, prepared, sealed)| {
+                let mut note = prepared.take().expect("each item is handled once")?;
+                if a.record_exists(RecordKind::Note, &note.id)? {
+                    // The identifier drawn ahead is taken (by an earlier note, or one
+                    // earlier in this batch): draw a free one, and seal the note again
+                    // under it.
+                    note.id = a.new_id(RecordKind::Note)?.into();
+                    *sealed = None;
+                }
+                let sealed = match sealed.take() {
+                    Some(sealed) => sealed,
+                    None => a.seal_note_with(&note, policy)?,
+                };
+                a.write_sealed(sealed)?;
+                Ok(note.id)
+            },
+        )
+    }
+}
+
+/// The key of a category the policy does not name, when notes are sealed ahead: none
+/// (such a note is sealed in the transaction, which fetches it or says why not).
+fn not_named(_: &str, _: &str) -> Result<(String, Arc<crate::crypto::compartment::DataKey>)> {
+    Err(Error::KeyDenied {
+        what: "a category the policy does not name".into(),
+    })
+}
+
+/// What reading a batch ahead needs, shared by every batch of an import.
+#[derive(Clone, Copy)]
+struct Ahead<'a> {
+    dir: &'a OwnedFd,
+    client: &'a str,
+    actor: &'a str,
+    categories: &'a [&'a str],
+}
+
+/// A batch of files read, hashed and parsed, and its notes sealed ahead if keys were
+/// at hand.
+struct Batch {
+    /// Files taken from the directory's list for this batch (read or not).
+    files: usize,
+    skipped: Vec<Skipped>,
+    already_imported: Vec<String>,
+    items: Vec<Prepared>,
+    /// The keys the notes were sealed under, if they were.
+    sealed_with: Option<Arc<NoteKeys>>,
+}
+
+impl Ahead<'_> {
+    /// Reads the next batch of `names`, in order, one file at a time, until the batch
+    /// is full by count or by bytes (each file's read is bounded, so the batch's
+    /// memory is too); hashes and parses the files on every core, each new note under
+    /// an identifier drawn now and checked in the transaction (the files' bytes are
+    /// wiped here); then, once `keys` gives the keys of the batch being written
+    /// before, seals the notes under them on every core.
+    fn batch(
+        self,
+        names: &mut impl Iterator<Item = OsString>,
+        known: &mut HashSet<String>,
+        keys: Option<Receiver<Option<Arc<NoteKeys>>>>,
+    ) -> Batch {
+        let mut batch = Batch {
+            files: 0,
+            skipped: Vec::new(),
+            already_imported: Vec::new(),
+            items: Vec::new(),
+            sealed_with: None,
+        };
+        let mut read = Vec::new();
+        let mut bytes = 0;
+        while read.len() < BATCH && bytes < BATCH_BYTES {
+            let Some(name) = names.next() else { break };
+            batch.files += 1;
+            let file = name.to_string_lossy().into_owned();
+            match read_note_file(self.dir, &name) {
+                Ok(content) => {
+                    bytes += content.len();
+                    read.push((file, content));
+                }
+                Err(reason) => batch.skipped.push(Skipped { file, reason }),
+            }
+        }
+        // Hashing, like parsing and sealing, is each file's own work: it runs on every
+        // core; deciding what is new runs in order.
+        let read: Vec<FileRead> = read
+            .into_par_iter()
+            .map(|(file, bytes)| (file, sha256_hex(&bytes), bytes))
+            .collect();
+        let mut todo = Vec::with_capacity(read.len());
+        for (name, digest, bytes) in read {
+            // A digest seen before, in an earlier import or earlier in this one, is the
+            // same file again.
+            if !known.insert(digest.clone()) {
+                batch.already_imported.push(name);
+            } else {
+                todo.push((name, digest, bytes));
+            }
+        }
+        let (client, actor, categories) = (self.client, self.actor, self.categories);
+        batch.items = todo
+            .into_par_iter()
+            .map(|(name, digest, bytes)| {
+                let note = new_note(&name, digest, &bytes, client, actor, categories);
+                (name, Some(note), None)
+            })
+            .collect();
+        if let Some(keys) = keys.and_then(|k| k.recv().ok().flatten()) {
+            batch.items.par_iter_mut().for_each(|(_, note, sealed)| {
+                if let Some(Ok(note)) = note {
+                    *sealed = keys.seal(note, &mut not_named).ok();
+                }
+            });
+            batch.sealed_with = Some(keys);
+        }
+        batch
     }
 }
 

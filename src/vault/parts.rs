@@ -12,7 +12,7 @@
 //! Invariant: a part is bound (associated data) to its note version, its place (body
 //! or which addendum) and its compartment: moved anywhere else it does not open.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use base64::Engine;
@@ -21,10 +21,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use crate::base::RecordRef;
+use super::seal::Sealed;
+use crate::base::{ClientId, Date, NoteId, RecordKind, RecordRef, Timestamp};
 use crate::crypto::compartment::{self, DataKey};
 use crate::error::Error;
 use crate::model::note::split::pieces;
+use crate::model::note::{Note, NoteSource, NoteStatus, NoteType};
 
 type Result<T> = std::result::Result<T, Error>;
 
@@ -63,34 +65,34 @@ pub(crate) type KeyFor<'a> = dyn FnMut(&str, &str) -> Result<(String, Arc<DataKe
 
 /// Seals `text` into parts: for each client, one part per category of `categories`
 /// (and of any category the text has that is not among them).
-pub(crate) fn seal(
+fn seal(
     reference: &RecordRef,
     place: &str,
     text: &str,
     clients: &[String],
     categories: &[String],
     key_for: &mut KeyFor<'_>,
-) -> Result<Value> {
-    let mut by_category: BTreeMap<String, Vec<(u32, String)>> = BTreeMap::new();
-    for (index, (category, piece)) in pieces(text).into_iter().enumerate() {
+) -> Result<Vec<Part>> {
+    let mut by_category: BTreeMap<&str, Vec<(u32, &str)>> = BTreeMap::new();
+    let pieces = pieces(text);
+    for (index, (category, piece)) in pieces.iter().enumerate() {
         by_category
-            .entry(category)
+            .entry(category.as_str())
             .or_default()
-            .push((index as u32, piece.to_owned()));
+            .push((index as u32, piece));
     }
-    let mut all: Vec<String> = categories.to_vec();
+    let mut extra: Vec<&str> = Vec::new();
     for category in by_category.keys() {
-        if !all.contains(category) {
-            all.push(category.clone());
+        if !categories.iter().any(|c| c == category) {
+            extra.push(category);
         }
     }
-    let mut parts = Vec::with_capacity(clients.len() * all.len());
+    let all = categories.iter().map(String::as_str).chain(extra);
+    let mut parts = Vec::with_capacity(clients.len() * (categories.len() + 1));
     for client in clients {
-        for category in &all {
+        for category in all.clone() {
             let (id, key) = key_for(client, category)?;
-            let pieces: &[(u32, String)] = by_category
-                .get(category.as_str())
-                .map_or(&[], Vec::as_slice);
+            let pieces: &[(u32, &str)] = by_category.get(category).map_or(&[], Vec::as_slice);
             let plain = crate::crypto::record::to_json(&pieces)
                 .map_err(|e| Error::InvalidInput(format!("cannot serialize: {e}")))?;
             let sealed = compartment::seal_part(
@@ -105,7 +107,167 @@ pub(crate) fn seal(
             });
         }
     }
-    Ok(serde_json::to_value(parts).expect("parts serialize"))
+    Ok(parts)
+}
+
+/// A note's record as it is stored: what [`Note::record`] holds, with the body and
+/// each addendum's body as parts instead of text (and never the sections, which are
+/// split from the text again when it is read). Written directly, not through a
+/// `serde_json::Value`; [`assemble`] reads it.
+#[derive(Serialize)]
+struct PartedNote<'a> {
+    id: &'a NoteId,
+    version: u32,
+    clients: &'a [ClientId],
+    date: Date,
+    note_type: NoteType,
+    status: &'a NoteStatus,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    addenda: Vec<PartedAddendum<'a>>,
+    written_at: Timestamp,
+    written_by: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a NoteSource>,
+    parts: Vec<Part>,
+}
+
+/// An addendum as [`PartedNote`] holds it.
+#[derive(Serialize)]
+struct PartedAddendum<'a> {
+    written_at: Timestamp,
+    written_by: &'a str,
+    parts: Vec<Part>,
+}
+
+/// The keys a note is sealed under, fetched beforehand in a transaction
+/// ([`Access::note_keys`](super::access::Access::note_keys)): each part's, by client
+/// and category, and the record's (each client's attendance compartment). Sealing
+/// with them reads nothing, so many notes seal at once on every core.
+pub(crate) struct NoteKeys {
+    /// The clients that get parts (a participant whose record was destroyed gets none).
+    pub(super) clients: Vec<String>,
+    /// The policy's categories: every one has a part for every client.
+    pub(super) categories: Vec<String>,
+    /// (client, category) → the compartment's identifier and key.
+    pub(super) parts: HashMap<(String, String), (String, Arc<DataKey>)>,
+    /// The record's stanzas: each client's attendance compartment.
+    pub(super) record: Vec<(String, Arc<DataKey>)>,
+}
+
+impl NoteKeys {
+    /// True when `other` holds the same keys for the same clients and categories
+    /// (fetched from the same keyring, so the very same keys): what was sealed under
+    /// one is what the other would seal.
+    pub(crate) fn same_as(&self, other: &NoteKeys) -> bool {
+        let same = |(a, k): &(String, Arc<DataKey>), (b, l): &(String, Arc<DataKey>)| {
+            a == b && Arc::ptr_eq(k, l)
+        };
+        self.clients == other.clients
+            && self.categories == other.categories
+            && self.record.len() == other.record.len()
+            && self
+                .record
+                .iter()
+                .zip(&other.record)
+                .all(|(a, b)| same(a, b))
+            && self.parts.len() == other.parts.len()
+            && self
+                .parts
+                .iter()
+                .all(|(k, a)| other.parts.get(k).is_some_and(|b| same(a, b)))
+    }
+
+    /// The key of `category`'s part for `client`: fetched, or else from `more`.
+    fn key_for(
+        &self,
+        client: &str,
+        category: &str,
+        more: &mut KeyFor<'_>,
+    ) -> Result<(String, Arc<DataKey>)> {
+        match self.parts.get(&(client.to_owned(), category.to_owned())) {
+            Some((id, key)) => Ok((id.clone(), key.clone())),
+            None => more(client, category),
+        }
+    }
+
+    /// The record's plaintext: the note's fields, its text sealed in parts.
+    fn stored_form(
+        &self,
+        reference: &RecordRef,
+        note: &Note,
+        more: &mut KeyFor<'_>,
+    ) -> Result<Zeroizing<Vec<u8>>> {
+        let mut key_for = |client: &str, category: &str| self.key_for(client, category, more);
+        let body = seal(
+            reference,
+            "body",
+            &note.body,
+            &self.clients,
+            &self.categories,
+            &mut key_for,
+        )?;
+        let mut addenda = Vec::with_capacity(note.addenda.len());
+        for (i, addendum) in note.addenda.iter().enumerate() {
+            addenda.push(PartedAddendum {
+                written_at: addendum.written_at,
+                written_by: &addendum.written_by,
+                parts: seal(
+                    reference,
+                    &format!("addendum/{i}"),
+                    &addendum.body,
+                    &self.clients,
+                    &self.categories,
+                    &mut key_for,
+                )?,
+            });
+        }
+        super::seal::to_json(&PartedNote {
+            id: &note.id,
+            version: note.version,
+            clients: &note.clients,
+            date: note.date,
+            note_type: note.note_type,
+            status: &note.status,
+            addenda,
+            written_at: note.written_at,
+            written_by: &note.written_by,
+            source: note.source.as_ref(),
+            parts: body,
+        })
+    }
+
+    /// Seals a note version: its parts under the keys fetched, and the record holding
+    /// them for each client's attendance compartment. `more` gives the key of a
+    /// category the text has that is not among the policy's (fetched then).
+    pub(crate) fn seal(&self, note: &Note, more: &mut KeyFor<'_>) -> Result<Sealed> {
+        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
+        let plain = self.stored_form(&reference, note, more)?;
+        super::seal::check_size(&reference, plain.len())?;
+        // What the note adds to the search index, under the same parts' keys.
+        let texts: Vec<&str> = std::iter::once(note.body.as_str())
+            .chain(note.addenda.iter().map(|a| a.body.as_str()))
+            .collect();
+        let entry = super::index::entry_of_note(
+            &reference,
+            &texts,
+            &self.clients,
+            &self.categories,
+            &mut |client: &str, category: &str| self.key_for(client, category, more),
+        )?;
+        let stanzas: Vec<(&str, &DataKey)> = self
+            .record
+            .iter()
+            .map(|(id, key)| (id.as_str(), key.as_ref()))
+            .collect();
+        let ciphertext = crate::crypto::record::seal_to(&stanzas, &reference, &plain);
+        let sha256 = crate::audit::sha256_hex(&ciphertext);
+        Ok(Sealed {
+            reference,
+            ciphertext,
+            sha256,
+            index: Some(entry),
+        })
+    }
 }
 
 /// Opens the parts whose keys `key_of` gives and rebuilds the text they hold: the
@@ -376,4 +538,170 @@ pub(crate) fn part_bytes(part: &Value) -> Option<(String, Vec<u8>)> {
 /// A part's JSON form.
 pub(crate) fn part_value(compartment: &str, sealed: &[u8]) -> Value {
     serde_json::json!({ "c": compartment, "s": BASE64_STANDARD_NO_PAD.encode(sealed) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::note::Addendum;
+
+    const CATEGORIES: [&str; 5] = [
+        "attendance",
+        "progress",
+        "risk",
+        "medication",
+        "psychotherapy-notes",
+    ];
+
+    fn note() -> Note {
+        Note {
+            id: "0a0b0c0d".into(),
+            version: 3,
+            clients: vec!["01020304".into(), "05060708".into()],
+            date: "2026-03-01".parse().unwrap(),
+            note_type: NoteType::Couples,
+            body: "Slept better.\n## risk\nNo current risk.\n".into(),
+            sections: Vec::new(),
+            status: NoteStatus::Signed {
+                at: "2026-03-02T10:00:00Z".parse().unwrap(),
+                by: "ada".into(),
+            },
+            addenda: vec![Addendum {
+                written_at: "2026-03-03T10:00:00Z".parse().unwrap(),
+                written_by: "ada".into(),
+                body: "## medication\nStarted.".into(),
+                sections: Vec::new(),
+            }],
+            written_at: "2026-03-03T10:00:00Z".parse().unwrap(),
+            written_by: "ada".into(),
+            source: Some(NoteSource {
+                file: "2026-03-01.md".into(),
+                sha256: "00".repeat(32),
+            }),
+        }
+    }
+
+    fn keys(note: &Note) -> NoteKeys {
+        let clients: Vec<String> = note.clients.iter().map(ToString::to_string).collect();
+        let mut parts = HashMap::new();
+        for client in &clients {
+            for category in CATEGORIES {
+                let id = format!("{client}/{category}");
+                parts.insert(
+                    (client.clone(), category.to_owned()),
+                    (id, Arc::new(compartment::generate())),
+                );
+            }
+        }
+        let record = clients
+            .iter()
+            .map(|c| {
+                (
+                    format!("{c}/attendance-record"),
+                    Arc::new(compartment::generate()),
+                )
+            })
+            .collect();
+        NoteKeys {
+            clients,
+            categories: CATEGORIES.map(str::to_owned).to_vec(),
+            parts,
+            record,
+        }
+    }
+
+    /// A note's record is now written directly, not built as a `serde_json::Value`
+    /// from the note's record with its texts swapped for parts: it must hold exactly
+    /// what that gave (records written before and after read alike), and open whole.
+    #[test]
+    fn the_stored_form_is_the_shape_written_before_and_opens_whole() {
+        let note = note();
+        let keys = keys(&note);
+        let reference = RecordRef::new(RecordKind::Note, &note.id, note.version);
+        let plain = keys
+            .stored_form(&reference, &note, &mut |_, _| {
+                panic!("every category has its key")
+            })
+            .unwrap();
+        let stored: Value = serde_json::from_slice(&plain).unwrap();
+        assert_eq!(
+            stored["parts"].as_array().unwrap().len(),
+            note.clients.len() * CATEGORIES.len(),
+            "a part per client and category"
+        );
+
+        // The earlier construction, with the same parts (their nonces are random).
+        let mut before = serde_json::to_value(note.record()).unwrap();
+        let object = before.as_object_mut().unwrap();
+        object.remove("body");
+        object.remove("sections");
+        object.insert("parts".into(), stored["parts"].clone());
+        let addenda = object.get_mut("addenda").unwrap().as_array_mut().unwrap();
+        for (i, addendum) in addenda.iter_mut().enumerate() {
+            let addendum = addendum.as_object_mut().unwrap();
+            addendum.remove("body");
+            addendum.remove("sections");
+            addendum.insert("parts".into(), stored["addenda"][i]["parts"].clone());
+        }
+        assert_eq!(stored, before);
+
+        let by_id: HashMap<String, Arc<DataKey>> = keys.parts.values().cloned().collect();
+        let (json, whole) = assemble(&reference, plain, &|c| by_id.get(c).cloned()).unwrap();
+        assert!(whole);
+        let read: Note = serde_json::from_slice(&json).unwrap();
+        assert_eq!(read.body, note.body);
+        assert_eq!(read.addenda[0].body, note.addenda[0].body);
+        assert_eq!(
+            (
+                &read.id,
+                read.version,
+                &read.clients,
+                &read.status,
+                &read.source
+            ),
+            (
+                &note.id,
+                note.version,
+                &note.clients,
+                &note.status,
+                &note.source
+            )
+        );
+
+        // A reader holding one client's risk key reads that part alone.
+        let (id, key) = keys.parts[&("01020304".to_owned(), "risk".to_owned())].clone();
+        let raw: Value = serde_json::from_slice(
+            &keys
+                .stored_form(&reference, &note, &mut |_, _| unreachable!())
+                .unwrap(),
+        )
+        .unwrap();
+        let (text, whole) = open(&reference, "body", &raw["parts"], &|c| {
+            (c == id).then(|| key.clone())
+        })
+        .unwrap();
+        assert!(!whole);
+        assert_eq!(text, "## risk\nNo current risk.\n");
+    }
+
+    /// Keys fetched again from the same keyring are the same keys; any other key is not.
+    #[test]
+    fn keys_are_the_same_only_when_every_key_is() {
+        let note = note();
+        let keys = keys(&note);
+        let again = NoteKeys {
+            clients: keys.clients.clone(),
+            categories: keys.categories.clone(),
+            parts: keys.parts.clone(),
+            record: keys.record.clone(),
+        };
+        assert!(keys.same_as(&again));
+        let mut other = again;
+        let slot = other
+            .parts
+            .get_mut(&("01020304".to_owned(), "risk".to_owned()))
+            .unwrap();
+        slot.1 = Arc::new(compartment::generate());
+        assert!(!keys.same_as(&other));
+    }
 }

@@ -92,15 +92,18 @@ impl Session {
     /// `op` must write only as its last step, so a failed item writes nothing. The
     /// events, one per item in the items' order, are sealed on every core once every
     /// item has run, then chained, all in the same transaction.
+    ///
+    /// `prepare` runs first, in the same transaction, over all the items (an import
+    /// fetches its keys there and seals the batch on every core); it may change the
+    /// items but writes nothing. Whatever it reads is noted as read in every item's
+    /// event, since every item's operation may rest on it.
     pub(crate) fn access_each<I, T>(
         &mut self,
         action: Action,
-        items: I,
-        mut op: impl FnMut(&mut Access<'_, '_>, &mut I::Item) -> Result<T>,
-    ) -> Result<Vec<(I::Item, Result<T>)>>
-    where
-        I: IntoIterator,
-    {
+        mut items: Vec<I>,
+        prepare: impl FnOnce(&mut Access<'_, '_>, &mut [I]) -> Result<()>,
+        mut op: impl FnMut(&mut Access<'_, '_>, &mut I) -> Result<T>,
+    ) -> Result<Vec<(I, Result<T>)>> {
         let keys = &self.ring;
         let vault_id = &self.vault_id;
         let actor = &self.actor;
@@ -109,11 +112,22 @@ impl Session {
         let done = self.store.transaction(|tx| {
             let chain = Chain::new(keys, vault_id);
             Session::check_pin(pins, &chain, tx, vault_id)?;
-            let mut done = Vec::new();
-            let mut drafts = Vec::new();
+            let mut prepared = Access::new(tx, keys);
+            prepare(&mut prepared, &mut items)?;
+            debug_assert!(
+                prepared
+                    .targets
+                    .iter()
+                    .all(|t| t.access == TargetAccess::Read),
+                "prepare writes nothing"
+            );
+            let shared = prepared.targets;
+            let mut done = Vec::with_capacity(items.len());
+            let mut drafts = Vec::with_capacity(items.len());
             let mut indexed = Vec::new();
             for mut item in items {
                 let mut access = Access::new(tx, keys);
+                access.targets.extend(shared.iter().cloned());
                 let value = op(&mut access, &mut item);
                 let outcome = match &value {
                     Ok(_) => {

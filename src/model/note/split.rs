@@ -49,7 +49,8 @@ pub fn parse_sections(body: &str, categories: &[&str]) -> Result<Vec<Section>, N
 /// whatever categories were in force then. For such a body the split does not depend
 /// on the categories: every level-2 heading outside a code block named one of them
 /// (any other was refused), so each one starts a section, of the category it names.
-/// That is what makes storing the body alone enough (see [`super::NoteRecord`]).
+/// That is what makes storing the body alone enough (a note's record holds its text,
+/// in parts, without the sections).
 pub(crate) fn split_stored(body: &str) -> Vec<Section> {
     // Without categories to check against nothing is refused; an empty body (which no
     // note has) gives no sections.
