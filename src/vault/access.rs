@@ -345,7 +345,7 @@ impl Access<'_, '_> {
             let entries = held
                 .par_iter()
                 .map(|(row, plain)| {
-                    index::entry_of_record(&row.reference, plain, &|c| ring.cached(c))
+                    parts::index_entry_of_record(&row.reference, plain, &|c| ring.cached(c))
                 })
                 .collect::<Result<Vec<_>>>()?;
             for (row, _) in &held {
@@ -655,7 +655,7 @@ impl Access<'_, '_> {
                     self.ring.key(self.tx, &compartment)?;
                 }
                 let ring = self.ring;
-                index::entry_of_record(reference, &outer, &|c| ring.cached(c))?
+                parts::index_entry_of_record(reference, &outer, &|c| ring.cached(c))?
             }
         };
         self.index.push(entry);

@@ -61,7 +61,7 @@ fn binding(reference: &RecordRef, place: &str, compartment: &str) -> Vec<u8> {
 }
 
 /// The key a part of `category` for `client` is sealed under: (identifier, key).
-pub(crate) type KeyFor<'a> = dyn FnMut(&str, &str) -> Result<(String, Arc<DataKey>)> + 'a;
+pub(crate) use super::index::KeyFor;
 
 /// Seals `text` into parts: for each client, one part per category of `categories`
 /// (and of any category the text has that is not among them).
@@ -342,6 +342,19 @@ pub(crate) fn assemble(
     }
     let json = crate::crypto::record::to_json(&value).map_err(|_| malformed())?;
     Ok((json, whole))
+}
+
+/// What a stored note version adds to the search index: the trigrams of each of its
+/// parts `key_of` opens (a note re-sealed under new keys).
+pub(crate) fn index_entry_of_record(
+    reference: &RecordRef,
+    plain: &[u8],
+    key_of: &dyn Fn(&str) -> Option<Arc<DataKey>>,
+) -> Result<super::index::Entry> {
+    Ok(super::index::entry_of_texts(
+        reference,
+        texts_by_compartment(reference, plain, key_of)?,
+    ))
 }
 
 /// Each compartment's key and its texts (body and addenda, in order).

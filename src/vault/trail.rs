@@ -86,7 +86,11 @@ impl Session {
             )?;
             let mut report = verifier.finish(&tx.keyslots()?);
             // The search index: every block opens, every note is in it.
-            report.findings.extend(super::index::check(tx, keys)?);
+            report.findings.extend(super::index::check(
+                tx,
+                keys,
+                super::parts::compartments_of_record,
+            )?);
             Ok(report)
         })?;
         // A broken chain cannot take a new event; the report says why.

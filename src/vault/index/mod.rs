@@ -379,6 +379,12 @@ impl Compartment<'_> {
     }
 }
 
+/// The key a note's part of `category` for `client` is sealed under: (identifier, key).
+pub(crate) type KeyFor<'a> = dyn FnMut(&str, &str) -> Result<(String, Arc<DataKey>)> + 'a;
+
+/// Lists the compartments a note record's parts name, from its opened record.
+pub(crate) type PartsOf = fn(&[u8]) -> Vec<String>;
+
 /// Reads a segment's chunk by its number.
 type ChunkReader<'a> = dyn FnMut(usize) -> Result<Zeroizing<Vec<u8>>> + 'a;
 
@@ -397,14 +403,14 @@ pub(crate) struct Part {
 }
 
 /// What a note version sealed now adds to the index: for each client and category
-/// (those of `categories` and any other its text has, as [`super::parts::seal`] makes
+/// (those of `categories` and any other its text has, as the note's parts are made
 /// parts), the trigrams of its text of that category in `texts` (body and addenda).
 pub(crate) fn entry_of_note(
     reference: &RecordRef,
     texts: &[&str],
     clients: &[String],
     categories: &[String],
-    key_for: &mut super::parts::KeyFor<'_>,
+    key_for: &mut KeyFor<'_>,
 ) -> Result<Entry> {
     let mut by_category: BTreeMap<String, Vec<u64>> =
         categories.iter().map(|c| (c.clone(), Vec::new())).collect();
@@ -438,14 +444,13 @@ pub(crate) fn entry_of_note(
     })
 }
 
-/// What a stored note version adds to the index: the trigrams of each of its parts
-/// `key_of` opens (a note re-sealed under new keys).
-pub(crate) fn entry_of_record(
+/// What a stored note version adds to the index, from the text of each of its parts
+/// this member opens, by compartment (a note sealed again, read back).
+pub(crate) fn entry_of_texts(
     reference: &RecordRef,
-    plain: &[u8],
-    key_of: &dyn Fn(&str) -> Option<Arc<DataKey>>,
-) -> Result<Entry> {
-    let parts = super::parts::texts_by_compartment(reference, plain, key_of)?
+    texts: BTreeMap<String, (Arc<DataKey>, Vec<String>)>,
+) -> Entry {
+    let parts = texts
         .into_iter()
         .map(|(compartment, (key, texts))| Part {
             compartment,
@@ -453,10 +458,10 @@ pub(crate) fn entry_of_record(
             terms: Arc::new(terms::terms_of(texts.iter().map(String::as_str))),
         })
         .collect();
-    Ok(Entry {
+    Entry {
         doc: doc_of(reference),
         parts,
-    })
+    }
 }
 
 fn doc_of(reference: &RecordRef) -> Doc {
@@ -642,7 +647,11 @@ pub(crate) fn destroy(tx: &dyn Transaction, compartment: &str) -> Result<u64> {
 /// every compartment they hold is opened and read; in a vault made with the index,
 /// each such compartment has one; and the newest version of every note they can open
 /// is in the index of each compartment of its parts they hold whose index is complete.
-pub(crate) fn check(tx: &dyn Transaction, ring: &Keyring) -> Result<Vec<VerifyFinding>> {
+pub(crate) fn check(
+    tx: &dyn Transaction,
+    ring: &Keyring,
+    parts_of: PartsOf,
+) -> Result<Vec<VerifyFinding>> {
     let mut findings = Vec::new();
     let mut covered: HashMap<String, HashSet<Doc>> = HashMap::new();
     let made_with_index = tx.meta(READY)?.is_some();
@@ -686,10 +695,7 @@ pub(crate) fn check(tx: &dyn Transaction, ring: &Keyring) -> Result<Vec<VerifyFi
             .par_iter()
             .filter_map(|row| {
                 let outer = ring.open_cached(row).ok()?;
-                Some((
-                    doc_of(&row.reference),
-                    super::parts::compartments_of_record(&outer),
-                ))
+                Some((doc_of(&row.reference), parts_of(&outer)))
             })
             .collect();
         for (doc, compartments) in named {
