@@ -29,7 +29,7 @@ pub struct SearchHit {
 impl Session {
     /// Searches the decrypted text of every note's current version (body and
     /// addenda) this member may read, line by line, case-insensitively; optionally
-    /// only one client's notes. The search index ([`super::index`], sealed blocks under
+    /// only one client's notes. The search index (sealed blocks under
     /// each compartment's key) says which notes to read; the lines found are exactly
     /// those a reading of every note finds.
     ///

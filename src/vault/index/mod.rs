@@ -354,28 +354,57 @@ impl Compartment<'_> {
         Ok(true)
     }
 
-    /// Every note version this compartment's index covers; every block of it is read
-    /// and checked on the way.
-    fn covered(&self) -> Result<Option<(bool, HashSet<Doc>)>> {
+    /// Every note version this compartment's index covers, each as its number in
+    /// `notes` and its version (compact: a vault of a million notes is checked in
+    /// little memory); every block of it is read and checked on the way, a chunk and a
+    /// block of notes at a time.
+    fn covered(&self, notes: &mut Interner) -> Result<Option<(bool, HashSet<u64>)>> {
         let mut out = HashSet::new();
         let Some(manifest) = self.manifest()? else {
             return Ok(None);
         };
         for segment in &manifest.segments {
             let header = self.header(segment)?;
-            let chunks = header
-                .chunks
-                .iter()
-                .map(|name| self.read_block(name))
-                .collect::<Result<Vec<_>>>()?;
-            for entry in &header.terms {
-                header
-                    .postings(entry, &chunks[entry.chunk as usize])
-                    .ok_or_else(|| damaged("a posting list does not read"))?;
+            // The dictionary lists terms chunk by chunk, in order.
+            let mut at = 0;
+            for (n, name) in header.chunks.iter().enumerate() {
+                let chunk = self.read_block(name)?;
+                while let Some(entry) = header.terms.get(at).filter(|e| e.chunk as usize == n) {
+                    header
+                        .postings(entry, &chunk)
+                        .ok_or_else(|| damaged("a posting list does not read"))?;
+                    at += 1;
+                }
             }
-            out.extend(self.all_docs(&header)?);
+            if at != header.terms.len() {
+                return Err(damaged("a segment's dictionary is out of order"));
+            }
+            for n in 0..header.doc_blocks.len() {
+                for doc in self.doc_block(&header, n)? {
+                    out.insert(notes.key(&doc));
+                }
+            }
         }
         Ok(Some((manifest.complete, out)))
+    }
+}
+
+/// Note identifiers numbered as they are met, so that a set of note versions is a
+/// set of numbers.
+#[derive(Default)]
+pub(crate) struct Interner(HashMap<String, u32>);
+
+impl Interner {
+    fn key(&mut self, doc: &Doc) -> u64 {
+        let next = self.0.len() as u32;
+        let n = *self.0.entry(doc.id.clone()).or_insert(next);
+        (u64::from(n) << 32) | u64::from(doc.version)
+    }
+
+    fn find(&self, doc: &Doc) -> Option<u64> {
+        self.0
+            .get(&doc.id)
+            .map(|&n| (u64::from(n) << 32) | u64::from(doc.version))
     }
 }
 
@@ -605,7 +634,10 @@ pub(crate) fn plan_rebuild(
             .iter()
             .find(|(ids, _)| ids.contains(id))
             .is_some_and(|(_, attendance)| attendance.is_disjoint(unread));
-        let intact = matches!((Compartment { tx, id, key }).covered(), Ok(Some(_)));
+        let intact = matches!(
+            (Compartment { tx, id, key }).covered(&mut Interner::default()),
+            Ok(Some(_))
+        );
         if reads_all {
             whole.insert(id.clone());
         } else if !intact {
@@ -653,7 +685,8 @@ pub(crate) fn check(
     parts_of: PartsOf,
 ) -> Result<Vec<VerifyFinding>> {
     let mut findings = Vec::new();
-    let mut covered: HashMap<String, HashSet<Doc>> = HashMap::new();
+    let mut covered: HashMap<String, HashSet<u64>> = HashMap::new();
+    let mut notes = Interner::default();
     let made_with_index = tx.meta(READY)?.is_some();
     let mut missing = 0;
     for (id, key) in held(tx, ring)? {
@@ -662,7 +695,7 @@ pub(crate) fn check(
             id: &id,
             key: &key,
         })
-        .covered()
+        .covered(&mut notes)
         {
             Ok(Some((true, docs))) => {
                 covered.insert(id, docs);
@@ -699,10 +732,11 @@ pub(crate) fn check(
             })
             .collect();
         for (doc, compartments) in named {
+            let key = notes.find(&doc);
             let missing = compartments
                 .iter()
                 .filter_map(|c| covered.get(c))
-                .any(|docs| !docs.contains(&doc));
+                .any(|docs| key.is_none_or(|k| !docs.contains(&k)));
             if missing {
                 findings.push(VerifyFinding::SearchIndexIncomplete { note: doc.id });
             }
