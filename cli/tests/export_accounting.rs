@@ -13,7 +13,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use casevault::{Date, DisclosureRequest, ExceptionRequest, ExportEncryption, ExportFormat};
-use common::{PASSPHRASE, RecipientKey, TestVault, files_under};
+use common::{PASSPHRASE, RecipientKey, TestVault, fails, files_under};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -68,15 +68,6 @@ fn full_note() -> String {
 // Helpers
 
 /// `casevault ARGS` on `vault`, expected to exit with `code`; returns (stdout, stderr).
-fn fails(v: &TestVault, args: &[&str], code: i32) -> (String, String) {
-    let out = v.cmd().args(args).assert().code(code);
-    let output = out.get_output();
-    (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 /// `casevault ARGS` on `vault`, expected to succeed; returns (stdout, stderr).
 fn succeeds(v: &TestVault, args: &[&str]) -> (String, String) {
     fails(v, args, 0)

@@ -5,18 +5,9 @@
 
 mod common;
 
-use common::{SqlValue, TestDb, TestVault};
+use common::{SqlValue, TestDb, TestVault, fails};
 
 const INTEGRITY: i32 = 5;
-
-fn fails(v: &TestVault, args: &[&str], code: i32) -> (String, String) {
-    let out = v.cmd().args(args).assert().code(code);
-    let o = out.get_output();
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
 
 /// Every row of the index: (name, sealed bytes), in name order.
 fn index_rows(db: &TestDb) -> Vec<(String, Vec<u8>)> {

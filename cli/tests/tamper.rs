@@ -7,21 +7,12 @@
 
 mod common;
 
-use common::{Backend, SqlValue, TestDb, TestVault};
+use common::{Backend, SqlValue, TestDb, TestVault, fails};
 use rusqlite::OptionalExtension;
 
 const INTEGRITY: i32 = 5;
 
 /// Runs `casevault ARGS`, expects exit `code`, returns (stdout, stderr).
-fn fails(v: &TestVault, args: &[&str], code: i32) -> (String, String) {
-    let out = v.cmd().args(args).assert().code(code);
-    let o = out.get_output();
-    (
-        String::from_utf8_lossy(&o.stdout).into_owned(),
-        String::from_utf8_lossy(&o.stderr).into_owned(),
-    )
-}
-
 fn ciphertext(db: &TestDb, kind: &str, id: &str, version: u32) -> Vec<u8> {
     db.bytes(
         "SELECT ciphertext FROM records WHERE kind = ?1 AND id = ?2 AND version = ?3",

@@ -206,6 +206,12 @@ pub(crate) fn seal_part(key: &DataKey, binding: &[u8], label: &[u8], text: &[u8]
     padded.extend_from_slice(&text_len.to_le_bytes());
     padded.extend_from_slice(text);
     padded.resize(4 + label.len() + padded_text, 0);
+    seal_padded(key, binding, &padded)
+}
+
+/// XChaCha20-Poly1305 under `key` with a random nonce, `binding` as associated data:
+/// nonce || ciphertext. What a part and an index block share.
+fn seal_padded(key: &DataKey, binding: &[u8], padded: &[u8]) -> Vec<u8> {
     let mut nonce = [0u8; 24];
     OsRng.fill_bytes(&mut nonce);
     let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
@@ -213,7 +219,7 @@ pub(crate) fn seal_part(key: &DataKey, binding: &[u8], label: &[u8], text: &[u8]
         .encrypt(
             XNonce::from_slice(&nonce),
             Payload {
-                msg: &padded,
+                msg: padded,
                 aad: binding,
             },
         )
@@ -222,6 +228,25 @@ pub(crate) fn seal_part(key: &DataKey, binding: &[u8], label: &[u8], text: &[u8]
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&sealed);
     out
+}
+
+/// Opens what [`seal_padded`] sealed; `None` when it does not verify.
+fn open_padded(key: &DataKey, binding: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    if sealed.len() < 24 + 16 {
+        return None;
+    }
+    let (nonce, body) = sealed.split_at(24);
+    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
+    cipher
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: body,
+                aad: binding,
+            },
+        )
+        .ok()
+        .map(Zeroizing::new)
 }
 
 /// A part opened: its label and its text.
@@ -233,22 +258,7 @@ pub(crate) struct OpenedPart {
 /// Opens a part sealed by [`seal_part`]; `None` when it does not verify (altered,
 /// moved, or another key's) or is malformed.
 pub(crate) fn open_part(key: &DataKey, binding: &[u8], sealed: &[u8]) -> Option<OpenedPart> {
-    if sealed.len() < 24 + 16 {
-        return None;
-    }
-    let (nonce, body) = sealed.split_at(24);
-    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
-    let padded = Zeroizing::new(
-        cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: body,
-                    aad: binding,
-                },
-            )
-            .ok()?,
-    );
+    let padded = open_padded(key, binding, sealed)?;
     let label_len = u32::from_le_bytes(padded.get(..4)?.try_into().ok()?) as usize;
     let label = std::str::from_utf8(padded.get(4..4 + label_len)?)
         .ok()?
@@ -284,22 +294,7 @@ pub(crate) fn seal_block(key: &DataKey, binding: &[u8], plain: &[u8], min: usize
     padded.extend_from_slice(&len.to_le_bytes());
     padded.extend_from_slice(plain);
     padded.resize(padded_len, 0);
-    let mut nonce = [0u8; 24];
-    OsRng.fill_bytes(&mut nonce);
-    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
-    let sealed = cipher
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: &padded,
-                aad: binding,
-            },
-        )
-        .expect("XChaCha20-Poly1305 seals any length casevault writes");
-    let mut out = Vec::with_capacity(24 + sealed.len());
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&sealed);
-    out
+    seal_padded(key, binding, &padded)
 }
 
 /// Opens a block sealed by [`seal_block`]; `None` when it does not verify (altered,
@@ -309,22 +304,7 @@ pub(crate) fn open_block(
     binding: &[u8],
     sealed: &[u8],
 ) -> Option<Zeroizing<Vec<u8>>> {
-    if sealed.len() < 24 + 16 {
-        return None;
-    }
-    let (nonce, body) = sealed.split_at(24);
-    let cipher = XChaCha20Poly1305::new(key.expose_secret().into());
-    let mut padded = Zeroizing::new(
-        cipher
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: body,
-                    aad: binding,
-                },
-            )
-            .ok()?,
-    );
+    let mut padded = open_padded(key, binding, sealed)?;
     let len = u32::from_le_bytes(padded.get(..4)?.try_into().ok()?) as usize;
     if 4 + len > padded.len() {
         return None;

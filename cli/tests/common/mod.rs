@@ -303,6 +303,16 @@ impl TestVault {
     }
 }
 
+/// Runs `args` and checks the exit code is `code`: (standard output, standard error).
+pub fn fails(v: &TestVault, args: &[&str], code: i32) -> (String, String) {
+    let out = v.cmd().args(args).assert().code(code);
+    let o = out.get_output();
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
