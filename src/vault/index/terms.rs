@@ -16,8 +16,24 @@ fn pack(a: char, b: char, c: char) -> u64 {
     (u64::from(u32::from(a)) << 42) | (u64::from(u32::from(b)) << 21) | u64::from(u32::from(c))
 }
 
-/// Adds the trigrams of each line of `text` to `out` (not sorted, may repeat).
+/// Trigrams collected before they are sorted and their repeats dropped: a long note
+/// (megabytes of text, few distinct trigrams) never holds one number per character.
+const COMPACT_AT: usize = 1 << 16;
+
+/// Sorts `out` and drops repeats when it has grown past twice its distinct size (and
+/// [`COMPACT_AT`]).
+fn compact_if_large(out: &mut Vec<u64>, limit: &mut usize) {
+    if out.len() >= *limit {
+        out.sort_unstable();
+        out.dedup();
+        *limit = (out.len() * 2).max(COMPACT_AT);
+    }
+}
+
+/// Adds the trigrams of each line of `text` to `out` (not sorted, may repeat; kept
+/// within about twice its distinct trigrams).
 pub(crate) fn add_terms(text: &str, out: &mut Vec<u64>) {
+    let mut limit = (out.len() * 2).max(COMPACT_AT);
     let mut lower = String::new();
     for line in text.lines() {
         let line: &str = if line.is_ascii() {
@@ -29,17 +45,18 @@ pub(crate) fn add_terms(text: &str, out: &mut Vec<u64>) {
             lower = line.to_lowercase();
             &lower
         };
-        add_line(line, out);
+        add_line(line, out, &mut limit);
     }
 }
 
-fn add_line(line: &str, out: &mut Vec<u64>) {
+fn add_line(line: &str, out: &mut Vec<u64>, limit: &mut usize) {
     let mut chars = line.chars();
     let (Some(mut a), Some(mut b)) = (chars.next(), chars.next()) else {
         return;
     };
     for c in chars {
         out.push(pack(a, b, c));
+        compact_if_large(out, limit);
         a = b;
         b = c;
     }
@@ -60,7 +77,8 @@ pub(crate) fn terms_of<'t>(texts: impl IntoIterator<Item = &'t str>) -> Vec<u64>
 /// lowercased, as search makes it); `None` when it has fewer than three characters.
 pub(crate) fn query_terms(needle: &str) -> Option<Vec<u64>> {
     let mut out = Vec::new();
-    add_line(needle, &mut out);
+    let mut limit = COMPACT_AT;
+    add_line(needle, &mut out, &mut limit);
     if out.is_empty() {
         return None;
     }
@@ -73,6 +91,28 @@ pub(crate) fn query_terms(needle: &str) -> Option<Vec<u64>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_long_text_of_few_trigrams_is_held_compact() {
+        let line = "A long session, written out in full. ".repeat(200_000);
+        let mut out = Vec::new();
+        add_terms(&line, &mut out);
+        assert!(out.len() < 3 * COMPACT_AT, "{} trigrams held", out.len());
+        assert_eq!(terms_of([line.as_str()]).len(), {
+            let mut all: Vec<u64> = Vec::new();
+            let chars: Vec<char> = line.chars().collect();
+            for w in chars.windows(3) {
+                all.push(pack(
+                    w[0].to_ascii_lowercase(),
+                    w[1].to_ascii_lowercase(),
+                    w[2].to_ascii_lowercase(),
+                ));
+            }
+            all.sort_unstable();
+            all.dedup();
+            all.len()
+        });
+    }
 
     #[test]
     fn a_query_has_the_trigrams_of_its_characters() {
