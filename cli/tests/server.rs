@@ -714,7 +714,10 @@ fn a_schema_newer_than_the_program_is_refused_naming_both_versions() {
     cmd.args(["client", "list"]);
     let err = fails(cmd, 1);
     assert!(err.contains("99"), "names the vault's version: {err}");
-    assert!(err.contains("than the 2 "), "names the program's version: {err}");
+    assert!(
+        err.contains("than the 2 "),
+        "names the program's version: {err}"
+    );
 }
 
 #[test]
