@@ -81,7 +81,7 @@ fn meta_value(path: &Path, name: &str) -> Option<Vec<u8>> {
 /// Sequence: a vault made before the index (its notes in no index); bob, a clinician
 /// with client A on his caseload, runs `index rebuild` (his index is marked ready);
 /// the owner then assigns him client B, whose notes were written before the index.
-/// Expected: bob's search finds B's note (a full scan does). Actual: bob's search
+/// Expected: bob's search finds B's note (a full scan does). Before the fix: bob's search
 /// goes through the index, B's compartments have none, and the note is missed with
 /// no error. The same holds for a member given emergency access or a wider role
 /// after their rebuild.
@@ -135,7 +135,7 @@ fn a_client_assigned_after_a_rebuild_is_searched_in_full() {
 /// their unheaded (progress) text; one row is deleted from the file: the manifest
 /// `index/<A's progress compartment>`, every other row of the index left as it is.
 /// Expected: the search fails with `SearchIndexDamaged`, or finds both notes.
-/// Actual: the search answers with no hit and no error (a missing manifest reads as a
+/// Before the fix: the search answers with no hit and no error (a missing manifest reads as a
 /// compartment never written to). `audit verify` reports it.
 #[test]
 fn a_compartment_index_deleted_alone_is_not_an_empty_answer() {
@@ -239,6 +239,15 @@ fn one_compartment_manifest_put_back_alone_is_caught_by_verify() {
     assert_eq!(owner.search("insomnia", None).unwrap(), before);
 }
 
+/// Fails when X's substance-use index and Y's (who has no such text) differ in size.
+fn assert_same_sizes(path: &Path, sx: &str, sy: &str) {
+    assert_eq!(
+        index_sizes(path, sx),
+        index_sizes(path, sy),
+        "the sizes of X's substance-use index show that X has substance-use text"
+    );
+}
+
 /// The padded sizes of a compartment's index blocks (manifest included), sorted: what
 /// anyone holding the file sees of it.
 fn index_sizes(path: &Path, compartment: &str) -> Vec<i64> {
@@ -262,7 +271,7 @@ fn index_sizes(path: &Path, compartment: &str) -> Vec<i64> {
 }
 
 /// Promise (SECURITY.md, "No term on disk"): "the blocks written with a note do not
-/// say which categories it has text of, below about eighty characters of text in a
+/// say which categories it has text of, below about two hundred characters of text in a
 /// category (as a part's padding hides about a hundred bytes)"; PRACTICE.md: "a biller
 /// must not learn that a client has substance-use notes". A biller opens the notes'
 /// records (attendance), which list every part's compartment in the policy's order,
@@ -270,9 +279,9 @@ fn index_sizes(path: &Path, compartment: &str) -> Vec<i64> {
 ///
 /// Sequence: client X has eight notes, each with a substance-use section of under
 /// twenty characters; client Y eight notes with none. Each part is far below the
-/// part's padding, and far below the eighty characters the blocks are said to hide.
+/// part's padding, and far below the two hundred characters the blocks are said to hide.
 /// Expected: X's and Y's substance-use indexes have blocks of the same sizes.
-/// Actual: the eighth note merges the eight segments into one, whose header holds
+/// Before the fix: the eighth note merges the eight segments into one, whose header holds
 /// every trigram of the eight sections: X's header block is larger.
 const SHORT: [&str; 8] = [
     "Beer on Friday.",
@@ -319,15 +328,11 @@ fn short_sections_merged_do_not_show_in_block_sizes() {
     drop(owner);
     let sx = part_compartment(&path, first.unwrap().as_str(), "substance-use");
     let sy = part_compartment(&path, first_y.unwrap().as_str(), "substance-use");
-    assert_eq!(
-        index_sizes(&path, &sx),
-        index_sizes(&path, &sy),
-        "the sizes of X's substance-use index show that X has substance-use text"
-    );
+    assert_same_sizes(&path, &sx, &sy);
 }
 
 /// The same promise for one note: about sixty characters of substance-use text (below
-/// the eighty SECURITY.md names, and below the part's own padding) against none.
+/// the two hundred SECURITY.md names, and below the part's own padding) against none.
 /// (Measured with ordinary English text: from about forty-five characters, the
 /// header block of the note's segment doubles, 552 to 1064 bytes stored, while the
 /// part itself stays at its padded size.)
@@ -351,11 +356,7 @@ fn one_short_section_does_not_show_in_block_sizes() {
     drop(owner);
     let sx = part_compartment(&path, nx.as_str(), "substance-use");
     let sy = part_compartment(&path, ny.as_str(), "substance-use");
-    assert_eq!(
-        index_sizes(&path, &sx),
-        index_sizes(&path, &sy),
-        "the sizes of X's substance-use index show that X has substance-use text"
-    );
+    assert_same_sizes(&path, &sx, &sy);
 }
 
 /// Promise: `index rebuild` "indexes what their keys open" (SECURITY.md, Upgrades) and
@@ -368,7 +369,7 @@ fn one_short_section_does_not_show_in_block_sizes() {
 /// rebuild deletes those compartments' index; her keys do not open the notes'
 /// records (they are sealed for attendance), so it indexes nothing back, reports
 /// nothing left out, and marks her ready. Expected: the owner's search still finds the
-/// note. Actual: the owner's search goes through the emptied risk index and finds
+/// note. Before the fix: the owner's search goes through the emptied risk index and finds
 /// nothing, with no error (only the owner's `audit verify` notices).
 #[test]
 fn a_rebuild_by_a_member_who_cannot_open_the_notes_keeps_the_index() {
@@ -420,7 +421,7 @@ fn a_rebuild_by_a_member_who_cannot_open_the_notes_keeps_the_index() {
 /// plain named value, bound to nothing.
 ///
 /// Sequence: a vault made before the index (its notes in no index); one row added to
-/// the file: `index.ready`. Expected: the search fails, or reads every note. Actual:
+/// the file: `index.ready`. Expected: the search fails, or reads every note. Before the fix:
 /// it goes through the (absent) index and answers with no hit and no error; only
 /// `audit verify` notices.
 #[test]
@@ -517,7 +518,7 @@ fn forged_index_child() {
 /// Sequence: bill (biller) writes, with his diagnosis key of client A, a manifest and
 /// a segment header that say the segment covers 4,000,000,000 notes (the header lists
 /// the 244,141 blocks of notes that takes, each with an empty name: about 250 KB) and
-/// no term. Expected: the owner's `audit verify` reports the index damaged. Actual:
+/// no term. Expected: the owner's `audit verify` reports the index damaged. Before the fix:
 /// reading the segment's notes reserves room for every note it claims (`all_docs`,
 /// `Vec::with_capacity(doc_count)`, about 128 GB), the allocation fails and the
 /// process aborts: `audit verify` crashes for every member who holds the compartment.
